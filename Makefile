@@ -1,0 +1,25 @@
+# drydock — build, test, benchmark, lint.
+GO      ?= go
+BIN     ?= bin/drydock
+PKGS    ?= ./...
+# Tests run with the race detector; heavy packages get a generous timeout.
+TESTFLAGS ?= -race -count=1 -timeout 30m
+
+.PHONY: build test bench lint fuzz-short
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/drydock
+
+test: build
+	$(GO) vet $(PKGS)
+	$(GO) test $(TESTFLAGS) $(PKGS)
+	# The race detector shortens the chunker's vector tests; run them in full too.
+	$(GO) test -count=1 -run 'Vectors|OneByteReads' ./pkg/chunker/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
