@@ -1,0 +1,34 @@
+package format
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Lock is a locks/<id> document.
+type Lock struct {
+	Time      time.Time `json:"time"`
+	Exclusive bool      `json:"exclusive"`
+	Hostname  string    `json:"hostname"`
+	Username  string    `json:"username"`
+	PID       int       `json:"pid"`
+	UID       uint32    `json:"uid,omitempty"`
+	GID       uint32    `json:"gid,omitempty"`
+}
+
+// EncodeLock returns the JSON plaintext of l (no trailing newline).
+func EncodeLock(l *Lock) ([]byte, error) {
+	c := *l
+	c.Time = ClampTime(c.Time)
+	return json.Marshal(&c)
+}
+
+// DecodeLock parses a lock plaintext (already decompressed).
+func DecodeLock(data []byte) (*Lock, error) {
+	var l Lock
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, fmt.Errorf("decode lock: %w", err)
+	}
+	return &l, nil
+}

@@ -1,0 +1,373 @@
+package index
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// Record layouts. Main records omit the first two ID bytes (implied by the
+// prefix table); pending records keep the whole ID.
+const (
+	prefixBytes = 2
+	prefixCount = 1 << (8 * prefixBytes)
+	mainIDLen   = format.IDSize - prefixBytes
+	mainStride  = mainIDLen + 16
+	pendStride  = format.IDSize + 16
+
+	treeFlag = 1 << 31 // in the pack-number field
+	maxPacks = treeFlag - 1
+
+	minMergeSize = 1 << 12
+)
+
+var (
+	// ErrDuplicatePack is returned by AddPack for a pack already indexed.
+	ErrDuplicatePack = errors.New("pack is already in the index")
+	// ErrTooManyPacks is returned beyond 2^31-1 packs.
+	ErrTooManyPacks = errors.New("index: too many packs")
+)
+
+// Location is where one copy of a blob is stored.
+type Location struct {
+	PackID             format.ID
+	Type               format.BlobType
+	Offset             uint32
+	Length             uint32
+	UncompressedLength uint32 // 0 if stored uncompressed
+}
+
+// Index maps blobs to their locations. The zero value is not usable; call
+// New.
+type Index struct {
+	mu sync.RWMutex
+
+	packs   []format.ID // pack number → pack ID
+	packTab []uint32    // open addressing over packs: pack number + 1, 0 = empty
+
+	main   store    // sorted by ID
+	prefix []uint32 // prefixCount+1 start positions in main, nil while main is empty
+
+	pend    store    // unsorted recent additions
+	pendTab []uint32 // open addressing over pend: record number + 1
+
+	dupPacks int
+}
+
+// New returns an empty index.
+func New() *Index {
+	return &Index{main: newStore(mainStride), pend: newStore(pendStride)}
+}
+
+// Count returns the number of blob entries (duplicates counted).
+func (x *Index) Count() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.main.n + x.pend.n
+}
+
+// PackCount returns the number of indexed packs.
+func (x *Index) PackCount() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.packs)
+}
+
+// DuplicatePacks returns how many packs were skipped by AddIndexFile
+// because another index file already described them (a "run repair index"
+// hint in restic's check).
+func (x *Index) DuplicatePacks() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.dupPacks
+}
+
+// HasPack reports whether the pack is indexed.
+func (x *Index) HasPack(id format.ID) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	_, ok := x.findPack(id)
+	return ok
+}
+
+func slot(id *format.ID, mask int) int {
+	return int(binary.LittleEndian.Uint64(id[8:16])) & mask
+}
+
+func (x *Index) findPack(id format.ID) (uint32, bool) {
+	if len(x.packTab) == 0 {
+		return 0, false
+	}
+	mask := len(x.packTab) - 1
+	for i := slot(&id, mask); x.packTab[i] != 0; i = (i + 1) & mask {
+		if n := x.packTab[i] - 1; x.packs[n] == id {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func (x *Index) insertPackSlot(n uint32) {
+	mask := len(x.packTab) - 1
+	i := slot(&x.packs[n], mask)
+	for x.packTab[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.packTab[i] = n + 1
+}
+
+// addPackID registers a new pack and returns its number.
+func (x *Index) addPackID(id format.ID) (uint32, error) {
+	if _, ok := x.findPack(id); ok {
+		return 0, fmt.Errorf("pack %v: %w", id, ErrDuplicatePack)
+	}
+	if len(x.packs) >= maxPacks {
+		return 0, ErrTooManyPacks
+	}
+	x.packs = append(x.packs, id)
+	n := uint32(len(x.packs) - 1)
+	if 2*len(x.packs) > len(x.packTab) {
+		x.packTab = make([]uint32, max(64, 2*len(x.packTab)))
+		for i := range x.packs {
+			x.insertPackSlot(uint32(i))
+		}
+	} else {
+		x.insertPackSlot(n)
+	}
+	return n, nil
+}
+
+// AddPack records every blob of a pack. It fails with ErrDuplicatePack if
+// the pack is already indexed (each pack is described once, §6.3).
+func (x *Index) AddPack(packID format.ID, blobs []format.IndexBlob) error {
+	for i := range blobs {
+		if t := blobs[i].Type; t != format.DataBlob && t != format.TreeBlob {
+			return fmt.Errorf("pack %v blob %v: invalid type %d", packID, blobs[i].ID, t)
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n, err := x.addPackID(packID)
+	if err != nil {
+		return err
+	}
+	for i := range blobs {
+		x.addPending(n, &blobs[i])
+	}
+	if x.pend.n >= max(minMergeSize, x.main.n/16) {
+		x.merge()
+	}
+	return nil
+}
+
+// AddIndexFile adds every pack of a decoded index file. Packs already
+// present are skipped and counted (see DuplicatePacks).
+func (x *Index) AddIndexFile(f *format.Index) error {
+	for _, p := range f.Packs {
+		err := x.AddPack(p.ID, p.Blobs)
+		if errors.Is(err, ErrDuplicatePack) {
+			x.mu.Lock()
+			x.dupPacks++
+			x.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *Index) addPending(pack uint32, b *format.IndexBlob) {
+	if b.Type == format.TreeBlob {
+		pack |= treeFlag
+	}
+	r := x.pend.add()
+	copy(r, b.ID[:])
+	putFields(r[format.IDSize:], pack, b.Offset, b.Length, b.UncompressedLength)
+	if 2*x.pend.n > len(x.pendTab) {
+		x.pendTab = make([]uint32, max(1024, 2*len(x.pendTab)))
+		for i := 0; i < x.pend.n; i++ {
+			x.insertPendSlot(i)
+		}
+	} else {
+		x.insertPendSlot(x.pend.n - 1)
+	}
+}
+
+func (x *Index) insertPendSlot(i int) {
+	id := (*format.ID)(x.pend.at(i)[:format.IDSize])
+	mask := len(x.pendTab) - 1
+	s := slot(id, mask)
+	for x.pendTab[s] != 0 {
+		s = (s + 1) & mask
+	}
+	x.pendTab[s] = uint32(i) + 1
+}
+
+func putFields(r []byte, pack, off, length, ulen uint32) {
+	binary.LittleEndian.PutUint32(r[0:], pack)
+	binary.LittleEndian.PutUint32(r[4:], off)
+	binary.LittleEndian.PutUint32(r[8:], length)
+	binary.LittleEndian.PutUint32(r[12:], ulen)
+}
+
+func (x *Index) location(f []byte) Location {
+	pack := binary.LittleEndian.Uint32(f[0:])
+	l := Location{
+		PackID:             x.packs[pack&^treeFlag],
+		Type:               format.DataBlob,
+		Offset:             binary.LittleEndian.Uint32(f[4:]),
+		Length:             binary.LittleEndian.Uint32(f[8:]),
+		UncompressedLength: binary.LittleEndian.Uint32(f[12:]),
+	}
+	if pack&treeFlag != 0 {
+		l.Type = format.TreeBlob
+	}
+	return l
+}
+
+// Compact merges pending additions into the sorted part. Calling it after
+// a bulk load minimizes memory; it is never required for correctness.
+func (x *Index) Compact() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.merge()
+}
+
+// merge rebuilds the main store from main ∪ pending in ID order.
+func (x *Index) merge() {
+	if x.pend.n == 0 {
+		return
+	}
+	// Sort pending records by a big-endian 8-byte key first: integer
+	// compares, no record access for all but (astronomically rare) ties.
+	type sortKey struct {
+		key uint64
+		idx uint32
+	}
+	keys := make([]sortKey, x.pend.n)
+	for i := range keys {
+		keys[i] = sortKey{binary.BigEndian.Uint64(x.pend.at(i)), uint32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
+		}
+		return bytes.Compare(x.pend.at(int(a.idx)), x.pend.at(int(b.idx)))
+	})
+	order := make([]uint32, len(keys))
+	for i, k := range keys {
+		order[i] = k.idx
+	}
+	keys = nil
+	out := newStore(mainStride)
+	prefix := make([]uint32, prefixCount+1)
+	pi := 0
+	for p := 0; p < prefixCount; p++ {
+		prefix[p] = uint32(out.n)
+		lo, hi := 0, 0
+		if x.prefix != nil {
+			lo, hi = int(x.prefix[p]), int(x.prefix[p+1])
+		}
+		// Insert this prefix's pending records into the main run between
+		// bulk copies of the main records that sort before them.
+		for ; pi < len(order); pi++ {
+			pr := x.pend.at(int(order[pi]))
+			if int(pr[0])<<8|int(pr[1]) != p {
+				break
+			}
+			key := pr[prefixBytes:format.IDSize]
+			pos, end := lo, hi
+			for pos < end {
+				mid := int(uint(pos+end) >> 1)
+				if bytes.Compare(x.main.at(mid)[:mainIDLen], key) <= 0 {
+					pos = mid + 1
+				} else {
+					end = mid
+				}
+			}
+			out.appendRange(&x.main, lo, pos)
+			lo = pos
+			r := out.add()
+			copy(r, key)
+			copy(r[mainIDLen:], pr[format.IDSize:])
+		}
+		out.appendRange(&x.main, lo, hi)
+	}
+	prefix[prefixCount] = uint32(out.n)
+	x.main, x.prefix = out, prefix
+	x.pend, x.pendTab = newStore(pendStride), nil
+}
+
+// Has reports whether the blob is indexed.
+func (x *Index) Has(h format.BlobHandle) bool {
+	found := false
+	x.each(h, func(Location) bool { found = true; return false })
+	return found
+}
+
+// Lookup returns one location of the blob.
+func (x *Index) Lookup(h format.BlobHandle) (Location, bool) {
+	var loc Location
+	found := false
+	x.each(h, func(l Location) bool { loc, found = l, true; return false })
+	return loc, found
+}
+
+// LookupAll appends every location of the blob to dst.
+func (x *Index) LookupAll(h format.BlobHandle, dst []Location) []Location {
+	x.each(h, func(l Location) bool { dst = append(dst, l); return true })
+	return dst
+}
+
+// each calls fn for every location of h until fn returns false.
+func (x *Index) each(h format.BlobHandle, fn func(Location) bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	match := func(f []byte) bool {
+		isTree := binary.LittleEndian.Uint32(f)&treeFlag != 0
+		return isTree == (h.Type == format.TreeBlob)
+	}
+	if x.prefix != nil {
+		p := int(h.ID[0])<<8 | int(h.ID[1])
+		lo, hi := int(x.prefix[p]), int(x.prefix[p+1])
+		key := h.ID[prefixBytes:]
+		// Manual binary search: records are not in a Go slice.
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if bytes.Compare(x.main.at(mid)[:mainIDLen], key) < 0 {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		for i := lo; i < int(x.prefix[p+1]); i++ {
+			r := x.main.at(i)
+			if !bytes.Equal(r[:mainIDLen], key) {
+				break
+			}
+			if f := r[mainIDLen:]; match(f) && !fn(x.location(f)) {
+				return
+			}
+		}
+	}
+	if len(x.pendTab) > 0 {
+		mask := len(x.pendTab) - 1
+		for s := slot(&h.ID, mask); x.pendTab[s] != 0; s = (s + 1) & mask {
+			r := x.pend.at(int(x.pendTab[s] - 1))
+			if [format.IDSize]byte(r[:format.IDSize]) != h.ID {
+				continue
+			}
+			if f := r[format.IDSize:]; match(f) && !fn(x.location(f)) {
+				return
+			}
+		}
+	}
+}

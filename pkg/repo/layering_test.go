@@ -1,0 +1,38 @@
+package repo_test
+
+import (
+	"go/build"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCodecLayering keeps the codec packages free of storage and of each
+// other's upper layers (docs/style.md §1): each may import only the
+// standard library, the packages below it and its few external modules.
+func TestCodecLayering(t *testing.T) {
+	const mod = "github.com/drydock-backup/drydock/pkg/repo/"
+	allowed := map[string][]string{
+		"compress": {"github.com/klauspost/compress/zstd"},
+		"format":   {mod + "compress"},
+		"crypto":   {mod + "format", "golang.org/x/crypto/poly1305", "golang.org/x/crypto/scrypt"},
+		"pack":     {mod + "compress", mod + "crypto", mod + "format"},
+		"index":    {mod + "format", "golang.org/x/sync/errgroup"},
+	}
+	for pkg, ok := range allowed {
+		p, err := build.ImportDir(filepath.Join(".", pkg), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", pkg, err)
+		}
+		for _, imp := range p.Imports {
+			first, _, _ := strings.Cut(imp, "/")
+			if !strings.Contains(first, ".") {
+				continue // standard library
+			}
+			if !slices.Contains(ok, imp) {
+				t.Errorf("pkg/repo/%s imports %s, which its layer does not allow", pkg, imp)
+			}
+		}
+	}
+}
