@@ -1,0 +1,151 @@
+package volume
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// buildApp assembles one App from targets that are backed up together.
+func buildApp(g *Graph, members []*target, tiers map[*target]Tier, reasons map[*target]string, opts PlanOptions) *App {
+	a := &App{}
+	groups := map[string]bool{}
+	direct := map[string]string{} // container ID -> why it stops
+	kept := map[string]string{}
+	mounting := map[string]bool{}
+	for _, t := range members {
+		v := Volume{Name: t.name, Bind: t.bind, Mountpoint: t.mountpoint, Tier: tiers[t], Reason: reasons[t]}
+		if t.bind {
+			v.Tags = []string{"bind=" + t.name}
+		} else {
+			v.Tags = []string{"volume=" + t.name}
+		}
+		for _, u := range t.uses {
+			v.MountedBy = append(v.MountedBy, u.c.Name)
+			mounting[u.c.ID] = true
+		}
+		slices.Sort(v.MountedBy)
+		v.MountedBy = slices.Compact(v.MountedBy)
+		a.Volumes = append(a.Volumes, v)
+		for _, grp := range targetGroups(t) {
+			groups[grp] = true
+		}
+		stop, keep := stops(t)
+		for id, why := range stop {
+			direct[id] = appendReason(direct[id], why)
+		}
+		for id, why := range keep {
+			kept[id] = appendReason(kept[id], why)
+		}
+	}
+	slices.SortFunc(a.Volumes, func(x, y Volume) int { return strings.Compare(x.Name, y.Name) })
+	a.Groups = sortedKeys(groups)
+	for _, grp := range a.Groups {
+		a.Tags = append(a.Tags, "group="+grp)
+	}
+	a.Name = strings.Join(a.Groups, "+")
+	if a.Name == "" {
+		a.Name = a.Volumes[0].Name
+	}
+
+	a.stopIDs = g.WithConsumers(sortedKeys(direct), stoppable)
+	for id := range direct {
+		delete(kept, id)
+	}
+	for _, id := range a.stopIDs {
+		delete(kept, id)
+	}
+	a.Kept = decisions(g, sortedKeys(kept), func(id string) string { return kept[id] })
+	stopWaves, err := g.Waves(a.stopIDs, StopOrder)
+	if err != nil {
+		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
+		a.Stop = decisions(g, a.stopIDs, func(id string) string { return stopReason(g, id, direct, a.stopIDs) })
+	} else {
+		startWaves, _ := g.Waves(a.stopIDs, StartOrder)
+		a.StopWaves, a.StartWaves = names(g, stopWaves), names(g, startWaves)
+		a.Stop = decisions(g, slices.Concat(stopWaves...), func(id string) string { return stopReason(g, id, direct, a.stopIDs) })
+	}
+	for _, id := range sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs))) {
+		a.Hooks = append(a.Hooks, hooksOf(g.Container(id), opts)...)
+	}
+	return a
+}
+
+func appendReason(have, add string) string {
+	if have == "" {
+		return add
+	}
+	return have + "; " + add
+}
+
+// stopReason explains why a container in the stop set stops: it mounts a
+// volume, or it depends on one that stops.
+func stopReason(g *Graph, id string, direct map[string]string, set []string) string {
+	if why, ok := direct[id]; ok {
+		return why
+	}
+	in := toSet(set)
+	var why []string
+	for _, p := range g.Providers(id) {
+		if !in[p] {
+			continue
+		}
+		for _, d := range g.Why(id, p) {
+			why = append(why, fmt.Sprintf("depends on %s (%s)", g.name(p), d.Source))
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+func decisions(g *Graph, ids []string, reason func(string) string) []Decision {
+	out := make([]Decision, 0, len(ids))
+	for _, id := range ids {
+		c := g.Container(id)
+		out = append(out, Decision{Container: c.Ref(), Running: c.Running, Healthcheck: c.Healthcheck, Reason: reason(id)})
+	}
+	return out
+}
+
+func names(g *Graph, waves [][]string) [][]string {
+	out := make([][]string, len(waves))
+	for i, w := range waves {
+		for _, id := range w {
+			out[i] = append(out[i], g.name(id))
+		}
+		slices.Sort(out[i])
+	}
+	return out
+}
+
+func mergeKeys(a, b map[string]bool) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
+
+func sortedKeysByName(g *Graph, set map[string]bool) []string {
+	ids := sortedKeys(set)
+	slices.SortStableFunc(ids, func(x, y string) int { return strings.Compare(g.name(x), g.name(y)) })
+	return ids
+}
+
+func hooksOf(c *Container, opts PlanOptions) []Hook {
+	s := c.Settings
+	timeout := s.HookTimeout
+	if timeout == 0 {
+		timeout = opts.HookTimeout
+	}
+	var hs []Hook
+	if s.HookPre != nil {
+		hs = append(hs, Hook{Container: c.Ref(), Phase: "pre", Cmd: s.HookPre, User: s.HookUser, Timeout: timeout})
+	}
+	if s.HookPost != nil {
+		hs = append(hs, Hook{Container: c.Ref(), Phase: "post", Cmd: s.HookPost, User: s.HookUser, Timeout: timeout})
+	}
+	return hs
+}

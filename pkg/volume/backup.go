@@ -1,0 +1,233 @@
+package volume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Pass says which of the two backup passes a BackupFunc is called for.
+type Pass int
+
+const (
+	// PassWarm runs while the app is up: it uploads most of the data so
+	// that the final pass only has to add what changed since.
+	PassWarm Pass = 1
+	// PassFinal runs while the app's writers are stopped: its snapshot is
+	// the consistent one, the snapshot of record.
+	PassFinal Pass = 2
+)
+
+func (p Pass) String() string {
+	switch p {
+	case PassWarm:
+		return "warm"
+	case PassFinal:
+		return "final"
+	}
+	return fmt.Sprintf("pass(%d)", int(p))
+}
+
+// BackupFunc backs up app's volumes (app.Volumes[i].Mountpoint on the host)
+// and tags the snapshot with app.Tags and each volume's Tags. It must return
+// promptly once ctx is done: during PassFinal, ctx ends at the app's
+// maximum downtime.
+type BackupFunc func(ctx context.Context, app App, pass Pass) error
+
+// Result is the outcome of one app's backup.
+type Result struct {
+	App      string
+	Volumes  []string
+	Stopped  []ContainerRef // containers stopped and started again
+	Downtime time.Duration  // first stop to last start; 0 when nothing stopped
+	Err      error
+}
+
+// Backup plans and backs up every app; see BackupPlan.
+func (m *Manager) Backup(ctx context.Context, fn BackupFunc) ([]Result, error) {
+	p, err := m.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.BackupPlan(ctx, p, fn)
+}
+
+// BackupPlan backs up the apps of p one after another:
+//
+//  1. pre hooks (in running containers); a failure aborts the app
+//  2. fn(PassWarm) while the app runs
+//  3. stop the app's writers and their consumers, in stop order
+//  4. fn(PassFinal), bounded by Options.MaxDowntime
+//  5. start what was stopped, providers first, whatever happened above
+//  6. post hooks, always, their failures joined
+//
+// After ctx is cancelled no further app is started. The failures of all
+// apps are joined; each Result carries its own.
+func (m *Manager) BackupPlan(ctx context.Context, p *Plan, fn BackupFunc) ([]Result, error) {
+	var results []Result
+	var errs []error
+	for _, a := range p.Apps {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("app %s: not started: %w", a.Name, context.Cause(ctx)))
+			results = append(results, Result{App: a.Name, Err: err})
+			continue
+		}
+		r := m.backupApp(ctx, p, a, fn)
+		results = append(results, r)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+	}
+	return results, joinErrs(errs)
+}
+
+type passOutcome struct {
+	err      error
+	panicked any
+}
+
+func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc) (res Result) {
+	res.App = a.Name
+	for _, v := range a.Volumes {
+		res.Volumes = append(res.Volumes, v.Name)
+	}
+	log := m.log.With("app", a.Name)
+	fail := func(step string, err error) {
+		if err != nil {
+			res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %s: %w", a.Name, step, err)})
+		}
+	}
+	if a.Err != nil {
+		res.Err = a.Err
+		return res
+	}
+	app, err := m.refreshMountpoints(ctx, a)
+	if err != nil {
+		fail("inspect volumes", err)
+		return res
+	}
+	hooks := m.runningHooks(ctx, a.Hooks)
+	// Post hooks always run, last, on a context the caller's cancellation
+	// does not reach (each hook has its own timeout).
+	defer func() { fail("post hooks", m.runHooks(context.WithoutCancel(ctx), hooks, "post")) }()
+	if err := m.runHooks(ctx, hooks, "pre"); err != nil {
+		fail("pre hooks", err)
+		return res
+	}
+	log.Info("backup pass", "pass", PassWarm)
+	if err := fn(ctx, app, PassWarm); err != nil {
+		fail("warm pass", err)
+		return res
+	}
+
+	stopped, downtime, err := m.stoppedPass(ctx, p, a, app, fn)
+	res.Stopped, res.Downtime = stopped, downtime
+	if err != nil {
+		res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %w", a.Name, err)})
+	}
+	return res
+}
+
+// stoppedPass stops a, runs the final pass and starts a again, on every
+// path: error, panic (re-raised once the app runs), cancellation of ctx,
+// and the MaxDowntime deadline, at which the app is started without
+// waiting for fn to return.
+func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped []ContainerRef, downtime time.Duration, err error) {
+	log := m.log.With("app", a.Name)
+	phase, cancel := context.WithTimeoutCause(ctx, m.opts.MaxDowntime, ErrMaxDowntime)
+	defer cancel()
+	s := &session{m: m, g: p.graph, app: a}
+	var errs []error
+	restarted := false
+	restart := func() {
+		if !restarted {
+			restarted = true
+			if err := s.restart(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			stopped, downtime = s.stopped(), s.downtime()
+			log.Info("app restarted", "downtime", downtime)
+		}
+	}
+	defer restart() // when stop panics
+	if err := s.stop(phase); err != nil {
+		restart()
+		return stopped, downtime, joinErrs(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...))
+	}
+	done := make(chan passOutcome, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				// Re-panicked on the caller's goroutine once the app runs
+				// again; log the stack, which the re-panic loses.
+				log.Error("final pass panicked", "panic", r, "stack", string(debug.Stack()))
+				done <- passOutcome{panicked: r}
+			}
+		}()
+		log.Info("backup pass", "pass", PassFinal)
+		done <- passOutcome{err: fn(phase, app, PassFinal)}
+	}()
+	var out passOutcome
+	select {
+	case out = <-done:
+		restart()
+	case <-phase.Done():
+		restart() // now, without waiting for fn to notice
+		out = <-done
+		if out.err == nil && out.panicked == nil {
+			out.err = context.Cause(phase)
+		}
+	}
+	if out.panicked != nil {
+		panic(out.panicked)
+	}
+	if out.err != nil {
+		errs = append([]error{fmt.Errorf("final pass: %w", phaseErr(phase, out.err))}, errs...)
+	}
+	return stopped, downtime, joinErrs(errs)
+}
+
+// phaseErr marks an error caused by the stopped phase's deadline as
+// ErrMaxDowntime.
+func phaseErr(phase context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(phase); errors.Is(cause, ErrMaxDowntime) && !errors.Is(err, ErrMaxDowntime) {
+		return fmt.Errorf("%w: %w", ErrMaxDowntime, err)
+	}
+	return err
+}
+
+// refreshMountpoints returns a copy of a with each volume's host path as
+// Docker reports it now.
+func (m *Manager) refreshMountpoints(ctx context.Context, a *App) (App, error) {
+	app := *a
+	app.Volumes = append([]Volume(nil), a.Volumes...)
+	for i, v := range app.Volumes {
+		if v.Bind {
+			continue
+		}
+		vol, err := m.api.VolumeInspect(ctx, v.Name)
+		if err != nil {
+			return app, fmt.Errorf("inspect volume %s: %w", v.Name, err)
+		}
+		app.Volumes[i].Mountpoint = vol.Mountpoint
+	}
+	return app, nil
+}
+
+// runningHooks keeps the hooks whose container runs now: drydock does not
+// start a stopped container to run its hook.
+func (m *Manager) runningHooks(ctx context.Context, hooks []Hook) []Hook {
+	var out []Hook
+	for _, h := range hooks {
+		ins, err := m.api.ContainerInspect(ctx, h.Container.ID)
+		if err == nil && ins.State != nil && ins.State.Running {
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinels callers branch on.
+var (
+	// ErrMaxDowntime: an app stayed stopped for its maximum downtime; its
+	// containers were started and its backup is failed.
+	ErrMaxDowntime = errors.New("maximum downtime exceeded")
+	// ErrNoStateDir: an operation that must journal was called without
+	// Options.StateDir.
+	ErrNoStateDir = errors.New("no state directory for the stop journal")
+)
+
+// HookError is a hook that ran and failed (non-zero exit or timeout).
+type HookError struct {
+	Container string
+	Phase     string // "pre" or "post"
+	Cmd       []string
+	ExitCode  int    // -1 when the hook did not finish
+	Output    string // tail of stdout and stderr
+	Err       error  // set when the hook did not finish (timeout, I/O)
+}
+
+func (e *HookError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s hook in container %s: %q", e.Phase, e.Container, e.Cmd)
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	} else {
+		fmt.Fprintf(&b, ": exit code %d", e.ExitCode)
+	}
+	if out := strings.TrimSpace(e.Output); out != "" {
+		fmt.Fprintf(&b, "; output: %s", out)
+	}
+	return b.String()
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+// joinErrs is errors.Join that returns a lone error unwrapped, so that a
+// single failure reads as itself.
+func joinErrs(errs []error) error {
+	var kept []error
+	for _, err := range errs {
+		if err != nil {
+			kept = append(kept, err)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return errors.Join(kept...)
+}

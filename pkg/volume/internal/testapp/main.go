@@ -1,0 +1,116 @@
+// Command testapp is the program inside the image drydock's Docker tests
+// run. It is built statically and imported as the image's only file, so it
+// needs no shell and no base image.
+//
+//	testapp run [-dir D] [-interval I] [-ready-after R]
+//	    append a line to D/<hostname>.log every I until SIGTERM/SIGINT,
+//	    then exit 0; after R, mark itself ready for `health`
+//	testapp health       exit 0 when `run` is ready, 1 otherwise
+//	testapp dump PATH    write a dump file, print what it did
+//	testapp exit N MSG   print MSG to stdout and stderr, exit N
+//	testapp sleep D      sleep for duration D
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+const readyFile = "/testapp-ready"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: testapp run|health|dump|exit|sleep")
+		os.Exit(2)
+	}
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "run":
+		run(args)
+	case "health":
+		if _, err := os.Stat(readyFile); err != nil {
+			fmt.Println("not ready")
+			os.Exit(1)
+		}
+		fmt.Println("ok")
+	case "dump":
+		if len(args) != 1 {
+			fail("dump PATH")
+		}
+		data := fmt.Sprintf("dump at %s\n", time.Now().Format(time.RFC3339Nano))
+		if err := os.WriteFile(args[0], []byte(data), 0o644); err != nil {
+			fail(err.Error())
+		}
+		fmt.Printf("dumped %d bytes to %s\n", len(data), args[0])
+	case "exit":
+		if len(args) < 1 {
+			fail("exit N [MSG]")
+		}
+		code, err := strconv.Atoi(args[0])
+		if err != nil {
+			fail(err.Error())
+		}
+		if len(args) > 1 {
+			fmt.Println(args[1])
+			fmt.Fprintln(os.Stderr, args[1])
+		}
+		os.Exit(code)
+	case "sleep":
+		d, err := time.ParseDuration(args[0])
+		if err != nil {
+			fail(err.Error())
+		}
+		time.Sleep(d)
+	default:
+		fail("unknown command " + os.Args[1])
+	}
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "testapp:", msg)
+	os.Exit(2)
+}
+
+func run(args []string) {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	dir := fs.String("dir", "", "directory to write to (none when empty)")
+	interval := fs.Duration("interval", 200*time.Millisecond, "write interval")
+	readyAfter := fs.Duration("ready-after", 0, "delay before reporting healthy")
+	_ = fs.Parse(args)
+
+	_ = os.Remove(readyFile) // left over from a previous run of this container
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	host, _ := os.Hostname()
+	var out *os.File
+	if *dir != "" {
+		f, err := os.OpenFile(filepath.Join(*dir, host+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			fail(err.Error())
+		}
+		defer f.Close()
+		out = f
+	}
+	ready := time.After(*readyAfter)
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case s := <-sig:
+			fmt.Println("got", s, "- exiting")
+			return
+		case <-ready:
+			_ = os.WriteFile(readyFile, nil, 0o644)
+		case t := <-tick.C:
+			if out != nil {
+				fmt.Fprintf(out, "%d %s\n", n, t.Format(time.RFC3339Nano))
+			}
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package volume_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// Environment of the helper process of TestDockerKill9ThenRecover.
+const (
+	helperState = "DRYDOCK_TEST_HELPER_STATE"
+	helperVol   = "DRYDOCK_TEST_HELPER_VOLUME"
+)
+
+// TestHelperStopAndHang is not a test: TestDockerKill9ThenRecover runs the
+// test binary again with it selected, as a drydock process that stops an
+// app and is then killed with SIGKILL.
+func TestHelperStopAndHang(t *testing.T) {
+	state, vol := os.Getenv(helperState), os.Getenv(helperVol)
+	if state == "" {
+		t.Skip("helper process for TestDockerKill9ThenRecover")
+	}
+	m, err := volume.New(volume.Options{StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Apps {
+		if len(a.Volumes) == 1 && a.Volumes[0].Name == vol {
+			if _, err := m.Stop(t.Context(), p, a); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println("STOPPED")
+			select {} // until killed; the undo never runs
+		}
+	}
+	t.Fatalf("no app for %s", vol)
+}
+
+func TestDockerKill9ThenRecover(t *testing.T) {
+	f := newFixture(t, volume.Options{})
+	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true})
+	web := f.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + db})
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStopAndHang$", "-test.v")
+	cmd.Env = append(os.Environ(), helperState+"="+f.state, helperVol+"="+vol)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		ok := false
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == "STOPPED" {
+				ok = true
+				break
+			}
+		}
+		stopped <- ok
+	}()
+	select {
+	case ok := <-stopped:
+		if !ok {
+			_ = cmd.Wait()
+			t.Fatal("helper exited without stopping the app")
+		}
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("helper did not stop the app in time")
+	}
+	if err := cmd.Process.Kill(); err != nil { // kill -9
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	if f.Running(db) || f.Running(web) {
+		t.Fatal("the app was not left stopped by the killed process")
+	}
+	if _, err := os.Stat(filepath.Join(f.state, volume.JournalFile)); err != nil {
+		t.Fatalf("no journal left by the killed process: %v", err)
+	}
+	started, err := f.m.Recover(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(started) != 2 || started[0].ID != db || started[1].ID != web {
+		t.Errorf("recover started %v, want db then web", started)
+	}
+	f.assertOrder(map[string]string{"db": db, "web": web}, [][2]string{{"web", "db"}})
+	f.assertJournalCleared()
+}

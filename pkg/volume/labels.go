@@ -1,0 +1,186 @@
+package volume
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Labels drydock reads from containers and volumes. The names are part of
+// drydock's public interface (LABELS.md documents each one); never rename.
+const (
+	LabelBackup      = "drydock.backup"
+	LabelStop        = "drydock.stop"
+	LabelTier        = "drydock.tier"
+	LabelHookPre     = "drydock.hook.pre"
+	LabelHookPost    = "drydock.hook.post"
+	LabelHookUser    = "drydock.hook.user"
+	LabelHookTimeout = "drydock.hook.timeout"
+	LabelGroup       = "drydock.group"
+	LabelDependsOn   = "drydock.depends-on"
+)
+
+// Labels docker compose sets on the containers it creates.
+const (
+	ComposeProject         = "com.docker.compose.project"
+	ComposeService         = "com.docker.compose.service"
+	ComposeDependsOn       = "com.docker.compose.depends_on"
+	ComposeOneoff          = "com.docker.compose.oneoff"
+	ComposeContainerNumber = "com.docker.compose.container-number"
+)
+
+// Tier says how valuable a volume's content is. Only TierData is backed up.
+type Tier string
+
+// Tiers, from most to least valuable.
+const (
+	TierData        Tier = "data"
+	TierCache       Tier = "cache"
+	TierRebuildable Tier = "rebuildable"
+)
+
+// rank orders tiers by value, so that conflicting labels resolve to the
+// safest choice (backing up too much rather than too little).
+func (t Tier) rank() int {
+	switch t {
+	case TierData:
+		return 3
+	case TierCache:
+		return 2
+	case TierRebuildable:
+		return 1
+	}
+	return 0
+}
+
+// ParseTier parses a drydock.tier value.
+func ParseTier(s string) (Tier, error) {
+	switch t := Tier(strings.ToLower(strings.TrimSpace(s))); t {
+	case TierData, TierCache, TierRebuildable:
+		return t, nil
+	}
+	return "", fmt.Errorf("tier %q: want data, cache or rebuildable", s)
+}
+
+// OptBool is a tri-state label value: unset, true or false.
+type OptBool int8
+
+// OptBool values.
+const (
+	Unset OptBool = iota
+	True
+	False
+)
+
+// Bool returns the value, or def when unset.
+func (o OptBool) Bool(def bool) bool {
+	switch o {
+	case True:
+		return true
+	case False:
+		return false
+	}
+	return def
+}
+
+func (o OptBool) String() string {
+	switch o {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	}
+	return "unset"
+}
+
+func parseOptBool(labels map[string]string, key string) (OptBool, error) {
+	v, ok := labels[key]
+	if !ok {
+		return Unset, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return Unset, fmt.Errorf("label %s=%q: want true or false", key, v)
+	}
+	if b {
+		return True, nil
+	}
+	return False, nil
+}
+
+// Settings are the drydock labels of one container or volume, parsed.
+// Hook fields are only meaningful on containers.
+type Settings struct {
+	Backup      OptBool
+	Stop        OptBool
+	Tier        Tier // "" when unset
+	Group       string
+	DependsOn   []string
+	HookPre     []string // exec argv; nil when unset
+	HookPost    []string
+	HookUser    string
+	HookTimeout time.Duration // 0 when unset
+}
+
+// ParseSettings reads the drydock labels from labels. It returns every
+// malformed label in one error, and the settings it could parse.
+func ParseSettings(labels map[string]string) (Settings, error) {
+	var s Settings
+	var errs []string
+	note := func(err error) {
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	var err error
+	s.Backup, err = parseOptBool(labels, LabelBackup)
+	note(err)
+	s.Stop, err = parseOptBool(labels, LabelStop)
+	note(err)
+	if v, ok := labels[LabelTier]; ok {
+		s.Tier, err = ParseTier(v)
+		note(err)
+	}
+	s.Group = strings.TrimSpace(labels[LabelGroup])
+	s.DependsOn = splitList(labels[LabelDependsOn])
+	if v, ok := labels[LabelHookPre]; ok {
+		s.HookPre, err = ParseCommand(v)
+		note(wrapLabel(LabelHookPre, err))
+	}
+	if v, ok := labels[LabelHookPost]; ok {
+		s.HookPost, err = ParseCommand(v)
+		note(wrapLabel(LabelHookPost, err))
+	}
+	s.HookUser = strings.TrimSpace(labels[LabelHookUser])
+	if v, ok := labels[LabelHookTimeout]; ok {
+		d, perr := time.ParseDuration(strings.TrimSpace(v))
+		if perr != nil || d <= 0 {
+			note(fmt.Errorf("label %s=%q: want a positive duration like 30s or 5m", LabelHookTimeout, v))
+		} else {
+			s.HookTimeout = d
+		}
+	}
+	if len(errs) > 0 {
+		return s, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return s, nil
+}
+
+func wrapLabel(key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("label %s: %w", key, err)
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

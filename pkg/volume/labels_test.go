@@ -1,0 +1,122 @@
+package volume_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+func TestParseSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		labels  map[string]string
+		want    volume.Settings
+		wantErr string // substring; "" for none
+	}{
+		{name: "none", labels: nil, want: volume.Settings{}},
+		{name: "unrelated labels", labels: map[string]string{"com.example": "x"}, want: volume.Settings{}},
+		{
+			name: "everything",
+			labels: map[string]string{
+				volume.LabelBackup: "true", volume.LabelStop: "false", volume.LabelTier: "Data",
+				volume.LabelGroup: " shop ", volume.LabelDependsOn: "db, cache,,",
+				volume.LabelHookPre: `["pg_dump","-f","/x"]`, volume.LabelHookPost: "rm -f /x",
+				volume.LabelHookUser: "postgres", volume.LabelHookTimeout: "90s",
+			},
+			want: volume.Settings{
+				Backup: volume.True, Stop: volume.False, Tier: volume.TierData, Group: "shop",
+				DependsOn: []string{"db", "cache"},
+				HookPre:   []string{"pg_dump", "-f", "/x"}, HookPost: []string{"/bin/sh", "-c", "rm -f /x"},
+				HookUser: "postgres", HookTimeout: 90 * time.Second,
+			},
+		},
+		{name: "bool forms", labels: map[string]string{volume.LabelBackup: "1", volume.LabelStop: "FALSE"},
+			want: volume.Settings{Backup: volume.True, Stop: volume.False}},
+		{name: "bad bool", labels: map[string]string{volume.LabelBackup: "yes"}, wantErr: "drydock.backup=\"yes\""},
+		{name: "bad tier", labels: map[string]string{volume.LabelTier: "gold"}, wantErr: "tier \"gold\""},
+		{name: "bad timeout", labels: map[string]string{volume.LabelHookTimeout: "-1s"}, wantErr: "drydock.hook.timeout"},
+		{name: "bad hook json", labels: map[string]string{volume.LabelHookPre: `["a",`}, wantErr: "drydock.hook.pre"},
+		{name: "empty hook", labels: map[string]string{volume.LabelHookPost: " "}, wantErr: "drydock.hook.post: empty command"},
+		{name: "all errors at once", labels: map[string]string{volume.LabelBackup: "x", volume.LabelStop: "y"}, wantErr: "drydock.stop=\"y\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := volume.ParseSettings(tt.labels)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseComposeDependsOn(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []volume.ComposeDep
+		wantErr bool
+	}{
+		{in: "", want: nil},
+		{in: " , ", want: nil},
+		{in: "db", want: []volume.ComposeDep{{Service: "db"}}},
+		{in: "db:service_healthy", want: []volume.ComposeDep{{Service: "db", Condition: "service_healthy"}}},
+		{in: "db:service_started:true", want: []volume.ComposeDep{{Service: "db", Condition: "service_started", Restart: true}}},
+		{in: "db:service_healthy:false,cache:service_started:true", want: []volume.ComposeDep{
+			{Service: "db", Condition: "service_healthy"},
+			{Service: "cache", Condition: "service_started", Restart: true},
+		}},
+		{in: "db, cache", want: []volume.ComposeDep{{Service: "db"}, {Service: "cache"}}},
+		{in: "db:a:b:c", wantErr: true},
+		{in: ":service_started", wantErr: true},
+		{in: "db:service_started:maybe", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := volume.ParseComposeDependsOn(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, wantErr %v", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{in: `["/testapp","dump","/data/x"]`, want: []string{"/testapp", "dump", "/data/x"}},
+		{in: `  ["a"]  `, want: []string{"a"}},
+		{in: "pg_dump -U app > /backup/db.sql", want: []string{"/bin/sh", "-c", "pg_dump -U app > /backup/db.sql"}},
+		{in: "", wantErr: true},
+		{in: "[]", wantErr: true},
+		{in: `[""]`, wantErr: true},
+		{in: `[1,2]`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := volume.ParseCommand(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, wantErr %v", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

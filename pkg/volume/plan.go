@@ -1,0 +1,298 @@
+package volume
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Plan says what would be backed up, in which order, with which hooks, and
+// why. BuildPlan makes it from an Inventory without touching Docker.
+type Plan struct {
+	Apps     []*App
+	Skipped  []Skip   // volumes and bind mounts not backed up, with why
+	Warnings []string // malformed labels, unresolvable dependencies
+	graph    *Graph
+}
+
+// Skip is a volume or bind mount that is not backed up.
+type Skip struct {
+	Name   string
+	Bind   bool
+	Reason string
+}
+
+// App is a set of volumes backed up together: those sharing a drydock.group
+// or a container that must be stopped for them. It is what a BackupFunc
+// receives.
+type App struct {
+	Name    string
+	Groups  []string // explicit drydock.group names
+	Tags    []string // "group=<name>" per group
+	Volumes []Volume
+	// Stop lists the containers stopped for the app, in a valid stop order
+	// (reverse it for a start order). Containers not running when the
+	// backup starts are left alone.
+	Stop []Decision
+	// Kept lists containers mounting the app's volumes that keep running.
+	Kept       []Decision
+	StopWaves  [][]string // container names; each wave may run in parallel
+	StartWaves [][]string
+	Hooks      []Hook
+	// Err is why the app cannot be backed up (a dependency cycle).
+	Err error
+
+	stopIDs []string
+}
+
+// Volume is one volume (or bind mount) of an App.
+type Volume struct {
+	Name       string // volume name; host path for a bind mount
+	Bind       bool
+	Mountpoint string // host path of the data
+	Tier       Tier
+	Tags       []string // "volume=<name>" ("bind=<path>" for a bind mount)
+	Reason     string   // why it is backed up
+	MountedBy  []string // container names
+}
+
+// Decision says whether and why a container is stopped.
+type Decision struct {
+	Container   ContainerRef
+	Running     bool
+	Healthcheck bool
+	Reason      string
+}
+
+// Hook is a command drydock execs inside a container around the backup.
+type Hook struct {
+	Container ContainerRef
+	Phase     string // "pre" or "post"
+	Cmd       []string
+	User      string
+	Timeout   time.Duration
+}
+
+// PlanOptions tune BuildPlan.
+type PlanOptions struct {
+	IncludeBinds bool
+	HookTimeout  time.Duration // default for drydock.hook.timeout; 5m when 0
+}
+
+// target is a volume or bind mount being decided on.
+type target struct {
+	name       string
+	bind       bool
+	mountpoint string
+	settings   Settings
+	err        error
+	uses       []use
+}
+
+type use struct {
+	c *Container
+	m Mount
+}
+
+// BuildPlan decides what to back up from inv. It never fails: problems are
+// reported as skipped volumes, app errors and warnings, so that the plan
+// can explain them.
+func BuildPlan(inv *Inventory, opts PlanOptions) *Plan {
+	if opts.HookTimeout <= 0 {
+		opts.HookTimeout = 5 * time.Minute
+	}
+	g, warnings := NewGraph(inv.Containers)
+	p := &Plan{graph: g, Warnings: warnings}
+	for _, c := range inv.Containers {
+		if c.SettingsErr != nil {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("container %s: %v", c.Name, c.SettingsErr))
+		}
+	}
+	targets := collectTargets(inv, opts.IncludeBinds)
+	var chosen []*target
+	tiers := map[*target]Tier{}
+	reasons := map[*target]string{}
+	for _, t := range targets {
+		ok, tier, why := decide(t)
+		if !ok {
+			p.Skipped = append(p.Skipped, Skip{Name: t.name, Bind: t.bind, Reason: why})
+			continue
+		}
+		chosen = append(chosen, t)
+		tiers[t], reasons[t] = tier, why
+	}
+	for _, members := range groupTargets(g, chosen) {
+		p.Apps = append(p.Apps, buildApp(g, members, tiers, reasons, opts))
+	}
+	slices.SortFunc(p.Apps, func(a, b *App) int { return strings.Compare(a.Name, b.Name) })
+	return p
+}
+
+func collectTargets(inv *Inventory, binds bool) []*target {
+	byKey := map[string]*target{}
+	var out []*target
+	for _, v := range inv.Volumes {
+		t := &target{name: v.Name, mountpoint: v.Mountpoint, settings: v.Settings, err: v.SettingsErr}
+		byKey["v:"+v.Name] = t
+		out = append(out, t)
+	}
+	for _, c := range inv.Containers {
+		for _, m := range c.Mounts {
+			key := "v:" + m.Name
+			if m.Bind {
+				key = "b:" + m.Name
+				if byKey[key] == nil && binds && c.Settings.Backup == True {
+					t := &target{name: m.Name, bind: true, mountpoint: m.Source}
+					byKey[key] = t
+					out = append(out, t)
+				}
+			}
+			if t := byKey[key]; t != nil {
+				t.uses = append(t.uses, use{c, m})
+			}
+		}
+	}
+	return out
+}
+
+// decide applies the selection rules documented in LABELS.md.
+func decide(t *target) (bool, Tier, string) {
+	if t.err != nil {
+		return false, "", fmt.Sprintf("malformed labels: %v", t.err)
+	}
+	for _, u := range t.uses {
+		if u.c.SettingsErr != nil {
+			return false, "", fmt.Sprintf("container %s has malformed labels", u.c.Name)
+		}
+	}
+	why := ""
+	switch t.settings.Backup {
+	case False:
+		return false, "", LabelBackup + "=false on the volume"
+	case True:
+		why = LabelBackup + "=true on the volume"
+	default:
+		var yes, no []string
+		for _, u := range t.uses {
+			switch u.c.Settings.Backup {
+			case True:
+				yes = append(yes, u.c.Name)
+			case False:
+				no = append(no, u.c.Name)
+			}
+		}
+		switch {
+		case len(no) > 0:
+			return false, "", fmt.Sprintf("%s=false on container %s", LabelBackup, strings.Join(no, ", "))
+		case len(yes) == 0:
+			return false, "", "not opted in (no " + LabelBackup + "=true on it or a container mounting it)"
+		}
+		why = fmt.Sprintf("%s=true on container %s", LabelBackup, strings.Join(yes, ", "))
+	}
+	tier := t.settings.Tier
+	if tier == "" {
+		for _, u := range t.uses {
+			if u.c.Settings.Tier.rank() > tier.rank() {
+				tier = u.c.Settings.Tier
+			}
+		}
+	}
+	if tier == "" {
+		tier = TierData
+	}
+	if tier != TierData {
+		return false, tier, fmt.Sprintf("%s=%s (only data is backed up)", LabelTier, tier)
+	}
+	return true, tier, why
+}
+
+// stops returns the containers that must stop for t, with why, and those
+// that keep running.
+func stops(t *target) (stop, kept map[string]string) {
+	stop, kept = map[string]string{}, map[string]string{}
+	mode := func(m Mount) string {
+		if m.RW {
+			return "read-write"
+		}
+		return "read-only"
+	}
+	for _, u := range t.uses {
+		s := u.c.Settings.Stop
+		switch {
+		case s == True:
+			stop[u.c.ID] = fmt.Sprintf("%s=true, mounts %s %s", LabelStop, t.name, mode(u.m))
+		case s == False:
+			kept[u.c.ID] = fmt.Sprintf("%s=false, mounts %s %s", LabelStop, t.name, mode(u.m))
+		case u.m.RW:
+			stop[u.c.ID] = fmt.Sprintf("mounts %s read-write", t.name)
+		default:
+			kept[u.c.ID] = fmt.Sprintf("mounts %s read-only", t.name)
+		}
+	}
+	return stop, kept
+}
+
+// groupTargets unites targets sharing a group or a container to stop (the
+// closure over consumers included), so that each container is stopped at
+// most once per backup.
+func groupTargets(g *Graph, ts []*target) [][]*target {
+	parent := make([]int, len(ts))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	union := func(a, b int) { parent[find(a)] = find(b) }
+	owner := map[string]int{}
+	claim := func(key string, i int) {
+		if j, ok := owner[key]; ok {
+			union(i, j)
+		} else {
+			owner[key] = i
+		}
+	}
+	for i, t := range ts {
+		for _, grp := range targetGroups(t) {
+			claim("group:"+grp, i)
+		}
+		stop, _ := stops(t)
+		for _, id := range g.WithConsumers(sortedKeys(stop), stoppable) {
+			claim("container:"+id, i)
+		}
+	}
+	sets := map[int][]*target{}
+	for i, t := range ts {
+		r := find(i)
+		sets[r] = append(sets[r], t)
+	}
+	var out [][]*target
+	for i := range ts {
+		if s, ok := sets[i]; ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func stoppable(c *Container) bool { return c.Settings.Stop != False }
+
+// targetGroups returns the volume's own drydock.group, else those of the
+// containers mounting it.
+func targetGroups(t *target) []string {
+	if t.settings.Group != "" {
+		return []string{t.settings.Group}
+	}
+	set := map[string]bool{}
+	for _, u := range t.uses {
+		if u.c.Settings.Group != "" {
+			set[u.c.Settings.Group] = true
+		}
+	}
+	return sortedKeys(set)
+}

@@ -1,0 +1,168 @@
+package volume_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+type invBuilder struct{ inv volume.Inventory }
+
+func (b *invBuilder) vol(name string, labels map[string]string) *invBuilder {
+	s, err := volume.ParseSettings(labels)
+	b.inv.Volumes = append(b.inv.Volumes, volume.VolumeInfo{Name: name, Mountpoint: "/var/lib/docker/volumes/" + name + "/_data", Labels: labels, Settings: s, SettingsErr: err})
+	return b
+}
+
+// ctr adds a running container; mounts are "vol" (rw), "vol:ro" or "/host/path".
+func (b *invBuilder) ctr(name string, labels map[string]string, mounts ...string) *volume.Container {
+	s, err := volume.ParseSettings(labels)
+	c := &volume.Container{ID: "id-" + name, Name: name, Running: true, Labels: labels, Settings: s, SettingsErr: err}
+	for _, m := range mounts {
+		src, mode, _ := strings.Cut(m, ":")
+		mt := volume.Mount{Name: src, Source: src, Destination: "/data", RW: mode != "ro"}
+		mt.Bind = strings.HasPrefix(src, "/")
+		c.Mounts = append(c.Mounts, mt)
+	}
+	for _, d := range s.DependsOn {
+		c.Deps = append(c.Deps, volume.RawDep{Source: volume.DepLabel, Target: d})
+	}
+	b.inv.Containers = append(b.inv.Containers, c)
+	return c
+}
+
+func yes() map[string]string { return map[string]string{volume.LabelBackup: "true"} }
+
+func appNames(p *volume.Plan) []string {
+	var out []string
+	for _, a := range p.Apps {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+func skipped(p *volume.Plan, name string) string {
+	for _, s := range p.Skipped {
+		if s.Name == name {
+			return s.Reason
+		}
+	}
+	return ""
+}
+
+func TestPlanSelection(t *testing.T) {
+	b := &invBuilder{}
+	b.vol("plain", nil).vol("on", yes()).vol("off", map[string]string{volume.LabelBackup: "false"})
+	b.vol("by-ctr", nil).vol("vetoed", nil).vol("cache", map[string]string{volume.LabelBackup: "true", volume.LabelTier: "cache"})
+	b.vol("ctr-tier", yes()).vol("bad", map[string]string{volume.LabelBackup: "maybe"})
+	b.ctr("a", yes(), "by-ctr", "off", "/srv/conf")
+	b.ctr("b", map[string]string{volume.LabelBackup: "true"}, "vetoed")
+	b.ctr("c", map[string]string{volume.LabelBackup: "false"}, "vetoed")
+	b.ctr("d", map[string]string{volume.LabelTier: "rebuildable"}, "ctr-tier")
+	b.ctr("e", nil, "plain", "on")
+
+	p := volume.BuildPlan(&b.inv, volume.PlanOptions{})
+	if got, want := appNames(p), []string{"by-ctr", "on"}; !slices.Equal(got, want) {
+		t.Errorf("apps %v, want %v\n%s", got, want, p)
+	}
+	wantSkips := map[string]string{
+		"plain":    "not opted in",
+		"off":      "drydock.backup=false on the volume",
+		"vetoed":   "drydock.backup=false on container c",
+		"cache":    "drydock.tier=cache",
+		"ctr-tier": "", // the volume's own backup=true, tier from container d
+		"bad":      "malformed labels",
+	}
+	for name, want := range wantSkips {
+		got := skipped(p, name)
+		if name == "ctr-tier" {
+			if !strings.Contains(got, "rebuildable") {
+				t.Errorf("ctr-tier skipped for %q, want the container's tier", got)
+			}
+			continue
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("%s skipped for %q, want %q", name, got, want)
+		}
+	}
+	if skipped(p, "/srv/conf") != "" || len(p.Apps[0].Volumes) != 1 {
+		t.Errorf("bind mount considered without IncludeBinds")
+	}
+	pb := volume.BuildPlan(&b.inv, volume.PlanOptions{IncludeBinds: true})
+	if vs := pb.Apps[0].Volumes; len(vs) != 2 || vs[0].Name != "/srv/conf" || !vs[0].Bind || vs[0].Tags[0] != "bind=/srv/conf" {
+		t.Errorf("with IncludeBinds: %+v", vs)
+	}
+}
+
+func TestPlanStopsAndGroups(t *testing.T) {
+	b := &invBuilder{}
+	b.vol("db", yes()).vol("files", yes()).vol("logs", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: "shop"})
+	b.vol("other", yes()).vol("shared-ro", yes())
+	b.ctr("db", map[string]string{volume.LabelGroup: "shop", volume.LabelHookPre: "pg_dump", volume.LabelHookUser: "postgres"}, "db")
+	b.ctr("web", map[string]string{volume.LabelDependsOn: "db"}, "files")
+	b.ctr("reader", nil, "db:ro")
+	b.ctr("forced", map[string]string{volume.LabelStop: "true"}, "shared-ro:ro")
+	b.ctr("pinned", map[string]string{volume.LabelStop: "false"}, "other")
+	b.ctr("proxy", map[string]string{volume.LabelDependsOn: "web"})
+	b.ctr("loner", nil)
+
+	p := volume.BuildPlan(&b.inv, volume.PlanOptions{})
+	if got, want := appNames(p), []string{"other", "shared-ro", "shop"}; !slices.Equal(got, want) {
+		t.Fatalf("apps %v, want %v\n%s", got, want, p)
+	}
+	shop := p.Apps[2]
+	var vols []string
+	for _, v := range shop.Volumes {
+		vols = append(vols, v.Name)
+	}
+	// files joins shop: web stops for files and depends on db.
+	if !slices.Equal(vols, []string{"db", "files", "logs"}) || !slices.Equal(shop.Tags, []string{"group=shop"}) {
+		t.Errorf("shop volumes %v tags %v", vols, shop.Tags)
+	}
+	var stop []string
+	for _, d := range shop.Stop {
+		stop = append(stop, d.Container.Name+": "+d.Reason)
+	}
+	wantStop := []string{
+		"proxy: depends on web (drydock.depends-on)",
+		"web: mounts files read-write",
+		"db: mounts db read-write",
+	}
+	if !slices.Equal(stop, wantStop) {
+		t.Errorf("stop\n%v\nwant\n%v", strings.Join(stop, "\n"), strings.Join(wantStop, "\n"))
+	}
+	if len(shop.Kept) != 1 || shop.Kept[0].Container.Name != "reader" || shop.Kept[0].Reason != "mounts db read-only" {
+		t.Errorf("kept %+v, want reader (read-only)", shop.Kept)
+	}
+	if len(shop.Hooks) != 1 || shop.Hooks[0].User != "postgres" || shop.Hooks[0].Cmd[2] != "pg_dump" {
+		t.Errorf("hooks %+v", shop.Hooks)
+	}
+	if d := p.Apps[1].Stop; len(d) != 1 || d[0].Container.Name != "forced" {
+		t.Errorf("drydock.stop=true on a read-only mount: stop %+v", d)
+	}
+	if a := p.Apps[0]; len(a.Stop) != 0 || a.Kept[0].Reason != "drydock.stop=false, mounts other read-write" {
+		t.Errorf("drydock.stop=false: stop %+v kept %+v", a.Stop, a.Kept)
+	}
+	out := p.String()
+	for _, want := range []string{"app shop (group=shop)", "stop waves: proxy -> web -> db", "start waves: db -> web -> proxy", "user postgres"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered plan lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPlanCycleIsAnAppError(t *testing.T) {
+	b := &invBuilder{}
+	b.vol("v", yes())
+	b.ctr("a", map[string]string{volume.LabelDependsOn: "b"}, "v")
+	b.ctr("b", map[string]string{volume.LabelDependsOn: "a"})
+	p := volume.BuildPlan(&b.inv, volume.PlanOptions{})
+	if len(p.Apps) != 1 || p.Apps[0].Err == nil || !strings.Contains(p.Apps[0].Err.Error(), "a -> b -> a") && !strings.Contains(p.Apps[0].Err.Error(), "b -> a -> b") {
+		t.Fatalf("want a cycle error, got\n%s", p)
+	}
+	if !strings.Contains(p.String(), "error: app v: dependency cycle") {
+		t.Errorf("rendered plan does not show the cycle:\n%s", p)
+	}
+}

@@ -1,0 +1,102 @@
+package volume
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// String renders the plan as text for people (`drydock volumes ls`).
+func (p *Plan) String() string {
+	var b strings.Builder
+	_ = p.Render(&b)
+	return b.String()
+}
+
+// Render writes the plan as aligned text to w.
+func (p *Plan) Render(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(p.Apps) == 0 {
+		fmt.Fprintln(tw, "nothing to back up")
+	}
+	for i, a := range p.Apps {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		renderApp(tw, a)
+	}
+	if len(p.Skipped) > 0 {
+		fmt.Fprintln(tw, "\nskipped:")
+		for _, s := range p.Skipped {
+			kind := "volume"
+			if s.Bind {
+				kind = "bind"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, kind, s.Reason)
+		}
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(tw, "\nwarnings:")
+		for _, w := range p.Warnings {
+			fmt.Fprintf(tw, "  %s\n", w)
+		}
+	}
+	return tw.Flush()
+}
+
+func renderApp(w io.Writer, a *App) {
+	fmt.Fprintf(w, "app %s", a.Name)
+	if len(a.Tags) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(a.Tags, ", "))
+	}
+	fmt.Fprintln(w)
+	if a.Err != nil {
+		fmt.Fprintf(w, "  error: %v\n", a.Err)
+	}
+	fmt.Fprintln(w, "  volumes:")
+	for _, v := range a.Volumes {
+		fmt.Fprintf(w, "    %s\t%s\t%s\t%s\n", v.Name, v.Mountpoint, strings.Join(v.Tags, ","), v.Reason)
+	}
+	if len(a.Stop) == 0 {
+		fmt.Fprintln(w, "  stop: nothing")
+	} else {
+		fmt.Fprintln(w, "  stop, in this order:")
+		for _, d := range a.Stop {
+			state := "running"
+			if !d.Running {
+				state = "not running, left alone"
+			}
+			fmt.Fprintf(w, "    %s\t%s\t%s\n", d.Container.Name, state, d.Reason)
+		}
+	}
+	renderWaves(w, "stop waves", a.StopWaves)
+	renderWaves(w, "start waves", a.StartWaves)
+	if len(a.Kept) > 0 {
+		fmt.Fprintln(w, "  keep running:")
+		for _, d := range a.Kept {
+			fmt.Fprintf(w, "    %s\t%s\n", d.Container.Name, d.Reason)
+		}
+	}
+	if len(a.Hooks) > 0 {
+		fmt.Fprintln(w, "  hooks:")
+		for _, h := range a.Hooks {
+			user := h.User
+			if user == "" {
+				user = "(image default)"
+			}
+			fmt.Fprintf(w, "    %s\t%s\t%q\tuser %s\ttimeout %s\n", h.Phase, h.Container.Name, h.Cmd, user, h.Timeout)
+		}
+	}
+}
+
+func renderWaves(w io.Writer, title string, waves [][]string) {
+	if len(waves) == 0 {
+		return
+	}
+	parts := make([]string, len(waves))
+	for i, wave := range waves {
+		parts[i] = strings.Join(wave, " + ")
+	}
+	fmt.Fprintf(w, "  %s: %s\n", title, strings.Join(parts, " -> "))
+}

@@ -1,0 +1,262 @@
+package volume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+)
+
+// ErrGone: a container drydock stopped was removed and no replacement (same
+// compose project and service, or same name) exists.
+var ErrGone = errors.New("container gone and no replacement found")
+
+// session is one stop/start cycle of one app.
+type session struct {
+	m     *Manager
+	g     *Graph
+	app   *App
+	mu    sync.Mutex
+	todo  map[string]ContainerRef // running at stop time: stop and restart these
+	done  map[string]bool         // stopped by this session
+	first time.Time               // first stop call
+	last  time.Time               // last start done
+}
+
+// Undo starts again what a Stop stopped. It is safe to call more than once.
+type Undo func(ctx context.Context) error
+
+// Stop stops the running containers of app in stop order (consumers before
+// providers, independents in parallel), journaling them before the first
+// stop. It returns undo, which starts them again in start order and clears
+// the journal; defer it at once, also when Stop returns an error, since a
+// partial stop leaves containers to start.
+func (m *Manager) Stop(ctx context.Context, p *Plan, app *App) (undo Undo, err error) {
+	s := &session{m: m, g: p.graph, app: app}
+	return s.restart, s.stop(ctx)
+}
+
+func (s *session) stop(ctx context.Context) error {
+	if s.app.Err != nil {
+		return s.app.Err
+	}
+	if s.m.opts.StateDir == "" {
+		return ErrNoStateDir
+	}
+	s.todo = map[string]ContainerRef{}
+	s.done = map[string]bool{}
+	var refs []ContainerRef
+	for _, d := range s.app.Stop {
+		ins, err := s.m.api.ContainerInspect(ctx, d.Container.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("app %s: inspect container %s: %w", s.app.Name, d.Container.Name, err)
+		}
+		if ins.State != nil && ins.State.Running {
+			s.todo[d.Container.ID] = d.Container
+			refs = append(refs, d.Container)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	if err := s.m.journalAdd(s.app.Name, refs); err != nil {
+		return fmt.Errorf("app %s: %w", s.app.Name, err)
+	}
+	log := s.m.log.With("app", s.app.Name)
+	return s.g.Visit(ctx, s.app.stopIDs, StopOrder, VisitOptions{Parallel: s.m.opts.Parallel}, func(ctx context.Context, id string) error {
+		ref, ok := s.todo[id]
+		if !ok {
+			return nil
+		}
+		s.mu.Lock()
+		if s.first.IsZero() {
+			s.first = time.Now()
+		}
+		s.mu.Unlock()
+		log.Info("stopping container", "container", ref.Name)
+		// Nil timeout and signal: Docker uses the container's own
+		// StopSignal and StopTimeout.
+		if err := s.m.api.ContainerStop(ctx, id, container.StopOptions{}); err != nil {
+			return fmt.Errorf("stop container %s: %w", ref.Name, err)
+		}
+		s.mu.Lock()
+		s.done[id] = true
+		s.mu.Unlock()
+		return nil
+	})
+}
+
+// restart starts every container of the session that is not running, in
+// start order, trying all of them whatever fails. It runs on a context the
+// caller's cancellation does not reach, bounded by RestartTimeout: this is
+// the cleanup that must happen. The journal entry is cleared only when all
+// started.
+func (s *session) restart(ctx context.Context) error {
+	s.mu.Lock()
+	todo := s.todo
+	s.todo = nil // a second call is a no-op
+	s.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.m.opts.RestartTimeout)
+	defer cancel()
+	set := toSet(s.app.stopIDs)
+	err := s.g.Visit(ctx, s.app.stopIDs, StartOrder, VisitOptions{Parallel: s.m.opts.Parallel, KeepGoing: true}, func(ctx context.Context, id string) error {
+		ref, ok := todo[id]
+		if !ok {
+			return nil
+		}
+		// Providers wait until healthy so their consumers find them ready.
+		wait := slices.ContainsFunc(s.g.Consumers(id), func(c string) bool { return set[c] })
+		_, err := s.m.startRef(ctx, ref, wait)
+		s.mu.Lock()
+		s.last = time.Now()
+		s.mu.Unlock()
+		return err
+	})
+	if err == nil {
+		err = s.m.journalRemove(s.app.Name)
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.todo = todo // let a later call retry
+		s.mu.Unlock()
+		return fmt.Errorf("restart app %s: %w", s.app.Name, err)
+	}
+	return nil
+}
+
+// stopped returns the containers this session stopped, in stop order.
+func (s *session) stopped() []ContainerRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ContainerRef
+	for _, d := range s.app.Stop {
+		if s.done[d.Container.ID] {
+			out = append(out, d.Container)
+		}
+	}
+	return out
+}
+
+// downtime is the time from the first stop to the last start.
+func (s *session) downtime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() || s.last.Before(s.first) {
+		return 0
+	}
+	return s.last.Sub(s.first)
+}
+
+// startRef starts the container ref names (or its replacement) unless it
+// runs already, and waits until healthy when waitHealthy and it has a
+// healthcheck. It reports whether it started something.
+func (m *Manager) startRef(ctx context.Context, ref ContainerRef, waitHealthy bool) (bool, error) {
+	id, err := m.resolve(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	ins, err := m.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("inspect container %s: %w", ref.Name, err)
+	}
+	started := false
+	if ins.State == nil || !ins.State.Running {
+		m.log.Info("starting container", "container", ref.Name, "id", shortID(id))
+		if err := m.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+			return false, fmt.Errorf("start container %s: %w", ref.Name, err)
+		}
+		started = true
+	}
+	hasCheck := ins.Config != nil && ins.Config.Healthcheck != nil && len(ins.Config.Healthcheck.Test) > 0 && ins.Config.Healthcheck.Test[0] != "NONE"
+	if waitHealthy && hasCheck {
+		if err := m.waitHealthy(ctx, id, ref.Name); err != nil {
+			return started, err
+		}
+	}
+	return started, nil
+}
+
+// waitHealthy polls until the container reports healthy, for at most
+// HealthTimeout.
+func (m *Manager) waitHealthy(ctx context.Context, id, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.HealthTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	status := "unknown"
+	for {
+		ins, err := m.api.ContainerInspect(ctx, id)
+		if err == nil && ins.State != nil {
+			if ins.State.Health != nil {
+				status = string(ins.State.Health.Status)
+				if status == container.Healthy {
+					return nil
+				}
+			}
+			if !ins.State.Running {
+				return fmt.Errorf("container %s exited while waiting to be healthy (exit code %d)", name, ins.State.ExitCode)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("container %s not healthy after %s (status %s): %w", name, m.opts.HealthTimeout, status, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// resolve finds the container ref names now: the same ID, else a container
+// with the same compose project, service and number (compose recreated
+// it), else one with the same name.
+func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error) {
+	_, err := m.api.ContainerInspect(ctx, ref.ID)
+	if err == nil {
+		return ref.ID, nil
+	}
+	if !isNotFound(err) {
+		return "", fmt.Errorf("inspect container %s: %w", ref.Name, err)
+	}
+	f := filters.NewArgs()
+	if ref.Project != "" && ref.Service != "" {
+		f.Add("label", ComposeProject+"="+ref.Project)
+		f.Add("label", ComposeService+"="+ref.Service)
+		if ref.Number != "" {
+			f.Add("label", ComposeContainerNumber+"="+ref.Number)
+		}
+	} else {
+		f.Add("name", ref.Name)
+	}
+	list, err := m.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return "", fmt.Errorf("find replacement of container %s: %w", ref.Name, err)
+	}
+	for _, c := range list {
+		if isOneoff(c.Labels) {
+			continue
+		}
+		if ref.Project == "" && !slices.Contains(c.Names, "/"+ref.Name) {
+			continue // the name filter matches substrings
+		}
+		m.log.Info("container was recreated", "container", ref.Name, "old", shortID(ref.ID), "new", shortID(c.ID))
+		return c.ID, nil
+	}
+	return "", fmt.Errorf("container %s (%s): %w", ref.Name, shortID(ref.ID), ErrGone)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
