@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs what drydock's tests need on Debian: stock restic (the compatibility
-# oracle). Idempotent: installs only what is missing.
+# Installs and starts what drydock's tests need on a fresh Debian machine:
+# stock restic (the compatibility oracle), a Docker engine without any
+# container networking, and a MinIO server binary built from the pinned
+# module. Idempotent: what is there already is kept.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v restic >/dev/null || need+=(restic)
@@ -12,3 +15,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 restic version
 go version
+
+bash scripts/start-dockerd.sh
+bash third_party/minio/build.sh
