@@ -1,0 +1,92 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/index"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
+)
+
+// ErrBlobNotFound is returned for a blob that no loaded index knows.
+var ErrBlobNotFound = errors.New("blob not found in index")
+
+// LoadIndex reads every index file, in parallel, and makes it the index
+// that blob loads and saves use. Call it after locking, at the start of
+// every job: another host's prune may have changed the index.
+func (r *Repository) LoadIndex(ctx context.Context) error {
+	ids, err := r.List(ctx, backend.IndexFile)
+	if err != nil {
+		return err
+	}
+	idx, err := index.Load(ctx, ids, r.cfg.Version, func(ctx context.Context, id format.ID) ([]byte, error) {
+		return r.LoadUnpacked(ctx, backend.IndexFile, id)
+	})
+	if err != nil {
+		return err
+	}
+	r.idx = idx
+	return nil
+}
+
+// Index returns the loaded index (an empty one before LoadIndex).
+func (r *Repository) Index() *index.Index {
+	if r.idx == nil {
+		r.idx = index.New()
+	}
+	return r.idx
+}
+
+// LoadBlob returns the plaintext of a blob, appended to dst[:0]. If one copy
+// is damaged, the next one is tried.
+func (r *Repository) LoadBlob(ctx context.Context, t format.BlobType, id format.ID, dst []byte) ([]byte, error) {
+	h := format.BlobHandle{ID: id, Type: t}
+	locs := r.Index().LookupAll(h, nil)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%v: %w", h, ErrBlobNotFound)
+	}
+	var errs []error
+	for _, loc := range locs {
+		out, err := r.loadBlobAt(ctx, h, loc, dst)
+		if err == nil {
+			return out, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func (r *Repository) loadBlobAt(ctx context.Context, h format.BlobHandle, loc index.Location, dst []byte) ([]byte, error) {
+	sealed := make([]byte, loc.Length)
+	ph := backend.Handle{Type: backend.PackFile, Name: loc.PackID.String()}
+	err := r.be.Load(ctx, ph, int(loc.Length), int64(loc.Offset), func(rd io.Reader) error {
+		_, err := io.ReadFull(rd, sealed)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %v from pack %v: %w", h, loc.PackID.Str(), err)
+	}
+	b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
+	out, err := pack.OpenBlob(r.key, dst[:0], sealed, b)
+	if err != nil {
+		return nil, fmt.Errorf("%v in pack %v: %w", h, loc.PackID.Str(), err)
+	}
+	return out, nil
+}
+
+// LoadTree loads and decodes a tree blob.
+func (r *Repository) LoadTree(ctx context.Context, id format.ID) (*format.Tree, error) {
+	data, err := r.LoadBlob(ctx, format.TreeBlob, id, nil)
+	if err != nil {
+		return nil, err
+	}
+	t, err := format.DecodeTree(data)
+	if err != nil {
+		return nil, fmt.Errorf("tree %v: %w", id.Str(), err)
+	}
+	return t, nil
+}

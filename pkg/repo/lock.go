@@ -1,0 +1,202 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// Lock timing, as restic's (spec §9).
+const (
+	lockRefresh     = 5 * time.Minute
+	lockStaleAge    = 30 * time.Minute
+	lockRecheckWait = 200 * time.Millisecond
+	// lockLostAfter: restic cancels a command whose lock was not refreshed
+	// for this long, because another host may consider it stale soon.
+	lockLostAfter = lockStaleAge - lockStaleAge/4
+)
+
+// ErrLocked is returned when a conflicting lock exists.
+var ErrLocked = errors.New("repository is locked")
+
+// LockedError names the lock that is in the way.
+type LockedError struct {
+	ID    format.ID
+	Lock  format.Lock
+	Stale bool
+}
+
+func (e *LockedError) Error() string {
+	kind := "non-exclusive"
+	if e.Lock.Exclusive {
+		kind = "exclusive"
+	}
+	msg := fmt.Sprintf("repository is already locked %s by PID %d on %s by %s (created %s, lock %s)",
+		kind, e.Lock.PID, e.Lock.Hostname, e.Lock.Username, e.Lock.Time.Format(time.RFC3339), e.ID.Str())
+	if e.Stale {
+		msg += "; the lock looks stale: if no other process uses the repository, remove it with 'restic unlock'"
+	}
+	return msg
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Lock is a lock file this process holds and keeps fresh.
+type Lock struct {
+	r      *Repository
+	doc    format.Lock
+	id     format.ID
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+}
+
+// Lock takes a lock on the repository the way restic does: check for
+// conflicting locks, write ours, wait 200 ms, check again. The returned
+// context is cancelled if the lock cannot be refreshed for too long; work
+// done under the lock must use it. Unlock releases the lock.
+func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
+	host, _ := os.Hostname()
+	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid()}
+	if u, err := user.Current(); err == nil {
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+		doc.UID, doc.GID = uint32(uid), uint32(gid)
+	}
+	if err := r.checkLocks(ctx, doc, format.ID{}); err != nil {
+		return nil, nil, err
+	}
+	id, err := r.saveLock(ctx, doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sleep(ctx, lockRecheckWait); err != nil {
+		r.removeLock(id)
+		return nil, nil, err
+	}
+	if err := r.checkLocks(ctx, doc, id); err != nil {
+		r.removeLock(id)
+		return nil, nil, err
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{})}
+	go l.refreshLoop(lctx)
+	return l, lctx, nil
+}
+
+// checkLocks fails if a lock other than ours conflicts with doc.
+func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours format.ID) error {
+	ids, err := r.List(ctx, backend.LockFile)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id == ours {
+			continue
+		}
+		raw, err := r.LoadUnpacked(ctx, backend.LockFile, id)
+		if errors.Is(err, backend.ErrNotExist) {
+			continue // removed while we listed
+		}
+		if err != nil {
+			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'restic unlock --remove-all'", id.Str(), err)
+		}
+		other, err := format.DecodeLock(raw)
+		if err != nil {
+			return fmt.Errorf("lock %v: %w", id.Str(), err)
+		}
+		if doc.Exclusive || other.Exclusive {
+			return &LockedError{ID: id, Lock: *other, Stale: isStale(*other)}
+		}
+	}
+	return nil
+}
+
+// isStale applies restic's rule: older than 30 minutes, or made on this host
+// by a process that no longer exists. Stale locks still block, as in restic.
+func isStale(l format.Lock) bool {
+	if time.Since(l.Time) > lockStaleAge {
+		return true
+	}
+	host, _ := os.Hostname()
+	if l.Hostname != host || l.PID <= 0 {
+		return false
+	}
+	// Signal 0 checks for existence without disturbing the process.
+	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
+}
+
+func (r *Repository) saveLock(ctx context.Context, doc format.Lock) (format.ID, error) {
+	raw, err := format.EncodeLock(&doc)
+	if err != nil {
+		return format.ID{}, err
+	}
+	id, err := r.SaveUnpacked(ctx, backend.LockFile, raw)
+	if err != nil {
+		return format.ID{}, fmt.Errorf("create lock: %w", err)
+	}
+	return id, nil
+}
+
+// removeLock deletes a lock even when the caller's context is done: a
+// leftover lock would block every exclusive operation.
+func (r *Repository) removeLock(id format.ID) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
+}
+
+// refreshLoop replaces the lock file every lockRefresh; new file first, then
+// the old one is removed, so the repository is never unlocked in between.
+func (l *Lock) refreshLoop(ctx context.Context) {
+	defer close(l.done)
+	last := time.Now()
+	t := time.NewTicker(lockRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		doc := l.doc
+		doc.Time = time.Now()
+		id, err := l.r.saveLock(ctx, doc)
+		if err != nil {
+			l.r.opts.Logger.Warn("cannot refresh lock", "err", err)
+			if time.Since(last) > lockLostAfter {
+				l.cancel(fmt.Errorf("lock lost: not refreshed since %s: %w", last.Format(time.RFC3339), err))
+				return
+			}
+			continue
+		}
+		_ = l.r.removeLock(l.id)
+		l.id, last = id, time.Now()
+	}
+}
+
+// Unlock stops refreshing and removes the lock file.
+func (l *Lock) Unlock() error {
+	l.cancel(errors.New("unlocked"))
+	<-l.done
+	return l.r.removeLock(l.id)
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,290 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/chunker"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/drydock-backup/drydock/pkg/repo/crypto"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/index"
+)
+
+// Errors callers branch on (the CLI maps them to exit codes).
+var (
+	ErrNoRepository  = errors.New("repository does not exist")
+	ErrAlreadyExists = errors.New("repository already exists")
+	ErrWrongPassword = crypto.ErrWrongPassword
+)
+
+// maxKeyFiles is how many key files Open tries, like restic: scrypt is slow
+// on purpose, and a repository with more keys is unusual.
+const maxKeyFiles = 20
+
+// Options tune an open repository. The zero value means defaults.
+type Options struct {
+	Compression compress.Mode // blob compression in version 2 repositories
+	PackSize    int           // target pack size in bytes; 0 means 16 MiB
+	Uploads     int           // packs uploaded at once; 0 means 4
+	Logger      *slog.Logger  // nil discards
+}
+
+func (o Options) withDefaults() Options {
+	if o.PackSize == 0 {
+		o.PackSize = 16 << 20
+	}
+	if o.Uploads == 0 {
+		o.Uploads = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Repository is an opened repository: its backend, master key and config.
+// Its methods are safe for concurrent use.
+type Repository struct {
+	be    backend.Backend
+	key   *crypto.Key
+	keyID format.ID
+	cfg   format.Config
+	opts  Options
+	idx   *index.Index
+}
+
+// InitOptions choose the parameters of a new repository.
+type InitOptions struct {
+	Version uint          // 1 or 2; 0 means 2, restic's default since 0.14
+	KDF     crypto.Params // zero means crypto.DefaultParams
+}
+
+// Init creates a repository in be: a key file for password, then the
+// config, in that order like restic. It refuses if a config exists.
+func Init(ctx context.Context, be backend.Backend, password string, init InitOptions, opts Options) (*Repository, error) {
+	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
+		return nil, ErrAlreadyExists
+	} else if !errors.Is(err, backend.ErrNotExist) {
+		return nil, fmt.Errorf("check for an existing config: %w", err)
+	}
+	if init.Version == 0 {
+		init.Version = format.Version2
+	}
+	if init.KDF == (crypto.Params{}) {
+		init.KDF = crypto.DefaultParams
+	}
+	pol, err := chunker.RandomPol(nil)
+	if err != nil {
+		return nil, err
+	}
+	var rid [32]byte
+	if _, err := io.ReadFull(rand.Reader, rid[:]); err != nil {
+		return nil, err
+	}
+	cfg := format.Config{Version: init.Version, ID: hex.EncodeToString(rid[:]), ChunkerPolynomial: format.Polynomial(pol)}
+	master, err := crypto.NewRandomKey()
+	if err != nil {
+		return nil, err
+	}
+	r := &Repository{be: be, key: master, cfg: cfg, opts: opts.withDefaults()}
+	if r.keyID, err = r.AddKey(ctx, password, init.KDF); err != nil {
+		return nil, err
+	}
+	plain, err := format.EncodeConfig(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := master.SealBox(nil, plain)
+	if err != nil {
+		return nil, err
+	}
+	if err := be.Save(ctx, backend.Handle{Type: backend.ConfigFile}, backend.NewByteReader(sealed)); err != nil {
+		return nil, fmt.Errorf("save config: %w", err)
+	}
+	return r, nil
+}
+
+// AddKey stores a new key file that opens the repository with password.
+func (r *Repository) AddKey(ctx context.Context, password string, kdf crypto.Params) (format.ID, error) {
+	host, _ := os.Hostname()
+	data, err := crypto.CreateKeyFile(password, r.key, crypto.KeyFileOptions{
+		Params: kdf, Username: currentUser(), Hostname: host, Created: time.Now(),
+	})
+	if err != nil {
+		return format.ID{}, err
+	}
+	id := format.Hash(data)
+	if err := r.be.Save(ctx, backend.Handle{Type: backend.KeyFile, Name: id.String()}, backend.NewByteReader(data)); err != nil {
+		return format.ID{}, fmt.Errorf("save key %v: %w", id.Str(), err)
+	}
+	return id, nil
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// Open opens the repository in be with password and reads its config. The
+// index is not loaded; see LoadIndex.
+func Open(ctx context.Context, be backend.Backend, password string, opts Options) (*Repository, error) {
+	r := &Repository{be: be, opts: opts.withDefaults()}
+	sealed, err := r.loadRaw(ctx, backend.Handle{Type: backend.ConfigFile})
+	if errors.Is(err, backend.ErrNotExist) || errors.Is(err, backend.ErrLocationMissing) {
+		return nil, fmt.Errorf("%w: no config file", ErrNoRepository)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	if err := r.openKey(ctx, password); err != nil {
+		return nil, err
+	}
+	plain, err := r.key.OpenBox(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt config: %w (the key file does not belong to this config)", err)
+	}
+	cfg, err := format.DecodeConfig(plain)
+	if err != nil {
+		return nil, err
+	}
+	if err := chunker.Pol(cfg.ChunkerPolynomial).Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	r.cfg = *cfg
+	return r, nil
+}
+
+// openKey tries the key files until one opens with password.
+func (r *Repository) openKey(ctx context.Context, password string) error {
+	var names []string
+	err := r.be.List(ctx, backend.KeyFile, func(name string, _ int64) error {
+		names = append(names, name)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list keys: %w", err)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("%w: no key files", ErrNoRepository)
+	}
+	for i, name := range names {
+		if i == maxKeyFiles {
+			break
+		}
+		h := backend.Handle{Type: backend.KeyFile, Name: name}
+		data, err := r.loadRaw(ctx, h)
+		if err != nil {
+			return fmt.Errorf("load key %s: %w", name[:8], err)
+		}
+		key, err := crypto.OpenKeyFile(data, password)
+		if errors.Is(err, crypto.ErrWrongPassword) {
+			continue
+		}
+		if err != nil {
+			r.opts.Logger.Warn("skipping unreadable key file", "key", name[:8], "err", err)
+			continue
+		}
+		r.key, r.keyID = key, format.Hash(data)
+		return nil
+	}
+	return ErrWrongPassword
+}
+
+// Config returns the repository's config.
+func (r *Repository) Config() format.Config { return r.cfg }
+
+// Polynomial returns the chunker polynomial files must be cut with.
+func (r *Repository) Polynomial() chunker.Pol { return chunker.Pol(r.cfg.ChunkerPolynomial) }
+
+// Backend returns the storage the repository lives in.
+func (r *Repository) Backend() backend.Backend { return r.be }
+
+// Key returns the master key.
+func (r *Repository) Key() *crypto.Key { return r.key }
+
+// loadRaw reads a whole file and, for content-addressed files, checks that
+// its SHA-256 is its name, as restic does.
+func (r *Repository) loadRaw(ctx context.Context, h backend.Handle) ([]byte, error) {
+	var buf bytes.Buffer
+	err := r.be.Load(ctx, h, 0, 0, func(rd io.Reader) error {
+		buf.Reset()
+		_, err := buf.ReadFrom(rd)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h.Type != backend.ConfigFile && format.Hash(buf.Bytes()).String() != h.Name {
+		return nil, fmt.Errorf("%v: %w: content does not match its name", h, ErrCorrupt)
+	}
+	return buf.Bytes(), nil
+}
+
+// ErrCorrupt marks data that is in the repository but damaged.
+var ErrCorrupt = errors.New("corrupt repository data")
+
+// LoadUnpacked reads, verifies, decrypts and decodes an index, snapshot or
+// lock file and returns its JSON.
+func (r *Repository) LoadUnpacked(ctx context.Context, t backend.FileType, id format.ID) ([]byte, error) {
+	h := backend.Handle{Type: t, Name: id.String()}
+	sealed, err := r.loadRaw(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := r.key.OpenBox(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w: %w", h, ErrCorrupt, err)
+	}
+	doc, err := format.DecodeUnpacked(r.cfg.Version, plain)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w: %w", h, ErrCorrupt, err)
+	}
+	return doc, nil
+}
+
+// SaveUnpacked encodes (0x02+zstd in version 2), encrypts and stores doc
+// and returns the new file's ID.
+func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, doc []byte) (format.ID, error) {
+	plain, err := format.EncodeUnpacked(r.cfg.Version, doc, r.opts.Compression)
+	if err != nil {
+		return format.ID{}, err
+	}
+	sealed, err := r.key.SealBox(nil, plain)
+	if err != nil {
+		return format.ID{}, err
+	}
+	id := format.Hash(sealed)
+	if err := r.be.Save(ctx, backend.Handle{Type: t, Name: id.String()}, backend.NewByteReader(sealed)); err != nil {
+		return format.ID{}, fmt.Errorf("save %v %v: %w", t, id.Str(), err)
+	}
+	return id, nil
+}
+
+// List returns the IDs of all files of type t.
+func (r *Repository) List(ctx context.Context, t backend.FileType) ([]format.ID, error) {
+	var ids []format.ID
+	err := r.be.List(ctx, t, func(name string, _ int64) error {
+		id, err := format.ParseID(name)
+		if err == nil {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %vs: %w", t, err)
+	}
+	return ids, nil
+}

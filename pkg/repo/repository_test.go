@@ -1,0 +1,215 @@
+package repo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/crypto"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// cheapKDF keeps tests fast; restic reads whatever parameters are stored.
+var cheapKDF = crypto.Params{N: 1024, R: 8, P: 1}
+
+func newLocalRepo(t *testing.T, version uint, opts repo.Options) (*repo.Repository, string) {
+	t.Helper()
+	dir := t.TempDir() + "/repo"
+	be, err := local.Create(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Init(t.Context(), be, password, repo.InitOptions{Version: version, KDF: cheapKDF}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
+func openLocal(t *testing.T, dir, pw string) (*repo.Repository, error) {
+	t.Helper()
+	be, err := local.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo.Open(t.Context(), be, pw, repo.Options{})
+}
+
+func TestInitOpen(t *testing.T) {
+	r, dir := newLocalRepo(t, 0, repo.Options{})
+	if r.Config().Version != format.Version2 {
+		t.Fatalf("new repository has version %d, want 2", r.Config().Version)
+	}
+	r2, err := openLocal(t, dir, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Config() != r.Config() {
+		t.Fatalf("reopened config %+v, want %+v", r2.Config(), r.Config())
+	}
+	if _, err := openLocal(t, dir, "wrong"); !errors.Is(err, repo.ErrWrongPassword) {
+		t.Fatalf("wrong password: %v, want ErrWrongPassword", err)
+	}
+	be, _ := local.Open(t.Context(), dir)
+	if _, err := repo.Init(t.Context(), be, password, repo.InitOptions{KDF: cheapKDF}, repo.Options{}); !errors.Is(err, repo.ErrAlreadyExists) {
+		t.Fatalf("second init: %v, want ErrAlreadyExists", err)
+	}
+	empty, err := local.Create(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Open(t.Context(), empty, password, repo.Options{}); !errors.Is(err, repo.ErrNoRepository) {
+		t.Fatalf("open of an empty directory: %v, want ErrNoRepository", err)
+	}
+}
+
+// saveBlobs stores n random blobs of up to max bytes from several
+// goroutines and returns them by ID.
+func saveBlobs(t *testing.T, r *repo.Repository, n, maxSize int) map[format.ID][]byte {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	blobs := map[format.ID][]byte{}
+	var data [][]byte
+	for range n {
+		b := make([]byte, rnd.IntN(maxSize))
+		for i := range b {
+			b[i] = byte(rnd.IntN(7)) // compressible
+		}
+		data = append(data, b, b) // every blob twice: dedup must hold
+	}
+	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+		errs := make(chan error, 4)
+		for w := range 4 {
+			go func() {
+				for i := w; i < len(data); i += 4 {
+					if _, _, err := s.SaveBlob(ctx, format.DataBlob, data[i]); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range data {
+		blobs[format.Hash(b)] = b
+	}
+	return blobs
+}
+
+func TestBlobSaverRoundTrip(t *testing.T) {
+	for _, v := range []uint{1, 2} {
+		t.Run(fmt.Sprint("v", v), func(t *testing.T) {
+			r, dir := newLocalRepo(t, v, repo.Options{PackSize: 64 << 10})
+			blobs := saveBlobs(t, r, 300, 4000)
+			r2, err := openLocal(t, dir, password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.LoadIndex(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := r2.Index().Count(); got != len(blobs) {
+				t.Fatalf("index has %d blobs, want %d (each stored once)", got, len(blobs))
+			}
+			for id, want := range blobs {
+				got, err := r2.LoadBlob(t.Context(), format.DataBlob, id, nil)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("blob %v: %v", id.Str(), err)
+				}
+			}
+			packs, _ := r2.List(t.Context(), backend.PackFile)
+			if len(packs) < 2 {
+				t.Fatalf("%d packs; the small pack size should give several", len(packs))
+			}
+		})
+	}
+}
+
+// TestResticChecksSaverOutput has restic judge packs, index files and a
+// snapshot written through the repository layer.
+func TestResticChecksSaverOutput(t *testing.T) {
+	bin := testenv.RequireBinary(t, "restic")
+	r, dir := newLocalRepo(t, 2, repo.Options{PackSize: 64 << 10})
+	blobs := saveBlobs(t, r, 200, 3000)
+	var content format.IDs
+	var size uint64
+	for id, b := range blobs {
+		content = append(content, id)
+		size += uint64(len(b))
+	}
+	now := time.Now()
+	file := &format.Node{Name: "all", Type: format.NodeFile, Mode: 0o644, ModTime: now, AccessTime: now, ChangeTime: now, Size: size, Content: content}
+	var root format.ID
+	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+		tree, err := format.EncodeTree([]*format.Node{file})
+		if err != nil {
+			return err
+		}
+		root, _, err = s.SaveBlob(ctx, format.TreeBlob, tree)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SaveSnapshot(t.Context(), &format.Snapshot{Time: now, Tree: &root, Paths: []string{"/x"}, Hostname: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	out := runRestic(t, bin, dir, "check", "--read-data")
+	if !bytes.Contains([]byte(out), []byte("no errors were found")) {
+		t.Fatalf("restic check: %s", out)
+	}
+}
+
+func TestLocks(t *testing.T) {
+	r, dir := newLocalRepo(t, 2, repo.Options{})
+	shared1, _, err := r.Lock(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := openLocal(t, dir, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared2, _, err := r2.Lock(t.Context(), false)
+	if err != nil {
+		t.Fatalf("two non-exclusive locks must coexist: %v", err)
+	}
+	var le *repo.LockedError
+	if _, _, err := r2.Lock(t.Context(), true); !errors.As(err, &le) || !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("exclusive lock over shared ones: %v, want a LockedError", err)
+	}
+	if err := errors.Join(shared1.Unlock(), shared2.Unlock()); err != nil {
+		t.Fatal(err)
+	}
+	excl, _, err := r.Lock(t.Context(), true)
+	if err != nil {
+		t.Fatalf("exclusive lock after unlock: %v", err)
+	}
+	if _, _, err := r2.Lock(t.Context(), false); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("shared lock under an exclusive one: %v, want ErrLocked", err)
+	}
+	if err := excl.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := r.List(t.Context(), backend.LockFile); len(ids) != 0 {
+		t.Fatalf("%d lock files left after unlocking", len(ids))
+	}
+}

@@ -1,0 +1,265 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/index"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
+)
+
+// SaverStats count what a BlobSaver added to the repository.
+type SaverStats struct {
+	DataBlobs, TreeBlobs int
+	DataAdded            uint64 // plaintext bytes of new blobs
+	DataAddedPacked      uint64 // bytes of new blobs as stored
+	Packs                int
+}
+
+// BlobSaver stores new blobs in packs while a backup runs. SaveBlob is safe
+// for concurrent use: each caller compresses and encrypts into one of
+// several open packs, so all cores work; full packs are uploaded by a few
+// goroutines, and index files follow their packs.
+type BlobSaver struct {
+	r       *Repository
+	packers map[format.BlobType]chan *packer
+	uploads chan *packer
+
+	mu        sync.Mutex
+	pending   map[format.BlobHandle]struct{} // being packed, not yet indexed
+	unindexed *index.Index                   // uploaded packs not yet in an index file
+	stats     SaverStats
+}
+
+type packer struct {
+	buf bytes.Buffer
+	w   *pack.Writer
+	res pack.Result
+}
+
+// WithBlobSaver runs fn with a BlobSaver and then, if fn succeeded, flushes
+// the open packs, waits for every upload and writes the index files that
+// describe them. Only after it returns without error may a snapshot refer
+// to the saved blobs: this is the pack -> index -> snapshot order that keeps
+// a crash from leaving a snapshot that points at missing data.
+func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (SaverStats, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	s := &BlobSaver{
+		r:         r,
+		packers:   map[format.BlobType]chan *packer{},
+		uploads:   make(chan *packer, r.opts.Uploads),
+		pending:   map[format.BlobHandle]struct{}{},
+		unindexed: index.New(),
+	}
+	for t, n := range map[format.BlobType]int{format.DataBlob: runtime.GOMAXPROCS(0), format.TreeBlob: 1} {
+		s.packers[t] = make(chan *packer, n)
+		for range n {
+			s.packers[t] <- nil // created on first use
+		}
+	}
+	for range r.opts.Uploads {
+		g.Go(func() error { return s.uploadLoop(gctx) })
+	}
+	err := fn(gctx, s)
+	if err == nil {
+		err = s.flush(gctx)
+	}
+	close(s.uploads)
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err == nil {
+		err = s.writeIndex(ctx, s.takeUnindexed())
+	}
+	return s.Stats(), err
+}
+
+// Stats returns the counts so far.
+func (s *BlobSaver) Stats() SaverStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// SaveBlob stores data as a blob of type t unless the repository or this
+// saver has it already, and returns its ID and whether it was new.
+func (s *BlobSaver) SaveBlob(ctx context.Context, t format.BlobType, data []byte) (format.ID, bool, error) {
+	id := format.Hash(data)
+	added, err := s.SaveBlobID(ctx, t, id, data)
+	return id, added, err
+}
+
+// SaveBlobID is SaveBlob for a caller that has hashed data already.
+func (s *BlobSaver) SaveBlobID(ctx context.Context, t format.BlobType, id format.ID, data []byte) (bool, error) {
+	h := format.BlobHandle{ID: id, Type: t}
+	if s.r.Index().Has(h) {
+		return false, nil
+	}
+	s.mu.Lock()
+	_, dup := s.pending[h]
+	s.pending[h] = struct{}{}
+	s.mu.Unlock()
+	if dup {
+		return false, nil
+	}
+	var p *packer
+	select {
+	case p = <-s.packers[t]:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	p, err := s.add(ctx, p, h, data)
+	s.packers[t] <- p
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	if t == format.DataBlob {
+		s.stats.DataBlobs++
+	} else {
+		s.stats.TreeBlobs++
+	}
+	s.stats.DataAdded += uint64(len(data))
+	s.mu.Unlock()
+	return true, nil
+}
+
+// add puts the blob into p (a new packer if p is nil or full) and hands p to
+// the uploaders once it reaches the target size. It returns the packer to
+// keep using.
+func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, data []byte) (*packer, error) {
+	compressed := s.r.cfg.Version >= format.Version2 && (h.Type == format.TreeBlob || s.r.opts.Compression.CompressData())
+	for range 2 {
+		if p == nil {
+			var err error
+			if p, err = s.newPacker(); err != nil {
+				return nil, err
+			}
+		}
+		_, err := p.w.Add(h.Type, h.ID, data, compressed)
+		if errors.Is(err, pack.ErrFull) && p.w.Count() > 0 {
+			if err := s.ship(ctx, p); err != nil {
+				return nil, err
+			}
+			p = nil
+			continue
+		}
+		if err != nil {
+			return p, fmt.Errorf("pack %v: %w", h, err)
+		}
+		if p.w.Size() >= int64(s.r.opts.PackSize) {
+			return nil, s.ship(ctx, p)
+		}
+		return p, nil
+	}
+	return p, fmt.Errorf("pack %v: blob does not fit into an empty pack", h)
+}
+
+func (s *BlobSaver) newPacker() (*packer, error) {
+	p := &packer{}
+	p.buf.Grow(s.r.opts.PackSize + 1<<20)
+	w, err := pack.NewWriter(&p.buf, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression})
+	p.w = w
+	return p, err
+}
+
+// ship finalizes p and queues it for upload.
+func (s *BlobSaver) ship(ctx context.Context, p *packer) error {
+	res, err := p.w.Finalize()
+	if err != nil {
+		return err
+	}
+	p.res = res
+	select {
+	case s.uploads <- p:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush ships every open pack.
+func (s *BlobSaver) flush(ctx context.Context) error {
+	for _, ch := range s.packers {
+		for range cap(ch) {
+			if p := <-ch; p != nil && p.w.Count() > 0 {
+				if err := s.ship(ctx, p); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// uploadLoop stores packs, then indexes them; every format.MaxIndexBlobs
+// blobs it writes an index file, so that a long backup's progress is
+// durable and no index file grows too large.
+func (s *BlobSaver) uploadLoop(ctx context.Context) error {
+	for p := range s.uploads {
+		h := backend.Handle{Type: backend.PackFile, Name: p.res.ID.String()}
+		if err := s.r.be.Save(ctx, h, backend.NewByteReader(p.buf.Bytes())); err != nil {
+			return fmt.Errorf("upload pack %v: %w", p.res.ID.Str(), err)
+		}
+		blobs := make([]format.IndexBlob, len(p.res.Blobs))
+		for i, b := range p.res.Blobs {
+			blobs[i] = b.IndexBlob()
+		}
+		if err := s.r.Index().AddPack(p.res.ID, blobs); err != nil && !errors.Is(err, index.ErrDuplicatePack) {
+			return err
+		}
+		s.mu.Lock()
+		err := s.unindexed.AddPack(p.res.ID, blobs)
+		s.stats.Packs++
+		s.stats.DataAddedPacked += uint64(p.res.Size)
+		var full *index.Index
+		if s.unindexed.Count() >= format.MaxIndexBlobs {
+			full = s.takeUnindexedLocked()
+		}
+		s.mu.Unlock()
+		if err != nil && !errors.Is(err, index.ErrDuplicatePack) {
+			return err
+		}
+		if err := s.writeIndex(ctx, full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *BlobSaver) takeUnindexed() *index.Index {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.takeUnindexedLocked()
+}
+
+func (s *BlobSaver) takeUnindexedLocked() *index.Index {
+	x := s.unindexed
+	s.unindexed = index.New()
+	return x
+}
+
+// writeIndex stores x as index files of at most format.MaxIndexBlobs blobs.
+func (s *BlobSaver) writeIndex(ctx context.Context, x *index.Index) error {
+	if x == nil || x.Count() == 0 {
+		return nil
+	}
+	docs, err := x.EncodeJSON(format.MaxIndexBlobs)
+	if err != nil {
+		return err
+	}
+	for _, doc := range docs {
+		if _, err := s.r.SaveUnpacked(ctx, backend.IndexFile, doc); err != nil {
+			return fmt.Errorf("write index: %w", err)
+		}
+	}
+	return nil
+}
