@@ -29,17 +29,12 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.idx = idx
+	r.idx.Store(idx)
 	return nil
 }
 
 // Index returns the loaded index (an empty one before LoadIndex).
-func (r *Repository) Index() *index.Index {
-	if r.idx == nil {
-		r.idx = index.New()
-	}
-	return r.idx
-}
+func (r *Repository) Index() *index.Index { return r.idx.Load() }
 
 // LoadBlob returns the plaintext of a blob, appended to dst[:0]. If one copy
 // is damaged, the next one is tried.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"sync/atomic"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/chunker"
@@ -61,7 +62,7 @@ type Repository struct {
 	keyID format.ID
 	cfg   format.Config
 	opts  Options
-	idx   *index.Index
+	idx   atomic.Pointer[index.Index]
 }
 
 // InitOptions choose the parameters of a new repository.
@@ -98,6 +99,7 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 		return nil, err
 	}
 	r := &Repository{be: be, key: master, cfg: cfg, opts: opts.withDefaults()}
+	r.idx.Store(index.New())
 	if r.keyID, err = r.AddKey(ctx, password, init.KDF); err != nil {
 		return nil, err
 	}
@@ -142,6 +144,7 @@ func currentUser() string {
 // index is not loaded; see LoadIndex.
 func Open(ctx context.Context, be backend.Backend, password string, opts Options) (*Repository, error) {
 	r := &Repository{be: be, opts: opts.withDefaults()}
+	r.idx.Store(index.New())
 	sealed, err := r.loadRaw(ctx, backend.Handle{Type: backend.ConfigFile})
 	if errors.Is(err, backend.ErrNotExist) || errors.Is(err, backend.ErrLocationMissing) {
 		return nil, fmt.Errorf("%w: no config file", ErrNoRepository)
