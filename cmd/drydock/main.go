@@ -12,7 +12,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopProfile := startProfile()
 	err := newRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "drydock:", err)
 	}

@@ -2,27 +2,42 @@ package main
 
 import (
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 )
 
-// newRootCommand builds the command tree. Commands write to the given
-// writers, never to os.Stdout directly, so that tests can run them.
+// newRootCommand builds the command tree for a process: stdin and the
+// environment are the real ones, output goes to the given writers.
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	return newRoot(&globalOptions{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+// newRoot builds the command tree around g. Commands write to g's writers,
+// never to os.Stdout directly, so that tests can run them in-process.
+func newRoot(g *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "drydock",
 		Short:         "Back up Docker volumes into restic-compatible repositories",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.SetIn(g.stdin)
 	root.SetUsageTemplate(root.UsageTemplate() + exitCodeHelp)
+	g.addFlags(root)
 
 	debug := &cobra.Command{Use: "debug", Short: "Tools for looking inside drydock's algorithms"}
 	debug.AddCommand(newDebugChunksCommand())
 	bench := &cobra.Command{Use: "bench", Short: "Measure drydock's speed on this machine"}
 	bench.AddCommand(newBenchChunkerCommand())
-	root.AddCommand(debug, bench)
+	root.AddCommand(debug, bench,
+		newInitCommand(g),
+		newBackupCommand(g),
+		newSnapshotsCommand(g),
+		newLsCommand(g),
+		newRestoreCommand(g),
+	)
 	return root
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Backup benchmark: drydock against Debian's restic on the same dataset, in
+# the same run, on a local repository each.
+#
+#   bash bench/backup.sh [WORKDIR]       # default: a new dir under /tmp
+#
+# Env: BENCH_SCALE (default 1.0) scales the dataset (1.0 = ~2 GB: one 1 GiB
+# random file, 20,000 small random files, compressible text, a source tree).
+# Prints wall time, CPU time and peak RSS per step for both tools and the
+# ratio restic/drydock (higher means drydock is faster).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+work="${1:-$(mktemp -d /tmp/drydock-bench.XXXXXX)}"
+scale="${BENCH_SCALE:-1.0}"
+command -v restic >/dev/null || { echo "restic is not installed (apt-get install restic)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time is needed: apt-get install time" >&2; exit 1; }
+
+mkdir -p "$work"
+data="$work/data"
+echo "building drydock" >&2
+(cd "$here" && go build -trimpath -o "$work/drydock" ./cmd/drydock)
+
+# Deterministic dataset.
+if [ ! -e "$data/.done" ]; then
+  echo "generating dataset in $data (scale $scale)" >&2
+  rm -rf "$data" && mkdir -p "$data/small" "$data/text" "$data/src"
+  big=$(awk -v s="$scale" 'BEGIN{printf "%d", 1024*s}')
+  head -c "${big}M" /dev/urandom > "$data/big.bin"
+  nsmall=$(awk -v s="$scale" 'BEGIN{printf "%d", 20000*s}')
+  python3 - "$data/small" "$nsmall" <<'PY'
+import os, sys, random
+d, n = sys.argv[1], int(sys.argv[2])
+r = random.Random(7)
+for i in range(n):
+    sub = os.path.join(d, "%03d" % (i % 200))
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, "f%05d" % i), "wb") as f:
+        f.write(os.urandom(r.randint(100, 40000)))
+PY
+  for i in $(seq 1 "$(awk -v s="$scale" 'BEGIN{printf "%d", 40*s}')"); do
+    seq 1 400000 | sed "s/^/line $i of compressible text: /" > "$data/text/t$i.txt"
+  done
+  cp -a /usr/local/go/src/net "$data/src/" 2>/dev/null || cp -a /usr/share/doc "$data/src/"
+  touch "$data/.done"
+fi
+du -sh "$data" >&2
+
+export RESTIC_PASSWORD=bench-password
+export RESTIC_CACHE_DIR="$work/restic-cache"
+results="$work/results.tsv"
+: > "$results"
+
+# measure TOOL STEP CMD... : runs CMD under GNU time and records wall, CPU
+# (user+sys) and peak RSS.
+measure() {
+  local tool=$1 step=$2; shift 2
+  sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" > "$work/$tool-$step.log" 2>&1 || {
+    echo "$tool $step failed:" >&2; tail -20 "$work/$tool-$step.log" >&2; exit 1; }
+  read -r wall user sys rss < "$work/time.out"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$step" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$rss" >> "$results"
+  echo "$tool $step: ${wall}s wall" >&2
+}
+
+change_one_percent() {
+  python3 - "$data" <<'PY'
+import os, sys, random
+d = sys.argv[1]; r = random.Random(1)
+files = sorted(os.path.join(p, f) for p, _, fs in os.walk(os.path.join(d, "small")) for f in fs)
+for f in r.sample(files, len(files) // 100):
+    with open(f, "ab") as h: h.write(os.urandom(100))
+with open(os.path.join(d, "big.bin"), "r+b") as h:
+    for _ in range(10):
+        h.seek(r.randrange(os.path.getsize(os.path.join(d, "big.bin")))); h.write(os.urandom(1 << 20))
+PY
+}
+
+for tool in restic drydock; do
+  repo="$work/repo-$tool"; rm -rf "$repo" "$work/restore-$tool"
+  bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+  export RESTIC_REPOSITORY="$repo"
+  "$bin" init > /dev/null
+  measure "$tool" first-backup "$bin" backup "$data"
+  measure "$tool" nochange-backup "$bin" backup "$data"
+done
+change_one_percent
+for tool in restic drydock; do
+  bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+  export RESTIC_REPOSITORY="$work/repo-$tool"
+  measure "$tool" changed-backup "$bin" backup "$data"
+  measure "$tool" restore "$bin" restore latest --target "$work/restore-$tool"
+  measure "$tool" check-read-data "$bin" check --read-data
+done
+
+echo
+printf '%-16s %10s %10s %10s %10s %10s %10s %8s\n' step restic-wall drydock-wall restic-cpu drydock-cpu restic-rss drydock-rss ratio
+awk -F'\t' '{w[$1,$2]=$3; c[$1,$2]=$4; m[$1,$2]=$5; if (!($2 in seen)) {seen[$2]=1; order[n++]=$2}}
+  END {for (i=0;i<n;i++){s=order[i]; printf "%-16s %9.2fs %9.2fs %9.2fs %9.2fs %8dMB %8dMB %7.2fx\n", s, w["restic",s], w["drydock",s], c["restic",s], c["drydock",s], m["restic",s]/1024, m["drydock",s]/1024, (w["drydock",s]>0 ? w["restic",s]/w["drydock",s] : 0)}}' "$results"

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+type lsOptions struct {
+	long bool
+}
+
+func newLsCommand(g *globalOptions) *cobra.Command {
+	var opts lsOptions
+	cmd := &cobra.Command{
+		Use:   "ls SNAPSHOT [PATH]",
+		Short: "List the files of a snapshot (SNAPSHOT is an ID, a prefix of one, or latest)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+				return runLs(ctx, r, opts, g, args)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.long, "long", "l", false, "show mode, owner, size and time")
+	return cmd
+}
+
+// lsNode is a --json line, as restic's ls prints them.
+type lsNode struct {
+	Name       string      `json:"name"`
+	Type       string      `json:"type"`
+	Path       string      `json:"path"`
+	UID        uint32      `json:"uid"`
+	GID        uint32      `json:"gid"`
+	Size       uint64      `json:"size,omitempty"`
+	Mode       os.FileMode `json:"mode,omitempty"`
+	ModTime    time.Time   `json:"mtime"`
+	AccessTime time.Time   `json:"atime"`
+	ChangeTime time.Time   `json:"ctime"`
+	StructType string      `json:"struct_type"`
+	LinkTarget string      `json:"linktarget,omitempty"`
+}
+
+func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
+	if err := r.LoadIndex(ctx); err != nil {
+		return err
+	}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return err
+	}
+	sn, err := repo.FindSnapshot(sns, args[0])
+	if err != nil {
+		return err
+	}
+	filter := ""
+	if len(args) == 2 {
+		filter = path.Clean("/" + args[1])
+	}
+	enc := json.NewEncoder(g.stdout)
+	if g.json {
+		if err := enc.Encode(snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(g.stdout, "snapshot %s of %v at %s:\n", sn.ID.Str(), sn.Paths, sn.Time.Local().Format(time.RFC3339))
+	}
+	return walkTree(ctx, r, *sn.Tree, "/", func(p string, n *format.Node) error {
+		if filter != "" && p != filter && !strings.HasPrefix(p, strings.TrimSuffix(filter, "/")+"/") {
+			return nil
+		}
+		switch {
+		case g.json:
+			return enc.Encode(lsNode{Name: n.Name, Type: string(n.Type), Path: p, UID: n.UID, GID: n.GID, Size: n.Size,
+				Mode: n.Mode, ModTime: n.ModTime, AccessTime: n.AccessTime, ChangeTime: n.ChangeTime,
+				StructType: "node", LinkTarget: n.LinkTarget})
+		case opts.long:
+			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), p)
+			return err
+		default:
+			_, err := fmt.Fprintln(g.stdout, p)
+			return err
+		}
+	})
+}
+
+// walkTree calls fn for every node below tree in depth-first order, with
+// its absolute path in the snapshot.
+func walkTree(ctx context.Context, r *repo.Repository, tree format.ID, dir string, fn func(p string, n *format.Node) error) error {
+	t, err := r.LoadTree(ctx, tree)
+	if err != nil {
+		return err
+	}
+	for _, n := range t.Nodes {
+		p := path.Join(dir, n.Name)
+		if err := fn(p, n); err != nil {
+			return err
+		}
+		if n.Type == format.NodeDir && n.Subtree != nil {
+			if err := walkTree(ctx, r, *n.Subtree, p, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

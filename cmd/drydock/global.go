@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/repo/compress"
+)
+
+// globalOptions are the flags every repository command takes. They mirror
+// restic's, and so do the environment variables.
+type globalOptions struct {
+	repo         string
+	passwordFile string
+	compression  compress.Mode
+	json         bool
+	quiet        bool
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// defaultRepo, if set, is used when no repository is configured; the
+	// backup command sets it to drydock's embedded default.
+	defaultRepo func(context.Context) (repoPath, passwordFile string, err error)
+}
+
+func (g *globalOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVarP(&g.repo, "repo", "r", "", "repository: a local path or s3:URL (default: $RESTIC_REPOSITORY)")
+	f.StringVar(&g.passwordFile, "password-file", "", "file holding the repository password (default: $RESTIC_PASSWORD_FILE)")
+	f.Var(&g.compression, "compression", "compression of new data: auto, off or max")
+	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
+	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
+}
+
+func (g *globalOptions) logger() *slog.Logger {
+	level := slog.LevelWarn
+	if g.quiet {
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// repoLocation returns where the repository is, from the flag, then the
+// environment.
+func (g *globalOptions) repoLocation() string {
+	if g.repo != "" {
+		return g.repo
+	}
+	return g.getenv("RESTIC_REPOSITORY")
+}
+
+// password follows restic's order: --password-file, $RESTIC_PASSWORD_FILE,
+// $RESTIC_PASSWORD, then a prompt if stdin is a terminal.
+func (g *globalOptions) password() (string, error) {
+	file := g.passwordFile
+	if file == "" {
+		file = g.getenv("RESTIC_PASSWORD_FILE")
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(g.stderr, "enter password for repository: ")
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(g.stderr)
+		return string(pw), err
+	}
+	// Like restic: a password may be piped in on stdin.
+	if g.stdin != nil {
+		line, err := bufio.NewReader(g.stdin).ReadString('\n')
+		if err == nil || (errors.Is(err, io.EOF) && line != "") {
+			return strings.TrimRight(line, "\r\n"), nil
+		}
+	}
+	return "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
+}
+
+// openBackend connects to the repository's storage; create makes the
+// directory or bucket if needed (for init).
+func (g *globalOptions) openBackend(ctx context.Context, location string, create bool) (backend.Backend, error) {
+	if location == "" {
+		return nil, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
+	}
+	var (
+		be  backend.Backend
+		err error
+	)
+	switch {
+	case strings.HasPrefix(location, "s3:"):
+		cfg, perr := s3.ParseURL(location)
+		if perr != nil {
+			return nil, perr
+		}
+		if perr := cfg.ApplyEnv(g.getenv); perr != nil {
+			return nil, perr
+		}
+		if create {
+			be, err = s3.Create(ctx, cfg)
+		} else {
+			be, err = s3.Open(ctx, cfg)
+		}
+	default:
+		dir := strings.TrimPrefix(location, "local:")
+		if create {
+			be, err = local.Create(ctx, dir)
+		} else {
+			be, err = local.Open(ctx, dir)
+		}
+	}
+	if errors.Is(err, backend.ErrLocationMissing) {
+		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, location, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", location, err)
+	}
+	return retry.New(be, retry.Options{Logger: g.logger()}), nil
+}
+
+func (g *globalOptions) repoOptions() repo.Options {
+	return repo.Options{Compression: g.compression, Logger: g.logger()}
+}
+
+// openRepository opens the configured repository. With g.defaultRepo set
+// and nothing configured, the embedded default is used (and created).
+func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, error) {
+	location := g.repoLocation()
+	if location == "" && g.defaultRepo != nil && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
+		path, pwFile, err := g.defaultRepo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		location, g.passwordFile = path, pwFile
+	}
+	be, err := g.openBackend(ctx, location, false)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := g.password()
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.Open(ctx, be, pw, g.repoOptions())
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// withLock opens the repository, locks it and runs fn under the lock's
+// context; the lock is released on every path.
+func (g *globalOptions) withLock(ctx context.Context, exclusive bool, fn func(ctx context.Context, r *repo.Repository) error) error {
+	r, err := g.openRepository(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Backend().Close()
+	lock, lctx, err := r.Lock(ctx, exclusive)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := lock.Unlock(); uerr != nil {
+			g.logger().Warn("cannot remove lock", "err", uerr)
+		}
+	}()
+	return fn(lctx, r)
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// cli runs drydock commands in-process with its own environment.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T, repo string) *cli {
+	return &cli{t: t, env: map[string]string{
+		"RESTIC_REPOSITORY": repo,
+		"RESTIC_PASSWORD":   "interop password",
+		"HOME":              t.TempDir(),
+	}}
+}
+
+// run executes one command and returns its output and exit code.
+func (c *cli) run(args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
+	var out, errOut bytes.Buffer
+	g := &globalOptions{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }}
+	root := newRoot(g)
+	root.SetArgs(args)
+	ctx := context.Background()
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		errOut.WriteString("drydock: " + err.Error() + "\n")
+	}
+	return out.String(), errOut.String(), exitCode(ctx, err)
+}
+
+// must runs a command that has to succeed.
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("drydock %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// restic runs stock restic against the same repository and password.
+func (c *cli) restic(bin string, args ...string) (string, error) {
+	c.t.Helper()
+	cmd := exec.Command(bin, append([]string{"--no-cache"}, args...)...)
+	cmd.Env = append(os.Environ(), "RESTIC_REPOSITORY="+c.env["RESTIC_REPOSITORY"], "RESTIC_PASSWORD="+c.env["RESTIC_PASSWORD"])
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (c *cli) mustRestic(bin string, args ...string) string {
+	c.t.Helper()
+	out, err := c.restic(bin, args...)
+	if err != nil {
+		c.t.Fatalf("restic %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}

@@ -1,0 +1,323 @@
+package archiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drydock-backup/drydock/pkg/chunker"
+	"github.com/drydock-backup/drydock/pkg/fsnode"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// Options tune a backup. The zero value means defaults.
+type Options struct {
+	Excludes []string     // patterns; see Excluded
+	Files    int          // files read at once; 0 means 2 x GOMAXPROCS
+	Logger   *slog.Logger // nil discards
+	// Progress, if set, is called after each file with the running totals.
+	Progress func(Stats)
+
+	// beforeOpen lets tests change a file between lstat and open.
+	beforeOpen func(path string)
+}
+
+// Stats count what a backup saw; they become the snapshot's summary.
+type Stats struct {
+	FilesNew, FilesChanged, FilesUnmodified uint
+	DirsNew, DirsChanged, DirsUnmodified    uint
+	BytesProcessed                          uint64
+	FilesProcessed                          uint
+}
+
+// Warning is a file that could not be saved completely; the backup goes on
+// without it, as restic's does, and the snapshot is marked incomplete by the
+// caller's exit code.
+type Warning struct {
+	Path string
+	Err  error
+}
+
+func (w Warning) Error() string { return fmt.Sprintf("%s: %v", w.Path, w.Err) }
+
+// Result is what Save produced.
+type Result struct {
+	Tree     format.ID
+	Stats    Stats
+	Warnings []Warning
+}
+
+// Saver is the part of repo.BlobSaver the archiver needs.
+type Saver interface {
+	SaveBlob(ctx context.Context, t format.BlobType, data []byte) (format.ID, bool, error)
+	SaveBlobID(ctx context.Context, t format.BlobType, id format.ID, data []byte) (bool, error)
+}
+
+type archiver struct {
+	r     *repo.Repository
+	s     Saver
+	opts  Options
+	files chan struct{} // semaphore for files being read
+	bufs  sync.Pool     // *chunker.Chunker with its read buffer
+
+	mu       sync.Mutex
+	stats    Stats
+	warnings []Warning
+}
+
+// Save backs up targets (absolute, cleaned paths) into blobs of s and
+// returns the root tree. parent is the root tree of the parent snapshot, or
+// nil.
+func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, parent *format.ID, opts Options) (Result, error) {
+	if opts.Files == 0 {
+		opts.Files = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, t := range targets {
+		if !filepath.IsAbs(t) || filepath.Clean(t) != t {
+			return Result{}, fmt.Errorf("backup target %q is not an absolute, clean path", t)
+		}
+	}
+	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files)}
+	pol := r.Polynomial()
+	a.bufs.New = func() any {
+		c, err := chunker.NewChunker(nil, pol, chunker.Params{}, nil)
+		if err != nil {
+			panic(err) // the polynomial was validated when the repository was opened
+		}
+		return c
+	}
+	tree, err := a.saveVirtual(ctx, "/", buildVirtual(targets), parent)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Tree: tree, Stats: a.stats, Warnings: a.warnings}, nil
+}
+
+func (a *archiver) warn(path string, err error) {
+	a.opts.Logger.Warn("skipping", "path", path, "err", err)
+	a.mu.Lock()
+	a.warnings = append(a.warnings, Warning{Path: path, Err: err})
+	a.mu.Unlock()
+}
+
+// vdir is the part of the root tree above the targets: the components of
+// their paths, which become directories with their real metadata.
+type vdir struct {
+	children map[string]*vdir
+	target   bool // this path is itself a target
+}
+
+func buildVirtual(targets []string) *vdir {
+	root := &vdir{children: map[string]*vdir{}}
+	for _, t := range targets {
+		v := root
+		for _, name := range splitPath(t) {
+			if v.target {
+				break // an ancestor is a target already and covers this one
+			}
+			c, ok := v.children[name]
+			if !ok {
+				c = &vdir{children: map[string]*vdir{}}
+				v.children[name] = c
+			}
+			v = c
+		}
+		v.target, v.children = true, nil
+	}
+	return root
+}
+
+func splitPath(p string) []string {
+	var parts []string
+	for p != "/" && p != "." && p != "" {
+		parts = append(parts, filepath.Base(p))
+		p = filepath.Dir(p)
+	}
+	slices.Reverse(parts)
+	return parts
+}
+
+// saveVirtual stores the tree of v's children; targets are saved in full,
+// intermediate directories only with the targets below them.
+func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent *format.ID) (format.ID, error) {
+	old := a.loadParent(ctx, parent)
+	names := make([]string, 0, len(v.children))
+	for name := range v.children {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	nodes := make([]*format.Node, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, name := range names {
+		c, path := v.children[name], filepath.Join(dir, name)
+		n, err := fsnode.FromLstat(path)
+		if err != nil {
+			return format.ID{}, fmt.Errorf("backup target %s: %w", path, err)
+		}
+		if !c.target {
+			if n.Type != format.NodeDir {
+				return format.ID{}, fmt.Errorf("%s is not a directory", path)
+			}
+			sub, err := a.saveVirtual(ctx, path, c, subtreeOf(old[name]))
+			if err != nil {
+				return format.ID{}, err
+			}
+			n.Subtree = &sub
+			nodes[i] = n
+			continue
+		}
+		nodes[i] = n
+		a.saveEntry(gctx, g, path, n, old[name])
+	}
+	if err := g.Wait(); err != nil {
+		return format.ID{}, err
+	}
+	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+// dropped reports a node whose file could not be read (see saveFile).
+func dropped(n *format.Node) bool { return n.Type == "" }
+
+// saveEntry schedules the content of one entry: a file's chunks or a
+// directory's tree. Other types carry everything in their node.
+func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string, n, old *format.Node) {
+	switch n.Type {
+	case format.NodeFile:
+		select {
+		case a.files <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		g.Go(func() error {
+			defer func() { <-a.files }()
+			return a.saveFile(ctx, path, n, old)
+		})
+	case format.NodeDir:
+		g.Go(func() error {
+			sub, err := a.saveDir(ctx, path, subtreeOf(old))
+			if err != nil {
+				return err
+			}
+			n.Subtree = &sub
+			a.countDir(old, sub)
+			return nil
+		})
+	}
+}
+
+func subtreeOf(n *format.Node) *format.ID {
+	if n == nil || n.Type != format.NodeDir {
+		return nil
+	}
+	return n.Subtree
+}
+
+// loadParent returns the nodes of a parent tree by name; a parent that
+// cannot be loaded only costs speed, so errors are logged, not returned.
+func (a *archiver) loadParent(ctx context.Context, id *format.ID) map[string]*format.Node {
+	if id == nil {
+		return nil
+	}
+	t, err := a.r.LoadTree(ctx, *id)
+	if err != nil {
+		a.opts.Logger.Warn("cannot load parent tree; files will be read again", "tree", id.Str(), "err", err)
+		return nil
+	}
+	m := make(map[string]*format.Node, len(t.Nodes))
+	for _, n := range t.Nodes {
+		m[n.Name] = n
+	}
+	return m
+}
+
+// saveDir stores the tree of a directory and everything below it.
+func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (format.ID, error) {
+	old := a.loadParent(ctx, parent)
+	entries, err := os.ReadDir(dir)
+	if err != nil && len(entries) == 0 {
+		a.warn(dir, err)
+		return a.saveTree(ctx, nil)
+	}
+	nodes := make([]*format.Node, 0, len(entries))
+	g, gctx := errgroup.WithContext(ctx)
+	for _, e := range entries { // ReadDir sorts by name, bytewise: restic's order
+		path := filepath.Join(dir, e.Name())
+		if Excluded(a.opts.Excludes, path) {
+			continue
+		}
+		n, err := fsnode.FromLstat(path)
+		if errors.Is(err, fsnode.ErrSocket) {
+			continue // restic does not store sockets
+		}
+		if err != nil {
+			a.warn(path, err)
+			continue
+		}
+		nodes = append(nodes, n)
+		a.saveEntry(gctx, g, path, n, old[n.Name])
+	}
+	if err := g.Wait(); err != nil {
+		return format.ID{}, err
+	}
+	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+func (a *archiver) saveTree(ctx context.Context, nodes []*format.Node) (format.ID, error) {
+	data, err := format.EncodeTree(nodes)
+	if err != nil {
+		return format.ID{}, err
+	}
+	id, _, err := a.s.SaveBlob(ctx, format.TreeBlob, data)
+	return id, err
+}
+
+func (a *archiver) countDir(old *format.Node, sub format.ID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case old == nil || old.Subtree == nil:
+		a.stats.DirsNew++
+	case *old.Subtree == sub:
+		a.stats.DirsUnmodified++
+	default:
+		a.stats.DirsChanged++
+	}
+}
+
+// unchanged is restic's rule for reusing a parent's content without reading
+// the file (spec §11.2).
+func (a *archiver) unchanged(n, old *format.Node) bool {
+	if old == nil || old.Type != format.NodeFile || old.Size != n.Size || old.Inode != n.Inode ||
+		!old.ModTime.Equal(n.ModTime) || !old.ChangeTime.Equal(n.ChangeTime) || old.Content == nil {
+		return false
+	}
+	for _, id := range old.Content {
+		if !a.r.Index().Has(format.BlobHandle{ID: id, Type: format.DataBlob}) {
+			return false
+		}
+	}
+	return true
+}
+
+// progress updates the totals after a file and reports them.
+func (a *archiver) progress(update func(*Stats)) {
+	a.mu.Lock()
+	update(&a.stats)
+	s := a.stats
+	a.mu.Unlock()
+	if a.opts.Progress != nil {
+		a.opts.Progress(s)
+	}
+}
