@@ -1,5 +1,11 @@
 package chunker
 
+import "sync"
+
+// refTables caches the reference's tables: building them is slow, and the
+// fuzzer calls the reference for every input.
+var refTables sync.Map // Pol -> *tables
+
 // referenceChunks is a literal, byte-at-a-time transcription of the
 // algorithm in the format spec (§10.3): a ring-buffer window primed with one
 // 0x01 byte, the first MinSize-64 bytes of each chunk skipped. It is slow and
@@ -9,7 +15,11 @@ func referenceChunks(data []byte, pol Pol, p Params) []Boundary {
 	if err != nil {
 		panic(err)
 	}
-	t := newTables(pol)
+	cached, ok := refTables.Load(pol)
+	if !ok {
+		cached, _ = refTables.LoadOrStore(pol, newTables(pol))
+	}
+	t := cached.(*tables)
 	var (
 		out   []Boundary
 		win   [WindowSize]byte
