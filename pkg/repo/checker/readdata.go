@@ -1,0 +1,242 @@
+package checker
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
+)
+
+// maxBuckets is restic's limit for "n/m": packs are grouped by the first
+// byte of their ID.
+const maxBuckets = 256
+
+// Subset is a parsed --read-data-subset value: either group N of M, or a
+// random Percent of the packs.
+type Subset struct {
+	N, M    uint
+	Percent float64
+}
+
+// ParseSubset parses restic's --read-data-subset syntax: "n/m" with
+// 1 ≤ n ≤ m ≤ 256, or "x%" with 0 < x ≤ 100.
+func ParseSubset(s string) (Subset, error) {
+	bad := func(why string) (Subset, error) {
+		return Subset{}, fmt.Errorf("invalid read data subset %q: %s (want \"n/m\" or \"x%%\")", s, why)
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return bad("not a number before %")
+		}
+		if !(f > 0 && f <= 100) {
+			return bad("percentage must be > 0 and ≤ 100")
+		}
+		return Subset{Percent: f}, nil
+	}
+	ns, ms, ok := strings.Cut(s, "/")
+	if !ok {
+		return bad("no '/' or '%'")
+	}
+	n, err1 := strconv.ParseUint(ns, 10, 32)
+	m, err2 := strconv.ParseUint(ms, 10, 32)
+	switch {
+	case err1 != nil || err2 != nil:
+		return bad("n and m must be positive integers")
+	case m == 0 || m > maxBuckets:
+		return bad(fmt.Sprintf("m must be between 1 and %d", maxBuckets))
+	case n == 0 || n > m:
+		return bad("n must be between 1 and m")
+	}
+	return Subset{N: uint(n), M: uint(m)}, nil
+}
+
+// selectPacks returns the packs of ids that s selects, sorted, the way
+// restic 0.14 picks them: group n of m holds the packs whose first ID byte
+// is n-1 modulo m; a percentage picks that share at random (at least one).
+func selectPacks(ids []format.ID, s *Subset) []format.ID {
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b format.ID) int { return bytes.Compare(a[:], b[:]) })
+	switch {
+	case s == nil:
+		return ids
+	case s.M > 0:
+		return slices.DeleteFunc(ids, func(id format.ID) bool { return uint(id[0])%s.M != s.N-1 })
+	}
+	n := int(float64(len(ids)) * s.Percent / 100)
+	if n < 1 && len(ids) > 0 {
+		n = 1
+	}
+	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	ids = ids[:n]
+	slices.SortFunc(ids, func(a, b format.ID) int { return bytes.Compare(a[:], b[:]) })
+	return ids
+}
+
+// readPacks downloads and verifies the selected indexed packs that exist.
+func (c *checker) readPacks(ctx context.Context, listed map[format.ID]int64, s *Subset) error {
+	var ids []format.ID
+	for id := range c.packs {
+		if _, ok := listed[id]; ok { // missing packs are reported already
+			ids = append(ids, id)
+		}
+	}
+	ids = selectPacks(ids, s)
+	want := make(map[format.ID][]format.IndexBlob, len(ids))
+	for _, id := range ids {
+		want[id] = nil
+	}
+	c.idx.EachPack(func(id format.ID, blobs []format.IndexBlob) bool {
+		if _, ok := want[id]; ok {
+			want[id] = blobs
+		}
+		return true
+	})
+
+	var (
+		progMu sync.Mutex
+		done   int
+	)
+	downloads := make(chan struct{}, c.opts.Downloads)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.opts.Workers, c.opts.Downloads))
+	for _, id := range ids {
+		g.Go(func() error {
+			if err := c.readPack(gctx, downloads, id, listed[id], want[id]); err != nil {
+				return err
+			}
+			progMu.Lock()
+			defer progMu.Unlock()
+			done++
+			if c.opts.Progress != nil {
+				c.opts.Progress(done, len(ids))
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// readPack verifies one pack (of listed size) against its name, its header
+// and indexed. Only a cancelled context is returned; everything else is
+// reported.
+func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id format.ID, size int64, indexed []format.IndexBlob) error {
+	fail := func(b *format.BlobHandle, err error) { c.addError(&PackError{Pack: id, Blob: b, Err: err}) }
+	var buf bytes.Buffer
+	select {
+	case downloads <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: id.String()}, 0, 0, func(rd io.Reader) error {
+		buf.Reset()
+		buf.Grow(int(min(size, 1<<30)) + bytes.MinRead) // one allocation for the whole pack
+		_, err := buf.ReadFrom(rd)
+		return err
+	})
+	<-downloads
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		fail(nil, fmt.Errorf("download: %w", err))
+		return nil
+	}
+	data := buf.Bytes()
+	c.mu.Lock()
+	c.rep.PacksRead++
+	c.rep.BytesRead += int64(len(data))
+	c.mu.Unlock()
+	if got := format.Hash(data); got != id {
+		fail(nil, fmt.Errorf("%w: SHA-256 is %v", ErrPackHash, got))
+	}
+	blobs, err := pack.ReadHeader(c.r.Key(), bytes.NewReader(data), int64(len(data)), id)
+	if err != nil {
+		fail(nil, headerError(err))
+		blobs = packBlobs(indexed) // still check what the index points at
+	} else {
+		c.compareHeader(id, blobs, indexed)
+	}
+	if err := pack.CheckVersion(blobs, c.r.Config().Version); err != nil {
+		fail(nil, err)
+	}
+	var dst []byte
+	n := 0
+	for _, b := range blobs {
+		h := &format.BlobHandle{ID: b.ID, Type: b.Type}
+		end := uint64(b.Offset) + uint64(b.Length)
+		if end > uint64(len(data)) {
+			fail(h, fmt.Errorf("blob at offset %d, length %d lies beyond the end of the pack", b.Offset, b.Length))
+			continue
+		}
+		n++
+		if dst, err = pack.OpenBlob(c.r.Key(), dst[:0], data[b.Offset:end], b); err != nil {
+			var be *pack.BlobError
+			if errors.As(err, &be) { // drop BlobError's own "pack 00000000: …" prefix
+				err = fmt.Errorf("%w at offset %d (length %d): %w", pack.ErrCorrupt, b.Offset, b.Length, be.Err)
+			}
+			fail(h, err)
+		}
+	}
+	c.mu.Lock()
+	c.rep.BlobsRead += n
+	c.mu.Unlock()
+	return nil
+}
+
+// headerError drops the pack ID that InvalidPackError repeats.
+func headerError(err error) error {
+	var ipe *pack.InvalidPackError
+	if !errors.As(err, &ipe) {
+		return err
+	}
+	msg := "header: " + ipe.Reason
+	if ipe.Offset >= 0 {
+		msg = fmt.Sprintf("header at offset %d: %s", ipe.Offset, ipe.Reason)
+	}
+	if ipe.Err != nil {
+		return fmt.Errorf("%w: %s: %w", pack.ErrCorrupt, msg, ipe.Err)
+	}
+	return fmt.Errorf("%w: %s", pack.ErrCorrupt, msg)
+}
+
+// compareHeader reports entries that are in the header but not in the
+// index, or the other way round (same ID, type, offset, length, ulen).
+func (c *checker) compareHeader(id format.ID, header []pack.Blob, indexed []format.IndexBlob) {
+	inHeader := make(map[format.IndexBlob]bool, len(header))
+	for _, b := range header {
+		inHeader[b.IndexBlob()] = true
+	}
+	inIndex := make(map[format.IndexBlob]bool, len(indexed))
+	for _, b := range indexed {
+		inIndex[b] = true
+		if !inHeader[b] {
+			c.addError(&PackError{Pack: id, Blob: &format.BlobHandle{ID: b.ID, Type: b.Type}, Err: fmt.Errorf(
+				"%w: indexed at offset %d, length %d, but the header has no such entry", ErrHeaderMismatch, b.Offset, b.Length)})
+		}
+	}
+	var extra []format.IndexBlob
+	for b := range inHeader {
+		if !inIndex[b] {
+			extra = append(extra, b)
+		}
+	}
+	slices.SortFunc(extra, func(a, b format.IndexBlob) int { return cmp.Compare(a.Offset, b.Offset) })
+	for _, b := range extra {
+		c.addError(&PackError{Pack: id, Blob: &format.BlobHandle{ID: b.ID, Type: b.Type}, Err: fmt.Errorf(
+			"%w: header entry at offset %d, length %d is not in the index", ErrHeaderMismatch, b.Offset, b.Length)})
+	}
+}
