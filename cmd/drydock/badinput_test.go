@@ -138,3 +138,74 @@ func TestUnreadableFile(t *testing.T) {
 		t.Fatalf("the snapshot must hold the readable file and not the unreadable one (exit %d):\n%s", code, ls)
 	}
 }
+
+// TestCheckFindsCorruption: a flipped byte in a pack is invisible to the
+// structural check but found by --read-data, with exit code 1; a deleted
+// pack and a truncated index file are found without reading data.
+func TestCheckFindsCorruption(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		dir      string // files of this kind are damaged
+		damage   func(t *testing.T, path string)
+		readData bool // only --read-data can see it
+	}{
+		{"flipped byte in pack", "data", flipByte, true},
+		{"deleted pack", "data", func(t *testing.T, p string) { must(t, os.Remove(p)) }, false},
+		{"truncated index", "index", func(t *testing.T, p string) { must(t, os.Truncate(p, 40)) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			repoDir := filepath.Join(t.TempDir(), "repo")
+			src := t.TempDir()
+			writeRandomFiles(t, src, 3, 700<<10)
+			cl := newCLI(t, repoDir)
+			cl.must("init")
+			cl.must("backup", src)
+			cl.must("check", "--read-data")
+			c.damage(t, firstFile(t, filepath.Join(repoDir, c.dir)))
+			out, _, code := cl.run("check")
+			if c.readData && code != 0 {
+				t.Fatalf("structural check failed on damage it cannot see: exit %d\n%s", code, out)
+			}
+			if !c.readData && code != exitFailure {
+				t.Fatalf("check: exit %d, want %d\n%s", code, exitFailure, out)
+			}
+			out, errOut, code := cl.run("check", "--read-data")
+			if code != exitFailure || !strings.Contains(errOut, "contains errors") {
+				t.Fatalf("check --read-data: exit %d, want %d\n%s%s", code, exitFailure, out, errOut)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstFile returns the first regular file below dir (packs live in
+// data/xx/), made writable so that a test can damage it.
+func firstFile(t *testing.T, dir string) string {
+	t.Helper()
+	var found string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && found == "" {
+			found = p
+		}
+		return err
+	})
+	if found == "" {
+		t.Fatalf("no file in %s", dir)
+	}
+	must(t, os.Chmod(found, 0o600))
+	return found
+}
+
+func flipByte(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	must(t, err)
+	b[len(b)/2] ^= 0xff
+	must(t, os.WriteFile(p, b, 0o600))
+}

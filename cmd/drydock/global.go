@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -29,6 +30,7 @@ type globalOptions struct {
 	compression  compress.Mode
 	json         bool
 	quiet        bool
+	retryMax     time.Duration
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -45,6 +47,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.Var(&g.compression, "compression", "compression of new data: auto, off or max")
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
+	f.DurationVar(&g.retryMax, "retry-max", 2*time.Minute, "how long to retry a failing repository operation before giving up")
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -135,7 +138,7 @@ func (g *globalOptions) openBackend(ctx context.Context, location string, create
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", location, err)
 	}
-	return retry.New(be, retry.Options{Logger: g.logger()}), nil
+	return retry.New(be, retry.Options{MaxElapsed: g.retryMax, Logger: g.logger()}), nil
 }
 
 func (g *globalOptions) repoOptions() repo.Options {

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -64,4 +69,22 @@ func (c *cli) mustRestic(bin string, args ...string) string {
 		c.t.Fatalf("restic %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// writeRandomFiles writes n files of size random bytes each into dir.
+func writeRandomFiles(t *testing.T, dir string, n, size int) {
+	t.Helper()
+	rng := mathrand.NewChaCha8([32]byte{byte(n), byte(size), byte(len(dir))})
+	buf := make([]byte, size)
+	for i := range n {
+		_, _ = rng.Read(buf)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("file-%03d.bin", i)), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

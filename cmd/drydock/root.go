@@ -38,6 +38,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newSnapshotsCommand(g),
 		newLsCommand(g),
 		newRestoreCommand(g),
+		newCheckCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/checker"
+)
+
+type checkOptions struct {
+	readData       bool
+	readDataSubset string
+}
+
+func newCheckCommand(g *globalOptions) *cobra.Command {
+	var opts checkOptions
+	cmd := &cobra.Command{
+		Use:   "check [--read-data | --read-data-subset n/m|x%]",
+		Short: "Check the repository for errors; exit code 1 if any is found",
+		Long: `Check the repository: every index file loads, every indexed pack exists with
+the right size, every snapshot's trees load and every blob they refer to is
+indexed. --read-data also downloads every pack and verifies every blob;
+--read-data-subset only a part of them (restic's syntax).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Exclusive, like restic: a prune running meanwhile would make
+			// packs disappear under the check.
+			return g.withLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
+				return runCheck(ctx, r, opts, g)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.readData, "read-data", false, "read and verify all data")
+	f.StringVar(&opts.readDataSubset, "read-data-subset", "", "read and verify a subset of the data: n/m or x%")
+	return cmd
+}
+
+// errCheckFailed is returned when the check found problems (exit code 1).
+var errCheckFailed = fmt.Errorf("the repository contains errors")
+
+func runCheck(ctx context.Context, r *repo.Repository, opts checkOptions, g *globalOptions) error {
+	rep, err := checker.Check(ctx, r, checker.Options{ReadData: opts.readData, ReadDataSubset: opts.readDataSubset})
+	if err != nil {
+		return err
+	}
+	if g.json {
+		if err := json.NewEncoder(g.stdout).Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.Print(g.stdout)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("%w (%d)", errCheckFailed, len(rep.Errors))
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// volumesOptions are the flags of every `drydock volumes` sub-command.
+type volumesOptions struct {
+	stateDir     string
+	includeBinds bool
+	maxDowntime  time.Duration
+}
+
+func newVolumesCommand(g *globalOptions) *cobra.Command {
+	var opts volumesOptions
+	cmd := &cobra.Command{
+		Use:   "volumes",
+		Short: "Back up and restore Docker volumes, stopping their containers in dependency order",
+		Long: `Back up and restore Docker volumes. What is backed up, and which containers
+stop while it is, comes from labels on volumes and containers (drydock.backup,
+drydock.stop, drydock.group, drydock.hook.pre, ...); see "drydock volumes ls".
+
+Containers drydock stops are journaled in the state directory before they
+are stopped, and every command starts first whatever an earlier, killed run
+left stopped. Only one volumes command runs at a time per state directory.`,
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&opts.stateDir, "state-dir", "", "directory of the stop journal and host lock (default: $XDG_STATE_HOME/drydock, /var/lib/drydock as root, else ~/.local/state/drydock)")
+	f.BoolVar(&opts.includeBinds, "include-binds", false, "also back up bind mounts of containers labelled drydock.backup=true")
+	f.DurationVar(&opts.maxDowntime, "max-downtime", 0, "longest time an app stays stopped; at the deadline it is started and its backup fails (default 10m)")
+	cmd.AddCommand(
+		newVolumesLsCommand(g, &opts),
+		newVolumesBackupCommand(g, &opts),
+		newVolumesRestoreCommand(g, &opts),
+	)
+	return cmd
+}
+
+// stateDirectory returns where the stop journal lives: the flag, else
+// $XDG_STATE_HOME/drydock, else /var/lib/drydock for root (a system
+// service), else ~/.local/state/drydock. Every drydock on a host that backs
+// up the same containers must use the same one, or a killed run's
+// containers are not recovered.
+func (o *volumesOptions) stateDirectory(getenv func(string) string) (string, error) {
+	if o.stateDir != "" {
+		return filepath.Abs(o.stateDir)
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "drydock"), nil
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/drydock", nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("no state directory: use --state-dir: %w", err)
+		}
+	}
+	return filepath.Join(home, ".local", "state", "drydock"), nil
+}
+
+// volumesEnv is what a volumes command works with: a Docker client, a
+// Manager, and (for commands that stop containers) the host lock.
+type volumesEnv struct {
+	cli      *client.Client
+	m        *volume.Manager
+	stateDir string
+	unlock   func()
+}
+
+func (e *volumesEnv) close() {
+	if e.unlock != nil {
+		e.unlock()
+	}
+	_ = e.m.Close()
+	_ = e.cli.Close()
+}
+
+// openVolumes connects to Docker. With exclusive, it takes the host lock
+// (one volumes command at a time: Recover must never start the containers
+// of a run still in progress) and starts whatever an earlier run left
+// stopped; a failure to do so is returned as recovered, to be reported at
+// the end, so that other apps are still backed up.
+func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, exclusive bool) (env *volumesEnv, recovered error, err error) {
+	dir, err := opts.stateDirectory(g.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, nil, fmt.Errorf("docker client (check DOCKER_HOST): %w", err)
+	}
+	env = &volumesEnv{cli: cli, stateDir: dir}
+	env.m = volume.NewWithClient(cli, volume.Options{
+		StateDir: dir, Logger: g.logger(), IncludeBinds: opts.includeBinds, MaxDowntime: opts.maxDowntime,
+	})
+	if !exclusive {
+		return env, nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		env.close()
+		return nil, nil, fmt.Errorf("state directory: %w", err)
+	}
+	if env.unlock, err = lockHost(filepath.Join(dir, "volumes.lock")); err != nil {
+		env.close()
+		return nil, nil, err
+	}
+	started, rerr := env.m.Recover(ctx)
+	for _, c := range started {
+		fmt.Fprintf(g.stderr, "started container %s, left stopped by an earlier drydock run\n", c.Name)
+	}
+	if rerr != nil {
+		rerr = fmt.Errorf("containers an earlier run stopped are still not running (journal %s): %w",
+			filepath.Join(dir, volume.JournalFile), rerr)
+		fmt.Fprintf(g.stderr, "warning: %v\n", rerr)
+	}
+	return env, rerr, nil
+}
+
+// errUnknownSelector: a selector names no app, group or volume of the plan.
+var errUnknownSelector = errors.New("no such app, group or volume in the plan")
+
+// selectApps narrows p to the apps a selector names: an app name, one of
+// its groups, or one of its volumes (a volume selects its whole app, which
+// is stopped and backed up as one). No selector keeps every app.
+func selectApps(p *volume.Plan, selectors []string) (*volume.Plan, error) {
+	if len(selectors) == 0 {
+		return p, nil
+	}
+	q := *p
+	q.Apps = nil
+	var errs []error
+	for _, s := range selectors {
+		found := false
+		for _, a := range p.Apps {
+			if appMatches(a, s) {
+				found = true
+				if !slices.Contains(q.Apps, a) {
+					q.Apps = append(q.Apps, a)
+				}
+			}
+		}
+		if !found {
+			errs = append(errs, unknownSelector(p, s))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(q.Apps, func(a, b *volume.App) int { return strings.Compare(a.Name, b.Name) })
+	return &q, nil
+}
+
+func appMatches(a *volume.App, s string) bool {
+	if a.Name == s || slices.Contains(a.Groups, s) {
+		return true
+	}
+	return slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return v.Name == s })
+}
+
+func unknownSelector(p *volume.Plan, s string) error {
+	for _, sk := range p.Skipped {
+		if sk.Name == s {
+			return fmt.Errorf("%q: volume is not backed up: %s: %w", s, sk.Reason, errUnknownSelector)
+		}
+	}
+	return fmt.Errorf("%q: %w (see drydock volumes ls)", s, errUnknownSelector)
+}
+
+// appOfVolume returns the app backing up the named (not bind) volume.
+func appOfVolume(p *volume.Plan, name string) *volume.App {
+	for _, a := range p.Apps {
+		if slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return !v.Bind && v.Name == name }) {
+			return a
+		}
+	}
+	return nil
+}

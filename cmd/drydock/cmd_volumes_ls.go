@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+func newVolumesLsCommand(g *globalOptions, vopts *volumesOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls [SELECTOR...]",
+		Short: "Show the plan: which volumes are backed up, which containers stop, in which order, and why",
+		Long: `Show the plan: which volumes are backed up, grouped into apps; which containers
+each app stops, in which order and why; which keep running; the hooks; and the
+volumes that are skipped, with why. SELECTORs (app, group or volume names)
+narrow it to some apps. Nothing is changed; no repository is needed.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVolumesLs(cmd.Context(), vopts, g, args)
+		},
+	}
+}
+
+func runVolumesLs(ctx context.Context, vopts *volumesOptions, g *globalOptions, selectors []string) error {
+	env, _, err := openVolumes(ctx, vopts, g, false)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	p, err := env.m.Plan(ctx)
+	if err != nil {
+		return fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
+	}
+	if p, err = selectApps(p, selectors); err != nil {
+		return err
+	}
+	// Journal entries mean containers are down now: say so in the plan.
+	pending, err := env.m.Pending()
+	if err != nil {
+		pending = nil
+		fmt.Fprintf(g.stderr, "warning: stop journal: %v\n", err)
+	}
+	if g.json {
+		return json.NewEncoder(g.stdout).Encode(planView(p, pending))
+	}
+	if err := p.Render(g.stdout); err != nil {
+		return err
+	}
+	for _, app := range sortedMapKeys(pending) {
+		fmt.Fprintf(g.stdout, "\nstill stopped by an earlier run (app %s): %v; the next backup or restore starts them\n", app, pending[app])
+	}
+	return nil
+}
+
+// The JSON form of a plan: stable field names, errors as text.
+type (
+	planJSON struct {
+		Apps     []appJSON                 `json:"apps"`
+		Skipped  []skipJSON                `json:"skipped"`
+		Warnings []string                  `json:"warnings"`
+		Pending  map[string][]containerRef `json:"pending,omitempty"`
+	}
+	appJSON struct {
+		Name        string         `json:"name"`
+		Groups      []string       `json:"groups"`
+		Tags        []string       `json:"tags"`
+		Error       string         `json:"error,omitempty"`
+		Volumes     []volumeJSON   `json:"volumes"`
+		Stop        []decisionJSON `json:"stop"`
+		KeepRunning []decisionJSON `json:"keep_running"`
+		StopWaves   [][]string     `json:"stop_waves"`
+		StartWaves  [][]string     `json:"start_waves"`
+		Hooks       []hookJSON     `json:"hooks"`
+	}
+	volumeJSON struct {
+		Name       string   `json:"name"`
+		Bind       bool     `json:"bind,omitempty"`
+		Mountpoint string   `json:"mountpoint"`
+		Tier       string   `json:"tier"`
+		Tags       []string `json:"tags"`
+		Reason     string   `json:"reason"`
+		MountedBy  []string `json:"mounted_by"`
+	}
+	decisionJSON struct {
+		Container   string `json:"container"`
+		ID          string `json:"id"`
+		Running     bool   `json:"running"`
+		Healthcheck bool   `json:"healthcheck"`
+		Reason      string `json:"reason"`
+	}
+	hookJSON struct {
+		Container string   `json:"container"`
+		Phase     string   `json:"phase"`
+		Cmd       []string `json:"cmd"`
+		User      string   `json:"user,omitempty"`
+		Timeout   float64  `json:"timeout_seconds"`
+	}
+	skipJSON struct {
+		Name   string `json:"name"`
+		Bind   bool   `json:"bind,omitempty"`
+		Reason string `json:"reason"`
+	}
+	containerRef = volume.ContainerRef
+)
+
+func planView(p *volume.Plan, pending map[string][]volume.ContainerRef) planJSON {
+	out := planJSON{Apps: []appJSON{}, Skipped: []skipJSON{}, Warnings: nonNil(p.Warnings), Pending: pending}
+	for _, a := range p.Apps {
+		out.Apps = append(out.Apps, appView(a))
+	}
+	for _, s := range p.Skipped {
+		out.Skipped = append(out.Skipped, skipJSON{Name: s.Name, Bind: s.Bind, Reason: s.Reason})
+	}
+	return out
+}
+
+func appView(a *volume.App) appJSON {
+	v := appJSON{
+		Name: a.Name, Groups: nonNil(a.Groups), Tags: nonNil(a.Tags),
+		Volumes: []volumeJSON{}, Stop: decisionsView(a.Stop), KeepRunning: decisionsView(a.Kept),
+		StopWaves: nonNil(a.StopWaves), StartWaves: nonNil(a.StartWaves), Hooks: []hookJSON{},
+	}
+	if a.Err != nil {
+		v.Error = a.Err.Error()
+	}
+	for _, vol := range a.Volumes {
+		v.Volumes = append(v.Volumes, volumeJSON{
+			Name: vol.Name, Bind: vol.Bind, Mountpoint: vol.Mountpoint, Tier: string(vol.Tier),
+			Tags: nonNil(vol.Tags), Reason: vol.Reason, MountedBy: nonNil(vol.MountedBy),
+		})
+	}
+	for _, h := range a.Hooks {
+		v.Hooks = append(v.Hooks, hookJSON{Container: h.Container.Name, Phase: h.Phase, Cmd: h.Cmd, User: h.User, Timeout: h.Timeout.Seconds()})
+	}
+	return v
+}
+
+func decisionsView(ds []volume.Decision) []decisionJSON {
+	out := []decisionJSON{}
+	for _, d := range ds {
+		out = append(out, decisionJSON{Container: d.Container.Name, ID: d.Container.ID, Running: d.Running, Healthcheck: d.Healthcheck, Reason: d.Reason})
+	}
+	return out
+}
+
+// nonNil makes empty lists encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
