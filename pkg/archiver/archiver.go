@@ -63,11 +63,13 @@ type Saver interface {
 }
 
 type archiver struct {
-	r     *repo.Repository
-	s     Saver
-	opts  Options
-	files chan struct{} // semaphore for files being read
-	bufs  sync.Pool     // *chunker.Chunker with its read buffer
+	r         *repo.Repository
+	s         Saver
+	opts      Options
+	files     chan struct{} // semaphore for files being read
+	chunks    chan struct{} // semaphore for chunks being saved off the reader
+	bufs      sync.Pool     // *chunker.Chunker with its read buffer
+	chunkBufs sync.Pool     // *[]byte copies of chunks in flight
 
 	mu       sync.Mutex
 	stats    Stats
@@ -89,7 +91,8 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 			return Result{}, fmt.Errorf("backup target %q is not an absolute, clean path", t)
 		}
 	}
-	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files)}
+	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
+		chunks: make(chan struct{}, runtime.GOMAXPROCS(0)+1)}
 	pol := r.Polynomial()
 	a.bufs.New = func() any {
 		c, err := chunker.NewChunker(nil, pol, chunker.Params{}, nil)

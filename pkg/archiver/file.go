@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/drydock-backup/drydock/pkg/chunker"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
@@ -77,21 +79,71 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 	c := a.bufs.Get().(*chunker.Chunker)
 	defer a.bufs.Put(c)
 	c.Reset(f)
-	content := format.IDs{}
+	// Large chunks are hashed, compressed and encrypted by other goroutines
+	// while this one reads on, so that one big file uses every core. The
+	// chunk must be copied out of the chunker's buffer for that.
+	g, gctx := errgroup.WithContext(ctx)
+	var ids []*format.ID
 	var size uint64
 	for {
 		ch, err := c.Next()
 		if errors.Is(err, io.EOF) {
-			return content, size, nil
+			break
 		}
 		if err != nil {
+			_ = g.Wait()
 			return nil, 0, warningError{err}
 		}
-		id := format.ID(sha256.Sum256(ch.Data))
-		if _, err := a.s.SaveBlobID(ctx, format.DataBlob, id, ch.Data); err != nil {
+		size += uint64(ch.Length)
+		id := new(format.ID)
+		ids = append(ids, id)
+		if ch.Length < chunker.MinSize {
+			if err := a.saveChunk(gctx, id, ch.Data); err != nil {
+				_ = g.Wait()
+				return nil, 0, err
+			}
+			continue
+		}
+		select {
+		case a.chunks <- struct{}{}:
+		case <-gctx.Done():
+			err := g.Wait()
+			if err == nil {
+				err = gctx.Err()
+			}
 			return nil, 0, err
 		}
-		content = append(content, id)
-		size += uint64(ch.Length)
+		buf := a.getBuf(ch.Data)
+		g.Go(func() error {
+			defer func() { a.putBuf(buf); <-a.chunks }()
+			return a.saveChunk(gctx, id, *buf)
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
+	content := make(format.IDs, len(ids))
+	for i, id := range ids {
+		content[i] = *id
+	}
+	return content, size, nil
 }
+
+// saveChunk hashes a chunk into *id and saves it as a data blob.
+func (a *archiver) saveChunk(ctx context.Context, id *format.ID, data []byte) error {
+	*id = sha256.Sum256(data)
+	_, err := a.s.SaveBlobID(ctx, format.DataBlob, *id, data)
+	return err
+}
+
+// getBuf returns a pooled copy of data.
+func (a *archiver) getBuf(data []byte) *[]byte {
+	b, _ := a.chunkBufs.Get().(*[]byte)
+	if b == nil {
+		b = new([]byte)
+	}
+	*b = append((*b)[:0], data...)
+	return b
+}
+
+func (a *archiver) putBuf(b *[]byte) { a.chunkBufs.Put(b) }

@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
@@ -51,6 +53,7 @@ type restorer struct {
 	mu    sync.Mutex
 	stats Stats
 	links [][2]string // (existing, new) hardlinks to make after all files
+	bufs  sync.Pool   // *[]byte for blob plaintexts
 }
 
 // Restore writes the tree with ID root below target, which is created if
@@ -68,6 +71,7 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Files)
 	rs := &restorer{r: r, target: target, opts: opts, g: g, gctx: gctx}
+	rs.bufs.New = func() any { return new([]byte) }
 	werr := rs.walk(gctx, root, "/", len(opts.Include) == 0)
 	if err := errors.Join(werr, g.Wait()); err != nil {
 		return rs.stats, err
@@ -143,6 +147,9 @@ func (rs *restorer) restoreNode(ctx context.Context, p string, n *format.Node, w
 			rs.mu.Unlock()
 			return nil
 		}
+		if len(n.Content) > 1 {
+			return rs.writeBlobs(dst, n)
+		}
 		rs.g.Go(func() error { return rs.writeFile(rs.gctx, dst, n) })
 		return nil
 	default:
@@ -154,6 +161,63 @@ func (rs *restorer) restoreNode(ctx context.Context, p string, n *format.Node, w
 		rs.mu.Unlock()
 		return fsnode.ApplyMetadata(dst, n)
 	}
+}
+
+// writeBlobs writes a file of several blobs with one job per blob, at the
+// blob's offset, so that one large file is restored on every core. The job
+// that writes the last blob closes the file and applies its metadata. Jobs
+// are started by the walker, never by other jobs, so that the bounded
+// errgroup cannot deadlock.
+func (rs *restorer) writeBlobs(dst string, n *format.Node) error {
+	offsets := make([]int64, len(n.Content)+1)
+	for i, id := range n.Content {
+		loc, ok := rs.r.Index().Lookup(format.BlobHandle{ID: id, Type: format.DataBlob})
+		if !ok {
+			return fmt.Errorf("restore %s: blob %v: %w", dst, id.Str(), repo.ErrBlobNotFound)
+		}
+		size := int64(loc.UncompressedLength)
+		if size == 0 {
+			size = int64(loc.Length) - crypto.Extension
+		}
+		offsets[i+1] = offsets[i] + size
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", dst, err)
+	}
+	left := atomic.Int64{}
+	left.Store(int64(len(n.Content)))
+	for i, id := range n.Content {
+		rs.g.Go(func() error {
+			buf := rs.bufs.Get().(*[]byte)
+			defer rs.bufs.Put(buf)
+			var err error
+			if *buf, err = rs.r.LoadBlob(rs.gctx, format.DataBlob, id, *buf); err != nil {
+				f.Close()
+				return fmt.Errorf("restore %s: %w", dst, err)
+			}
+			if int64(len(*buf)) != offsets[i+1]-offsets[i] {
+				f.Close()
+				return fmt.Errorf("restore %s: blob %v has %d bytes, the index says %d", dst, id.Str(), len(*buf), offsets[i+1]-offsets[i])
+			}
+			if _, err := f.WriteAt(*buf, offsets[i]); err != nil {
+				f.Close()
+				return fmt.Errorf("restore %s: %w", dst, err)
+			}
+			if left.Add(-1) > 0 {
+				return nil
+			}
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("restore %s: %w", dst, err)
+			}
+			rs.mu.Lock()
+			rs.stats.Files++
+			rs.stats.Bytes += uint64(offsets[len(offsets)-1])
+			rs.mu.Unlock()
+			return fsnode.ApplyMetadata(dst, n)
+		})
+	}
+	return nil
 }
 
 // writeFile writes a file's content blob by blob, then its metadata.
