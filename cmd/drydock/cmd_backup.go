@@ -131,11 +131,13 @@ func backup(ctx context.Context, r *repo.Repository, opts backupOptions, targets
 		parentID, parentTree = &p.ID, p.Tree
 	}
 	var res archiver.Result
+	prog := newProgress(g.stderr, g.quiet || g.json)
 	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.excludes, Logger: g.logger()})
+		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.excludes, Logger: g.logger(), Progress: prog.update})
 		return err
 	})
+	prog.finish()
 	if err != nil {
 		return format.ID{}, backupSummary{}, nil, err
 	}

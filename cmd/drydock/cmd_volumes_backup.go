@@ -338,7 +338,7 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 				failed++
 			}
 		}
-		_ = json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "apps": nonNil(reports), "failed": failed})
+		_ = json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "apps": listOrEmpty(reports), "failed": failed})
 		return
 	}
 	for _, r := range reports {
@@ -351,7 +351,7 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 		if g.quiet {
 			continue
 		}
-		status := "snapshot " + shortHex(r.SnapshotID)
+		status := "snapshot " + shortSnapshotID(r.SnapshotID)
 		if r.SnapshotID == "" {
 			status = "no snapshot"
 		}
@@ -367,7 +367,7 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 	}
 }
 
-func shortHex(id string) string {
+func shortSnapshotID(id string) string {
 	if len(id) > 8 {
 		return id[:8]
 	}

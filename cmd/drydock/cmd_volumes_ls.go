@@ -50,7 +50,7 @@ func runVolumesLs(ctx context.Context, vopts *volumesOptions, g *globalOptions, 
 	if err := p.Render(g.stdout); err != nil {
 		return err
 	}
-	for _, app := range sortedMapKeys(pending) {
+	for _, app := range sortedPendingApps(pending) {
 		fmt.Fprintf(g.stdout, "\nstill stopped by an earlier run (app %s): %v; the next backup or restore starts them\n", app, pending[app])
 	}
 	return nil
@@ -108,7 +108,7 @@ type (
 )
 
 func planView(p *volume.Plan, pending map[string][]volume.ContainerRef) planJSON {
-	out := planJSON{Apps: []appJSON{}, Skipped: []skipJSON{}, Warnings: nonNil(p.Warnings), Pending: pending}
+	out := planJSON{Apps: []appJSON{}, Skipped: []skipJSON{}, Warnings: listOrEmpty(p.Warnings), Pending: pending}
 	for _, a := range p.Apps {
 		out.Apps = append(out.Apps, appView(a))
 	}
@@ -120,9 +120,9 @@ func planView(p *volume.Plan, pending map[string][]volume.ContainerRef) planJSON
 
 func appView(a *volume.App) appJSON {
 	v := appJSON{
-		Name: a.Name, Groups: nonNil(a.Groups), Tags: nonNil(a.Tags),
+		Name: a.Name, Groups: listOrEmpty(a.Groups), Tags: listOrEmpty(a.Tags),
 		Volumes: []volumeJSON{}, Stop: decisionsView(a.Stop), KeepRunning: decisionsView(a.Kept),
-		StopWaves: nonNil(a.StopWaves), StartWaves: nonNil(a.StartWaves), Hooks: []hookJSON{},
+		StopWaves: listOrEmpty(a.StopWaves), StartWaves: listOrEmpty(a.StartWaves), Hooks: []hookJSON{},
 	}
 	if a.Err != nil {
 		v.Error = a.Err.Error()
@@ -130,7 +130,7 @@ func appView(a *volume.App) appJSON {
 	for _, vol := range a.Volumes {
 		v.Volumes = append(v.Volumes, volumeJSON{
 			Name: vol.Name, Bind: vol.Bind, Mountpoint: vol.Mountpoint, Tier: string(vol.Tier),
-			Tags: nonNil(vol.Tags), Reason: vol.Reason, MountedBy: nonNil(vol.MountedBy),
+			Tags: listOrEmpty(vol.Tags), Reason: vol.Reason, MountedBy: listOrEmpty(vol.MountedBy),
 		})
 	}
 	for _, h := range a.Hooks {
@@ -147,15 +147,15 @@ func decisionsView(ds []volume.Decision) []decisionJSON {
 	return out
 }
 
-// nonNil makes empty lists encode as [] rather than null.
-func nonNil[T any](s []T) []T {
+// listOrEmpty makes empty lists encode as [] rather than null.
+func listOrEmpty[T any](s []T) []T {
 	if s == nil {
 		return []T{}
 	}
 	return s
 }
 
-func sortedMapKeys[V any](m map[string]V) []string {
+func sortedPendingApps[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

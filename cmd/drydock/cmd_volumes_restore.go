@@ -87,7 +87,7 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 		_ = json.NewEncoder(g.stdout).Encode(rep)
 	case !g.quiet:
 		fmt.Fprintf(g.stdout, "restored %s of snapshot %s into volume %s: %d files, %d bytes; downtime %.2fs",
-			rep.SnapshotPath, shortHex(rep.SnapshotID), volName, rep.Files, rep.Bytes, rep.DowntimeSeconds)
+			rep.SnapshotPath, shortSnapshotID(rep.SnapshotID), volName, rep.Files, rep.Bytes, rep.DowntimeSeconds)
 		if len(rep.Stopped) > 0 {
 			fmt.Fprintf(g.stdout, " (stopped %s)", strings.Join(rep.Stopped, ", "))
 		}
@@ -269,10 +269,10 @@ func swapDirs(dir, staged, old string) error {
 		}
 		return fmt.Errorf("move restored data in (old data kept): %w", err)
 	}
-	return syncDir(filepath.Dir(dir))
+	return syncParentDir(filepath.Dir(dir))
 }
 
-func syncDir(dir string) error {
+func syncParentDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

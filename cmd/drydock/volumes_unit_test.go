@@ -1,0 +1,162 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+func TestSelectApps(t *testing.T) {
+	p := &volume.Plan{
+		Apps: []*volume.App{
+			{Name: "shop", Groups: []string{"shop"}, Volumes: []volume.Volume{{Name: "db"}, {Name: "uploads"}}},
+			{Name: "wiki", Volumes: []volume.Volume{{Name: "wiki"}}},
+			{Name: "a+b", Groups: []string{"a", "b"}, Volumes: []volume.Volume{{Name: "va"}}},
+		},
+		Skipped: []volume.Skip{{Name: "cache", Reason: "drydock.tier=cache (only data is backed up)"}},
+	}
+	for _, tc := range []struct {
+		name      string
+		selectors []string
+		want      []string
+		err       string
+	}{
+		{"none selects all", nil, []string{"shop", "wiki", "a+b"}, ""},
+		{"by volume selects its app", []string{"uploads"}, []string{"shop"}, ""},
+		{"by group", []string{"b"}, []string{"a+b"}, ""},
+		{"by app, once, sorted", []string{"wiki", "shop", "db"}, []string{"shop", "wiki"}, ""},
+		{"skipped volume says why", []string{"cache"}, nil, "drydock.tier=cache"},
+		{"unknown", []string{"nope", "wiki"}, nil, `"nope": no such app`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := selectApps(p, tc.selectors)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, errUnknownSelector) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range q.Apps {
+				got = append(got, a.Name)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("selected %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSnapshotPathOf(t *testing.T) {
+	mk := func(tags []string, paths ...string) repo.Snapshot {
+		return repo.Snapshot{Snapshot: &format.Snapshot{Paths: paths, Tags: tags}}
+	}
+	mp := "/var/lib/docker/volumes/db/_data"
+	for _, tc := range []struct {
+		name string
+		sn   repo.Snapshot
+		want string
+	}{
+		{"current mountpoint", mk(nil, "/var/lib/docker/volumes/up/_data", mp), mp},
+		{"docker root moved", mk(nil, "/srv/docker/volumes/db/_data", "/srv/docker/volumes/up/_data"), "/srv/docker/volumes/db/_data"},
+		{"lone path tagged", mk([]string{"volume=db"}, "/old/place"), "/old/place"},
+		{"lone path of another volume", mk([]string{"volume=up"}, "/old/place"), ""},
+		{"not there", mk(nil, "/var/lib/docker/volumes/up/_data"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := snapshotPathOf(tc.sn, "db", mp)
+			if tc.want == "" {
+				if err == nil || !strings.Contains(err.Error(), "holds no copy of volume db") {
+					t.Fatalf("got %q, %v; want an error", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSwapDirs: a swap replaces the directory; a failed one keeps the old
+// data in place.
+func TestSwapDirs(t *testing.T) {
+	base := t.TempDir()
+	dir, staged, old := filepath.Join(base, "_data"), filepath.Join(base, "staged"), filepath.Join(base, "old")
+	writeFile(t, filepath.Join(dir, "f"), []byte("old"))
+
+	if err := swapDirs(dir, staged, old); err == nil || !strings.Contains(err.Error(), "old data kept") {
+		t.Fatalf("swap without staged data: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || string(b) != "old" {
+		t.Fatalf("after a failed swap: %q, %v", b, err)
+	}
+
+	writeFile(t, filepath.Join(staged, "f"), []byte("new"))
+	if err := swapDirs(dir, staged, old); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || string(b) != "new" {
+		t.Fatalf("after the swap: %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(old, "f")); err != nil || string(b) != "old" {
+		t.Fatalf("old data: %q, %v", b, err)
+	}
+}
+
+func TestStateDirectory(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	o := &volumesOptions{}
+	if got, _ := o.stateDirectory(env("XDG_STATE_HOME", "/x")); got != "/x/drydock" {
+		t.Errorf("with XDG_STATE_HOME: %s", got)
+	}
+	want := "/home/u/.local/state/drydock"
+	if os.Geteuid() == 0 {
+		want = "/var/lib/drydock"
+	}
+	if got, _ := o.stateDirectory(env("HOME", "/home/u")); got != want {
+		t.Errorf("default: %s, want %s", got, want)
+	}
+	o.stateDir = "/flag"
+	if got, _ := o.stateDirectory(env("XDG_STATE_HOME", "/x")); got != "/flag" {
+		t.Errorf("flag: %s", got)
+	}
+}
+
+// TestHostLock: a second volumes command on the same state directory is
+// refused while the first holds the lock.
+func TestHostLock(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "volumes.lock")
+	unlock, err := lockHost(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockHost(p); err == nil || !strings.Contains(err.Error(), "another drydock volumes command") {
+		t.Errorf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := lockHost(p)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}
