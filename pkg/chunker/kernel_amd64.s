@@ -129,6 +129,106 @@ scandone:
 	MOVQ SI, ret+40(FP)
 	RET
 
+// func scan8Fixed(t *tables, p *byte, d *[8]uint64, n int) int
+TEXT ·scan8Fixed(SB), NOSPLIT, $0-40
+	MOVQ t+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ n+24(FP), BX
+	ADDQ SI, BX
+	MOVQ $45, R8
+	MOVQ d+16(FP), R15
+	MOVQ 0(R15), AX
+	MOVQ 8(R15), CX
+	MOVQ 16(R15), DX
+	MOVQ 24(R15), R10
+	MOVQ 32(R15), R11
+	MOVQ 40(R15), R12
+	MOVQ 48(R15), R13
+	MOVQ 56(R15), R14
+
+fixedloop:
+	MOVBQZX -64(SI), R15
+	XORQ (DI)(R15*8), AX
+	SHRXQ R8, AX, R15
+	SHLQ $8, AX
+	XORB 0(SI), AL
+	XORQ 2048(DI)(R15*8), AX
+	MOVBQZX 16320(SI), R15
+	XORQ (DI)(R15*8), CX
+	SHRXQ R8, CX, R15
+	SHLQ $8, CX
+	XORB 16384(SI), CL
+	XORQ 2048(DI)(R15*8), CX
+	MOVBQZX 32704(SI), R15
+	XORQ (DI)(R15*8), DX
+	SHRXQ R8, DX, R15
+	SHLQ $8, DX
+	XORB 32768(SI), DL
+	XORQ 2048(DI)(R15*8), DX
+	MOVBQZX 49088(SI), R15
+	XORQ (DI)(R15*8), R10
+	SHRXQ R8, R10, R15
+	SHLQ $8, R10
+	XORB 49152(SI), R10B
+	XORQ 2048(DI)(R15*8), R10
+	MOVBQZX 65472(SI), R15
+	XORQ (DI)(R15*8), R11
+	SHRXQ R8, R11, R15
+	SHLQ $8, R11
+	XORB 65536(SI), R11B
+	XORQ 2048(DI)(R15*8), R11
+	MOVBQZX 81856(SI), R15
+	XORQ (DI)(R15*8), R12
+	SHRXQ R8, R12, R15
+	SHLQ $8, R12
+	XORB 81920(SI), R12B
+	XORQ 2048(DI)(R15*8), R12
+	MOVBQZX 98240(SI), R15
+	XORQ (DI)(R15*8), R13
+	SHRXQ R8, R13, R15
+	SHLQ $8, R13
+	XORB 98304(SI), R13B
+	XORQ 2048(DI)(R15*8), R13
+	MOVBQZX 114624(SI), R15
+	XORQ (DI)(R15*8), R14
+	SHRXQ R8, R14, R15
+	SHLQ $8, R14
+	XORB 114688(SI), R14B
+	XORQ 2048(DI)(R15*8), R14
+	INCQ SI
+	TESTL $0xfffff, AX
+	JZ   fixeddone
+	TESTL $0xfffff, CX
+	JZ   fixeddone
+	TESTL $0xfffff, DX
+	JZ   fixeddone
+	TESTL $0xfffff, R10
+	JZ   fixeddone
+	TESTL $0xfffff, R11
+	JZ   fixeddone
+	TESTL $0xfffff, R12
+	JZ   fixeddone
+	TESTL $0xfffff, R13
+	JZ   fixeddone
+	TESTL $0xfffff, R14
+	JZ   fixeddone
+	CMPQ SI, BX
+	JB   fixedloop
+
+fixeddone:
+	MOVQ d+16(FP), R15
+	MOVQ AX, 0(R15)
+	MOVQ CX, 8(R15)
+	MOVQ DX, 16(R15)
+	MOVQ R10, 24(R15)
+	MOVQ R11, 32(R15)
+	MOVQ R12, 40(R15)
+	MOVQ R13, 48(R15)
+	MOVQ R14, 56(R15)
+	SUBQ p+8(FP), SI
+	MOVQ SI, ret+32(FP)
+	RET
+
 // func warm8(t *tables, p *byte, stride int, d *[8]uint64)
 TEXT ·warm8(SB), NOSPLIT, $8-32
 	MOVQ t+0(FP), DI
