@@ -92,6 +92,29 @@ for tool in restic drydock; do
   measure "$tool" check-read-data "$bin" check --read-data
 done
 
+# The same first backup into a local MinIO server, if it is built
+# (bash third_party/minio/build.sh), one bucket per tool.
+minio="$(bash "$here/third_party/minio/build.sh" 2>/dev/null || true)"
+if [ -x "$minio" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export MINIO_ROOT_USER=benchuser MINIO_ROOT_PASSWORD=benchpassword MINIO_BROWSER=off
+  export AWS_ACCESS_KEY_ID=$MINIO_ROOT_USER AWS_SECRET_ACCESS_KEY=$MINIO_ROOT_PASSWORD
+  rm -rf "$work/minio-data"
+  "$minio" server --quiet --address "127.0.0.1:$port" "$work/minio-data" > "$work/minio.log" 2>&1 &
+  minio_pid=$!
+  trap 'kill $minio_pid 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/minio/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
+  for tool in restic drydock; do
+    bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+    export RESTIC_REPOSITORY="s3:http://127.0.0.1:$port/bench-$tool"
+    "$bin" init > /dev/null
+    measure "$tool" s3-first-backup "$bin" backup "$data"
+  done
+  kill $minio_pid; wait $minio_pid 2>/dev/null || true
+else
+  echo "MinIO is not built; skipping the S3 case (bash third_party/minio/build.sh)" >&2
+fi
+
 echo
 printf '%-16s %10s %10s %10s %10s %10s %10s %8s\n' step restic-wall drydock-wall restic-cpu drydock-cpu restic-rss drydock-rss ratio
 awk -F'\t' '{w[$1,$2]=$3; c[$1,$2]=$4; m[$1,$2]=$5; if (!($2 in seen)) {seen[$2]=1; order[n++]=$2}}

@@ -51,24 +51,14 @@ random password file on first use.`,
 	return cmd
 }
 
-// backupSummary is printed at the end, as text or --json.
+// backupSummary is printed at the end, as text or --json: the snapshot's
+// summary plus what restic's backup --json adds to it.
 type backupSummary struct {
-	MessageType     string  `json:"message_type"`
-	SnapshotID      string  `json:"snapshot_id"`
-	FilesNew        uint    `json:"files_new"`
-	FilesChanged    uint    `json:"files_changed"`
-	FilesUnmodified uint    `json:"files_unmodified"`
-	DirsNew         uint    `json:"dirs_new"`
-	DirsChanged     uint    `json:"dirs_changed"`
-	DirsUnmodified  uint    `json:"dirs_unmodified"`
-	DataBlobs       int     `json:"data_blobs"`
-	TreeBlobs       int     `json:"tree_blobs"`
-	DataAdded       uint64  `json:"data_added"`
-	DataAddedPacked uint64  `json:"data_added_packed"`
-	FilesProcessed  uint    `json:"total_files_processed"`
-	BytesProcessed  uint64  `json:"total_bytes_processed"`
-	Duration        float64 `json:"total_duration"`
-	Warnings        int     `json:"warnings"`
+	MessageType string `json:"message_type"`
+	SnapshotID  string `json:"snapshot_id"`
+	*format.SnapshotSummary
+	Duration float64 `json:"total_duration"`
+	Warnings int     `json:"warnings"`
 }
 
 func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args []string) error {
@@ -158,15 +148,8 @@ func backup(ctx context.Context, r *repo.Repository, opts backupOptions, targets
 	if err != nil {
 		return format.ID{}, backupSummary{}, nil, err
 	}
-	s := sn.Summary
-	return id, backupSummary{
-		MessageType: "summary", SnapshotID: id.String(),
-		FilesNew: s.FilesNew, FilesChanged: s.FilesChanged, FilesUnmodified: s.FilesUnmodified,
-		DirsNew: s.DirsNew, DirsChanged: s.DirsChanged, DirsUnmodified: s.DirsUnmodified,
-		DataBlobs: s.DataBlobs, TreeBlobs: s.TreeBlobs, DataAdded: s.DataAdded, DataAddedPacked: s.DataAddedPacked,
-		FilesProcessed: s.TotalFilesProcessed, BytesProcessed: s.TotalBytesProcessed,
-		Duration: end.Sub(start).Seconds(), Warnings: len(res.Warnings),
-	}, res.Warnings, nil
+	return id, backupSummary{MessageType: "summary", SnapshotID: id.String(), SnapshotSummary: sn.Summary,
+		Duration: end.Sub(start).Seconds(), Warnings: len(res.Warnings)}, res.Warnings, nil
 }
 
 func setOwner(sn *format.Snapshot) {
@@ -191,6 +174,6 @@ func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {
 	fmt.Fprintf(g.stdout, "Files:       %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
 	fmt.Fprintf(g.stdout, "Dirs:        %d new, %d changed, %d unmodified\n", s.DirsNew, s.DirsChanged, s.DirsUnmodified)
 	fmt.Fprintf(g.stdout, "Added to the repository: %d bytes (%d stored)\n", s.DataAdded, s.DataAddedPacked)
-	fmt.Fprintf(g.stdout, "processed %d files, %d bytes in %.1fs\n", s.FilesProcessed, s.BytesProcessed, s.Duration)
+	fmt.Fprintf(g.stdout, "processed %d files, %d bytes in %.1fs\n", s.TotalFilesProcessed, s.TotalBytesProcessed, s.Duration)
 	fmt.Fprintf(g.stdout, "snapshot %s saved\n", id.Str())
 }

@@ -7,22 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/drydock-backup/drydock/internal/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 func testRepo(t *testing.T) *repo.Repository {
 	t.Helper()
-	be, err := local.Create(t.Context(), filepath.Join(t.TempDir(), "repo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(t.Context(), be, "pw", repo.InitOptions{KDF: crypto.Params{N: 1024, R: 8, P: 1}}, repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := repotest.New(t, 0, repo.Options{})
 	return r
 }
 

@@ -8,26 +8,19 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/fixture"
+	"github.com/drydock-backup/drydock/internal/repotest"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 )
 
 func backup(t *testing.T, src string) (*repo.Repository, format.ID) {
 	t.Helper()
-	be, err := local.Create(t.Context(), filepath.Join(t.TempDir(), "repo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(t.Context(), be, "pw", repo.InitOptions{KDF: crypto.Params{N: 1024, R: 8, P: 1}}, repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := repotest.New(t, 0, repo.Options{})
 	var res archiver.Result
-	_, err = r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+		var err error
 		res, err = archiver.Save(ctx, r, s, []string{src}, nil, archiver.Options{})
 		return err
 	})
