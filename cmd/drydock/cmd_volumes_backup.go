@@ -341,6 +341,9 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 		_ = json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "apps": listOrEmpty(reports), "failed": failed})
 		return
 	}
+	if len(reports) == 0 && !g.quiet {
+		fmt.Fprintln(g.stdout, "nothing to back up (see drydock volumes ls)")
+	}
 	for _, r := range reports {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)

@@ -96,9 +96,35 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	return recovered
 }
 
-// restoreVolume stages the snapshot's copy of the volume, then stops the
-// app, swaps the directories and starts the app again.
+// restoreVolume stages the snapshot's copy of the volume while the app
+// runs, then stops the app, swaps the directories and starts it again.
 func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref string, rep *restoreReport, g *globalOptions) error {
+	staging := siblingName(rep.Mountpoint, ".drydock-restore-")
+	oldAt := "" // where the volume's old data is once swapped out
+	defer func() {
+		if oldAt != staging { // else staging holds the old data: see below
+			os.RemoveAll(staging)
+		}
+	}()
+	if err := stageVolume(ctx, r, ref, staging, rep, g); err != nil {
+		return err
+	}
+	oldAt, err := swapStopped(ctx, env, staging, rep)
+	if err != nil {
+		if oldAt != "" {
+			fmt.Fprintf(g.stderr, "volume %s holds the restored data; its old data is kept in %s\n", rep.Volume, oldAt)
+		}
+		return err
+	}
+	if rerr := os.RemoveAll(oldAt); rerr != nil {
+		fmt.Fprintf(g.stderr, "warning: volume %s restored, but its old data is still in %s: %v\n", rep.Volume, oldAt, rerr)
+	}
+	return nil
+}
+
+// stageVolume restores the volume's directory of snapshot ref into
+// staging, the directory's own metadata included.
+func stageVolume(ctx context.Context, r *repo.Repository, ref, staging string, rep *restoreReport, g *globalOptions) error {
 	if err := r.LoadIndex(ctx); err != nil {
 		return err
 	}
@@ -118,32 +144,41 @@ func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref
 	if err != nil {
 		return fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
 	}
-	staging := siblingName(rep.Mountpoint, ".drydock-restore-")
-	defer os.RemoveAll(staging) // gone after a successful swap; leftovers otherwise
 	st, err := restorer.Restore(ctx, r, *node.Subtree, staging, restorer.Options{Logger: g.logger()})
 	if err != nil {
 		return fmt.Errorf("restore snapshot %s into staging directory %s: %w", sn.ID.Str(), staging, err)
 	}
-	if err := fsnode.ApplyMetadata(staging, node); err != nil {
-		return err
-	}
 	rep.Files, rep.Bytes = st.Files, st.Bytes
+	return fsnode.ApplyMetadata(staging, node)
+}
 
+// swapStopped stops the volume's app (if it is backed up; else nothing may
+// use the volume), swaps staging in, and starts the app again on every
+// path. It returns where the old data is once swapped out.
+func swapStopped(ctx context.Context, env *volumesEnv, staging string, rep *restoreReport) (oldAt string, err error) {
 	p, err := env.m.Plan(ctx)
 	if err != nil {
-		return fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
+		return "", fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
 	}
+	app := appOfVolume(p, rep.Volume)
 	start := time.Now()
 	undo := volume.Undo(func(context.Context) error { return nil })
-	if app := appOfVolume(p, rep.Volume); app != nil {
+	if app != nil {
 		undo, err = env.m.Stop(ctx, p, app)
+		for _, d := range app.Stop {
+			if d.Running {
+				rep.Stopped = append(rep.Stopped, d.Container.Name)
+			}
+		}
 	}
-	old := siblingName(rep.Mountpoint, ".drydock-old-")
 	if err == nil {
 		err = checkUnused(ctx, env, rep.Volume)
 	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("volume %s not restored: %w", rep.Volume, context.Cause(ctx))
+	}
 	if err == nil {
-		err = swapDirs(rep.Mountpoint, staging, old)
+		oldAt, err = swapDirs(rep.Mountpoint, staging, siblingName(rep.Mountpoint, ".drydock-old-"))
 	}
 	// Start again on every path, on a context SIGINT does not cut short
 	// (Undo bounds itself with the Manager's restart timeout).
@@ -151,20 +186,7 @@ func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref
 		err = errors.Join(err, uerr)
 	}
 	rep.DowntimeSeconds = time.Since(start).Seconds()
-	if app := appOfVolume(p, rep.Volume); app != nil {
-		for _, d := range app.Stop {
-			if d.Running {
-				rep.Stopped = append(rep.Stopped, d.Container.Name)
-			}
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if rerr := os.RemoveAll(old); rerr != nil {
-		fmt.Fprintf(g.stderr, "warning: volume %s restored, but its old data is still in %s: %v\n", rep.Volume, old, rerr)
-	}
-	return nil
+	return oldAt, err
 }
 
 // snapshotPathOf finds the snapshot path holding volume name: the
@@ -256,20 +278,35 @@ func checkUnused(ctx context.Context, env *volumesEnv, name string) error {
 	return nil
 }
 
-// swapDirs replaces dir by staged: dir is renamed to old, staged to dir.
-// If the second rename fails, old is renamed back, so that the volume
-// keeps its data. Both renames are in one directory, so atomic.
-func swapDirs(dir, staged, old string) error {
+// errNoExchange: the filesystem cannot exchange two directories atomically.
+var errNoExchange = errors.New("atomic exchange not supported")
+
+// exchange is exchangeDirs; tests replace it to take the two-rename path.
+var exchange = exchangeDirs
+
+// swapDirs puts staged in place of dir and returns where dir's old data is
+// now. It exchanges the two atomically where the filesystem can (the old
+// data is then at staged); else it renames dir to old and staged to dir,
+// renaming old back if the second step fails. On error the volume keeps
+// its old data. Both paths are in dir's directory: same filesystem.
+func swapDirs(dir, staged, old string) (string, error) {
+	err := exchange(staged, dir)
+	if err == nil {
+		return staged, syncParentDir(filepath.Dir(dir))
+	}
+	if !errors.Is(err, errNoExchange) {
+		return "", fmt.Errorf("swap restored data in (old data kept): %w", err)
+	}
 	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("move old data aside: %w", err)
+		return "", fmt.Errorf("move old data aside (old data kept): %w", err)
 	}
 	if err := os.Rename(staged, dir); err != nil {
 		if berr := os.Rename(old, dir); berr != nil {
-			return fmt.Errorf("move restored data in: %w; and moving the old data back failed, it is in %s: %w", err, old, berr)
+			return old, fmt.Errorf("move restored data in: %w; and moving the old data back failed, it is in %s: %w", err, old, berr)
 		}
-		return fmt.Errorf("move restored data in (old data kept): %w", err)
+		return "", fmt.Errorf("move restored data in (old data kept): %w", err)
 	}
-	return syncParentDir(filepath.Dir(dir))
+	return old, syncParentDir(filepath.Dir(dir))
 }
 
 func syncParentDir(dir string) error {

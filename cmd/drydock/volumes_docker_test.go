@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/dockertest"
 	"github.com/drydock-backup/drydock/internal/testenv"
@@ -243,5 +246,65 @@ func TestVolumesLsJSON(t *testing.T) {
 
 	if _, errOut, code := f.c.runVolumes("backup", "--dry-run", skipped); code == 0 || !strings.Contains(errOut, "not opted in") {
 		t.Errorf("selecting a skipped volume: exit %d, %s", code, errOut)
+	}
+}
+
+// TestVolumesRestoreRefusedWhileInUse: a container drydock does not stop
+// (drydock.stop=false) still uses the volume, so the restore fails and the
+// volume keeps its data, with nothing left beside it.
+func TestVolumesRestoreRefusedWhileInUse(t *testing.T) {
+	f := newVolFixture(t)
+	vol := f.Volume("inuse", map[string]string{volume.LabelBackup: "true"})
+	mp := f.mountpoint(vol)
+	seed(t, mp, 3, 3)
+	id := f.Container(dockertest.Spec{Name: "inuse", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelStop: "false"}})
+	var b backupJSON
+	f.c.mustVolumesJSON(&b, "backup", vol)
+	writeFile(t, filepath.Join(mp, "after"), []byte("kept, since the restore fails"))
+
+	_, errOut, code := f.c.runVolumes("restore", b.app(t, vol).SnapshotID, vol)
+	if code != exitFailure || !strings.Contains(errOut, "used by running containers") || !strings.Contains(errOut, f.Name("inuse")) {
+		t.Errorf("restore of a volume in use: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(mp, "after")); err != nil {
+		t.Errorf("the failed restore changed the volume: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(mp)); len(entries) != 1 {
+		t.Errorf("left beside the volume's data: %v", entries)
+	}
+	if !f.Running(id) {
+		t.Error("container not running")
+	}
+}
+
+// TestVolumesRecoversKilledRun: containers that a killed drydock left
+// stopped (as its journal records) are started by the next backup, before
+// anything else.
+func TestVolumesRecoversKilledRun(t *testing.T) {
+	f := newVolFixture(t)
+	vol := f.Volume("killed", map[string]string{volume.LabelBackup: "true"})
+	id := f.Container(dockertest.Spec{Name: "killed", Mounts: []string{vol + ":/data"}})
+	if err := f.Cli.ContainerStop(t.Context(), id, container.StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	journal := map[string]any{"version": 1, "apps": map[string]any{vol: map[string]any{
+		"since": time.Now().UTC(), "pid": 1 << 22,
+		"containers": []volume.ContainerRef{{ID: id, Name: f.Name("killed")}},
+	}}}
+	data, err := json.Marshal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(f.c.env["XDG_STATE_HOME"], "drydock", volume.JournalFile), data)
+
+	_, errOut, code := f.c.runVolumes("backup", vol)
+	if code != 0 || !strings.Contains(errOut, "started container "+f.Name("killed")) {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+	if !f.Running(id) {
+		t.Error("container left stopped by the killed run is not running")
+	}
+	if _, err := os.Stat(filepath.Join(f.c.env["XDG_STATE_HOME"], "drydock", volume.JournalFile)); !os.IsNotExist(err) {
+		t.Errorf("journal not cleared: %v", err)
 	}
 }

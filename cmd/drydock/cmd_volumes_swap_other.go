@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// exchangeDirs: atomic exchange is Linux's renameat2; elsewhere swapDirs
+// renames twice.
+func exchangeDirs(a, b string) error { return errNoExchange }
