@@ -72,8 +72,17 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if g.defaultRepo == nil {
 		g.defaultRepo = embeddedDefault(g)
 	}
-	return g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
-		sn, sum, warnings, err := backup(ctx, r, opts, targets, g)
+	var sns []repo.Snapshot
+	load := func(ctx context.Context, r *repo.Repository) error {
+		if err := r.LoadIndex(ctx); err != nil {
+			return err
+		}
+		var err error
+		sns, err = r.Snapshots(ctx)
+		return err
+	}
+	return g.withLockLoading(ctx, false, load, func(ctx context.Context, r *repo.Repository) error {
+		sn, sum, warnings, err := backup(ctx, r, opts, targets, sns, g)
 		if err != nil {
 			return err
 		}
@@ -107,15 +116,9 @@ func backupTargets(args []string) ([]string, error) {
 // backup saves the targets and writes the snapshot: packs, then index, then
 // the snapshot, so that an interruption never leaves a snapshot that points
 // at missing data.
-func backup(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
+// The index and snapshots sns were loaded under the lock.
+func backup(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	start := time.Now()
-	if err := r.LoadIndex(ctx); err != nil {
-		return format.ID{}, backupSummary{}, nil, err
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return format.ID{}, backupSummary{}, nil, err
-	}
 	var parentID, parentTree *format.ID
 	if p, ok := repo.FindParent(sns, opts.host, targets, start); ok && !opts.force {
 		parentID, parentTree = &p.ID, p.Tree

@@ -175,12 +175,22 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 // withLock opens the repository, locks it and runs fn under the lock's
 // context; the lock is released on every path.
 func (g *globalOptions) withLock(ctx context.Context, exclusive bool, fn func(ctx context.Context, r *repo.Repository) error) error {
+	return g.withLockLoading(ctx, exclusive, nil, fn)
+}
+
+// withLockLoading is withLock that runs load while the lock protocol waits
+// (see repo.LockDuring): commands load the index and snapshots there.
+func (g *globalOptions) withLockLoading(ctx context.Context, exclusive bool, load func(ctx context.Context, r *repo.Repository) error, fn func(ctx context.Context, r *repo.Repository) error) error {
 	r, err := g.openRepository(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Backend().Close()
-	lock, lctx, err := r.Lock(ctx, exclusive)
+	var during func(context.Context) error
+	if load != nil {
+		during = func(ctx context.Context) error { return load(ctx, r) }
+	}
+	lock, lctx, err := r.LockDuring(ctx, exclusive, during)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,16 @@ type Lock struct {
 // context is cancelled if the lock cannot be refreshed for too long; work
 // done under the lock must use it. Unlock releases the lock.
 func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
+	return r.LockDuring(ctx, exclusive, nil)
+}
+
+// LockDuring is Lock that runs during (if not nil) while it waits before
+// its second check, to use those 200 ms. Reading the index or snapshots
+// there is safe: once our lock file exists, an exclusive locker (prune)
+// either existed already and makes our second check fail, or sees our lock
+// and gives up before deleting anything. If the lock is not obtained,
+// during's work must be discarded; if during fails, no lock is kept.
+func (r *Repository) LockDuring(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
 	host, _ := os.Hostname()
 	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid()}
 	if u, err := user.Current(); err == nil {
@@ -77,7 +87,7 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.C
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := sleep(ctx, lockRecheckWait); err != nil {
+	if err := r.waitRunning(ctx, during); err != nil {
 		r.removeLock(id)
 		return nil, nil, err
 	}
@@ -187,6 +197,16 @@ func (l *Lock) Unlock() error {
 	l.cancel(errors.New("unlocked"))
 	<-l.done
 	return l.r.removeLock(l.id)
+}
+
+// waitRunning waits lockRecheckWait and, at the same time, runs during.
+func (r *Repository) waitRunning(ctx context.Context, during func(ctx context.Context) error) error {
+	if during == nil {
+		return sleep(ctx, lockRecheckWait)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- during(ctx) }()
+	return errors.Join(sleep(ctx, lockRecheckWait), <-errc)
 }
 
 // sleep waits d or until ctx is done.

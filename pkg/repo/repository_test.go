@@ -213,3 +213,44 @@ func TestLocks(t *testing.T) {
 		t.Fatalf("%d lock files left after unlocking", len(ids))
 	}
 }
+
+// TestLockDuring: the work given to LockDuring runs inside the 200 ms wait
+// (the lock takes no longer than a plain one), a failing one leaves no lock
+// file, and a conflicting lock still wins over it.
+func TestLockDuring(t *testing.T) {
+	r, _ := newLocalRepo(t, 2, repo.Options{})
+	ran := false
+	start := time.Now()
+	l, _, err := r.LockDuring(t.Context(), false, func(ctx context.Context) error {
+		ran = true
+		return sleepCtx(ctx, 150*time.Millisecond)
+	})
+	if err != nil || !ran {
+		t.Fatalf("LockDuring: %v, ran %v", err, ran)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("LockDuring took %v; the work should overlap the wait", d)
+	}
+	if _, _, err := r.LockDuring(t.Context(), true, func(context.Context) error { return nil }); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("exclusive LockDuring over a shared lock: %v", err)
+	}
+	must := errors.New("load failed")
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.LockDuring(t.Context(), false, func(context.Context) error { return must }); !errors.Is(err, must) {
+		t.Fatalf("failing during: %v", err)
+	}
+	if ids, _ := r.List(t.Context(), backend.LockFile); len(ids) != 0 {
+		t.Fatalf("%d lock files left after a failed LockDuring", len(ids))
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
