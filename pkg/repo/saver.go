@@ -32,6 +32,7 @@ type BlobSaver struct {
 	r       *Repository
 	packers map[format.BlobType]chan *packer
 	uploads chan *packer
+	bufs    sync.Pool // *bytes.Buffer of uploaded packs, reused for new ones
 
 	mu        sync.Mutex
 	pending   map[format.BlobHandle]struct{} // being packed, not yet indexed
@@ -40,7 +41,7 @@ type BlobSaver struct {
 }
 
 type packer struct {
-	buf bytes.Buffer
+	buf *bytes.Buffer
 	w   *pack.Writer
 	res pack.Result
 }
@@ -53,9 +54,11 @@ type packer struct {
 func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (SaverStats, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	s := &BlobSaver{
-		r:         r,
-		packers:   map[format.BlobType]chan *packer{},
-		uploads:   make(chan *packer, r.opts.Uploads),
+		r:       r,
+		packers: map[format.BlobType]chan *packer{},
+		// Unbuffered: a full pack waits for a free uploader instead of
+		// queueing, which bounds memory at one pack per packer and uploader.
+		uploads:   make(chan *packer),
 		pending:   map[format.BlobHandle]struct{}{},
 		unindexed: index.New(),
 	}
@@ -164,9 +167,17 @@ func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, dat
 }
 
 func (s *BlobSaver) newPacker() (*packer, error) {
-	p := &packer{}
-	p.buf.Grow(s.r.opts.PackSize + 1<<20)
-	w, err := pack.NewWriter(&p.buf, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression})
+	buf, _ := s.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		// A pack is closed after the blob that reaches PackSize, so it can
+		// exceed it by one blob (a chunk is at most 8 MiB): growing once to
+		// that size avoids the doubling that would make it 2 x PackSize.
+		buf = new(bytes.Buffer)
+		buf.Grow(s.r.opts.PackSize + 9<<20)
+	}
+	buf.Reset()
+	p := &packer{buf: buf}
+	w, err := pack.NewWriter(p.buf, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression})
 	p.w = w
 	return p, err
 }
@@ -209,6 +220,7 @@ func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 		if err := s.r.be.Save(ctx, h, backend.NewByteReader(p.buf.Bytes())); err != nil {
 			return fmt.Errorf("upload pack %v: %w", p.res.ID.Str(), err)
 		}
+		s.bufs.Put(p.buf)
 		blobs := make([]format.IndexBlob, len(p.res.Blobs))
 		for i, b := range p.res.Blobs {
 			blobs[i] = b.IndexBlob()
