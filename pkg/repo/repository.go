@@ -38,6 +38,7 @@ type Options struct {
 	Compression compress.Mode // blob compression in version 2 repositories
 	PackSize    int           // target pack size in bytes; 0 means 16 MiB
 	Uploads     int           // packs uploaded at once; 0 means 4
+	TempDir     string        // for packs being written; "" means os.TempDir()
 	Logger      *slog.Logger  // nil discards
 }
 

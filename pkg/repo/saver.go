@@ -1,10 +1,11 @@
 package repo
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 
@@ -32,7 +33,6 @@ type BlobSaver struct {
 	r       *Repository
 	packers map[format.BlobType]chan *packer
 	uploads chan *packer
-	bufs    sync.Pool // *bytes.Buffer of uploaded packs, reused for new ones
 
 	mu        sync.Mutex
 	pending   map[format.BlobHandle]struct{} // being packed, not yet indexed
@@ -40,10 +40,21 @@ type BlobSaver struct {
 	stats     SaverStats
 }
 
+// packer is an open pack. Its bytes go to an unlinked temporary file, as
+// restic's do, so that packs waiting for upload cost disk cache, not heap,
+// and a crash leaves nothing behind.
 type packer struct {
-	buf *bytes.Buffer
-	w   *pack.Writer
-	res pack.Result
+	file *os.File
+	bw   *bufio.Writer // tree blobs are small: batch their writes
+	w    *pack.Writer
+	res  pack.Result
+}
+
+// close releases the packer's temporary file.
+func (p *packer) close() {
+	if p != nil {
+		p.file.Close()
+	}
 }
 
 // WithBlobSaver runs fn with a BlobSaver and then, if fn succeeded, flushes
@@ -72,8 +83,8 @@ func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Cont
 		g.Go(func() error { return s.uploadLoop(gctx) })
 	}
 	err := fn(gctx, s)
-	if err == nil {
-		err = s.flush(gctx)
+	if ferr := s.flush(gctx, err == nil); err == nil {
+		err = ferr
 	}
 	close(s.uploads)
 	if werr := g.Wait(); err == nil {
@@ -167,48 +178,55 @@ func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, dat
 }
 
 func (s *BlobSaver) newPacker() (*packer, error) {
-	buf, _ := s.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		// A pack is closed after the blob that reaches PackSize, so it can
-		// exceed it by one blob (a chunk is at most 8 MiB): growing once to
-		// that size avoids the doubling that would make it 2 x PackSize.
-		buf = new(bytes.Buffer)
-		buf.Grow(s.r.opts.PackSize + 9<<20)
+	f, err := os.CreateTemp(s.r.opts.TempDir, "drydock-pack-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary pack file: %w", err)
 	}
-	buf.Reset()
-	p := &packer{buf: buf}
-	w, err := pack.NewWriter(p.buf, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression})
-	p.w = w
-	return p, err
+	_ = os.Remove(f.Name()) // the open descriptor keeps it until closed
+	p := &packer{file: f, bw: bufio.NewWriterSize(f, 256<<10)}
+	if p.w, err = pack.NewWriter(p.bw, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
 // ship finalizes p and queues it for upload.
 func (s *BlobSaver) ship(ctx context.Context, p *packer) error {
 	res, err := p.w.Finalize()
+	if err == nil {
+		err = p.bw.Flush()
+	}
 	if err != nil {
-		return err
+		p.close()
+		return fmt.Errorf("write pack: %w", err)
 	}
 	p.res = res
 	select {
 	case s.uploads <- p:
 		return nil
 	case <-ctx.Done():
+		p.close()
 		return ctx.Err()
 	}
 }
 
-// flush ships every open pack.
-func (s *BlobSaver) flush(ctx context.Context) error {
+// flush ships every open pack, or on error closes them all.
+func (s *BlobSaver) flush(ctx context.Context, ship bool) error {
+	var err error
 	for _, ch := range s.packers {
 		for range cap(ch) {
-			if p := <-ch; p != nil && p.w.Count() > 0 {
-				if err := s.ship(ctx, p); err != nil {
-					return err
-				}
+			p := <-ch
+			switch {
+			case p == nil:
+			case ship && err == nil && p.w.Count() > 0:
+				err = s.ship(ctx, p)
+			default:
+				p.close()
 			}
 		}
 	}
-	return nil
+	return err
 }
 
 // uploadLoop stores packs, then indexes them; every format.MaxIndexBlobs
@@ -217,10 +235,11 @@ func (s *BlobSaver) flush(ctx context.Context) error {
 func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 	for p := range s.uploads {
 		h := backend.Handle{Type: backend.PackFile, Name: p.res.ID.String()}
-		if err := s.r.be.Save(ctx, h, backend.NewByteReader(p.buf.Bytes())); err != nil {
+		err := s.r.be.Save(ctx, h, backend.NewFileReader(p.file, p.res.Size))
+		p.close()
+		if err != nil {
 			return fmt.Errorf("upload pack %v: %w", p.res.ID.Str(), err)
 		}
-		s.bufs.Put(p.buf)
 		blobs := make([]format.IndexBlob, len(p.res.Blobs))
 		for i, b := range p.res.Blobs {
 			blobs[i] = b.IndexBlob()
@@ -229,7 +248,7 @@ func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 			return err
 		}
 		s.mu.Lock()
-		err := s.unindexed.AddPack(p.res.ID, blobs)
+		err = s.unindexed.AddPack(p.res.ID, blobs)
 		s.stats.Packs++
 		s.stats.DataAddedPacked += uint64(p.res.Size)
 		var full *index.Index
