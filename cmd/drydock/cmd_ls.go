@@ -52,14 +52,7 @@ type lsNode struct {
 }
 
 func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
-	if err := r.LoadIndex(ctx); err != nil {
-		return err
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return err
-	}
-	sn, err := repo.FindSnapshot(sns, args[0])
+	sn, err := loadSnapshot(ctx, r, args[0])
 	if err != nil {
 		return err
 	}

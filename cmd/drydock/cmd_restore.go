@@ -38,14 +38,7 @@ func newRestoreCommand(g *globalOptions) *cobra.Command {
 }
 
 func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g *globalOptions, ref string) error {
-	if err := r.LoadIndex(ctx); err != nil {
-		return err
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return err
-	}
-	sn, err := repo.FindSnapshot(sns, ref)
+	sn, err := loadSnapshot(ctx, r, ref)
 	if err != nil {
 		return err
 	}

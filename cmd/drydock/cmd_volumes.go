@@ -190,3 +190,13 @@ func appOfVolume(p *volume.Plan, name string) *volume.App {
 	}
 	return nil
 }
+
+// selectedPlan plans the backup of every labelled volume and keeps the apps
+// the selectors name (all if none).
+func (env *volumesEnv) selectedPlan(ctx context.Context, selectors []string) (*volume.Plan, error) {
+	p, err := env.m.Plan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
+	}
+	return selectApps(p, selectors)
+}

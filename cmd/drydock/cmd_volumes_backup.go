@@ -94,11 +94,8 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 		return err
 	}
 	defer env.close()
-	p, err := env.m.Plan(ctx)
+	p, err := env.selectedPlan(ctx, selectors)
 	if err != nil {
-		return fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
-	}
-	if p, err = selectApps(p, selectors); err != nil {
 		return err
 	}
 	if opts.dryRun {

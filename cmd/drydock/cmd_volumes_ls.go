@@ -31,11 +31,8 @@ func runVolumesLs(ctx context.Context, vopts *volumesOptions, g *globalOptions, 
 		return err
 	}
 	defer env.close()
-	p, err := env.m.Plan(ctx)
+	p, err := env.selectedPlan(ctx, selectors)
 	if err != nil {
-		return fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
-	}
-	if p, err = selectApps(p, selectors); err != nil {
 		return err
 	}
 	// Journal entries mean containers are down now: say so in the plan.

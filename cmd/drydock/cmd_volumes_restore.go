@@ -125,14 +125,7 @@ func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref
 // stageVolume restores the volume's directory of snapshot ref into
 // staging, the directory's own metadata included.
 func stageVolume(ctx context.Context, r *repo.Repository, ref, staging string, rep *restoreReport, g *globalOptions) error {
-	if err := r.LoadIndex(ctx); err != nil {
-		return err
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return err
-	}
-	sn, err := repo.FindSnapshot(sns, ref)
+	sn, err := loadSnapshot(ctx, r, ref)
 	if err != nil {
 		return err
 	}
