@@ -145,7 +145,7 @@ func TestUnreadableFile(t *testing.T) {
 func TestCheckFindsCorruption(t *testing.T) {
 	for _, c := range []struct {
 		name     string
-		dir      string // files of this kind are damaged
+		dir      string // the largest file in this directory is damaged
 		damage   func(t *testing.T, path string)
 		readData bool // only --read-data can see it
 	}{
@@ -161,7 +161,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 			cl.must("init")
 			cl.must("backup", src)
 			cl.must("check", "--read-data")
-			c.damage(t, firstFile(t, filepath.Join(repoDir, c.dir)))
+			c.damage(t, largestFile(t, filepath.Join(repoDir, c.dir)))
 			out, _, code := cl.run("check")
 			if c.readData && code != 0 {
 				t.Fatalf("structural check failed on damage it cannot see: exit %d\n%s", code, out)
@@ -184,16 +184,21 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// firstFile returns the first regular file below dir (packs live in
-// data/xx/), made writable so that a test can damage it.
-func firstFile(t *testing.T, dir string) string {
+// largestFile returns the largest regular file below dir (packs live in
+// data/xx/; the largest is a data pack, not the small tree pack), made
+// writable so that a test can damage it.
+func largestFile(t *testing.T, dir string) string {
 	t.Helper()
 	var found string
+	var size int64
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && found == "" {
-			found = p
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return err
+		if fi, err := d.Info(); err == nil && fi.Size() > size {
+			found, size = p, fi.Size()
+		}
+		return nil
 	})
 	if found == "" {
 		t.Fatalf("no file in %s", dir)

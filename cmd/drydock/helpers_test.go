@@ -53,11 +53,22 @@ func (c *cli) must(args ...string) string {
 	return out
 }
 
-// restic runs stock restic against the same repository and password.
+// environ returns the cli's environment (repository, password, HOME and
+// credentials) as a child process takes it.
+func (c *cli) environ() []string {
+	env := make([]string, 0, len(c.env))
+	for k, v := range c.env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// restic runs stock restic against the same repository, password and
+// credentials.
 func (c *cli) restic(bin string, args ...string) (string, error) {
 	c.t.Helper()
 	cmd := exec.Command(bin, append([]string{"--no-cache"}, args...)...)
-	cmd.Env = append(os.Environ(), "RESTIC_REPOSITORY="+c.env["RESTIC_REPOSITORY"], "RESTIC_PASSWORD="+c.env["RESTIC_PASSWORD"])
+	cmd.Env = append(os.Environ(), c.environ()...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -25,24 +25,6 @@ func s3CLI(t *testing.T, srv *miniotest.Server, bucketPath string) *cli {
 	return c
 }
 
-// resticS3 runs restic against the cli's bucket with its credentials.
-func (c *cli) resticS3(bin string, args ...string) (string, error) {
-	cmd := exec.Command(bin, append([]string{"--no-cache"}, args...)...)
-	cmd.Env = append(os.Environ(), "RESTIC_REPOSITORY="+c.env["RESTIC_REPOSITORY"], "RESTIC_PASSWORD="+c.env["RESTIC_PASSWORD"],
-		"AWS_ACCESS_KEY_ID="+c.env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+c.env["AWS_SECRET_ACCESS_KEY"])
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func (c *cli) mustResticS3(bin string, args ...string) string {
-	c.t.Helper()
-	out, err := c.resticS3(bin, args...)
-	if err != nil {
-		c.t.Fatalf("restic %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 func uniqueBucket(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e9, rand.IntN(1e6))
 }
@@ -59,11 +41,11 @@ func TestS3DrydockWritesResticJudges(t *testing.T) {
 			c := s3CLI(t, srv, path)
 			c.must("init")
 			c.must("backup", src)
-			if out := c.mustResticS3(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
+			if out := c.mustRestic(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 				t.Fatalf("restic check:\n%s", out)
 			}
 			dst := t.TempDir()
-			c.mustResticS3(bin, "restore", "latest", "--target", dst)
+			c.mustRestic(bin, "restore", "latest", "--target", dst)
 			fixture.Compare(t, src, filepath.Join(dst, src), resticRestoreOptions)
 		})
 	}
@@ -79,8 +61,8 @@ func TestS3ResticWritesDrydockExtends(t *testing.T) {
 	for _, path := range []string{uniqueBucket("rr"), uniqueBucket("rr") + "/pre"} {
 		t.Run(path, func(t *testing.T) {
 			c := s3CLI(t, srv, path)
-			c.mustResticS3(bin, "init")
-			c.mustResticS3(bin, "backup", src)
+			c.mustRestic(bin, "init")
+			c.mustRestic(bin, "backup", src)
 			dst := t.TempDir()
 			c.must("restore", "latest", "--target", dst)
 			fixture.Compare(t, src, filepath.Join(dst, src), resticRestoreOptions)
@@ -91,10 +73,10 @@ func TestS3ResticWritesDrydockExtends(t *testing.T) {
 			if sum.DataBlobs != 0 || sum.FilesUnmodified == 0 {
 				t.Fatalf("extending restic's bucket added data: %+v", sum)
 			}
-			if out := c.mustResticS3(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
+			if out := c.mustRestic(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 				t.Fatalf("restic check:\n%s", out)
 			}
-			if n := strings.Count(c.mustResticS3(bin, "snapshots"), "\n"+strings.Repeat("-", 10)); n < 1 {
+			if n := strings.Count(c.mustRestic(bin, "snapshots"), "\n"+strings.Repeat("-", 10)); n < 1 {
 				t.Logf("restic snapshots output unexpected")
 			}
 		})
@@ -147,8 +129,7 @@ func TestS3ServerRestartDuringBackup(t *testing.T) {
 	writeRandomFiles(t, src, 12, 16<<20)
 
 	cmd := exec.Command(drydockBinary(t), "--retry-max", "60s", "backup", src)
-	cmd.Env = []string{"RESTIC_REPOSITORY=" + c.env["RESTIC_REPOSITORY"], "RESTIC_PASSWORD=" + c.env["RESTIC_PASSWORD"],
-		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey, "HOME=" + t.TempDir()}
+	cmd.Env = c.environ()
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -163,7 +144,7 @@ func TestS3ServerRestartDuringBackup(t *testing.T) {
 	if err != nil && !strings.Contains(out.String(), "drydock:") {
 		t.Fatalf("backup failed without a clear message: %v\n%s", err, out.String())
 	}
-	if out, err := c.resticS3(bin, "check", "--read-data"); err != nil || !strings.Contains(out, "no errors were found") {
+	if out, err := c.restic(bin, "check", "--read-data"); err != nil || !strings.Contains(out, "no errors were found") {
 		// A lock left by an interrupted run is reported by restic but is
 		// not an error in the data; anything else is.
 		t.Fatalf("restic check after the restart: %v\n%s", err, out)
@@ -199,8 +180,7 @@ func TestS3ManyHostsOneBucket(t *testing.T) {
 	}
 	run := func(i int) error {
 		cmd := exec.Command(drydockBinary(t), "backup", "--host", fmt.Sprintf("host-%d", i), trees[i])
-		cmd.Env = []string{"RESTIC_REPOSITORY=" + c.env["RESTIC_REPOSITORY"], "RESTIC_PASSWORD=" + c.env["RESTIC_PASSWORD"],
-			"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey, "HOME=" + t.TempDir()}
+		cmd.Env = c.environ()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("host %d: %v\n%s", i, err, out)
 		}
@@ -221,10 +201,10 @@ func TestS3ManyHostsOneBucket(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.must("snapshots", "--json")), &sns); err != nil || len(sns) != hosts {
 		t.Fatalf("%d snapshots (%v), want %d", len(sns), err, hosts)
 	}
-	if out := c.mustResticS3(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
+	if out := c.mustRestic(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 		t.Fatalf("restic check:\n%s", out)
 	}
-	copies := func() int { return strings.Count(c.mustResticS3(bin, "list", "blobs"), "data "+sha256Hex(shared)) }
+	copies := func() int { return strings.Count(c.mustRestic(bin, "list", "blobs"), "data "+sha256Hex(shared)) }
 	first := copies()
 	if first < 1 || first > hosts {
 		t.Fatalf("the shared file is stored %d times, want 1..%d", first, hosts)
