@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -55,8 +56,17 @@ func (r *Repository) LoadBlob(ctx context.Context, t format.BlobType, id format.
 	return nil, errors.Join(errs...)
 }
 
+// sealedBufs recycles the buffers blobs are read into before decryption:
+// restoring gigabytes would otherwise allocate and zero as much again.
+var sealedBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 func (r *Repository) loadBlobAt(ctx context.Context, h format.BlobHandle, loc index.Location, dst []byte) ([]byte, error) {
-	sealed := make([]byte, loc.Length)
+	bp := sealedBufs.Get().(*[]byte)
+	defer sealedBufs.Put(bp)
+	if cap(*bp) < int(loc.Length) {
+		*bp = make([]byte, loc.Length)
+	}
+	sealed := (*bp)[:loc.Length]
 	ph := backend.Handle{Type: backend.PackFile, Name: loc.PackID.String()}
 	err := r.be.Load(ctx, ph, int(loc.Length), int64(loc.Offset), func(rd io.Reader) error {
 		_, err := io.ReadFull(rd, sealed)
