@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/archiver"
+	pathbackup "github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
@@ -82,7 +80,7 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		return err
 	}
 	return g.withLockLoading(ctx, false, load, func(ctx context.Context, r *repo.Repository) error {
-		sn, sum, warnings, err := backup(ctx, r, opts, targets, sns, g)
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, g)
 		if err != nil {
 			return err
 		}
@@ -113,57 +111,20 @@ func backupTargets(args []string) ([]string, error) {
 	return targets, nil
 }
 
-// backup saves the targets and writes the snapshot: packs, then index, then
-// the snapshot, so that an interruption never leaves a snapshot that points
-// at missing data.
-// The index and snapshots sns were loaded under the lock.
-func backup(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
-	start := time.Now()
-	var parentID, parentTree *format.ID
-	if p, ok := repo.FindParent(sns, opts.host, targets, start); ok && !opts.force {
-		parentID, parentTree = &p.ID, p.Tree
-	}
-	var res archiver.Result
+// backupPaths saves the targets and writes the snapshot. The index and
+// snapshots sns were loaded under the lock.
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
-	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
-		var err error
-		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.excludes, Logger: g.logger(), Progress: prog.update})
-		return err
+	res, err := pathbackup.Paths(ctx, r, targets, sns, pathbackup.PathOptions{
+		Host: opts.host, Tags: opts.tags, Excludes: opts.excludes, Force: opts.force,
+		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update,
 	})
 	prog.finish()
 	if err != nil {
 		return format.ID{}, backupSummary{}, nil, err
 	}
-	end := time.Now()
-	sn := &format.Snapshot{
-		Time: start, Parent: parentID, Tree: &res.Tree, Paths: targets, Hostname: opts.host,
-		Excludes: opts.excludes, Tags: opts.tags, ProgramVersion: "drydock " + version,
-		Summary: &format.SnapshotSummary{
-			BackupStart: start, BackupEnd: end,
-			FilesNew: res.Stats.FilesNew, FilesChanged: res.Stats.FilesChanged, FilesUnmodified: res.Stats.FilesUnmodified,
-			DirsNew: res.Stats.DirsNew, DirsChanged: res.Stats.DirsChanged, DirsUnmodified: res.Stats.DirsUnmodified,
-			DataBlobs: stats.DataBlobs, TreeBlobs: stats.TreeBlobs, DataAdded: stats.DataAdded, DataAddedPacked: stats.DataAddedPacked,
-			TotalFilesProcessed: res.Stats.FilesProcessed, TotalBytesProcessed: res.Stats.BytesProcessed,
-		},
-	}
-	setOwner(sn)
-	id, err := r.SaveSnapshot(ctx, sn)
-	if err != nil {
-		return format.ID{}, backupSummary{}, nil, err
-	}
-	return id, backupSummary{MessageType: "summary", SnapshotID: id.String(), SnapshotSummary: sn.Summary,
-		Duration: end.Sub(start).Seconds(), Warnings: len(res.Warnings)}, res.Warnings, nil
-}
-
-func setOwner(sn *format.Snapshot) {
-	u, err := user.Current()
-	if err != nil {
-		return
-	}
-	sn.Username = u.Username
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	sn.UID, sn.GID = uint32(uid), uint32(gid)
+	return res.ID, backupSummary{MessageType: "summary", SnapshotID: res.ID.String(), SnapshotSummary: res.Snapshot.Summary,
+		Duration: res.Duration.Seconds(), Warnings: len(res.Warnings)}, res.Warnings, nil
 }
 
 func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {

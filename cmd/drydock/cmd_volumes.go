@@ -2,17 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -115,7 +114,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 		env.close()
 		return nil, nil, fmt.Errorf("state directory: %w", err)
 	}
-	if env.unlock, err = lockHost(filepath.Join(dir, "volumes.lock")); err != nil {
+	if env.unlock, err = volume.LockHost(filepath.Join(dir, "volumes.lock")); err != nil {
 		env.close()
 		return nil, nil, err
 	}
@@ -129,56 +128,6 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 		fmt.Fprintf(g.stderr, "warning: %v\n", rerr)
 	}
 	return env, rerr, nil
-}
-
-// errUnknownSelector: a selector names no app, group or volume of the plan.
-var errUnknownSelector = errors.New("no such app, group or volume in the plan")
-
-// selectApps narrows p to the apps a selector names: an app name, one of
-// its groups, or one of its volumes (a volume selects its whole app, which
-// is stopped and backed up as one). No selector keeps every app.
-func selectApps(p *volume.Plan, selectors []string) (*volume.Plan, error) {
-	if len(selectors) == 0 {
-		return p, nil
-	}
-	q := *p
-	q.Apps = nil
-	var errs []error
-	for _, s := range selectors {
-		found := false
-		for _, a := range p.Apps {
-			if appMatches(a, s) {
-				found = true
-				if !slices.Contains(q.Apps, a) {
-					q.Apps = append(q.Apps, a)
-				}
-			}
-		}
-		if !found {
-			errs = append(errs, unknownSelector(p, s))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(q.Apps, func(a, b *volume.App) int { return strings.Compare(a.Name, b.Name) })
-	return &q, nil
-}
-
-func appMatches(a *volume.App, s string) bool {
-	if a.Name == s || slices.Contains(a.Groups, s) {
-		return true
-	}
-	return slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return v.Name == s })
-}
-
-func unknownSelector(p *volume.Plan, s string) error {
-	for _, sk := range p.Skipped {
-		if sk.Name == s {
-			return fmt.Errorf("%q: volume is not backed up: %s: %w", s, sk.Reason, errUnknownSelector)
-		}
-	}
-	return fmt.Errorf("%q: %w (see drydock volumes ls)", s, errUnknownSelector)
 }
 
 // appOfVolume returns the app backing up the named (not bind) volume.
@@ -198,5 +147,5 @@ func (env *volumesEnv) selectedPlan(ctx context.Context, selectors []string) (*v
 	if err != nil {
 		return nil, fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
 	}
-	return selectApps(p, selectors)
+	return backup.SelectApps(p, selectors)
 }

@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
 // dataDir is where drydock keeps its default repository:
@@ -53,22 +51,10 @@ func createDefault(ctx context.Context, g *globalOptions, dir, repoDir, pwFile s
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if _, err := os.Stat(pwFile); errors.Is(err, os.ErrNotExist) {
-		var b [32]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
-		}
-		// O_EXCL: never overwrite a password that may protect a repository.
-		f, err := os.OpenFile(pwFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		_, werr := f.WriteString(base64.RawURLEncoding.EncodeToString(b[:]) + "\n")
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			return err
-		}
+	if err := location.CreatePasswordFile(pwFile); err != nil {
+		return err
 	}
-	pw, err := os.ReadFile(pwFile)
+	pw, err := location.ReadPassword(pwFile)
 	if err != nil {
 		return err
 	}
@@ -77,7 +63,7 @@ func createDefault(ctx context.Context, g *globalOptions, dir, repoDir, pwFile s
 		return err
 	}
 	defer be.Close()
-	if _, err := repo.Init(ctx, be, trimNewline(string(pw)), repo.InitOptions{}, g.repoOptions()); err != nil {
+	if _, err := repo.Init(ctx, be, pw, repo.InitOptions{}, g.repoOptions()); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.stderr, `created drydock's default repository:
@@ -88,11 +74,4 @@ restore with drydock or with stock restic:
   restic -r %s --password-file %s restore latest --target /tmp/restore
 `, repoDir, pwFile, repoDir, pwFile, repoDir, pwFile)
 	return nil
-}
-
-func trimNewline(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

@@ -16,10 +16,8 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/s3"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
 // globalOptions are the flags every repository command takes. They mirror
@@ -75,11 +73,7 @@ func (g *globalOptions) password() (string, error) {
 		file = g.getenv("RESTIC_PASSWORD_FILE")
 	}
 	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("read password file: %w", err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		return location.ReadPassword(file)
 	}
 	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
 		return pw, nil
@@ -102,43 +96,11 @@ func (g *globalOptions) password() (string, error) {
 
 // openBackend connects to the repository's storage; create makes the
 // directory or bucket if needed (for init).
-func (g *globalOptions) openBackend(ctx context.Context, location string, create bool) (backend.Backend, error) {
-	if location == "" {
+func (g *globalOptions) openBackend(ctx context.Context, loc string, create bool) (backend.Backend, error) {
+	if loc == "" {
 		return nil, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
 	}
-	var (
-		be  backend.Backend
-		err error
-	)
-	switch {
-	case strings.HasPrefix(location, "s3:"):
-		cfg, perr := s3.ParseURL(location)
-		if perr != nil {
-			return nil, perr
-		}
-		if perr := cfg.ApplyEnv(g.getenv); perr != nil {
-			return nil, perr
-		}
-		if create {
-			be, err = s3.Create(ctx, cfg)
-		} else {
-			be, err = s3.Open(ctx, cfg)
-		}
-	default:
-		dir := strings.TrimPrefix(location, "local:")
-		if create {
-			be, err = local.Create(ctx, dir)
-		} else {
-			be, err = local.Open(ctx, dir)
-		}
-	}
-	if errors.Is(err, backend.ErrLocationMissing) {
-		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, location, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", location, err)
-	}
-	return retry.New(be, retry.Options{MaxElapsed: g.retryMax, Logger: g.logger()}), nil
+	return location.Open(ctx, loc, location.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger()})
 }
 
 func (g *globalOptions) repoOptions() repo.Options {

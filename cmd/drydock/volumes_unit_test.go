@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -36,9 +37,9 @@ func TestSelectApps(t *testing.T) {
 		{"unknown", []string{"nope", "wiki"}, nil, `"nope": no such app`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := selectApps(p, tc.selectors)
+			q, err := backup.SelectApps(p, tc.selectors)
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, errUnknownSelector) {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, backup.ErrUnknownSelector) {
 					t.Fatalf("err %v, want %q", err, tc.err)
 				}
 				return
@@ -159,15 +160,15 @@ func TestStateDirectory(t *testing.T) {
 // refused while the first holds the lock.
 func TestHostLock(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "volumes.lock")
-	unlock, err := lockHost(p)
+	unlock, err := volume.LockHost(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockHost(p); err == nil || !strings.Contains(err.Error(), "another drydock volumes command") {
+	if _, err := volume.LockHost(p); err == nil || !strings.Contains(err.Error(), "another drydock volumes command") {
 		t.Errorf("second lock: %v", err)
 	}
 	unlock()
-	unlock2, err := lockHost(p)
+	unlock2, err := volume.LockHost(p)
 	if err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package volume
 
 import (
 	"errors"
@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockHost takes an exclusive flock on path, without waiting: one volumes
+// LockHost takes an exclusive flock on path, without waiting: one volumes
 // command at a time per state directory. The kernel drops the lock when the
 // process dies, so a killed run never leaves it behind.
-func lockHost(path string) (unlock func(), err error) {
+func LockHost(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("host lock: %w", err)

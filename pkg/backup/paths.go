@@ -1,0 +1,79 @@
+package backup
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// PathOptions describe a snapshot of plain paths.
+type PathOptions struct {
+	Host     string // recorded host name; default: this host's
+	Tags     []string
+	Excludes []string
+	// Force reads every file, ignoring the parent snapshot.
+	Force bool
+	// Program is recorded as the snapshot's program_version.
+	Program  string
+	Logger   *slog.Logger
+	Progress func(archiver.Stats)
+}
+
+// PathResult is what a path backup wrote.
+type PathResult struct {
+	ID       format.ID
+	Snapshot *format.Snapshot
+	Warnings []archiver.Warning
+	Duration time.Duration
+}
+
+// Paths saves targets (absolute, clean paths) as one snapshot. sns are the
+// repository's snapshots, loaded under the caller's lock with the index;
+// the parent is the newest of them with the same host and paths.
+func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo.Snapshot, opts PathOptions) (PathResult, error) {
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	start := time.Now()
+	var parentID, parentTree *format.ID
+	if p, ok := repo.FindParent(sns, opts.Host, targets, start); ok && !opts.Force {
+		parentID, parentTree = &p.ID, p.Tree
+	}
+	var res archiver.Result
+	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+		var err error
+		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.Excludes, Logger: opts.Logger, Progress: opts.Progress})
+		return err
+	})
+	if err != nil {
+		return PathResult{}, err
+	}
+	end := time.Now()
+	sn := &format.Snapshot{
+		Time: start, Parent: parentID, Tree: &res.Tree, Paths: targets, Hostname: opts.Host,
+		Excludes: opts.Excludes, Tags: opts.Tags, ProgramVersion: opts.Program,
+		Summary: summary(start, end, res.Stats, stats),
+	}
+	SetOwner(sn)
+	id, err := r.SaveSnapshot(ctx, sn)
+	if err != nil {
+		return PathResult{}, err
+	}
+	return PathResult{ID: id, Snapshot: sn, Warnings: res.Warnings, Duration: end.Sub(start)}, nil
+}
+
+// summary is restic's snapshot summary for one archiver run.
+func summary(start, end time.Time, a archiver.Stats, s repo.SaverStats) *format.SnapshotSummary {
+	return &format.SnapshotSummary{
+		BackupStart: start, BackupEnd: end,
+		FilesNew: a.FilesNew, FilesChanged: a.FilesChanged, FilesUnmodified: a.FilesUnmodified,
+		DirsNew: a.DirsNew, DirsChanged: a.DirsChanged, DirsUnmodified: a.DirsUnmodified,
+		DataBlobs: s.DataBlobs, TreeBlobs: s.TreeBlobs, DataAdded: s.DataAdded, DataAddedPacked: s.DataAddedPacked,
+		TotalFilesProcessed: a.FilesProcessed, TotalBytesProcessed: a.BytesProcessed,
+	}
+}

@@ -1,0 +1,261 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// VolumeOptions describe a backup of the apps of a volume plan.
+type VolumeOptions struct {
+	Host string // recorded host name; default: this host's
+	// Tags are added to every app's snapshot (the daemon tags its jobs).
+	Tags []string
+	// Force reads every file in the first pass, ignoring the parent.
+	Force bool
+	// SinglePass skips the warm pass: the naive stop-backup-start that the
+	// downtime benchmark compares against.
+	SinglePass bool
+	Program    string
+	Logger     *slog.Logger
+}
+
+// AppReport is the outcome of one app.
+type AppReport struct {
+	App             string     `json:"app"`
+	Volumes         []string   `json:"volumes"`
+	Paths           []string   `json:"paths,omitempty"`
+	Tags            []string   `json:"tags,omitempty"`
+	SnapshotID      string     `json:"snapshot_id,omitempty"`
+	Parent          string     `json:"parent,omitempty"`
+	Stopped         []string   `json:"stopped"`
+	DowntimeSeconds float64    `json:"downtime_seconds"`
+	Warm            *PassStats `json:"warm,omitempty"`
+	Final           *PassStats `json:"final,omitempty"`
+	Warnings        []string   `json:"warnings,omitempty"`
+	Error           string     `json:"error,omitempty"`
+}
+
+// PassStats are what one archiver pass did.
+type PassStats struct {
+	FilesNew        uint    `json:"files_new"`
+	FilesChanged    uint    `json:"files_changed"`
+	FilesUnmodified uint    `json:"files_unmodified"`
+	BytesProcessed  uint64  `json:"bytes_processed"`
+	DataBlobs       int     `json:"data_blobs"`
+	TreeBlobs       int     `json:"tree_blobs"`
+	DataAdded       uint64  `json:"data_added"`
+	DataAddedPacked uint64  `json:"data_added_packed"`
+	Seconds         float64 `json:"duration_seconds"`
+}
+
+// volumeRun is one run over the apps of a plan, under one repository lock.
+// Snapshots are loaded once and extended as they are written.
+type volumeRun struct {
+	r    *repo.Repository
+	opts VolumeOptions
+
+	mu        sync.Mutex // the final pass runs on the Manager's goroutine
+	snapshots []repo.Snapshot
+	dirty     bool // blobs were saved since the index was loaded
+	apps      map[string]*appState
+}
+
+// appState carries one app from its warm pass to its final pass.
+type appState struct {
+	report   AppReport
+	parent   *format.ID // previous snapshot of record
+	warmTree *format.ID // the final pass's parent tree
+}
+
+// Volumes backs up the apps of p, each into its own snapshot, through m
+// (which stops and starts their containers). It returns a report per app;
+// the error is non-nil when any app failed.
+func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volume.Plan, opts VolumeOptions) ([]AppReport, error) {
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, err
+	}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &volumeRun{r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
+	results, err := m.BackupPlan(ctx, p, b.pass)
+	reports := make([]AppReport, 0, len(results))
+	for _, res := range results {
+		rep := AppReport{App: res.App, Volumes: res.Volumes}
+		b.mu.Lock()
+		if st := b.apps[res.App]; st != nil {
+			rep = st.report
+		}
+		b.mu.Unlock()
+		rep.Stopped = []string{}
+		for _, c := range res.Stopped {
+			rep.Stopped = append(rep.Stopped, c.Name)
+		}
+		rep.DowntimeSeconds = res.Downtime.Seconds()
+		if res.Err != nil {
+			// A snapshot may have been written all the same (a post hook or
+			// the restart failed): it stays in the report.
+			rep.Error = res.Err.Error()
+		}
+		reports = append(reports, rep)
+	}
+	return reports, err
+}
+
+// pass is the volume.BackupFunc: the warm pass saves the app's volumes
+// while it runs and keeps the tree; the final pass saves them again with
+// that tree as parent, so that only files changed since are read, and
+// writes the snapshot of record.
+func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) error {
+	b.mu.Lock()
+	st := b.apps[app.Name]
+	if st == nil {
+		tags := append(AppTags(app), b.opts.Tags...)
+		slices.Sort(tags)
+		st = &appState{report: AppReport{App: app.Name, Paths: AppPaths(app), Tags: slices.Compact(tags)}}
+		for _, v := range app.Volumes {
+			st.report.Volumes = append(st.report.Volumes, v.Name)
+		}
+		b.apps[app.Name] = st
+	}
+	b.mu.Unlock()
+	if pass == volume.PassWarm {
+		return b.warm(ctx, st)
+	}
+	return b.final(ctx, st)
+}
+
+func (b *volumeRun) warm(ctx context.Context, st *appState) error {
+	if err := b.refreshIndex(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	parent, ok := repo.FindParent(b.snapshots, b.opts.Host, st.report.Paths, time.Now())
+	b.mu.Unlock()
+	var parentTree *format.ID
+	if ok {
+		st.parent = &parent.ID
+		if !b.opts.Force {
+			parentTree = parent.Tree
+		}
+	}
+	if b.opts.SinglePass {
+		st.warmTree = parentTree
+		return nil
+	}
+	res, stats, err := b.save(ctx, st.report.Paths, parentTree)
+	if err != nil {
+		return fmt.Errorf("save %v: %w", st.report.Paths, err)
+	}
+	st.report.Warm = stats
+	st.warmTree = &res.Tree
+	// The saver wrote the new blobs' index files but not into the
+	// in-memory index: reload now, while the app runs, so that the final
+	// pass finds the warm pass's blobs and reads no unchanged file again.
+	return b.refreshIndex(ctx)
+}
+
+func (b *volumeRun) final(ctx context.Context, st *appState) error {
+	start := time.Now()
+	res, stats, err := b.save(ctx, st.report.Paths, st.warmTree)
+	if err != nil {
+		return fmt.Errorf("save %v: %w", st.report.Paths, err)
+	}
+	st.report.Final = stats
+	for _, w := range res.Warnings {
+		st.report.Warnings = append(st.report.Warnings, w.Error())
+	}
+	saved := repo.SaverStats{DataBlobs: stats.DataBlobs, TreeBlobs: stats.TreeBlobs, DataAdded: stats.DataAdded, DataAddedPacked: stats.DataAddedPacked}
+	sn := &format.Snapshot{
+		Time: start, Parent: st.parent, Tree: &res.Tree, Paths: st.report.Paths, Hostname: b.opts.Host,
+		Tags: st.report.Tags, ProgramVersion: b.opts.Program,
+		Summary: summary(start, time.Now(), res.Stats, saved),
+	}
+	SetOwner(sn)
+	id, err := b.r.SaveSnapshot(ctx, sn)
+	if err != nil {
+		return fmt.Errorf("write snapshot of %v: %w", st.report.Paths, err)
+	}
+	st.report.SnapshotID = id.String()
+	if st.parent != nil {
+		st.report.Parent = st.parent.String()
+	}
+	b.mu.Lock()
+	b.snapshots = append(b.snapshots, repo.Snapshot{ID: id, Snapshot: sn})
+	b.mu.Unlock()
+	return nil
+}
+
+// save runs the archiver over paths into new packs and index files.
+func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID) (archiver.Result, *PassStats, error) {
+	start := time.Now()
+	var res archiver.Result
+	saved, err := b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+		var err error
+		res, err = archiver.Save(ctx, b.r, s, paths, parent, archiver.Options{Logger: b.opts.Logger})
+		return err
+	})
+	if saved.DataBlobs+saved.TreeBlobs > 0 {
+		b.mu.Lock()
+		b.dirty = true
+		b.mu.Unlock()
+	}
+	if err != nil {
+		return res, nil, err
+	}
+	return res, &PassStats{
+		FilesNew: res.Stats.FilesNew, FilesChanged: res.Stats.FilesChanged, FilesUnmodified: res.Stats.FilesUnmodified,
+		BytesProcessed: res.Stats.BytesProcessed, DataBlobs: saved.DataBlobs, TreeBlobs: saved.TreeBlobs,
+		DataAdded: saved.DataAdded, DataAddedPacked: saved.DataAddedPacked, Seconds: time.Since(start).Seconds(),
+	}, nil
+}
+
+// refreshIndex reloads the index if blobs were saved since it was loaded.
+func (b *volumeRun) refreshIndex(ctx context.Context) error {
+	b.mu.Lock()
+	dirty := b.dirty
+	b.dirty = false
+	b.mu.Unlock()
+	if !dirty {
+		return nil
+	}
+	if err := b.r.LoadIndex(ctx); err != nil {
+		return fmt.Errorf("reload index: %w", err)
+	}
+	return nil
+}
+
+// AppPaths are the host paths of the app's volumes, sorted: the
+// snapshot's paths, stable across runs so that parents are found.
+func AppPaths(app volume.App) []string {
+	var out []string
+	for _, v := range app.Volumes {
+		out = append(out, v.Mountpoint)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// AppTags are the app's group tags and each volume's tag.
+func AppTags(app volume.App) []string {
+	tags := slices.Clone(app.Tags)
+	for _, v := range app.Volumes {
+		tags = append(tags, v.Tags...)
+	}
+	slices.Sort(tags)
+	return slices.Compact(tags)
+}
