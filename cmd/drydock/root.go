@@ -39,6 +39,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newLsCommand(g),
 		newRestoreCommand(g),
 		newCheckCommand(g),
+		newVerifyCommand(g),
 		newVolumesCommand(g),
 	)
 	return root

@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // buildApp assembles one App from targets that are backed up together.
-func buildApp(g *Graph, members []*target, tiers map[*target]Tier, reasons map[*target]string, opts PlanOptions) *App {
+func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*target]string, opts PlanOptions) *App {
 	a := &App{}
 	groups := map[string]bool{}
 	direct := map[string]string{} // container ID -> why it stops
 	kept := map[string]string{}
 	mounting := map[string]bool{}
-	for _, t := range members {
+	for _, t := range targets {
 		v := Volume{Name: t.name, Bind: t.bind, Mountpoint: t.mountpoint, Tier: tiers[t], Reason: reasons[t]}
 		if t.bind {
 			v.Tags = []string{"bind=" + t.name}
@@ -65,10 +66,37 @@ func buildApp(g *Graph, members []*target, tiers map[*target]Tier, reasons map[*
 		a.StopWaves, a.StartWaves = names(g, stopWaves), names(g, startWaves)
 		a.Stop = decisions(g, slices.Concat(stopWaves...), func(id string) string { return stopReason(g, id, direct, a.stopIDs) })
 	}
-	for _, id := range sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs))) {
+	members := sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs)))
+	for _, id := range members {
 		a.Hooks = append(a.Hooks, hooksOf(g.Container(id), opts)...)
 	}
+	a.MaxDowntime, a.MaxDowntimeFrom = maxDowntime(g, targets, members)
 	return a
+}
+
+// maxDowntime returns the smallest drydock.max-downtime of the app's
+// volumes and containers, and where it is set: the strictest member wins,
+// since stopping the app stops all of them.
+func maxDowntime(g *Graph, targets []*target, containers []string) (time.Duration, string) {
+	var limit time.Duration
+	from := ""
+	consider := func(d time.Duration, what string) {
+		if d > 0 && (limit == 0 || d < limit) {
+			limit, from = d, fmt.Sprintf("%s=%s on %s", LabelMaxDowntime, d, what)
+		}
+	}
+	for _, t := range targets {
+		kind := "volume "
+		if t.bind {
+			kind = "bind mount "
+		}
+		consider(t.settings.MaxDowntime, kind+t.name)
+	}
+	for _, id := range containers {
+		c := g.Container(id)
+		consider(c.Settings.MaxDowntime, "container "+c.Name)
+	}
+	return limit, from
 }
 
 func appendReason(have, add string) string {

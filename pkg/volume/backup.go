@@ -59,7 +59,8 @@ func (m *Manager) Backup(ctx context.Context, fn BackupFunc) ([]Result, error) {
 //  1. pre hooks (in running containers); a failure aborts the app
 //  2. fn(PassWarm) while the app runs
 //  3. stop the app's writers and their consumers, in stop order
-//  4. fn(PassFinal), bounded by Options.MaxDowntime
+//  4. fn(PassFinal), bounded by the app's maximum downtime: App.MaxDowntime
+//     (drydock.max-downtime) if set, else Options.MaxDowntime
 //  5. start what was stopped, providers first, whatever happened above
 //  6. post hooks, always, their failures joined
 //
@@ -132,11 +133,13 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 
 // stoppedPass stops a, runs the final pass and starts a again, on every
 // path: error, panic (re-raised once the app runs), cancellation of ctx,
-// and the MaxDowntime deadline, at which the app is started without
-// waiting for fn to return.
+// and the app's maximum downtime (its drydock.max-downtime, else
+// Options.MaxDowntime), at which the app is started without waiting for fn
+// to return.
 func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped []ContainerRef, downtime time.Duration, err error) {
 	log := m.log.With("app", a.Name)
-	phase, cancel := context.WithTimeoutCause(ctx, m.opts.MaxDowntime, ErrMaxDowntime)
+	limit, cause := m.maxDowntime(a)
+	phase, cancel := context.WithTimeoutCause(ctx, limit, cause)
 	defer cancel()
 	s := &session{m: m, g: p.graph, app: a}
 	var errs []error
@@ -189,6 +192,16 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 	return stopped, downtime, joinErrs(errs)
 }
 
+// maxDowntime returns how long app a may stay stopped, and the cause its
+// stopped phase ends with at that deadline, which says where the limit
+// comes from.
+func (m *Manager) maxDowntime(a *App) (time.Duration, error) {
+	if a.MaxDowntime > 0 {
+		return a.MaxDowntime, fmt.Errorf("%w (%s)", ErrMaxDowntime, a.MaxDowntimeFrom)
+	}
+	return m.opts.MaxDowntime, fmt.Errorf("%w (%s)", ErrMaxDowntime, m.opts.MaxDowntime)
+}
+
 // phaseErr marks an error caused by the stopped phase's deadline as
 // ErrMaxDowntime.
 func phaseErr(phase context.Context, err error) error {
@@ -196,7 +209,7 @@ func phaseErr(phase context.Context, err error) error {
 		return nil
 	}
 	if cause := context.Cause(phase); errors.Is(cause, ErrMaxDowntime) && !errors.Is(err, ErrMaxDowntime) {
-		return fmt.Errorf("%w: %w", ErrMaxDowntime, err)
+		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return err
 }

@@ -18,6 +18,7 @@
 //	drydock.depends-on=NAME[,NAME]  compose services or container names
 //	drydock.hook.pre / .post        command exec'd in the container
 //	drydock.hook.user / .timeout    its user and time limit
+//	drydock.max-downtime=DURATION   volume or container: the app's limit
 //
 // LABELS.md states the exact rules; Plan explains each decision (String
 // renders it for `drydock volumes ls`).
@@ -51,9 +52,10 @@
 // Manager.BackupPlan calls the caller's BackupFunc twice per app: once
 // while the app runs (a warm-up that uploads most data), and once while it
 // is stopped (the snapshot of record, which the repository makes cheap by
-// reusing unchanged files). The stopped phase is bounded by
-// Options.MaxDowntime: at the deadline the app is started at once and its
-// backup fails with ErrMaxDowntime. Each Result reports the downtime, from
+// reusing unchanged files). The stopped phase is bounded by the smallest
+// drydock.max-downtime of the app's volumes and containers (App.MaxDowntime),
+// else by Options.MaxDowntime: at the deadline the app is started at once
+// and its backup fails with ErrMaxDowntime. Each Result reports the downtime, from
 // the first stop to the last start.
 //
 // Callers should derive ctx from signal.NotifyContext, call Recover at

@@ -19,6 +19,7 @@ const (
 	LabelHookTimeout = "drydock.hook.timeout"
 	LabelGroup       = "drydock.group"
 	LabelDependsOn   = "drydock.depends-on"
+	LabelMaxDowntime = "drydock.max-downtime"
 )
 
 // Labels docker compose sets on the containers it creates.
@@ -121,6 +122,7 @@ type Settings struct {
 	HookPost    []string
 	HookUser    string
 	HookTimeout time.Duration // 0 when unset
+	MaxDowntime time.Duration // 0 when unset
 }
 
 // ParseSettings reads the drydock labels from labels. It returns every
@@ -153,18 +155,27 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 		note(wrapLabel(LabelHookPost, err))
 	}
 	s.HookUser = strings.TrimSpace(labels[LabelHookUser])
-	if v, ok := labels[LabelHookTimeout]; ok {
-		d, perr := time.ParseDuration(strings.TrimSpace(v))
-		if perr != nil || d <= 0 {
-			note(fmt.Errorf("label %s=%q: want a positive duration like 30s or 5m", LabelHookTimeout, v))
-		} else {
-			s.HookTimeout = d
-		}
-	}
+	s.HookTimeout, err = parseDuration(labels, LabelHookTimeout)
+	note(err)
+	s.MaxDowntime, err = parseDuration(labels, LabelMaxDowntime)
+	note(err)
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return s, nil
+}
+
+// parseDuration reads a positive Go duration; 0 when the label is unset.
+func parseDuration(labels map[string]string, key string) (time.Duration, error) {
+	v, ok := labels[key]
+	if !ok {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("label %s=%q: want a positive duration like 30s or 5m", key, v)
+	}
+	return d, nil
 }
 
 func wrapLabel(key string, err error) error {

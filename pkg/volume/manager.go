@@ -43,7 +43,8 @@ type Options struct {
 	// drydock.backup=true.
 	IncludeBinds bool
 	// MaxDowntime bounds how long one app stays stopped (stop, final
-	// pass, start). Default 10m.
+	// pass, start), unless the app's drydock.max-downtime label says
+	// otherwise. Default 10m.
 	MaxDowntime time.Duration
 	// RestartTimeout bounds restarting an app's containers, on a context
 	// that is not cancelled with the caller's. Default 3m.

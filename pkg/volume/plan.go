@@ -40,6 +40,12 @@ type App struct {
 	StopWaves  [][]string // container names; each wave may run in parallel
 	StartWaves [][]string
 	Hooks      []Hook
+	// MaxDowntime is the smallest drydock.max-downtime set on the app's
+	// volumes and containers (those mounting its volumes or stopped for
+	// it); 0 when none sets it, and Options.MaxDowntime applies.
+	MaxDowntime time.Duration
+	// MaxDowntimeFrom names the volume or container MaxDowntime is from.
+	MaxDowntimeFrom string
 	// Err is why the app cannot be backed up (a dependency cycle).
 	Err error
 

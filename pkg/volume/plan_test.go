@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -164,5 +165,92 @@ func TestPlanCycleIsAnAppError(t *testing.T) {
 	}
 	if !strings.Contains(p.String(), "error: app v: dependency cycle") {
 		t.Errorf("rendered plan does not show the cycle:\n%s", p)
+	}
+}
+
+func TestPlanMaxDowntime(t *testing.T) {
+	downtime := func(d string) map[string]string { return map[string]string{volume.LabelMaxDowntime: d} }
+	with := func(a, b map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range a {
+			m[k] = v
+		}
+		for k, v := range b {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		build    func(b *invBuilder)
+		want     time.Duration
+		wantFrom string
+		skip     string // when set: v is skipped with this reason (substring)
+	}{
+		{"none", func(b *invBuilder) {
+			b.vol("v", yes())
+			b.ctr("w", nil, "v")
+		}, 0, "", ""},
+		{"on the volume", func(b *invBuilder) {
+			b.vol("v", with(yes(), downtime("90s")))
+			b.ctr("w", nil, "v")
+		}, 90 * time.Second, "drydock.max-downtime=1m30s on volume v", ""},
+		{"smallest of volumes and containers wins", func(b *invBuilder) {
+			b.vol("v", with(yes(), downtime("5m")))
+			b.vol("u", with(yes(), map[string]string{volume.LabelGroup: "g"}))
+			b.ctr("w", with(downtime("2m"), map[string]string{volume.LabelGroup: "g"}), "v", "u")
+			b.ctr("consumer", with(downtime("45s"), map[string]string{volume.LabelDependsOn: "w"}))
+			b.ctr("reader", downtime("1m"), "v:ro")
+		}, 45 * time.Second, "drydock.max-downtime=45s on container consumer", ""},
+		{"a read-only reader that keeps running counts", func(b *invBuilder) {
+			b.vol("v", yes())
+			b.ctr("w", downtime("2m"), "v")
+			b.ctr("reader", downtime("20s"), "v:ro")
+		}, 20 * time.Second, "drydock.max-downtime=20s on container reader", ""},
+		{"containers outside the app do not count", func(b *invBuilder) {
+			b.vol("v", yes())
+			b.vol("other", yes())
+			b.ctr("w", downtime("3m"), "v")
+			b.ctr("stranger", downtime("1s"), "other")
+			b.ctr("idle", downtime("2s"))
+		}, 3 * time.Minute, "drydock.max-downtime=3m0s on container w", ""},
+		{"malformed on the volume", func(b *invBuilder) {
+			b.vol("v", with(yes(), downtime("soon")))
+		}, 0, "", `malformed labels: label drydock.max-downtime="soon"`},
+		{"malformed on a container", func(b *invBuilder) {
+			b.vol("v", yes())
+			b.ctr("w", downtime("-1m"), "v")
+		}, 0, "", "container w has malformed labels"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &invBuilder{}
+			tt.build(b)
+			p := volume.BuildPlan(&b.inv, volume.PlanOptions{})
+			if tt.skip != "" {
+				if got := skipped(p, "v"); !strings.Contains(got, tt.skip) {
+					t.Errorf("v skipped for %q, want %q\n%s", got, tt.skip, p)
+				}
+				if strings.HasPrefix(tt.skip, "container") && !strings.Contains(strings.Join(p.Warnings, "\n"), volume.LabelMaxDowntime) {
+					t.Errorf("warnings %q do not name the label", p.Warnings)
+				}
+				return
+			}
+			var app *volume.App
+			for _, a := range p.Apps {
+				if slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return v.Name == "v" }) {
+					app = a
+				}
+			}
+			if app == nil {
+				t.Fatalf("no app for v:\n%s", p)
+			}
+			if app.MaxDowntime != tt.want || app.MaxDowntimeFrom != tt.wantFrom {
+				t.Errorf("max downtime %s from %q, want %s from %q", app.MaxDowntime, app.MaxDowntimeFrom, tt.want, tt.wantFrom)
+			}
+			if rendered := strings.Contains(p.String(), "max downtime: "); rendered != (tt.want > 0) {
+				t.Errorf("rendered plan shows a max downtime: %v, want %v\n%s", rendered, tt.want > 0, p)
+			}
+		})
 	}
 }

@@ -70,6 +70,9 @@ func renderApp(w io.Writer, a *App) {
 			fmt.Fprintf(w, "    %s\t%s\t%s\n", d.Container.Name, state, d.Reason)
 		}
 	}
+	if a.MaxDowntime > 0 {
+		fmt.Fprintf(w, "  max downtime: %s (%s)\n", a.MaxDowntime, a.MaxDowntimeFrom)
+	}
 	renderWaves(w, "stop waves", a.StopWaves)
 	renderWaves(w, "start waves", a.StartWaves)
 	if len(a.Kept) > 0 {

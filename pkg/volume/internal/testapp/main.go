@@ -2,9 +2,11 @@
 // run. It is built statically and imported as the image's only file, so it
 // needs no shell and no base image.
 //
-//	testapp run [-dir D] [-interval I] [-ready-after R]
+//	testapp run [-dir D] [-interval I] [-ready-after R] [-touch]
 //	    append a line to D/<hostname>.log every I until SIGTERM/SIGINT,
-//	    then exit 0; after R, mark itself ready for `health`
+//	    then exit 0; after R, mark itself ready for `health`; with -touch,
+//	    also set the mtime of every file below D to now every I, as an app
+//	    that keeps rewriting its data does (a backup must read it all again)
 //	testapp health       exit 0 when `run` is ready, 1 otherwise
 //	testapp dump PATH    write a dump file, print what it did
 //	testapp exit N MSG   print MSG to stdout and stderr, exit N
@@ -82,6 +84,7 @@ func run(args []string) {
 	dir := fs.String("dir", "", "directory to write to (none when empty)")
 	interval := fs.Duration("interval", 200*time.Millisecond, "write interval")
 	readyAfter := fs.Duration("ready-after", 0, "delay before reporting healthy")
+	touch := fs.Bool("touch", false, "set the mtime of every file below -dir to now at each write")
 	_ = fs.Parse(args)
 
 	_ = os.Remove(readyFile) // left over from a previous run of this container
@@ -111,6 +114,19 @@ func run(args []string) {
 			if out != nil {
 				fmt.Fprintf(out, "%d %s\n", n, t.Format(time.RFC3339Nano))
 			}
+			if *touch && *dir != "" {
+				touchAll(*dir, t)
+			}
 		}
 	}
+}
+
+// touchAll sets the times of every regular file below dir to t.
+func touchAll(dir string, t time.Time) {
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			_ = os.Chtimes(p, t, t)
+		}
+		return nil
+	})
 }

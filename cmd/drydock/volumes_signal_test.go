@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// TestVolumesSIGTERMWhileStopped sends SIGTERM to a real drydock process
+// while the app's container is stopped for the final pass. The container
+// keeps touching 96 MiB of data while it runs, so the final pass has to
+// read all of it again: it lasts long enough for the test to see the
+// container stopped and signal at once. drydock must start the container,
+// release the repository lock, leave the stop journal empty and exit with
+// 130; the repository must pass restic's check.
+func TestVolumesSIGTERMWhileStopped(t *testing.T) {
+	resticBin := testenv.RequireBinary(t, "restic")
+	f := newVolFixture(t)
+	vol := f.Volume("sigterm", map[string]string{volume.LabelBackup: "true"})
+	writeRandomFiles(t, f.mountpoint(vol), 48, 2<<20)
+	id := f.Container(dockertest.Spec{Name: "sigterm", Mounts: []string{vol + ":/data"},
+		Cmd: []string{"run", "-dir", "/data", "-interval", "100ms", "-touch"}})
+	startedBefore, _ := f.Times(id)
+
+	cmd := exec.Command(drydockBinary(t), "volumes", "backup", "--json", vol)
+	cmd.Env = append(os.Environ(), f.c.environ()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	must(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	f.waitStoppedByDrydock(id, startedBefore, exited)
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	signalled := time.Now()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("drydock did not exit within 2 minutes of SIGTERM\n%s", stderr.String())
+	}
+	t.Logf("drydock: exit %d after %s\n%s%s", cmd.ProcessState.ExitCode(), time.Since(signalled), stdout.String(), stderr.String())
+
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("exit code %d, want %d", code, exitInterrupted)
+	}
+	// The signal landed in the stopped phase: the final pass was cut short
+	// (no snapshot) and the container started again only after it.
+	var rep backupJSON
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	app := rep.app(t, vol)
+	if app.SnapshotID != "" || !strings.Contains(app.Error, "final pass") || !strings.Contains(app.Error, "context canceled") ||
+		!slices.Equal(app.Stopped, []string{f.Name("sigterm")}) {
+		t.Errorf("the final pass was not interrupted by the signal: %+v", app)
+	}
+	if !f.Running(id) {
+		t.Fatal("the container drydock stopped is not running")
+	}
+	if started, _ := f.Times(id); started.Before(signalled) {
+		t.Errorf("container started at %s, before the signal at %s: the signal came after the stopped phase", started, signalled)
+	}
+	f.assertNoLeftovers()
+	if out := f.c.mustRestic(resticBin, "check"); !strings.Contains(out, "no errors were found") {
+		t.Errorf("restic check:\n%s", out)
+	}
+}
+
+// waitStoppedByDrydock polls Docker until the container is no longer
+// running, having run since started (so drydock stopped it), and fails if
+// drydock exits first or this takes minutes.
+func (f *volFixture) waitStoppedByDrydock(id string, started time.Time, exited <-chan struct{}) {
+	f.t.Helper()
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-exited:
+			f.t.Fatal("drydock exited before it stopped the container")
+		default:
+		}
+		ins := f.Inspect(id)
+		if !ins.State.Running {
+			if s, _ := time.Parse(time.RFC3339Nano, ins.State.StartedAt); !s.Equal(started) {
+				f.t.Fatalf("container restarted (%s, was %s) before it was seen stopped", s, started)
+			}
+			return
+		}
+	}
+	f.t.Fatal("drydock did not stop the container within 3 minutes")
+}
+
+// assertNoLeftovers checks that the repository holds no lock and that the
+// stop journal is gone.
+func (f *volFixture) assertNoLeftovers() {
+	f.t.Helper()
+	locks, err := os.ReadDir(filepath.Join(f.c.env["RESTIC_REPOSITORY"], "locks"))
+	if err != nil || len(locks) != 0 {
+		f.t.Errorf("repository locks left behind: %v (%v)", locks, err)
+	}
+	journal := filepath.Join(f.c.env["XDG_STATE_HOME"], "drydock", volume.JournalFile)
+	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
+		b, _ := os.ReadFile(journal)
+		f.t.Errorf("stop journal not cleared (%v): %s", err, b)
+	}
+}
