@@ -1,15 +1,12 @@
 package restorer_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/fixture"
-	"github.com/drydock-backup/drydock/internal/repotest"
-	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"
@@ -17,17 +14,8 @@ import (
 
 func backup(t *testing.T, src string) (*repo.Repository, format.ID) {
 	t.Helper()
-	r, _ := repotest.New(t, 0, repo.Options{})
-	var res archiver.Result
-	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
-		var err error
-		res, err = archiver.Save(ctx, r, s, []string{src}, nil, archiver.Options{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, res.Tree
+	r, tree, _ := backupWith(t, src, repo.Options{})
+	return r, tree
 }
 
 // TestRestoreFixture restores the whole fixture and compares it strictly:
