@@ -40,6 +40,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newRestoreCommand(g),
 		newCheckCommand(g),
 		newVerifyCommand(g),
+		newForgetCommand(g),
 		newVolumesCommand(g),
 	)
 	return root
