@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs and starts what drydock's tests need on a fresh Debian machine:
 # stock restic (the compatibility oracle), a Docker engine without any
-# container networking, and a MinIO server binary built from the pinned
-# module. Idempotent: what is there already is kept.
+# container networking, a local PostgreSQL image built from Debian packages
+# (debootstrap; no image registry), and a MinIO server binary built from
+# the pinned module. Idempotent: what is there already is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v restic >/dev/null || need+=(restic)
+PATH="$PATH:/usr/sbin:/sbin" command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -17,4 +19,5 @@ restic version
 go version
 
 bash scripts/start-dockerd.sh
+bash scripts/build-postgres-image.sh
 bash third_party/minio/build.sh
