@@ -26,6 +26,8 @@ type forgetOptions struct {
 	groupBy retention.GroupBy
 	dryRun  bool
 	compact bool
+	prune   bool
+	pruning pruneOptions
 }
 
 func (o *forgetOptions) addFlags(f *pflag.FlagSet) {
@@ -66,13 +68,16 @@ narrowed the candidates. The choice is restic 0.14's for the same snapshots,
 with two exceptions: negative --keep-* values are refused instead of keeping
 nothing, and snapshots with equal times are taken in ID order.
 
-Only snapshot files go; their data stays in the repository until a prune.
-The repository is locked exclusively, for --dry-run as well.`,
+Only snapshot files go; their data stays in the repository until a prune
+(--prune runs one right after, under the same lock). The repository is
+locked exclusively, for --dry-run as well.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForget(cmd.Context(), opts, g, args)
 		},
 	}
 	opts.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.prune, "prune", false, "prune the repository afterwards, under the same lock (prune's flags apply)")
+	opts.pruning.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -89,8 +94,13 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 		}
 	}
 	return g.withLock(ctx, true, func(ctx context.Context, r *repo.Repository) error {
-		_, err := forgetLocked(ctx, r, opts, g, args)
-		return err
+		removed, err := forgetLocked(ctx, r, opts, g, args)
+		if err != nil || !opts.prune || len(removed) == 0 {
+			return err
+		}
+		popts := opts.pruning
+		popts.dryRun = opts.dryRun
+		return pruneLocked(ctx, r, popts, g)
 	})
 }
 

@@ -29,6 +29,7 @@ type globalOptions struct {
 	json         bool
 	quiet        bool
 	retryMax     time.Duration
+	retryLock    time.Duration
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -46,6 +47,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
 	f.DurationVar(&g.retryMax, "retry-max", 2*time.Minute, "how long to retry a failing repository operation before giving up")
+	f.DurationVar(&g.retryLock, "retry-lock", 0, "wait this long for another process's conflicting lock to go away (e.g. 10m), as restic's --retry-lock")
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -104,7 +106,7 @@ func (g *globalOptions) openBackend(ctx context.Context, loc string, create bool
 }
 
 func (g *globalOptions) repoOptions() repo.Options {
-	return repo.Options{Compression: g.compression, Logger: g.logger()}
+	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock}
 }
 
 // openRepository opens the configured repository. With g.defaultRepo set

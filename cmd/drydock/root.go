@@ -41,6 +41,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newCheckCommand(g),
 		newVerifyCommand(g),
 		newForgetCommand(g),
+		newPruneCommand(g),
 		newVolumesCommand(g),
 	)
 	return root

@@ -72,7 +72,50 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.C
 // either existed already and makes our second check fail, or sees our lock
 // and gives up before deleting anything. If the lock is not obtained,
 // during's work must be discarded; if during fails, no lock is kept.
+//
+// With Options.LockRetry set, a conflicting lock is waited for: the whole
+// protocol (and during) is tried again after waits that start at
+// LockRetry/16 (at most 5 s) and double up to 60 s, like restic's
+// --retry-lock, until LockRetry has passed or ctx is done. Then the last
+// LockedError is returned. Other errors are returned at once.
 func (r *Repository) LockDuring(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
+	deadline := time.Now().Add(r.opts.LockRetry)
+	wait := firstLockRetryWait(r.opts.LockRetry)
+	for {
+		l, lctx, err := r.lockOnce(ctx, exclusive, during)
+		var locked *LockedError
+		if err == nil || !errors.As(err, &locked) {
+			return l, lctx, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil, err
+		}
+		d := min(wait, left)
+		r.opts.Logger.Info("repository is locked, waiting", "lock", locked.ID.Str(),
+			"holder", fmt.Sprintf("PID %d on %s", locked.Lock.PID, locked.Lock.Hostname), "retry_in", d)
+		if serr := sleep(ctx, d); serr != nil {
+			return nil, nil, fmt.Errorf("%w; stopped waiting: %w", err, serr)
+		}
+		wait = min(2*wait, lockRetryMaxWait)
+	}
+}
+
+// Waits between lock attempts: restic's --retry-lock waits 5 s, doubling
+// up to 60 s. Short budgets (tests, interactive use) start shorter so that
+// they get more than one or two attempts.
+const (
+	lockRetryFirstWait = 5 * time.Second
+	lockRetryMaxWait   = 60 * time.Second
+	lockRetryMinWait   = 10 * time.Millisecond
+)
+
+func firstLockRetryWait(budget time.Duration) time.Duration {
+	return max(lockRetryMinWait, min(lockRetryFirstWait, budget/16))
+}
+
+// lockOnce runs restic's lock protocol once.
+func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
 	host, _ := os.Hostname()
 	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid()}
 	if u, err := user.Current(); err == nil {

@@ -40,6 +40,10 @@ type Options struct {
 	Uploads     int           // packs uploaded at once; 0 means 4
 	TempDir     string        // for packs being written; "" means os.TempDir()
 	Logger      *slog.Logger  // nil discards
+	// LockRetry is how long Lock and LockDuring keep trying while another
+	// process holds a conflicting lock (restic's --retry-lock); 0 fails at
+	// once.
+	LockRetry time.Duration
 }
 
 func (o Options) withDefaults() Options {

@@ -34,6 +34,10 @@ type BlobSaver struct {
 	packers map[format.BlobType]chan *packer
 	uploads chan *packer
 
+	// repack: save every blob once even if indexed, keep new packs out of
+	// r.Index() and out of index files (see WithRepackSaver).
+	repack bool
+
 	mu        sync.Mutex
 	pending   map[format.BlobHandle]struct{} // being packed, not yet indexed
 	unindexed *index.Index                   // uploaded packs not yet in an index file
@@ -63,6 +67,33 @@ func (p *packer) close() {
 // to the saved blobs: this is the pack -> index -> snapshot order that keeps
 // a crash from leaving a snapshot that points at missing data.
 func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (SaverStats, error) {
+	s, err := r.runSaver(ctx, false, fn)
+	if err == nil {
+		err = s.writeIndex(ctx, s.takeUnindexed())
+	}
+	return s.Stats(), err
+}
+
+// WithRepackSaver is WithBlobSaver for copying blobs out of packs that are
+// about to be deleted (prune). Every blob given to it is saved once, even
+// though the index has it already (in the old pack). It writes no index
+// files and does not add the new packs to r.Index(): it returns the index
+// of the uploaded packs, which the caller writes together with the packs
+// that stay. Until then the new packs are unreferenced, which is harmless.
+func (r *Repository) WithRepackSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (*index.Index, SaverStats, error) {
+	s, err := r.runSaver(ctx, true, fn)
+	if err != nil {
+		return nil, s.Stats(), err
+	}
+	return s.takeUnindexed(), s.Stats(), nil
+}
+
+// PackSize returns the target size of new packs in bytes.
+func (r *Repository) PackSize() int { return r.opts.PackSize }
+
+// runSaver runs fn with a new BlobSaver, then flushes its packs and waits
+// for the uploads.
+func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx context.Context, s *BlobSaver) error) (*BlobSaver, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	s := &BlobSaver{
 		r:       r,
@@ -70,6 +101,7 @@ func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Cont
 		// Unbuffered: a full pack waits for a free uploader instead of
 		// queueing, which bounds memory at one pack per packer and uploader.
 		uploads:   make(chan *packer),
+		repack:    repack,
 		pending:   map[format.BlobHandle]struct{}{},
 		unindexed: index.New(),
 	}
@@ -87,13 +119,13 @@ func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Cont
 		err = ferr
 	}
 	close(s.uploads)
-	if werr := g.Wait(); err == nil {
+	// A failed upload cancels gctx, and fn then fails with "context
+	// canceled": report the upload's error, not that (it would read as an
+	// interruption).
+	if werr := g.Wait(); werr != nil && (err == nil || ctx.Err() == nil && errors.Is(err, context.Canceled)) {
 		err = werr
 	}
-	if err == nil {
-		err = s.writeIndex(ctx, s.takeUnindexed())
-	}
-	return s.Stats(), err
+	return s, err
 }
 
 // Stats returns the counts so far.
@@ -114,7 +146,7 @@ func (s *BlobSaver) SaveBlob(ctx context.Context, t format.BlobType, data []byte
 // SaveBlobID is SaveBlob for a caller that has hashed data already.
 func (s *BlobSaver) SaveBlobID(ctx context.Context, t format.BlobType, id format.ID, data []byte) (bool, error) {
 	h := format.BlobHandle{ID: id, Type: t}
-	if s.r.Index().Has(h) {
+	if !s.repack && s.r.Index().Has(h) {
 		return false, nil
 	}
 	s.mu.Lock()
@@ -244,15 +276,17 @@ func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 		for i, b := range p.res.Blobs {
 			blobs[i] = b.IndexBlob()
 		}
-		if err := s.r.Index().AddPack(p.res.ID, blobs); err != nil && !errors.Is(err, index.ErrDuplicatePack) {
-			return err
+		if !s.repack {
+			if err := s.r.Index().AddPack(p.res.ID, blobs); err != nil && !errors.Is(err, index.ErrDuplicatePack) {
+				return err
+			}
 		}
 		s.mu.Lock()
 		err = s.unindexed.AddPack(p.res.ID, blobs)
 		s.stats.Packs++
 		s.stats.DataAddedPacked += uint64(p.res.Size)
 		var full *index.Index
-		if s.unindexed.Count() >= format.MaxIndexBlobs {
+		if !s.repack && s.unindexed.Count() >= format.MaxIndexBlobs {
 			full = s.takeUnindexedLocked()
 		}
 		s.mu.Unlock()

@@ -1,0 +1,62 @@
+package prune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/index"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
+)
+
+// loadBlob reads a blob through idx, the index this prune loaded (not the
+// repository's, which may be stale or not loaded), trying every copy. The
+// plaintext is verified against the blob ID by pack.OpenBlob.
+func loadBlob(ctx context.Context, r *repo.Repository, idx *index.Index, h format.BlobHandle) ([]byte, error) {
+	locs := idx.LookupAll(h, nil)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%v: %w", h, repo.ErrBlobNotFound)
+	}
+	var errs []error
+	for _, loc := range locs {
+		b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
+		sealed, err := readRange(ctx, r, loc.PackID, int64(loc.Offset), int(loc.Length))
+		if err == nil {
+			var out []byte
+			if out, err = openBlob(r, loc.PackID, sealed, b); err == nil {
+				return out, nil
+			}
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// readRange reads length bytes at offset of a pack.
+func readRange(ctx context.Context, r *repo.Repository, packID format.ID, offset int64, length int) ([]byte, error) {
+	buf := make([]byte, length)
+	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
+	err := r.Backend().Load(ctx, h, length, offset, func(rd io.Reader) error {
+		_, err := io.ReadFull(rd, buf)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read pack %v (%d bytes at %d): %w", packID.Str(), length, offset, err)
+	}
+	return buf, nil
+}
+
+// openBlob decrypts, decompresses and verifies one blob and names the pack
+// in the error.
+func openBlob(r *repo.Repository, packID format.ID, sealed []byte, b pack.Blob) ([]byte, error) {
+	out, err := pack.OpenBlob(r.Key(), nil, sealed, b)
+	var be *pack.BlobError
+	if errors.As(err, &be) {
+		be.PackID = packID
+	}
+	return out, err
+}
