@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -36,7 +37,7 @@ are stopped, and every command starts first whatever an earlier, killed run
 left stopped. Only one volumes command runs at a time per state directory.`,
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&opts.stateDir, "state-dir", "", "directory of the stop journal and host lock (default: $XDG_STATE_HOME/drydock, /var/lib/drydock as root, else ~/.local/state/drydock)")
+	f.StringVar(&opts.stateDir, "state-dir", "", "directory of the stop journal and host lock (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/drydock, else /var/lib/drydock as root, else ~/.local/state/drydock)")
 	f.BoolVar(&opts.includeBinds, "include-binds", false, "also back up bind mounts of containers labelled drydock.backup=true")
 	f.DurationVar(&opts.maxDowntime, "max-downtime", 0, "longest time an app stays stopped; at the deadline it is started and its backup fails (default 10m)")
 	cmd.AddCommand(
@@ -47,29 +48,15 @@ left stopped. Only one volumes command runs at a time per state directory.`,
 	return cmd
 }
 
-// stateDirectory returns where the stop journal lives: the flag, else
-// $XDG_STATE_HOME/drydock, else /var/lib/drydock for root (a system
-// service), else ~/.local/state/drydock. Every drydock on a host that backs
-// up the same containers must use the same one, or a killed run's
+// stateDirectory returns where the stop journal lives: the flag, else the
+// daemon's default (config.DefaultStateDir). Every drydock on a host that
+// backs up the same containers must use the same one, or a killed run's
 // containers are not recovered.
 func (o *volumesOptions) stateDirectory(getenv func(string) string) (string, error) {
 	if o.stateDir != "" {
 		return filepath.Abs(o.stateDir)
 	}
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "drydock"), nil
-	}
-	if os.Geteuid() == 0 {
-		return "/var/lib/drydock", nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("no state directory: use --state-dir: %w", err)
-		}
-	}
-	return filepath.Join(home, ".local", "state", "drydock"), nil
+	return config.DefaultStateDir(getenv)
 }
 
 // volumesEnv is what a volumes command works with: a Docker client, a

@@ -10,6 +10,10 @@ import (
 )
 
 func main() {
+	// restic probes the owners of locks on its host with SIGHUP, whose
+	// default action would kill us while we hold one (spec §9). The daemon
+	// handles it (reload); every other command ignores it.
+	signal.Ignore(syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startProfile()

@@ -36,13 +36,16 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newInitCommand(g),
 		newBackupCommand(g),
 		newSnapshotsCommand(g),
+		newForgetCommand(g),
 		newLsCommand(g),
 		newRestoreCommand(g),
 		newCheckCommand(g),
-		newVerifyCommand(g),
-		newForgetCommand(g),
 		newPruneCommand(g),
+		newVerifyCommand(g),
 		newVolumesCommand(g),
+		newDaemonCommand(g),
+		newConfigCommand(g),
+		newStatusCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,227 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// JobTagPrefix starts the tag the daemon puts on every snapshot of a job:
+// retention and verification only ever touch the job's own snapshots.
+const JobTagPrefix = "drydock-job="
+
+// jobTag is the tag of a job's snapshots.
+func jobTag(job string) string { return JobTagPrefix + job }
+
+// run is one execution of a job, with what it needs.
+type run struct {
+	d    *Daemon
+	cfg  *config.Config
+	name string
+	job  *config.Job
+	res  *RunResult
+}
+
+// backup saves the job's paths or volumes, then applies its retention.
+func (x *run) backup(ctx context.Context, r *repo.Repository) error {
+	gate := x.d.gate(x.job.Repository)
+	gate.RLock()
+	var err error
+	if x.job.Volumes != nil {
+		err = x.backupVolumes(ctx, r)
+	} else {
+		err = x.backupPaths(ctx, r)
+	}
+	gate.RUnlock()
+	if err != nil || x.job.Retention == nil {
+		return err
+	}
+	gate.Lock()
+	defer gate.Unlock()
+	return x.retention(ctx, r)
+}
+
+func (x *run) tags() []string {
+	tags := append(slices.Clone(x.job.Tags), jobTag(x.name))
+	slices.Sort(tags)
+	return slices.Compact(tags)
+}
+
+// lockLoading takes a non-exclusive lock, loading the index and the
+// snapshots during the lock protocol's wait.
+func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.Context, []repo.Snapshot, error) {
+	var sns []repo.Snapshot
+	load := func(ctx context.Context) error {
+		if err := r.LoadIndex(ctx); err != nil {
+			return err
+		}
+		var err error
+		sns, err = r.Snapshots(ctx)
+		return err
+	}
+	lock, lctx, err := r.LockDuring(ctx, false, load)
+	return lock, lctx, sns, err
+}
+
+func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
+	lock, lctx, sns, err := lockLoading(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer x.unlock(lock)
+	paths := make([]string, len(x.job.Paths))
+	for i, p := range x.job.Paths {
+		paths[i] = filepath.Clean(p)
+	}
+	res, err := backup.Paths(lctx, r, paths, sns, backup.PathOptions{
+		Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
+	})
+	if err != nil {
+		return err
+	}
+	x.res.Snapshots = append(x.res.Snapshots, res.ID.String())
+	s := res.Snapshot.Summary
+	x.res.Files, x.res.BytesRead, x.res.BytesAdded = uint64(s.TotalFilesProcessed), s.TotalBytesProcessed, s.DataAdded
+	for _, w := range res.Warnings {
+		x.res.Warnings = append(x.res.Warnings, w.Error())
+	}
+	if len(res.Warnings) > 0 {
+		return fmt.Errorf("snapshot %s is incomplete: %d files could not be read", res.ID.Str(), len(res.Warnings))
+	}
+	return nil
+}
+
+func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
+	// One volumes backup at a time on this host: the daemon's own jobs
+	// wait for each other; a CLI run holding the host lock fails the job.
+	x.d.volumes.Lock()
+	defer x.d.volumes.Unlock()
+	m, done, err := x.d.volumeManager(ctx, x.job.Volumes)
+	if err != nil {
+		return err
+	}
+	defer done()
+	p, err := m.Plan(ctx)
+	if err != nil {
+		return fmt.Errorf("plan volumes (is the Docker daemon reachable?): %w", err)
+	}
+	if p, err = backup.SelectApps(p, x.job.Volumes.Select); err != nil {
+		return err
+	}
+	lock, lctx, err := r.Lock(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer x.unlock(lock)
+	reports, err := backup.Volumes(lctx, m, r, p, backup.VolumeOptions{
+		Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
+	})
+	for _, rep := range reports {
+		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds, Error: rep.Error})
+		if rep.SnapshotID != "" {
+			x.res.Snapshots = append(x.res.Snapshots, rep.SnapshotID)
+		}
+		if f := rep.Final; f != nil {
+			x.res.Files += uint64(f.FilesNew + f.FilesChanged + f.FilesUnmodified)
+			x.res.BytesRead += f.BytesProcessed
+			x.res.BytesAdded += f.DataAdded
+		}
+		if w := rep.Warm; w != nil {
+			x.res.BytesAdded += w.DataAdded
+		}
+		for _, w := range rep.Warnings {
+			x.res.Warnings = append(x.res.Warnings, fmt.Sprintf("app %s: %s", rep.App, w))
+		}
+	}
+	if err == nil && len(reports) == 0 {
+		x.d.log.Warn("no volume to back up: label volumes or containers drydock.backup=true", "job", x.name)
+	}
+	return err
+}
+
+// volumeManager connects to Docker, takes the host lock and starts what
+// an earlier, killed run left stopped.
+func (d *Daemon) volumeManager(ctx context.Context, vc *config.Volumes) (*volume.Manager, func(), error) {
+	cfg := d.config()
+	m, err := volume.New(volume.Options{StateDir: cfg.StateDir, Logger: d.log, IncludeBinds: vc.IncludeBinds, MaxDowntime: time.Duration(vc.MaxDowntime)})
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := volume.LockHost(filepath.Join(cfg.StateDir, "volumes.lock"))
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	done := func() { unlock(); m.Close() }
+	started, err := m.Recover(ctx)
+	for _, c := range started {
+		d.log.Warn("started a container an earlier drydock run left stopped", "container", c.Name)
+	}
+	if err != nil {
+		done()
+		return nil, nil, fmt.Errorf("containers an earlier run stopped are still not running (journal %s): %w",
+			filepath.Join(cfg.StateDir, volume.JournalFile), err)
+	}
+	return m, done, nil
+}
+
+func hasVolumeJobs(cfg *config.Config) bool {
+	for _, j := range cfg.Jobs {
+		if j.Volumes != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// recoverInterval is how often recoverVolumes tries again while Docker
+// cannot be reached.
+const recoverInterval = 30 * time.Second
+
+// recoverVolumes starts, at once, the containers that a killed drydock
+// left stopped (its stop journal), rather than at the next scheduled
+// volumes backup, which may be a day away. Docker may start after us: it
+// tries again until it succeeds or the daemon stops.
+func (d *Daemon) recoverVolumes(ctx context.Context) {
+	for {
+		err := d.recoverOnce(ctx)
+		if err == nil {
+			return
+		}
+		d.log.Error("cannot start the containers an earlier run left stopped; trying again", "err", err, "in", recoverInterval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(recoverInterval):
+		}
+	}
+}
+
+func (d *Daemon) recoverOnce(ctx context.Context) error {
+	d.volumes.Lock()
+	defer d.volumes.Unlock()
+	_, done, err := d.volumeManager(ctx, &config.Volumes{})
+	if err != nil {
+		return err
+	}
+	done()
+	return nil
+}
+
+// unlock releases a repository lock, logging (not failing) on error: the
+// lock goes stale on its own.
+func (x *run) unlock(l *repo.Lock) {
+	if err := l.Unlock(); err != nil {
+		x.d.log.Warn("cannot remove repository lock", "job", x.name, "err", err)
+	}
+}
+
+var errNothingToVerify = errors.New("the job has no snapshot yet")

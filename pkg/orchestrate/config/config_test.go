@@ -1,0 +1,178 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(dir string) func(string) string {
+	return func(k string) string {
+		if k == "STATE_DIRECTORY" {
+			return dir
+		}
+		return ""
+	}
+}
+
+// good is a valid configuration; the bad cases edit it.
+const good = `state_dir: STATE
+listen: 127.0.0.1:0
+repositories:
+  local:
+    location: repo
+    password_file: pw
+  bucket:
+    location: s3:http://127.0.0.1:9/bucket
+    password_file: pw
+    s3:
+      access_key_id: minio
+      secret_access_key_file: pw
+jobs:
+  etc:
+    repository: local
+    schedule: "*/5 * * * * *"
+    jitter: 2s
+    paths: [/etc]
+    retention:
+      keep_last: 3
+    verify:
+      schedule: "@daily"
+      read_data_subset: 10%
+  apps:
+    repository: bucket
+    schedule: "0 3 * * *"
+    volumes:
+      select: [db]
+notify:
+  - url: generic://127.0.0.1:9/hook?template=json&disabletls=yes
+    on: [failure, success]
+`
+
+func writeConfig(t *testing.T, text string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "drydock.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "STATE", dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, dir
+}
+
+func TestGoodConfig(t *testing.T) {
+	path, dir := writeConfig(t, good)
+	c, err := Load(path, env(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Repositories["local"].Location, filepath.Join(dir, "repo"); got != want {
+		t.Errorf("local location %q, want %q (relative to state_dir)", got, want)
+	}
+	if got := c.Repositories["bucket"].Location; got != "s3:http://127.0.0.1:9/bucket" {
+		t.Errorf("s3 location rewritten: %q", got)
+	}
+	etc := c.Jobs["etc"]
+	if time.Duration(etc.Jitter) != 2*time.Second || etc.Retention.KeepLast != 3 || !etc.Retention.PruneEnabled() {
+		t.Errorf("etc job decoded wrong: %+v %+v", etc, etc.Retention)
+	}
+	if c.Jobs["apps"].Volumes == nil || c.Jobs["apps"].Volumes.Select[0] != "db" {
+		t.Errorf("volumes job decoded wrong: %+v", c.Jobs["apps"].Volumes)
+	}
+	if got := c.Notify[0].On; len(got) != 2 {
+		t.Errorf("notify events %v", got)
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Default(env(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Repositories["default"]
+	if r == nil || r.Location != filepath.Join(dir, "repo") || r.PasswordFile != filepath.Join(dir, "password") || !r.Init {
+		t.Fatalf("default repository: %+v", r)
+	}
+	j := c.Jobs["volumes"]
+	if j == nil || j.Volumes == nil || j.Repository != "default" || j.Retention == nil || j.Verify == nil {
+		t.Fatalf("default job: %+v", j)
+	}
+	if c.Listen != DefaultListen {
+		t.Errorf("listen %q", c.Listen)
+	}
+}
+
+// TestBadConfigs: each broken file fails with the line and key at fault.
+func TestBadConfigs(t *testing.T) {
+	cases := []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"unknown key", "    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n", []string{"drydock.yaml:18:", `unknown key "schedul"`}},
+		{"unknown top key", "listen:", "listne: x\nlisten:", []string{"drydock.yaml:2:", `unknown key "listne"`}},
+		{"bad cron", `"*/5 * * * * *"`, `"61 * * * *"`, []string{"drydock.yaml:16:", "jobs.etc.schedule", "bad cron expression"}},
+		{"empty cron", `    schedule: "0 3 * * *"`, `    schedule: ""`, []string{":26:", "jobs.apps.schedule"}},
+		{"missing password file", "  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: pw",
+			"  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: nope", []string{":9:", "repositories.bucket.password_file", "cannot read password file", "no such file"}},
+		{"unknown repository", "    repository: bucket", "    repository: buckt", []string{":25:", `no repository named "buckt"`}},
+		{"bad duration", "jitter: 2s", "jitter: 2 seconds", []string{":17:", "bad duration"}},
+		{"paths and volumes", "    paths: [/etc]\n", "    paths: [/etc]\n    volumes: {}\n", []string{"give paths or volumes, not both"}},
+		{"relative path", "paths: [/etc]", "paths: [etc]", []string{":18:", "jobs.etc.paths.0", "not absolute"}},
+		{"empty retention", "      keep_last: 3", "      keep_last: 0", []string{":19:", "jobs.etc.retention", "remove every snapshot"}},
+		{"bad subset", "read_data_subset: 10%", "read_data_subset: 200%", []string{":23:", "read_data_subset"}},
+		{"bad event", "on: [failure, success]", "on: [failure, sucess]", []string{":31:", `unknown event "sucess"`}},
+		{"bad notify url", "generic://127.0.0.1:9/hook?template=json&disabletls=yes", "nosuchservice://x", []string{":30:", "not a valid notification URL"}},
+		{"bad listen", "listen: 127.0.0.1:0", "listen: 127.0.0.1", []string{":2:", "listen"}},
+		{"bad keep_within", "      keep_last: 3", "      keep_last: 3\n      keep_within: 3 days", []string{":21:", "keep_within"}},
+		{"bad max_unused", "      keep_last: 3", "      keep_last: 3\n      max_unused: lots", []string{":21:", "max_unused"}},
+		{"wrong type", "keep_last: 3", "keep_last: three", []string{":20:", "cannot unmarshal"}},
+		{"bad yaml", "jobs:\n", "jobs:\n  - [\n", []string{"drydock.yaml:"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(good, tc.old) {
+				t.Fatalf("test case edits %q, which is not in the good config", tc.old)
+			}
+			path, _ := writeConfig(t, strings.Replace(good, tc.old, tc.new, 1))
+			_, err := Load(path, env(""))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestExampleConfig: the documented example parses (its secret files
+// aside) and means what its comments say.
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../../../contrib/drydock.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(data, "drydock.example.yaml", env(t.TempDir()))
+	if err == nil {
+		t.Fatal("the example's secret files exist on this machine?")
+	}
+	// The example names secret files that do not exist here: those, and
+	// only those, are the errors.
+	for _, e := range strings.Split(err.Error(), "\n") {
+		if !strings.Contains(e, "cannot read") {
+			t.Errorf("unexpected error: %s", e)
+		}
+	}
+	for _, key := range []string{"offsite.password_file", "secret_access_key_file", "url_file"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("expected a missing-file error for %s", key)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultListen is where the daemon serves /metrics, /healthz and /status
+// unless configured otherwise: loopback only.
+const DefaultListen = "127.0.0.1:9867"
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML is the embedded default configuration, for `drydock config
+// default` to print as a starting point.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// Load reads and validates the configuration at path. getenv supplies
+// $STATE_DIRECTORY, $XDG_STATE_HOME and $HOME for the default state_dir.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(data, path, getenv)
+}
+
+// Default returns the embedded default configuration.
+func Default(getenv func(string) string) (*Config, error) {
+	return Parse(defaultYAML, "", getenv)
+}
+
+// Parse decodes data strictly (unknown keys are errors), fills in
+// defaults and validates the result. file names data in messages.
+func Parse(data []byte, file string, getenv func(string) string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, decodeError(file, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, decodeError(file, err)
+	}
+	c.File = file
+	c.lines = map[string]int{}
+	indexLines(&root, "", c.lines)
+	if err := c.applyDefaults(getenv); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// decodeError turns yaml's messages into "file:line: problem" lines.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var errs []error
+	for _, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		line := 0
+		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+			line, _ = strconv.Atoi(sub[1])
+			m = sub[2]
+		}
+		if sub := unknownField.FindStringSubmatch(m); sub != nil {
+			m = fmt.Sprintf("unknown key %q", sub[1])
+		}
+		errs = append(errs, &Error{File: file, Line: line, Msg: m})
+	}
+	return errors.Join(errs...)
+}
+
+// indexLines records the line of every key below n under its dotted path
+// ("jobs.nightly.schedule", "notify.0.url").
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, lines)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := join(path, strconv.Itoa(i))
+			lines[p] = c.Line
+			indexLines(c, p, lines)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// Line returns the line of a dotted key path, or of its nearest ancestor
+// that is in the file; 0 if none is.
+func (c *Config) Line(path string) int {
+	for path != "" {
+		if l, ok := c.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// DefaultStateDir is systemd's $STATE_DIRECTORY, else
+// $XDG_STATE_HOME/drydock, else /var/lib/drydock for root, else
+// ~/.local/state/drydock: the same directory `drydock volumes` uses, so
+// that the daemon and the CLI share one stop journal.
+func DefaultStateDir(getenv func(string) string) (string, error) {
+	if d := getenv("STATE_DIRECTORY"); d != "" {
+		// systemd may list several, separated by colons; ours is first.
+		return strings.SplitN(d, ":", 2)[0], nil
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "drydock"), nil
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/drydock", nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("no state directory: set state_dir: %w", err)
+		}
+	}
+	return filepath.Join(home, ".local", "state", "drydock"), nil
+}
+
+func (c *Config) applyDefaults(getenv func(string) string) error {
+	if c.StateDir == "" {
+		d, err := DefaultStateDir(getenv)
+		if err != nil {
+			return &Error{File: c.File, Line: 1, Key: "state_dir", Msg: err.Error()}
+		}
+		c.StateDir = d
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	for _, r := range c.Repositories {
+		if r == nil {
+			continue
+		}
+		if r.Location != "" && !strings.HasPrefix(r.Location, "s3:") {
+			r.Location = c.resolve(strings.TrimPrefix(r.Location, "local:"))
+		}
+		r.PasswordFile = c.resolve(r.PasswordFile)
+		if r.S3 != nil {
+			r.S3.AccessKeyIDFile = c.resolve(r.S3.AccessKeyIDFile)
+			r.S3.SecretAccessKeyFile = c.resolve(r.S3.SecretAccessKeyFile)
+		}
+	}
+	for _, n := range c.Notify {
+		if n == nil {
+			continue
+		}
+		n.URLFile = c.resolve(n.URLFile)
+		if len(n.On) == 0 {
+			n.On = []string{EventFailure}
+		}
+	}
+	return nil
+}
+
+// resolve makes a relative path relative to the state directory.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.StateDir, p)
+}

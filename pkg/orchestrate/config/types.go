@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a whole configuration file.
+type Config struct {
+	// StateDir holds the stop journal, the default repository and its
+	// password; relative paths elsewhere are resolved against it.
+	StateDir string `yaml:"state_dir"`
+	// Listen is the address of /metrics, /healthz and /status; "off"
+	// disables the endpoint.
+	Listen string `yaml:"listen"`
+	// Host is the host name recorded in snapshots.
+	Host string `yaml:"host"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel     string                 `yaml:"log_level"`
+	Repositories map[string]*Repository `yaml:"repositories"`
+	Jobs         map[string]*Job        `yaml:"jobs"`
+	Notify       []*Notify              `yaml:"notify"`
+
+	// File is where the configuration was read from ("" for the default).
+	File string `yaml:"-"`
+	// lines maps dotted key paths to their line in File.
+	lines map[string]int
+}
+
+// Repository is one restic repository.
+type Repository struct {
+	// Location is a local path or s3:URL, as restic's -r.
+	Location     string `yaml:"location"`
+	PasswordFile string `yaml:"password_file"`
+	// Init creates the repository on first use, and a random password
+	// file if it is missing too.
+	Init        bool     `yaml:"init"`
+	Compression string   `yaml:"compression"`
+	S3          *S3      `yaml:"s3"`
+	LockWait    Duration `yaml:"lock_wait"`
+	RetryMax    Duration `yaml:"retry_max"`
+}
+
+// S3 holds credentials for an S3 repository. Secrets are only read from
+// files (or the environment), never written in the configuration.
+type S3 struct {
+	AccessKeyID         string `yaml:"access_key_id"`
+	AccessKeyIDFile     string `yaml:"access_key_id_file"`
+	SecretAccessKeyFile string `yaml:"secret_access_key_file"`
+	Region              string `yaml:"region"`
+}
+
+// Job is a scheduled backup with its retention and verification.
+type Job struct {
+	Repository string `yaml:"repository"`
+	// Schedule is a cron expression: 5 fields, or 6 with seconds first.
+	Schedule string `yaml:"schedule"`
+	// Jitter delays each run by a random time up to this long, so that
+	// many hosts do not hit one bucket at the same second.
+	Jitter Duration `yaml:"jitter"`
+	// Exactly one of Paths and Volumes says what is backed up.
+	Paths     []string   `yaml:"paths"`
+	Exclude   []string   `yaml:"exclude"`
+	Volumes   *Volumes   `yaml:"volumes"`
+	Tags      []string   `yaml:"tags"`
+	Retention *Retention `yaml:"retention"`
+	Verify    *Verify    `yaml:"verify"`
+}
+
+// Volumes selects Docker volumes by drydock's labels.
+type Volumes struct {
+	// Select names apps, groups or volumes; empty means every volume
+	// labelled for backup.
+	Select       []string `yaml:"select"`
+	IncludeBinds bool     `yaml:"include_binds"`
+	MaxDowntime  Duration `yaml:"max_downtime"`
+}
+
+// Retention is restic's forget policy applied to the job's own snapshots
+// after each backup, followed by a prune when snapshots were removed.
+type Retention struct {
+	KeepLast    int      `yaml:"keep_last"`
+	KeepHourly  int      `yaml:"keep_hourly"`
+	KeepDaily   int      `yaml:"keep_daily"`
+	KeepWeekly  int      `yaml:"keep_weekly"`
+	KeepMonthly int      `yaml:"keep_monthly"`
+	KeepYearly  int      `yaml:"keep_yearly"`
+	KeepWithin  string   `yaml:"keep_within"`
+	KeepTag     []string `yaml:"keep_tag"`
+	// Prune defaults to true.
+	Prune *bool `yaml:"prune"`
+	// MaxUnused is prune's --max-unused (default 5%).
+	MaxUnused string `yaml:"max_unused"`
+}
+
+// PruneEnabled tells whether forget is followed by prune.
+func (r *Retention) PruneEnabled() bool { return r.Prune == nil || *r.Prune }
+
+// Verify checks the repository and test-restores the job's snapshots.
+type Verify struct {
+	Schedule string `yaml:"schedule"`
+	// ReadDataSubset is check's --read-data-subset ("5%", "1/10"); empty
+	// reads no pack data.
+	ReadDataSubset string `yaml:"read_data_subset"`
+	// RestoreTest restores the job's latest snapshots into a scratch
+	// directory and compares them with their content hashes.
+	RestoreTest bool `yaml:"restore_test"`
+}
+
+// Notify is one notification target (a shoutrrr URL: generic webhooks,
+// ntfy, and many chat services).
+type Notify struct {
+	URL string `yaml:"url"`
+	// URLFile holds the URL, for URLs that carry tokens.
+	URLFile string `yaml:"url_file"`
+	// On lists the events sent: failure (default) and success.
+	On []string `yaml:"on"`
+}
+
+// Duration is a time.Duration written as "90s", "15m", "2h".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration; the error carries the line, which
+// yaml does not add to errors of custom decoders.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as 90s, 15m, 2h", n.Line)
+	}
+	if s == "" || s == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: bad duration %q (use e.g. 90s, 15m, 2h)", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration back.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

@@ -1,0 +1,269 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nicholas-fedor/shoutrrr"
+	"github.com/robfig/cron/v3"
+
+	"github.com/drydock-backup/drydock/pkg/repo/checker"
+	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/drydock-backup/drydock/pkg/repo/prune"
+	"github.com/drydock-backup/drydock/pkg/retention"
+)
+
+// Notification events.
+const (
+	EventFailure = "failure"
+	EventSuccess = "success"
+)
+
+// Error is one problem in a configuration, with where it is.
+type Error struct {
+	File string
+	Line int
+	Key  string // dotted path, e.g. jobs.nightly.schedule
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	file := e.File
+	if file == "" {
+		file = "default configuration"
+	}
+	b.WriteString(file)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// cronParser accepts 5 fields, or 6 with seconds first, and descriptors
+// such as @daily: what the scheduler (gocron with seconds) accepts.
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a job's cron expression.
+func ParseSchedule(expr string) (cron.Schedule, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, errors.New("empty cron expression")
+	}
+	return cronParser.Parse(expr)
+}
+
+// validator collects every problem, each with its line.
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+func (v *validator) add(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.c.File, Line: v.c.Line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks everything that can be checked without contacting a
+// repository: references, cron expressions, durations, paths, and that
+// password and credential files can be read.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	if c.Listen != "off" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			v.add("listen", "want host:port or off: %v", err)
+		}
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		v.add("log_level", "want debug, info, warn or error, not %q", c.LogLevel)
+	}
+	for _, name := range sortedKeys(c.Repositories) {
+		v.repository("repositories."+name, c.Repositories[name])
+	}
+	if len(c.Jobs) == 0 {
+		v.add("jobs", "no jobs: the daemon would do nothing")
+	}
+	for _, name := range sortedKeys(c.Jobs) {
+		v.job("jobs."+name, c.Jobs[name])
+	}
+	for i, n := range c.Notify {
+		v.notify(fmt.Sprintf("notify.%d", i), n)
+	}
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) repository(key string, r *Repository) {
+	if r == nil {
+		v.add(key, "empty repository")
+		return
+	}
+	if r.Location == "" {
+		v.add(key, "location is missing (a local path or s3:URL)")
+	}
+	if r.Compression != "" {
+		var m compress.Mode
+		if err := m.Set(r.Compression); err != nil {
+			v.add(key+".compression", "%v", err)
+		}
+	}
+	switch {
+	case r.PasswordFile == "":
+		v.add(key, "password_file is missing")
+	case r.Init:
+		// Created with the repository if missing; but not if a directory.
+		if fi, err := os.Stat(r.PasswordFile); err == nil && fi.IsDir() {
+			v.add(key+".password_file", "%s is a directory", r.PasswordFile)
+		}
+	default:
+		v.readable(key+".password_file", r.PasswordFile, "password file")
+	}
+	if r.S3 != nil {
+		if !strings.HasPrefix(r.Location, "s3:") {
+			v.add(key+".s3", "S3 credentials for a repository that is not s3:")
+		}
+		if r.S3.AccessKeyID != "" && r.S3.AccessKeyIDFile != "" {
+			v.add(key+".s3", "give access_key_id or access_key_id_file, not both")
+		}
+		if r.S3.AccessKeyIDFile != "" {
+			v.readable(key+".s3.access_key_id_file", r.S3.AccessKeyIDFile, "access key file")
+		}
+		if r.S3.SecretAccessKeyFile != "" {
+			v.readable(key+".s3.secret_access_key_file", r.S3.SecretAccessKeyFile, "secret key file")
+		}
+	}
+}
+
+// readable checks that a secret file exists and can be read.
+func (v *validator) readable(key, path, what string) {
+	f, err := os.Open(path)
+	if err != nil {
+		v.add(key, "cannot read %s: %v", what, err)
+		return
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		v.add(key, "%s %s is a directory", what, path)
+	}
+}
+
+func (v *validator) job(key string, j *Job) {
+	if j == nil {
+		v.add(key, "empty job")
+		return
+	}
+	switch {
+	case j.Repository == "":
+		v.add(key, "repository is missing")
+	case v.c.Repositories[j.Repository] == nil:
+		v.add(key+".repository", "no repository named %q (have: %s)", j.Repository, strings.Join(sortedKeys(v.c.Repositories), ", "))
+	}
+	if _, err := ParseSchedule(j.Schedule); err != nil {
+		v.add(key+".schedule", "bad cron expression %q: %v", j.Schedule, err)
+	}
+	switch {
+	case len(j.Paths) > 0 && j.Volumes != nil:
+		v.add(key, "give paths or volumes, not both (make two jobs)")
+	case len(j.Paths) == 0 && j.Volumes == nil:
+		v.add(key, "nothing to back up: give paths or volumes")
+	}
+	for i, p := range j.Paths {
+		if !filepath.IsAbs(p) {
+			v.add(fmt.Sprintf("%s.paths.%d", key, i), "path %q is not absolute", p)
+		}
+	}
+	if len(j.Exclude) > 0 && j.Volumes != nil {
+		v.add(key+".exclude", "exclude applies to paths jobs only")
+	}
+	for i, t := range j.Tags {
+		if t == "" || strings.ContainsAny(t, ", ") {
+			v.add(fmt.Sprintf("%s.tags.%d", key, i), "bad tag %q (no commas or spaces)", t)
+		}
+	}
+	if j.Retention != nil {
+		v.retention(key+".retention", j.Retention)
+	}
+	if j.Verify != nil {
+		v.verify(key+".verify", j.Verify)
+	}
+}
+
+func (v *validator) retention(key string, r *Retention) {
+	for _, n := range []struct {
+		k string
+		n int
+	}{{"keep_last", r.KeepLast}, {"keep_hourly", r.KeepHourly}, {"keep_daily", r.KeepDaily}, {"keep_weekly", r.KeepWeekly},
+		{"keep_monthly", r.KeepMonthly}, {"keep_yearly", r.KeepYearly}} {
+		if n.n < 0 {
+			v.add(key+"."+n.k, "must not be negative")
+		}
+	}
+	if r.KeepLast+r.KeepHourly+r.KeepDaily+r.KeepWeekly+r.KeepMonthly+r.KeepYearly == 0 && r.KeepWithin == "" && len(r.KeepTag) == 0 {
+		v.add(key, "no keep_* rule: this would remove every snapshot")
+	}
+	if r.KeepWithin != "" {
+		if _, err := retention.ParseDuration(r.KeepWithin); err != nil {
+			v.add(key+".keep_within", "%v", err)
+		}
+	}
+	if r.MaxUnused != "" {
+		if _, err := prune.ParseMaxUnused(r.MaxUnused); err != nil {
+			v.add(key+".max_unused", "%v", err)
+		}
+	}
+}
+
+func (v *validator) verify(key string, vf *Verify) {
+	if _, err := ParseSchedule(vf.Schedule); err != nil {
+		v.add(key+".schedule", "bad cron expression %q: %v", vf.Schedule, err)
+	}
+	if vf.ReadDataSubset != "" {
+		if _, err := checker.ParseSubset(vf.ReadDataSubset); err != nil {
+			v.add(key+".read_data_subset", "%v", err)
+		}
+	}
+	if vf.ReadDataSubset == "" && !vf.RestoreTest {
+		v.add(key, "nothing to verify: set read_data_subset and/or restore_test")
+	}
+}
+
+func (v *validator) notify(key string, n *Notify) {
+	if n == nil {
+		v.add(key, "empty notification")
+		return
+	}
+	if (n.URL == "") == (n.URLFile == "") {
+		v.add(key, "give url or url_file")
+	}
+	if n.URLFile != "" {
+		v.readable(key+".url_file", n.URLFile, "URL file")
+	}
+	if n.URL != "" {
+		if _, err := shoutrrr.CreateSender(n.URL); err != nil {
+			// The message may quote the URL, which can hold a token.
+			v.add(key+".url", "not a valid notification URL (want a shoutrrr service URL such as generic://host/path or ntfy://host/topic)")
+		}
+	}
+	for i, e := range n.On {
+		if e != EventFailure && e != EventSuccess {
+			v.add(fmt.Sprintf("%s.on.%d", key, i), "unknown event %q (want failure or success)", e)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,414 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/repo"
+)
+
+// Options tune a Daemon.
+type Options struct {
+	// Program is recorded in snapshots ("drydock 0.1.0").
+	Program string
+	Logger  *slog.Logger
+	// Getenv supplies the environment (S3 credentials, DOCKER_HOST).
+	Getenv func(string) string
+	// SdNotify, if set, receives systemd notify states (READY=1, ...).
+	SdNotify func(state string)
+}
+
+// Daemon runs a configuration's jobs on their schedules.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	sched   gocron.Scheduler
+	started time.Time
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	notifier *notifier
+	tasks    map[taskKey]*task
+	gates    map[string]*sync.RWMutex
+	stopping bool
+	running  sync.WaitGroup
+	addr     net.Addr      // of the HTTP endpoints, once listening
+	ready    chan struct{} // closed once jobs are scheduled
+
+	volumes sync.Mutex // one volumes backup at a time
+}
+
+type taskKey struct{ job, kind string }
+
+// task is a scheduled job kind with its status.
+type task struct {
+	status JobStatus
+	id     uuid.UUID
+	gjob   gocron.Job
+	jitter time.Duration
+}
+
+// New checks cfg's repositories and notification targets and prepares a
+// daemon; Run starts it.
+func New(cfg *config.Config, opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.SdNotify == nil {
+		opts.SdNotify = func(string) {}
+	}
+	sched, err := gocron.NewScheduler()
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{opts: opts, log: opts.Logger, metrics: newMetrics(), sched: sched,
+		tasks: map[taskKey]*task{}, gates: map[string]*sync.RWMutex{}, ready: make(chan struct{})}
+	return d, nil
+}
+
+// Preflight fails fast on what would make every run fail: a state
+// directory that cannot be created, a repository that cannot be opened
+// (unreachable, missing, wrong password), a bad notification target. With
+// create, repositories marked init are created if missing; without, they
+// are accepted as missing and nothing is written (config check).
+func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool) error {
+	if create {
+		if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+			return fmt.Errorf("state directory: %w", err)
+		}
+	}
+	var errs []error
+	for _, name := range sortedNames(cfg.Repositories) {
+		rc := cfg.Repositories[name]
+		if rc.Init && !create {
+			if _, err := os.Stat(rc.PasswordFile); errors.Is(err, os.ErrNotExist) {
+				continue // created with the repository at the first start
+			}
+		}
+		r, err := openRepo(ctx, name, rc, getenv, log, create)
+		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.Backend().Close()
+	}
+	if _, err := newNotifier(cfg, "", log, func() {}); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves the endpoints and runs the jobs until ctx is cancelled, then
+// waits for running jobs, which restart any containers they stopped.
+func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
+	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
+		return err
+	}
+	d.started = time.Now()
+	srv, err := d.serve(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if err := d.apply(ctx, cfg); err != nil {
+		if srv != nil {
+			srv.Close()
+		}
+		return err
+	}
+	d.sched.Start()
+	if hasVolumeJobs(cfg) {
+		d.running.Add(1)
+		go func() {
+			defer d.running.Done()
+			d.recoverVolumes(ctx)
+		}()
+	}
+	d.opts.SdNotify("READY=1")
+	close(d.ready)
+	d.log.Info("drydock daemon started", "config", configName(cfg), "jobs", len(cfg.Jobs), "listen", cfg.Listen)
+	<-ctx.Done()
+	d.opts.SdNotify("STOPPING=1")
+	d.log.Info("stopping: waiting for running jobs to restart what they stopped")
+	d.mu.Lock()
+	d.stopping = true
+	d.mu.Unlock()
+	d.running.Wait()
+	err = d.sched.Shutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if srv != nil {
+		err = errors.Join(err, srv.Shutdown(sctx))
+	}
+	d.log.Info("drydock daemon stopped")
+	return err
+}
+
+// Reload replaces the configuration: it is checked first, and on error
+// the old one stays in force. Running jobs finish with the old one.
+func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
+	d.opts.SdNotify("RELOADING=1")
+	defer d.opts.SdNotify("READY=1")
+	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
+		return err
+	}
+	old := d.config()
+	if old != nil && old.Listen != cfg.Listen {
+		d.log.Warn("listen changed: restart drydock to apply it", "listen", old.Listen)
+	}
+	if err := d.apply(ctx, cfg); err != nil {
+		return err
+	}
+	d.log.Info("configuration reloaded", "config", configName(cfg), "jobs", len(cfg.Jobs))
+	return nil
+}
+
+func configName(cfg *config.Config) string {
+	if cfg.File == "" {
+		return "(embedded default)"
+	}
+	return cfg.File
+}
+
+func (d *Daemon) config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// gate is the in-process read-write mutex of a repository.
+func (d *Daemon) gate(repository string) *sync.RWMutex {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	loc := repository
+	if rc := d.cfg.Repositories[repository]; rc != nil {
+		loc = rc.Location
+	}
+	g := d.gates[loc]
+	if g == nil {
+		g = &sync.RWMutex{}
+		d.gates[loc] = g
+	}
+	return g
+}
+
+// apply schedules cfg's jobs in place of the current ones; the statuses of
+// jobs that remain are kept.
+func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
+	n, err := newNotifier(cfg, hostName(cfg), d.log, d.metrics.notifyFailed.Inc)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range d.tasks {
+		if err := d.sched.RemoveJob(t.id); err != nil && !errors.Is(err, gocron.ErrJobNotFound) {
+			return fmt.Errorf("unschedule %s: %w", t.status.Job, err)
+		}
+	}
+	old := d.tasks
+	d.tasks = map[taskKey]*task{}
+	for _, name := range sortedNames(cfg.Jobs) {
+		job := cfg.Jobs[name]
+		if err := d.schedule(ctx, cfg, name, KindBackup, job.Schedule, time.Duration(job.Jitter), old); err != nil {
+			return err
+		}
+		if job.Verify != nil {
+			if err := d.schedule(ctx, cfg, name, KindVerify, job.Verify.Schedule, 0, old); err != nil {
+				return err
+			}
+		}
+	}
+	d.cfg, d.notifier = cfg, n
+	return nil
+}
+
+// schedule adds one task; d.mu is held.
+func (d *Daemon) schedule(ctx context.Context, cfg *config.Config, name, kind, expr string, jitter time.Duration, old map[taskKey]*task) error {
+	key := taskKey{name, kind}
+	t := &task{status: JobStatus{Job: name, Kind: kind, Repository: cfg.Jobs[name].Repository, Schedule: expr}, jitter: jitter}
+	if o := old[key]; o != nil {
+		t.status.LastRun, t.status.LastSuccess = o.status.LastRun, o.status.LastSuccess
+		t.status.Runs, t.status.Failures = o.status.Runs, o.status.Failures
+	}
+	gj, err := d.sched.NewJob(gocron.CronJob(expr, true),
+		gocron.NewTask(func() { d.execute(ctx, cfg, key) }),
+		gocron.WithName(name+" "+kind),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	if err != nil {
+		return fmt.Errorf("schedule job %s (%s %q): %w", name, kind, expr, err)
+	}
+	t.id, t.gjob = gj.ID(), gj
+	d.tasks[key] = t
+	return nil
+}
+
+// begin registers a running task unless the daemon is stopping.
+func (d *Daemon) begin(key taskKey) (*task, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.tasks[key]
+	if d.stopping || t == nil {
+		return nil, false
+	}
+	d.running.Add(1)
+	t.status.Running = true
+	return t, true
+}
+
+// execute is one scheduled run of a task.
+func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
+	t, ok := d.begin(key)
+	if !ok {
+		return
+	}
+	defer d.running.Done()
+	if t.jitter > 0 {
+		delay := rand.N(t.jitter)
+		d.log.Debug("jitter", "job", key.job, "delay", delay)
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+	}
+	res := &RunResult{Start: time.Now()}
+	err := ctx.Err()
+	if err == nil {
+		d.log.Info("job started", "job", key.job, "kind", key.kind)
+		err = d.runOnce(ctx, cfg, key, res)
+	}
+	res.End = time.Now()
+	res.Seconds = res.End.Sub(res.Start).Seconds()
+	if err != nil {
+		res.Error = err.Error()
+		if ctx.Err() != nil {
+			res.Error = "interrupted: drydock is stopping: " + res.Error
+		}
+		d.log.Error("job failed", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+	} else {
+		d.log.Info("job succeeded", "job", key.job, "kind", key.kind, "seconds", res.Seconds,
+			"snapshots", len(res.Snapshots), "bytes_added", res.BytesAdded, "forgotten", res.Forgotten)
+	}
+	d.finish(t, res)
+}
+
+// finish records a run's result and sends notifications.
+func (d *Daemon) finish(t *task, res *RunResult) {
+	d.mu.Lock()
+	t.status.Running = false
+	t.status.LastRun = res
+	t.status.Runs++
+	if !res.OK() {
+		t.status.Failures++
+	}
+	if res.OK() {
+		end := res.End
+		t.status.LastSuccess = &end
+	}
+	js := t.status
+	n := d.notifier
+	d.mu.Unlock()
+	d.metrics.record(&js, res)
+	n.send(&js, res)
+}
+
+// runOnce opens the job's repository afresh (its config and index may
+// have changed since the last run) and runs the task.
+func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) error {
+	job := cfg.Jobs[key.job]
+	r, err := openRepo(ctx, job.Repository, cfg.Repositories[job.Repository], d.opts.Getenv, d.log, true)
+	if err != nil {
+		return err
+	}
+	defer r.Backend().Close()
+	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
+	if key.kind == KindVerify {
+		err = x.verify(ctx, r)
+	} else {
+		err = x.backup(ctx, r)
+	}
+	if ctx.Err() == nil {
+		d.measure(ctx, job.Repository, r)
+	}
+	return err
+}
+
+// measure publishes the repository's size and snapshot count.
+func (d *Daemon) measure(ctx context.Context, name string, r *repo.Repository) {
+	size, snaps, err := repoSize(ctx, r)
+	if err != nil {
+		d.log.Warn("cannot measure the repository", "repository", name, "err", err)
+		return
+	}
+	d.metrics.repoSize.WithLabelValues(name).Set(float64(size))
+	d.metrics.repoSnaps.WithLabelValues(name).Set(float64(snaps))
+}
+
+func hostName(cfg *config.Config) string {
+	if cfg.Host != "" {
+		return cfg.Host
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+func (x *run) host() string { return hostName(x.cfg) }
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// serve starts the HTTP endpoints unless listen is "off".
+func (d *Daemon) serve(listen string) (*http.Server, error) {
+	if listen == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics and health on %s: %w", listen, err)
+	}
+	d.mu.Lock()
+	d.addr = ln.Addr()
+	d.mu.Unlock()
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("metrics endpoint failed", "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+// Ready is closed once the daemon listens and its jobs are scheduled.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// Addr is the address of the HTTP endpoints (nil if not listening).
+func (d *Daemon) Addr() net.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.addr
+}

@@ -1,0 +1,102 @@
+package orchestrate
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+)
+
+// Handler serves /metrics (Prometheus), /healthz (200 or 503) and
+// /status (JSON, for `drydock status`).
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	prom := promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		d.Status() // refreshes the health gauges
+		prom.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(d.Status())
+	})
+	return mux
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	st := d.Status()
+	var bad []string
+	for _, js := range st.Jobs {
+		if js.Healthy {
+			continue
+		}
+		last := "never"
+		if js.LastSuccess != nil {
+			last = js.LastSuccess.Format(time.RFC3339)
+		}
+		bad = append(bad, fmt.Sprintf("job %s (%s): last success %s, more than twice its schedule %q ago", js.Job, js.Kind, last, js.Schedule))
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(bad) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "unhealthy\n%s\n", strings.Join(bad, "\n"))
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// Status reports every scheduled task; it also updates the health gauges.
+func (d *Daemon) Status() Status {
+	now := time.Now()
+	d.mu.Lock()
+	st := Status{Started: d.started}
+	if d.cfg != nil {
+		st.ConfigFile = configName(d.cfg)
+	}
+	for _, t := range d.tasks {
+		js := t.status
+		if next, err := t.gjob.NextRun(); err == nil && !next.IsZero() {
+			js.NextRun = &next
+		}
+		js.Healthy = healthy(js, t.jitter, d.started, now)
+		st.Jobs = append(st.Jobs, js)
+	}
+	d.mu.Unlock()
+	slices.SortFunc(st.Jobs, func(a, b JobStatus) int {
+		return strings.Compare(a.Job+"\x00"+a.Kind, b.Job+"\x00"+b.Kind)
+	})
+	for _, js := range st.Jobs {
+		v := 0.0
+		if js.Healthy {
+			v = 1
+		}
+		d.metrics.healthy.With(prometheus.Labels{"job": js.Job, "kind": js.Kind}).Set(v)
+	}
+	return st
+}
+
+// healthy: the last success (or, before any, the daemon's start) is at
+// most twice the schedule's interval (plus jitter) ago.
+func healthy(js JobStatus, jitter time.Duration, started, now time.Time) bool {
+	sched, err := config.ParseSchedule(js.Schedule)
+	if err != nil {
+		return false
+	}
+	next := sched.Next(now)
+	interval := sched.Next(next).Sub(next)
+	ref := started
+	if js.LastSuccess != nil {
+		ref = *js.LastSuccess
+	}
+	return now.Sub(ref) <= 2*interval+jitter
+}

@@ -1,0 +1,91 @@
+package orchestrate
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the daemon's Prometheus series, in a registry of its own
+// (no global state: tests run several daemons in one process).
+type metrics struct {
+	reg          *prometheus.Registry
+	lastSuccess  *prometheus.GaugeVec
+	lastRun      *prometheus.GaugeVec
+	duration     *prometheus.GaugeVec
+	runs         *prometheus.CounterVec
+	files        *prometheus.GaugeVec
+	bytesRead    *prometheus.GaugeVec
+	bytesAdded   *prometheus.GaugeVec
+	errors       *prometheus.GaugeVec
+	downtime     *prometheus.GaugeVec
+	repoSize     *prometheus.GaugeVec
+	repoSnaps    *prometheus.GaugeVec
+	healthy      *prometheus.GaugeVec
+	notifyFailed prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	job := []string{"job", "kind"}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_success_timestamp_seconds",
+			Help: "When the job last succeeded (Unix time)."}, job),
+		lastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_run_timestamp_seconds",
+			Help: "When the job's last run ended (Unix time)."}, job),
+		duration: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_duration_seconds",
+			Help: "How long the job's last run took."}, job),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_job_runs_total",
+			Help: "Runs of the job by result (success or failure)."}, []string{"job", "kind", "result"}),
+		files: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_files",
+			Help: "Files the last backup processed."}, []string{"job"}),
+		bytesRead: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_bytes_read",
+			Help: "Bytes the last backup processed."}, []string{"job"}),
+		bytesAdded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_bytes_added",
+			Help: "Bytes of new data the last backup added to the repository (before compression)."}, []string{"job"}),
+		errors: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_errors",
+			Help: "Errors and unreadable files in the job's last run."}, job),
+		downtime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_downtime_seconds",
+			Help: "How long the app's containers were stopped in the last backup."}, []string{"job", "app"}),
+		repoSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_size_bytes",
+			Help: "Bytes stored in the repository (packs, index, snapshots), measured after each job."}, []string{"repository"}),
+		repoSnaps: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_snapshots",
+			Help: "Snapshots in the repository, counted after each job."}, []string{"repository"}),
+		healthy: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_healthy",
+			Help: "1 if the job succeeded within twice its schedule's interval, else 0."}, job),
+		notifyFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "drydock_notifications_failed_total",
+			Help: "Notifications that could not be sent."}),
+	}
+	m.reg.MustRegister(m.lastSuccess, m.lastRun, m.duration, m.runs, m.files, m.bytesRead, m.bytesAdded,
+		m.errors, m.downtime, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// record publishes a finished run.
+func (m *metrics) record(js *JobStatus, res *RunResult) {
+	l := prometheus.Labels{"job": js.Job, "kind": js.Kind}
+	m.lastRun.With(l).Set(float64(res.End.Unix()))
+	m.duration.With(l).Set(res.Seconds)
+	result := "success"
+	if !res.OK() {
+		result = "failure"
+	}
+	m.runs.With(prometheus.Labels{"job": js.Job, "kind": js.Kind, "result": result}).Inc()
+	errs := len(res.Warnings)
+	if !res.OK() {
+		errs++
+	}
+	m.errors.With(l).Set(float64(errs))
+	if res.OK() {
+		m.lastSuccess.With(l).Set(float64(res.End.Unix()))
+	}
+	if js.Kind != KindBackup {
+		return
+	}
+	m.files.WithLabelValues(js.Job).Set(float64(res.Files))
+	m.bytesRead.WithLabelValues(js.Job).Set(float64(res.BytesRead))
+	m.bytesAdded.WithLabelValues(js.Job).Set(float64(res.BytesAdded))
+	for _, a := range res.Apps {
+		m.downtime.WithLabelValues(js.Job, a.App).Set(a.DowntimeSeconds)
+	}
+}

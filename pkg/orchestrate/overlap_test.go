@@ -1,0 +1,90 @@
+package orchestrate_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/orchestrate"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
+)
+
+const slowJob = `state_dir: STATE
+listen: 127.0.0.1:0
+repositories:
+  local:
+    location: repo
+    password_file: pw
+    init: true
+    lock_wait: 1m
+jobs:
+  slow:
+    repository: local
+    schedule: "* * * * * *"
+    paths: [DATA]
+`
+
+// TestJobRunsDoNotOverlap: while another process holds an exclusive lock,
+// a job scheduled every second waits for it for several seconds; the
+// ticks in between are skipped, never run alongside, and the job succeeds
+// once the lock is gone.
+func TestJobRunsDoNotOverlap(t *testing.T) {
+	state, data := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(data, "f"), "content")
+	td := startDaemon(t, fill(slowJob, "STATE", state, "DATA", data), nil)
+	td.waitFor("a first success", time.Minute, func(st orchestrate.Status) bool {
+		return job(st, "slow", orchestrate.KindBackup).LastSuccess != nil
+	})
+
+	// Hold an exclusive lock, as a prune on another host would.
+	be, err := local.Open(t.Context(), filepath.Join(state, "repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := location.ReadPassword(filepath.Join(state, "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(t.Context(), be, pw, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, _, err := r.Lock(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := job(td.status(), "slow", orchestrate.KindBackup).Runs
+	time.Sleep(4 * time.Second)
+	st := td.status()
+	if js := job(st, "slow", orchestrate.KindBackup); !js.Running || js.Runs > before+1 {
+		t.Errorf("while locked: running %v, %d runs finished (had %d): want one waiting run", js.Running, js.Runs, before)
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	st = td.waitFor("runs after the lock is gone", time.Minute, func(st orchestrate.Status) bool {
+		return job(st, "slow", orchestrate.KindBackup).Runs >= before+2
+	})
+	td.stop()
+
+	// In the log, each start of the job is followed by its end before the
+	// next start.
+	running := false
+	for _, line := range strings.Split(td.logs.String(), "\n") {
+		switch {
+		case strings.Contains(line, `msg="job started" job=slow`):
+			if running {
+				t.Fatalf("the job started while a run was still going:\n%s", td.logs.String())
+			}
+			running = true
+		case strings.Contains(line, `msg="job succeeded" job=slow`), strings.Contains(line, `msg="job failed" job=slow`):
+			running = false
+		}
+	}
+	if js := job(st, "slow", orchestrate.KindBackup); js.Failures > 0 {
+		t.Errorf("%d failures: the run should have waited for the lock", js.Failures)
+	}
+}

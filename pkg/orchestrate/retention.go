@@ -1,0 +1,90 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/prune"
+	"github.com/drydock-backup/drydock/pkg/retention"
+)
+
+// Policy turns a job's retention settings into restic's keep policy.
+func Policy(rc *config.Retention) (retention.Policy, error) {
+	p := retention.Policy{
+		Last: rc.KeepLast, Hourly: rc.KeepHourly, Daily: rc.KeepDaily,
+		Weekly: rc.KeepWeekly, Monthly: rc.KeepMonthly, Yearly: rc.KeepYearly,
+	}
+	if rc.KeepWithin != "" {
+		d, err := retention.ParseDuration(rc.KeepWithin)
+		if err != nil {
+			return p, fmt.Errorf("keep_within: %w", err)
+		}
+		p.Within = d
+	}
+	for _, t := range rc.KeepTag {
+		p.Tags = append(p.Tags, retention.ParseTagList(t))
+	}
+	return p, p.Validate()
+}
+
+// pruneOptions are prune's settings for a job.
+func pruneOptions(rc *config.Retention) (prune.Options, error) {
+	var o prune.Options
+	if rc.MaxUnused != "" {
+		m, err := prune.ParseMaxUnused(rc.MaxUnused)
+		if err != nil {
+			return o, fmt.Errorf("max_unused: %w", err)
+		}
+		o.MaxUnused = m
+	}
+	return o, nil
+}
+
+// retention forgets the job's own snapshots (this host, the job's tag)
+// that its policy does not keep, grouped by paths as restic does, and then
+// prunes if any were removed. Both hold an exclusive lock, which waits for
+// other hosts' backups to finish (lock_wait).
+func (x *run) retention(ctx context.Context, r *repo.Repository) error {
+	policy, err := Policy(x.job.Retention)
+	if err != nil {
+		return err
+	}
+	popts, err := pruneOptions(x.job.Retention)
+	if err != nil {
+		return err
+	}
+	lock, lctx, err := r.Lock(ctx, true)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	defer x.unlock(lock)
+	res, err := retention.Forget(lctx, r, retention.Options{
+		Policy: policy,
+		Filter: retention.Filter{Hosts: []string{x.host()}, Tags: retention.TagLists{{jobTag(x.name)}}},
+	})
+	x.res.Forgotten = len(res.Removed)
+	if err != nil {
+		return fmt.Errorf("forget: %w", err)
+	}
+	if len(res.Removed) == 0 || !x.job.Retention.PruneEnabled() {
+		return nil
+	}
+	if err := r.LoadIndex(lctx); err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	popts.Logger = x.d.log
+	plan, err := prune.NewPlan(lctx, r, popts)
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	pres, err := plan.Execute(lctx)
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	x.res.Pruned = true
+	x.d.log.Info("pruned", "job", x.name, "packs_deleted", pres.PacksDeleted, "bytes_deleted", pres.BytesDeleted,
+		"packs_written", pres.PacksWritten)
+	return nil
+}

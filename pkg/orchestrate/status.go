@@ -1,0 +1,67 @@
+package orchestrate
+
+import (
+	"time"
+)
+
+// Kinds of scheduled work.
+const (
+	KindBackup = "backup"
+	KindVerify = "verify"
+)
+
+// Status is what /status serves and `drydock status` prints.
+type Status struct {
+	Started    time.Time   `json:"started"`
+	ConfigFile string      `json:"config_file"`
+	Jobs       []JobStatus `json:"jobs"`
+}
+
+// JobStatus is one scheduled task of a job: its backup or its
+// verification.
+type JobStatus struct {
+	Job         string     `json:"job"`
+	Kind        string     `json:"kind"`
+	Repository  string     `json:"repository"`
+	Schedule    string     `json:"schedule"`
+	NextRun     *time.Time `json:"next_run,omitempty"`
+	Running     bool       `json:"running"`
+	Runs        int        `json:"runs"`
+	Failures    int        `json:"failures"`
+	LastRun     *RunResult `json:"last_run,omitempty"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	// Healthy is false when the last success is older than twice the
+	// schedule's interval.
+	Healthy bool `json:"healthy"`
+}
+
+// RunResult is the outcome of one run.
+type RunResult struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Seconds  float64   `json:"duration_seconds"`
+	Error    string    `json:"error,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+	// Backup runs.
+	Snapshots  []string    `json:"snapshots,omitempty"`
+	Files      uint64      `json:"files"`
+	BytesRead  uint64      `json:"bytes_read"`
+	BytesAdded uint64      `json:"bytes_added"`
+	Apps       []AppResult `json:"apps,omitempty"`
+	Forgotten  int         `json:"snapshots_forgotten"`
+	Pruned     bool        `json:"pruned"`
+	// Verify runs.
+	Checked  bool `json:"checked,omitempty"`
+	Restored int  `json:"snapshots_restored,omitempty"`
+}
+
+// AppResult is one app of a volumes backup.
+type AppResult struct {
+	App             string  `json:"app"`
+	Snapshot        string  `json:"snapshot,omitempty"`
+	DowntimeSeconds float64 `json:"downtime_seconds"`
+	Error           string  `json:"error,omitempty"`
+}
+
+// OK tells whether the run succeeded.
+func (r *RunResult) OK() bool { return r.Error == "" }
