@@ -2,9 +2,11 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -47,15 +49,17 @@ type AppReport struct {
 
 // PassStats are what one archiver pass did.
 type PassStats struct {
-	FilesNew        uint    `json:"files_new"`
-	FilesChanged    uint    `json:"files_changed"`
-	FilesUnmodified uint    `json:"files_unmodified"`
-	BytesProcessed  uint64  `json:"bytes_processed"`
-	DataBlobs       int     `json:"data_blobs"`
-	TreeBlobs       int     `json:"tree_blobs"`
-	DataAdded       uint64  `json:"data_added"`
-	DataAddedPacked uint64  `json:"data_added_packed"`
-	Seconds         float64 `json:"duration_seconds"`
+	FilesNew        uint   `json:"files_new"`
+	FilesChanged    uint   `json:"files_changed"`
+	FilesUnmodified uint   `json:"files_unmodified"`
+	BytesProcessed  uint64 `json:"bytes_processed"`
+	DataBlobs       int    `json:"data_blobs"`
+	TreeBlobs       int    `json:"tree_blobs"`
+	DataAdded       uint64 `json:"data_added"`
+	DataAddedPacked uint64 `json:"data_added_packed"`
+	// Seconds of the final pass count until every file was read (the part
+	// the app is down for), not the upload that follows.
+	Seconds float64 `json:"duration_seconds"`
 }
 
 // volumeRun is one run over the apps of a plan, under one repository lock.
@@ -70,11 +74,25 @@ type volumeRun struct {
 	apps      map[string]*appState
 }
 
-// appState carries one app from its warm pass to its final pass.
+// appState carries one app from its warm pass to its commit.
 type appState struct {
 	report   AppReport
 	parent   *format.ID // previous snapshot of record
 	warmTree *format.ID // the final pass's parent tree
+	final    *finalSave // the final pass's save, finished by the commit
+}
+
+// finalSave is the final pass's blob saver: the app stays stopped only
+// until every file is read; packs, index and snapshot are written after
+// it runs again.
+type finalSave struct {
+	start  time.Time
+	read   time.Duration // until every file was read: the part in downtime
+	done   chan struct{} // closed when the saver has returned
+	res    archiver.Result
+	saved  repo.SaverStats
+	err    error
+	cancel context.CancelFunc
 }
 
 // Volumes backs up the apps of p, each into its own snapshot, through m
@@ -93,6 +111,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	}
 	b := &volumeRun{r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
 	results, err := m.BackupPlan(ctx, p, b.pass)
+	b.abandon()
 	reports := make([]AppReport, 0, len(results))
 	for _, res := range results {
 		rep := AppReport{App: res.App, Volumes: res.Volumes}
@@ -133,10 +152,15 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 		b.apps[app.Name] = st
 	}
 	b.mu.Unlock()
-	if pass == volume.PassWarm {
+	switch pass {
+	case volume.PassWarm:
 		return b.warm(ctx, st)
+	case volume.PassFinal:
+		return b.final(ctx, st)
+	case volume.PassCommit:
+		return b.commit(ctx, st)
 	}
-	return b.final(ctx, st)
+	return fmt.Errorf("unknown backup pass %v", pass)
 }
 
 func (b *volumeRun) warm(ctx context.Context, st *appState) error {
@@ -169,21 +193,82 @@ func (b *volumeRun) warm(ctx context.Context, st *appState) error {
 	return b.refreshIndex(ctx)
 }
 
-func (b *volumeRun) final(ctx context.Context, st *appState) error {
-	start := time.Now()
-	res, stats, err := b.save(ctx, st.report.Paths, st.warmTree)
+// final reads what changed since the warm pass, while the app is
+// stopped, and returns as soon as every file is read. The saver goes on
+// (packs, index files) while the app starts again; commit waits for it and
+// writes the snapshot. Until the read is done the stopped phase's deadline
+// (phase) applies; after it, only the commit's context.
+func (b *volumeRun) final(phase context.Context, st *appState) error {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(phase))
+	stopWatch := context.AfterFunc(phase, cancel)
+	fs := &finalSave{start: time.Now(), done: make(chan struct{}), cancel: cancel}
+	read := make(chan error, 2)
+	go func() {
+		defer close(fs.done)
+		defer func() {
+			// This goroutine outlives the stopped phase, whose panic
+			// handling restarts the app: a panic here must not kill drydock
+			// with the app down.
+			if r := recover(); r != nil {
+				fs.err = fmt.Errorf("final pass panicked: %v\n%s", r, debug.Stack())
+				read <- fs.err
+			}
+		}()
+		fs.saved, fs.err = b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+			var err error
+			fs.res, err = archiver.Save(ctx, b.r, s, st.report.Paths, st.warmTree, archiver.Options{Logger: b.opts.Logger})
+			fs.read = time.Since(fs.start)
+			read <- err
+			return err
+		})
+		read <- fs.err // in case the saver failed before reading
+	}()
+	err := <-read
+	if err == nil && !stopWatch() {
+		err = context.Cause(phase) // the deadline came as the read ended
+	}
 	if err != nil {
+		cancel()
+		<-fs.done
 		return fmt.Errorf("save %v: %w", st.report.Paths, err)
 	}
-	st.report.Final = stats
+	b.mu.Lock()
+	st.final = fs
+	b.mu.Unlock()
+	return nil
+}
+
+// commit waits for the final pass's saver and writes the snapshot of
+// record.
+func (b *volumeRun) commit(ctx context.Context, st *appState) error {
+	b.mu.Lock()
+	fs := st.final
+	st.final = nil
+	b.mu.Unlock()
+	if fs == nil {
+		return errors.New("commit without a final pass")
+	}
+	stop := context.AfterFunc(ctx, fs.cancel)
+	<-fs.done
+	stop()
+	fs.cancel()
+	if fs.saved.DataBlobs+fs.saved.TreeBlobs > 0 {
+		b.mu.Lock()
+		b.dirty = true
+		b.mu.Unlock()
+	}
+	if fs.err != nil {
+		return fmt.Errorf("save %v: %w", st.report.Paths, fs.err)
+	}
+	res, saved := fs.res, fs.saved
+	st.report.Final = passStats(res, saved, fs.read)
 	for _, w := range res.Warnings {
 		st.report.Warnings = append(st.report.Warnings, w.Error())
 	}
-	saved := repo.SaverStats{DataBlobs: stats.DataBlobs, TreeBlobs: stats.TreeBlobs, DataAdded: stats.DataAdded, DataAddedPacked: stats.DataAddedPacked}
 	sn := &format.Snapshot{
-		Time: start, Parent: st.parent, Tree: &res.Tree, Paths: st.report.Paths, Hostname: b.opts.Host,
+		Time: fs.start, Parent: st.parent, Tree: &res.Tree, Paths: st.report.Paths, Hostname: b.opts.Host,
 		Tags: st.report.Tags, ProgramVersion: b.opts.Program,
-		Summary: summary(start, time.Now(), res.Stats, saved),
+		Summary: summary(fs.start, time.Now(), res.Stats, saved),
 	}
 	SetOwner(sn)
 	id, err := b.r.SaveSnapshot(ctx, sn)
@@ -198,6 +283,25 @@ func (b *volumeRun) final(ctx context.Context, st *appState) error {
 	b.snapshots = append(b.snapshots, repo.Snapshot{ID: id, Snapshot: sn})
 	b.mu.Unlock()
 	return nil
+}
+
+// abandon stops and waits for final-pass savers that were never
+// committed (the app failed after its final pass): their packs stay
+// unreferenced until a prune.
+func (b *volumeRun) abandon() {
+	b.mu.Lock()
+	var left []*finalSave
+	for _, st := range b.apps {
+		if st.final != nil {
+			left = append(left, st.final)
+			st.final = nil
+		}
+	}
+	b.mu.Unlock()
+	for _, fs := range left {
+		fs.cancel()
+		<-fs.done
+	}
 }
 
 // save runs the archiver over paths into new packs and index files.
@@ -217,11 +321,15 @@ func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID)
 	if err != nil {
 		return res, nil, err
 	}
-	return res, &PassStats{
+	return res, passStats(res, saved, time.Since(start)), nil
+}
+
+func passStats(res archiver.Result, saved repo.SaverStats, took time.Duration) *PassStats {
+	return &PassStats{
 		FilesNew: res.Stats.FilesNew, FilesChanged: res.Stats.FilesChanged, FilesUnmodified: res.Stats.FilesUnmodified,
 		BytesProcessed: res.Stats.BytesProcessed, DataBlobs: saved.DataBlobs, TreeBlobs: saved.TreeBlobs,
-		DataAdded: saved.DataAdded, DataAddedPacked: saved.DataAddedPacked, Seconds: time.Since(start).Seconds(),
-	}, nil
+		DataAdded: saved.DataAdded, DataAddedPacked: saved.DataAddedPacked, Seconds: took.Seconds(),
+	}
 }
 
 // refreshIndex reloads the index if blobs were saved since it was loaded.

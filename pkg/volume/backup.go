@@ -15,9 +15,14 @@ const (
 	// PassWarm runs while the app is up: it uploads most of the data so
 	// that the final pass only has to add what changed since.
 	PassWarm Pass = 1
-	// PassFinal runs while the app's writers are stopped: its snapshot is
-	// the consistent one, the snapshot of record.
+	// PassFinal runs while the app's writers are stopped: it reads what
+	// the snapshot of record holds. It should only read: whatever can wait
+	// for the app to run again belongs in PassCommit.
 	PassFinal Pass = 2
+	// PassCommit runs after the app was started again, if PassFinal
+	// succeeded: uploading and writing the snapshot of record cost no
+	// downtime there. Its failure fails the app's backup.
+	PassCommit Pass = 3
 )
 
 func (p Pass) String() string {
@@ -26,6 +31,8 @@ func (p Pass) String() string {
 		return "warm"
 	case PassFinal:
 		return "final"
+	case PassCommit:
+		return "commit"
 	}
 	return fmt.Sprintf("pass(%d)", int(p))
 }
@@ -62,7 +69,8 @@ func (m *Manager) Backup(ctx context.Context, fn BackupFunc) ([]Result, error) {
 //  4. fn(PassFinal), bounded by the app's maximum downtime: App.MaxDowntime
 //     (drydock.max-downtime) if set, else Options.MaxDowntime
 //  5. start what was stopped, providers first, whatever happened above
-//  6. post hooks, always, their failures joined
+//  6. fn(PassCommit) if the final pass succeeded
+//  7. post hooks, always, their failures joined
 //
 // After ctx is cancelled no further app is started. The failures of all
 // apps are joined; each Result carries its own.
@@ -135,7 +143,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 // path: error, panic (re-raised once the app runs), cancellation of ctx,
 // and the app's maximum downtime (its drydock.max-downtime, else
 // Options.MaxDowntime), at which the app is started without waiting for fn
-// to return.
+// to return. Once the app runs again, a successful final pass is committed.
 func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped []ContainerRef, downtime time.Duration, err error) {
 	log := m.log.With("app", a.Name)
 	limit, cause := m.maxDowntime(a)
@@ -188,6 +196,13 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 	}
 	if out.err != nil {
 		errs = append([]error{fmt.Errorf("final pass: %w", phaseErr(phase, out.err))}, errs...)
+		return stopped, downtime, joinErrs(errs)
+	}
+	// What the final pass read is consistent whether or not every
+	// container started again: commit it.
+	log.Info("backup pass", "pass", PassCommit)
+	if err := fn(ctx, app, PassCommit); err != nil {
+		errs = append([]error{fmt.Errorf("commit: %w", err)}, errs...)
 	}
 	return stopped, downtime, joinErrs(errs)
 }

@@ -167,6 +167,9 @@ func TestDockerChainComposeLinksVolumesFrom(t *testing.T) {
 	if want := []bool{false, false, false, false}; !slices.Equal(rec.runs[volume.PassFinal], want) {
 		t.Errorf("final pass saw running=%v, want all stopped", rec.runs[volume.PassFinal])
 	}
+	if want := []bool{true, true, true, true}; !slices.Equal(rec.runs[volume.PassCommit], want) {
+		t.Errorf("commit saw running=%v, want all running again", rec.runs[volume.PassCommit])
+	}
 	if len(res.Stopped) != 4 || res.Downtime <= 0 {
 		t.Errorf("stopped %v with downtime %s, want 4 containers and a downtime", res.Stopped, res.Downtime)
 	}
@@ -213,17 +216,47 @@ func TestDockerFailingFinalPassRestarts(t *testing.T) {
 	vol := f.Volume("data", nil)
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelBackup: "true"}})
 	boom := errors.New("repository unreachable")
+	committed := false
 	res, err := f.backup(vol, func(_ context.Context, _ volume.App, pass volume.Pass) error {
-		if pass == volume.PassFinal {
+		switch pass {
+		case volume.PassFinal:
 			return boom
+		case volume.PassCommit:
+			committed = true
 		}
 		return nil
 	})
 	if !errors.Is(err, boom) || !errors.Is(res.Err, boom) {
 		t.Fatalf("err %v, want %v", err, boom)
 	}
+	if committed {
+		t.Error("a failed final pass was committed")
+	}
 	if !f.Running(db) {
 		t.Error("db not running after a failed final pass")
+	}
+	f.assertJournalCleared()
+}
+
+// TestDockerFailingCommit: a commit that fails (the snapshot cannot be
+// written) fails the app's backup; the app runs, and it never was down
+// for the commit.
+func TestDockerFailingCommit(t *testing.T) {
+	f := newFixture(t, volume.Options{})
+	vol := f.Volume("data", nil)
+	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelBackup: "true"}})
+	boom := errors.New("snapshot not written")
+	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+		if pass != volume.PassCommit {
+			return nil
+		}
+		if ins, err := f.Cli.ContainerInspect(ctx, db); err != nil || !ins.State.Running {
+			t.Errorf("commit ran with db not running (%v)", err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || !errors.Is(res.Err, boom) || !strings.Contains(res.Err.Error(), "commit") {
+		t.Fatalf("err %v, want the commit's %v", res.Err, boom)
 	}
 	f.assertJournalCleared()
 }
