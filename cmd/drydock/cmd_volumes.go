@@ -39,7 +39,7 @@ left stopped. Only one volumes command runs at a time per state directory.`,
 	f := cmd.PersistentFlags()
 	f.StringVar(&opts.stateDir, "state-dir", "", "directory of the stop journal and host lock (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/drydock, else /var/lib/drydock as root, else ~/.local/state/drydock)")
 	f.BoolVar(&opts.includeBinds, "include-binds", false, "also back up bind mounts of containers labelled drydock.backup=true")
-	f.DurationVar(&opts.maxDowntime, "max-downtime", 0, "longest time an app stays stopped; at the deadline it is started and its backup fails (default 10m)")
+	f.DurationVar(&opts.maxDowntime, "max-downtime", 0, "longest time an app stays stopped; at the deadline it is started and its backup fails (default 10m; an app's drydock.max-downtime label overrides it)")
 	cmd.AddCommand(
 		newVolumesLsCommand(g, &opts),
 		newVolumesBackupCommand(g, &opts),

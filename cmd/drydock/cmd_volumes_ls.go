@@ -72,6 +72,10 @@ type (
 		StopWaves   [][]string     `json:"stop_waves"`
 		StartWaves  [][]string     `json:"start_waves"`
 		Hooks       []hookJSON     `json:"hooks"`
+		// MaxDowntime is the app's drydock.max-downtime in seconds, from
+		// MaxDowntimeFrom; absent when the --max-downtime default applies.
+		MaxDowntime     float64 `json:"max_downtime_seconds,omitempty"`
+		MaxDowntimeFrom string  `json:"max_downtime_from,omitempty"`
 	}
 	volumeJSON struct {
 		Name       string   `json:"name"`
@@ -123,6 +127,9 @@ func appView(a *volume.App) appJSON {
 	}
 	if a.Err != nil {
 		v.Error = a.Err.Error()
+	}
+	if a.MaxDowntime > 0 {
+		v.MaxDowntime, v.MaxDowntimeFrom = a.MaxDowntime.Seconds(), a.MaxDowntimeFrom
 	}
 	for _, vol := range a.Volumes {
 		v.Volumes = append(v.Volumes, volumeJSON{

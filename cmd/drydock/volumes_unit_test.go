@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -173,4 +175,21 @@ func TestHostLock(t *testing.T) {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// TestAppViewMaxDowntime: volumes ls --json shows an app's own limit and
+// where it comes from, and nothing when the default applies.
+func TestAppViewMaxDowntime(t *testing.T) {
+	a := &volume.App{Name: "db", MaxDowntime: 90 * time.Second, MaxDowntimeFrom: "drydock.max-downtime=1m30s on volume db"}
+	b, err := json.Marshal(appView(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"max_downtime_seconds":90`) || !strings.Contains(string(b), `"max_downtime_from":"drydock.max-downtime=1m30s on volume db"`) {
+		t.Errorf("appView JSON: %s", b)
+	}
+	b, _ = json.Marshal(appView(&volume.App{Name: "web"}))
+	if strings.Contains(string(b), "max_downtime") {
+		t.Errorf("default limit shown as the app's own: %s", b)
+	}
 }
