@@ -98,9 +98,15 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 		if err != nil || !opts.prune || len(removed) == 0 {
 			return err
 		}
-		popts := opts.pruning
-		popts.dryRun = opts.dryRun
-		return pruneLocked(ctx, r, popts, g)
+		if opts.dryRun {
+			// The snapshots are still there: a prune plan now would count
+			// their data as used and report nothing to free.
+			if !g.quiet && !g.json {
+				fmt.Fprintln(g.stdout, "dry run: prune would run next; run drydock prune --dry-run after a real forget to see what it frees")
+			}
+			return nil
+		}
+		return pruneLocked(ctx, r, opts.pruning, g)
 	})
 }
 

@@ -61,9 +61,6 @@ type pruneSummary struct {
 }
 
 func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
-	if opts.RepackUncompressed && g.compression == compress.ModeOff {
-		return errors.New("--repack-uncompressed needs compression; it cannot be combined with --compression off")
-	}
 	return g.withLock(ctx, true, func(ctx context.Context, r *repo.Repository) error {
 		return pruneLocked(ctx, r, opts, g)
 	})
@@ -72,6 +69,9 @@ func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
 // pruneLocked prunes r, which the caller holds exclusively.
 func pruneLocked(ctx context.Context, r *repo.Repository, opts pruneOptions, g *globalOptions) error {
 	text := !g.json && !g.quiet
+	if opts.RepackUncompressed && g.compression == compress.ModeOff {
+		return errors.New("--repack-uncompressed needs compression; it cannot be combined with --compression off")
+	}
 	if opts.RepackUncompressed && r.Config().Version < 2 {
 		return fmt.Errorf("--repack-uncompressed needs repository version 2, this one is version %d", r.Config().Version)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,10 +54,16 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 type Lock struct {
 	r      *Repository
 	doc    format.Lock
+	mu     sync.Mutex // id changes at each refresh
 	id     format.ID
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 }
+
+// ErrLockGone: a lock this process holds was removed by someone else
+// (restic unlock on another host that took it for stale), or another lock
+// appeared beside our exclusive one.
+var ErrLockGone = errors.New("repository lock lost")
 
 // Lock takes a lock on the repository the way restic does: check for
 // conflicting locks, write ours, wait 200 ms, check again. The returned
@@ -140,6 +147,7 @@ func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(c
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{})}
+	r.held.Store(l, struct{}{})
 	go l.refreshLoop(lctx)
 	return l, lctx, nil
 }
@@ -210,7 +218,9 @@ func (r *Repository) removeLock(id format.ID) error {
 // the old one is removed, so the repository is never unlocked in between.
 func (l *Lock) refreshLoop(ctx context.Context) {
 	defer close(l.done)
-	last := time.Now()
+	// Wall-clock time (Round(0) drops the monotonic reading, which stands
+	// still while the machine sleeps): other hosts judge staleness by it.
+	last := time.Now().Round(0)
 	t := time.NewTicker(lockRefresh)
 	defer t.Stop()
 	for {
@@ -219,10 +229,7 @@ func (l *Lock) refreshLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		doc := l.doc
-		doc.Time = time.Now()
-		id, err := l.r.saveLock(ctx, doc)
-		if err != nil {
+		if err := l.refresh(ctx); err != nil {
 			l.r.opts.Logger.Warn("cannot refresh lock", "err", err)
 			if time.Since(last) > lockLostAfter {
 				l.cancel(fmt.Errorf("lock lost: not refreshed since %s: %w", last.Format(time.RFC3339), err))
@@ -230,15 +237,69 @@ func (l *Lock) refreshLoop(ctx context.Context) {
 			}
 			continue
 		}
-		_ = l.r.removeLock(l.id)
-		l.id, last = id, time.Now()
+		last = time.Now().Round(0)
 	}
+}
+
+// refresh writes a new lock file and removes the previous one.
+func (l *Lock) refresh(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	doc := l.doc
+	doc.Time = time.Now()
+	id, err := l.r.saveLock(ctx, doc)
+	if err != nil {
+		return err
+	}
+	if err := l.r.removeLock(l.id); err != nil {
+		l.r.opts.Logger.Warn("cannot remove the previous lock file", "lock", l.id.Str(), "err", err)
+	}
+	l.id = id
+	return nil
+}
+
+// CheckExclusive verifies, against storage, that the repository is still
+// locked exclusively by this process: our lock file exists and no other
+// does. Prune calls it before deleting anything, because a lock can be
+// lost without this process noticing (a long suspend, after which another
+// host removed it as stale and started a backup).
+func (r *Repository) CheckExclusive(ctx context.Context) error {
+	var l *Lock
+	r.held.Range(func(k, _ any) bool {
+		if c := k.(*Lock); c.doc.Exclusive {
+			l = c
+			return false
+		}
+		return true
+	})
+	if l == nil {
+		return fmt.Errorf("%w: this process holds no exclusive lock", ErrLockGone)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids, err := r.List(ctx, backend.LockFile)
+	if err != nil {
+		return fmt.Errorf("list locks: %w", err)
+	}
+	found := false
+	for _, id := range ids {
+		if id == l.id {
+			found = true
+			continue
+		}
+		return fmt.Errorf("%w: lock %v appeared beside our exclusive lock %v", ErrLockGone, id.Str(), l.id.Str())
+	}
+	if !found {
+		return fmt.Errorf("%w: our exclusive lock %v was removed (restic unlock?)", ErrLockGone, l.id.Str())
+	}
+	return nil
 }
 
 // Unlock stops refreshing and removes the lock file.
 func (l *Lock) Unlock() error {
 	l.cancel(errors.New("unlocked"))
 	<-l.done
+	l.r.held.Delete(l)
 	return l.r.removeLock(l.id)
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,7 @@ type Repository struct {
 	cfg   format.Config
 	opts  Options
 	idx   atomic.Pointer[index.Index]
+	held  sync.Map // *Lock -> struct{}: the locks this Repository holds
 }
 
 // InitOptions choose the parameters of a new repository.

@@ -157,6 +157,9 @@ func (p *Plan) checkUnchanged(ctx context.Context, written []format.ID) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped before deleting: %w", context.Cause(ctx))
 	}
+	if err := p.r.CheckExclusive(ctx); err != nil {
+		return fmt.Errorf("stopped before deleting: %w", err)
+	}
 	sns, err := p.r.List(ctx, backend.SnapshotFile)
 	if err != nil {
 		return err

@@ -36,6 +36,32 @@ func loadBlob(ctx context.Context, r *repo.Repository, idx *index.Index, h forma
 	return nil, errors.Join(errs...)
 }
 
+// loadEveryCopy reads and verifies every copy of a blob and fails if any
+// copy is damaged, even when another is intact: prune keeps one copy of a
+// duplicated blob and deletes the others, so it must never keep one it
+// could not read (the walk of used trees uses this).
+func loadEveryCopy(ctx context.Context, r *repo.Repository, idx *index.Index, h format.BlobHandle) ([]byte, error) {
+	locs := idx.LookupAll(h, nil)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%v: %w", h, repo.ErrBlobNotFound)
+	}
+	var good []byte
+	var errs []error
+	for _, loc := range locs {
+		b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
+		sealed, err := readRange(ctx, r, loc.PackID, int64(loc.Offset), int(loc.Length))
+		if err == nil {
+			var out []byte
+			if out, err = openBlob(r, loc.PackID, sealed, b); err == nil {
+				good = out
+				continue
+			}
+		}
+		errs = append(errs, fmt.Errorf("copy in pack %v: %w", loc.PackID.Str(), err))
+	}
+	return good, errors.Join(errs...)
+}
+
 // readRange reads length bytes at offset of a pack.
 func readRange(ctx context.Context, r *repo.Repository, packID format.ID, offset int64, length int) ([]byte, error) {
 	buf := make([]byte, length)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/prune"
@@ -105,5 +106,76 @@ func assertUnchanged(t *testing.T, dir string, before map[string]string) {
 	t.Helper()
 	if after := listing(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("the repository changed:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// TestPruneRefusesDamagedDuplicate: tree T is stored twice, in P1 beside
+// a used tree U and alone in P2, and P1's copy is damaged. Reading T
+// succeeds from P2, but prune keeps one copy of a duplicate by pack, and
+// would keep P1 and delete P2: it must refuse instead, changing nothing.
+func TestPruneRefusesDamagedDuplicate(t *testing.T) {
+	b := newBuilder(t, format.Version2)
+	da, db := b.blobs(2, 4096), b.blobs(2, 4096)
+	b.pack(format.DataBlob, true, append(da, db...)...)
+	fa, fb := file{name: "a", chunks: da}, file{name: "b", chunks: db}
+	treeT, treeU := b.tree(fa), b.tree(fb)
+	p1 := b.pack(format.TreeBlob, true, treeT, treeU)
+	b.pack(format.TreeBlob, true, treeT)
+	b.writeIndex()
+	b.snapshot(treeT, fa)
+	b.snapshot(treeU, fb)
+	modifyPack(t, b, p1, func(p []byte) []byte { p[20] ^= 0xff; return p })
+	before := listing(t, b.dir)
+	_, _, err := runPrune(t.Context(), openRepo(t, b.dir, nil), prune.Options{})
+	if !errors.Is(err, prune.ErrMissingData) {
+		t.Fatalf("prune with a damaged copy of a duplicated tree: %v, want ErrMissingData", err)
+	}
+	assertUnchanged(t, b.dir, before)
+}
+
+// TestPruneStopsWhenLockIsGone: our exclusive lock is removed while prune
+// runs (restic unlock on another host, after a long suspend here): prune
+// stops before deleting anything, and the repository stays complete.
+func TestPruneStopsWhenLockIsGone(t *testing.T) {
+	b := newBuilder(t, format.Version2)
+	used, unused := b.blobs(3, 4096), b.blobs(3, 4096)
+	files := []file{{name: "a", chunks: used}}
+	tree := b.tree(files...)
+	b.pack(format.DataBlob, true, used...)
+	b.pack(format.DataBlob, true, unused...)
+	b.pack(format.TreeBlob, true, tree)
+	b.writeIndex()
+	b.snapshot(tree, files...)
+	before := packs(t, b.dir)
+
+	r := openRepo(t, b.dir, nil)
+	l, lctx, err := r.Lock(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	p, err := prune.NewPlan(lctx, r, prune.Options{MaxUnused: mustMaxUnused(t, "0%")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locks, err := r.List(t.Context(), backend.LockFile)
+	if err != nil || len(locks) != 1 {
+		t.Fatalf("locks %v, %v", locks, err)
+	}
+	if err := r.Backend().Remove(t.Context(), backend.Handle{Type: backend.LockFile, Name: locks[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Execute(lctx)
+	if !errors.Is(err, repo.ErrLockGone) {
+		t.Fatalf("execute without our lock: %v, want ErrLockGone", err)
+	}
+	after := packs(t, b.dir)
+	for id := range before {
+		if !after[id] {
+			t.Errorf("pack %v deleted although the lock was gone", id.Str())
+		}
+	}
+	if out, err := restic(t, b.dir, "check"); err != nil {
+		t.Errorf("restic check: %v\n%s", err, out)
 	}
 }

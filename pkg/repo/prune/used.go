@@ -72,7 +72,7 @@ func (f *usedFinder) visitTree(ctx context.Context, id, snap format.ID, p string
 		return fmt.Errorf("snapshot %v, tree %v (%s): %w; %w", snap.Str(), id.Str(), p, err, ErrMissingData)
 	}
 	h := format.BlobHandle{ID: id, Type: format.TreeBlob}
-	data, err := loadBlob(ctx, f.r, f.idx, h)
+	data, err := loadEveryCopy(ctx, f.r, f.idx, h)
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
