@@ -96,6 +96,13 @@ func runDaemon(ctx context.Context, g *globalOptions, opts *configOptions) error
 		return err
 	}
 	go func() {
+		// A SIGHUP during start-up waits (captured) until the daemon is
+		// ready, so that it never races the first configuration.
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.Ready():
+		}
 		for {
 			select {
 			case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"github.com/drydock-backup/drydock/internal/dockertest"
 	"github.com/drydock-backup/drydock/internal/miniotest"
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -137,6 +138,7 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 			t.Fatalf("the restarted daemon did not start the container:\n%s", p2.stderr())
 		}
 	}
+	p2.waitStatus(f.c, "the restarted daemon to be ready", func(*orchestrate.Status) bool { return true })
 	p2.signal(syscall.SIGTERM)
 	if code := p2.wait(time.Minute); code != 0 {
 		t.Errorf("exit %d", code)

@@ -110,8 +110,8 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 		return nil, err
 	}
 	b := &volumeRun{r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
+	defer b.abandon()
 	results, err := m.BackupPlan(ctx, p, b.pass)
-	b.abandon()
 	reports := make([]AppReport, 0, len(results))
 	for _, res := range results {
 		rep := AppReport{App: res.App, Volumes: res.Volumes}
@@ -164,6 +164,9 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 }
 
 func (b *volumeRun) warm(ctx context.Context, st *appState) error {
+	// A final pass cut at its deadline just as it finished reading is never
+	// committed: stop its saver before this app's pass.
+	b.abandon()
 	if err := b.refreshIndex(ctx); err != nil {
 		return err
 	}

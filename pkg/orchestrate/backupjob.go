@@ -2,8 +2,8 @@ package orchestrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -32,21 +32,25 @@ type run struct {
 
 // backup saves the job's paths or volumes, then applies its retention.
 func (x *run) backup(ctx context.Context, r *repo.Repository) error {
-	gate := x.d.gate(x.job.Repository)
-	gate.RLock()
-	var err error
-	if x.job.Volumes != nil {
-		err = x.backupVolumes(ctx, r)
-	} else {
-		err = x.backupPaths(ctx, r)
-	}
-	gate.RUnlock()
-	if err != nil || x.job.Retention == nil {
+	if err := x.save(ctx, r); err != nil || x.job.Retention == nil {
 		return err
 	}
+	gate := x.d.gate(x.job.Repository)
 	gate.Lock()
 	defer gate.Unlock()
 	return x.retention(ctx, r)
+}
+
+// save runs the backup itself, sharing the repository with the daemon's
+// other backups.
+func (x *run) save(ctx context.Context, r *repo.Repository) error {
+	gate := x.d.gate(x.job.Repository)
+	gate.RLock()
+	defer gate.RUnlock()
+	if x.job.Volumes != nil {
+		return x.backupVolumes(ctx, r)
+	}
+	return x.backupPaths(ctx, r)
 }
 
 func (x *run) tags() []string {
@@ -104,7 +108,7 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 	// wait for each other; a CLI run holding the host lock fails the job.
 	x.d.volumes.Lock()
 	defer x.d.volumes.Unlock()
-	m, done, err := x.d.volumeManager(ctx, x.job.Volumes)
+	m, done, err := x.d.volumeManager(ctx, x.cfg.StateDir, x.job.Volumes)
 	if err != nil {
 		return err
 	}
@@ -149,13 +153,12 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 
 // volumeManager connects to Docker, takes the host lock and starts what
 // an earlier, killed run left stopped.
-func (d *Daemon) volumeManager(ctx context.Context, vc *config.Volumes) (*volume.Manager, func(), error) {
-	cfg := d.config()
-	m, err := volume.New(volume.Options{StateDir: cfg.StateDir, Logger: d.log, IncludeBinds: vc.IncludeBinds, MaxDowntime: time.Duration(vc.MaxDowntime)})
+func (d *Daemon) volumeManager(ctx context.Context, stateDir string, vc *config.Volumes) (*volume.Manager, func(), error) {
+	m, err := volume.New(volume.Options{StateDir: stateDir, Logger: d.log, IncludeBinds: vc.IncludeBinds, MaxDowntime: time.Duration(vc.MaxDowntime)})
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock, err := volume.LockHost(filepath.Join(cfg.StateDir, "volumes.lock"))
+	unlock, err := volume.LockHost(filepath.Join(stateDir, "volumes.lock"))
 	if err != nil {
 		m.Close()
 		return nil, nil, err
@@ -168,18 +171,16 @@ func (d *Daemon) volumeManager(ctx context.Context, vc *config.Volumes) (*volume
 	if err != nil {
 		done()
 		return nil, nil, fmt.Errorf("containers an earlier run stopped are still not running (journal %s): %w",
-			filepath.Join(cfg.StateDir, volume.JournalFile), err)
+			filepath.Join(stateDir, volume.JournalFile), err)
 	}
 	return m, done, nil
 }
 
-func hasVolumeJobs(cfg *config.Config) bool {
-	for _, j := range cfg.Jobs {
-		if j.Volumes != nil {
-			return true
-		}
-	}
-	return false
+// stoppedByEarlierRun tells whether a stop journal lists containers that
+// an earlier run (of the daemon or the CLI) stopped and did not start.
+func stoppedByEarlierRun(stateDir string) bool {
+	_, err := os.Stat(filepath.Join(stateDir, volume.JournalFile))
+	return err == nil
 }
 
 // recoverInterval is how often recoverVolumes tries again while Docker
@@ -190,9 +191,9 @@ const recoverInterval = 30 * time.Second
 // left stopped (its stop journal), rather than at the next scheduled
 // volumes backup, which may be a day away. Docker may start after us: it
 // tries again until it succeeds or the daemon stops.
-func (d *Daemon) recoverVolumes(ctx context.Context) {
+func (d *Daemon) recoverVolumes(ctx context.Context, stateDir string) {
 	for {
-		err := d.recoverOnce(ctx)
+		err := d.recoverOnce(ctx, stateDir)
 		if err == nil {
 			return
 		}
@@ -205,10 +206,10 @@ func (d *Daemon) recoverVolumes(ctx context.Context) {
 	}
 }
 
-func (d *Daemon) recoverOnce(ctx context.Context) error {
+func (d *Daemon) recoverOnce(ctx context.Context, stateDir string) error {
 	d.volumes.Lock()
 	defer d.volumes.Unlock()
-	_, done, err := d.volumeManager(ctx, &config.Volumes{})
+	_, done, err := d.volumeManager(ctx, stateDir, &config.Volumes{})
 	if err != nil {
 		return err
 	}
@@ -223,5 +224,3 @@ func (x *run) unlock(l *repo.Lock) {
 		x.d.log.Warn("cannot remove repository lock", "job", x.name, "err", err)
 	}
 }
-
-var errNothingToVerify = errors.New("the job has no snapshot yet")

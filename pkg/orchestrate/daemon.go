@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -121,6 +122,18 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 // Run serves the endpoints and runs the jobs until ctx is cancelled, then
 // waits for running jobs, which restart any containers they stopped.
 func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
+	// Containers a killed run left stopped come first, before anything
+	// that needs a repository (which may be unreachable): one attempt now,
+	// then retries in the background once running.
+	recovered := !stoppedByEarlierRun(cfg.StateDir)
+	if !recovered {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := d.recoverOnce(rctx, cfg.StateDir)
+		cancel()
+		if recovered = err == nil; !recovered {
+			d.log.Error("cannot start the containers an earlier run left stopped; will keep trying", "err", err)
+		}
+	}
 	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
 		return err
 	}
@@ -136,11 +149,11 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	d.sched.Start()
-	if hasVolumeJobs(cfg) {
+	if !recovered {
 		d.running.Add(1)
 		go func() {
 			defer d.running.Done()
-			d.recoverVolumes(ctx)
+			d.recoverVolumes(ctx, cfg.StateDir)
 		}()
 	}
 	d.opts.SdNotify("READY=1")
@@ -211,8 +224,11 @@ func (d *Daemon) gate(repository string) *sync.RWMutex {
 	return g
 }
 
-// apply schedules cfg's jobs in place of the current ones; the statuses of
-// jobs that remain are kept.
+// apply schedules cfg's jobs in place of the current ones. The new jobs
+// are scheduled first and the old ones removed only then, so that a
+// failure leaves the old schedule whole. A task that stays keeps its
+// status, and its running flag: a run in progress is never overlapped by
+// the same job's new schedule.
 func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	n, err := newNotifier(cfg, hostName(cfg), d.log, d.metrics.notifyFailed.Inc)
 	if err != nil {
@@ -220,54 +236,83 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	type added struct {
+		key taskKey
+		id  uuid.UUID
+		job gocron.Job
+		t   taskSpec
+	}
+	var next []added
+	undo := func() {
+		for _, a := range next {
+			_ = d.sched.RemoveJob(a.id)
+		}
+	}
+	for _, spec := range taskSpecs(cfg) {
+		key := taskKey{spec.job, spec.kind}
+		gj, err := d.sched.NewJob(gocron.CronJob(spec.schedule, true),
+			gocron.NewTask(func() { d.execute(ctx, cfg, key) }),
+			gocron.WithName(spec.job+" "+spec.kind),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		if err != nil {
+			undo()
+			return fmt.Errorf("schedule job %s (%s %q): %w", spec.job, spec.kind, spec.schedule, err)
+		}
+		next = append(next, added{key, gj.ID(), gj, spec})
+	}
 	for _, t := range d.tasks {
 		if err := d.sched.RemoveJob(t.id); err != nil && !errors.Is(err, gocron.ErrJobNotFound) {
-			return fmt.Errorf("unschedule %s: %w", t.status.Job, err)
+			d.log.Warn("cannot unschedule a job of the old configuration", "job", t.status.Job, "err", err)
 		}
 	}
-	old := d.tasks
-	d.tasks = map[taskKey]*task{}
+	tasks := map[taskKey]*task{}
+	for _, a := range next {
+		t := d.tasks[a.key]
+		if t == nil {
+			t = &task{status: JobStatus{Job: a.key.job, Kind: a.key.kind}}
+		}
+		t.status.Repository, t.status.Schedule, t.jitter = a.t.repository, a.t.schedule, a.t.jitter
+		t.id, t.gjob = a.id, a.job
+		tasks[a.key] = t
+	}
+	for key := range d.tasks {
+		if tasks[key] == nil {
+			d.metrics.forget(key.job)
+		}
+	}
+	d.tasks, d.cfg, d.notifier = tasks, cfg, n
+	return nil
+}
+
+// taskSpec is one scheduled task of a configuration.
+type taskSpec struct {
+	job, kind, repository, schedule string
+	jitter                          time.Duration
+}
+
+func taskSpecs(cfg *config.Config) []taskSpec {
+	var out []taskSpec
 	for _, name := range sortedNames(cfg.Jobs) {
-		job := cfg.Jobs[name]
-		if err := d.schedule(ctx, cfg, name, KindBackup, job.Schedule, time.Duration(job.Jitter), old); err != nil {
-			return err
-		}
-		if job.Verify != nil {
-			if err := d.schedule(ctx, cfg, name, KindVerify, job.Verify.Schedule, 0, old); err != nil {
-				return err
-			}
+		j := cfg.Jobs[name]
+		out = append(out, taskSpec{name, KindBackup, j.Repository, j.Schedule, time.Duration(j.Jitter)})
+		if j.Verify != nil {
+			out = append(out, taskSpec{name, KindVerify, j.Repository, j.Verify.Schedule, 0})
 		}
 	}
-	d.cfg, d.notifier = cfg, n
-	return nil
+	return out
 }
 
-// schedule adds one task; d.mu is held.
-func (d *Daemon) schedule(ctx context.Context, cfg *config.Config, name, kind, expr string, jitter time.Duration, old map[taskKey]*task) error {
-	key := taskKey{name, kind}
-	t := &task{status: JobStatus{Job: name, Kind: kind, Repository: cfg.Jobs[name].Repository, Schedule: expr}, jitter: jitter}
-	if o := old[key]; o != nil {
-		t.status.LastRun, t.status.LastSuccess = o.status.LastRun, o.status.LastSuccess
-		t.status.Runs, t.status.Failures = o.status.Runs, o.status.Failures
-	}
-	gj, err := d.sched.NewJob(gocron.CronJob(expr, true),
-		gocron.NewTask(func() { d.execute(ctx, cfg, key) }),
-		gocron.WithName(name+" "+kind),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule))
-	if err != nil {
-		return fmt.Errorf("schedule job %s (%s %q): %w", name, kind, expr, err)
-	}
-	t.id, t.gjob = gj.ID(), gj
-	d.tasks[key] = t
-	return nil
-}
-
-// begin registers a running task unless the daemon is stopping.
+// begin registers a run of a task unless the daemon is stopping or the
+// task is still running (from before a reload).
 func (d *Daemon) begin(key taskKey) (*task, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t := d.tasks[key]
 	if d.stopping || t == nil {
+		return nil, false
+	}
+	if t.status.Running {
+		d.log.Warn("job still running: this run is skipped", "job", key.job, "kind", key.kind)
 		return nil, false
 	}
 	d.running.Add(1)
@@ -294,7 +339,7 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 	err := ctx.Err()
 	if err == nil {
 		d.log.Info("job started", "job", key.job, "kind", key.kind)
-		err = d.runOnce(ctx, cfg, key, res)
+		err = d.runSafely(ctx, cfg, key, res)
 	}
 	res.End = time.Now()
 	res.Seconds = res.End.Sub(res.Start).Seconds()
@@ -329,6 +374,26 @@ func (d *Daemon) finish(t *task, res *RunResult) {
 	d.mu.Unlock()
 	d.metrics.record(&js, res)
 	n.send(&js, res)
+}
+
+// runSafely is runOnce that turns a panic into a failed run (gocron would
+// swallow it silently) and, for a volumes job, starts again at once any
+// container the panic left stopped.
+func (d *Daemon) runSafely(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		d.log.Error("job panicked", "job", key.job, "kind", key.kind, "panic", r, "stack", string(debug.Stack()))
+		err = fmt.Errorf("internal error (panic): %v", r)
+		if cfg.Jobs[key.job].Volumes != nil {
+			if rerr := d.recoverOnce(context.WithoutCancel(ctx), cfg.StateDir); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	return d.runOnce(ctx, cfg, key, res)
 }
 
 // runOnce opens the job's repository afresh (its config and index may

@@ -133,7 +133,9 @@ func TestDaemonRunsJobsOnItsOwn(t *testing.T) {
 	st := td.waitFor("4 backups and a verification of each job", 3*time.Minute, func(st orchestrate.Status) bool {
 		for _, j := range []string{"local-job", "s3-job"} {
 			b, v := job(st, j, orchestrate.KindBackup), job(st, j, orchestrate.KindVerify)
-			if b.Runs-b.Failures < 4 || v.LastSuccess == nil {
+			// A verification that test-restored a snapshot (not one that
+			// ran before the first backup).
+			if b.Runs-b.Failures < 4 || v.LastRun == nil || !v.LastRun.OK() || v.LastRun.Restored == 0 || !v.LastRun.Checked {
 				return false
 			}
 		}

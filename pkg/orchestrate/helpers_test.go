@@ -23,6 +23,7 @@ import (
 type testDaemon struct {
 	t      *testing.T
 	d      *orchestrate.Daemon
+	cfg    *config.Config
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
@@ -43,7 +44,7 @@ func startDaemon(t *testing.T, yaml string, env map[string]string) *testDaemon {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	td := &testDaemon{t: t, d: d, cancel: cancel, done: make(chan error, 1), logs: logs}
+	td := &testDaemon{t: t, d: d, cfg: cfg, cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() { td.done <- d.Run(ctx, cfg) }()
 	select {
 	case <-d.Ready():

@@ -85,18 +85,25 @@ func (d *Daemon) Status() Status {
 	return st
 }
 
-// healthy: the last success (or, before any, the daemon's start) is at
-// most twice the schedule's interval (plus jitter) ago.
+// healthy: the job succeeded (or, before any success, the daemon
+// started) at most twice its schedule's interval ago, and no more than two
+// scheduled runs have been missed since, whichever is later: irregular
+// schedules (weekdays only, 03:00 and 04:00) have gaps longer than their
+// next interval that are not failures.
 func healthy(js JobStatus, jitter time.Duration, started, now time.Time) bool {
 	sched, err := config.ParseSchedule(js.Schedule)
 	if err != nil {
 		return false
 	}
-	next := sched.Next(now)
-	interval := sched.Next(next).Sub(next)
 	ref := started
 	if js.LastSuccess != nil {
 		ref = *js.LastSuccess
 	}
-	return now.Sub(ref) <= 2*interval+jitter
+	n1 := sched.Next(ref)
+	n2 := sched.Next(n1)
+	deadline := ref.Add(2 * n2.Sub(n1))
+	if n2.After(deadline) {
+		deadline = n2
+	}
+	return !now.After(deadline.Add(jitter))
 }

@@ -89,3 +89,13 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 		m.downtime.WithLabelValues(js.Job, a.App).Set(a.DowntimeSeconds)
 	}
 }
+
+// forget drops every series of a job that is no longer configured, so
+// that an alert on its last value does not fire forever.
+func (m *metrics) forget(job string) {
+	l := prometheus.Labels{"job": job}
+	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.healthy} {
+		v.DeletePartialMatch(l)
+	}
+	m.runs.DeletePartialMatch(l)
+}

@@ -29,8 +29,8 @@ jobs:
 
 // TestJobRunsDoNotOverlap: while another process holds an exclusive lock,
 // a job scheduled every second waits for it for several seconds; the
-// ticks in between are skipped, never run alongside, and the job succeeds
-// once the lock is gone.
+// ticks in between are skipped, never run alongside (also across a
+// configuration reload), and the job succeeds once the lock is gone.
 func TestJobRunsDoNotOverlap(t *testing.T) {
 	state, data := t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(data, "f"), "content")
@@ -57,7 +57,13 @@ func TestJobRunsDoNotOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := job(td.status(), "slow", orchestrate.KindBackup).Runs
-	time.Sleep(4 * time.Second)
+	time.Sleep(2 * time.Second)
+	// A reload replaces the schedule while a run waits for the lock: the
+	// new schedule must not start the job beside it.
+	if err := td.d.Reload(t.Context(), td.cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
 	st := td.status()
 	if js := job(st, "slow", orchestrate.KindBackup); !js.Running || js.Runs > before+1 {
 		t.Errorf("while locked: running %v, %d runs finished (had %d): want one waiting run", js.Running, js.Runs, before)

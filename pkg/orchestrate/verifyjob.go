@@ -34,7 +34,10 @@ func (x *run) verify(ctx context.Context, r *repo.Repository) error {
 	defer x.unlock(lock)
 	latest := latestPerPaths(x.ownSnapshots(sns))
 	if len(latest) == 0 {
-		return errNothingToVerify
+		// The repository was checked; there is just nothing of this job
+		// to restore yet (its first backup has not run).
+		x.d.log.Info("no snapshot of the job yet: nothing to test-restore", "job", x.name)
+		return nil
 	}
 	scratch := filepath.Join(x.cfg.StateDir, "verify")
 	for _, sn := range latest {

@@ -116,6 +116,7 @@ func TestBadConfigs(t *testing.T) {
 		{"unknown key", "    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n", []string{"drydock.yaml:18:", `unknown key "schedul"`}},
 		{"unknown top key", "listen:", "listne: x\nlisten:", []string{"drydock.yaml:2:", `unknown key "listne"`}},
 		{"bad cron", `"*/5 * * * * *"`, `"61 * * * *"`, []string{"drydock.yaml:16:", "jobs.etc.schedule", "bad cron expression"}},
+		{"cron that never fires", `"*/5 * * * * *"`, `"0 0 30 2 *"`, []string{":16:", "never fires"}},
 		{"empty cron", `    schedule: "0 3 * * *"`, `    schedule: ""`, []string{":26:", "jobs.apps.schedule"}},
 		{"missing password file", "  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: pw",
 			"  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: nope", []string{":9:", "repositories.bucket.password_file", "cannot read password file", "no such file"}},

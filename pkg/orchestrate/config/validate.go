@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nicholas-fedor/shoutrrr"
 	"github.com/robfig/cron/v3"
@@ -55,12 +56,20 @@ func (e *Error) Error() string {
 // such as @daily: what the scheduler (gocron with seconds) accepts.
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseSchedule parses a job's cron expression.
+// ParseSchedule parses a job's cron expression; one that never fires
+// ("0 0 30 2 *") is an error, as the scheduler would refuse it.
 func ParseSchedule(expr string) (cron.Schedule, error) {
 	if strings.TrimSpace(expr) == "" {
 		return nil, errors.New("empty cron expression")
 	}
-	return cronParser.Parse(expr)
+	s, err := cronParser.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	if s.Next(time.Now()).IsZero() {
+		return nil, errors.New("it never fires")
+	}
+	return s, nil
 }
 
 // validator collects every problem, each with its line.
