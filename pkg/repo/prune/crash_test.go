@@ -3,6 +3,9 @@ package prune_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,4 +168,57 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// corrupting flips one byte of every pack it saves, after saving it: a
+// pack damaged on its way to storage.
+type corrupting struct {
+	backend.Backend
+	dir string
+}
+
+func (c *corrupting) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	if err := c.Backend.Save(ctx, h, rd); err != nil || h.Type != backend.PackFile {
+		return err
+	}
+	p := filepath.Join(c.dir, backend.Path(h))
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	raw[len(raw)/3] ^= 0x40
+	if err := os.Chmod(p, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(p, raw, 0o400)
+}
+
+// TestPruneVerifiesRepackedPacks: a repacked pack that does not read back
+// intact stops prune before anything is deleted: the packs being repacked
+// hold the only other copy of its blobs.
+func TestPruneVerifiesRepackedPacks(t *testing.T) {
+	b := newBuilder(t, format.Version2)
+	used, unused := b.blobs(4, 4096), b.blobs(4, 4096)
+	files := []file{{name: "a", chunks: used}}
+	tree := b.tree(files...)
+	b.pack(format.DataBlob, true, append(slices.Clone(used), unused...)...) // partly used: repacked at 0%
+	b.pack(format.TreeBlob, true, tree)
+	b.writeIndex()
+	b.snapshot(tree, files...)
+	before := packs(t, b.dir)
+
+	r := openRepo(t, b.dir, func(be backend.Backend) backend.Backend { return &corrupting{Backend: be, dir: b.dir} })
+	st, _, err := runPrune(t.Context(), r, prune.Options{MaxUnused: mustMaxUnused(t, "0%")})
+	if err == nil || !strings.Contains(err.Error(), "does not read back") {
+		t.Fatalf("prune with a damaged new pack: %v (stats %+v), want it to stop", err, st.Packs)
+	}
+	after := packs(t, b.dir)
+	for id := range before {
+		if !after[id] {
+			t.Errorf("pack %v deleted although its repacked copy is damaged", id.Str())
+		}
+	}
+	if out, err := restic(t, b.dir, "check", "--read-data"); err != nil {
+		t.Errorf("restic check: %v\n%s", err, out)
+	}
 }

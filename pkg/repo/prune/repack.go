@@ -50,9 +50,50 @@ func (p *Plan) repackAll(ctx context.Context, res *Result) (*index.Index, error)
 		return nil, fmt.Errorf("internal error: %d blobs were not repacked (%s); nothing was deleted",
 			len(missing), strings.Join(missing[:min(len(missing), 10)], ", "))
 	}
+	if err := p.verifyNewPacks(ctx, added); err != nil {
+		return nil, fmt.Errorf("repack (nothing was deleted): %w", err)
+	}
 	res.PacksWritten, res.BytesWritten = st.Packs, st.DataAddedPacked
 	res.BlobsRepacked = st.DataBlobs + st.TreeBlobs
 	return added, nil
+}
+
+// verifyNewPacks reads every new pack back from storage and opens each of
+// its blobs (MAC, decompression, SHA-256 against the ID) before anything
+// is deleted: the packs being repacked hold the only other copy, so a
+// pack damaged on its way to storage must stop prune here.
+func (p *Plan) verifyNewPacks(ctx context.Context, added *index.Index) error {
+	type newPack struct {
+		id    format.ID
+		blobs []format.IndexBlob
+	}
+	var packs []newPack
+	added.EachPack(func(id format.ID, blobs []format.IndexBlob) bool {
+		packs = append(packs, newPack{id, slices.Clone(blobs)})
+		return true
+	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Downloads)
+	for _, np := range packs {
+		g.Go(func() error {
+			end := uint32(0)
+			for _, b := range np.blobs {
+				end = max(end, b.Offset+b.Length)
+			}
+			raw, err := readRange(gctx, p.r, np.id, 0, int(end))
+			if err != nil {
+				return fmt.Errorf("read back new pack: %w", err)
+			}
+			for _, b := range np.blobs {
+				pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
+				if _, err := openBlob(p.r, np.id, raw[b.Offset:b.Offset+b.Length], pb); err != nil {
+					return fmt.Errorf("new pack %v does not read back: %w", np.id.Str(), err)
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // claim returns the blobs of a pack to copy that no other worker copies.
