@@ -156,6 +156,11 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 			d.recoverVolumes(ctx, cfg.StateDir)
 		}()
 	}
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		d.seedLastSuccess(ctx, cfg)
+	}()
 	d.opts.SdNotify("READY=1")
 	close(d.ready)
 	d.log.Info("drydock daemon started", "config", configName(cfg), "jobs", len(cfg.Jobs), "listen", cfg.Listen)

@@ -94,3 +94,31 @@ func TestJobRunsDoNotOverlap(t *testing.T) {
 		t.Errorf("%d failures: the run should have waited for the lock", js.Failures)
 	}
 }
+
+// TestLastSuccessSeededFromSnapshots: a restarted daemon takes each job's
+// last success from its newest snapshot, so that a daemon restarting (or
+// crashing) before every backup does not look healthy forever.
+func TestLastSuccessSeededFromSnapshots(t *testing.T) {
+	state, data := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(data, "f"), "content")
+	yaml := fill(slowJob, "STATE", state, "DATA", data)
+	td := startDaemon(t, yaml, nil)
+	st := td.waitFor("a first success", time.Minute, func(st orchestrate.Status) bool {
+		return job(st, "slow", orchestrate.KindBackup).LastSuccess != nil
+	})
+	td.stop()
+	snapTime := job(st, "slow", orchestrate.KindBackup).LastRun.Start
+
+	td2 := startDaemon(t, strings.Replace(yaml, `"* * * * * *"`, `"@yearly"`, 1), nil)
+	st = td2.waitFor("the seeded last success", 30*time.Second, func(st orchestrate.Status) bool {
+		return job(st, "slow", orchestrate.KindBackup).LastSuccess != nil
+	})
+	js := job(st, "slow", orchestrate.KindBackup)
+	if js.Runs != 0 {
+		t.Fatalf("the job ran (%d runs): the test wants a seeded value", js.Runs)
+	}
+	// The snapshot's time is when the backup started, within the run.
+	if d := js.LastSuccess.Sub(snapTime); d < 0 || d > 5*time.Second {
+		t.Errorf("seeded last success %v, want the snapshot's time near %v", js.LastSuccess, snapTime)
+	}
+}

@@ -1,0 +1,49 @@
+package orchestrate
+
+import (
+	"context"
+	"slices"
+
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+)
+
+// seedLastSuccess sets each backup task's last success, if it has none
+// yet, to the time of the job's newest snapshot from this host. Without
+// it a daemon that crashes before every backup would start healthy again
+// each time, and /healthz would never report the missing backups.
+func (d *Daemon) seedLastSuccess(ctx context.Context, cfg *config.Config) {
+	byRepo := map[string][]string{}
+	for _, name := range sortedNames(cfg.Jobs) {
+		byRepo[cfg.Jobs[name].Repository] = append(byRepo[cfg.Jobs[name].Repository], name)
+	}
+	host := hostName(cfg)
+	for _, repoName := range sortedNames(byRepo) {
+		r, err := openRepo(ctx, repoName, cfg.Repositories[repoName], d.opts.Getenv, d.log, false)
+		if err != nil {
+			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)
+			continue
+		}
+		sns, err := r.Snapshots(ctx)
+		r.Backend().Close()
+		if err != nil {
+			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)
+			continue
+		}
+		for _, job := range byRepo[repoName] {
+			tag := jobTag(job)
+			for _, sn := range sns {
+				if sn.Hostname != host || !slices.Contains(sn.Tags, tag) {
+					continue
+				}
+				d.mu.Lock()
+				if t := d.tasks[taskKey{job, KindBackup}]; t != nil && t.status.Runs == 0 {
+					if t.status.LastSuccess == nil || sn.Time.After(*t.status.LastSuccess) {
+						when := sn.Time
+						t.status.LastSuccess = &when
+					}
+				}
+				d.mu.Unlock()
+			}
+		}
+	}
+}
