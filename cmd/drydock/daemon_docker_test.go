@@ -24,9 +24,35 @@ repositories:
 jobs:
   apps:
     repository: r
-    schedule: "*/2 * * * * *"
+    schedule: SCHEDULE
     volumes: {}
 `
+
+// volumesDaemon runs `drydock daemon` with one volumes job on the
+// fixture's repository, with a state directory of its own.
+type volumesDaemon struct {
+	f                *volFixture
+	state, cfg, addr string
+	pw               string
+}
+
+func newVolumesDaemon(f *volFixture) *volumesDaemon {
+	dir := f.t.TempDir()
+	d := &volumesDaemon{f: f, state: filepath.Join(dir, "state"), cfg: filepath.Join(dir, "drydock.yaml"),
+		addr: miniotest.ClosedAddr(f.t), pw: filepath.Join(dir, "pw")}
+	writeFile(f.t, d.pw, []byte(f.c.env["RESTIC_PASSWORD"]+"\n"))
+	return d
+}
+
+// start writes the configuration with the job's schedule and starts the
+// daemon.
+func (d *volumesDaemon) start(schedule string) *daemonProc {
+	writeFile(d.f.t, d.cfg, []byte(strings.NewReplacer("STATE", d.state, "ADDR", d.addr, "REPO", d.f.c.env["RESTIC_REPOSITORY"],
+		"PW", d.pw, "SCHEDULE", schedule).Replace(volumeJobConfig)))
+	return startDaemonProc(d.f.t, d.f.c, d.cfg, d.addr)
+}
+
+func (d *volumesDaemon) journal() string { return filepath.Join(d.state, volume.JournalFile) }
 
 // TestDaemonSIGTERMWhileAppStopped: SIGTERM reaches the daemon while a
 // scheduled volumes backup has the app's container stopped. The daemon
@@ -38,43 +64,20 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 	vol := f.Volume("dmn", map[string]string{volume.LabelBackup: "true"})
 	seed(t, f.mountpoint(vol), 10, 7)
 	id := f.Container(dockertest.Spec{Name: "dmn", Mounts: []string{vol + ":/data"}})
+	started, _ := f.Times(id)
+	d := newVolumesDaemon(f)
+	p := d.start(`"*/2 * * * * *"`)
 
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "pw")
-	writeFile(t, pw, []byte(f.c.env["RESTIC_PASSWORD"]+"\n"))
-	state := filepath.Join(dir, "state")
-	addr := miniotest.ClosedAddr(t)
-	cfgFile := filepath.Join(dir, "drydock.yaml")
-	writeFile(t, cfgFile, []byte(strings.NewReplacer("STATE", state, "ADDR", addr, "REPO", f.c.env["RESTIC_REPOSITORY"], "PW", pw).Replace(volumeJobConfig)))
-	p := startDaemonProc(t, f.c, cfgFile, addr)
-
-	// Watch the container: the moment the daemon has it stopped, signal.
-	caught := false
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline) && !caught; {
-		ins, err := f.Cli.ContainerInspect(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ins.State.Running {
-			p.signal(syscall.SIGTERM)
-			caught = true
-		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("daemon exited early: %v", err)
-		default:
-		}
-	}
-	if !caught {
-		t.Fatalf("the daemon never stopped the container within 90s:\n%s", p.stderr())
-	}
+	// The moment the daemon has the container stopped, signal.
+	f.waitStoppedByDrydock(id, started, p.exited)
+	p.signal(syscall.SIGTERM)
 	if code := p.wait(2 * time.Minute); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
 	if !f.Running(id) {
 		t.Errorf("container not running after the daemon stopped")
 	}
-	if _, err := os.Stat(filepath.Join(state, volume.JournalFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
 		t.Errorf("stop journal left behind: %v", err)
 	}
 	if locks := strings.TrimSpace(f.c.mustRestic(resticBin, "list", "locks")); locks != "" {
@@ -83,7 +86,6 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 	if out := f.c.mustRestic(resticBin, "check"); !strings.Contains(out, "no errors were found") {
 		t.Errorf("restic check:\n%s", out)
 	}
-	t.Logf("daemon log:\n%s", p.stderr())
 }
 
 // TestDaemonKill9HealedAtStart: the daemon is killed (SIGKILL) while a
@@ -95,44 +97,22 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 	vol := f.Volume("k9", map[string]string{volume.LabelBackup: "true"})
 	seed(t, f.mountpoint(vol), 10, 9)
 	id := f.Container(dockertest.Spec{Name: "k9", Mounts: []string{vol + ":/data"}})
+	started, _ := f.Times(id)
+	d := newVolumesDaemon(f)
+	p := d.start(`"*/2 * * * * *"`)
 
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "pw")
-	writeFile(t, pw, []byte(f.c.env["RESTIC_PASSWORD"]+"\n"))
-	state := filepath.Join(dir, "state")
-	addr := miniotest.ClosedAddr(t)
-	cfgFile := filepath.Join(dir, "drydock.yaml")
-	writeConfig := func(schedule string) {
-		writeFile(t, cfgFile, []byte(strings.NewReplacer("STATE", state, "ADDR", addr, "REPO", f.c.env["RESTIC_REPOSITORY"],
-			"PW", pw, `"*/2 * * * * *"`, schedule).Replace(volumeJobConfig)))
-	}
-	writeConfig(`"*/2 * * * * *"`)
-	p := startDaemonProc(t, f.c, cfgFile, addr)
-	killed := false
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline) && !killed; {
-		ins, err := f.Cli.ContainerInspect(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ins.State.Running {
-			p.signal(syscall.SIGKILL)
-			killed = true
-		}
-	}
-	if !killed {
-		t.Fatalf("the daemon never stopped the container within 90s:\n%s", p.stderr())
-	}
+	f.waitStoppedByDrydock(id, started, p.exited)
+	p.signal(syscall.SIGKILL)
 	p.wait(time.Minute)
 	time.Sleep(time.Second) // nobody is left to start it
 	if f.Running(id) {
 		t.Fatal("container runs again without anyone starting it: the kill came too late to test anything")
 	}
-	if _, err := os.Stat(filepath.Join(state, volume.JournalFile)); err != nil {
+	if _, err := os.Stat(d.journal()); err != nil {
 		t.Fatalf("no stop journal after the kill: %v", err)
 	}
 
-	writeConfig(`"@yearly"`)
-	p2 := startDaemonProc(t, f.c, cfgFile, addr)
+	p2 := d.start(`"@yearly"`)
 	for deadline := time.Now().Add(time.Minute); !f.Running(id); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the restarted daemon did not start the container:\n%s", p2.stderr())
@@ -143,7 +123,7 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 	if code := p2.wait(time.Minute); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	if _, err := os.Stat(filepath.Join(state, volume.JournalFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
 		t.Errorf("stop journal not cleared: %v", err)
 	}
 }

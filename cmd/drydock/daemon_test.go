@@ -121,7 +121,8 @@ type daemonProc struct {
 	addr string
 	mu   sync.Mutex
 	errb bytes.Buffer
-	done chan error
+	// exited is closed once the process has exited and been waited for.
+	exited chan struct{}
 }
 
 func (p *daemonProc) Write(b []byte) (int, error) {
@@ -138,18 +139,23 @@ func (p *daemonProc) stderr() string {
 
 func startDaemonProc(t *testing.T, c *cli, cfgFile, addr string, env ...string) *daemonProc {
 	t.Helper()
-	p := &daemonProc{t: t, addr: addr, done: make(chan error, 1)}
+	p := &daemonProc{t: t, addr: addr, exited: make(chan struct{})}
 	p.cmd = exec.Command(drydockBinary(t), "daemon", "--config", cfgFile)
 	p.cmd.Env = append(append(os.Environ(), c.environ()...), env...)
 	p.cmd.Stderr = p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 		if t.Failed() {
 			t.Logf("daemon stderr:\n%s", p.stderr())
@@ -175,8 +181,8 @@ func (p *daemonProc) waitStatus(c *cli, what string, cond func(*orchestrate.Stat
 	p.t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		select {
-		case err := <-p.done:
-			p.t.Fatalf("daemon exited (%v) while waiting for %s:\n%s", err, what, p.stderr())
+		case <-p.exited:
+			p.t.Fatalf("daemon exited (%v) while waiting for %s:\n%s", p.cmd.ProcessState, what, p.stderr())
 		default:
 		}
 		if st, ok := p.status(c); ok && cond(st) {
@@ -198,7 +204,7 @@ func (p *daemonProc) signal(sig syscall.Signal) {
 func (p *daemonProc) wait(timeout time.Duration) int {
 	p.t.Helper()
 	select {
-	case <-p.done:
+	case <-p.exited:
 		return p.cmd.ProcessState.ExitCode()
 	case <-time.After(timeout):
 		p.t.Fatalf("daemon still running after %v", timeout)
