@@ -23,13 +23,9 @@ func loadBlob(ctx context.Context, r *repo.Repository, idx *index.Index, h forma
 	}
 	var errs []error
 	for _, loc := range locs {
-		b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
-		sealed, err := readRange(ctx, r, loc.PackID, int64(loc.Offset), int(loc.Length))
+		out, err := loadCopy(ctx, r, h, loc)
 		if err == nil {
-			var out []byte
-			if out, err = openBlob(r, loc.PackID, sealed, b); err == nil {
-				return out, nil
-			}
+			return out, nil
 		}
 		errs = append(errs, err)
 	}
@@ -48,18 +44,24 @@ func loadEveryCopy(ctx context.Context, r *repo.Repository, idx *index.Index, h 
 	var good []byte
 	var errs []error
 	for _, loc := range locs {
-		b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
-		sealed, err := readRange(ctx, r, loc.PackID, int64(loc.Offset), int(loc.Length))
-		if err == nil {
-			var out []byte
-			if out, err = openBlob(r, loc.PackID, sealed, b); err == nil {
-				good = out
-				continue
-			}
+		out, err := loadCopy(ctx, r, h, loc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("copy in pack %v: %w", loc.PackID.Str(), err))
+			continue
 		}
-		errs = append(errs, fmt.Errorf("copy in pack %v: %w", loc.PackID.Str(), err))
+		good = out
 	}
 	return good, errors.Join(errs...)
+}
+
+// loadCopy reads and opens the copy of h at loc.
+func loadCopy(ctx context.Context, r *repo.Repository, h format.BlobHandle, loc index.Location) ([]byte, error) {
+	sealed, err := readRange(ctx, r, loc.PackID, int64(loc.Offset), int(loc.Length))
+	if err != nil {
+		return nil, err
+	}
+	b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
+	return openBlob(r, loc.PackID, sealed, b)
 }
 
 // readRange reads length bytes at offset of a pack.
