@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -119,30 +118,19 @@ type daemonProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	addr string
-	mu   sync.Mutex
-	errb bytes.Buffer
+	errb testenv.SyncBuffer
 	// exited is closed once the process has exited and been waited for.
 	exited chan struct{}
 }
 
-func (p *daemonProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.errb.Write(b)
-}
-
-func (p *daemonProc) stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.errb.String()
-}
+func (p *daemonProc) stderr() string { return p.errb.String() }
 
 func startDaemonProc(t *testing.T, c *cli, cfgFile, addr string, env ...string) *daemonProc {
 	t.Helper()
 	p := &daemonProc{t: t, addr: addr, exited: make(chan struct{})}
 	p.cmd = exec.Command(drydockBinary(t), "daemon", "--config", cfgFile)
 	p.cmd.Env = append(append(os.Environ(), c.environ()...), env...)
-	p.cmd.Stderr = p
+	p.cmd.Stderr = &p.errb
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -57,7 +56,7 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	out  *syncBuffer
+	out  *testenv.SyncBuffer
 }
 
 // BinaryPath returns the MinIO server binary to use, or "" if none is found.
@@ -194,7 +193,7 @@ func (s *Server) start() error {
 		"MINIO_UPDATE=off",
 	}
 	if s.out == nil {
-		s.out = &syncBuffer{}
+		s.out = &testenv.SyncBuffer{}
 	}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	setProcAttr(cmd)
@@ -287,25 +286,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return strings.ToLower(hex.EncodeToString(b))
-}
-
-// syncBuffer collects the server's output from two goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	if b == nil {
-		return ""
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

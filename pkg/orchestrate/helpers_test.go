@@ -11,10 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 )
@@ -26,7 +26,7 @@ type testDaemon struct {
 	cfg    *config.Config
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testenv.SyncBuffer
 }
 
 // startDaemon parses yaml (with STATE replaced by a temporary directory),
@@ -37,7 +37,7 @@ func startDaemon(t *testing.T, yaml string, env map[string]string) *testDaemon {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := orchestrate.New(cfg, orchestrate.Options{Program: "drydock test", Logger: log, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
@@ -126,25 +126,6 @@ func job(st orchestrate.Status, name, kind string) orchestrate.JobStatus {
 		}
 	}
 	return orchestrate.JobStatus{}
-}
-
-// syncBuffer is a log buffer the daemon's goroutines write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // restic runs stock restic on a repository.
