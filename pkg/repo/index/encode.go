@@ -2,7 +2,6 @@ package index
 
 import (
 	"cmp"
-	"encoding/binary"
 	"slices"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -13,19 +12,22 @@ import (
 func (x *Index) packGroups() (packs []format.ID, start []int, flat []format.IndexBlob) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	packs = slices.Clone(x.packs)
+	packs = make([]format.ID, x.packs.n)
+	for n := range packs {
+		packs[n] = x.packID(uint32(n))
+	}
 	start = make([]int, len(packs)+1)
-	x.eachRecord(func(_ *format.ID, f []byte) {
-		start[binary.LittleEndian.Uint32(f)&^treeFlag+1]++
+	x.eachRecord(func(_ *format.ID, e entry) {
+		start[e.pack&^treeFlag+1]++
 	})
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
 	flat = make([]format.IndexBlob, start[len(packs)])
 	fill := slices.Clone(start[:len(packs)])
-	x.eachRecord(func(id *format.ID, f []byte) {
-		l := x.location(f)
-		n := binary.LittleEndian.Uint32(f) &^ treeFlag
+	x.eachRecord(func(id *format.ID, e entry) {
+		l := x.location(e)
+		n := e.pack &^ treeFlag
 		flat[fill[n]] = format.IndexBlob{ID: *id, Type: l.Type, Offset: l.Offset, Length: l.Length, UncompressedLength: l.UncompressedLength}
 		fill[n]++
 	})
@@ -37,9 +39,9 @@ func (x *Index) packGroups() (packs []format.ID, start []int, flat []format.Inde
 	return packs, start, flat
 }
 
-// eachRecord calls fn with the full ID and the 16-byte field block of every
-// record, main part first. The caller holds the lock.
-func (x *Index) eachRecord(fn func(id *format.ID, fields []byte)) {
+// eachRecord calls fn with the full ID and the fields of every record, main
+// part first. The caller holds the lock.
+func (x *Index) eachRecord(fn func(id *format.ID, e entry)) {
 	var id format.ID
 	if x.prefix != nil {
 		for p := 0; p < prefixCount; p++ {
@@ -47,14 +49,14 @@ func (x *Index) eachRecord(fn func(id *format.ID, fields []byte)) {
 			for i := int(x.prefix[p]); i < int(x.prefix[p+1]); i++ {
 				r := x.main.at(i)
 				copy(id[prefixBytes:], r[:mainIDLen])
-				fn(&id, r[mainIDLen:])
+				fn(&id, x.mainEntry(&id, r[mainIDLen:]))
 			}
 		}
 	}
 	for i := 0; i < x.pend.n; i++ {
 		r := x.pend.at(i)
 		copy(id[:], r[:format.IDSize])
-		fn(&id, r[format.IDSize:])
+		fn(&id, pendEntry(r[format.IDSize:]))
 	}
 }
 

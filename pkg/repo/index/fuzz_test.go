@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -37,6 +38,20 @@ func FuzzIndexFile(f *testing.F) {
 			}
 		}
 		x.Compact()
+		// Compacting re-encodes every field: each must come back exactly.
+		clear(seen)
+		for _, p := range doc.Packs {
+			if seen[p.ID] {
+				continue
+			}
+			seen[p.ID] = true
+			for _, b := range p.Blobs {
+				want := index.Location{PackID: p.ID, Type: b.Type, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
+				if !slices.Contains(x.LookupAll(format.BlobHandle{ID: b.ID, Type: b.Type}, nil), want) {
+					t.Fatalf("blob %v: %v lost by Compact", b.ID, want)
+				}
+			}
+		}
 		got := 0
 		for _, file := range x.Encode(3) {
 			for _, p := range file.Packs {

@@ -13,13 +13,14 @@ import (
 )
 
 // Record layouts. Main records omit the first two ID bytes (implied by the
-// prefix table); pending records keep the whole ID.
+// prefix table) and pack their fields (see entry.go); pending records keep
+// the whole ID and 32-bit fields.
 const (
 	prefixBytes = 2
 	prefixCount = 1 << (8 * prefixBytes)
 	mainIDLen   = format.IDSize - prefixBytes
-	mainStride  = mainIDLen + 16
-	pendStride  = format.IDSize + 16
+	pendFields  = 16
+	pendStride  = format.IDSize + pendFields
 
 	treeFlag = 1 << 31 // in the pack-number field
 	maxPacks = treeFlag - 1
@@ -48,11 +49,14 @@ type Location struct {
 type Index struct {
 	mu sync.RWMutex
 
-	packs   []format.ID // pack number → pack ID
-	packTab []uint32    // open addressing over packs: pack number + 1, 0 = empty
+	packs   store    // pack number → pack ID (format.IDSize-byte records)
+	packTab []uint32 // open addressing over packs: pack number + 1, 0 = empty
 
-	main   store    // sorted by ID
-	prefix []uint32 // prefixCount+1 start positions in main, nil while main is empty
+	main     store                        // sorted by ID
+	prefix   []uint32                     // prefixCount+1 start positions in main, nil while main is empty
+	overflow map[overflowKey]overflowLens // main records whose lengths exceed 24 bits
+	wide     bool                         // main records hold 4-byte pack numbers, else 3
+	narrow   uint32                       // most packs 3-byte pack numbers can address
 
 	pend    store    // unsorted recent additions
 	pendTab []uint32 // open addressing over pend: record number + 1
@@ -62,7 +66,12 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{main: newStore(mainStride), pend: newStore(pendStride)}
+	return &Index{
+		packs:  newStore(format.IDSize),
+		main:   newStore(mainStride(false)),
+		pend:   newStore(pendStride),
+		narrow: narrowPacks,
+	}
 }
 
 // Count returns the number of blob entries (duplicates counted).
@@ -76,7 +85,7 @@ func (x *Index) Count() int {
 func (x *Index) PackCount() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.packs)
+	return x.packs.n
 }
 
 // DuplicatePacks returns how many packs were skipped by AddIndexFile
@@ -106,7 +115,7 @@ func (x *Index) findPack(id format.ID) (uint32, bool) {
 	}
 	mask := len(x.packTab) - 1
 	for i := slot(&id, mask); x.packTab[i] != 0; i = (i + 1) & mask {
-		if n := x.packTab[i] - 1; x.packs[n] == id {
+		if n := x.packTab[i] - 1; x.packID(n) == id {
 			return n, true
 		}
 	}
@@ -115,7 +124,8 @@ func (x *Index) findPack(id format.ID) (uint32, bool) {
 
 func (x *Index) insertPackSlot(n uint32) {
 	mask := len(x.packTab) - 1
-	i := slot(&x.packs[n], mask)
+	id := x.packID(n)
+	i := slot(&id, mask)
 	for x.packTab[i] != 0 {
 		i = (i + 1) & mask
 	}
@@ -127,14 +137,16 @@ func (x *Index) addPackID(id format.ID) (uint32, error) {
 	if _, ok := x.findPack(id); ok {
 		return 0, fmt.Errorf("pack %v: %w", id, ErrDuplicatePack)
 	}
-	if len(x.packs) >= maxPacks {
+	if x.packs.n >= maxPacks {
 		return 0, ErrTooManyPacks
 	}
-	x.packs = append(x.packs, id)
-	n := uint32(len(x.packs) - 1)
-	if 2*len(x.packs) > len(x.packTab) {
+	copy(x.packs.add(), id[:])
+	n := uint32(x.packs.n - 1)
+	// Up to 3/4 full: linear probing stays short on uniformly random
+	// (SHA-256) keys, and the table costs at most 5.4 bytes per pack.
+	if 4*x.packs.n > 3*len(x.packTab) {
 		x.packTab = make([]uint32, max(64, 2*len(x.packTab)))
-		for i := range x.packs {
+		for i := 0; i < x.packs.n; i++ {
 			x.insertPackSlot(uint32(i))
 		}
 	} else {
@@ -190,8 +202,8 @@ func (x *Index) addPending(pack uint32, b *format.IndexBlob) {
 	}
 	r := x.pend.add()
 	copy(r, b.ID[:])
-	putFields(r[format.IDSize:], pack, b.Offset, b.Length, b.UncompressedLength)
-	if 2*x.pend.n > len(x.pendTab) {
+	putPendFields(r[format.IDSize:], entry{pack, b.Offset, b.Length, b.UncompressedLength})
+	if 4*x.pend.n > 3*len(x.pendTab) { // 3/4 full at most, as packTab
 		x.pendTab = make([]uint32, max(1024, 2*len(x.pendTab)))
 		for i := 0; i < x.pend.n; i++ {
 			x.insertPendSlot(i)
@@ -211,23 +223,20 @@ func (x *Index) insertPendSlot(i int) {
 	x.pendTab[s] = uint32(i) + 1
 }
 
-func putFields(r []byte, pack, off, length, ulen uint32) {
-	binary.LittleEndian.PutUint32(r[0:], pack)
-	binary.LittleEndian.PutUint32(r[4:], off)
-	binary.LittleEndian.PutUint32(r[8:], length)
-	binary.LittleEndian.PutUint32(r[12:], ulen)
+// packID returns the ID of pack number n.
+func (x *Index) packID(n uint32) format.ID {
+	return format.ID(x.packs.at(int(n)))
 }
 
-func (x *Index) location(f []byte) Location {
-	pack := binary.LittleEndian.Uint32(f[0:])
+func (x *Index) location(e entry) Location {
 	l := Location{
-		PackID:             x.packs[pack&^treeFlag],
+		PackID:             x.packID(e.pack &^ treeFlag),
 		Type:               format.DataBlob,
-		Offset:             binary.LittleEndian.Uint32(f[4:]),
-		Length:             binary.LittleEndian.Uint32(f[8:]),
-		UncompressedLength: binary.LittleEndian.Uint32(f[12:]),
+		Offset:             e.off,
+		Length:             e.length,
+		UncompressedLength: e.ulen,
 	}
-	if pack&treeFlag != 0 {
+	if e.isTree() {
 		l.Type = format.TreeBlob
 	}
 	return l
@@ -267,7 +276,24 @@ func (x *Index) merge() {
 		order[i] = k.idx
 	}
 	keys = nil
-	out := newStore(mainStride)
+	// Widen pack numbers once the pack count needs it: every record is
+	// then re-encoded instead of copied.
+	wide := x.wide || uint32(x.packs.n) > x.narrow
+	out := newStore(mainStride(wide))
+	copyMain := func(p, lo, hi int) {
+		if wide == x.wide {
+			out.appendRange(&x.main, lo, hi)
+			return
+		}
+		id := format.ID{byte(p >> 8), byte(p)}
+		for i := lo; i < hi; i++ {
+			r := x.main.at(i)
+			copy(id[prefixBytes:], r[:mainIDLen])
+			o := out.add()
+			copy(o, r[:mainIDLen])
+			x.putMainFields(o[mainIDLen:], wide, &id, x.mainEntry(&id, r[mainIDLen:]))
+		}
+	}
 	prefix := make([]uint32, prefixCount+1)
 	pi := 0
 	for p := 0; p < prefixCount; p++ {
@@ -293,16 +319,16 @@ func (x *Index) merge() {
 					end = mid
 				}
 			}
-			out.appendRange(&x.main, lo, pos)
+			copyMain(p, lo, pos)
 			lo = pos
 			r := out.add()
 			copy(r, key)
-			copy(r[mainIDLen:], pr[format.IDSize:])
+			x.putMainFields(r[mainIDLen:], wide, (*format.ID)(pr[:format.IDSize]), pendEntry(pr[format.IDSize:]))
 		}
-		out.appendRange(&x.main, lo, hi)
+		copyMain(p, lo, hi)
 	}
 	prefix[prefixCount] = uint32(out.n)
-	x.main, x.prefix = out, prefix
+	x.main, x.prefix, x.wide = out, prefix, wide
 	x.pend, x.pendTab = newStore(pendStride), nil
 }
 
@@ -331,10 +357,7 @@ func (x *Index) LookupAll(h format.BlobHandle, dst []Location) []Location {
 func (x *Index) each(h format.BlobHandle, fn func(Location) bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	match := func(f []byte) bool {
-		isTree := binary.LittleEndian.Uint32(f)&treeFlag != 0
-		return isTree == (h.Type == format.TreeBlob)
-	}
+	wantTree := h.Type == format.TreeBlob
 	if x.prefix != nil {
 		p := int(h.ID[0])<<8 | int(h.ID[1])
 		lo, hi := int(x.prefix[p]), int(x.prefix[p+1])
@@ -353,7 +376,7 @@ func (x *Index) each(h format.BlobHandle, fn func(Location) bool) {
 			if !bytes.Equal(r[:mainIDLen], key) {
 				break
 			}
-			if f := r[mainIDLen:]; match(f) && !fn(x.location(f)) {
+			if e := x.mainEntry(&h.ID, r[mainIDLen:]); e.isTree() == wantTree && !fn(x.location(e)) {
 				return
 			}
 		}
@@ -365,7 +388,7 @@ func (x *Index) each(h format.BlobHandle, fn func(Location) bool) {
 			if [format.IDSize]byte(r[:format.IDSize]) != h.ID {
 				continue
 			}
-			if f := r[format.IDSize:]; match(f) && !fn(x.location(f)) {
+			if e := pendEntry(r[format.IDSize:]); e.isTree() == wantTree && !fn(x.location(e)) {
 				return
 			}
 		}

@@ -9,8 +9,11 @@ type store struct {
 	n      int
 }
 
+// 8192 records per page make every page a whole number of the runtime's
+// 8 KiB pages whatever the stride: the 13-byte record fields leave odd
+// strides, and rounding each allocation up would cost 2% of the index.
 const (
-	pageBits = 12
+	pageBits = 13
 	pageLen  = 1 << pageBits
 )
 
