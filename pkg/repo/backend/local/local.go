@@ -23,9 +23,10 @@ import (
 
 // Backend is a repository in a local directory.
 type Backend struct {
-	root     string
-	dirMode  fs.FileMode
-	fileMode fs.FileMode
+	root      string
+	dirMode   fs.FileMode
+	fileMode  fs.FileMode
+	directMin int64 // loads of this many bytes bypass the page cache (direct.go)
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -47,7 +48,7 @@ func Create(ctx context.Context, dir string) (*Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b := &Backend{root: dir, dirMode: privateDirMode, fileMode: privateFileMode}
+	b := &Backend{root: dir, dirMode: privateDirMode, fileMode: privateFileMode, directMin: directMin}
 	if err := b.setModes(); err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func Open(ctx context.Context, dir string) (*Backend, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("open repository %s: not a directory", dir)
 	}
-	b := &Backend{root: dir, dirMode: privateDirMode, fileMode: privateFileMode}
+	b := &Backend{root: dir, dirMode: privateDirMode, fileMode: privateFileMode, directMin: directMin}
 	if err := b.setModes(); err != nil {
 		return nil, err
 	}
@@ -162,7 +163,15 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	if err != nil {
 		return fmt.Errorf("load %s: %w", h, err)
 	}
-	if err := fn(io.NewSectionReader(f, offset, n)); err != nil {
+	var rd io.Reader = io.NewSectionReader(f, offset, n)
+	if length > 0 && n >= b.directMin {
+		if df, err := openDirect(b.filename(h)); err == nil {
+			dr := newDirectReader(df, f, offset, n)
+			defer dr.close()
+			rd = dr
+		}
+	}
+	if err := fn(rd); err != nil {
 		return fmt.Errorf("load %s: %w", h, err)
 	}
 	return nil
