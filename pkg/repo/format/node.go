@@ -89,11 +89,19 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &tmp); err != nil {
 		return err
 	}
-	name, err := UnquoteName(tmp.Name)
-	if err != nil {
-		return fmt.Errorf("node name %q: invalid quoting: %w", tmp.Name, err)
+	if err := (*Node)(&tmp).unquoteName(); err != nil {
+		return err
 	}
-	tmp.Name = name
 	*n = Node(tmp)
+	return nil
+}
+
+// unquoteName undoes QuoteName on a freshly decoded node.
+func (n *Node) unquoteName() error {
+	name, err := UnquoteName(n.Name)
+	if err != nil {
+		return fmt.Errorf("node name %q: invalid quoting: %w", n.Name, err)
+	}
+	n.Name = name
 	return nil
 }

@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +45,7 @@ func ValidateName(name string) error {
 // are refused.
 func EncodeTree(nodes []*Node) ([]byte, error) {
 	slices.SortFunc(nodes, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	buf := bytes.NewBufferString(`{"nodes":[`)
+	buf := append(make([]byte, 0, 256*len(nodes)+16), `{"nodes":[`...)
 	for i, n := range nodes {
 		if err := ValidateName(n.Name); err != nil {
 			return nil, fmt.Errorf("encode tree: %w", err)
@@ -58,31 +57,38 @@ func EncodeTree(nodes []*Node) ([]byte, error) {
 			if nodes[i-1].Name == n.Name {
 				return nil, fmt.Errorf("encode tree: %w %q", ErrDuplicateName, n.Name)
 			}
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		b, err := n.MarshalJSON()
-		if err != nil {
+		var err error
+		if buf, err = appendNode(buf, n); err != nil {
 			return nil, fmt.Errorf("encode tree: node %q: %w", n.Name, err)
 		}
-		buf.Write(b)
 	}
-	buf.WriteString("]}\n")
-	return buf.Bytes(), nil
+	return append(buf, "]}\n"...), nil
 }
 
 // DecodeTree parses a tree blob plaintext. Like restic's readers it accepts
 // any valid JSON layout and unsorted nodes; call Validate for strictness.
 func DecodeTree(data []byte) (*Tree, error) {
-	var t Tree
-	if err := json.Unmarshal(data, &t); err != nil {
+	// Decoding into nodeJSON, which has no UnmarshalJSON, lets encoding/json
+	// validate the document once instead of once more per node.
+	var doc struct {
+		Nodes []*nodeJSON `json:"nodes"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("decode tree: %w", err)
 	}
-	for i, n := range t.Nodes {
+	t := &Tree{Nodes: make([]*Node, len(doc.Nodes))}
+	for i, n := range doc.Nodes {
 		if n == nil {
 			return nil, fmt.Errorf("decode tree: node %d is null", i)
 		}
+		if err := (*Node)(n).unquoteName(); err != nil {
+			return nil, fmt.Errorf("decode tree: %w", err)
+		}
+		t.Nodes[i] = (*Node)(n)
 	}
-	return &t, nil
+	return t, nil
 }
 
 // Validate checks names, order and uniqueness, and the per-type fields
