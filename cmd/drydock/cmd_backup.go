@@ -79,7 +79,10 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		sns, err = r.Snapshots(ctx)
 		return err
 	}
+	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
+	defer stopPrefetch()
 	return g.withLockLoading(ctx, false, load, func(ctx context.Context, r *repo.Repository) error {
+		stopPrefetch()
 		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, g)
 		if err != nil {
 			return err

@@ -4,26 +4,35 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
-// startProfile writes a CPU profile to $DRYDOCK_CPUPROFILE if it is set: a
-// way to see where a slow command spends its time on a user's machine. The
-// returned function stops it.
+// startProfile writes a CPU profile to $DRYDOCK_CPUPROFILE and an execution
+// trace (go tool trace: where wall time goes, what waits on what) to
+// $DRYDOCK_TRACE if they are set: a way to see where a slow command spends
+// its time on a user's machine. The returned function stops both.
 func startProfile() func() {
-	path := os.Getenv("DRYDOCK_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	var stops []func()
+	start := func(env string, begin func(*os.File) error, end func()) {
+		path := os.Getenv(env)
+		if path == "" {
+			return
+		}
+		f, err := os.Create(path)
+		if err == nil {
+			err = begin(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "drydock: %s: %v\n", env, err)
+			return
+		}
+		stops = append(stops, func() { end(); f.Close() })
 	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "drydock: cpu profile:", err)
-		return func() {}
-	}
+	start("DRYDOCK_CPUPROFILE", func(f *os.File) error { return pprof.StartCPUProfile(f) }, pprof.StopCPUProfile)
+	start("DRYDOCK_TRACE", func(f *os.File) error { return trace.Start(f) }, trace.Stop)
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		for _, stop := range stops {
+			stop()
+		}
 	}
 }
