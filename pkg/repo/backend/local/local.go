@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/drydock-backup/drydock/pkg/directio"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 )
 
@@ -26,8 +27,18 @@ type Backend struct {
 	root      string
 	dirMode   fs.FileMode
 	fileMode  fs.FileMode
-	directMin int64 // loads of this many bytes bypass the page cache (direct.go)
+	directMin int64 // ranged loads of this many bytes bypass the page cache
 }
+
+// Ranged loads of at least directMin bytes (restore, prune's repacking:
+// stretches of packs read once) bypass the page cache (package directio).
+// Restoring 2 GB took 3.8-6.6 s of system time through the cache and
+// 2.0-2.4 s direct, 10-27% less wall time (five alternating runs, caches
+// dropped). Small loads (headers, index and snapshot files) keep the
+// cache, and so do whole-file loads: check --read-data reads each pack in
+// one call, which the kernel's read-ahead served 10% faster than ours with
+// both cores busy hashing.
+const directMin = 1 << 20
 
 var _ backend.Backend = (*Backend)(nil)
 
@@ -165,9 +176,8 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	}
 	var rd io.Reader = io.NewSectionReader(f, offset, n)
 	if length > 0 && n >= b.directMin {
-		if df, err := openDirect(b.filename(h)); err == nil {
-			dr := newDirectReader(df, f, offset, n)
-			defer dr.close()
+		if dr, ok := directio.NewReader(f, offset, n); ok {
+			defer dr.Close()
 			rd = dr
 		}
 	}

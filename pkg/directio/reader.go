@@ -1,0 +1,203 @@
+// Package directio reads files once, in large aligned chunks, around the
+// kernel's page cache (O_DIRECT). Through the cache the kernel allocates
+// and copies every page and evicts the host's working set (a Docker host's
+// databases) for data that is never read again; direct reads cost neither.
+// drydock reads this way what it reads exactly once: stretches of packs
+// being restored, files being backed up.
+package directio
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+	"sync"
+	"unsafe"
+)
+
+const (
+	// Align is the offset, length and buffer alignment direct reads need
+	// (the largest logical block size in use).
+	Align = 4096
+	// chunk is the size of one read; a Reader keeps two buffers, one being
+	// consumed while the next chunk is read.
+	chunk = 2 << 20
+)
+
+var bufs = sync.Pool{New: func() any { return alignedBuffer(chunk) }}
+
+// alignedBuffer returns n bytes starting at an Align boundary.
+func alignedBuffer(n int) *[]byte {
+	b := make([]byte, n+Align)
+	skip := -int(uintptr(unsafe.Pointer(&b[0]))) & (Align - 1)
+	b = b[skip : skip+n : skip+n]
+	return &b
+}
+
+// Reader reads a range of a file with O_DIRECT set on its descriptor,
+// reading the next chunk while the caller consumes this one: the kernel's
+// read-ahead does not apply to direct reads. If the first read fails
+// because the file system refuses direct reads after all (EINVAL), it
+// clears O_DIRECT and goes on through the cache. Close it before using the
+// file otherwise.
+type Reader struct {
+	f        io.ReaderAt // nil after falling back
+	fallback func() io.ReaderAt
+	restore  func() // clears O_DIRECT again
+	off, end int64  // the rest of the requested range
+	toEOF    bool   // the range ends where the file does
+	next     int64  // aligned file offset of the next chunk to read
+	bufs     [2]*[]byte
+	ahead    int        // the buffer pending reads into
+	pending  chan block // the chunk being read ahead, if any
+	avail    []byte     // read but not yet returned
+}
+
+// block is the result of one aligned read at pos.
+type block struct {
+	pos  int64
+	data []byte
+	full bool // as long as asked: the file may go on
+	err  error
+}
+
+// NewReader returns a reader of n bytes of f from off, or to the end of the
+// file if n < 0. ok is false if f's file system does not do direct reads:
+// read f itself then.
+func NewReader(f *os.File, off, n int64) (r *Reader, ok bool) {
+	if setDirect(f, true) != nil {
+		return nil, false
+	}
+	var once sync.Once
+	clearDirect := func() { once.Do(func() { _ = setDirect(f, false) }) }
+	fallback := func() io.ReaderAt { clearDirect(); return f }
+	return newReader(f, fallback, clearDirect, off, n), true
+}
+
+func newReader(direct io.ReaderAt, fallback func() io.ReaderAt, restore func(), off, n int64) *Reader {
+	d := &Reader{
+		f: direct, fallback: fallback, restore: restore,
+		off: off, end: off + n, next: off &^ (Align - 1),
+		bufs: [2]*[]byte{bufs.Get().(*[]byte), bufs.Get().(*[]byte)},
+	}
+	if n < 0 {
+		d.end, d.toEOF = math.MaxInt64&^(Align-1), true
+	}
+	return d
+}
+
+// Read implements io.Reader.
+func (d *Reader) Read(p []byte) (int, error) {
+	for len(d.avail) == 0 {
+		if d.off >= d.end {
+			return 0, io.EOF
+		}
+		fill := d.fill
+		if d.f == nil {
+			fill = d.fillBuffered
+		}
+		if err := fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, d.avail)
+	d.avail = d.avail[n:]
+	d.off += int64(n)
+	return n, nil
+}
+
+// fill takes the chunk read ahead (or reads one), starts reading the one
+// after it into the other buffer, and exposes its part of the range.
+func (d *Reader) fill() error {
+	var c block
+	free := 1 // the buffer c is not in
+	if d.pending != nil {
+		c, free = <-d.pending, 1-d.ahead
+		d.pending = nil
+	} else if c = d.read(*d.bufs[0], d.next); errors.Is(c.err, errNoDirect) {
+		d.f = nil
+		return d.fillBuffered()
+	}
+	if c.err != nil {
+		return c.err
+	}
+	d.next = c.pos + int64(len(c.data))
+	if c.full && d.next < d.end {
+		ch, buf, pos := make(chan block, 1), *d.bufs[free], d.next
+		d.ahead, d.pending = free, ch
+		go func() { ch <- d.read(buf, pos) }()
+	}
+	lo, hi := d.off-c.pos, min(int64(len(c.data)), d.end-c.pos)
+	if hi <= lo {
+		return d.endOfFile()
+	}
+	d.avail = c.data[lo:hi]
+	return nil
+}
+
+// endOfFile ends a range read to the end of the file; any other range was
+// cut short.
+func (d *Reader) endOfFile() error {
+	if !d.toEOF {
+		return io.ErrUnexpectedEOF
+	}
+	d.end = d.off
+	return io.EOF
+}
+
+// errNoDirect marks a file system that accepted O_DIRECT but refuses
+// direct reads.
+var errNoDirect = errors.New("direct reads refused")
+
+// read fills buf from pos up to the aligned end of the range. The first
+// read of a Reader reports errNoDirect for EINVAL.
+func (d *Reader) read(buf []byte, pos int64) block {
+	buf = buf[:min(int64(len(buf)), (d.end+Align-1)&^(Align-1)-pos)]
+	got := 0
+	for got < len(buf) {
+		n, err := d.f.ReadAt(buf[got:], pos+int64(got))
+		got += n
+		if n%Align != 0 || errors.Is(err, io.EOF) {
+			break // an unaligned tail: the end of the file
+		}
+		if isEINVAL(err) && got == 0 && pos == d.off&^(Align-1) {
+			return block{err: errNoDirect}
+		}
+		if err != nil {
+			return block{err: err}
+		}
+	}
+	return block{pos: pos, data: buf[:got], full: got == len(buf)}
+}
+
+// fillBuffered serves the rest of the range through the page cache.
+func (d *Reader) fillBuffered() error {
+	buf := (*d.bufs[0])[:min(int64(chunk), d.end-d.off)]
+	got, err := d.fallback().ReadAt(buf, d.off)
+	if got == 0 {
+		if err == nil || errors.Is(err, io.EOF) {
+			return d.endOfFile()
+		}
+		return err
+	}
+	d.avail = buf[:got]
+	return nil
+}
+
+// Close waits for a read in flight, returns the buffers and clears
+// O_DIRECT on the file. The file itself stays open.
+func (d *Reader) Close() {
+	if d.pending != nil {
+		<-d.pending
+		d.pending = nil
+	}
+	for _, b := range d.bufs {
+		if b != nil {
+			bufs.Put(b)
+		}
+	}
+	d.bufs, d.avail = [2]*[]byte{}, nil
+	if d.restore != nil {
+		d.restore()
+	}
+}

@@ -1,0 +1,110 @@
+package directio
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestReaderRanges reads ranges at every alignment, and to the end of the
+// file, through O_DIRECT and compares them with the file.
+func TestReaderRanges(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{0, 1, Align - 1, Align, Align + 1, chunk - 1, chunk, chunk + 3*Align + 17, 2*chunk + 5}
+	for _, size := range sizes {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		name := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, off := range []int{0, 1, Align - 1, Align, Align + 1, size / 2, size - 1} {
+			for _, length := range []int{-1, 0, 1, Align, Align + 1, chunk + 1, size} {
+				if off < 0 || off > size || length >= 0 && off+length > size {
+					continue
+				}
+				want := data[off:]
+				if length >= 0 {
+					want = data[off : off+length]
+				}
+				d, ok := NewReader(f, int64(off), int64(length))
+				if !ok {
+					t.Skipf("no O_DIRECT in %s", dir)
+				}
+				got, err := io.ReadAll(struct{ io.Reader }{d})
+				d.Close()
+				if err != nil {
+					t.Fatalf("size %d off %d len %d: %v", size, off, length, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("size %d off %d len %d: got %d bytes, want %d", size, off, length, len(got), len(want))
+				}
+			}
+		}
+		// Close cleared O_DIRECT: an unaligned plain read works again.
+		if _, err := f.ReadAt(make([]byte, 3), 1); size > 4 && err != nil {
+			t.Fatalf("read after Close: %v", err)
+		}
+		f.Close()
+	}
+}
+
+// TestReaderShortFile: a range beyond the end of a file that shrank is an
+// error, not a silently short read.
+func TestReaderShortFile(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(name, make([]byte, 3*Align), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, ok := NewReader(f, 100, 5*Align)
+	if !ok {
+		t.Skip("no O_DIRECT")
+	}
+	defer d.Close()
+	if _, err := io.ReadAll(d); err != io.ErrUnexpectedEOF {
+		t.Fatalf("got %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// einvalFile refuses every read, as a file system that accepts O_DIRECT but
+// not direct reads does. The real path is TestReaderRanges.
+type einvalFile struct{}
+
+func (einvalFile) ReadAt([]byte, int64) (int, error) { return 0, syscall.EINVAL }
+
+func TestReaderFallsBackOnEINVAL(t *testing.T) {
+	data := make([]byte, 3*chunk+100)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, n := range []int64{int64(len(data) - 10), -1} {
+		restored := false
+		d := newReader(einvalFile{}, func() io.ReaderAt { return bytes.NewReader(data) }, func() { restored = true }, 5, n)
+		got, err := io.ReadAll(d)
+		d.Close()
+		want := data[5:]
+		if n >= 0 {
+			want = data[5 : 5+n]
+		}
+		if err != nil || !bytes.Equal(got, want) || !restored {
+			t.Fatalf("n %d: fallback read %d bytes (want %d), err %v, O_DIRECT cleared: %v", n, len(got), len(want), err, restored)
+		}
+	}
+}
