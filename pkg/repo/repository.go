@@ -39,7 +39,7 @@ type Options struct {
 	Compression compress.Mode // blob compression in version 2 repositories
 	PackSize    int           // target pack size in bytes; 0 means 16 MiB
 	Uploads     int           // packs uploaded at once; 0 means 4
-	TempDir     string        // for packs being written; "" means os.TempDir()
+	TempDir     string        // for packs being written, unless the backend takes them in place; "" means os.TempDir()
 	Logger      *slog.Logger  // nil discards
 	// LockRetry is how long Lock and LockDuring keep trying while another
 	// process holds a conflicting lock (restic's --retry-lock); 0 fails at

@@ -44,14 +44,16 @@ type BlobSaver struct {
 	stats     SaverStats
 }
 
-// packer is an open pack. Its bytes go to an unlinked temporary file, as
-// restic's do, so that packs waiting for upload cost disk cache, not heap,
-// and a crash leaves nothing behind.
+// packer is an open pack. Its bytes go to a file without a name, so that
+// packs waiting for upload cost disk cache, not heap, and a crash leaves
+// nothing behind: for a local repository a file on its file system that
+// becomes the pack file, else an unlinked temporary file, as restic's.
 type packer struct {
-	file *os.File
-	bw   *bufio.Writer // tree blobs are small: batch their writes
-	w    *pack.Writer
-	res  pack.Result
+	file  *os.File
+	adopt bool          // file is from the backend's CreateFile
+	bw    *bufio.Writer // tree blobs are small: batch their writes
+	w     *pack.Writer
+	res   pack.Result
 }
 
 // close releases the packer's temporary file.
@@ -210,17 +212,47 @@ func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, dat
 }
 
 func (s *BlobSaver) newPacker() (*packer, error) {
-	f, err := os.CreateTemp(s.r.opts.TempDir, "drydock-pack-")
+	f, adopt, err := s.packFile()
 	if err != nil {
-		return nil, fmt.Errorf("temporary pack file: %w", err)
+		return nil, err
 	}
-	_ = os.Remove(f.Name()) // the open descriptor keeps it until closed
-	p := &packer{file: f, bw: bufio.NewWriterSize(f, 256<<10)}
+	p := &packer{file: f, adopt: adopt, bw: bufio.NewWriterSize(f, 256<<10)}
 	if p.w, err = pack.NewWriter(p.bw, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression}); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return p, nil
+}
+
+// packFile returns the file for a new pack: one the backend can adopt as
+// the pack file itself (a local repository), else an unlinked temporary
+// file that uploading copies.
+func (s *BlobSaver) packFile() (f *os.File, adopt bool, err error) {
+	if fs, ok := backend.AsFileSaver(s.r.be); ok {
+		if f, err := fs.CreateFile(); err == nil {
+			return f, true, nil
+		}
+	}
+	if f, err = os.CreateTemp(s.r.opts.TempDir, "drydock-pack-"); err != nil {
+		return nil, false, fmt.Errorf("temporary pack file: %w", err)
+	}
+	_ = os.Remove(f.Name()) // the open descriptor keeps it until closed
+	return f, false, nil
+}
+
+// store uploads a finished pack, or has the backend adopt its file. If
+// adopting fails, the pack is copied like any other (with the retry
+// policy), which reports the error if the storage itself is failing.
+func (s *BlobSaver) store(ctx context.Context, p *packer) error {
+	h := backend.Handle{Type: backend.PackFile, Name: p.res.ID.String()}
+	if p.adopt {
+		fs, _ := backend.AsFileSaver(s.r.be)
+		err := fs.SaveFile(ctx, h, p.file)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return s.r.be.Save(ctx, h, backend.NewFileReader(p.file, p.res.Size))
 }
 
 // ship finalizes p and queues it for upload.
@@ -266,8 +298,7 @@ func (s *BlobSaver) flush(ctx context.Context, ship bool) error {
 // durable and no index file grows too large.
 func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 	for p := range s.uploads {
-		h := backend.Handle{Type: backend.PackFile, Name: p.res.ID.String()}
-		err := s.r.be.Save(ctx, h, backend.NewFileReader(p.file, p.res.Size))
+		err := s.store(ctx, p)
 		p.close()
 		if err != nil {
 			return fmt.Errorf("upload pack %v: %w", p.res.ID.Str(), err)

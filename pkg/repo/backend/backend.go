@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Backend stores the files of one repository. All methods are safe for
@@ -52,6 +53,34 @@ type Backend interface {
 // wrap.
 type Unwrapper interface {
 	Unwrap() Backend
+}
+
+// FileSaver is implemented by backends that can adopt a file written in
+// place instead of copying it: the local backend gives packs a file on the
+// repository's own file system and links it under its name once complete,
+// which saves writing (and reading) every pack a second time. Backends
+// without it, and a SaveFile that fails, use Save.
+type FileSaver interface {
+	// CreateFile returns an empty file on the backend's storage that has
+	// no name yet: nothing is left behind if the process dies.
+	CreateFile() (*os.File, error)
+	// SaveFile makes the complete content of f, a file from CreateFile,
+	// the file h, as durably and atomically as Save would. f stays open.
+	SaveFile(ctx context.Context, h Handle, f *os.File) error
+}
+
+// AsFileSaver returns be, or the first backend it wraps, as a FileSaver.
+func AsFileSaver(be Backend) (FileSaver, bool) {
+	for {
+		if fs, ok := be.(FileSaver); ok {
+			return fs, true
+		}
+		u, ok := be.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		be = u.Unwrap()
+	}
 }
 
 // FileType is the kind of a repository file.

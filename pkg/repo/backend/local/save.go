@@ -69,14 +69,22 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("save %s: close %s: %w", h, tmp, translate(err))
 	}
+	return b.publish(ctx, h, tmp, final)
+}
+
+// publish renames a complete, synced temporary file to its final name
+// unless ctx is done, syncs the directory and makes the file read-only. It
+// removes tmp if it cannot rename it; once renamed, a failure is reported
+// with the file in place.
+func (b *Backend) publish(ctx context.Context, h backend.Handle, tmp, final string) error {
 	if err := ctx.Err(); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("save %s: %w", h, err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("save %s: rename %s: %w", h, tmp, translate(err))
 	}
-	// From here on the file is in place: a failure is reported but the
-	// temporary file no longer exists, so the deferred cleanup is harmless.
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		return fmt.Errorf("save %s: fsync directory: %w", h, translate(err))
 	}
