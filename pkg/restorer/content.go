@@ -45,7 +45,8 @@ type fileState struct {
 
 	mu        sync.Mutex
 	f         *os.File
-	remaining int // blob writes still to do
+	created   bool // opened once: later opens must not truncate
+	remaining int  // blob writes still to do
 }
 
 // target is one place a blob goes: a file and an offset in it.
@@ -71,8 +72,8 @@ func newContentPlan(idx *index.Index) *contentPlan {
 	return &contentPlan{idx: idx, packs: map[format.ID]map[format.ID]*packBlob{}}
 }
 
-// add creates the file at dst with its final size and records where its
-// blobs go. It returns the file, or nil if it is complete already (empty).
+// add records where the blobs of the file at dst go, and creates it now if
+// it is empty. It returns the file, or nil if it is complete already.
 func (cp *contentPlan) add(dst string, n *format.Node) (*fileState, error) {
 	fs := &fileState{path: dst, node: n, remaining: len(n.Content)}
 	for _, id := range n.Content {
@@ -93,23 +94,17 @@ func (cp *contentPlan) add(dst string, n *format.Node) (*fileState, error) {
 		pb.targets = append(pb.targets, target{file: fs, offset: fs.size})
 		fs.size += int64(plainLength(loc))
 	}
+	if fs.remaining > 0 {
+		return fs, nil // created by its first write, in the parallel phase
+	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: %w", dst, err)
 	}
-	if fs.size > 0 {
-		// Reserving the blocks at once spares the filesystem from growing
-		// the file piece by piece as blobs land out of order; where it is
-		// not supported, the writes allocate as usual.
-		_ = syscall.Fallocate(int(f.Fd()), 0, 0, fs.size)
-	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("restore %s: %w", dst, err)
 	}
-	if fs.remaining == 0 {
-		return nil, nil
-	}
-	return fs, nil
+	return nil, nil
 }
 
 func plainLength(loc index.Location) uint32 {
@@ -125,8 +120,8 @@ func (cp *contentPlan) write(fs *fileState, off int64, data []byte) (done bool, 
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.f == nil {
-		if fs.f, err = os.OpenFile(fs.path, os.O_WRONLY, 0); err != nil {
-			return false, fmt.Errorf("restore %s: %w", fs.path, err)
+		if err := fs.open(); err != nil {
+			return false, err
 		}
 		cp.open.Add(1)
 	}
@@ -147,6 +142,23 @@ func (cp *contentPlan) write(fs *fileState, off int64, data []byte) (done bool, 
 		return false, nil
 	}
 	return true, fsnode.ApplyMetadata(fs.path, fs.node)
+}
+
+// open opens fs for writing; the first time it creates (or truncates) the
+// file and reserves its blocks, which spares the file system from growing
+// it piece by piece as blobs land out of order (where fallocate is not
+// supported, the writes allocate as usual).
+func (fs *fileState) open() (err error) {
+	if fs.created {
+		fs.f, err = os.OpenFile(fs.path, os.O_WRONLY, 0)
+	} else if fs.f, err = os.OpenFile(fs.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
+		fs.created = true
+		_ = syscall.Fallocate(int(fs.f.Fd()), 0, 0, fs.size)
+	}
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", fs.path, err)
+	}
+	return nil
 }
 
 // closeAll closes files left open by a failed restore.
