@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
@@ -121,11 +122,15 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 	var out []byte
 	var err error
 	if b.IsCompressed() {
-		pt, oerr := key.OpenBox(nil, sealed)
+		scratch := compressedBufs.Get().(*[]byte)
+		pt, oerr := key.OpenBox((*scratch)[:0], sealed)
 		if oerr != nil {
+			compressedBufs.Put(scratch)
 			return fail(oerr)
 		}
 		out, err = compress.Decode(dst, pt, int64(b.UncompressedLength))
+		*scratch = pt
+		compressedBufs.Put(scratch)
 	} else {
 		out, err = key.OpenBox(dst, sealed)
 	}
@@ -141,6 +146,11 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// compressedBufs holds the decrypted, still compressed bytes of a blob
+// between OpenBox and Decode: allocating (and zeroing) them per blob cost a
+// restore 5% of its CPU.
+var compressedBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // LoadBlob reads b from a pack and opens it like OpenBlob.
 func LoadBlob(key *crypto.Key, rd io.ReaderAt, packID format.ID, b Blob, dst []byte) ([]byte, error) {
