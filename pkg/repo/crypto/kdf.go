@@ -1,8 +1,10 @@
 package crypto
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/scrypt"
 
@@ -50,9 +52,61 @@ func DeriveKey(password string, salt []byte, p Params) (*Key, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
 	}
+	memo := kdfMemoKey(password, salt, p)
+	if b, ok := derived.get(memo); ok {
+		return keyFromBytes(b), nil
+	}
 	b, err := scrypt.Key([]byte(password), salt, p.N, p.R, p.P, 64)
 	if err != nil {
 		return nil, fmt.Errorf("derive key: scrypt: %w", err)
 	}
+	derived.put(memo, b)
 	return keyFromBytes(b), nil
+}
+
+// derived remembers recent derivations, so that a daemon reopening its
+// repositories for every job derives each key once in its lifetime, not
+// once per run. It is keyed by a hash of password, salt and parameters
+// (the password itself is not kept) and holds at most kdfMemoSize keys,
+// evicting the oldest. It costs a one-shot command nothing.
+var derived = &kdfMemo{}
+
+const kdfMemoSize = 16
+
+type kdfMemo struct {
+	mu    sync.Mutex
+	order [][32]byte
+	keys  map[[32]byte][]byte
+}
+
+func kdfMemoKey(password string, salt []byte, p Params) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%d:%d:%d:%d:", p.N, p.R, p.P, len(salt), len(password))
+	h.Write(salt)
+	h.Write([]byte(password))
+	return [32]byte(h.Sum(nil))
+}
+
+func (m *kdfMemo) get(k [32]byte) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.keys[k]
+	return b, ok // read only: keyFromBytes copies
+}
+
+func (m *kdfMemo) put(k [32]byte, b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[[32]byte][]byte{}
+	}
+	if _, ok := m.keys[k]; ok {
+		return
+	}
+	if len(m.order) == kdfMemoSize {
+		delete(m.keys, m.order[0])
+		m.order = m.order[1:]
+	}
+	m.order = append(m.order, k)
+	m.keys[k] = b
 }
