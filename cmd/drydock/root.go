@@ -41,6 +41,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newRestoreCommand(g),
 		newCheckCommand(g),
 		newPruneCommand(g),
+		newUnlockCommand(g),
 		newVerifyCommand(g),
 		newVolumesCommand(g),
 		newDaemonCommand(g),

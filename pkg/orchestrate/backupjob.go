@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -217,10 +219,40 @@ func (d *Daemon) recoverOnce(ctx context.Context, stateDir string) error {
 	return nil
 }
 
-// unlock releases a repository lock, logging (not failing) on error: the
-// lock goes stale on its own.
+// unlock releases a repository lock, logging (not failing) on error. Lock
+// files it could not remove would block every prune until someone ran
+// 'drydock unlock': the next job on the repository removes them.
 func (x *run) unlock(l *repo.Lock) {
-	if err := l.Unlock(); err != nil {
-		x.d.log.Warn("cannot remove repository lock", "job", x.name, "err", err)
+	err := l.Unlock()
+	if err == nil {
+		return
+	}
+	x.d.log.Warn("cannot remove repository lock; the repository's next job tries again", "job", x.name, "err", err)
+	var uerr *repo.UnlockError
+	if errors.As(err, &uerr) {
+		x.d.mu.Lock()
+		x.d.leftLocks[x.job.Repository] = append(x.d.leftLocks[x.job.Repository], uerr.IDs...)
+		x.d.mu.Unlock()
+	}
+}
+
+// removeLeftLocks removes the lock files earlier jobs on repository name
+// failed to remove, keeping those that still cannot be.
+func (d *Daemon) removeLeftLocks(ctx context.Context, name string, r *repo.Repository) {
+	d.mu.Lock()
+	ids := d.leftLocks[name]
+	delete(d.leftLocks, name)
+	d.mu.Unlock()
+	var keep []format.ID
+	for _, id := range ids {
+		if err := r.RemoveLock(ctx, id); err != nil {
+			d.log.Warn("still cannot remove an earlier lock", "repository", name, "lock", id.Str(), "err", err)
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) > 0 {
+		d.mu.Lock()
+		d.leftLocks[name] = append(d.leftLocks[name], keep...)
+		d.mu.Unlock()
 	}
 }

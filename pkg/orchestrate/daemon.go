@@ -19,6 +19,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 // Options tune a Daemon.
@@ -46,9 +47,11 @@ type Daemon struct {
 	tasks    map[taskKey]*task
 	gates    map[string]*sync.RWMutex
 	stopping bool
-	running  sync.WaitGroup
-	addr     net.Addr      // of the HTTP endpoints, once listening
-	ready    chan struct{} // closed once jobs are scheduled
+	// leftLocks are lock files, by repository, that jobs failed to remove.
+	leftLocks map[string][]format.ID
+	running   sync.WaitGroup
+	addr      net.Addr      // of the HTTP endpoints, once listening
+	ready     chan struct{} // closed once jobs are scheduled
 
 	volumes sync.Mutex // one volumes backup at a time
 }
@@ -80,7 +83,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, metrics: newMetrics(), sched: sched,
-		tasks: map[taskKey]*task{}, gates: map[string]*sync.RWMutex{}, ready: make(chan struct{})}
+		tasks: map[taskKey]*task{}, gates: map[string]*sync.RWMutex{}, ready: make(chan struct{}),
+		leftLocks: map[string][]format.ID{}}
 	return d, nil
 }
 
@@ -410,6 +414,7 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 		return err
 	}
 	defer r.Backend().Close()
+	d.removeLeftLocks(ctx, job.Repository, r)
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {
 		err = x.verify(ctx, r)

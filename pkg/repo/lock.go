@@ -43,7 +43,7 @@ func (e *LockedError) Error() string {
 	msg := fmt.Sprintf("repository is already locked %s by PID %d on %s by %s (created %s, lock %s)",
 		kind, e.Lock.PID, e.Lock.Hostname, e.Lock.Username, e.Lock.Time.Format(time.RFC3339), e.ID.Str())
 	if e.Stale {
-		msg += "; the lock looks stale: if no other process uses the repository, remove it with 'restic unlock'"
+		msg += "; the lock looks stale: if no other process uses the repository, remove it with 'drydock unlock' (or 'restic unlock')"
 	}
 	return msg
 }
@@ -52,12 +52,13 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Lock is a lock file this process holds and keeps fresh.
 type Lock struct {
-	r      *Repository
-	doc    format.Lock
-	mu     sync.Mutex // id changes at each refresh
-	id     format.ID
-	cancel context.CancelCauseFunc
-	done   chan struct{}
+	r        *Repository
+	doc      format.Lock
+	mu       sync.Mutex // id changes at each refresh
+	id       format.ID
+	leftover []format.ID // earlier lock files a refresh could not remove
+	cancel   context.CancelCauseFunc
+	done     chan struct{}
 }
 
 // ErrLockGone: a lock this process holds was removed by someone else
@@ -167,7 +168,7 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 			continue // removed while we listed
 		}
 		if err != nil {
-			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'restic unlock --remove-all'", id.Str(), err)
+			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'drydock unlock --remove-all'", id.Str(), err)
 		}
 		other, err := format.DecodeLock(raw)
 		if err != nil {
@@ -252,7 +253,8 @@ func (l *Lock) refresh(ctx context.Context) error {
 		return err
 	}
 	if err := l.r.removeLock(l.id); err != nil {
-		l.r.opts.Logger.Warn("cannot remove the previous lock file", "lock", l.id.Str(), "err", err)
+		l.r.opts.Logger.Warn("cannot remove the previous lock file; trying again at unlock", "lock", l.id.Str(), "err", err)
+		l.leftover = append(l.leftover, l.id)
 	}
 	l.id = id
 	return nil
@@ -300,8 +302,32 @@ func (l *Lock) Unlock() error {
 	l.cancel(errors.New("unlocked"))
 	<-l.done
 	l.r.held.Delete(l)
-	return l.r.removeLock(l.id)
+	var failed []format.ID
+	var errs []error
+	for _, id := range append(l.leftover, l.id) {
+		if err := l.r.removeLock(id); err != nil {
+			failed, errs = append(failed, id), append(errs, err)
+		}
+	}
+	if len(failed) > 0 {
+		return &UnlockError{IDs: failed, Err: errors.Join(errs...)}
+	}
+	return nil
 }
+
+// UnlockError lists the lock files Unlock could not remove. They block
+// exclusive operations (prune) until removed: by RemoveLock when storage
+// is back, or by 'drydock unlock' once they are stale.
+type UnlockError struct {
+	IDs []format.ID
+	Err error
+}
+
+func (e *UnlockError) Error() string {
+	return fmt.Sprintf("cannot remove %d lock file(s): %v", len(e.IDs), e.Err)
+}
+
+func (e *UnlockError) Unwrap() error { return e.Err }
 
 // waitRunning waits lockRecheckWait and, at the same time, runs during.
 func (r *Repository) waitRunning(ctx context.Context, during func(ctx context.Context) error) error {
