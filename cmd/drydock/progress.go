@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 )
 
@@ -74,15 +75,4 @@ func (p *progress) finish() {
 	<-p.done
 }
 
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func humanBytes(n uint64) string { return humanize.Bytes(n, 1) }

@@ -3,6 +3,8 @@ package prune
 import (
 	"fmt"
 	"io"
+
+	"github.com/drydock-backup/drydock/internal/humanize"
 )
 
 // Count is a number of blobs and their stored (sealed) bytes.
@@ -121,15 +123,4 @@ func percent(part, whole uint64) string {
 }
 
 // formatBytes prints a size with binary units, as restic does.
-func formatBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.3f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func formatBytes(n uint64) string { return humanize.Bytes(n, 3) }
