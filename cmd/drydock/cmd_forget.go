@@ -46,13 +46,20 @@ func (o *forgetOptions) addFlags(f *pflag.FlagSet) {
 	f.Var(&p.WithinMonthly, "keep-within-monthly", "keep the newest snapshot of each month within "+span)
 	f.Var(&p.WithinYearly, "keep-within-yearly", "keep the newest snapshot of each year within "+span)
 	f.Var(&p.Tags, "keep-tag", "keep every snapshot carrying all tags of `tag[,tag...]`; repeat for alternatives")
-	f.StringArrayVar(&o.filter.Hosts, "host", nil, "consider only snapshots of `host`; repeat for several")
-	f.Var(&o.filter.Tags, "tag", "consider only snapshots carrying all tags of `tag[,tag...]`; repeat for alternatives, '' for untagged")
-	f.StringArrayVar(&o.filter.Paths, "path", nil, "consider only snapshots that include `path` exactly as recorded; repeat to require several")
+	addSnapshotFilterFlags(f, &o.filter, "")
 	f.BoolVarP(&o.compact, "compact", "c", false, "print fewer columns")
 	f.VarP(&o.groupBy, "group-by", "g", "apply the policy separately per `fields`: host, paths and/or tags, comma-separated; '' for one group")
 	f.BoolVarP(&o.dryRun, "dry-run", "n", false, "only print what would be removed")
 	f.SortFlags = false
+}
+
+// addSnapshotFilterFlags registers restic's --host, --tag and --path
+// snapshot filters; hostShort is --host's shorthand ("H", as in restic's
+// restore or snapshots, or "" where -H means something else, as in forget).
+func addSnapshotFilterFlags(f *pflag.FlagSet, filter *retention.Filter, hostShort string) {
+	f.StringArrayVarP(&filter.Hosts, "host", hostShort, nil, "consider only snapshots of `host`; repeat for several")
+	f.Var(&filter.Tags, "tag", "consider only snapshots carrying all tags of `tag[,tag...]`; repeat for alternatives, '' for untagged")
+	f.StringArrayVar(&filter.Paths, "path", nil, "consider only snapshots that include `path` exactly as recorded; repeat to require several")
 }
 
 func newForgetCommand(g *globalOptions) *cobra.Command {

@@ -7,19 +7,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/verify"
 )
 
 type verifyOptions struct {
 	scratch string
-	filter  snapshotFilter
+	filter  retention.Filter
 }
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -53,7 +51,7 @@ The exit code is 1 when the restore fails or differs from the snapshot.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.scratch, "scratch", "", "directory to restore into, in a new subdirectory removed afterwards (default: the system's temporary directory)")
-	opts.filter.addFlags(f)
+	addSnapshotFilterFlags(f, &opts.filter, "H")
 	return cmd
 }
 
@@ -67,7 +65,15 @@ type verifySummary struct {
 }
 
 func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *globalOptions, ref string) error {
-	sn, err := findFilteredSnapshot(ctx, r, ref, opts.filter)
+	// Unlike forget, which matches paths exactly as restic does (what it
+	// selects decides what is removed), verify only reads: "/data/" may
+	// find the snapshots of "/data".
+	filter := opts.filter
+	filter.Paths = make([]string, len(opts.filter.Paths))
+	for i, p := range opts.filter.Paths {
+		filter.Paths[i] = filepath.Clean(p)
+	}
+	sn, err := findFilteredSnapshot(ctx, r, ref, filter)
 	if err != nil {
 		return err
 	}
@@ -107,7 +113,7 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 
 // findFilteredSnapshot loads the index and resolves ref among the
 // snapshots that f keeps.
-func findFilteredSnapshot(ctx context.Context, r *repo.Repository, ref string, f snapshotFilter) (repo.Snapshot, error) {
+func findFilteredSnapshot(ctx context.Context, r *repo.Repository, ref string, f retention.Filter) (repo.Snapshot, error) {
 	if err := r.LoadIndex(ctx); err != nil {
 		return repo.Snapshot{}, err
 	}
@@ -115,93 +121,9 @@ func findFilteredSnapshot(ctx context.Context, r *repo.Repository, ref string, f
 	if err != nil {
 		return repo.Snapshot{}, err
 	}
-	sn, err := repo.FindSnapshot(f.apply(sns), ref)
-	if err != nil && !f.empty() {
+	sn, err := repo.FindSnapshot(f.Select(sns), ref)
+	if err != nil && !f.Empty() {
 		return sn, fmt.Errorf("%w (among snapshots with %s)", err, f)
 	}
 	return sn, err
-}
-
-// snapshotFilter selects snapshots as restic's --host, --path and --tag
-// do: a snapshot matches when its host is one of hosts, its paths include
-// every one of paths, and it has all tags of at least one tag list (a
-// comma-separated --tag value; an empty one matches untagged snapshots).
-// An empty criterion matches everything.
-type snapshotFilter struct {
-	hosts, paths, tags []string
-}
-
-func (f *snapshotFilter) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&f.hosts, "host", "H", nil, "only consider snapshots of this host (repeatable: any)")
-	fs.StringArrayVar(&f.paths, "path", nil, "only consider snapshots including this absolute path (repeatable: all)")
-	fs.StringArrayVar(&f.tags, "tag", nil, "only consider snapshots with all these comma-separated tags (repeatable: any list)")
-}
-
-func (f snapshotFilter) empty() bool { return len(f.hosts)+len(f.paths)+len(f.tags) == 0 }
-
-func (f snapshotFilter) String() string {
-	var parts []string
-	for _, h := range f.hosts {
-		parts = append(parts, "host "+h)
-	}
-	for _, p := range f.paths {
-		parts = append(parts, "path "+p)
-	}
-	for _, t := range f.tags {
-		parts = append(parts, "tags "+t)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (f snapshotFilter) apply(sns []repo.Snapshot) []repo.Snapshot {
-	if f.empty() {
-		return sns
-	}
-	var out []repo.Snapshot
-	for _, sn := range sns {
-		if f.match(sn) {
-			out = append(out, sn)
-		}
-	}
-	return out
-}
-
-func (f snapshotFilter) match(sn repo.Snapshot) bool {
-	if len(f.hosts) > 0 && !slices.Contains(f.hosts, sn.Hostname) {
-		return false
-	}
-	for _, p := range f.paths {
-		if !slices.Contains(sn.Paths, filepath.Clean(p)) {
-			return false
-		}
-	}
-	if len(f.tags) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(f.tags, func(list string) bool { return hasTags(sn.Tags, list) })
-}
-
-// hasTags reports whether have holds every tag of the comma-separated
-// list; an empty list asks for no tags at all.
-func hasTags(have []string, list string) bool {
-	want := splitTags(list)
-	if len(want) == 0 {
-		return len(have) == 0
-	}
-	for _, t := range want {
-		if !slices.Contains(have, t) {
-			return false
-		}
-	}
-	return true
-}
-
-func splitTags(list string) []string {
-	var out []string
-	for _, t := range strings.Split(list, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
 }

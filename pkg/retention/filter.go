@@ -2,6 +2,7 @@ package retention
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 )
@@ -28,6 +29,21 @@ func (f Filter) Matches(sn repo.Snapshot) bool {
 		}
 	}
 	return true
+}
+
+// String describes f for messages: "host h, tags [a, b], path /p".
+func (f Filter) String() string {
+	var parts []string
+	for _, h := range f.Hosts {
+		parts = append(parts, "host "+h)
+	}
+	for _, l := range f.Tags {
+		parts = append(parts, "tags "+l.String())
+	}
+	for _, p := range f.Paths {
+		parts = append(parts, "path "+p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Empty reports whether f selects everything.
