@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // NodeType is the "type" of a tree node.
@@ -70,6 +72,11 @@ func QuoteName(name string) string {
 
 // UnquoteName reverses QuoteName.
 func UnquoteName(s string) (string, error) {
+	// Most names quote to themselves; strconv.Unquote returns those
+	// unchanged, so skip building its input.
+	if !strings.ContainsAny(s, "\\\"\n") && utf8.ValidString(s) {
+		return s, nil
+	}
 	return strconv.Unquote(`"` + s + `"`)
 }
 

@@ -70,6 +70,14 @@ func EncodeTree(nodes []*Node) ([]byte, error) {
 // DecodeTree parses a tree blob plaintext. Like restic's readers it accepts
 // any valid JSON layout and unsorted nodes; call Validate for strictness.
 func DecodeTree(data []byte) (*Tree, error) {
+	if t, ok := decodeTreeFast(data); ok {
+		return t, nil
+	}
+	return decodeTreeJSON(data)
+}
+
+// decodeTreeJSON is DecodeTree through encoding/json, for every layout.
+func decodeTreeJSON(data []byte) (*Tree, error) {
 	// Decoding into nodeJSON, which has no UnmarshalJSON, lets encoding/json
 	// validate the document once instead of once more per node.
 	var doc struct {
