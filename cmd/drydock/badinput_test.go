@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -37,14 +35,7 @@ func TestExitCodes(t *testing.T) {
 	}
 
 	// Another process holds an exclusive lock (as restic's prune would).
-	be, err := local.Open(t.Context(), repoDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(t.Context(), be, c.env["RESTIC_PASSWORD"], repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := c.openRepo(repoDir)
 	lock, _, err := r.Lock(t.Context(), true)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 )
 
 // cli runs drydock commands in-process with its own environment.
@@ -51,6 +54,21 @@ func (c *cli) must(args ...string) string {
 		c.t.Fatalf("drydock %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}
 	return out
+}
+
+// openRepo opens the cli's local repository at dir in-process, to act as
+// another process would on it.
+func (c *cli) openRepo(dir string) *repo.Repository {
+	c.t.Helper()
+	be, err := local.Open(c.t.Context(), dir)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	r, err := repo.Open(c.t.Context(), be, c.env["RESTIC_PASSWORD"], repo.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
 }
 
 // environ returns the cli's environment (repository, password, HOME and

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
@@ -23,14 +21,7 @@ func TestUnlockRemovesADeadProcessLock(t *testing.T) {
 	repoDir := filepath.Join(t.TempDir(), "repo")
 	c := newCLI(t, repoDir)
 	c.must("init")
-	be, err := local.Open(t.Context(), repoDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(t.Context(), be, c.env["RESTIC_PASSWORD"], repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := c.openRepo(repoDir)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
