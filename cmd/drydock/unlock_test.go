@@ -27,7 +27,7 @@ func TestUnlockRemovesADeadProcessLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	raw, _ := format.EncodeLock(&format.Lock{Time: time.Now(), Hostname: host, Username: "x", PID: dead.Process.Pid})
+	raw, _ := format.EncodeLock(&format.Lock{Time: time.Now().Add(-7 * time.Minute), Hostname: host, Username: "x", PID: dead.Process.Pid})
 	if _, err := r.SaveUnpacked(t.Context(), backend.LockFile, raw); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -136,14 +137,15 @@ func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(c
 	}
 	id, err := r.saveLock(ctx, doc)
 	if err != nil {
+		r.dropLock(id) // the upload may have succeeded before it failed
 		return nil, nil, err
 	}
 	if err := r.waitRunning(ctx, during); err != nil {
-		r.removeLock(id)
+		r.dropLock(id)
 		return nil, nil, err
 	}
 	if err := r.checkLocks(ctx, doc, id); err != nil {
-		r.removeLock(id)
+		r.dropLock(id)
 		return nil, nil, err
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
@@ -181,20 +183,28 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 	return nil
 }
 
-// isStale applies restic's rule: older than 30 minutes, or made on this host
-// by a process that no longer exists. Stale locks still block, as in restic.
+// isStale applies restic's rule, made safer for containers: older than 30
+// minutes, or made on this host by a process that no longer exists and
+// not refreshed for longer than a live owner would wait. (A process in
+// another PID namespace with the same host name, e.g. a daemon in a
+// container with host networking, is invisible to the PID probe but
+// refreshes its lock every 5 minutes.) Stale locks still block, as in
+// restic; 'drydock unlock' removes them.
 func isStale(l format.Lock) bool {
-	if time.Since(l.Time) > lockStaleAge {
+	age := time.Since(l.Time)
+	if age > lockStaleAge {
 		return true
 	}
 	host, _ := os.Hostname()
-	if l.Hostname != host || l.PID <= 0 {
+	if l.Hostname != host || l.PID <= 0 || age <= lockRefresh+time.Minute {
 		return false
 	}
 	// Signal 0 checks for existence without disturbing the process.
 	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
 }
 
+// saveLock writes a lock file. On error it still returns the ID the file
+// would have, which may exist anyway.
 func (r *Repository) saveLock(ctx context.Context, doc format.Lock) (format.ID, error) {
 	raw, err := format.EncodeLock(&doc)
 	if err != nil {
@@ -202,9 +212,20 @@ func (r *Repository) saveLock(ctx context.Context, doc format.Lock) (format.ID, 
 	}
 	id, err := r.SaveUnpacked(ctx, backend.LockFile, raw)
 	if err != nil {
-		return format.ID{}, fmt.Errorf("create lock: %w", err)
+		return id, fmt.Errorf("create lock: %w", err)
 	}
 	return id, nil
+}
+
+// dropLock removes a lock file of an attempt that did not become a Lock,
+// saying so if it cannot: such a file blocks prune until removed.
+func (r *Repository) dropLock(id format.ID) {
+	if id.IsNull() {
+		return
+	}
+	if err := r.removeLock(id); err != nil {
+		r.opts.Logger.Warn("cannot remove our lock file; remove it with 'drydock unlock' once stale", "lock", id.Str(), "err", err)
+	}
 }
 
 // removeLock deletes a lock even when the caller's context is done: a
@@ -250,6 +271,9 @@ func (l *Lock) refresh(ctx context.Context) error {
 	doc.Time = time.Now()
 	id, err := l.r.saveLock(ctx, doc)
 	if err != nil {
+		if !id.IsNull() {
+			l.leftover = append(l.leftover, id) // it may exist: removed at unlock
+		}
 		return err
 	}
 	if err := l.r.removeLock(l.id); err != nil {
@@ -288,6 +312,9 @@ func (r *Repository) CheckExclusive(ctx context.Context) error {
 		if id == l.id {
 			found = true
 			continue
+		}
+		if slices.Contains(l.leftover, id) {
+			continue // ours, from a refresh that could not remove it
 		}
 		return fmt.Errorf("%w: lock %v appeared beside our exclusive lock %v", ErrLockGone, id.Str(), l.id.Str())
 	}

@@ -267,6 +267,8 @@ func (r *Repository) LoadUnpacked(ctx context.Context, t backend.FileType, id fo
 
 // SaveUnpacked encodes (0x02+zstd in version 2), encrypts and stores doc
 // and returns the new file's ID.
+//
+// On a failed save the file's would-be ID is returned with the error.
 func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, doc []byte) (format.ID, error) {
 	plain, err := format.EncodeUnpacked(r.cfg.Version, doc, r.opts.Compression)
 	if err != nil {
@@ -278,7 +280,9 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, doc [
 	}
 	id := format.Hash(sealed)
 	if err := r.be.Save(ctx, backend.Handle{Type: t, Name: id.String()}, backend.NewByteReader(sealed)); err != nil {
-		return format.ID{}, fmt.Errorf("save %v %v: %w", t, id.Str(), err)
+		// The ID comes back with the error: the file may exist anyway (a
+		// timeout after the upload succeeded), and a lock must be removed.
+		return id, fmt.Errorf("save %v %v: %w", t, id.Str(), err)
 	}
 	return id, nil
 }

@@ -43,7 +43,11 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *format.Snapshot) (for
 	if err != nil {
 		return format.ID{}, err
 	}
-	return r.SaveUnpacked(ctx, backend.SnapshotFile, doc)
+	id, err := r.SaveUnpacked(ctx, backend.SnapshotFile, doc)
+	if err != nil {
+		return format.ID{}, err
+	}
+	return id, nil
 }
 
 // Snapshots loads every snapshot, in parallel, sorted oldest first.
