@@ -46,6 +46,7 @@ type Reader struct {
 	restore  func() // clears O_DIRECT again
 	off, end int64  // the rest of the requested range
 	toEOF    bool   // the range ends where the file does
+	started  bool   // a direct read succeeded: EINVAL is an error now
 	next     int64  // aligned file offset of the next chunk to read
 	bufs     [2]*[]byte
 	ahead    int        // the buffer pending reads into
@@ -114,18 +115,24 @@ func (d *Reader) fill() error {
 	if d.pending != nil {
 		c, free = <-d.pending, 1-d.ahead
 		d.pending = nil
-	} else if c = d.read(*d.bufs[0], d.next); errors.Is(c.err, errNoDirect) {
+	} else if c = d.read(*d.bufs[0], d.next, !d.started); errors.Is(c.err, errNoDirect) {
 		d.f = nil
 		return d.fillBuffered()
 	}
+	d.started = true
 	if c.err != nil {
 		return c.err
 	}
 	d.next = c.pos + int64(len(c.data))
+	if !c.full {
+		// The end of the file as it was: read its last block again next
+		// time (an unaligned offset would fail once the file grows).
+		d.next &^= Align - 1
+	}
 	if c.full && d.next < d.end {
 		ch, buf, pos := make(chan block, 1), *d.bufs[free], d.next
 		d.ahead, d.pending = free, ch
-		go func() { ch <- d.read(buf, pos) }()
+		go func() { ch <- d.read(buf, pos, false) }()
 	}
 	lo, hi := d.off-c.pos, min(int64(len(c.data)), d.end-c.pos)
 	if hi <= lo {
@@ -149,18 +156,22 @@ func (d *Reader) endOfFile() error {
 // direct reads.
 var errNoDirect = errors.New("direct reads refused")
 
-// read fills buf from pos up to the aligned end of the range. The first
-// read of a Reader reports errNoDirect for EINVAL.
-func (d *Reader) read(buf []byte, pos int64) block {
+// read fills buf from pos up to the aligned end of the range; first marks
+// a Reader's first read, which reports EINVAL as errNoDirect. It runs in
+// the read-ahead goroutine too, so it reads only fields set at creation.
+func (d *Reader) read(buf []byte, pos int64, first bool) block {
 	buf = buf[:min(int64(len(buf)), (d.end+Align-1)&^(Align-1)-pos)]
 	got := 0
 	for got < len(buf) {
 		n, err := d.f.ReadAt(buf[got:], pos+int64(got))
 		got += n
-		if n%Align != 0 || errors.Is(err, io.EOF) {
-			break // an unaligned tail: the end of the file
+		// Direct reads return whole blocks but at the end of the file, so
+		// an unaligned count is the end; os.File.ReadAt then tries once
+		// more at the unaligned offset, whose EINVAL means nothing.
+		if got%Align != 0 || errors.Is(err, io.EOF) {
+			break
 		}
-		if isEINVAL(err) && got == 0 && pos == d.off&^(Align-1) {
+		if isEINVAL(err) && got == 0 && first {
 			return block{err: errNoDirect}
 		}
 		if err != nil {

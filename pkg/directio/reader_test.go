@@ -108,3 +108,47 @@ func TestReaderFallsBackOnEINVAL(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderFileGrowsWhileRead: a file read to its end that grows after
+// the reader reached an unaligned end is read on, new bytes included (a
+// log being appended to while it is backed up), and an unchanged one ends
+// cleanly.
+func TestReaderFileGrowsWhileRead(t *testing.T) {
+	for _, size := range []int{5000, 2*chunk + 5000, 3 * Align} {
+		name := filepath.Join(t.TempDir(), "log")
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i*13 + 1)
+		}
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, ok := NewReader(f, 0, -1)
+		if !ok {
+			t.Skip("no O_DIRECT")
+		}
+		first := make([]byte, size)
+		if _, err := io.ReadFull(d, first); err != nil || !bytes.Equal(first, data) {
+			t.Fatalf("size %d: first part: %v", size, err)
+		}
+		extra := bytes.Repeat([]byte("appended "), 1111)
+		w, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(extra); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		rest, err := io.ReadAll(d)
+		d.Close()
+		f.Close()
+		if err != nil || !bytes.Equal(rest, extra) {
+			t.Fatalf("size %d: after growing: %d bytes, %v; want the %d appended", size, len(rest), err, len(extra))
+		}
+	}
+}
