@@ -241,14 +241,15 @@ func (s *BlobSaver) packFile() (f *os.File, adopt bool, err error) {
 }
 
 // store uploads a finished pack, or has the backend adopt its file. If
-// adopting fails, the pack is copied like any other (with the retry
-// policy), which reports the error if the storage itself is failing.
+// the file could not be named but is intact (backend.ErrNotAdopted), it
+// is copied like any other pack; any other failure (a failed fsync may
+// have cost the data) fails the upload, as a failed Save does.
 func (s *BlobSaver) store(ctx context.Context, p *packer) error {
 	h := backend.Handle{Type: backend.PackFile, Name: p.res.ID.String()}
 	if p.adopt {
 		fs, _ := backend.AsFileSaver(s.r.be)
 		err := fs.SaveFile(ctx, h, p.file)
-		if err == nil || ctx.Err() != nil {
+		if !errors.Is(err, backend.ErrNotAdopted) || ctx.Err() != nil {
 			return err
 		}
 	}

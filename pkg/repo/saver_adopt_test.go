@@ -3,6 +3,7 @@ package repo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 // countingFiles counts how packs reach a local backend: adopted in place
@@ -20,6 +22,7 @@ import (
 type countingFiles struct {
 	*local.Backend
 	failCreate      bool
+	failSave        error // returned by SaveFile instead of saving
 	adopted, copied atomic.Int32
 }
 
@@ -31,6 +34,9 @@ func (c *countingFiles) CreateFile() (*os.File, error) {
 }
 
 func (c *countingFiles) SaveFile(ctx context.Context, h backend.Handle, f *os.File) error {
+	if c.failSave != nil {
+		return c.failSave
+	}
 	c.adopted.Add(1)
 	return c.Backend.SaveFile(ctx, h, f)
 }
@@ -72,6 +78,44 @@ func TestSaverAdoptsPackFiles(t *testing.T) {
 		}
 		if out := runRestic(t, bin, dir, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 			t.Fatalf("restic check: %s", out)
+		}
+	}
+}
+
+// TestSaverAdoptFailures: a pack that could not be named but is intact
+// (ErrNotAdopted) is copied instead; after any other failure, such as a
+// failed fsync whose data the kernel may have dropped, nothing is copied
+// and the backup fails.
+func TestSaverAdoptFailures(t *testing.T) {
+	for _, tc := range []struct {
+		err        error
+		wantCopies bool
+	}{
+		{fmt.Errorf("link: %w: EPERM (test)", backend.ErrNotAdopted), true},
+		{errors.New("fsync: input/output error (test)"), false},
+	} {
+		_, dir := newLocalRepo(t, 2, repo.Options{})
+		be, err := local.Open(t.Context(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err := be.CreateFile(); err != nil {
+			t.Skipf("no anonymous files here: %v", err)
+		} else {
+			f.Close()
+		}
+		c := &countingFiles{Backend: be, failSave: tc.err}
+		r, err := repo.Open(t.Context(), c, password, repo.Options{PackSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+			_, _, err := s.SaveBlob(ctx, format.DataBlob, []byte("one blob"))
+			return err
+		})
+		copied := c.copied.Load() > 0
+		if copied != tc.wantCopies || (err == nil) != tc.wantCopies {
+			t.Fatalf("SaveFile failing with %q: copied %v, saver error %v", tc.err, copied, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,8 +67,15 @@ type FileSaver interface {
 	CreateFile() (*os.File, error)
 	// SaveFile makes the complete content of f, a file from CreateFile,
 	// the file h, as durably and atomically as Save would. f stays open.
+	// Only an error wrapping ErrNotAdopted leaves f intact for Save; any
+	// other (a failed fsync: the kernel may have dropped the data) means
+	// the content can no longer be trusted.
 	SaveFile(ctx context.Context, h Handle, f *os.File) error
 }
+
+// ErrNotAdopted is returned by SaveFile when the file could not be given
+// its name but its content is durable and intact: copy it with Save.
+var ErrNotAdopted = errors.New("file not adopted")
 
 // AsFileSaver returns be, or the first backend it wraps, as a FileSaver.
 func AsFileSaver(be Backend) (FileSaver, bool) {

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/drydock-backup/drydock/pkg/directio"
@@ -28,6 +29,9 @@ type Backend struct {
 	dirMode   fs.FileMode
 	fileMode  fs.FileMode
 	directMin int64 // ranged loads of this many bytes bypass the page cache
+
+	adoptOnce sync.Once // whether CreateFile's files can be linked (savefile.go)
+	adoptErr  error
 }
 
 // Ranged loads of at least directMin bytes (restore, prune's repacking:

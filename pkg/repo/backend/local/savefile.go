@@ -21,11 +21,44 @@ var _ backend.FileSaver = (*Backend)(nil)
 // caller falls back to Save.
 func (b *Backend) CreateFile() (*os.File, error) {
 	dir := filepath.Join(b.root, backend.Dir(backend.PackFile))
+	if err := b.canAdopt(dir); err != nil {
+		return nil, err
+	}
 	f, err := openAnonymous(dir, b.fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("create file in %s: %w", dir, err)
 	}
+	// O_TMPFILE's mode went through the umask; a group-shared repository
+	// needs its group bits, as Save sets them.
+	if b.fileMode != privateFileMode {
+		if err := f.Chmod(b.fileMode); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("create file in %s: chmod: %w", dir, err)
+		}
+	}
 	return f, nil
+}
+
+// canAdopt finds out once whether anonymous files can be created and
+// linked here (O_TMPFILE, and /proc or CAP_DAC_READ_SEARCH for linking),
+// so that a backend where they cannot does not write every pack into one
+// before copying it with Save.
+func (b *Backend) canAdopt(dir string) error {
+	b.adoptOnce.Do(func() {
+		f, err := openAnonymous(dir, privateFileMode)
+		if err != nil {
+			b.adoptErr = fmt.Errorf("anonymous files in %s: %w", dir, err)
+			return
+		}
+		defer f.Close()
+		probe := filepath.Join(dir, "drydock-link-probe-tmp-"+strconv.FormatUint(rand.Uint64(), 10))
+		if err := linkAnonymous(f, probe); err != nil {
+			b.adoptErr = fmt.Errorf("linking anonymous files in %s: %w", dir, err)
+			return
+		}
+		_ = os.Remove(probe)
+	})
+	return b.adoptErr
 }
 
 // SaveFile implements backend.FileSaver with Save's guarantees: the file is
@@ -43,7 +76,7 @@ func (b *Backend) SaveFile(ctx context.Context, h backend.Handle, f *os.File) er
 	final := b.filename(h)
 	tmp, err := b.linkTemp(f, final)
 	if err != nil {
-		return fmt.Errorf("save %s: link: %w", h, translate(err))
+		return fmt.Errorf("save %s: link: %w: %w", h, backend.ErrNotAdopted, translate(err))
 	}
 	return b.publish(ctx, h, tmp, final)
 }

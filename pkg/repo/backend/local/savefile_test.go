@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
@@ -88,5 +89,32 @@ func TestSaveFile(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCreateFileGroupMode: in a group-shared repository (group-readable
+// config) the anonymous pack file has the group bits despite the umask,
+// as Save's temporary files do.
+func TestCreateFileGroupMode(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := local.Create(t.Context(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte("x"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.Open(t.Context(), dir) // group modes come from the config file
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	f, err := b.CreateFile()
+	if err != nil {
+		t.Skipf("no anonymous files here: %v", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("anonymous file mode %v (%v), want 0660", fi.Mode().Perm(), err)
 	}
 }
