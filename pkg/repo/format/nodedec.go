@@ -23,7 +23,7 @@ func decodeTreeFast(data []byte) (t *Tree, ok bool) {
 	if !d.lit(`{"nodes":[`) {
 		return nil, false
 	}
-	t = &Tree{}
+	t = &Tree{Nodes: []*Node{}} // as encoding/json decodes "[]"
 	if !d.lit("]") {
 		for {
 			n, ok := d.node()
