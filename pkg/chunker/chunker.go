@@ -30,21 +30,40 @@ type Chunker struct {
 }
 
 // NewChunker returns a Chunker reading from rd. buf is the buffer chunks are
-// returned in; it must hold more than MaxSize bytes, or be nil to allocate
-// MaxSize plus 1 MiB.
+// returned in; nil allocates the largest chunk plus 1 MiB, which never has
+// to grow. A smaller buffer is replaced by a larger one when a chunk does
+// not fit, up to that size: a Chunker for small files can start small and
+// grow only for a big one.
 func NewChunker(rd io.Reader, pol Pol, params Params, buf []byte) (*Chunker, error) {
 	sp, err := NewSplitter(pol, params)
 	if err != nil {
 		return nil, err
 	}
 	if buf == nil {
-		buf = make([]byte, sp.p.MaxSize+1<<20)
+		buf = make([]byte, fullBuffer(sp.p))
 	}
-	if len(buf) <= sp.p.MaxSize {
-		return nil, fmt.Errorf("chunker: buffer of %d bytes cannot hold a %d-byte chunk", len(buf), sp.p.MaxSize)
+	if len(buf) == 0 {
+		return nil, fmt.Errorf("chunker: empty buffer")
 	}
 	return &Chunker{rd: rd, sp: sp, buf: buf}, nil
 }
+
+// fullBuffer is the buffer size a Chunker never needs to grow beyond: the
+// largest chunk plus room to read ahead of it.
+func fullBuffer(p Params) int { return p.MaxSize + 1<<20 }
+
+// grown is the next buffer size: double, but straight to the full size
+// once a maximal chunk would fill it, so that reads stay large.
+func (c *Chunker) grown() int {
+	full := fullBuffer(c.sp.p)
+	if n := 2 * len(c.buf); n < c.sp.p.MaxSize {
+		return n
+	}
+	return max(full, len(c.buf)+1)
+}
+
+// BufferSize returns the size of c's buffer now.
+func (c *Chunker) BufferSize() int { return len(c.buf) }
 
 // Reset makes c read a new stream from rd, keeping its buffer and tables.
 func (c *Chunker) Reset(rd io.Reader) {
@@ -91,12 +110,16 @@ func (c *Chunker) finish() (Chunk, error) {
 }
 
 // fill reads more data, first moving the pending chunk to the front if the
-// buffer is full.
+// buffer is full, or into a larger buffer if it fills the buffer alone.
 func (c *Chunker) fill() {
 	if c.w == len(c.buf) {
-		n := copy(c.buf, c.buf[c.r:c.w])
+		buf := c.buf
+		if c.r == 0 {
+			buf = make([]byte, c.grown())
+		}
+		n := copy(buf, c.buf[c.r:c.w])
 		c.scanned -= c.r
-		c.r, c.w = 0, n
+		c.r, c.w, c.buf = 0, n, buf
 	}
 	n, err := c.rd.Read(c.buf[c.w:])
 	c.w += n

@@ -44,7 +44,13 @@ func (r *plannedReader) Read(p []byte) (int, error) {
 // tiles the input exactly.
 func chunkReader(t testing.TB, data []byte, pol chunker.Pol, params chunker.Params, plan readPlan) []chunker.Boundary {
 	t.Helper()
-	c, err := chunker.NewChunker(&plannedReader{data: data, plan: plan}, pol, params, nil)
+	return chunkReaderBuf(t, data, pol, params, plan, nil)
+}
+
+// chunkReaderBuf is chunkReader with a Chunker that starts with buf.
+func chunkReaderBuf(t testing.TB, data []byte, pol chunker.Pol, params chunker.Params, plan readPlan, buf []byte) []chunker.Boundary {
+	t.Helper()
+	c, err := chunker.NewChunker(&plannedReader{data: data, plan: plan}, pol, params, buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,14 @@ func TestVectors(t *testing.T) {
 			if !raceEnabled {
 				compareBoundaries(t, "random reads", chunkReader(t, data, pol, chunker.Params{}, randomReads(int64(len(data)))), want)
 			}
+			// Buffers that start small and grow.
+			for _, size := range []int{1, 4093, 700 << 10} {
+				plan := fixedReads(1 << 20)
+				if !raceEnabled {
+					plan = randomReads(int64(size))
+				}
+				compareBoundaries(t, fmt.Sprintf("buffer of %d", size), chunkReaderBuf(t, data, pol, chunker.Params{}, plan, make([]byte, size)), want)
+			}
 			for _, w := range []int{2, 3, 4} {
 				got, err := chunker.SplitParallel(data, pol, chunker.Params{}, w)
 				if err != nil {
