@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/drydock-backup/drydock/pkg/chunker"
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -67,9 +67,10 @@ type archiver struct {
 	s         Saver
 	opts      Options
 	files     chan struct{} // semaphore for files being read
+	bigFiles  chan struct{} // semaphore for files of directMin bytes or more
 	chunks    chan struct{} // semaphore for chunks being saved off the reader
-	bufs      sync.Pool     // *chunker.Chunker with its read buffer
-	chunkBufs sync.Pool     // *[]byte copies of chunks in flight
+	chunkers  *chunkerPools
+	chunkBufs *bufpool.Pool // copies of chunks in flight
 
 	mu       sync.Mutex
 	stats    Stats
@@ -92,15 +93,10 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 		}
 	}
 	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
-		chunks: make(chan struct{}, runtime.GOMAXPROCS(0)+1)}
-	pol := r.Polynomial()
-	a.bufs.New = func() any {
-		c, err := chunker.NewChunker(nil, pol, chunker.Params{}, nil)
-		if err != nil {
-			panic(err) // the polynomial was validated when the repository was opened
-		}
-		return c
-	}
+		bigFiles:  make(chan struct{}, bigFileReaders(opts.Files)),
+		chunks:    make(chan struct{}, chunksInFlight()),
+		chunkBufs: bufpool.New(chunksInFlight(), 16<<20),
+		chunkers:  newChunkerPools(r.Polynomial(), opts.Files)}
 	tree, err := a.saveVirtual(ctx, "/", buildVirtual(targets), parent)
 	if err != nil {
 		return Result{}, err

@@ -87,14 +87,21 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 		return nil, 0, warningError{fmt.Errorf("not a regular file any more")}
 	}
 	var rd io.Reader = f
-	if fi.Size() >= directMin {
+	big := fi.Size() >= directMin
+	if big {
+		select {
+		case a.bigFiles <- struct{}{}:
+			defer func() { <-a.bigFiles }()
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
 		if dr, ok := directio.NewReader(f, 0, -1); ok {
 			defer dr.Close()
 			rd = dr
 		}
 	}
-	c := a.bufs.Get().(*chunker.Chunker)
-	defer a.bufs.Put(c)
+	c := a.chunkers.get(big)
+	defer a.chunkers.put(c)
 	c.Reset(rd)
 	// Large chunks are hashed, compressed and encrypted by other goroutines
 	// while this one reads on, so that one big file uses every core. The
@@ -155,11 +162,8 @@ func (a *archiver) saveChunk(ctx context.Context, id *format.ID, data []byte) er
 
 // getBuf returns a pooled copy of data.
 func (a *archiver) getBuf(data []byte) *[]byte {
-	b, _ := a.chunkBufs.Get().(*[]byte)
-	if b == nil {
-		b = new([]byte)
-	}
-	*b = append((*b)[:0], data...)
+	b := a.chunkBufs.Get()
+	*b = append(*b, data...)
 	return b
 }
 

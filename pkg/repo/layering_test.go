@@ -17,7 +17,7 @@ func TestCodecLayering(t *testing.T) {
 		"compress": {"github.com/klauspost/compress/zstd"},
 		"format":   {mod + "compress"},
 		"crypto":   {mod + "format", "golang.org/x/crypto/poly1305", "golang.org/x/crypto/scrypt"},
-		"pack":     {mod + "compress", mod + "crypto", mod + "format"},
+		"pack":     {mod + "compress", mod + "crypto", mod + "format", "github.com/drydock-backup/drydock/internal/bufpool"},
 		"index":    {mod + "format", "golang.org/x/sync/errgroup"},
 	}
 	for pkg, ok := range allowed {

@@ -29,9 +29,16 @@ type Options struct {
 	// verification); 0 means GOMAXPROCS.
 	Workers int
 	// Downloads bounds concurrent whole-pack downloads; 0 means 4. At most
-	// max(Workers, Downloads) packs are held in memory at once.
+	// max(Downloads, min(Workers, maxPacksVerified)) packs are held in
+	// memory at once.
 	Downloads int
 }
+
+// maxPacksVerified caps the packs verified at once however many cores
+// there are: each holds a whole pack (up to 16 MiB, more for packs made
+// with a larger --pack-size) and a blob, and 8 cores of SHA-256 and
+// decryption already outrun most disks.
+const maxPacksVerified = 8
 
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {

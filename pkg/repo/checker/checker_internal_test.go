@@ -1,8 +1,11 @@
 package checker
 
 import (
+	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
+	"testing/iotest"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
@@ -80,5 +83,29 @@ func TestValidateUnsorted(t *testing.T) {
 		if unsorted != tc.unsorted || (err != nil) != tc.broken {
 			t.Errorf("case %d: unsorted %v, err %v; want %v, broken %v", i, unsorted, err, tc.unsorted, tc.broken)
 		}
+	}
+}
+
+// readAll reads to EOF whatever the size hint says, into a reused buffer.
+func TestReadAll(t *testing.T) {
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	reused := make([]byte, 5, 100)
+	for _, tc := range []struct{ n, hint int }{{0, 0}, {10, 10}, {10, 0}, {3 << 20, 1 << 20}, {1 << 20, 3 << 20}, {2 << 20, 2 << 20}} {
+		got, err := readAll(iotest.OneByteReader(bytes.NewReader(data[:min(tc.n, 4096)])), reused, tc.hint)
+		if err != nil || !bytes.Equal(got, data[:min(tc.n, 4096)]) {
+			t.Fatalf("%d bytes, hint %d, one byte at a time: %d bytes, %v", tc.n, tc.hint, len(got), err)
+		}
+		got, err = readAll(bytes.NewReader(data[:tc.n]), reused, tc.hint)
+		if err != nil || !bytes.Equal(got, data[:tc.n]) {
+			t.Fatalf("%d bytes, hint %d: %d bytes, %v", tc.n, tc.hint, len(got), err)
+		}
+		reused = got
+	}
+	boom := errors.New("boom")
+	if _, err := readAll(iotest.ErrReader(boom), nil, 10); !errors.Is(err, boom) {
+		t.Fatalf("error %v, want %v", err, boom)
 	}
 }

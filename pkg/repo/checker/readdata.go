@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -112,7 +113,7 @@ func (c *checker) readPacks(ctx context.Context, listed map[format.ID]int64, s *
 	)
 	downloads := make(chan struct{}, c.opts.Downloads)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(c.opts.Workers, c.opts.Downloads))
+	g.SetLimit(max(c.opts.Downloads, min(c.opts.Workers, maxPacksVerified)))
 	for _, id := range ids {
 		g.Go(func() error {
 			if err := c.readPack(gctx, downloads, id, listed[id], want[id]); err != nil {
@@ -130,21 +131,51 @@ func (c *checker) readPacks(ctx context.Context, listed map[format.ID]int64, s *
 	return g.Wait()
 }
 
+// packBufs hold whole packs being verified and their blobs: new buffers
+// for each pack were most of what check allocated, and so of how high its
+// heap rose.
+var packBufs, blobBufs = bufpool.New(maxPacksVerified, 64<<20), bufpool.New(maxPacksVerified, 64<<20)
+
+// readAll appends rd to buf[:0] until EOF, making room for size bytes at
+// once (bytes.Buffer would allocate three times that to grow a pooled
+// buffer by a little).
+func readAll(rd io.Reader, buf []byte, size int) ([]byte, error) {
+	buf = slices.Grow(buf[:0], size+1) // +1: EOF is seen without growing
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 1<<20)
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 // readPack verifies one pack (of listed size) against its name, its header
 // and indexed. Only a cancelled context is returned; everything else is
 // reported.
 func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id format.ID, size int64, indexed []format.IndexBlob) error {
 	fail := func(b *format.BlobHandle, err error) { c.addError(&PackError{Pack: id, Blob: b, Err: err}) }
-	var buf bytes.Buffer
+	packBuf, blobBuf := packBufs.Get(), blobBufs.Get()
+	data, dst := *packBuf, *blobBuf
+	defer func() {
+		*packBuf, *blobBuf = data, dst
+		packBufs.Put(packBuf)
+		blobBufs.Put(blobBuf)
+	}()
 	select {
 	case downloads <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: id.String()}, 0, 0, func(rd io.Reader) error {
-		buf.Reset()
-		buf.Grow(int(min(size, 1<<30)) + bytes.MinRead) // one allocation for the whole pack
-		_, err := buf.ReadFrom(rd)
+		var err error
+		data, err = readAll(rd, data, int(min(size, 1<<30)))
 		return err
 	})
 	<-downloads
@@ -155,7 +186,6 @@ func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id form
 		fail(nil, fmt.Errorf("download: %w", err))
 		return nil
 	}
-	data := buf.Bytes()
 	c.mu.Lock()
 	c.rep.PacksRead++
 	c.rep.BytesRead += int64(len(data))
@@ -173,7 +203,6 @@ func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id form
 	if err := pack.CheckVersion(blobs, c.r.Config().Version); err != nil {
 		fail(nil, err)
 	}
-	var dst []byte
 	n := 0
 	for _, b := range blobs {
 		h := &format.BlobHandle{ID: b.ID, Type: b.Type}

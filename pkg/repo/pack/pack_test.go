@@ -157,29 +157,53 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			file, res, plains := buildPack(t, key, tc.version, tc.typ, tc.blobs)
-			blobs, err := pack.ReadHeader(key, bytes.NewReader(file), int64(len(file)), res.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(blobs) != len(res.Blobs) {
-				t.Fatalf("%d blobs read, %d written", len(blobs), len(res.Blobs))
-			}
-			for i, b := range blobs {
-				if b != res.Blobs[i] {
-					t.Fatalf("blob %d: header %+v, writer %+v", i, b, res.Blobs[i])
-				}
-				got, err := pack.LoadBlob(key, bytes.NewReader(file), res.ID, b, []byte("x"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got[1:], plains[i]) {
-					t.Fatalf("blob %d content differs", i)
-				}
-				if b.IsCompressed() != (tc.blobs[i].compress && tc.blobs[i].size > 0) {
-					t.Fatalf("blob %d compressed=%v", i, b.IsCompressed())
-				}
-			}
+			checkPack(t, key, file, res, plains, tc.blobs)
 		})
+	}
+}
+
+// Writers share sealing buffers: many at once, with blobs of every size,
+// must still each write exactly their own bytes.
+func TestWritersInParallel(t *testing.T) {
+	key, _ := crypto.NewRandomKey()
+	for i := range 8 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(uint64(i), 2))
+			specs := make([]blobSpec, 10+i)
+			for j := range specs {
+				specs[j] = blobSpec{size: rng.IntN(1 << 20), compress: rng.IntN(3) > 0}
+			}
+			specs[i] = blobSpec{size: 0, compress: i%2 == 0}
+			file, res, plains := buildPack(t, key, 2, format.DataBlob, specs)
+			checkPack(t, key, file, res, plains, specs)
+		})
+	}
+}
+
+func checkPack(t *testing.T, key *crypto.Key, file []byte, res pack.Result, plains [][]byte, specs []blobSpec) {
+	t.Helper()
+	blobs, err := pack.ReadHeader(key, bytes.NewReader(file), int64(len(file)), res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blobs) != len(res.Blobs) {
+		t.Fatalf("%d blobs read, %d written", len(blobs), len(res.Blobs))
+	}
+	for i, b := range blobs {
+		if b != res.Blobs[i] {
+			t.Fatalf("blob %d: header %+v, writer %+v", i, b, res.Blobs[i])
+		}
+		got, err := pack.LoadBlob(key, bytes.NewReader(file), res.ID, b, []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[1:], plains[i]) {
+			t.Fatalf("blob %d content differs", i)
+		}
+		if b.IsCompressed() != (specs[i].compress && specs[i].size > 0) {
+			t.Fatalf("blob %d compressed=%v", i, b.IsCompressed())
+		}
 	}
 }
 

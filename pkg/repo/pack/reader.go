@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -122,7 +122,7 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 	var out []byte
 	var err error
 	if b.IsCompressed() {
-		scratch := compressedBufs.Get().(*[]byte)
+		scratch := compressedBufs.Get()
 		pt, oerr := key.OpenBox((*scratch)[:0], sealed)
 		if oerr != nil {
 			compressedBufs.Put(scratch)
@@ -150,7 +150,7 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 // compressedBufs holds the decrypted, still compressed bytes of a blob
 // between OpenBox and Decode: allocating (and zeroing) them per blob cost a
 // restore 5% of its CPU.
-var compressedBufs = sync.Pool{New: func() any { return new([]byte) }}
+var compressedBufs = bufpool.New(16, 64<<20)
 
 // LoadBlob reads b from a pack and opens it like OpenBlob.
 func LoadBlob(key *crypto.Key, rd io.ReaderAt, packID format.ID, b Blob, dst []byte) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -54,8 +55,6 @@ type Writer struct {
 	blobs   []Blob
 	size    int64
 	hdrSize int64
-	zbuf    []byte
-	sbuf    []byte
 	done    bool
 }
 
@@ -105,27 +104,33 @@ func (w *Writer) Add(t format.BlobType, id format.ID, plaintext []byte, compress
 	case compressed && w.opts.Version < format.Version2:
 		return Blob{}, ErrCompressionUnsupported
 	}
+	if compressed && uint64(len(plaintext)) > 1<<32-1 {
+		return Blob{}, fmt.Errorf("pack: add blob %v: %d bytes: %w", id.Str(), len(plaintext), ErrFull)
+	}
 	b := Blob{Type: t, ID: id, Offset: uint32(w.size)}
+	// The box is built in one buffer: room for the IV, the payload (the
+	// compressed plaintext, encrypted in place), then the MAC.
+	scratch := scratchBufs.Get()
+	box := append((*scratch)[:0], make([]byte, crypto.IVSize)...)
+	defer func() { *scratch = box; scratchBufs.Put(scratch) }()
 	payload := plaintext
 	if compressed && len(plaintext) > 0 {
-		if uint64(len(plaintext)) > 1<<32-1 {
-			return Blob{}, fmt.Errorf("pack: add blob %v: %d bytes: %w", id.Str(), len(plaintext), ErrFull)
-		}
-		w.zbuf = compress.Encode(w.zbuf[:0], plaintext, w.opts.Mode)
-		payload = w.zbuf
+		box = compress.Encode(box, plaintext, w.opts.Mode)
+		payload = box[crypto.IVSize:]
 		b.UncompressedLength = uint32(len(plaintext))
 	}
 	sealed := int64(len(payload)) + crypto.Extension
 	if w.size+sealed > 1<<32-1 || w.hdrSize+int64(b.EntrySize())+LengthFieldSize > MaxHeaderSize {
 		return Blob{}, fmt.Errorf("pack: add blob %v (%d bytes at offset %d): %w", id.Str(), sealed, w.size, ErrFull)
 	}
-	b.Length = uint32(sealed)
 	var iv [crypto.IVSize]byte
 	if err := crypto.NewIV(w.opts.Rand, &iv); err != nil {
 		return Blob{}, err
 	}
-	w.sbuf = w.key.SealBoxIV(w.sbuf[:0], &iv, payload)
-	if err := w.write(w.sbuf); err != nil {
+	copy(box, iv[:])
+	box = w.key.Seal(box[:crypto.IVSize], iv[:], payload, nil)
+	b.Length = uint32(len(box))
+	if err := w.write(box); err != nil {
 		return Blob{}, fmt.Errorf("pack: write blob %v: %w", id.Str(), err)
 	}
 	w.typ = t
@@ -133,6 +138,12 @@ func (w *Writer) Add(t format.BlobType, id format.ID, plaintext []byte, compress
 	w.blobs = append(w.blobs, b)
 	return b, nil
 }
+
+// scratchBufs hold sealed blobs between sealing and writing. A Writer
+// lives for one pack but its blobs are up to 8 MiB: buffers of its own
+// were re-grown for every pack and made up most of what a backup
+// allocated, and so how high the heap rose between collections.
+var scratchBufs = bufpool.New(8, 64<<20)
 
 func (w *Writer) write(p []byte) error {
 	n, err := w.w.Write(p)
@@ -165,7 +176,7 @@ func (w *Writer) Finalize() (Result, error) {
 	if err := crypto.NewIV(w.opts.Rand, &iv); err != nil {
 		return Result{}, err
 	}
-	buf := w.key.SealBoxIV(w.sbuf[:0], &iv, hdr)
+	buf := w.key.SealBoxIV(nil, &iv, hdr)
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(buf)))
 	if err := w.write(buf); err != nil {
 		return Result{}, fmt.Errorf("pack: write header: %w", err)
