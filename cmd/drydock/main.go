@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -14,6 +15,7 @@ func main() {
 	// default action would kill us while we hold one (spec §9). The daemon
 	// handles it (reload); every other command ignores it.
 	signal.Ignore(syscall.SIGHUP)
+	collectGarbageSooner()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startProfile()
@@ -23,4 +25,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "drydock:", err)
 	}
 	os.Exit(exitCode(ctx, err))
+}
+
+// collectGarbageSooner lets the heap grow by half between collections
+// instead of doubling, unless the user set GOGC. drydock's heap is mostly
+// buffers of data without pointers, which a collection hardly has to scan:
+// measured on the benchmark, this takes a quarter off peak memory at no
+// cost in time we could tell from noise.
+func collectGarbageSooner() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
