@@ -5,7 +5,9 @@
 #   bash bench/backup.sh [WORKDIR]       # default: a new dir under /tmp
 #
 # Env: BENCH_SCALE (default 1.0) scales the dataset (1.0 = ~2 GB: one 1 GiB
-# random file, 20,000 small random files, compressible text, a source tree).
+# random file, 20,000 small random files, compressible text, a source tree);
+# BENCH_DATA_ONLY=1 builds drydock and the dataset and stops (bench/memory.sh
+# uses that).
 # Prints wall time, CPU time and peak RSS per step for both tools and the
 # ratio restic/drydock (higher means drydock is faster).
 set -euo pipefail
@@ -44,6 +46,7 @@ PY
   touch "$data/.done"
 fi
 du -sh "$data" >&2
+[ "${BENCH_DATA_ONLY:-}" = 1 ] && exit 0
 
 export RESTIC_PASSWORD=bench-password
 export RESTIC_CACHE_DIR="$work/restic-cache"
