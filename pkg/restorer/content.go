@@ -246,7 +246,7 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 				return err
 			}
 			var err error
-			if plain, err = pack.OpenBlob(r.Key(), plain[:0], sealed, pb.blob); err != nil {
+			if plain, err = pack.OpenBlobInPlace(r.Key(), plain[:0], sealed, pb.blob); err != nil {
 				// Another copy may be intact: try them after this range.
 				damaged = append(damaged, pb)
 			} else if err := cp.writeAll(pb, plain, finished); err != nil {

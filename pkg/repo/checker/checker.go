@@ -28,16 +28,16 @@ type Options struct {
 	// Workers bounds CPU-bound work (index decoding, tree checks, pack
 	// verification); 0 means GOMAXPROCS.
 	Workers int
-	// Downloads bounds concurrent whole-pack downloads; 0 means 4. At most
-	// max(Downloads, min(Workers, maxPacksVerified)) packs are held in
-	// memory at once.
+	// Downloads is the least number of packs read at once (backend
+	// connections); 0 means 4. max(Downloads, min(Workers,
+	// maxPacksVerified)) packs are read and verified at once.
 	Downloads int
 }
 
 // maxPacksVerified caps the packs verified at once however many cores
-// there are: each holds a whole pack (up to 16 MiB, more for packs made
-// with a larger --pack-size) and a blob, and 8 cores of SHA-256 and
-// decryption already outrun most disks.
+// there are: each holds a blob sealed and open (a whole pack, up to 16 MiB
+// or more with a larger --pack-size, if the pack is broken), and 8 cores
+// of SHA-256 and decryption already outrun most disks.
 const maxPacksVerified = 8
 
 func (o Options) withDefaults() Options {
@@ -69,6 +69,8 @@ type Report struct {
 	PacksRead  int   // packs downloaded and verified (ReadData)
 	BlobsRead  int   // blobs opened while reading packs (ReadData)
 	BytesRead  int64 // pack bytes downloaded (ReadData)
+
+	packsReadWhole int // packs read a second time, whole, to report their damage
 }
 
 // OK reports whether no errors were found; notices do not count.

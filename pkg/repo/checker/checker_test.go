@@ -46,7 +46,8 @@ func TestCorruptions(t *testing.T) {
 		name:   "clean",
 		damage: func(*testing.T, fixture) format.ID { return format.ID{} },
 		want: func(t *testing.T, rep *checker.Report, _ format.ID) {
-			if len(rep.Notices) != 0 || rep.Snapshots != 3 || rep.Trees != 6 || rep.PacksRead != rep.Packs || rep.Packs < 10 {
+			if len(rep.Notices) != 0 || rep.Snapshots != 3 || rep.Trees != 6 || rep.PacksRead != rep.Packs || rep.Packs < 10 ||
+				checker.PacksReadWhole(rep) != 0 {
 				t.Errorf("clean repository: %+v", rep)
 			}
 		},

@@ -17,9 +17,11 @@
 //     parallel: each tree must load (its hash is verified), decode and
 //     validate, every file's data blobs and every directory's subtree must
 //     be indexed.
-//  4. With ReadData (or a subset), download each selected pack whole, check
-//     its SHA-256 against its name, read its header, compare the header with
+//  4. With ReadData (or a subset), download each selected pack, check its
+//     SHA-256 against its name, read its header, compare the header with
 //     the index, and open every blob (decrypt, decompress, verify its ID).
+//     This is done in one pass, a blob at a time; a pack that fails any of
+//     it is read again whole, to report everything that is wrong with it.
 //
 // Problems in the repository go into the Report; Check returns an error
 // only when it cannot run (cancelled context, unlistable backend, bad

@@ -111,12 +111,11 @@ func (c *checker) readPacks(ctx context.Context, listed map[format.ID]int64, s *
 		progMu sync.Mutex
 		done   int
 	)
-	downloads := make(chan struct{}, c.opts.Downloads)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(c.opts.Downloads, min(c.opts.Workers, maxPacksVerified)))
 	for _, id := range ids {
 		g.Go(func() error {
-			if err := c.readPack(gctx, downloads, id, listed[id], want[id]); err != nil {
+			if err := c.readPack(gctx, id, listed[id], want[id]); err != nil {
 				return err
 			}
 			progMu.Lock()
@@ -131,9 +130,9 @@ func (c *checker) readPacks(ctx context.Context, listed map[format.ID]int64, s *
 	return g.Wait()
 }
 
-// packBufs hold whole packs being verified and their blobs: new buffers
-// for each pack were most of what check allocated, and so of how high its
-// heap rose.
+// packBufs hold sealed blobs being verified (whole packs if a pack is
+// broken) and blobBufs their plaintext: new buffers for each were most of
+// what check allocated, and so of how high its heap rose.
 var packBufs, blobBufs = bufpool.New(maxPacksVerified, 64<<20), bufpool.New(maxPacksVerified, 64<<20)
 
 // readAll appends rd to buf[:0] until EOF, making room for size bytes at
@@ -157,9 +156,32 @@ func readAll(rd io.Reader, buf []byte, size int) ([]byte, error) {
 }
 
 // readPack verifies one pack (of listed size) against its name, its header
-// and indexed. Only a cancelled context is returned; everything else is
+// and indexed: in one pass if it is sound, else once more whole, to report
+// what is wrong. Only a cancelled context is returned; everything else is
 // reported.
-func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id format.ID, size int64, indexed []format.IndexBlob) error {
+func (c *checker) readPack(ctx context.Context, id format.ID, size int64, indexed []format.IndexBlob) error {
+	res, err := c.streamPack(ctx, id, indexed)
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	switch {
+	case err != nil:
+		c.addError(&PackError{Pack: id, Err: fmt.Errorf("download: %w", err)})
+	case res.clean:
+		c.mu.Lock()
+		c.rep.PacksRead++
+		c.rep.BytesRead += res.bytes
+		c.rep.BlobsRead += res.blobs
+		c.mu.Unlock()
+	default:
+		return c.readWholePack(ctx, id, size, indexed)
+	}
+	return nil
+}
+
+// readWholePack verifies a pack held whole in memory, reporting every
+// problem it finds.
+func (c *checker) readWholePack(ctx context.Context, id format.ID, size int64, indexed []format.IndexBlob) error {
 	fail := func(b *format.BlobHandle, err error) { c.addError(&PackError{Pack: id, Blob: b, Err: err}) }
 	packBuf, blobBuf := packBufs.Get(), blobBufs.Get()
 	data, dst := *packBuf, *blobBuf
@@ -168,17 +190,11 @@ func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id form
 		packBufs.Put(packBuf)
 		blobBufs.Put(blobBuf)
 	}()
-	select {
-	case downloads <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: id.String()}, 0, 0, func(rd io.Reader) error {
 		var err error
 		data, err = readAll(rd, data, int(min(size, 1<<30)))
 		return err
 	})
-	<-downloads
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -188,6 +204,7 @@ func (c *checker) readPack(ctx context.Context, downloads chan struct{}, id form
 	}
 	c.mu.Lock()
 	c.rep.PacksRead++
+	c.rep.packsReadWhole++
 	c.rep.BytesRead += int64(len(data))
 	c.mu.Unlock()
 	if got := format.Hash(data); got != id {

@@ -36,8 +36,12 @@ func FuzzReadHeader(f *testing.F) {
 		if pack.PackedSize(blobs) != int64(len(file)) {
 			t.Fatalf("accepted header does not match size: %d != %d", pack.PackedSize(blobs), len(file))
 		}
-		for _, b := range blobs {
-			_, _ = pack.LoadBlob(key, bytes.NewReader(file), format.ID{}, b, nil)
+		for _, b := range blobs { // opened in place or not, the same result
+			plain, err := pack.LoadBlob(key, bytes.NewReader(file), format.ID{}, b, nil)
+			inPlace, errInPlace := pack.OpenBlobInPlace(key, nil, bytes.Clone(file[b.Offset:b.Offset+b.Length]), b)
+			if (err == nil) != (errInPlace == nil) || !bytes.Equal(plain, inPlace) {
+				t.Fatalf("blob %+v: %v, in place %v", b, err, errInPlace)
+			}
 		}
 	})
 }

@@ -201,6 +201,10 @@ func checkPack(t *testing.T, key *crypto.Key, file []byte, res pack.Result, plai
 		if !bytes.Equal(got[1:], plains[i]) {
 			t.Fatalf("blob %d content differs", i)
 		}
+		sealed := bytes.Clone(file[b.Offset : b.Offset+b.Length])
+		if got, err := pack.OpenBlobInPlace(key, []byte("y"), sealed, b); err != nil || !bytes.Equal(got[1:], plains[i]) || got[0] != 'y' {
+			t.Fatalf("blob %d opened in place: %v", i, err)
+		}
 		if b.IsCompressed() != (specs[i].compress && specs[i].size > 0) {
 			t.Fatalf("blob %d compressed=%v", i, b.IsCompressed())
 		}
@@ -280,6 +284,11 @@ func TestReadHeaderRejects(t *testing.T) {
 	var be *pack.BlobError
 	if !errors.As(err, &be) || !errors.Is(err, crypto.ErrUnauthenticated) || be.PackID != res.ID {
 		t.Fatalf("corrupt blob: %v", err)
+	}
+	b0 := res.Blobs[0]
+	_, err = pack.OpenBlobInPlace(key, nil, bytes.Clone(bad[b0.Offset:b0.Offset+b0.Length]), b0)
+	if !errors.As(err, &be) || !errors.Is(err, crypto.ErrUnauthenticated) {
+		t.Fatalf("corrupt blob opened in place: %v", err)
 	}
 	wrongID := res.Blobs[1]
 	wrongID.ID[0] ^= 1

@@ -114,6 +114,17 @@ func ReadHeader(key *crypto.Key, rd io.ReaderAt, size int64, packID format.ID) (
 // them if needed, checks the length and that SHA-256 equals b.ID, and
 // appends the plaintext to dst.
 func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
+	return openBlob(key, dst, sealed, b, false)
+}
+
+// OpenBlobInPlace is OpenBlob for sealed bytes the caller no longer needs:
+// it decrypts a compressed blob where it lies, so that only the plaintext
+// needs a buffer of its own.
+func OpenBlobInPlace(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
+	return openBlob(key, dst, sealed, b, true)
+}
+
+func openBlob(key *crypto.Key, dst, sealed []byte, b Blob, inPlace bool) ([]byte, error) {
 	fail := func(err error) ([]byte, error) { return dst, &BlobError{Blob: b, Err: err} }
 	if len(sealed) != int(b.Length) {
 		return fail(fmt.Errorf("got %d sealed bytes", len(sealed)))
@@ -121,7 +132,14 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 	start := len(dst)
 	var out []byte
 	var err error
-	if b.IsCompressed() {
+	switch {
+	case b.IsCompressed() && inPlace:
+		pt, oerr := key.OpenBox(sealed[crypto.IVSize:crypto.IVSize], sealed) // overlaps exactly, as CTR allows
+		if oerr != nil {
+			return fail(oerr)
+		}
+		out, err = compress.Decode(dst, pt, int64(b.UncompressedLength))
+	case b.IsCompressed():
 		scratch := compressedBufs.Get()
 		pt, oerr := key.OpenBox((*scratch)[:0], sealed)
 		if oerr != nil {
@@ -131,7 +149,7 @@ func OpenBlob(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error) {
 		out, err = compress.Decode(dst, pt, int64(b.UncompressedLength))
 		*scratch = pt
 		compressedBufs.Put(scratch)
-	} else {
+	default:
 		out, err = key.OpenBox(dst, sealed)
 	}
 	if err != nil {

@@ -1,0 +1,133 @@
+package checker
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
+)
+
+// streamReadSize buffers the many small reads of a tree pack's blobs.
+const streamReadSize = 256 << 10
+
+// streamed is what one pass over a pack found out.
+type streamed struct {
+	clean bool  // every check passed: nothing to report
+	bytes int64 // bytes read
+	blobs int   // blobs opened
+}
+
+// streamPack verifies a pack in one pass over its bytes, holding one blob
+// at a time rather than the whole pack (the pack was most of what check
+// held). It only proves a pack clean: a pack laid out other than its index
+// says (blobs contiguous from offset 0 in offset order, then exactly the
+// sealed header and its length) or failing any check is not clean, and
+// the caller verifies it again the slow way, which says what is wrong.
+// The returned error is the download's.
+func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format.IndexBlob) (streamed, error) {
+	sorted := slices.SortedFunc(slices.Values(indexed), func(a, b format.IndexBlob) int {
+		return cmp.Compare(a.Offset, b.Offset)
+	})
+	sealedBuf, blobBuf := packBufs.Get(), blobBufs.Get()
+	defer func() {
+		packBufs.Put(sealedBuf)
+		blobBufs.Put(blobBuf)
+	}()
+	var res streamed
+	err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: id.String()}, 0, 0, func(rd io.Reader) error {
+		res = streamed{} // a retried download starts over
+		h := sha256.New()
+		counted := &countingReader{r: io.TeeReader(rd, h)}
+		br := bufio.NewReaderSize(counted, streamReadSize)
+		var err error
+		res.blobs, err = c.streamBlobs(br, sorted, sealedBuf, blobBuf)
+		if err != nil || res.blobs < 0 {
+			return err
+		}
+		tail, err := readAll(io.LimitReader(br, pack.MaxHeaderSize+1), *sealedBuf, 0)
+		*sealedBuf = tail
+		if err != nil {
+			return err
+		}
+		res.bytes = counted.n
+		res.clean = format.ID(h.Sum(nil)) == id && c.headerMatches(tail, sorted, c.r.Config().Version)
+		return nil
+	})
+	return res, err
+}
+
+// streamBlobs reads and opens the blobs of sorted from br, which must
+// start at offset 0 and leave no gaps. It returns how many it opened, or
+// -1 if the pack is not laid out so or a blob is bad; the error is only a
+// failed read.
+func (c *checker) streamBlobs(br io.Reader, sorted []format.IndexBlob, sealedBuf, blobBuf *[]byte) (int, error) {
+	var pos uint64
+	for _, b := range sorted {
+		if uint64(b.Offset) != pos {
+			return -1, nil
+		}
+		pos += uint64(b.Length)
+		sealed := slices.Grow((*sealedBuf)[:0], int(b.Length))[:b.Length]
+		*sealedBuf = sealed
+		if _, err := io.ReadFull(br, sealed); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return -1, nil // truncated
+			}
+			return -1, err
+		}
+		pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
+		plain, err := pack.OpenBlobInPlace(c.r.Key(), (*blobBuf)[:0], sealed, pb)
+		*blobBuf = plain
+		if err != nil {
+			return -1, nil
+		}
+	}
+	return len(sorted), nil
+}
+
+// headerMatches reports whether tail, all the pack holds after its blobs,
+// is exactly a sealed header and its length, listing sorted and nothing
+// else, valid for a repository of version.
+func (c *checker) headerMatches(tail []byte, sorted []format.IndexBlob, version uint) bool {
+	if len(tail) < pack.LengthFieldSize || len(tail) > pack.MaxHeaderSize {
+		return false
+	}
+	box := tail[:len(tail)-pack.LengthFieldSize]
+	if binary.LittleEndian.Uint32(tail[len(box):]) != uint32(len(box)) {
+		return false
+	}
+	pt, err := c.r.Key().OpenBox(nil, box)
+	if err != nil {
+		return false
+	}
+	header, err := pack.ParseHeader(pt)
+	if err != nil || len(header) == 0 || len(header) != len(sorted) || pack.CheckVersion(header, version) != nil {
+		return false
+	}
+	for i, b := range header { // a valid header lists blobs in offset order too
+		if b.IndexBlob() != sorted[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
