@@ -13,6 +13,8 @@ import (
 	"os"
 	"sync"
 	"unsafe"
+
+	"github.com/drydock-backup/drydock/internal/bufpool"
 )
 
 const (
@@ -24,7 +26,19 @@ const (
 	chunk = 2 << 20
 )
 
-var bufs = sync.Pool{New: func() any { return alignedBuffer(chunk) }}
+// bufs keeps enough buffers for the readers a restore (8) and a backup (4)
+// have open at once.
+var bufs = bufpool.New(24, chunk)
+
+// getBuffer returns a pooled or new aligned buffer of chunk bytes.
+func getBuffer() *[]byte {
+	b := bufs.Get()
+	if cap(*b) < chunk {
+		return alignedBuffer(chunk)
+	}
+	*b = (*b)[:chunk] // a pooled buffer starts where it did: still aligned
+	return b
+}
 
 // alignedBuffer returns n bytes starting at an Align boundary.
 func alignedBuffer(n int) *[]byte {
@@ -79,7 +93,7 @@ func newReader(direct io.ReaderAt, fallback func() io.ReaderAt, restore func(), 
 	d := &Reader{
 		f: direct, fallback: fallback, restore: restore,
 		off: off, end: off + n, next: off &^ (Align - 1),
-		bufs: [2]*[]byte{bufs.Get().(*[]byte), bufs.Get().(*[]byte)},
+		bufs: [2]*[]byte{getBuffer(), getBuffer()},
 	}
 	if n < 0 {
 		d.end, d.toEOF = math.MaxInt64&^(Align-1), true

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
@@ -58,10 +58,10 @@ func (r *Repository) LoadBlob(ctx context.Context, t format.BlobType, id format.
 
 // sealedBufs recycles the buffers blobs are read into before decryption:
 // restoring gigabytes would otherwise allocate and zero as much again.
-var sealedBufs = sync.Pool{New: func() any { return new([]byte) }}
+var sealedBufs = bufpool.New(16, 64<<20)
 
 func (r *Repository) loadBlobAt(ctx context.Context, h format.BlobHandle, loc index.Location, dst []byte) ([]byte, error) {
-	bp := sealedBufs.Get().(*[]byte)
+	bp := sealedBufs.Get()
 	defer sealedBufs.Put(bp)
 	if cap(*bp) < int(loc.Length) {
 		*bp = make([]byte, loc.Length)
@@ -76,7 +76,7 @@ func (r *Repository) loadBlobAt(ctx context.Context, h format.BlobHandle, loc in
 		return nil, fmt.Errorf("load %v from pack %v: %w", h, loc.PackID.Str(), err)
 	}
 	b := pack.Blob{Type: h.Type, ID: h.ID, Offset: loc.Offset, Length: loc.Length, UncompressedLength: loc.UncompressedLength}
-	out, err := pack.OpenBlob(r.key, dst[:0], sealed, b)
+	out, err := pack.OpenBlobInPlace(r.key, dst[:0], sealed, b)
 	if err != nil {
 		return nil, fmt.Errorf("%v in pack %v: %w", h, loc.PackID.Str(), err)
 	}
