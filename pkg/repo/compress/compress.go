@@ -8,7 +8,8 @@
 // window keeps decoder memory low for anyone reading our repositories.
 //
 // Encoders and decoders are created lazily, shared process-wide and are safe
-// for concurrent use: klauspost's EncodeAll/DecodeAll keep their own pools.
+// for concurrent use: encoders are pooled here, decoders by klauspost's
+// DecodeAll.
 package compress
 
 import (
@@ -17,6 +18,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -81,38 +83,71 @@ const MaxDecodedSize = 4 << 30
 // ErrTooLarge is returned when a frame decodes to more than the caller's limit.
 var ErrTooLarge = errors.New("zstd: decoded size exceeds limit")
 
+// Encoders are single-threaded and pooled per level, made only as
+// concurrent callers need them. klauspost's own pool builds all of its
+// GOMAXPROCS encoders (about 1.4 MiB each at the default level) at the
+// first call: a restore that compresses one lock file held 22 MiB of them
+// on 16 cores, and would hold 90 MiB on 64.
 var (
 	encMu    sync.Mutex
-	encoders = map[zstd.EncoderLevel]*zstd.Encoder{}
+	encPools = map[zstd.EncoderLevel]*encoderPool{}
 )
 
-func encoder(m Mode) *zstd.Encoder {
+// encoderPool keeps up to GOMAXPROCS idle encoders of one level.
+type encoderPool struct {
+	level   zstd.EncoderLevel
+	free    chan *zstd.Encoder
+	created atomic.Int64 // for tests
+}
+
+func pool(m Mode) *encoderPool {
 	level := zstd.SpeedDefault
 	if m == ModeMax {
 		level = zstd.SpeedBestCompression
 	}
 	encMu.Lock()
 	defer encMu.Unlock()
-	if e, ok := encoders[level]; ok {
+	p, ok := encPools[level]
+	if !ok {
+		p = &encoderPool{level: level, free: make(chan *zstd.Encoder, runtime.GOMAXPROCS(0))}
+		encPools[level] = p
+	}
+	return p
+}
+
+func (p *encoderPool) get() *zstd.Encoder {
+	select {
+	case e := <-p.free:
 		return e
+	default:
 	}
 	e, err := zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(level),
+		zstd.WithEncoderLevel(p.level),
 		zstd.WithEncoderCRC(false),
 		zstd.WithWindowSize(WindowSize),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithEncoderConcurrency(1),
 	)
 	if err != nil {
 		// Only reachable with invalid constant options above.
 		panic(fmt.Sprintf("compress: zstd encoder options: %v", err))
 	}
-	encoders[level] = e
+	p.created.Add(1)
 	return e
+}
+
+func (p *encoderPool) put(e *zstd.Encoder) {
+	select {
+	case p.free <- e:
+	default: // more callers than cores at once: let the collector have it
+	}
 }
 
 // Encode appends one zstd frame holding src to dst and returns the result.
 func Encode(dst, src []byte, m Mode) []byte {
-	return encoder(m).EncodeAll(src, dst)
+	p := pool(m)
+	e := p.get()
+	defer p.put(e)
+	return e.EncodeAll(src, dst)
 }
 
 // Decoders are cached per power-of-two size class so that each call gets a
