@@ -54,6 +54,16 @@ func (d *volumesDaemon) start(schedule string) *daemonProc {
 
 func (d *volumesDaemon) journal() string { return filepath.Join(d.state, volume.JournalFile) }
 
+// touchingApp starts a container that keeps touching the 96 MiB it has in
+// vol, so that the final pass of a backup re-reads all of it: the app
+// stays stopped long enough for a test to see it and act (with a few
+// untouched files, it was stopped for 60 ms).
+func touchingApp(t *testing.T, f *volFixture, vol, name string) string {
+	writeRandomFiles(t, f.mountpoint(vol), 48, 2<<20)
+	return f.Container(dockertest.Spec{Name: name, Mounts: []string{vol + ":/data"},
+		Cmd: []string{"run", "-dir", "/data", "-interval", "100ms", "-touch"}})
+}
+
 // TestDaemonSIGTERMWhileAppStopped: SIGTERM reaches the daemon while a
 // scheduled volumes backup has the app's container stopped. The daemon
 // starts the container again, releases its locks and exits 0; the stop
@@ -62,8 +72,7 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
 	vol := f.Volume("dmn", map[string]string{volume.LabelBackup: "true"})
-	seed(t, f.mountpoint(vol), 10, 7)
-	id := f.Container(dockertest.Spec{Name: "dmn", Mounts: []string{vol + ":/data"}})
+	id := touchingApp(t, f, vol, "dmn")
 	started, _ := f.Times(id)
 	d := newVolumesDaemon(f)
 	p := d.start(`"*/2 * * * * *"`)
@@ -95,8 +104,7 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 func TestDaemonKill9HealedAtStart(t *testing.T) {
 	f := newVolFixture(t)
 	vol := f.Volume("k9", map[string]string{volume.LabelBackup: "true"})
-	seed(t, f.mountpoint(vol), 10, 9)
-	id := f.Container(dockertest.Spec{Name: "k9", Mounts: []string{vol + ":/data"}})
+	id := touchingApp(t, f, vol, "k9")
 	started, _ := f.Times(id)
 	d := newVolumesDaemon(f)
 	p := d.start(`"*/2 * * * * *"`)
