@@ -44,6 +44,9 @@ func TestS3DrydockWritesResticJudges(t *testing.T) {
 			if out := c.mustRestic(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 				t.Fatalf("restic check:\n%s", out)
 			}
+			if out := c.must("check", "--read-data"); !strings.Contains(out, "no errors were found") {
+				t.Fatalf("drydock check:\n%s", out)
+			}
 			dst := t.TempDir()
 			c.mustRestic(bin, "restore", "latest", "--target", dst)
 			fixture.Compare(t, src, filepath.Join(dst, src), resticRestoreOptions)
@@ -75,6 +78,9 @@ func TestS3ResticWritesDrydockExtends(t *testing.T) {
 			}
 			if out := c.mustRestic(bin, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
 				t.Fatalf("restic check:\n%s", out)
+			}
+			if out := c.must("check", "--read-data"); !strings.Contains(out, "no errors were found") {
+				t.Fatalf("drydock check:\n%s", out)
 			}
 			if n := strings.Count(c.mustRestic(bin, "snapshots"), "\n"+strings.Repeat("-", 10)); n < 1 {
 				t.Logf("restic snapshots output unexpected")
