@@ -160,6 +160,11 @@ func readAll(rd io.Reader, buf []byte, size int) ([]byte, error) {
 // what is wrong. Only a cancelled context is returned; everything else is
 // reported.
 func (c *checker) readPack(ctx context.Context, id format.ID, size int64, indexed []format.IndexBlob) error {
+	if packedSize(indexed) != size {
+		// Reported already; and blob lengths beyond the file must not
+		// size the one-pass buffers.
+		return c.readWholePack(ctx, id, size, indexed)
+	}
 	res, err := c.streamPack(ctx, id, indexed)
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -191,5 +192,32 @@ func TestHeaderMatchesVersion(t *testing.T) {
 			t.Errorf("pack %v (compressed: %v): version 2 %v, version 1 %v", id.Str(), compressed,
 				c.headerMatches(tail, sorted, format.Version2), c.headerMatches(tail, sorted, 1))
 		}
+	}
+}
+
+// An index entry claiming more than the pack holds sends the pack straight
+// to the slow path: the claimed length must not size a buffer.
+func TestHugeIndexedLengthNotAllocated(t *testing.T) {
+	c, dir, packs := streamFixture(t)
+	for id, indexed := range packs {
+		fi, err := os.Stat(filepath.Join(dir, "data", id.String()[:2], id.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		huge := slices.Clone(indexed)
+		slices.SortFunc(huge, func(a, b format.IndexBlob) int { return cmp.Compare(a.Offset, b.Offset) })
+		huge[0].Length = 1<<31 + 5
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := c.readPack(t.Context(), id, fi.Size(), huge); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<30 {
+			t.Errorf("pack %v: allocated %d bytes for a claimed 2 GiB blob", id.Str(), grew)
+		}
+	}
+	if c.rep.packsReadWhole != len(packs) || c.rep.OK() {
+		t.Errorf("%d of %d packs read whole, %d errors", c.rep.packsReadWhole, len(packs), len(c.rep.Errors))
 	}
 }
