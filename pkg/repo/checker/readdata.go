@@ -146,7 +146,7 @@ func readAll(rd io.Reader, buf []byte, size int) ([]byte, error) {
 		}
 		n, err := rd.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF { // only a clean end: an error wrapping io.EOF is a failed read
 			return buf, nil
 		}
 		if err != nil {

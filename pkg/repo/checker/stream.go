@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"io"
 	"slices"
 
@@ -48,7 +47,7 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 		counted := &countingReader{r: io.TeeReader(rd, h)}
 		br := bufio.NewReaderSize(counted, streamReadSize)
 		var err error
-		res.blobs, err = c.streamBlobs(br, sorted, sealedBuf, blobBuf)
+		res.blobs, err = c.streamBlobs(br, counted, sorted, sealedBuf, blobBuf)
 		if err != nil || res.blobs < 0 {
 			return err
 		}
@@ -67,8 +66,10 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 // streamBlobs reads and opens the blobs of sorted from br, which must
 // start at offset 0 and leave no gaps. It returns how many it opened, or
 // -1 if the pack is not laid out so or a blob is bad; the error is only a
-// failed read.
-func (c *checker) streamBlobs(br io.Reader, sorted []format.IndexBlob, sealedBuf, blobBuf *[]byte) (int, error) {
+// failed read. src, below br, tells a pack that ends early from a download
+// that broke off (io.ErrUnexpectedEOF from the backend), which must be
+// returned so that it is retried.
+func (c *checker) streamBlobs(br io.Reader, src *countingReader, sorted []format.IndexBlob, sealedBuf, blobBuf *[]byte) (int, error) {
 	var pos uint64
 	for _, b := range sorted {
 		if uint64(b.Offset) != pos {
@@ -78,8 +79,8 @@ func (c *checker) streamBlobs(br io.Reader, sorted []format.IndexBlob, sealedBuf
 		sealed := slices.Grow((*sealedBuf)[:0], int(b.Length))[:b.Length]
 		*sealedBuf = sealed
 		if _, err := io.ReadFull(br, sealed); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return -1, nil // truncated
+			if src.ended {
+				return -1, nil // the pack is shorter than its index says
 			}
 			return -1, err
 		}
@@ -120,14 +121,18 @@ func (c *checker) headerMatches(tail []byte, sorted []format.IndexBlob, version 
 	return true
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it and notes whether its
+// source came to a clean end (io.EOF itself, as the io.Reader contract
+// has it, not an error that wraps it).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r     io.Reader
+	n     int64
+	ended bool
 }
 
 func (cr *countingReader) Read(p []byte) (int, error) {
 	n, err := cr.r.Read(p)
 	cr.n += int64(n)
+	cr.ended = cr.ended || err == io.EOF
 	return n, err
 }

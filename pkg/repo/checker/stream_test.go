@@ -18,9 +18,10 @@ import (
 )
 
 // cutOnce wraps a real backend: the first download of each pack breaks
-// off halfway with a transient error, as a dropped connection does.
+// off halfway with err, as a dropped connection does.
 type cutOnce struct {
 	backend.Backend
+	err  error
 	mu   sync.Mutex
 	seen map[string]bool
 }
@@ -40,7 +41,7 @@ func (b *cutOnce) Load(ctx context.Context, h backend.Handle, length int, offset
 		if err != nil {
 			return err
 		}
-		return fn(io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{fmt.Errorf("connection dropped: %w", backend.ErrTransient)}))
+		return fn(io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{b.err}))
 	})
 }
 
@@ -52,12 +53,22 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 // packs pass in one pass and are counted once. (The tree packs' downloads
 // are cut while the trees are checked, the data packs' while read.)
 func TestRetriedDownload(t *testing.T) {
+	for name, cut := range map[string]error{
+		"transient error": fmt.Errorf("connection dropped: %w", backend.ErrTransient),
+		// what the S3 backend reads from a body that ends before its length
+		"unexpected EOF": io.ErrUnexpectedEOF,
+	} {
+		t.Run(name, func(t *testing.T) { testRetriedDownload(t, cut) })
+	}
+}
+
+func testRetriedDownload(t *testing.T, cut error) {
 	f := baseRepo(t)
 	be, err := local.Open(t.Context(), f.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	flaky := &cutOnce{Backend: be, seen: map[string]bool{}}
+	flaky := &cutOnce{Backend: be, err: cut, seen: map[string]bool{}}
 	r, err := repo.Open(t.Context(), retry.New(flaky, retry.Options{InitialInterval: time.Millisecond}), password, repo.Options{})
 	if err != nil {
 		t.Fatal(err)
