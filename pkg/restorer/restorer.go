@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -26,8 +27,19 @@ type Options struct {
 	// matches one of these patterns (filepath.Match on the path or on any
 	// of its parent directories), and the directories leading to them.
 	Include []string
-	Files   int // packs read and written at once; 0 means 8
+	Files   int // packs read and written at once; 0 means defaultFiles()
 	Logger  *slog.Logger
+}
+
+// defaultFiles is how many packs are read and written at once: one per
+// core, at least 4 (enough requests in flight to hide a remote backend's
+// latency, as check's downloads) and at most 8. Each holds a sealed and an
+// opened blob of up to 8 MiB and two direct-read buffers: on 2 cores, 4
+// packs in flight restored the 2 GB benchmark as fast as 8 did (4.19-4.81 s
+// against 3.94-4.84 s, 12 and 10 restores, alternating) and peaked at
+// 159-170 MiB instead of 206-233 MiB.
+func defaultFiles() int {
+	return max(4, min(runtime.GOMAXPROCS(0), 8))
 }
 
 // Stats count what was restored.
@@ -53,7 +65,7 @@ type restorer struct {
 // needed.
 func Restore(ctx context.Context, r *repo.Repository, root format.ID, target string, opts Options) (Stats, error) {
 	if opts.Files == 0 {
-		opts.Files = 8
+		opts.Files = defaultFiles()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
