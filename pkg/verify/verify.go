@@ -22,7 +22,7 @@ const MaxMismatches = 100
 
 // Options tune RestoreTest. The zero value means defaults.
 type Options struct {
-	Files  int          // files restored, and hashed, at once; 0 means 8
+	Files  int          // packs restored and files hashed at once; 0 means the restorer's default and 8
 	Logger *slog.Logger // nil discards
 
 	// afterRestore runs between the restore and the comparison, with the
@@ -74,6 +74,7 @@ func (r *Report) OK() bool { return r.MismatchCount == 0 }
 // blob, a missing pack) or could not be read back is returned as such, and
 // the Report then holds what was verified until then.
 func RestoreTest(ctx context.Context, r *repo.Repository, tree format.ID, scratch string, opts Options) (rep Report, err error) {
+	restoreOpts := restorer.Options{Files: opts.Files, Logger: opts.Logger} // 0 and nil: the restorer's defaults
 	opts = opts.withDefaults()
 	rep.Tree = tree
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
@@ -89,7 +90,7 @@ func RestoreTest(ctx context.Context, r *repo.Repository, tree format.ID, scratc
 		}
 	}()
 	start := time.Now()
-	st, err := restorer.Restore(ctx, r, tree, dir, restorer.Options{Files: opts.Files, Logger: opts.Logger})
+	st, err := restorer.Restore(ctx, r, tree, dir, restoreOpts)
 	rep.Restore = time.Since(start)
 	if err != nil {
 		return rep, fmt.Errorf("restore tree %v into %s: %w", tree.Str(), dir, err)
