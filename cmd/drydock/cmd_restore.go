@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"sync"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -45,16 +49,50 @@ func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g 
 	if !g.quiet && !g.json {
 		fmt.Fprintf(g.stdout, "restoring snapshot %s of %v to %s\n", sn.ID.Str(), sn.Paths, opts.target)
 	}
-	st, err := restorer.Restore(ctx, r, *sn.Tree, opts.target, restorer.Options{Include: opts.includes, Logger: g.logger()})
-	if err != nil {
+	st, err := restorer.Restore(ctx, r, *sn.Tree, opts.target, restorer.Options{
+		Include: opts.includes, Logger: g.logger(), Failed: restoreFailurePrinter(g)})
+	if err != nil && !errors.Is(err, restorer.ErrIncomplete) {
 		return err
 	}
 	switch {
 	case g.json:
-		return json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "files": st.Files,
-			"dirs": st.Dirs, "hardlinks": st.Links, "other": st.Other, "bytes": st.Bytes})
+		jerr := json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "files": st.Files,
+			"dirs": st.Dirs, "hardlinks": st.Links, "other": st.Other, "bytes": st.Bytes, "failed": st.Failed})
+		if jerr != nil {
+			return jerr
+		}
 	case !g.quiet:
 		fmt.Fprintf(g.stdout, "restored %d files (%d bytes), %d dirs, %d hardlinks, %d other entries\n", st.Files, st.Bytes, st.Dirs, st.Links, st.Other)
 	}
+	if err != nil {
+		return fmt.Errorf("%d entries could not be restored fully (each is named above; partly restored files end in %s): %w",
+			st.Failed, restorer.PartialSuffix, restorer.ErrIncomplete)
+	}
 	return nil
+}
+
+// restoreFailurePrinter prints each entry a restore could not restore, as
+// it happens, on stderr (as a JSON message with --json, like restic's).
+func restoreFailurePrinter(g *globalOptions) func(restorer.Failure) {
+	var mu sync.Mutex
+	return func(f restorer.Failure) {
+		mu.Lock()
+		defer mu.Unlock()
+		if g.json {
+			_ = json.NewEncoder(g.stderr).Encode(map[string]any{"message_type": "error", "item": f.Path, "error": f.Err.Error()})
+			return
+		}
+		fmt.Fprintf(g.stderr, "error: %s: %v\n", quotePath(f.Path), f.Err)
+	}
+}
+
+// quotePath quotes a path holding characters a terminal would interpret
+// (escapes, newlines), so that a crafted name cannot forge output.
+func quotePath(p string) string {
+	for _, c := range p {
+		if !unicode.IsPrint(c) {
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }

@@ -29,11 +29,14 @@ func (q *DirQueue) Add(path string, n *format.Node) {
 	q.mu.Unlock()
 }
 
-// Apply runs ApplyMetadata on the queued directories, deepest first (a
-// child's chmod/utimes does not touch its parent's times, but a parent may
-// lose write/search permission that the children still need). All
-// directories are tried; failures are joined.
-func (q *DirQueue) Apply() error {
+// Apply calls apply (ApplyMetadata if nil) on the queued directories,
+// deepest first (a child's chmod/utimes does not touch its parent's times,
+// but a parent may lose write/search permission that the children still
+// need). All directories are tried; failures are joined.
+func (q *DirQueue) Apply(apply func(path string, n *format.Node) error) error {
+	if apply == nil {
+		apply = ApplyMetadata
+	}
 	q.mu.Lock()
 	dirs := q.dirs
 	q.dirs = nil
@@ -43,7 +46,7 @@ func (q *DirQueue) Apply() error {
 	})
 	var errs []error
 	for _, d := range dirs {
-		if err := ApplyMetadata(d.path, d.node); err != nil {
+		if err := apply(d.path, d.node); err != nil {
 			errs = append(errs, err)
 		}
 	}

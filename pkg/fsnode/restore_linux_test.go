@@ -57,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 		must(t, fsnode.ApplyMetadata(d, n))
 	}
-	must(t, dirs.Apply())
+	must(t, dirs.Apply(nil))
 
 	for _, e := range made {
 		t.Run(e.name, func(t *testing.T) {

@@ -3,9 +3,9 @@ package restorer
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"sync"
@@ -39,14 +39,15 @@ var maxOpen int32 = 256
 
 // fileState is a regular file being restored.
 type fileState struct {
-	path string
+	rel  string // below the target, also its snapshot path without "/"
 	node *format.Node
 	size int64
 
-	mu        sync.Mutex
-	f         *os.File
-	created   bool // opened once: later opens must not truncate
-	remaining int  // blob writes still to do
+	mu      sync.Mutex
+	f       *os.File
+	created bool  // opened once: later opens must not truncate
+	pending int   // blob writes (or failures) still to come
+	err     error // the first reason the file cannot be restored fully
 }
 
 // target is one place a blob goes: a file and an offset in it.
@@ -64,22 +65,27 @@ type packBlob struct {
 // contentPlan collects the blobs of every file, by pack.
 type contentPlan struct {
 	idx   *index.Index
+	root  *fsnode.Root
+	fail  *failures
+	log   *slog.Logger
 	packs map[format.ID]map[format.ID]*packBlob // pack -> blob ID -> need
 	open  atomic.Int32
 }
 
-func newContentPlan(idx *index.Index) *contentPlan {
-	return &contentPlan{idx: idx, packs: map[format.ID]map[format.ID]*packBlob{}}
+func newContentPlan(idx *index.Index, root *fsnode.Root, fail *failures, log *slog.Logger) *contentPlan {
+	return &contentPlan{idx: idx, root: root, fail: fail, log: log, packs: map[format.ID]map[format.ID]*packBlob{}}
 }
 
-// add records where the blobs of the file at dst go, and creates it now if
-// it is empty. It returns the file, or nil if it is complete already.
-func (cp *contentPlan) add(dst string, n *format.Node) (*fileState, error) {
-	fs := &fileState{path: dst, node: n, remaining: len(n.Content)}
-	for _, id := range n.Content {
+// add records where the blobs of the file rel go; an empty file is
+// written at once, any other at its first blob, in the parallel phase.
+// A blob the index does not know makes the file partial (see finish).
+func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)) {
+	fs := &fileState{rel: rel, node: n, pending: len(n.Content)}
+	for i, id := range n.Content {
 		loc, ok := cp.idx.Lookup(format.BlobHandle{ID: id, Type: format.DataBlob})
 		if !ok {
-			return nil, fmt.Errorf("restore %s: blob %v: %w", dst, id.Str(), repo.ErrBlobNotFound)
+			fs.fail(fmt.Errorf("blob %d of %d (%v): %w", i+1, len(n.Content), id.Str(), repo.ErrBlobNotFound))
+			continue
 		}
 		blobs := cp.packs[loc.PackID]
 		if blobs == nil {
@@ -94,17 +100,14 @@ func (cp *contentPlan) add(dst string, n *format.Node) (*fileState, error) {
 		pb.targets = append(pb.targets, target{file: fs, offset: fs.size})
 		fs.size += int64(plainLength(loc))
 	}
-	if fs.remaining > 0 {
-		return fs, nil // created by its first write, in the parallel phase
+	if fs.pending == 0 {
+		if fs.err == nil { // empty: nothing will write it
+			if err := cp.openFile(fs); err != nil {
+				fs.err = err
+			}
+		}
+		cp.finish(fs, finished)
 	}
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("restore %s: %w", dst, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("restore %s: %w", dst, err)
-	}
-	return nil, nil
 }
 
 func plainLength(loc index.Location) uint32 {
@@ -114,63 +117,118 @@ func plainLength(loc index.Location) uint32 {
 	return loc.Length - crypto.Extension
 }
 
+// fail records why fs cannot be restored fully and counts one pending
+// write as done; the caller holds fs.mu or is the only one with fs.
+func (fs *fileState) fail(err error) {
+	if fs.err == nil {
+		fs.err = err
+	}
+	fs.pending--
+}
+
 // write puts one blob's plaintext at off; the write that completes the
-// file closes it and applies its metadata, and reports done.
-func (cp *contentPlan) write(fs *fileState, off int64, data []byte) (done bool, err error) {
+// file finishes it.
+func (cp *contentPlan) write(fs *fileState, off int64, data []byte, finished func(*fileState)) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.f == nil {
-		if err := fs.open(); err != nil {
-			return false, err
+	// A file known to be partial is still written: its intact parts are
+	// kept under PartialSuffix.
+	err := cp.openFile(fs)
+	if err == nil {
+		if _, werr := fs.f.WriteAt(data, off); werr != nil {
+			err = fmt.Errorf("write: %w", werr)
 		}
+	}
+	if err != nil {
+		fs.fail(err)
+	} else {
+		fs.pending--
+	}
+	if fs.pending > 0 {
+		if cp.open.Load() > maxOpen {
+			cp.closeFile(fs)
+		}
+		return
+	}
+	cp.finish(fs, finished)
+}
+
+// failBlob records that a blob could not be had for any of its targets.
+func (cp *contentPlan) failBlob(pb *packBlob, err error, finished func(*fileState)) {
+	for _, t := range pb.targets {
+		t.file.mu.Lock()
+		t.file.fail(fmt.Errorf("blob %v at offset %d: %w", pb.blob.ID.Str(), t.offset, err))
+		if t.file.pending == 0 {
+			cp.finish(t.file, finished)
+		}
+		t.file.mu.Unlock()
+	}
+}
+
+// openFile opens fs for writing unless it is open; the first time it
+// creates the file (replacing what was there) and reserves its blocks,
+// which spares the file system from growing it piece by piece as blobs
+// land out of order (where fallocate is not supported, the writes
+// allocate as usual).
+func (cp *contentPlan) openFile(fs *fileState) (err error) {
+	if fs.f != nil {
+		return nil
+	}
+	if fs.created {
+		fs.f, err = cp.root.OpenFile(fs.rel)
+	} else if fs.f, err = cp.root.CreateFile(fs.rel); err == nil {
+		fs.created = true
+		if fs.size > 0 {
+			_ = syscall.Fallocate(int(fs.f.Fd()), 0, 0, fs.size)
+		}
+	}
+	if err == nil {
 		cp.open.Add(1)
 	}
-	if _, err := fs.f.WriteAt(data, off); err != nil {
-		return false, fmt.Errorf("restore %s: %w", fs.path, err)
-	}
-	fs.remaining--
-	if fs.remaining > 0 && cp.open.Load() <= maxOpen {
-		return false, nil
-	}
-	err = fs.f.Close()
-	fs.f = nil
-	cp.open.Add(-1)
-	if err != nil {
-		return false, fmt.Errorf("restore %s: %w", fs.path, err)
-	}
-	if fs.remaining > 0 {
-		return false, nil
-	}
-	return true, fsnode.ApplyMetadata(fs.path, fs.node)
+	return err
 }
 
-// open opens fs for writing; the first time it creates (or truncates) the
-// file and reserves its blocks, which spares the file system from growing
-// it piece by piece as blobs land out of order (where fallocate is not
-// supported, the writes allocate as usual).
-func (fs *fileState) open() (err error) {
+// finish completes fs once nothing is pending: a whole file gets its
+// metadata; a partial one is set aside under PartialSuffix and reported.
+func (cp *contentPlan) finish(fs *fileState, finished func(*fileState)) {
+	if fs.err == nil && fs.f != nil {
+		fs.err = fsnode.ApplyMetadataFile(fs.f, fs.node)
+	}
+	cp.closeFile(fs)
+	if fs.err == nil {
+		finished(fs)
+		return
+	}
+	err := fs.err
 	if fs.created {
-		fs.f, err = os.OpenFile(fs.path, os.O_WRONLY, 0)
-	} else if fs.f, err = os.OpenFile(fs.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
-		fs.created = true
-		_ = syscall.Fallocate(int(fs.f.Fd()), 0, 0, fs.size)
+		if at, serr := cp.root.SetAside(fs.rel, PartialSuffix); serr != nil {
+			err = fmt.Errorf("%w; and removing the partial file failed: %v", err, serr)
+		} else if at != "" {
+			err = fmt.Errorf("%w (what could be restored is in %s)", err, at)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", fs.path, err)
-	}
-	return nil
+	cp.fail.add(fs.rel, err)
 }
 
-// closeAll closes files left open by a failed restore.
+// closeFile closes fs if it is open; a failed close fails the file.
+func (cp *contentPlan) closeFile(fs *fileState) {
+	if fs.f == nil {
+		return
+	}
+	cp.open.Add(-1)
+	if err := fs.f.Close(); err != nil && fs.err == nil {
+		fs.err = fmt.Errorf("close: %w", err)
+	}
+	fs.f = nil
+}
+
+// closeAll closes files left open by a cancelled restore.
 func (cp *contentPlan) closeAll() {
 	for _, blobs := range cp.packs {
 		for _, pb := range blobs {
 			for _, t := range pb.targets {
 				t.file.mu.Lock()
-				if t.file.f != nil {
-					t.file.f.Close()
-					t.file.f = nil
-				}
+				cp.closeFile(t.file)
 				t.file.mu.Unlock()
 			}
 		}
@@ -178,6 +236,8 @@ func (cp *contentPlan) closeAll() {
 }
 
 // run reads every pack of the plan once, with workers packs at a time.
+// Damage is reported per file (see finish); only a cancelled context ends
+// it early.
 func (cp *contentPlan) run(ctx context.Context, r *repo.Repository, workers int, finished func(*fileState)) error {
 	ids := make([]format.ID, 0, len(cp.packs))
 	for id := range cp.packs {
@@ -219,7 +279,9 @@ func (cp *contentPlan) restorePack(ctx context.Context, r *repo.Repository, id f
 
 // readRange loads one stretch of a pack holding blobs and writes them. A
 // retrying backend may call the load callback again: blobs already
-// written are skipped then.
+// handled are skipped then. Blobs that could not be read from this range
+// (damaged, or the pack unreadable) are tried from their other copies, and
+// failed where there is none.
 func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID format.ID, blobs []*packBlob, finished func(*fileState)) error {
 	start := blobs[0].blob.Offset
 	last := blobs[len(blobs)-1].blob
@@ -247,40 +309,38 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 			}
 			var err error
 			if plain, err = pack.OpenBlobInPlace(r.Key(), plain[:0], sealed, pb.blob); err != nil {
-				// Another copy may be intact: try them after this range.
 				damaged = append(damaged, pb)
-			} else if err := cp.writeAll(pb, plain, finished); err != nil {
-				return err
+			} else {
+				cp.writeAll(pb, plain, finished)
 			}
 			done = i + 1
 		}
 		return nil
 	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
-		return fmt.Errorf("read pack %v: %w", packID.Str(), err)
+		cp.log.Info("pack unreadable, trying other copies of its blobs", "pack", packID.Str(), "err", err)
+		damaged = append(damaged, blobs[done:]...)
 	}
 	for _, pb := range damaged {
 		data, err := r.LoadBlob(ctx, format.DataBlob, pb.blob.ID, nil)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
-			return fmt.Errorf("blob %v: %w", pb.blob.ID.Str(), err)
+			cp.failBlob(pb, err, finished)
+			continue
 		}
-		if err := cp.writeAll(pb, data, finished); err != nil {
-			return err
-		}
+		cp.writeAll(pb, data, finished)
 	}
 	return nil
 }
 
 // writeAll writes a blob to every place it goes.
-func (cp *contentPlan) writeAll(pb *packBlob, data []byte, finished func(*fileState)) error {
-	var errs []error
+func (cp *contentPlan) writeAll(pb *packBlob, data []byte, finished func(*fileState)) {
 	for _, t := range pb.targets {
-		done, err := cp.write(t.file, t.offset, data)
-		if err != nil {
-			errs = append(errs, err)
-		} else if done {
-			finished(t.file)
-		}
+		cp.write(t.file, t.offset, data, finished)
 	}
-	return errors.Join(errs...)
 }

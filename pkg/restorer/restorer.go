@@ -3,15 +3,26 @@
 // restore does. Content is written pack by pack (see content.go), several
 // packs at once; directory metadata is applied last, deepest first, so that
 // writing their children does not change their times again.
+//
+// A snapshot is untrusted input. Every tree is validated before anything
+// in it is created (names that are empty, "." or "..", hold a '/' or
+// appear twice are skipped), and every file system call resolves beneath
+// the target without following a symlink (fsnode.Root): a crafted
+// snapshot, or symlinks left in the target by an earlier restore, cannot
+// make a restore touch anything outside the target.
+//
+// Damage does not stop a restore: an entry that cannot be restored (its
+// tree unreadable, a blob missing or corrupt, a write that failed) is
+// reported as a Failure and the rest is restored; a file restored only in
+// part is kept as NAME+PartialSuffix, never under its real name.
 package restorer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -24,11 +35,15 @@ import (
 // Options tune a restore. The zero value means defaults.
 type Options struct {
 	// Include, if not empty, restores only entries whose snapshot path
-	// matches one of these patterns (filepath.Match on the path or on any
-	// of its parent directories), and the directories leading to them.
+	// matches one of these patterns (path.Match on the path or on any of
+	// its parent directories), and the directories leading to them.
 	Include []string
 	Files   int // packs read and written at once; 0 means defaultFiles()
 	Logger  *slog.Logger
+	// Failed, if set, is called (from any goroutine, one call at a time
+	// not guaranteed) for every entry that cannot be restored fully, as
+	// soon as that is known.
+	Failed func(Failure)
 }
 
 // defaultFiles is how many packs are read and written at once: one per
@@ -46,13 +61,15 @@ func defaultFiles() int {
 type Stats struct {
 	Files, Dirs, Links, Other int
 	Bytes                     uint64
+	Failed                    int // entries not restored fully (see Failure)
 }
 
 type restorer struct {
-	r      *repo.Repository
-	target string
-	opts   Options
-	plan   *contentPlan
+	r    *repo.Repository
+	root *fsnode.Root
+	opts Options
+	plan *contentPlan
+	fail *failures
 
 	dirs  fsnode.DirQueue      // metadata applied at the end, deepest first
 	hard  fsnode.HardlinkIndex // first path of each hardlink group
@@ -62,7 +79,10 @@ type restorer struct {
 }
 
 // Restore writes the tree with ID root below target, which is created if
-// needed.
+// needed. Entries that cannot be restored are skipped and reported (see
+// Options.Failed); the error then wraps ErrIncomplete (an
+// *IncompleteError), after everything else was restored. Any other error
+// (a cancelled context, an unusable target) ends the restore early.
 func Restore(ctx context.Context, r *repo.Repository, root format.ID, target string, opts Options) (Stats, error) {
 	if opts.Files == 0 {
 		opts.Files = defaultFiles()
@@ -70,24 +90,36 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(target, 0o700); err != nil {
+	for _, pat := range opts.Include {
+		if _, err := path.Match(pat, "/"); err != nil {
+			return Stats{}, fmt.Errorf("include pattern %q: %w", pat, err)
+		}
+	}
+	rt, err := fsnode.OpenRoot(target)
+	if err != nil {
 		return Stats{}, fmt.Errorf("restore target: %w", err)
 	}
-	rs := &restorer{r: r, target: target, opts: opts, plan: newContentPlan(r.Index())}
-	if err := rs.walk(ctx, root, "/", len(opts.Include) == 0); err != nil {
+	defer rt.Close()
+	fail := &failures{report: opts.Failed}
+	rs := &restorer{r: r, root: rt, opts: opts, fail: fail, plan: newContentPlan(r.Index(), rt, fail, opts.Logger)}
+	if err := rs.walk(ctx, root, "", len(opts.Include) == 0); err != nil {
 		rs.plan.closeAll()
-		return rs.stats, err
+		return rs.result(), err
 	}
 	if err := rs.plan.run(ctx, r, opts.Files, rs.fileDone); err != nil {
-		return rs.stats, err
+		return rs.result(), err
 	}
-	for _, l := range rs.links {
-		if err := os.Link(l[0], l[1]); err != nil {
-			return rs.stats, fmt.Errorf("hardlink %s: %w", l[1], err)
-		}
-		rs.stats.Links++
-	}
-	return rs.stats, rs.dirs.Apply()
+	rs.makeLinks()
+	_ = rs.dirs.Apply(rs.applyDir) // applyDir reports its failures itself
+	return rs.result(), fail.result()
+}
+
+func (rs *restorer) result() Stats {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	st := rs.stats
+	st.Failed = rs.fail.count()
+	return st
 }
 
 // selected reports whether the entry at snapshot path p is to be restored
@@ -107,18 +139,64 @@ func (rs *restorer) selected(p string, isDir bool) (whole, partly bool) {
 	return false, partly
 }
 
-// walk restores the entries of a tree; all means everything below dir is
-// included.
+// join returns the path of name in the directory rel ("" is the root).
+func join(rel, name string) string {
+	if rel == "" {
+		return name
+	}
+	return rel + "/" + name
+}
+
+// validNodes returns the nodes of a tree that may be restored: a name that
+// is invalid or appears more than once is reported and skipped, all its
+// entries, since none of them can be trusted to be the one meant.
+func (rs *restorer) validNodes(t *format.Tree, dir string) []*format.Node {
+	seen := make(map[string]int, len(t.Nodes))
+	for _, n := range t.Nodes {
+		seen[n.Name]++
+	}
+	nodes := make([]*format.Node, 0, len(t.Nodes))
+	for _, n := range t.Nodes {
+		rel := join(dir, format.QuoteName(n.Name))
+		if err := format.ValidateName(n.Name); err != nil {
+			rs.fail.add(rel, fmt.Errorf("skipped: %w", err))
+			continue
+		}
+		switch c := seen[n.Name]; {
+		case c == 1:
+			nodes = append(nodes, n)
+		case c > 1:
+			rs.fail.add(rel, fmt.Errorf("skipped: %w: %d entries of this name", format.ErrDuplicateName, c))
+			seen[n.Name] = 0 // reported once; its other entries are skipped silently
+		}
+	}
+	return nodes
+}
+
+// walk restores the entries of a tree into the directory dir; all means
+// everything below dir is included. Damage is reported and skipped; only
+// a cancelled context is returned.
 func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, all bool) error {
-	t, err := rs.r.LoadTree(ctx, tree)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, n := range t.Nodes {
-		if err := format.ValidateName(n.Name); err != nil {
-			return fmt.Errorf("tree %v: %w", tree.Str(), err)
+	t, err := rs.r.LoadTree(ctx, tree)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		p := path.Join(dir, n.Name)
+		rs.fail.add(dir, fmt.Errorf("directory content not restored: %w", err))
+		return nil
+	}
+	d, err := rs.root.Dir(dir)
+	if err != nil {
+		rs.fail.add(dir, fmt.Errorf("directory content not restored: %w", err))
+		return nil
+	}
+	var subdirs []*format.Node
+	var wholeDirs []bool
+	for _, n := range rs.validNodes(t, dir) {
+		p := "/" + join(dir, n.Name)
 		whole, partly := all, false
 		if !all {
 			whole, partly = rs.selected(p, n.Type == format.NodeDir)
@@ -126,56 +204,98 @@ func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, all bo
 		if !whole && !partly {
 			continue
 		}
-		if err := rs.restoreNode(ctx, p, n, whole); err != nil {
+		if rs.restoreNode(d, join(dir, n.Name), n) {
+			subdirs, wholeDirs = append(subdirs, n), append(wholeDirs, whole)
+		}
+	}
+	d.Close() // before descending: open directories would grow with depth
+	for i, n := range subdirs {
+		if err := rs.walk(ctx, *n.Subtree, join(dir, n.Name), wholeDirs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (rs *restorer) restoreNode(ctx context.Context, p string, n *format.Node, whole bool) error {
-	dst := filepath.Join(rs.target, filepath.FromSlash(p))
+// restoreNode creates the entry rel in d, or plans its content; it reports
+// whether rel is a directory to descend into.
+func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) (descend bool) {
+	_, name := path.Split(rel)
 	switch n.Type {
 	case format.NodeDir:
-		if err := os.MkdirAll(dst, 0o700); err != nil {
-			return err
-		}
-		rs.dirs.Add(dst, n)
-		rs.mu.Lock()
-		rs.stats.Dirs++
-		rs.mu.Unlock()
 		if n.Subtree == nil {
-			return fmt.Errorf("%s: directory without subtree", p)
+			rs.fail.add(rel, errors.New("skipped: directory without subtree"))
+			return false
 		}
-		return rs.walk(ctx, *n.Subtree, p, whole)
+		if err := d.Mkdir(name); err != nil {
+			rs.fail.add(rel, err)
+			return false
+		}
+		rs.dirs.Add(rel, n)
+		rs.count(func(st *Stats) { st.Dirs++ })
+		return true
 	case format.NodeFile:
-		if first, link := rs.hard.Claim(n, dst); link {
+		if first, link := rs.hard.Claim(n, rel); link {
 			rs.mu.Lock()
-			rs.links = append(rs.links, [2]string{first, dst})
+			rs.links = append(rs.links, [2]string{first, rel})
 			rs.mu.Unlock()
-			return nil
+			return false
 		}
-		fs, err := rs.plan.add(dst, n)
-		if err != nil || fs != nil {
-			return err
-		}
-		rs.fileDone(&fileState{path: dst, node: n})
-		return fsnode.ApplyMetadata(dst, n)
+		rs.plan.add(rel, n, rs.fileDone)
 	default:
-		if err := fsnode.Create(dst, n); err != nil {
-			return err
+		err := d.CreateSpecial(name, n)
+		if err == nil {
+			err = d.ApplyMetadata(name, n)
 		}
-		rs.mu.Lock()
-		rs.stats.Other++
-		rs.mu.Unlock()
-		return fsnode.ApplyMetadata(dst, n)
+		if err != nil {
+			rs.fail.add(rel, err)
+			return false
+		}
+		rs.count(func(st *Stats) { st.Other++ })
 	}
+	return false
+}
+
+func (rs *restorer) count(f func(*Stats)) {
+	rs.mu.Lock()
+	f(&rs.stats)
+	rs.mu.Unlock()
 }
 
 // fileDone counts a file whose content and metadata are written.
 func (rs *restorer) fileDone(fs *fileState) {
-	rs.mu.Lock()
-	rs.stats.Files++
-	rs.stats.Bytes += uint64(fs.size)
-	rs.mu.Unlock()
+	rs.count(func(st *Stats) {
+		st.Files++
+		st.Bytes += uint64(fs.size)
+	})
+}
+
+// makeLinks makes the hardlinks once every file exists; a link to a file
+// that could not be restored is not made (it would share wrong content).
+func (rs *restorer) makeLinks() {
+	for _, l := range rs.links {
+		if rs.fail.failed(l[0]) {
+			rs.fail.add(l[1], fmt.Errorf("hardlink not made: /%s could not be restored", l[0]))
+			continue
+		}
+		if err := rs.root.Link(l[0], l[1]); err != nil {
+			rs.fail.add(l[1], fmt.Errorf("hardlink to /%s: %w", l[0], err))
+			continue
+		}
+		rs.count(func(st *Stats) { st.Links++ })
+	}
+}
+
+// applyDir sets the metadata of the restored directory rel; a failure is
+// reported, not returned, so that every other directory is still done.
+func (rs *restorer) applyDir(rel string, n *format.Node) error {
+	f, err := rs.root.OpenDirectory(rel)
+	if err == nil {
+		err = fsnode.ApplyMetadataFile(f, n)
+		f.Close()
+	}
+	if err != nil {
+		rs.fail.add(rel, err)
+	}
+	return nil
 }

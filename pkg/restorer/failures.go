@@ -1,0 +1,103 @@
+package restorer
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrIncomplete is wrapped by the error of a restore that finished but
+// could not restore some entries fully; each was reported as a Failure.
+var ErrIncomplete = errors.New("restore incomplete")
+
+// PartialSuffix is appended to the name of a file whose content could not
+// be restored fully: what could be restored is kept under that name (mode
+// 0600, no other metadata), so that no file holds wrong content under its
+// real name.
+const PartialSuffix = ".drydock-partial"
+
+// Failure is an entry the restore could not restore fully, and why.
+type Failure struct {
+	Path string // in the snapshot, e.g. "/data/db/base"
+	Err  error
+}
+
+func (f Failure) Error() string { return fmt.Sprintf("%s: %v", f.Path, f.Err) }
+
+func (f Failure) Unwrap() error { return f.Err }
+
+// IncompleteError is the error of a restore that skipped or could not
+// finish some entries. It holds the first failures; all of them were
+// passed to Options.Failed as they happened.
+type IncompleteError struct {
+	Count int
+	First []Failure
+}
+
+// keptFailures is how many failures an IncompleteError holds.
+const keptFailures = 20
+
+func (e *IncompleteError) Error() string {
+	if e.Count == 1 {
+		return fmt.Sprintf("1 entry could not be restored: %v", e.First[0])
+	}
+	return fmt.Sprintf("%d entries could not be restored, the first: %v", e.Count, e.First[0])
+}
+
+// Unwrap lets errors.Is find ErrIncomplete and the causes of the failures
+// it holds.
+func (e *IncompleteError) Unwrap() []error {
+	errs := []error{ErrIncomplete}
+	for _, f := range e.First {
+		errs = append(errs, f)
+	}
+	return errs
+}
+
+// failures collects what a restore could not do, from all its goroutines.
+type failures struct {
+	report func(Failure)
+	mu     sync.Mutex
+	err    IncompleteError
+	paths  map[string]bool // rel paths that failed, for hardlinks to them
+}
+
+func (fs *failures) add(rel string, err error) {
+	f := Failure{Path: "/" + rel, Err: err}
+	fs.mu.Lock()
+	fs.err.Count++
+	if len(fs.err.First) < keptFailures {
+		fs.err.First = append(fs.err.First, f)
+	}
+	if fs.paths == nil {
+		fs.paths = map[string]bool{}
+	}
+	fs.paths[rel] = true
+	fs.mu.Unlock()
+	if fs.report != nil {
+		fs.report(f)
+	}
+}
+
+func (fs *failures) count() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.err.Count
+}
+
+func (fs *failures) failed(rel string) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.paths[rel]
+}
+
+// result is nil or the *IncompleteError.
+func (fs *failures) result() error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.err.Count == 0 {
+		return nil
+	}
+	e := fs.err
+	return &e
+}
