@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the local image drydock-test-postgres:15 (Debian bookworm with
 # PostgreSQL 15) for cmd/drydock's PostgreSQL test, without any image
-# registry: debootstrap from Debian's package mirror, trimmed, then
+# registry: debootstrap from the Debian mirror apt uses, trimmed, then
 # `docker import`ed.
 #
 #   bash scripts/build-postgres-image.sh     # as root; dockerd must run
@@ -21,7 +21,23 @@ set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
 image=drydock-test-postgres:15
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The machine's own Debian mirror: the URI apt uses for the bookworm suite
+# (deb822 .sources files or one-line sources.list), unless DEBIAN_MIRROR
+# says otherwise. No mirror host is written into this script.
+apt_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*bookworm( |\n|$)/ {
+			if (match($0, /(^|\n)URIs: *[^ \n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/.*URIs: */, "", u); print u; exit }
+		}' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
+	done
+}
+mirror=${DEBIAN_MIRROR:-$(apt_mirror | head -n1)}
 label=org.drydock-backup.test-image.script
 
 self="${BASH_SOURCE[0]}"
@@ -79,6 +95,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ -z "$mirror" ]; then
+	log "no bookworm mirror in the apt sources; set DEBIAN_MIRROR"
+	exit 1
+fi
 log "debootstrap bookworm with postgresql-15 from $mirror"
 debootstrap --variant=minbase --include=postgresql-15 bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
 	tail -n 30 "$work/debootstrap.log" >&2
