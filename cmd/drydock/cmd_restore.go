@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"sync"
 	"unicode"
@@ -13,11 +14,13 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/restorer"
+	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
 type restoreOptions struct {
 	target   string
 	includes []string
+	filter   retention.Filter
 }
 
 func newRestoreCommand(g *globalOptions) *cobra.Command {
@@ -25,10 +28,20 @@ func newRestoreCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore SNAPSHOT --target DIR",
 		Short: "Restore a snapshot (an ID, a prefix of one, or latest) into a directory",
-		Args:  cobra.ExactArgs(1),
+		Long: `Restore writes SNAPSHOT (an ID, a unique prefix, or latest of the snapshots
+--host/--tag/--path select) into --target. It never writes outside the target
+and restores everything it can from a damaged repository: each entry it
+cannot restore is named on stderr, a file restored only in part is kept as
+NAME.drydock-partial, and the exit code is then 1.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.target == "" {
 				return fmt.Errorf("--target is required")
+			}
+			for _, pat := range opts.includes {
+				if _, err := path.Match(pat, "/"); err != nil {
+					return fmt.Errorf("--include %q: %w", pat, err)
+				}
 			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				return runRestore(ctx, r, opts, g, args[0])
@@ -38,11 +51,12 @@ func newRestoreCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVarP(&opts.target, "target", "t", "", "directory to restore into")
 	f.StringArrayVarP(&opts.includes, "include", "i", nil, "restore only paths matching this pattern (repeatable)")
+	addSnapshotFilterFlags(f, &opts.filter, "H")
 	return cmd
 }
 
 func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g *globalOptions, ref string) error {
-	sn, err := loadSnapshot(ctx, r, ref)
+	sn, err := findFilteredSnapshot(ctx, r, ref, opts.filter)
 	if err != nil {
 		return err
 	}

@@ -85,3 +85,41 @@ func TestRestoreMissingPack(t *testing.T) {
 		t.Errorf("small file: %q, %v", b, err)
 	}
 }
+
+// TestRestoreSelection: --host, --tag and --path narrow what latest means;
+// an invalid --include pattern is refused before anything is written.
+func TestRestoreSelection(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	src := t.TempDir()
+	c := newCLI(t, repoDir)
+	c.must("init")
+	must(t, os.WriteFile(filepath.Join(src, "f"), []byte("from a"), 0o644))
+	c.must("backup", "--host", "a", "--tag", "x", src)
+	must(t, os.WriteFile(filepath.Join(src, "f"), []byte("from b"), 0o644))
+	c.must("backup", "--host", "b", src)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "from b"},
+		{[]string{"--host", "a"}, "from a"},
+		{[]string{"--tag", "x"}, "from a"},
+		{[]string{"--path", src}, "from b"},
+	} {
+		target := t.TempDir()
+		c.must(append([]string{"restore", "latest", "--target", target}, tc.args...)...)
+		if b, err := os.ReadFile(filepath.Join(target, src, "f")); err != nil || string(b) != tc.want {
+			t.Errorf("restore latest %v: %q, %v; want %q", tc.args, b, err, tc.want)
+		}
+	}
+	if _, errOut, code := c.run("restore", "latest", "--host", "c", "--target", t.TempDir()); code != exitFailure || !strings.Contains(errOut, "among snapshots with host c") {
+		t.Errorf("restore latest of an unknown host: exit %d\n%s", code, errOut)
+	}
+	target := filepath.Join(t.TempDir(), "never")
+	if _, errOut, code := c.run("restore", "latest", "--include", "[", "--target", target); code != exitFailure || !strings.Contains(errOut, "syntax error in pattern") {
+		t.Errorf("restore --include '[': exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Errorf("refused restore created its target: %v", err)
+	}
+}
