@@ -19,8 +19,9 @@ import (
 
 // cli runs drydock commands in-process with its own environment.
 type cli struct {
-	t   *testing.T
-	env map[string]string
+	t     *testing.T
+	env   map[string]string
+	stdin string // what the next commands read on stdin
 }
 
 func newCLI(t *testing.T, repo string) *cli {
@@ -35,7 +36,7 @@ func newCLI(t *testing.T, repo string) *cli {
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
-	g := &globalOptions{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }}
+	g := &globalOptions{stdin: strings.NewReader(c.stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }}
 	root := newRoot(g)
 	root.SetArgs(args)
 	ctx := context.Background()

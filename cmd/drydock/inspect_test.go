@@ -78,8 +78,8 @@ func normalizeJSON(t *testing.T, out, cmd string) []string {
 	case "find":
 		var res []struct {
 			Matches []struct{ Path, Type string } `json:"matches"`
-			Hits    int                          `json:"hits"`
-			Snap    string                       `json:"snapshot"`
+			Hits    int                           `json:"hits"`
+			Snap    string                        `json:"snapshot"`
 		}
 		must(t, json.Unmarshal([]byte(out), &res))
 		for _, r := range res {

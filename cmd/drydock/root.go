@@ -42,6 +42,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newDiffCommand(g),
 		newDumpCommand(g),
 		newStatsCommand(g),
+		newKeyCommand(g),
 		newRestoreCommand(g),
 		newCheckCommand(g),
 		newPruneCommand(g),
