@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,9 +61,16 @@ type backupSummary struct {
 }
 
 func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args []string) error {
-	targets, err := backupTargets(args)
+	// Bad input fails before anything is opened or created.
+	if err := archiver.CheckPatterns(opts.excludes); err != nil {
+		return err
+	}
+	targets, skipped, err := backupTargets(args)
 	if err != nil {
 		return err
+	}
+	for _, err := range skipped {
+		fmt.Fprintf(g.stderr, "warning: backup target skipped: %v\n", err)
 	}
 	if opts.host == "" {
 		opts.host, _ = os.Hostname()
@@ -90,28 +98,40 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		for _, w := range warnings {
 			fmt.Fprintf(g.stderr, "warning: %v\n", w)
 		}
+		sum.Warnings += len(skipped)
 		printBackupSummary(g, sn, sum)
-		if len(warnings) > 0 {
-			return fmt.Errorf("%w (%d)", errIncomplete, len(warnings))
+		if n := len(warnings) + len(skipped); n > 0 {
+			return fmt.Errorf("%w (%d)", errIncomplete, n)
 		}
 		return nil
 	})
 }
 
-// backupTargets makes the paths absolute and clean and checks they exist.
-func backupTargets(args []string) ([]string, error) {
-	var targets []string
+// backupTargets makes the paths absolute and clean. Like restic, a path
+// that cannot be stat'ed (typically missing) is left out and its error
+// returned in skipped, so that one unmounted disk does not cost the backup
+// of all the others; the caller warns and exits with exitIncomplete. If no
+// path is left there is nothing to snapshot, and that is an error.
+func backupTargets(args []string) (targets []string, skipped []error, err error) {
 	for _, a := range args {
 		p, err := filepath.Abs(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("backup target %q: %w", a, err)
 		}
 		if _, err := os.Lstat(p); err != nil {
-			return nil, fmt.Errorf("backup target: %w", err)
+			skipped = append(skipped, err)
+			continue
 		}
 		targets = append(targets, p)
 	}
-	return targets, nil
+	if len(targets) == 0 {
+		msgs := make([]string, len(skipped))
+		for i, e := range skipped {
+			msgs[i] = e.Error()
+		}
+		return nil, nil, fmt.Errorf("nothing saved: no backup target can be read (%s)", strings.Join(msgs, "; "))
+	}
+	return targets, skipped, nil
 }
 
 // backupPaths saves the targets and writes the snapshot. The index and

@@ -217,7 +217,7 @@ func (d *differ) change(mod, p string) error {
 	if d.g.json {
 		return json.NewEncoder(d.g.stdout).Encode(diffChange{MessageType: "change", Path: p, Modifier: mod})
 	}
-	_, err := fmt.Fprintf(d.g.stdout, "%-5s%s\n", mod, quotePath(p))
+	_, err := fmt.Fprintf(d.g.stdout, "%-5s%s\n", mod, quoteName(p))
 	return err
 }
 

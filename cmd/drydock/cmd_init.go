@@ -8,6 +8,8 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
 type initOptions struct {
@@ -29,26 +31,34 @@ func newInitCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// runInit checks everything it can before it creates the location, so that
+// a refused init leaves no directory skeleton or bucket behind.
 func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
-	location := g.repoLocation()
-	be, err := g.openBackend(ctx, location, true)
-	if err != nil {
+	if opts.version != format.Version1 && opts.version != format.Version2 {
+		return fmt.Errorf("--repository-version %d: want 1 or 2", opts.version)
+	}
+	loc := g.repoLocation()
+	if loc == "" {
+		return fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
+	}
+	if err := location.Check(loc); err != nil {
 		return err
 	}
-	defer be.Close()
 	pw, err := g.password()
 	if err != nil {
 		return err
 	}
-	if pw == "" {
-		return fmt.Errorf("refusing an empty password")
+	be, err := g.openBackend(ctx, loc, true)
+	if err != nil {
+		return err
 	}
+	defer be.Close()
 	r, err := repo.Init(ctx, be, pw, repo.InitOptions{Version: opts.version, KDF: opts.kdf}, g.repoOptions())
 	if err != nil {
-		return fmt.Errorf("init %s: %w", location, err)
+		return fmt.Errorf("init %s: %w", loc, err)
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], location, r.Config().Version)
+		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], loc, r.Config().Version)
 	}
 	return nil
 }

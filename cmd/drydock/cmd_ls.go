@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +68,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 			return err
 		}
 	} else {
-		fmt.Fprintf(g.stdout, "snapshot %s of %v at %s:\n", sn.ID.Str(), sn.Paths, sn.Time.Local().Format(time.RFC3339))
+		fmt.Fprintf(g.stdout, "snapshot %s of %v at %s:\n", sn.ID.Str(), quoteNames(sn.Paths), sn.Time.Local().Format(time.RFC3339))
 	}
 	return walkTree(ctx, r, *sn.Tree, "/", func(p string, n *format.Node) error {
 		if filter != "" && p != filter && !strings.HasPrefix(p, strings.TrimSuffix(filter, "/")+"/") {
@@ -78,10 +80,10 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 				Mode: n.Mode, ModTime: n.ModTime, AccessTime: n.AccessTime, ChangeTime: n.ChangeTime,
 				StructType: "node", LinkTarget: n.LinkTarget})
 		case opts.long:
-			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), p)
+			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 			return err
 		default:
-			_, err := fmt.Fprintln(g.stdout, p)
+			_, err := fmt.Fprintln(g.stdout, quoteName(p))
 			return err
 		}
 	})
@@ -106,4 +108,29 @@ func walkTree(ctx context.Context, r *repo.Repository, tree format.ID, dir strin
 		}
 	}
 	return nil
+}
+
+// quoteName returns name as is if it is valid UTF-8 of printable
+// characters, else Go-quoted ("a\x1b[31m\n"): file names are arbitrary
+// bytes, and printed raw a newline would forge a line and an escape
+// sequence would reach the terminal. restic 0.15 and later quote names in
+// their backup output like this; --json output needs none (JSON escapes).
+func quoteName(name string) string {
+	if !utf8.ValidString(name) {
+		return strconv.Quote(name)
+	}
+	for _, r := range name {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}
+
+func quoteNames(names []string) []string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quoteName(n)
+	}
+	return q
 }

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strconv"
 	"sync"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -96,17 +94,6 @@ func restoreFailurePrinter(g *globalOptions) func(restorer.Failure) {
 			_ = json.NewEncoder(g.stderr).Encode(map[string]any{"message_type": "error", "item": f.Path, "error": f.Err.Error()})
 			return
 		}
-		fmt.Fprintf(g.stderr, "error: %s: %v\n", quotePath(f.Path), f.Err)
+		fmt.Fprintf(g.stderr, "error: %s: %v\n", quoteName(f.Path), f.Err)
 	}
-}
-
-// quotePath quotes a path holding characters a terminal would interpret
-// (escapes, newlines), so that a crafted name cannot forge output.
-func quotePath(p string) string {
-	for _, c := range p {
-		if !unicode.IsPrint(c) {
-			return strconv.Quote(p)
-		}
-	}
-	return p
 }

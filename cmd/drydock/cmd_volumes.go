@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -97,7 +97,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 	if !exclusive {
 		return env, nil, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := statedir.Ensure(dir, g.logger()); err != nil {
 		env.close()
 		return nil, nil, fmt.Errorf("state directory: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/location"
@@ -36,21 +37,24 @@ func embeddedDefault(g *globalOptions) func(context.Context) (string, string, er
 		if err != nil {
 			return "", "", err
 		}
+		// On every use, not only the first: a data directory that exists
+		// with a wider mode (made by hand, or by an older drydock) holds
+		// the password file, and is narrowed.
+		if err := statedir.Ensure(dir, g.logger()); err != nil {
+			return "", "", fmt.Errorf("data directory of the default repository: %w", err)
+		}
 		repoDir, pwFile := filepath.Join(dir, "repo"), filepath.Join(dir, "password")
 		if _, err := os.Stat(filepath.Join(repoDir, "config")); err == nil {
 			return repoDir, pwFile, nil
 		}
-		if err := createDefault(ctx, g, dir, repoDir, pwFile); err != nil {
+		if err := createDefault(ctx, g, repoDir, pwFile); err != nil {
 			return "", "", fmt.Errorf("create the default repository in %s: %w", dir, err)
 		}
 		return repoDir, pwFile, nil
 	}
 }
 
-func createDefault(ctx context.Context, g *globalOptions, dir, repoDir, pwFile string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
+func createDefault(ctx context.Context, g *globalOptions, repoDir, pwFile string) error {
 	if err := location.CreatePasswordFile(pwFile); err != nil {
 		return err
 	}

@@ -68,32 +68,48 @@ func (g *globalOptions) repoLocation() string {
 }
 
 // password follows restic's order: --password-file, $RESTIC_PASSWORD_FILE,
-// $RESTIC_PASSWORD, then a prompt if stdin is a terminal.
+// $RESTIC_PASSWORD, then a prompt if stdin is a terminal, then a line
+// piped in on stdin. Like restic, it refuses an empty password: taken as
+// is, it would be reported as a wrong one, or init would make a repository
+// anyone can open.
 func (g *globalOptions) password() (string, error) {
+	pw, source, err := g.readPassword()
+	if err != nil {
+		return "", err
+	}
+	if pw == "" {
+		return "", fmt.Errorf("%w %s", location.ErrEmptyPassword, source)
+	}
+	return pw, nil
+}
+
+// readPassword returns the password and where it came from.
+func (g *globalOptions) readPassword() (pw, source string, err error) {
 	file := g.passwordFile
 	if file == "" {
 		file = g.getenv("RESTIC_PASSWORD_FILE")
 	}
 	if file != "" {
-		return location.ReadPassword(file)
+		pw, err := location.ReadPassword(file)
+		return pw, "in password file " + file, err
 	}
 	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
-		return pw, nil
+		return pw, "in RESTIC_PASSWORD", nil
 	}
 	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(g.stderr, "enter password for repository: ")
 		pw, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(g.stderr)
-		return string(pw), err
+		return string(pw), "entered", err
 	}
 	// Like restic: a password may be piped in on stdin.
 	if g.stdin != nil {
 		line, err := bufio.NewReader(g.stdin).ReadString('\n')
 		if err == nil || (errors.Is(err, io.EOF) && line != "") {
-			return strings.TrimRight(line, "\r\n"), nil
+			return strings.TrimRight(line, "\r\n"), "read from stdin", nil
 		}
 	}
-	return "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
+	return "", "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
 }
 
 // openBackend connects to the repository's storage; create makes the

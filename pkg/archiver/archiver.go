@@ -92,6 +92,9 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 			return Result{}, fmt.Errorf("backup target %q is not an absolute, clean path", t)
 		}
 	}
+	if err := CheckPatterns(opts.Excludes); err != nil {
+		return Result{}, err
+	}
 	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
 		bigFiles:  make(chan struct{}, bigFileReaders(opts.Files)),
 		chunks:    make(chan struct{}, chunksInFlight()),

@@ -1,14 +1,31 @@
 package archiver
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 )
 
+// CheckPatterns returns an error naming the first malformed pattern.
+// Excluded treats a malformed pattern as matching nothing, so without this
+// check a typo such as "[" would silently back up what the user meant to
+// leave out.
+func CheckPatterns(patterns []string) error {
+	for _, p := range patterns {
+		// Match checks the whole pattern's syntax even when the name does
+		// not match, so any name will do.
+		if _, err := filepath.Match(p, ""); err != nil {
+			return fmt.Errorf("exclude pattern %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // Excluded reports whether path matches one of patterns. A pattern without
 // a slash matches the base name of any entry ("*.tmp", ".cache"); one with a
 // slash matches the whole absolute path or any of its parent directories
-// ("/var/lib/app/cache"). Patterns use filepath.Match syntax.
+// ("/var/lib/app/cache"). Patterns use filepath.Match syntax; callers check
+// them first with CheckPatterns, as a malformed one matches nothing here.
 func Excluded(patterns []string, path string) bool {
 	for _, p := range patterns {
 		if !strings.Contains(p, "/") {

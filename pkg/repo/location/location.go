@@ -36,6 +36,36 @@ type Options struct {
 // IsS3 tells whether location names an S3 repository.
 func IsS3(location string) bool { return strings.HasPrefix(location, "s3:") }
 
+// Check reports whether location is well formed, without touching the
+// storage: callers (init, configuration checks) use it to refuse a bad
+// location before they create anything.
+func Check(location string) error {
+	if location == "" {
+		return fmt.Errorf("%w: no repository given", repo.ErrNoRepository)
+	}
+	if !IsS3(location) {
+		return nil
+	}
+	if _, err := parseS3(location); err != nil {
+		return fmt.Errorf("repository %s: %w", location, err)
+	}
+	return nil
+}
+
+// parseS3 parses an s3: location. The S3 parser takes whatever precedes
+// "://" for a host name, so "s3:ftp://host/bucket" would quietly become
+// the host "ftp:" over HTTPS; any scheme but http and https (as restic
+// spells them: lower case) is refused here instead.
+func parseS3(location string) (s3.Config, error) {
+	rest := strings.TrimPrefix(location, "s3:")
+	if scheme, _, ok := strings.Cut(rest, "://"); ok && !strings.Contains(scheme, "/") {
+		if scheme != "http" && scheme != "https" {
+			return s3.Config{}, fmt.Errorf("unknown URL scheme %q in S3 location (want s3:http://HOST/BUCKET, s3:https://HOST/BUCKET or s3:HOST/BUCKET)", scheme)
+		}
+	}
+	return s3.ParseURL(location)
+}
+
 // Open connects to the storage at location. A location that does not exist
 // (and is not created) yields an error wrapping repo.ErrNoRepository.
 func Open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
@@ -60,7 +90,7 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 
 func open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
 	if IsS3(location) {
-		cfg, err := s3.ParseURL(location)
+		cfg, err := parseS3(location)
 		if err != nil {
 			return nil, err
 		}

@@ -9,14 +9,24 @@ import (
 	"strings"
 )
 
+// ErrEmptyPassword is returned for a password that is empty. restic
+// refuses one too; taking it would make an empty (or truncated) password
+// file look like a wrong password, or create a repository anyone can open.
+var ErrEmptyPassword = errors.New("empty password")
+
 // ReadPassword reads a password file: its content without trailing line
-// endings, as the CLI's --password-file.
+// endings, as the CLI's --password-file. An empty password is an error
+// wrapping ErrEmptyPassword.
 func ReadPassword(file string) (string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return "", fmt.Errorf("read password file: %w", err)
 	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("%w: password file %s is empty", ErrEmptyPassword, file)
+	}
+	return pw, nil
 }
 
 // CreatePasswordFile writes a new random password to file with mode 0600,

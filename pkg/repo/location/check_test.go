@@ -1,0 +1,67 @@
+package location
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+)
+
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		loc  string
+		want string // substring of the error; "" for none
+	}{
+		{"/srv/repo", ""},
+		{"local:/srv/repo", ""},
+		{"s3:http://127.0.0.1:9000/bucket/prefix", ""},
+		{"s3:https://minio.example/bucket", ""},
+		{"s3:s3.amazonaws.com/bucket", ""},
+		{"s3://s3.amazonaws.com/bucket", ""},
+		{"s3:host:9000/bucket/a://b", ""}, // "://" after the host is part of the prefix
+		{"s3:ftp://host/bucket", `unknown URL scheme "ftp"`},
+		{"s3:HTTP://host/bucket", `unknown URL scheme "HTTP"`},
+		{"s3:file:///bucket", `unknown URL scheme "file"`},
+		{"s3:://host/bucket", `unknown URL scheme ""`},
+		{"s3:http://host", "no bucket"},
+	} {
+		err := Check(c.loc)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("Check(%q) = %v, want error containing %q", c.loc, err, c.want)
+		}
+	}
+	if err := Check(""); !errors.Is(err, repo.ErrNoRepository) {
+		t.Errorf("Check(\"\") = %v, want ErrNoRepository", err)
+	}
+}
+
+// Open refuses an unknown scheme before it contacts anything.
+func TestOpenUnknownScheme(t *testing.T) {
+	_, err := Open(t.Context(), "s3:ftp://127.0.0.1:1/bucket", Options{})
+	if err == nil || !strings.Contains(err.Error(), `unknown URL scheme "ftp"`) {
+		t.Fatalf("Open: %v", err)
+	}
+}
+
+func TestReadPasswordEmpty(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty": "", "newline": "\n", "crlf": "\r\n"} {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadPassword(f); !errors.Is(err, ErrEmptyPassword) || !strings.Contains(err.Error(), f) {
+			t.Errorf("ReadPassword of %q: %v, want ErrEmptyPassword naming the file", content, err)
+		}
+	}
+	f := filepath.Join(dir, "pw")
+	if err := os.WriteFile(f, []byte(" secret \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := ReadPassword(f); err != nil || pw != " secret " {
+		t.Errorf("ReadPassword = %q, %v", pw, err)
+	}
+}
