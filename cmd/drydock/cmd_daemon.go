@@ -64,7 +64,8 @@ Without a configuration file, the embedded default backs up every Docker
 volume labelled drydock.backup=true nightly into a local repository in the
 state directory (see "drydock config default").
 
-SIGTERM or SIGINT: running jobs stop, every container they stopped is
+SIGTERM or SIGINT: running jobs stop, every container they stopped (or were
+stopping: drydock waits for Docker to finish that stop) is
 started again, locks are released, then drydock exits 0.
 SIGHUP: the configuration is read again; if it is invalid, the old one
 stays in force. Under systemd (Type=notify), drydock reports READY,

@@ -121,6 +121,9 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)
 		}
+		for _, w := range r.KillWarnings {
+			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)
+		}
 		if r.Error != "" {
 			fmt.Fprintf(g.stderr, "app %s failed: %s\n", r.App, r.Error)
 		}
@@ -134,6 +137,9 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 		fmt.Fprintf(g.stdout, "app %s: %s, volumes %s, downtime %.2fs", r.App, status, strings.Join(r.Volumes, ", "), r.DowntimeSeconds)
 		if len(r.Stopped) > 0 {
 			fmt.Fprintf(g.stdout, " (stopped %s)", strings.Join(r.Stopped, ", "))
+		}
+		if len(r.Killed) > 0 {
+			fmt.Fprintf(g.stdout, " (killed at stop timeout: %s)", strings.Join(r.Killed, ", "))
 		}
 		if r.Final != nil {
 			fmt.Fprintf(g.stdout, "; final pass: %d new, %d changed, %d unmodified files, %d bytes added",

@@ -99,6 +99,9 @@ type Spec struct {
 	Links       []string
 	VolumesFrom []string
 	NoStart     bool // create only
+	// StopTimeout is the container's stop timeout (docker run
+	// --stop-timeout); 0 leaves Docker's default of 10 s.
+	StopTimeout time.Duration
 }
 
 // Container creates (and unless NoStart, starts) a container; it returns
@@ -107,6 +110,10 @@ func (e *Env) Container(s Spec) string {
 	e.t.Helper()
 	ctx := context.Background()
 	cfg := &container.Config{Image: e.Image, Labels: s.Labels, Cmd: s.Cmd}
+	if s.StopTimeout > 0 {
+		secs := int(s.StopTimeout / time.Second)
+		cfg.StopTimeout = &secs
+	}
 	hc := &container.HostConfig{
 		NetworkMode: container.NetworkMode(s.NetworkMode),
 		IpcMode:     container.IpcMode(s.IpcMode),

@@ -44,7 +44,13 @@ type AppReport struct {
 	Warm            *PassStats `json:"warm,omitempty"`
 	Final           *PassStats `json:"final,omitempty"`
 	Warnings        []string   `json:"warnings,omitempty"`
-	Error           string     `json:"error,omitempty"`
+	// Killed names the stopped containers that did not exit on their stop
+	// signal within their stop timeout and that Docker killed (for a
+	// database, a crash); KillWarnings says so for people. Warnings holds
+	// only files that could not be read.
+	Killed       []string `json:"killed,omitempty"`
+	KillWarnings []string `json:"kill_warnings,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // PassStats are what one archiver pass did.
@@ -125,6 +131,10 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 			rep.Stopped = append(rep.Stopped, c.Name)
 		}
 		rep.DowntimeSeconds = res.Downtime.Seconds()
+		for _, k := range res.Killed {
+			rep.Killed = append(rep.Killed, k.Container.Name)
+			rep.KillWarnings = append(rep.KillWarnings, k.String())
+		}
 		if res.Err != nil {
 			// A snapshot may have been written all the same (a post hook or
 			// the restart failed): it stays in the report.

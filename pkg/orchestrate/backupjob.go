@@ -131,7 +131,8 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 		Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
 	})
 	for _, rep := range reports {
-		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds, Error: rep.Error})
+		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds,
+			Killed: rep.Killed, Error: rep.Error})
 		if rep.SnapshotID != "" {
 			x.res.Snapshots = append(x.res.Snapshots, rep.SnapshotID)
 		}
@@ -143,7 +144,7 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 		if w := rep.Warm; w != nil {
 			x.res.BytesAdded += w.DataAdded
 		}
-		for _, w := range rep.Warnings {
+		for _, w := range append(slices.Clone(rep.KillWarnings), rep.Warnings...) {
 			x.res.Warnings = append(x.res.Warnings, fmt.Sprintf("app %s: %s", rep.App, w))
 		}
 	}

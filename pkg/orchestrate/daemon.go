@@ -352,17 +352,31 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 	}
 	res.End = time.Now()
 	res.Seconds = res.End.Sub(res.Start).Seconds()
-	if err != nil {
-		res.Error = err.Error()
+	switch {
+	case err != nil && interrupted(ctx, key, err):
+		res.Result, res.Interrupted = ResultInterrupted, "drydock is stopping: "+err.Error()
+		d.log.Warn("job interrupted: drydock is stopping", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+	case err != nil:
+		res.Result, res.Error = ResultFailure, err.Error()
 		if ctx.Err() != nil {
 			res.Error = "interrupted: drydock is stopping: " + res.Error
 		}
 		d.log.Error("job failed", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
-	} else {
+	default:
+		res.Result = ResultSuccess
 		d.log.Info("job succeeded", "job", key.job, "kind", key.kind, "seconds", res.Seconds,
 			"snapshots", len(res.Snapshots), "bytes_added", res.BytesAdded, "forgotten", res.Forgotten)
 	}
 	d.finish(t, res)
+}
+
+// interrupted tells whether err only says that the daemon's shutdown cut
+// a verification short: it then found nothing wrong and runs again at its
+// next time. A backup cut short is a failure all the same (no snapshot,
+// perhaps a container killed), and so is a verification that failed
+// for another reason as the shutdown came.
+func interrupted(ctx context.Context, key taskKey, err error) bool {
+	return key.kind == KindVerify && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // finish records a run's result and sends notifications.
@@ -371,7 +385,7 @@ func (d *Daemon) finish(t *task, res *RunResult) {
 	t.status.Running = false
 	t.status.LastRun = res
 	t.status.Runs++
-	if !res.OK() {
+	if res.Result == ResultFailure {
 		t.status.Failures++
 	}
 	if res.OK() {

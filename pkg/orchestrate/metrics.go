@@ -18,6 +18,7 @@ type metrics struct {
 	bytesAdded   *prometheus.GaugeVec
 	errors       *prometheus.GaugeVec
 	downtime     *prometheus.GaugeVec
+	killed       *prometheus.GaugeVec
 	repoSize     *prometheus.GaugeVec
 	repoSnaps    *prometheus.GaugeVec
 	healthy      *prometheus.GaugeVec
@@ -35,7 +36,7 @@ func newMetrics() *metrics {
 		duration: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_duration_seconds",
 			Help: "How long the job's last run took."}, job),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_job_runs_total",
-			Help: "Runs of the job by result (success or failure)."}, []string{"job", "kind", "result"}),
+			Help: "Runs of the job by result (success, failure, or interrupted: a verification cut short by the daemon's shutdown)."}, []string{"job", "kind", "result"}),
 		files: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_files",
 			Help: "Files the last backup processed."}, []string{"job"}),
 		bytesRead: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_job_last_bytes_read",
@@ -46,6 +47,9 @@ func newMetrics() *metrics {
 			Help: "Errors and unreadable files in the job's last run."}, job),
 		downtime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_downtime_seconds",
 			Help: "How long the app's containers were stopped in the last backup."}, []string{"job", "app"}),
+		killed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_killed_containers",
+			Help: "Containers of the app that did not exit on their stop signal within their stop timeout in the last backup, so Docker killed them (for a database, a crash)."},
+			[]string{"job", "app"}),
 		repoSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_size_bytes",
 			Help: "Bytes stored in the repository (packs, index, snapshots), measured after each job."}, []string{"repository"}),
 		repoSnaps: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_snapshots",
@@ -56,7 +60,7 @@ func newMetrics() *metrics {
 			Help: "Notifications that could not be sent."}),
 	}
 	m.reg.MustRegister(m.lastSuccess, m.lastRun, m.duration, m.runs, m.files, m.bytesRead, m.bytesAdded,
-		m.errors, m.downtime, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
+		m.errors, m.downtime, m.killed, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,13 +70,9 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 	l := prometheus.Labels{"job": js.Job, "kind": js.Kind}
 	m.lastRun.With(l).Set(float64(res.End.Unix()))
 	m.duration.With(l).Set(res.Seconds)
-	result := "success"
-	if !res.OK() {
-		result = "failure"
-	}
-	m.runs.With(prometheus.Labels{"job": js.Job, "kind": js.Kind, "result": result}).Inc()
+	m.runs.With(prometheus.Labels{"job": js.Job, "kind": js.Kind, "result": res.Result}).Inc()
 	errs := len(res.Warnings)
-	if !res.OK() {
+	if res.Error != "" {
 		errs++
 	}
 	m.errors.With(l).Set(float64(errs))
@@ -87,6 +87,7 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 	m.bytesAdded.WithLabelValues(js.Job).Set(float64(res.BytesAdded))
 	for _, a := range res.Apps {
 		m.downtime.WithLabelValues(js.Job, a.App).Set(a.DowntimeSeconds)
+		m.killed.WithLabelValues(js.Job, a.App).Set(float64(len(a.Killed)))
 	}
 }
 
@@ -94,7 +95,7 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 // that an alert on its last value does not fire forever.
 func (m *metrics) forget(job string) {
 	l := prometheus.Labels{"job": job}
-	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.healthy} {
+	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.killed, m.healthy} {
 		v.DeletePartialMatch(l)
 	}
 	m.runs.DeletePartialMatch(l)

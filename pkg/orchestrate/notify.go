@@ -53,17 +53,31 @@ func newNotifier(cfg *config.Config, host string, log *slog.Logger, failed func(
 	return n, nil
 }
 
+// runEvent is the notification event of a finished run; false for a run
+// that is no event at all (a verification the shutdown interrupted).
+func runEvent(res *RunResult) (string, bool) {
+	switch {
+	case res.Result == ResultInterrupted:
+		return "", false
+	case res.Error != "":
+		return config.EventFailure, true
+	case len(res.Warnings) > 0:
+		return config.EventWarning, true
+	}
+	return config.EventSuccess, true
+}
+
 // send reports a finished run to every target that wants its event. It
 // blocks until each target answered or timed out (shoutrrr's 10 s).
 func (n *notifier) send(js *JobStatus, res *RunResult) {
-	event := config.EventSuccess
-	if !res.OK() {
-		event = config.EventFailure
+	event, ok := runEvent(res)
+	if !ok {
+		return
 	}
 	title := fmt.Sprintf("drydock: %s of job %s on %s %s", js.Kind, js.Job, n.host, map[string]string{
-		config.EventSuccess: "succeeded", config.EventFailure: "FAILED"}[event])
+		config.EventSuccess: "succeeded", config.EventWarning: "succeeded with warnings", config.EventFailure: "FAILED"}[event])
 	msg := fmt.Sprintf("%s at %s after %.1fs", title, res.End.Format(time.RFC3339), res.Seconds)
-	if !res.OK() {
+	if res.Error != "" {
 		msg += ": " + res.Error
 	}
 	for _, a := range res.Apps {
@@ -71,9 +85,14 @@ func (n *notifier) send(js *JobStatus, res *RunResult) {
 			msg += fmt.Sprintf("\napp %s: %s", a.App, a.Error)
 		}
 	}
+	warnings := firstWarnings(res.Warnings)
+	for _, w := range warnings {
+		msg += "\nwarning: " + w
+	}
 	params := types.Params{
 		"title": title, "job": js.Job, "kind": js.Kind, "event": event, "host": n.host,
 		"repository": js.Repository, "time": res.End.Format(time.RFC3339), "error": res.Error,
+		"warnings": strings.Join(warnings, "\n"),
 	}
 	for i, t := range n.targets {
 		if !slices.Contains(t.on, event) {
@@ -88,6 +107,18 @@ func (n *notifier) send(js *JobStatus, res *RunResult) {
 			n.log.Error("notification failed", "target", i, "service", t.scheme, "err", redactURLs(err.Error()))
 		}
 	}
+}
+
+// notifyWarnings is how many warnings a notification carries: a backup may
+// have thousands of unreadable files, which the status lists.
+const notifyWarnings = 20
+
+// firstWarnings keeps the first notifyWarnings and says how many more.
+func firstWarnings(ws []string) []string {
+	if len(ws) <= notifyWarnings {
+		return ws
+	}
+	return append(slices.Clone(ws[:notifyWarnings]), fmt.Sprintf("and %d more (see drydock status)", len(ws)-notifyWarnings))
 }
 
 var urlPattern = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://\S+`)

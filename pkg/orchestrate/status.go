@@ -35,13 +35,26 @@ type JobStatus struct {
 	Healthy bool `json:"healthy"`
 }
 
+// Results of a run, as labelled in metrics and status.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+	// ResultInterrupted is a verification cut short by the daemon's own
+	// shutdown: it found nothing wrong, and runs again at its next time.
+	ResultInterrupted = "interrupted"
+)
+
 // RunResult is the outcome of one run.
 type RunResult struct {
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Seconds  float64   `json:"duration_seconds"`
-	Error    string    `json:"error,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Seconds float64   `json:"duration_seconds"`
+	// Result is ResultSuccess, ResultFailure or ResultInterrupted.
+	Result string `json:"result"`
+	Error  string `json:"error,omitempty"`
+	// Interrupted says why an interrupted run stopped (Error is empty).
+	Interrupted string   `json:"interrupted,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
 	// Backup runs.
 	Snapshots  []string    `json:"snapshots,omitempty"`
 	Files      uint64      `json:"files"`
@@ -60,8 +73,10 @@ type AppResult struct {
 	App             string  `json:"app"`
 	Snapshot        string  `json:"snapshot,omitempty"`
 	DowntimeSeconds float64 `json:"downtime_seconds"`
-	Error           string  `json:"error,omitempty"`
+	// Killed names the containers Docker killed at their stop timeout.
+	Killed []string `json:"killed,omitempty"`
+	Error  string   `json:"error,omitempty"`
 }
 
 // OK tells whether the run succeeded.
-func (r *RunResult) OK() bool { return r.Error == "" }
+func (r *RunResult) OK() bool { return r.Error == "" && r.Interrupted == "" }

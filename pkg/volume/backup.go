@@ -49,7 +49,11 @@ type Result struct {
 	Volumes  []string
 	Stopped  []ContainerRef // containers stopped and started again
 	Downtime time.Duration  // first stop to last start; 0 when nothing stopped
-	Err      error
+	// Killed are the stopped containers that did not exit on their stop
+	// signal within their stop timeout, so Docker killed them: a warning,
+	// since for a database that is a crash.
+	Killed []Kill
+	Err    error
 }
 
 // Backup plans and backs up every app; see BackupPlan.
@@ -92,6 +96,13 @@ func (m *Manager) BackupPlan(ctx context.Context, p *Plan, fn BackupFunc) ([]Res
 	return results, joinErrs(errs)
 }
 
+// stopOutcome is what the stopped phase did to an app's containers.
+type stopOutcome struct {
+	containers []ContainerRef // stopped and started again
+	downtime   time.Duration
+	killed     []Kill
+}
+
 type passOutcome struct {
 	err      error
 	panicked any
@@ -131,8 +142,8 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 		return res
 	}
 
-	stopped, downtime, err := m.stoppedPass(ctx, p, a, app, fn)
-	res.Stopped, res.Downtime = stopped, downtime
+	stopped, err := m.stoppedPass(ctx, p, a, app, fn)
+	res.Stopped, res.Downtime, res.Killed = stopped.containers, stopped.downtime, stopped.killed
 	if err != nil {
 		res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %w", a.Name, err)})
 	}
@@ -144,7 +155,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 // and the app's maximum downtime (its drydock.max-downtime, else
 // Options.MaxDowntime), at which the app is started without waiting for fn
 // to return. Once the app runs again, a successful final pass is committed.
-func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped []ContainerRef, downtime time.Duration, err error) {
+func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped stopOutcome, err error) {
 	log := m.log.With("app", a.Name)
 	limit, cause := m.maxDowntime(a)
 	phase, cancel := context.WithTimeoutCause(ctx, limit, cause)
@@ -158,14 +169,14 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 			if err := s.restart(ctx); err != nil {
 				errs = append(errs, err)
 			}
-			stopped, downtime = s.stopped(), s.downtime()
-			log.Info("app restarted", "downtime", downtime)
+			stopped = stopOutcome{containers: s.stopped(), downtime: s.downtime(), killed: s.kills()}
+			log.Info("app restarted", "downtime", stopped.downtime)
 		}
 	}
 	defer restart() // when stop panics
 	if err := s.stop(phase); err != nil {
 		restart()
-		return stopped, downtime, joinErrs(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...))
+		return stopped, joinErrs(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...))
 	}
 	done := make(chan passOutcome, 1)
 	go func() {
@@ -196,7 +207,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 	}
 	if out.err != nil {
 		errs = append([]error{fmt.Errorf("final pass: %w", phaseErr(phase, out.err))}, errs...)
-		return stopped, downtime, joinErrs(errs)
+		return stopped, joinErrs(errs)
 	}
 	// What the final pass read is consistent whether or not every
 	// container started again: commit it.
@@ -204,7 +215,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 	if err := fn(ctx, app, PassCommit); err != nil {
 		errs = append([]error{fmt.Errorf("commit: %w", err)}, errs...)
 	}
-	return stopped, downtime, joinErrs(errs)
+	return stopped, joinErrs(errs)
 }
 
 // maxDowntime returns how long app a may stay stopped, and the cause its

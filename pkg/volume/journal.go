@@ -29,6 +29,12 @@ type journalEntry struct {
 	PID   int       `json:"pid"`
 	// Containers in stop order; they are started in reverse.
 	Containers []ContainerRef `json:"containers"`
+	// Stops holds when drydock asked Docker to stop each container, by
+	// ID, written before the request. Docker carries a stop through even
+	// when drydock gives up on it or dies: a container that ignores its
+	// stop signal still runs then, and is killed at its stop timeout.
+	// Recover waits that long before it decides the container runs.
+	Stops map[string]time.Time `json:"stops,omitempty"`
 }
 
 func (m *Manager) journalPath() string { return filepath.Join(m.opts.StateDir, JournalFile) }
@@ -70,7 +76,28 @@ func (m *Manager) journalAdd(app string, refs []ContainerRef) error {
 			prev = append(prev, r)
 		}
 	}
-	j.Apps[app] = journalEntry{Since: time.Now().UTC(), PID: os.Getpid(), Containers: prev}
+	j.Apps[app] = journalEntry{Since: time.Now().UTC(), PID: os.Getpid(), Containers: prev, Stops: j.Apps[app].Stops}
+	return m.writeJournal(j)
+}
+
+// journalStopping records, before the request, that drydock asks Docker to
+// stop container id of app now.
+func (m *Manager) journalStopping(app, id string, at time.Time) error {
+	m.journal.Lock()
+	defer m.journal.Unlock()
+	j, err := m.readJournal()
+	if err != nil {
+		return err
+	}
+	e, ok := j.Apps[app]
+	if !ok {
+		return fmt.Errorf("stop journal has no entry for app %s", app)
+	}
+	if e.Stops == nil {
+		e.Stops = map[string]time.Time{}
+	}
+	e.Stops[id] = at.UTC()
+	j.Apps[app] = e
 	return m.writeJournal(j)
 }
 
@@ -175,6 +202,14 @@ func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.RestartTimeout)
 		var appErrs []error
 		for _, ref := range slices.Backward(e.Containers) {
+			if at, ok := e.Stops[ref.ID]; ok {
+				// The stop may still be under way at Docker: starting
+				// now would find the container running, and Docker
+				// would kill it after we cleared the journal.
+				if k, _ := m.awaitStop(rctx, ref, at); k != nil {
+					m.log.Warn(k.String(), "app", app)
+				}
+			}
 			did, err := m.startRef(rctx, ref, true)
 			if err != nil {
 				appErrs = append(appErrs, err)

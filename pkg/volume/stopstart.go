@@ -18,14 +18,19 @@ var ErrGone = errors.New("container gone and no replacement found")
 
 // session is one stop/start cycle of one app.
 type session struct {
-	m     *Manager
-	g     *Graph
-	app   *App
-	mu    sync.Mutex
-	todo  map[string]ContainerRef // running at stop time: stop and restart these
-	done  map[string]bool         // stopped by this session
-	first time.Time               // first stop call
-	last  time.Time               // last start done
+	m    *Manager
+	g    *Graph
+	app  *App
+	mu   sync.Mutex
+	todo map[string]ContainerRef // running at stop time: stop and restart these
+	done map[string]bool         // stopped by this session
+	// asked holds the stops drydock gave up on (its context ended during
+	// the request), by when it asked: Docker carries them through, so
+	// restart waits for them before it starts the container.
+	asked  map[string]time.Time
+	killed []Kill    // stopped by Docker's SIGKILL at their stop timeout
+	first  time.Time // first stop call
+	last   time.Time // last start done
 }
 
 // Undo starts again what a Stop stopped. It is safe to call more than once.
@@ -50,6 +55,7 @@ func (s *session) stop(ctx context.Context) error {
 	}
 	s.todo = map[string]ContainerRef{}
 	s.done = map[string]bool{}
+	s.asked = map[string]time.Time{}
 	var refs []ContainerRef
 	for _, d := range s.app.Stop {
 		ins, err := s.m.api.ContainerInspect(ctx, d.Container.ID)
@@ -70,28 +76,60 @@ func (s *session) stop(ctx context.Context) error {
 	if err := s.m.journalAdd(s.app.Name, refs); err != nil {
 		return fmt.Errorf("app %s: %w", s.app.Name, err)
 	}
-	log := s.m.log.With("app", s.app.Name)
 	return s.g.Visit(ctx, s.app.stopIDs, StopOrder, VisitOptions{Parallel: s.m.opts.Parallel}, func(ctx context.Context, id string) error {
 		ref, ok := s.todo[id]
 		if !ok {
 			return nil
 		}
-		s.mu.Lock()
-		if s.first.IsZero() {
-			s.first = time.Now()
-		}
-		s.mu.Unlock()
-		log.Info("stopping container", "container", ref.Name)
-		// Nil timeout and signal: Docker uses the container's own
-		// StopSignal and StopTimeout.
-		if err := s.m.api.ContainerStop(ctx, id, container.StopOptions{}); err != nil {
-			return fmt.Errorf("stop container %s: %w", ref.Name, err)
-		}
-		s.mu.Lock()
-		s.done[id] = true
-		s.mu.Unlock()
-		return nil
+		return s.stopOne(ctx, ref)
 	})
+}
+
+// stopOne stops one container and keeps the outcome: stopped (and
+// whether Docker had to kill it), refused by Docker, or unknown because
+// ctx ended during the request, which Docker carries through all the same.
+func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
+	at := time.Now()
+	if err := s.m.journalStopping(s.app.Name, ref.ID, at); err != nil {
+		return fmt.Errorf("stop container %s: %w", ref.Name, err)
+	}
+	s.mu.Lock()
+	if s.first.IsZero() {
+		s.first = at
+	}
+	s.mu.Unlock()
+	s.m.log.Info("stopping container", "app", s.app.Name, "container", ref.Name)
+	// Nil timeout and signal: Docker uses the container's own StopSignal
+	// and StopTimeout.
+	err := s.m.api.ContainerStop(ctx, ref.ID, container.StopOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			s.asked[ref.ID] = at
+			s.mu.Unlock()
+		}
+		return fmt.Errorf("stop container %s: %w", ref.Name, err)
+	}
+	// Whether it was killed is worth a look even when ctx ended just now.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var kill *Kill
+	if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
+		kill = killOf(ref, ins)
+	}
+	s.stopped1(ref, kill)
+	return nil
+}
+
+// stopped1 records that ref is stopped, and how.
+func (s *session) stopped1(ref ContainerRef, kill *Kill) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done[ref.ID] = true
+	if kill != nil {
+		s.m.log.Warn(kill.String(), "app", s.app.Name)
+		s.killed = append(s.killed, *kill)
+	}
 }
 
 // restart starts every container of the session that is not running, in
@@ -101,8 +139,8 @@ func (s *session) stop(ctx context.Context) error {
 // started.
 func (s *session) restart(ctx context.Context) error {
 	s.mu.Lock()
-	todo := s.todo
-	s.todo = nil // a second call is a no-op
+	todo, asked := s.todo, s.asked
+	s.todo, s.asked = nil, nil // a second call is a no-op
 	s.mu.Unlock()
 	if len(todo) == 0 {
 		return nil
@@ -114,6 +152,11 @@ func (s *session) restart(ctx context.Context) error {
 		ref, ok := todo[id]
 		if !ok {
 			return nil
+		}
+		if at, ok := asked[id]; ok {
+			if kill, stopped := s.m.awaitStop(ctx, ref, at); stopped {
+				s.stopped1(ref, kill)
+			}
 		}
 		// Providers wait until healthy so their consumers find them ready.
 		wait := slices.ContainsFunc(s.g.Consumers(id), func(c string) bool { return set[c] })
@@ -128,7 +171,7 @@ func (s *session) restart(ctx context.Context) error {
 	}
 	if err != nil {
 		s.mu.Lock()
-		s.todo = todo // let a later call retry
+		s.todo = todo // let a later call retry; the stops it waited for are over
 		s.mu.Unlock()
 		return fmt.Errorf("restart app %s: %w", s.app.Name, err)
 	}
@@ -146,6 +189,13 @@ func (s *session) stopped() []ContainerRef {
 		}
 	}
 	return out
+}
+
+// kills returns the containers Docker had to kill at their stop timeout.
+func (s *session) kills() []Kill {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.killed)
 }
 
 // downtime is the time from the first stop to the last start.

@@ -196,7 +196,7 @@ func (c *Config) applyDefaults(getenv func(string) string) error {
 		}
 		n.URLFile = c.resolve(n.URLFile)
 		if len(n.On) == 0 {
-			n.On = []string{EventFailure}
+			n.On = []string{EventFailure, EventWarning}
 		}
 	}
 	return nil

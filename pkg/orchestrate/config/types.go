@@ -116,7 +116,8 @@ type Notify struct {
 	URL string `yaml:"url"`
 	// URLFile holds the URL, for URLs that carry tokens.
 	URLFile string `yaml:"url_file"`
-	// On lists the events sent: failure (default) and success.
+	// On lists the events sent: failure, warning (a run that succeeded
+	// with warnings) and success. Default: failure and warning.
 	On []string `yaml:"on"`
 }
 

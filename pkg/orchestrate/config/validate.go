@@ -24,6 +24,9 @@ import (
 const (
 	EventFailure = "failure"
 	EventSuccess = "success"
+	// EventWarning is a run that succeeded with warnings: files it could
+	// not read, or a container Docker had to kill at its stop timeout.
+	EventWarning = "warning"
 )
 
 // Error is one problem in a configuration, with where it is.
@@ -262,8 +265,8 @@ func (v *validator) notify(key string, n *Notify) {
 		}
 	}
 	for i, e := range n.On {
-		if e != EventFailure && e != EventSuccess {
-			v.add(fmt.Sprintf("%s.on.%d", key, i), "unknown event %q (want failure or success)", e)
+		if e != EventFailure && e != EventSuccess && e != EventWarning {
+			v.add(fmt.Sprintf("%s.on.%d", key, i), "unknown event %q (want failure, warning or success)", e)
 		}
 	}
 }

@@ -2,11 +2,14 @@
 // run. It is built statically and imported as the image's only file, so it
 // needs no shell and no base image.
 //
-//	testapp run [-dir D] [-interval I] [-ready-after R] [-touch]
+//	testapp run [-dir D] [-interval I] [-ready-after R] [-touch] [-ignore-term]
 //	    append a line to D/<hostname>.log every I until SIGTERM/SIGINT,
 //	    then exit 0; after R, mark itself ready for `health`; with -touch,
 //	    also set the mtime of every file below D to now every I, as an app
-//	    that keeps rewriting its data does (a backup must read it all again)
+//	    that keeps rewriting its data does (a backup must read it all again);
+//	    with -ignore-term, SIGTERM is caught and ignored, as by an app that
+//	    does not honour its stop signal: only Docker's SIGKILL after the
+//	    stop timeout ends it
 //	testapp health       exit 0 when `run` is ready, 1 otherwise
 //	testapp dump PATH    write a dump file, print what it did
 //	testapp exit N MSG   print MSG to stdout and stderr, exit N
@@ -85,6 +88,7 @@ func run(args []string) {
 	interval := fs.Duration("interval", 200*time.Millisecond, "write interval")
 	readyAfter := fs.Duration("ready-after", 0, "delay before reporting healthy")
 	touch := fs.Bool("touch", false, "set the mtime of every file below -dir to now at each write")
+	ignoreTerm := fs.Bool("ignore-term", false, "ignore SIGTERM (a handler is still installed: PID 1 of a container only gets the signals it handles)")
 	_ = fs.Parse(args)
 
 	_ = os.Remove(readyFile) // left over from a previous run of this container
@@ -106,6 +110,10 @@ func run(args []string) {
 	for n := 0; ; n++ {
 		select {
 		case s := <-sig:
+			if *ignoreTerm && s == syscall.SIGTERM {
+				fmt.Println("got", s, "- ignoring it")
+				continue
+			}
 			fmt.Println("got", s, "- exiting")
 			return
 		case <-ready:
