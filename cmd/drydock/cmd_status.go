@@ -67,6 +67,19 @@ schedule's interval).`,
 	return cmd
 }
 
+// runResultWord is the RESULT column for a finished run.
+func runResultWord(r *orchestrate.RunResult) string {
+	switch {
+	case r.Error != "":
+		return "FAILED"
+	case r.Result == orchestrate.ResultInterrupted:
+		return "interrupted"
+	case len(r.Warnings) > 0:
+		return fmt.Sprintf("ok, %d warnings", len(r.Warnings))
+	}
+	return "ok"
+}
+
 func fetchStatus(ctx context.Context, addr string) (*orchestrate.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -101,10 +114,7 @@ func printStatus(w io.Writer, st *orchestrate.Status) {
 		}
 		if r := j.LastRun; r != nil {
 			last = r.End.Local().Format("2006-01-02 15:04:05")
-			result = "ok"
-			if r.Error != "" {
-				result = "FAILED"
-			}
+			result = runResultWord(r)
 			dur = fmt.Sprintf("%.1fs", r.Seconds)
 		}
 		if j.Running {
@@ -122,15 +132,24 @@ func printStatus(w io.Writer, st *orchestrate.Status) {
 		if r == nil {
 			continue
 		}
-		if r.Error != "" {
+		switch {
+		case r.Error != "":
 			fmt.Fprintf(w, "\n%s (%s) failed: %s\n", j.Job, j.Kind, r.Error)
+		case r.Interrupted != "":
+			fmt.Fprintf(w, "\n%s (%s) interrupted: %s\n", j.Job, j.Kind, r.Interrupted)
 		}
 		for _, a := range r.Apps {
 			fmt.Fprintf(w, "  %s: app %s down %.2fs", j.Job, a.App, a.DowntimeSeconds)
+			if len(a.Killed) > 0 {
+				fmt.Fprintf(w, ", killed at stop timeout: %s", strings.Join(a.Killed, ", "))
+			}
 			if a.Error != "" {
 				fmt.Fprintf(w, ", failed: %s", a.Error)
 			}
 			fmt.Fprintln(w)
+		}
+		for _, warning := range r.Warnings {
+			fmt.Fprintf(w, "  %s: warning: %s\n", j.Job, warning)
 		}
 	}
 }

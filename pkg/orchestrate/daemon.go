@@ -17,6 +17,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 
+	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -95,7 +96,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 // are accepted as missing and nothing is written (config check).
 func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool) error {
 	if create {
-		if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		if err := statedir.Ensure(cfg.StateDir, log); err != nil {
 			return fmt.Errorf("state directory: %w", err)
 		}
 	}

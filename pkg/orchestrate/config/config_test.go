@@ -120,6 +120,7 @@ func TestBadConfigs(t *testing.T) {
 		{"empty cron", `    schedule: "0 3 * * *"`, `    schedule: ""`, []string{":26:", "jobs.apps.schedule"}},
 		{"missing password file", "  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: pw",
 			"  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: nope", []string{":9:", "repositories.bucket.password_file", "cannot read password file", "no such file"}},
+		{"unsupported scheme", "location: s3:http://127.0.0.1:9/bucket", "location: b2:bucket:path", []string{":8:", "repositories.bucket.location", "unsupported repository type", `"b2:"`}},
 		{"unknown repository", "    repository: bucket", "    repository: buckt", []string{":25:", `no repository named "buckt"`}},
 		{"bad duration", "jitter: 2s", "jitter: 2 seconds", []string{":17:", "bad duration"}},
 		{"paths and volumes", "    paths: [/etc]\n", "    paths: [/etc]\n    volumes: {}\n", []string{"give paths or volumes, not both"}},
@@ -150,6 +151,36 @@ func TestBadConfigs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryProblemReported: one load names every problem of the file,
+// decoding and validation alike, each with its line, and no echo of a
+// value that failed to decode.
+func TestEveryProblemReported(t *testing.T) {
+	bad := good
+	for _, edit := range [][2]string{
+		{"keep_last: 3", "keep_last: three"},
+		{`"*/5 * * * * *"`, `"61 * * * *"`},
+		{"location: s3:http://127.0.0.1:9/bucket", "location: sftp:host:/srv"},
+		{"    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n"},
+		{"read_data_subset: 10%", "read_data_subset: 200%"},
+	} {
+		bad = strings.Replace(bad, edit[0], edit[1], 1)
+	}
+	path, _ := writeConfig(t, bad)
+	_, err := Load(path, env(""))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, w := range []string{":21: cannot unmarshal", ":16: jobs.etc.schedule", ":8: repositories.bucket.location",
+		`unknown key "schedul"`, ":24: jobs.etc.verify.read_data_subset"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "remove every snapshot") {
+		t.Errorf("the undecodable keep_last is reported twice:\n%v", err)
 	}
 }
 

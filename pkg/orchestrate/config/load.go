@@ -5,10 +5,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,15 +46,20 @@ func Default(getenv func(string) string) (*Config, error) {
 // Parse decodes data strictly (unknown keys are errors), fills in
 // defaults and validates the result. file names data in messages.
 func Parse(data []byte, file string, getenv func(string) string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, decodeError(file, err) // not YAML at all: nothing more to say
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, decodeError(file, err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, decodeError(file, err)
+	// Unknown keys and wrong types (yaml.TypeError) leave the rest decoded:
+	// validate that too, so that one run of config check names every
+	// problem of the file, not only the first.
+	var typeErr *yaml.TypeError
+	decErr := dec.Decode(&c)
+	if decErr != nil && !errors.Is(decErr, io.EOF) && !errors.As(decErr, &typeErr) {
+		return nil, decodeError(file, decErr)
 	}
 	c.File = file
 	c.lines = map[string]int{}
@@ -60,10 +67,46 @@ func Parse(data []byte, file string, getenv func(string) string) (*Config, error
 	if err := c.applyDefaults(getenv); err != nil {
 		return nil, err
 	}
+	var errs []error
+	if typeErr != nil {
+		errs = append(errs, decodeError(file, typeErr))
+	}
 	if err := c.Validate(); err != nil {
-		return nil, err
+		errs = append(errs, c.withoutEchoes(err, typeErr))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &c, nil
+}
+
+// withoutEchoes drops the validation problems of keys whose value (or a
+// value below them) could not be decoded: it was left zero, and "missing"
+// or "would remove every snapshot" would only repeat the decoding problem.
+func (c *Config) withoutEchoes(err error, typeErr *yaml.TypeError) error {
+	if typeErr == nil {
+		return err
+	}
+	badLines := map[int]bool{}
+	for _, e := range decodeError(c.File, typeErr).(interface{ Unwrap() []error }).Unwrap() {
+		badLines[e.(*Error).Line] = true
+	}
+	var badKeys []string
+	for key, line := range c.lines {
+		if badLines[line] {
+			badKeys = append(badKeys, key)
+		}
+	}
+	echoes := func(e *Error) bool {
+		return slices.ContainsFunc(badKeys, func(k string) bool { return k == e.Key || strings.HasPrefix(k, e.Key+".") })
+	}
+	var keep []error
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		if ce, ok := e.(*Error); !ok || !echoes(ce) {
+			keep = append(keep, e)
+		}
+	}
+	return errors.Join(keep...)
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
@@ -181,8 +224,8 @@ func (c *Config) applyDefaults(getenv func(string) string) error {
 		if r == nil {
 			continue
 		}
-		if r.Location != "" && !strings.HasPrefix(r.Location, "s3:") {
-			r.Location = c.resolve(strings.TrimPrefix(r.Location, "local:"))
+		if dir, ok := location.LocalDir(r.Location); ok {
+			r.Location = c.resolve(dir)
 		}
 		r.PasswordFile = c.resolve(r.PasswordFile)
 		if r.S3 != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo/checker"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/drydock-backup/drydock/pkg/repo/location"
 	"github.com/drydock-backup/drydock/pkg/repo/prune"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
@@ -120,6 +121,8 @@ func (v *validator) repository(key string, r *Repository) {
 	}
 	if r.Location == "" {
 		v.add(key, "location is missing (a local path or s3:URL)")
+	} else if err := location.Check(r.Location); err != nil {
+		v.add(key+".location", "%v", err)
 	}
 	if r.Compression != "" {
 		var m compress.Mode

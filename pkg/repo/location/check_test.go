@@ -65,3 +65,29 @@ func TestReadPasswordEmpty(t *testing.T) {
 		t.Errorf("ReadPassword = %q, %v", pw, err)
 	}
 }
+
+// TestUnsupportedSchemes: restic's other backends and any "word:" prefix
+// are refused, never taken for a local directory; local: and plain paths
+// with a colon further on are paths.
+func TestUnsupportedSchemes(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, loc := range []string{"b2:bucket:path", "azure:container:/", "gs:bucket:/", "swift:c:/p", "rclone:remote:path",
+		"sftp:user@host:/srv/repo", "rest:http://127.0.0.1:1/", "foo:bar", "S3x:whatever"} {
+		err := Check(loc)
+		if !errors.Is(err, ErrUnsupportedScheme) {
+			t.Errorf("Check(%q) = %v, want ErrUnsupportedScheme", loc, err)
+		}
+		if _, err := Open(t.Context(), loc, Options{Create: true}); !errors.Is(err, ErrUnsupportedScheme) {
+			t.Errorf("Open(%q, create) = %v, want ErrUnsupportedScheme", loc, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused locations created %v", entries)
+	}
+	for _, loc := range []string{"local:with:colon", "./with:colon", "/abs/with:colon", "relative/a:b"} {
+		if err := Check(loc); err != nil {
+			t.Errorf("Check(%q) = %v, want a path", loc, err)
+		}
+	}
+}

@@ -43,6 +43,9 @@ func Check(location string) error {
 	if location == "" {
 		return fmt.Errorf("%w: no repository given", repo.ErrNoRepository)
 	}
+	if err := checkScheme(location); err != nil {
+		return err
+	}
 	if !IsS3(location) {
 		return nil
 	}
@@ -89,6 +92,9 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 }
 
 func open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
+	if err := checkScheme(location); err != nil {
+		return nil, err
+	}
 	if IsS3(location) {
 		cfg, err := parseS3(location)
 		if err != nil {
