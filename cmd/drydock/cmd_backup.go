@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	pathbackup "github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -160,7 +161,7 @@ func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {
 	}
 	fmt.Fprintf(g.stdout, "Files:       %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
 	fmt.Fprintf(g.stdout, "Dirs:        %d new, %d changed, %d unmodified\n", s.DirsNew, s.DirsChanged, s.DirsUnmodified)
-	fmt.Fprintf(g.stdout, "Added to the repository: %d bytes (%d stored)\n", s.DataAdded, s.DataAddedPacked)
-	fmt.Fprintf(g.stdout, "processed %d files, %d bytes in %.1fs\n", s.TotalFilesProcessed, s.TotalBytesProcessed, s.Duration)
+	fmt.Fprintf(g.stdout, "Added to the repository: %s (%s stored)\n", humanize.Bytes(s.DataAdded, 3), humanize.Bytes(s.DataAddedPacked, 3))
+	fmt.Fprintf(g.stdout, "processed %d files, %s in %.1fs\n", s.TotalFilesProcessed, humanize.Bytes(s.TotalBytesProcessed, 3), s.Duration)
 	fmt.Fprintf(g.stdout, "snapshot %s saved\n", id.Str())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 	"github.com/drydock-backup/drydock/pkg/retention"
@@ -74,7 +75,7 @@ func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g 
 			return jerr
 		}
 	case !g.quiet:
-		fmt.Fprintf(g.stdout, "restored %d files (%d bytes), %d dirs, %d hardlinks, %d other entries\n", st.Files, st.Bytes, st.Dirs, st.Links, st.Other)
+		fmt.Fprintf(g.stdout, "restored %d files (%s), %d dirs, %d hardlinks, %d other entries\n", st.Files, humanize.Bytes(st.Bytes, 3), st.Dirs, st.Links, st.Other)
 	}
 	if err != nil {
 		return fmt.Errorf("%d entries could not be restored fully (each is named above; partly restored files end in %s): %w",

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -86,8 +87,8 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	case g.json:
 		_ = json.NewEncoder(g.stdout).Encode(rep)
 	case !g.quiet:
-		fmt.Fprintf(g.stdout, "restored %s of snapshot %s into volume %s: %d files, %d bytes; downtime %.2fs",
-			rep.SnapshotPath, shortSnapshotID(rep.SnapshotID), volName, rep.Files, rep.Bytes, rep.DowntimeSeconds)
+		fmt.Fprintf(g.stdout, "restored %s of snapshot %s into volume %s: %d files, %s; downtime %.2fs",
+			rep.SnapshotPath, shortSnapshotID(rep.SnapshotID), volName, rep.Files, humanize.Bytes(rep.Bytes, 3), rep.DowntimeSeconds)
 		if len(rep.Stopped) > 0 {
 			fmt.Fprintf(g.stdout, " (stopped %s)", strings.Join(rep.Stopped, ", "))
 		}
