@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v restic >/dev/null || need+=(restic)
 PATH="$PATH:/usr/sbin:/sbin" command -v debootstrap >/dev/null || need+=(debootstrap)
+PATH="$PATH:/usr/sbin:/sbin" command -v sshd >/dev/null || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v rclone >/dev/null || need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,0 +1,5 @@
+package sftp
+
+import "syscall"
+
+var stopSignal = syscall.SIGSTOP
