@@ -55,10 +55,10 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 	defer be.Close()
 	r, err := repo.Init(ctx, be, pw, repo.InitOptions{Version: opts.version, KDF: opts.kdf}, g.repoOptions())
 	if err != nil {
-		return fmt.Errorf("init %s: %w", loc, err)
+		return fmt.Errorf("init %s: %w", location.Redact(loc), err)
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], loc, r.Config().Version)
+		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], location.Redact(loc), r.Config().Version)
 	}
 	return nil
 }

@@ -30,6 +30,9 @@ type globalOptions struct {
 	quiet        bool
 	retryMax     time.Duration
 	retryLock    time.Duration
+	options      []string // -o key=value
+	caCerts      []string
+	clientCert   string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -48,6 +51,9 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
 	f.DurationVar(&g.retryMax, "retry-max", 2*time.Minute, "how long to retry a failing repository operation before giving up")
 	f.DurationVar(&g.retryLock, "retry-lock", 0, "wait this long for another process's conflicting lock to go away (e.g. 10m), as restic's --retry-lock")
+	f.StringArrayVarP(&g.options, "option", "o", nil, "backend option `key=value`: sftp.command, sftp.args, sftp.connections, rest.connections (repeatable)")
+	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for a rest: repository over https (repeatable; default: $RESTIC_CACERT)")
+	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for a rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -118,7 +124,25 @@ func (g *globalOptions) openBackend(ctx context.Context, loc string, create bool
 	if loc == "" {
 		return nil, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
 	}
-	return location.Open(ctx, loc, location.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger()})
+	ext, err := parseOptions(g.options)
+	if err != nil {
+		return nil, err
+	}
+	return location.Open(ctx, loc, location.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
+		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert})
+}
+
+// parseOptions turns -o key=value flags into a map.
+func parseOptions(opts []string) (map[string]string, error) {
+	ext := map[string]string{}
+	for _, o := range opts {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("option -o %q: want key=value", o)
+		}
+		ext[k] = v
+	}
+	return ext, nil
 }
 
 func (g *globalOptions) repoOptions() repo.Options {

@@ -27,6 +27,10 @@ const (
 // (e.g. systemd's EnvironmentFile or credentials).
 func repoEnv(rc *config.Repository, getenv func(string) string) func(string) string {
 	set := map[string]string{}
+	if s := rc.SFTP; s != nil {
+		set[location.EnvSFTPKeyFile] = s.KeyFile
+		set[location.EnvSFTPKnownHostsFile] = s.KnownHostsFile
+	}
 	if s := rc.S3; s != nil {
 		set["AWS_ACCESS_KEY_ID"] = s.AccessKeyID
 		set["AWS_ACCESS_KEY_ID_FILE"] = s.AccessKeyIDFile
@@ -57,10 +61,13 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	if retryMax == 0 {
 		retryMax = defaultRetryMax
 	}
-	lopts := location.Options{Getenv: repoEnv(rc, getenv), RetryMax: retryMax, Logger: log}
+	lopts := location.Options{Getenv: repoEnv(rc, getenv), RetryMax: retryMax, Logger: log, Extended: rc.Options}
+	if t := rc.REST; t != nil {
+		lopts.CACerts, lopts.ClientCert = t.CACert, t.TLSClientCert
+	}
 	if rc.Init && create {
 		if err := initRepo(ctx, rc, lopts, opts.Compression, log); err != nil {
-			return nil, fmt.Errorf("repository %s: create %s: %w", name, rc.Location, err)
+			return nil, fmt.Errorf("repository %s: create %s: %w", name, location.Redact(rc.Location), err)
 		}
 	}
 	be, err := location.Open(ctx, rc.Location, lopts)
@@ -75,7 +82,7 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	r, err := repo.Open(ctx, be, pw, opts)
 	if err != nil {
 		be.Close()
-		return nil, fmt.Errorf("repository %s (%s): %w", name, rc.Location, err)
+		return nil, fmt.Errorf("repository %s (%s): %w", name, location.Redact(rc.Location), err)
 	}
 	return r, nil
 }
@@ -113,6 +120,6 @@ func initRepo(ctx context.Context, rc *config.Repository, lopts location.Options
 		return err
 	}
 	log.Info("created repository; keep a copy of its password file somewhere safe",
-		"location", rc.Location, "password_file", rc.PasswordFile)
+		"location", location.Redact(rc.Location), "password_file", rc.PasswordFile)
 	return nil
 }

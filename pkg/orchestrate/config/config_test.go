@@ -121,6 +121,8 @@ func TestBadConfigs(t *testing.T) {
 		{"missing password file", "  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: pw",
 			"  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: nope", []string{":9:", "repositories.bucket.password_file", "cannot read password file", "no such file"}},
 		{"unsupported scheme", "location: s3:http://127.0.0.1:9/bucket", "location: b2:bucket:path", []string{":8:", "repositories.bucket.location", "unsupported repository type", `"b2:"`}},
+		{"sftp settings on s3", "      secret_access_key_file: pw\n", "      secret_access_key_file: pw\n    sftp: {key_file: pw}\n", []string{"repositories.bucket.sftp", "not sftp:"}},
+		{"unknown option", "      secret_access_key_file: pw\n", "      secret_access_key_file: pw\n    options: {sftp.comand: x}\n", []string{"repositories.bucket.options", "unknown option -o sftp.comand"}},
 		{"unknown repository", "    repository: bucket", "    repository: buckt", []string{":25:", `no repository named "buckt"`}},
 		{"bad duration", "jitter: 2s", "jitter: 2 seconds", []string{":17:", "bad duration"}},
 		{"paths and volumes", "    paths: [/etc]\n", "    paths: [/etc]\n    volumes: {}\n", []string{"give paths or volumes, not both"}},
@@ -162,7 +164,7 @@ func TestEveryProblemReported(t *testing.T) {
 	for _, edit := range [][2]string{
 		{"keep_last: 3", "keep_last: three"},
 		{`"*/5 * * * * *"`, `"61 * * * *"`},
-		{"location: s3:http://127.0.0.1:9/bucket", "location: sftp:host:/srv"},
+		{"location: s3:http://127.0.0.1:9/bucket", "location: b2:bucket:/srv"},
 		{"    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n"},
 		{"read_data_subset: 10%", "read_data_subset: 200%"},
 	} {
@@ -202,7 +204,7 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("unexpected error: %s", e)
 		}
 	}
-	for _, key := range []string{"offsite.password_file", "secret_access_key_file", "url_file"} {
+	for _, key := range []string{"offsite.password_file", "secret_access_key_file", "url_file", "nas.sftp.key_file", "rest-server.rest.cacert.0"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("expected a missing-file error for %s", key)
 		}

@@ -32,7 +32,8 @@ type Config struct {
 
 // Repository is one restic repository.
 type Repository struct {
-	// Location is a local path or s3:URL, as restic's -r.
+	// Location is a local path, s3:URL, sftp:[USER@]HOST:PATH or
+	// rest:URL, as restic's -r.
 	Location     string `yaml:"location"`
 	PasswordFile string `yaml:"password_file"`
 	// Init creates the repository on first use, and a random password
@@ -42,6 +43,25 @@ type Repository struct {
 	S3          *S3      `yaml:"s3"`
 	LockWait    Duration `yaml:"lock_wait"`
 	RetryMax    Duration `yaml:"retry_max"`
+	// Options are restic's -o options: sftp.command, sftp.args,
+	// sftp.connections, rest.connections.
+	Options map[string]string `yaml:"options"`
+	SFTP    *SFTP             `yaml:"sftp"`
+	REST    *REST             `yaml:"rest"`
+}
+
+// SFTP holds the files ssh needs where there is no ~/.ssh (a container,
+// the daemon): a private key and the server's host key. Host keys are
+// always verified.
+type SFTP struct {
+	KeyFile        string `yaml:"key_file"`
+	KnownHostsFile string `yaml:"known_hosts_file"`
+}
+
+// REST holds the TLS files of a rest: repository over https.
+type REST struct {
+	CACert        []string `yaml:"cacert"`
+	TLSClientCert string   `yaml:"tls_client_cert"`
 }
 
 // S3 holds credentials for an S3 repository. Secrets are only read from

@@ -141,6 +141,7 @@ func (v *validator) repository(key string, r *Repository) {
 	default:
 		v.readable(key+".password_file", r.PasswordFile, "password file")
 	}
+	v.remote(key, r)
 	if r.S3 != nil {
 		if !strings.HasPrefix(r.Location, "s3:") {
 			v.add(key+".s3", "S3 credentials for a repository that is not s3:")
@@ -153,6 +154,35 @@ func (v *validator) repository(key string, r *Repository) {
 		}
 		if r.S3.SecretAccessKeyFile != "" {
 			v.readable(key+".s3.secret_access_key_file", r.S3.SecretAccessKeyFile, "secret key file")
+		}
+	}
+}
+
+// remote checks the options and files of sftp: and rest: repositories.
+func (v *validator) remote(key string, r *Repository) {
+	if err := location.CheckOptions(r.Location, r.Options); err != nil {
+		v.add(key+".options", "%v", err)
+	}
+	if s := r.SFTP; s != nil {
+		if !strings.HasPrefix(r.Location, "sftp:") {
+			v.add(key+".sftp", "SFTP settings for a repository that is not sftp:")
+		}
+		if s.KeyFile != "" {
+			v.readable(key+".sftp.key_file", s.KeyFile, "ssh key file")
+		}
+		if s.KnownHostsFile != "" {
+			v.readable(key+".sftp.known_hosts_file", s.KnownHostsFile, "known_hosts file")
+		}
+	}
+	if t := r.REST; t != nil {
+		if !strings.HasPrefix(r.Location, "rest:") {
+			v.add(key+".rest", "REST settings for a repository that is not rest:")
+		}
+		for i, f := range t.CACert {
+			v.readable(fmt.Sprintf("%s.rest.cacert.%d", key, i), f, "CA certificate file")
+		}
+		if t.TLSClientCert != "" {
+			v.readable(key+".rest.tls_client_cert", t.TLSClientCert, "client certificate file")
 		}
 	}
 }

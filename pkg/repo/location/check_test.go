@@ -73,7 +73,7 @@ func TestUnsupportedSchemes(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for _, loc := range []string{"b2:bucket:path", "azure:container:/", "gs:bucket:/", "swift:c:/p", "rclone:remote:path",
-		"sftp:user@host:/srv/repo", "rest:http://127.0.0.1:1/", "foo:bar", "S3x:whatever"} {
+		"ftp:host/path", "file:/srv/repo", "foo:bar", "S3x:whatever"} {
 		err := Check(loc)
 		if !errors.Is(err, ErrUnsupportedScheme) {
 			t.Errorf("Check(%q) = %v, want ErrUnsupportedScheme", loc, err)
@@ -89,5 +89,37 @@ func TestUnsupportedSchemes(t *testing.T) {
 		if err := Check(loc); err != nil {
 			t.Errorf("Check(%q) = %v, want a path", loc, err)
 		}
+	}
+}
+
+// TestRemoteLocations: sftp: and rest: locations are checked when parsed,
+// and -o options that drydock does not know, or that are meant for another
+// kind of repository, are errors, all before any connection is made.
+func TestRemoteLocations(t *testing.T) {
+	for _, loc := range []string{"sftp:user@host:/srv/repo", "sftp:host:rel/repo", "sftp://u@host:2222//srv/repo", "rest:http://127.0.0.1:8000/", "rest:https://u:p@h:8000/repo/"} {
+		if err := Check(loc); err != nil {
+			t.Errorf("Check(%q) = %v", loc, err)
+		}
+	}
+	for _, loc := range []string{"sftp:", "sftp:host", "sftp:-oProxyCommand=x:path", "rest:ftp://h/", "rest:"} {
+		if err := Check(loc); err == nil {
+			t.Errorf("Check(%q) accepted", loc)
+		}
+	}
+	for _, tc := range []struct {
+		loc string
+		ext map[string]string
+	}{
+		{"rest:http://127.0.0.1:1/", map[string]string{"sftp.command": "ssh x"}},
+		{"/srv/repo", map[string]string{"rest.connections": "2"}},
+		{"rest:http://127.0.0.1:1/", map[string]string{"rest.conections": "2"}},
+		{"rest:http://127.0.0.1:1/", map[string]string{"rest.connections": "zero"}},
+	} {
+		if _, err := Open(t.Context(), tc.loc, Options{Extended: tc.ext}); err == nil || !strings.Contains(err.Error(), "option") {
+			t.Errorf("Open(%q, -o %v) = %v, want an option error", tc.loc, tc.ext, err)
+		}
+	}
+	if got := Redact("rest:https://user:secret@h:8000/repo/"); strings.Contains(got, "secret") {
+		t.Errorf("Redact left the password: %s", got)
 	}
 }

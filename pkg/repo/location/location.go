@@ -1,6 +1,6 @@
 // Package location opens a repository's storage from the location string
-// users give restic and drydock: a local path (optionally "local:PATH") or
-// "s3:URL". It is shared by the CLI and the daemon so that both accept the
+// users give restic and drydock: a local path (optionally "local:PATH"),
+// "s3:URL", "sftp:[USER@]HOST:PATH" or "rest:URL". It is shared by the CLI and the daemon so that both accept the
 // same locations and credentials.
 package location
 
@@ -15,8 +15,10 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/rest"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/sftp"
 )
 
 // Options tune Open.
@@ -31,6 +33,13 @@ type Options struct {
 	// layer.
 	RetryMax time.Duration
 	Logger   *slog.Logger
+	// Extended holds restic's -o key=value options: sftp.command,
+	// sftp.args, sftp.connections, rest.connections.
+	Extended map[string]string
+	// CACerts and ClientCert are restic's --cacert and --tls-client-cert,
+	// for rest: repositories over https.
+	CACerts    []string
+	ClientCert string
 }
 
 // IsS3 tells whether location names an S3 repository.
@@ -44,6 +53,16 @@ func Check(location string) error {
 		return fmt.Errorf("%w: no repository given", repo.ErrNoRepository)
 	}
 	if err := checkScheme(location); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(location, "sftp:"):
+		_, err = sftp.ParseLocation(location)
+	case strings.HasPrefix(location, "rest:"):
+		_, err = rest.ParseLocation(location)
+	}
+	if err != nil {
 		return err
 	}
 	if !IsS3(location) {
@@ -80,10 +99,10 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 	}
 	be, err := open(ctx, location, opts)
 	if errors.Is(err, backend.ErrLocationMissing) {
-		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, location, err)
+		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, Redact(location), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", location, err)
+		return nil, fmt.Errorf("open repository %s: %w", Redact(location), err)
 	}
 	if opts.RetryMax > 0 {
 		be = retry.New(be, retry.Options{MaxElapsed: opts.RetryMax, Logger: opts.Logger})
@@ -94,6 +113,12 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 func open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
 	if err := checkScheme(location); err != nil {
 		return nil, err
+	}
+	if err := checkExtended(location, opts.Extended); err != nil {
+		return nil, err
+	}
+	if be, ok, err := openRemote(ctx, location, opts); ok {
+		return be, err
 	}
 	if IsS3(location) {
 		cfg, err := parseS3(location)

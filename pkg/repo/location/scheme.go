@@ -14,7 +14,7 @@ import (
 var ErrUnsupportedScheme = errors.New("unsupported repository type")
 
 // supportedSchemes are the location prefixes drydock opens.
-var supportedSchemes = []string{"local", "s3"}
+var supportedSchemes = []string{"local", "s3", "sftp", "rest"}
 
 // schemePrefix matches a location's "word:" prefix.
 var schemePrefix = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
@@ -29,7 +29,7 @@ func checkScheme(location string) error {
 		return nil
 	}
 	return fmt.Errorf("%w %q: drydock supports %s (a local directory whose name holds ':' is written local:%s)",
-		ErrUnsupportedScheme, m[1]+":", supportedList(), location)
+		ErrUnsupportedScheme, m[1]+":", supportedList(), Redact(location))
 }
 
 func supportedList() string {

@@ -1,0 +1,140 @@
+package location
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/rest"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/sftp"
+)
+
+// Environment variables for SFTP repositories in containers and under the
+// daemon, where there is no ~/.ssh: files, as secrets are mounted.
+const (
+	EnvSFTPKeyFile        = "DRYDOCK_SFTP_KEY_FILE"
+	EnvSFTPKnownHostsFile = "DRYDOCK_SFTP_KNOWN_HOSTS_FILE"
+)
+
+// extendedOptions are the -o keys drydock knows, as restic names them.
+var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", "rest.connections"}
+
+// CheckOptions refuses -o keys drydock does not know, options meant for
+// another kind of repository and malformed values, instead of ignoring
+// them.
+func CheckOptions(location string, ext map[string]string) error {
+	if err := checkExtended(location, ext); err != nil {
+		return err
+	}
+	for _, k := range []string{"sftp.connections", "rest.connections"} {
+		if _, err := connections(ext, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkExtended(location string, ext map[string]string) error {
+	for k := range ext {
+		if !slices.Contains(extendedOptions, k) {
+			return fmt.Errorf("unknown option -o %s (known: %s)", k, strings.Join(extendedOptions, ", "))
+		}
+		kind, _, _ := strings.Cut(k, ".")
+		if !strings.HasPrefix(location, kind+":") {
+			return fmt.Errorf("option -o %s is for %s: repositories", k, kind)
+		}
+	}
+	return nil
+}
+
+func connections(ext map[string]string, key string) (int, error) {
+	v, ok := ext[key]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("option -o %s=%s: want a number of connections >= 1", key, v)
+	}
+	return n, nil
+}
+
+// sftpConfig builds an SFTP backend's configuration from the location,
+// the -o options and the environment.
+func sftpConfig(location string, opts Options) (sftp.Config, error) {
+	cfg, err := sftp.ParseLocation(location)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Command, cfg.Args = opts.Extended["sftp.command"], opts.Extended["sftp.args"]
+	if cfg.Connections, err = connections(opts.Extended, "sftp.connections"); err != nil {
+		return cfg, err
+	}
+	if opts.Getenv != nil {
+		cfg.KeyFile, cfg.KnownHostsFile = opts.Getenv(EnvSFTPKeyFile), opts.Getenv(EnvSFTPKnownHostsFile)
+	}
+	cfg.Logger = opts.Logger
+	return cfg, nil
+}
+
+// restConfig builds a REST backend's configuration from the location, the
+// options and the environment (restic's RESTIC_REST_USERNAME/PASSWORD,
+// RESTIC_CACERT, RESTIC_TLS_CLIENT_CERT).
+func restConfig(location string, opts Options) (rest.Config, error) {
+	cfg, err := rest.ParseLocation(location)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Connections, err = connections(opts.Extended, "rest.connections"); err != nil {
+		return cfg, err
+	}
+	cfg.CACert, cfg.ClientCert = opts.CACerts, opts.ClientCert
+	if opts.Getenv != nil {
+		cfg.ApplyEnv(opts.Getenv)
+		if len(cfg.CACert) == 0 && opts.Getenv("RESTIC_CACERT") != "" {
+			cfg.CACert = strings.Split(opts.Getenv("RESTIC_CACERT"), ",")
+		}
+		if cfg.ClientCert == "" {
+			cfg.ClientCert = opts.Getenv("RESTIC_TLS_CLIENT_CERT")
+		}
+	}
+	cfg.Logger = opts.Logger
+	return cfg, nil
+}
+
+// openRemote opens an sftp: or rest: repository; ok is false for other
+// locations.
+func openRemote(ctx context.Context, location string, opts Options) (be backend.Backend, ok bool, err error) {
+	switch {
+	case strings.HasPrefix(location, "sftp:"):
+		cfg, err := sftpConfig(location, opts)
+		if err != nil {
+			return nil, true, err
+		}
+		if opts.Create {
+			be, err = sftp.Create(ctx, cfg)
+		} else {
+			be, err = sftp.Open(ctx, cfg)
+		}
+		return be, true, err
+	case strings.HasPrefix(location, "rest:"):
+		cfg, err := restConfig(location, opts)
+		if err != nil {
+			return nil, true, err
+		}
+		if opts.Create {
+			be, err = rest.Create(ctx, cfg)
+		} else {
+			be, err = rest.Open(ctx, cfg)
+		}
+		return be, true, err
+	}
+	return nil, false, nil
+}
+
+// Redact returns location with a password in it replaced by "***", for
+// every message, log line and status that names a repository.
+func Redact(location string) string { return rest.Redact(location) }
