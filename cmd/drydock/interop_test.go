@@ -13,7 +13,7 @@ import (
 )
 
 // resticRestoreOptions: restic 0.14 restores everything of the fixture but
-// non-UTF-8 symlink targets, which it predates (linktarget_raw, spec §13).
+// non-UTF-8 symlink targets, which it predates (linktarget_raw, docs/format.md §13).
 var resticRestoreOptions = fixture.CompareOptions{MangledLinkTargets: true}
 
 // TestDrydockWritesResticJudges backs the fixture up with drydock and has

@@ -12,7 +12,7 @@ import (
 
 func main() {
 	// restic probes the owners of locks on its host with SIGHUP, whose
-	// default action would kill us while we hold one (spec §9). The daemon
+	// default action would kill us while we hold one (docs/format.md §9). The daemon
 	// handles it (reload); every other command ignores it.
 	signal.Ignore(syscall.SIGHUP)
 	collectGarbageSooner()

@@ -299,7 +299,7 @@ func (a *archiver) countDir(old *format.Node, sub format.ID) {
 }
 
 // unchanged is restic's rule for reusing a parent's content without reading
-// the file (spec §11.2).
+// the file (docs/format.md §11.2).
 func (a *archiver) unchanged(n, old *format.Node) bool {
 	if old == nil || old.Type != format.NodeFile || old.Size != n.Size || old.Inode != n.Inode ||
 		!old.ModTime.Equal(n.ModTime) || !old.ChangeTime.Equal(n.ChangeTime) || old.Content == nil {

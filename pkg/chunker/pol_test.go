@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// stepStream is the spec's §10.4 byte stream s[j] = (7j + 13) mod 256.
+// stepStream is the spec's docs/format.md §10.4 byte stream s[j] = (7j + 13) mod 256.
 type stepStream struct{ j, read int }
 
 func (s *stepStream) Read(p []byte) (int, error) {

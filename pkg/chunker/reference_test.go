@@ -7,7 +7,7 @@ import "sync"
 var refTables sync.Map // Pol -> *tables
 
 // referenceChunks is a literal, byte-at-a-time transcription of the
-// algorithm in the format spec (§10.3): a ring-buffer window primed with one
+// algorithm in the format spec (docs/format.md §10.3): a ring-buffer window primed with one
 // 0x01 byte, the first MinSize-64 bytes of each chunk skipped. It is slow and
 // obviously right, and every fast path is checked against it.
 func referenceChunks(data []byte, pol Pol, p Params) []Boundary {

@@ -8,7 +8,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/chunker"
 )
 
-// inputA is restic/chunker's own test input (spec §10.5): 32 MiB of
+// inputA is restic/chunker's own test input (docs/format.md §10.5): 32 MiB of
 // math/rand (v1) Uint32 values from seed 23, packed little-endian.
 func inputA() []byte {
 	rnd := rand.New(rand.NewSource(23))

@@ -8,7 +8,7 @@ import (
 
 // HardlinkIndex remembers, for a restore, the first path written for each
 // hardlinked file, so later names of the same inode are linked to it instead
-// of being written again. restic's rule (spec §11.3): file nodes with
+// of being written again. restic's rule (docs/format.md §11.3): file nodes with
 // links > 1 and equal (device_id, inode) within the restored set are one
 // file. The zero value is ready to use and safe for concurrent use.
 type HardlinkIndex struct {

@@ -45,7 +45,7 @@ func FromStat(path string, st *unix.Stat_t) (*format.Node, error) {
 		Inode:      uint64(st.Ino), // field widths vary by GOARCH
 		DeviceID:   uint64(st.Dev),
 	}
-	// restic records atime = mtime unless --with-atime (spec §8.2).
+	// restic records atime = mtime unless --with-atime (docs/format.md §8.2).
 	n.AccessTime = n.ModTime
 	switch {
 	case mode.IsRegular():

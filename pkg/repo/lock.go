@@ -16,7 +16,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
-// Lock timing, as restic's (spec §9).
+// Lock timing, as restic's (docs/format.md §9).
 const (
 	lockRefresh     = 5 * time.Minute
 	lockStaleAge    = 30 * time.Minute

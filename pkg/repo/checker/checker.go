@@ -78,7 +78,7 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 }
 
 // packInfo is what the index files say about one pack.
 type packInfo struct {
-	size   int64       // file size implied by the entries (§6.4)
+	size   int64       // file size implied by the entries (docs/format.md §6.4)
 	digest [32]byte    // of the sorted entries, to compare duplicates
 	files  []format.ID // index files describing it, first one wins
 }

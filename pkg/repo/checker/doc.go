@@ -1,5 +1,5 @@
 // Package checker verifies a repository the way `restic check` does
-// (spec §11.4), so that drydock can vouch for what it wrote and operators
+// (docs/format.md §11.4), so that drydock can vouch for what it wrote and operators
 // can check repositories that restic or drydock wrote.
 //
 // Check runs four steps and collects every problem instead of stopping at
@@ -7,11 +7,11 @@
 //
 //  1. Load every index file on its own. A file that cannot be read,
 //     decrypted or decoded is reported by name and the rest are still used.
-//     Each pack's entries must tile the blob area exactly (§6.3); a pack
+//     Each pack's entries must tile the blob area exactly (docs/format.md §6.3); a pack
 //     described by several index files is a notice, or an error if the
 //     descriptions differ (restic 0.19+).
 //  2. List the packs with their sizes. An indexed pack that is missing, or
-//     whose size is not the one its index entries imply (§6.4), is an
+//     whose size is not the one its index entries imply (docs/format.md §6.4), is an
 //     error; a pack that no index describes is a notice (prune removes it).
 //  3. Load every snapshot and walk every tree reachable from them once, in
 //     parallel: each tree must load (its hash is verified), decode and

@@ -99,7 +99,7 @@ func (c *checker) addIndexFile(file format.ID, f *format.Index) {
 }
 
 // checkTiling reports gaps and overlaps: entries sorted by offset must
-// cover [0, Σ length) exactly (§6.3 invariant 3).
+// cover [0, Σ length) exactly (docs/format.md §6.3 invariant 3).
 func checkTiling(sorted []format.IndexBlob) error {
 	var end uint64
 	for _, b := range sorted {

@@ -114,7 +114,7 @@ func (w *walker) checkTree(ctx context.Context, id, snap format.ID, p string) er
 }
 
 // validate is Tree.Validate, except that unsorted nodes, which restic's
-// check accepts (§8.5), are only reported by the flag and do not hide other
+// check accepts (docs/format.md §8.5), are only reported by the flag and do not hide other
 // problems: the nodes are validated again in order.
 func validate(t *format.Tree) (unsorted bool, err error) {
 	err = t.Validate()

@@ -21,7 +21,7 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// specKey is the key of the spec's §2.2 vectors.
+// specKey is the key of the spec's docs/format.md §2.2 vectors.
 func specKey(t testing.TB) *crypto.Key {
 	t.Helper()
 	k := &crypto.Key{}
@@ -39,10 +39,10 @@ func TestSpecVectors(t *testing.T) {
 		sealed string
 		plain  string
 	}{
-		{"restic sealed vector (§2.2)", "69fb41c62d12def4593bd71757138606",
+		{"restic sealed vector (docs/format.md §2.2)", "69fb41c62d12def4593bd71757138606",
 			"69fb41c62d12def4593bd71757138606 338f621aeaeb39da0fe4f99233f8037a54ea 63338a813bcf3f75d8c3cc75dddf8750",
 			"Dies ist ein Test!"},
-		{"fixed-IV vector (§2.2)", "000102030405060708090a0b0c0d0e0f",
+		{"fixed-IV vector (docs/format.md §2.2)", "000102030405060708090a0b0c0d0e0f",
 			"000102030405060708090a0b0c0d0e0f 7cda86fc8434 84d47c0abb62b2e569d18f22ba012570",
 			"hello\n"},
 	}

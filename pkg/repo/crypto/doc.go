@@ -1,5 +1,5 @@
 // Package crypto implements restic's authenticated encryption and key
-// derivation (spec §2): AES-256-CTR encryption with a Poly1305-AES MAC over
+// derivation (docs/format.md §2): AES-256-CTR encryption with a Poly1305-AES MAC over
 // the ciphertext ("sealed box" = IV ‖ ciphertext ‖ tag), scrypt for turning
 // a password into a key, and key files that wrap the repository master key.
 //

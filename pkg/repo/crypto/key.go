@@ -49,7 +49,7 @@ type Key struct {
 
 var _ cipher.AEAD = (*Key)(nil)
 
-// clamp masks r as Poly1305 requires (§2.2); restic ≤0.16 stored clamped
+// clamp masks r as Poly1305 requires (docs/format.md §2.2); restic ≤0.16 stored clamped
 // values, 0.17+ raw ones, so every reader must do it.
 var clamp = [16]byte{0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f}
 

@@ -7,5 +7,5 @@
 // Struct field order and JSON tags mirror restic exactly, because tree blob
 // IDs are hashes of the serialized bytes: emitting the same bytes as restic
 // lets our snapshots deduplicate against restic's (see the repository format
-// spec, §8).
+// spec, docs/format.md §8).
 package format

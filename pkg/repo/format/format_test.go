@@ -75,7 +75,7 @@ func TestEmptyTreeID(t *testing.T) {
 	}
 }
 
-// TestNameEncoding uses the verified examples of §8.4 (name → JSON bytes).
+// TestNameEncoding uses the verified examples of docs/format.md §8.4 (name → JSON bytes).
 func TestNameEncoding(t *testing.T) {
 	tests := []struct{ name, json string }{
 		{"plain.txt", `"plain.txt"`},
@@ -109,7 +109,7 @@ func TestNameEncoding(t *testing.T) {
 	}
 }
 
-// TestModeExamples uses the examples of §8.3.
+// TestModeExamples uses the examples of docs/format.md §8.3.
 func TestModeExamples(t *testing.T) {
 	tests := []struct {
 		name string
@@ -147,7 +147,7 @@ func TestModeExamples(t *testing.T) {
 
 const (
 	t0 = `"mtime":"2026-11-23T06:41:57.764758802Z","atime":"2026-11-23T06:41:57.764758802Z","ctime":"2026-11-23T06:41:57.780758802Z","uid":0,"gid":0,"user":"root","group":"root"`
-	// Full forms of the restic 0.14 node examples in §8.2 (the spec elides
+	// Full forms of the restic 0.14 node examples in docs/format.md §8.2 (the spec elides
 	// the repeated time/owner fields; they are restored from the first one).
 	nodeSmall = `{"name":"small.txt","type":"file","mode":420,` + t0 + `,"inode":9986487,"device_id":65024,"size":6,"links":2,"content":["` + helloID + `"]}`
 	nodeEmpty = `{"name":"empty","type":"file","mode":420,` + t0 + `,"inode":9986508,"device_id":65024,"links":1,"content":[]}`

@@ -63,7 +63,7 @@ func (id *ID) UnmarshalText(b []byte) error {
 
 // IDs is an ordered list of IDs, e.g. a file's content. A nil IDs encodes
 // as JSON null and an empty non-nil one as [] — the difference matters in
-// trees (§8.2: files have [], every other node type null).
+// trees (docs/format.md §8.2: files have [], every other node type null).
 type IDs []ID
 
 // MarshalJSON encodes id as a JSON string of 64 lowercase hex characters.

@@ -12,7 +12,7 @@ import (
 const sealOverhead = 32
 
 // MaxIndexBlobs is how many blobs our writer puts in one index file (the
-// restic 0.17+ rule; §6.2). A pack is never split, so a file may exceed it
+// restic 0.17+ rule; docs/format.md §6.2). A pack is never split, so a file may exceed it
 // only when a single pack holds more blobs.
 const MaxIndexBlobs = 50000
 

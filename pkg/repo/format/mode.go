@@ -21,7 +21,7 @@ const (
 )
 
 // ModeFromUnix converts a unix st_mode to the os.FileMode bits that restic
-// stores in trees (spec §8.3): Go's type bits, not S_IFMT. An unknown file
+// stores in trees (docs/format.md §8.3): Go's type bits, not S_IFMT. An unknown file
 // type maps to os.ModeIrregular.
 func ModeFromUnix(st uint32) os.FileMode {
 	m := os.FileMode(st & 0o777)

@@ -27,7 +27,7 @@ const (
 )
 
 // Node describes one directory entry. Field order and tags are restic's
-// (spec §8.2); changing either changes tree bytes and therefore tree IDs.
+// (docs/format.md §8.2); changing either changes tree bytes and therefore tree IDs.
 // Name holds the raw name; it is quoted on encode and unquoted on decode.
 type Node struct {
 	Name               string                     `json:"name"`
@@ -63,7 +63,7 @@ type ExtendedAttribute struct {
 // nodeJSON has Node's fields without its methods, for the default codec.
 type nodeJSON Node
 
-// QuoteName applies restic's name encoding (§8.4): Go-quote the name and
+// QuoteName applies restic's name encoding (docs/format.md §8.4): Go-quote the name and
 // drop the surrounding quotes. JSON encoding then escapes the result again.
 func QuoteName(name string) string {
 	q := strconv.Quote(name)

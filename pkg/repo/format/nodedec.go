@@ -10,7 +10,7 @@ import (
 )
 
 // decodeTreeFast parses a tree in the compact layout restic's encoder and
-// ours write (§8.1): no white space but the final newline, each node's
+// ours write (docs/format.md §8.1): no white space but the final newline, each node's
 // keys lower-case, known and unique. Every backup decodes the parent's
 // trees, and encoding/json's reflection was most of a no-change backup's
 // CPU time. Anything else, or anything whose meaning under encoding/json

@@ -4,7 +4,7 @@ import "time"
 
 // ClampTime limits t to the years 0…9999. Go's JSON encoder refuses other
 // years, which would make a whole tree unencodable because of one file with
-// a bogus timestamp; restic clamps the same way (spec §12.13).
+// a bogus timestamp; restic clamps the same way (docs/format.md §12.13).
 func ClampTime(t time.Time) time.Time {
 	switch y := t.Year(); {
 	case y < 0:

@@ -38,7 +38,7 @@ func ValidateName(name string) error {
 }
 
 // EncodeTree returns the exact bytes restic produces for a directory with
-// these children (§8.1): nodes sorted by raw name, joined by ',' inside
+// these children (docs/format.md §8.1): nodes sorted by raw name, joined by ',' inside
 // '{"nodes":[' … ']}' and a final newline. The nodes slice is sorted in
 // place. Invalid or duplicate names, and nodes restic's checker would
 // reject (file without content list, dir without subtree, unknown type),

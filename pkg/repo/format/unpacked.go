@@ -19,7 +19,7 @@ const MaxUnpackedSize = 1 << 30
 var ErrUnknownEncoding = errors.New("unsupported encoding format")
 
 // EncodeUnpacked wraps a JSON document for storage as an index, snapshot or
-// lock file of a repository of the given version (§4.1): v1 stores the JSON
+// lock file of a repository of the given version (docs/format.md §4.1): v1 stores the JSON
 // as is, v2 as 0x02 followed by one zstd frame. The result still has to be
 // sealed. Config and key files must not go through this.
 func EncodeUnpacked(version uint, doc []byte, m compress.Mode) ([]byte, error) {

@@ -1,6 +1,6 @@
 // Package index is drydock's in-memory repository index: blob ID → pack,
 // offset, length, uncompressed length and type, plus the codec between it
-// and restic's index files (spec §6).
+// and restic's index files (docs/format.md §6).
 //
 // Memory is the design constraint: a repository with tens of millions of
 // blobs must fit on a small Docker host. Blobs are fixed-size records in

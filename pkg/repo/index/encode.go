@@ -74,7 +74,7 @@ func (x *Index) EachPack(fn func(packID format.ID, blobs []format.IndexBlob) boo
 
 // Encode splits the index into index documents of at most maxBlobs blobs
 // each (format.MaxIndexBlobs if maxBlobs <= 0). Every pack is described
-// completely in exactly one document (§6.3); a pack with more than maxBlobs
+// completely in exactly one document (docs/format.md §6.3); a pack with more than maxBlobs
 // blobs gets a document of its own.
 func (x *Index) Encode(maxBlobs int) []*format.Index {
 	if maxBlobs <= 0 {

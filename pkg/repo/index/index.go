@@ -156,7 +156,7 @@ func (x *Index) addPackID(id format.ID) (uint32, error) {
 }
 
 // AddPack records every blob of a pack. It fails with ErrDuplicatePack if
-// the pack is already indexed (each pack is described once, §6.3).
+// the pack is already indexed (each pack is described once, docs/format.md §6.3).
 func (x *Index) AddPack(packID format.ID, blobs []format.IndexBlob) error {
 	for i := range blobs {
 		if t := blobs[i].Type; t != format.DataBlob && t != format.TreeBlob {

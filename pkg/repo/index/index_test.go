@@ -190,7 +190,7 @@ func TestEncodeSplitAndDecode(t *testing.T) {
 	}
 }
 
-// TestEncodeDefaultLimit checks the real 50,000-blob split (§6.2).
+// TestEncodeDefaultLimit checks the real 50,000-blob split (docs/format.md §6.2).
 func TestEncodeDefaultLimit(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	x := index.New()

@@ -1,4 +1,4 @@
-// Package pack reads and writes restic pack files (spec §5): sealed blobs
+// Package pack reads and writes restic pack files (docs/format.md §5): sealed blobs
 // back to back from offset 0, then a sealed header listing them, then the
 // header's length as a little-endian uint32.
 //

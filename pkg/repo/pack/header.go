@@ -8,7 +8,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
-// Header entry type bytes (§5.2).
+// Header entry type bytes (docs/format.md §5.2).
 const (
 	typeData           = 0
 	typeTree           = 1
@@ -27,7 +27,7 @@ const (
 	// MaxHeaderSize bounds sealed header plus length field (restic's limit).
 	MaxHeaderSize = 16<<20 + LengthFieldSize
 	// MinPackSize is the smallest valid pack: one uncompressed entry, the
-	// sealing overhead and the length field (§5.3).
+	// sealing overhead and the length field (docs/format.md §5.3).
 	MinPackSize = EntrySize + crypto.Extension + LengthFieldSize
 	// eagerTail is how much of the file end is read in one go; it covers
 	// the header of packs with up to 15 blobs, like restic.
@@ -76,7 +76,7 @@ func HeaderSize(blobs []Blob) int64 {
 }
 
 // PackedSize returns the exact file size of a pack holding these blobs, the
-// value `restic check` compares with the stored size (§6.4).
+// value `restic check` compares with the stored size (docs/format.md §6.4).
 func PackedSize(blobs []Blob) int64 {
 	n := HeaderSize(blobs) + LengthFieldSize
 	for _, b := range blobs {

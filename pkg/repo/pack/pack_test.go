@@ -33,7 +33,7 @@ func specKey(t testing.TB) *crypto.Key {
 	return k
 }
 
-// ivSource yields 00..0f, 10..1f, … as the spec's §5.5 vector uses.
+// ivSource yields 00..0f, 10..1f, … as the spec's docs/format.md §5.5 vector uses.
 type ivSource struct{ next byte }
 
 func (s *ivSource) Read(p []byte) (int, error) {

@@ -1,6 +1,6 @@
 // Package prune removes data that no snapshot uses from a repository, the
 // way `restic prune` (0.14) does, so that either tool can prune a
-// repository the other wrote (spec §11.5).
+// repository the other wrote (docs/format.md §11.5).
 //
 // Pruning is split in two. NewPlan reads and decides, and changes nothing
 // (a dry run is a plan that is never executed):
