@@ -14,7 +14,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$(mktemp -d /tmp/drydock-bench.XXXXXX)}"
 scale="${BENCH_SCALE:-1.0}"
-command -v restic >/dev/null || { echo "restic is not installed (apt-get install restic)" >&2; exit 1; }
+# RESTIC_BIN picks the restic to compare with (default: Debian's, on PATH);
+# bench/build-restic.sh builds restic 0.19.1 from source for that.
+restic_bin="${RESTIC_BIN:-restic}"
+command -v "$restic_bin" >/dev/null || { echo "restic is not installed (apt-get install restic, or RESTIC_BIN=PATH)" >&2; exit 1; }
+"$restic_bin" version >&2
 [ -x /usr/bin/time ] || { echo "GNU time is needed: apt-get install time" >&2; exit 1; }
 
 mkdir -p "$work"
@@ -80,7 +84,7 @@ PY
 
 for tool in restic drydock; do
   repo="$work/repo-$tool"; rm -rf "$repo" "$work/restore-$tool"
-  bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+  bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"
   export RESTIC_REPOSITORY="$repo"
   "$bin" init > /dev/null
   measure "$tool" first-backup "$bin" backup "$data"
@@ -88,7 +92,7 @@ for tool in restic drydock; do
 done
 change_one_percent
 for tool in restic drydock; do
-  bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+  bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"
   export RESTIC_REPOSITORY="$work/repo-$tool"
   measure "$tool" changed-backup "$bin" backup "$data"
   measure "$tool" restore "$bin" restore latest --target "$work/restore-$tool"
@@ -101,7 +105,7 @@ done
 # back up the unchanged data into restic's repository, through the same key
 # file; drydock takes restic's latest snapshot as its parent.
 export RESTIC_REPOSITORY="$work/repo-restic"
-measure restic nochange-samekey restic backup "$data"
+measure restic nochange-samekey "$restic_bin" backup "$data"
 measure drydock nochange-samekey "$work/drydock" backup "$data"
 grep -o '"N":[0-9]*,"r":[0-9]*,"p":[0-9]*' "$work"/repo-restic/keys/* | sed 's/^/restic key: /' >&2
 grep -o '"N":[0-9]*,"r":[0-9]*,"p":[0-9]*' "$work"/repo-drydock/keys/* | sed 's/^/drydock key: /' >&2
@@ -119,7 +123,7 @@ if [ -x "$minio" ]; then
   trap 'kill $minio_pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/minio/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
   for tool in restic drydock; do
-    bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+    bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"
     export RESTIC_REPOSITORY="s3:http://127.0.0.1:$port/bench-$tool"
     "$bin" init > /dev/null
     measure "$tool" s3-first-backup "$bin" backup "$data"

@@ -27,7 +27,7 @@ run() {
 printf '%-8s %5s %-16s %9s %9s\n' tool procs step wall peak-rss
 for procs in ${BENCH_PROCS:-2 16}; do
   for tool in restic drydock; do
-    bin=restic; [ "$tool" = drydock ] && bin="$work/drydock"
+    bin="${RESTIC_BIN:-restic}"; [ "$tool" = drydock ] && bin="$work/drydock"
     export RESTIC_REPOSITORY="$work/mem-repo-$tool"
     rm -rf "$RESTIC_REPOSITORY" "$work/mem-restore-$tool"
     "$bin" init > /dev/null
