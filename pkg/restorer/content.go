@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/drydock-backup/drydock/internal/bufpool"
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
@@ -32,6 +33,11 @@ import (
 // maxGap is the largest run of unneeded bytes read through rather than
 // starting a new read of the same pack.
 const maxGap = 256 << 10
+
+// rangeBufs keeps the sealed and opened blob buffers of pack ranges for
+// the next range: two per pack in flight (at most 8), each up to a blob's
+// largest size (chunks are at most 8 MiB).
+var rangeBufs = bufpool.New(16, 9<<20)
 
 // maxOpen bounds files kept open between packs; past it a file is closed
 // after each write and opened again for the next.
@@ -287,7 +293,16 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 	last := blobs[len(blobs)-1].blob
 	length := last.Offset + last.Length - start
 	done := 0
-	var sealed, plain []byte
+	// Buffers outlive the range: grown afresh for every range, they were
+	// most of a restore's allocations, and garbage the collector let pile
+	// up with the cores.
+	sb, pb := rangeBufs.Get(), rangeBufs.Get()
+	sealed, plain := *sb, *pb
+	defer func() {
+		*sb, *pb = sealed, plain
+		rangeBufs.Put(sb)
+		rangeBufs.Put(pb)
+	}()
 	var damaged []*packBlob
 	h := backend.Handle{Type: backend.PackFile, Name: packID.String()}
 	err := r.Backend().Load(ctx, h, int(length), int64(start), func(rd io.Reader) error {

@@ -169,8 +169,11 @@ func decoder(limit uint64) *zstd.Decoder {
 	if d, ok := decoders[class]; ok {
 		return d
 	}
+	// Each concurrent DecodeAll keeps its own decoder state: as many as
+	// cores (the option's 0) grew a 16-core restore's memory for no speed,
+	// since at most 8 packs are opened at once.
 	d, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(0),
+		zstd.WithDecoderConcurrency(min(runtime.GOMAXPROCS(0), 8)),
 		zstd.WithDecoderMaxMemory(uint64(1)<<class),
 		zstd.WithDecoderLowmem(true),
 	)
