@@ -5,7 +5,7 @@ PKGS    ?= ./...
 # Tests run with the race detector; heavy packages get a generous timeout.
 TESTFLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: build test bench lint fuzz-short
+.PHONY: build test bench lint fuzz-short image
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/drydock
@@ -23,3 +23,8 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# drydock:latest, locally and without a registry (see "drydock as a
+# container" in README.md); as root the first time (debootstrap of the base).
+image:
+	bash scripts/build-image.sh
