@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 )
@@ -33,6 +35,9 @@ func newRoot(g *globalOptions) *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure drydock's speed on this machine"}
 	bench.AddCommand(newBenchChunkerCommand())
 	root.AddCommand(debug, bench,
+		&cobra.Command{Use: "version", Short: "Print drydock's version", Args: cobra.NoArgs, Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(g.stdout, "drydock %s compiled with %s on %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		}},
 		newInitCommand(g),
 		newBackupCommand(g),
 		newSnapshotsCommand(g),
