@@ -36,22 +36,8 @@ dockerfile=contrib/docker/Dockerfile
 
 log() { echo "build-image: $*" >&2; }
 
-# The machine's own Debian mirror: the URI apt uses for the bookworm suite
-# (deb822 .sources files or one-line sources.list), unless DEBIAN_MIRROR
-# says otherwise. No mirror host is written into this script.
-apt_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*bookworm( |\n|$)/ {
-			if (match($0, /(^|\n)URIs: *[^ \n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/.*URIs: */, "", u); print u; exit }
-		}' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
-	done
-}
+# apt_mirror: the Debian mirror apt uses (scripts/apt-mirror.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
 
 # build_base ROOTFS: the base image's file system. Its text (declare -f)
 # is hashed: changing it invalidates the cached tarball and the image.
