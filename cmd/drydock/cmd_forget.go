@@ -132,7 +132,7 @@ func forgetLocked(ctx context.Context, r *repo.Repository, opts forgetOptions, g
 		Policy: opts.policy, Filter: opts.filter, GroupBy: &groupBy, DryRun: opts.dryRun,
 	})
 	if res.Groups == nil && err != nil {
-		return nil, err
+		return nil, repo.RefuseDeleteIfDamaged(err)
 	}
 	if perr := printForget(g, opts, res); perr != nil && err == nil {
 		err = perr
@@ -146,7 +146,7 @@ func forgetLocked(ctx context.Context, r *repo.Repository, opts forgetOptions, g
 func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *globalOptions, args []string) ([]format.ID, error) {
 	sns, err := r.Snapshots(ctx)
 	if err != nil {
-		return nil, err
+		return nil, repo.RefuseDeleteIfDamaged(err)
 	}
 	var ids []format.ID
 	var errs []error

@@ -54,7 +54,7 @@ type lsNode struct {
 }
 
 func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
-	sn, err := loadSnapshot(ctx, r, args[0])
+	sn, err := loadSnapshotWarn(ctx, r, g, args[0])
 	if err != nil {
 		return err
 	}

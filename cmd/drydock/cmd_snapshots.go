@@ -44,7 +44,7 @@ func (s snapshotJSON) MarshalJSON() ([]byte, error) {
 }
 
 func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions) error {
-	sns, err := r.Snapshots(ctx)
+	sns, _, err := readableSnapshots(ctx, r, g)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 	for i, p := range opts.filter.Paths {
 		filter.Paths[i] = filepath.Clean(p)
 	}
-	sn, err := findFilteredSnapshot(ctx, r, ref, filter)
+	sn, err := findFilteredSnapshotWarn(ctx, r, g, ref, filter)
 	if err != nil {
 		return err
 	}
@@ -112,18 +112,8 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 }
 
 // findFilteredSnapshot loads the index and resolves ref among the
-// snapshots that f keeps.
+// snapshots that f keeps, skipping damaged snapshot files without a
+// warning (see findFilteredSnapshotWarn).
 func findFilteredSnapshot(ctx context.Context, r *repo.Repository, ref string, f retention.Filter) (repo.Snapshot, error) {
-	if err := r.LoadIndex(ctx); err != nil {
-		return repo.Snapshot{}, err
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return repo.Snapshot{}, err
-	}
-	sn, err := repo.FindSnapshot(f.Select(sns), ref)
-	if err != nil && !f.Empty() {
-		return sn, fmt.Errorf("%w (among snapshots with %s)", err, f)
-	}
-	return sn, err
+	return findFilteredSnapshotWarn(ctx, r, nil, ref, f)
 }

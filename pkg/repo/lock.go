@@ -41,12 +41,15 @@ func (e *LockedError) Error() string {
 	if e.Lock.Exclusive {
 		kind = "exclusive"
 	}
-	msg := fmt.Sprintf("repository is already locked %s by PID %d on %s by %s (created %s, lock %s)",
-		kind, e.Lock.PID, e.Lock.Hostname, e.Lock.Username, e.Lock.Time.Format(time.RFC3339), e.ID.Str())
+	age := time.Since(e.Lock.Time).Round(time.Second)
+	msg := fmt.Sprintf("repository is already locked %s by PID %d on host %s by user %s (created %s, %v ago, lock %s)",
+		kind, e.Lock.PID, e.Lock.Hostname, e.Lock.Username, e.Lock.Time.Format(time.RFC3339), age, e.ID.Str())
 	if e.Stale {
-		msg += "; the lock looks stale: if no other process uses the repository, remove it with 'drydock unlock' (or 'restic unlock')"
+		return msg + "; the lock is stale (its process is gone, or it is older than 30 minutes): " +
+			"remove it with 'drydock unlock' (or 'restic unlock')"
 	}
-	return msg
+	return msg + "; if that process is still running, wait for it (--retry-lock) or stop it; " +
+		"if you are sure no other process uses the repository, remove the lock with 'drydock unlock --remove-all'"
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
@@ -183,20 +186,20 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 	return nil
 }
 
-// isStale applies restic's rule, made safer for containers: older than 30
-// minutes, or made on this host by a process that no longer exists and
-// not refreshed for longer than a live owner would wait. (A process in
-// another PID namespace with the same host name, e.g. a daemon in a
-// container with host networking, is invisible to the PID probe but
-// refreshes its lock every 5 minutes.) Stale locks still block, as in
-// restic; 'drydock unlock' removes them.
+// isStale applies restic's rule, which the README documents: older than
+// 30 minutes, or made on this host by a process that no longer exists.
+// Stale locks still block, as in restic; 'drydock unlock' removes them.
+//
+// The PID probe cannot see processes in another PID namespace that share
+// the host name (a container with host networking); restic takes the same
+// risk, and such a process's lock goes stale anyway once it stops
+// refreshing it.
 func isStale(l format.Lock) bool {
-	age := time.Since(l.Time)
-	if age > lockStaleAge {
+	if time.Since(l.Time) > lockStaleAge {
 		return true
 	}
 	host, _ := os.Hostname()
-	if l.Hostname != host || l.PID <= 0 || age <= lockRefresh+time.Minute {
+	if l.Hostname != host || l.PID <= 0 {
 		return false
 	}
 	// Signal 0 checks for existence without disturbing the process.

@@ -177,7 +177,11 @@ func Open(ctx context.Context, be backend.Backend, password string, opts Options
 	return r, nil
 }
 
-// openKey tries the key files until one opens with password.
+// openKey tries the key files until one opens with password. A key file
+// that cannot be loaded or parsed is skipped with a warning, as restic
+// does: one damaged file must not lock out every password. If no file
+// opened and none even got as far as checking the password, the error says
+// that the key files are damaged rather than that the password is wrong.
 func (r *Repository) openKey(ctx context.Context, password string) error {
 	var names []string
 	err := r.be.List(ctx, backend.KeyFile, func(name string, _ int64) error {
@@ -190,27 +194,56 @@ func (r *Repository) openKey(ctx context.Context, password string) error {
 	if len(names) == 0 {
 		return fmt.Errorf("%w: no key files", ErrNoRepository)
 	}
+	var unreadable []error
 	for i, name := range names {
 		if i == maxKeyFiles {
 			break
 		}
-		h := backend.Handle{Type: backend.KeyFile, Name: name}
-		data, err := r.loadRaw(ctx, h)
-		if err != nil {
-			return fmt.Errorf("load key %s: %w", name[:8], err)
+		key, data, err := r.tryKey(ctx, name, password)
+		switch {
+		case err == nil:
+			r.key, r.keyID = key, format.Hash(data)
+			return nil
+		case ctx.Err() != nil:
+			return fmt.Errorf("open key: %w", ctx.Err())
+		case errors.Is(err, crypto.ErrWrongPassword):
+		default:
+			r.opts.Logger.Warn("skipping unreadable key file", "key", shortName(name), "err", err)
+			unreadable = append(unreadable, err)
 		}
-		key, err := crypto.OpenKeyFile(data, password)
-		if errors.Is(err, crypto.ErrWrongPassword) {
-			continue
-		}
-		if err != nil {
-			r.opts.Logger.Warn("skipping unreadable key file", "key", name[:8], "err", err)
-			continue
-		}
-		r.key, r.keyID = key, format.Hash(data)
-		return nil
 	}
-	return ErrWrongPassword
+	tried := min(len(names), maxKeyFiles)
+	switch {
+	case len(unreadable) == 0:
+		return ErrWrongPassword
+	case len(unreadable) == tried:
+		return fmt.Errorf("no key file could be read, so the password could not be checked (%d damaged or unreadable): %w",
+			len(unreadable), errors.Join(unreadable...))
+	}
+	return fmt.Errorf("%w (%d of %d key files could not be read: %w)", ErrWrongPassword, len(unreadable), tried, errors.Join(unreadable...))
+}
+
+// tryKey loads the key file name and opens it with password; it also
+// returns the file's bytes, whose hash is the key's ID.
+func (r *Repository) tryKey(ctx context.Context, name, password string) (*crypto.Key, []byte, error) {
+	data, err := r.loadRaw(ctx, backend.Handle{Type: backend.KeyFile, Name: name})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load key %s: %w", shortName(name), err)
+	}
+	key, err := crypto.OpenKeyFile(data, password)
+	if err != nil && !errors.Is(err, crypto.ErrWrongPassword) {
+		return nil, nil, fmt.Errorf("key %s: %w", shortName(name), err)
+	}
+	return key, data, err
+}
+
+// shortName is the first 8 characters of a file name, as restic shows IDs;
+// listing may return shorter names of stray files.
+func shortName(name string) string {
+	if len(name) > 8 {
+		return name[:8]
+	}
+	return name
 }
 
 // Config returns the repository's config.

@@ -201,7 +201,11 @@ func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, dat
 			continue
 		}
 		if err != nil {
-			return p, fmt.Errorf("pack %v: %w", h, err)
+			// A failed pack is never reused: its stream is broken, and the
+			// next caller would only see a follow-up error instead of this
+			// one.
+			p.close()
+			return nil, fmt.Errorf("pack %v: %w", h, err)
 		}
 		if p.w.Size() >= int64(s.r.opts.PackSize) {
 			return nil, s.ship(ctx, p)

@@ -51,36 +51,119 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *format.Snapshot) (for
 }
 
 // Snapshots loads every snapshot, in parallel, sorted oldest first.
+//
+// A snapshot file that cannot be loaded does not hide the others: the
+// intact snapshots are returned together with a *DamagedSnapshotsError
+// naming each unreadable file. Callers that only read (list, restore) warn
+// and go on; callers that delete must refuse (see RefuseDeleteIfDamaged),
+// since an unreadable snapshot may be all that keeps its data. Any other
+// error (listing failed, ctx done) returns no snapshots.
 func (r *Repository) Snapshots(ctx context.Context) ([]Snapshot, error) {
 	ids, err := r.List(ctx, backend.SnapshotFile)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Snapshot, len(ids))
+	errs := make([]error, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, id := range ids {
 		g.Go(func() error {
-			sn, err := r.LoadSnapshot(gctx, id)
-			out[i] = sn
-			return err
+			out[i], errs[i] = r.LoadSnapshot(gctx, id)
+			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	_ = g.Wait() // the goroutines report through errs
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load snapshots: %w", err)
 	}
-	slices.SortStableFunc(out, func(a, b Snapshot) int {
+	var damaged []DamagedSnapshot
+	intact := out[:0]
+	for i, sn := range out {
+		if errs[i] != nil {
+			damaged = append(damaged, DamagedSnapshot{ID: ids[i], Err: errs[i]})
+			continue
+		}
+		intact = append(intact, sn)
+	}
+	slices.SortStableFunc(intact, func(a, b Snapshot) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID.String(), b.ID.String())
 	})
-	return out, nil
+	if len(damaged) > 0 {
+		slices.SortFunc(damaged, func(a, b DamagedSnapshot) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+		return intact, &DamagedSnapshotsError{Damaged: damaged}
+	}
+	return intact, nil
+}
+
+// DamagedSnapshot is a snapshot file that could not be loaded.
+type DamagedSnapshot struct {
+	ID  format.ID
+	Err error
+}
+
+// DamagedSnapshotsError is returned by Snapshots, together with the intact
+// snapshots, when some snapshot files cannot be loaded. Find it with
+// errors.As.
+type DamagedSnapshotsError struct {
+	Damaged []DamagedSnapshot // sorted by ID
+}
+
+func (e *DamagedSnapshotsError) Error() string {
+	msgs := make([]string, len(e.Damaged))
+	for i, d := range e.Damaged {
+		msgs[i] = fmt.Sprintf("snapshot %s cannot be read: %v", d.ID.Str(), d.Err)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap gives the causes, so that errors.Is(err, ErrCorrupt) holds for a
+// corrupt file.
+func (e *DamagedSnapshotsError) Unwrap() []error {
+	errs := make([]error, len(e.Damaged))
+	for i, d := range e.Damaged {
+		errs[i] = d.Err
+	}
+	return errs
+}
+
+// Has reports whether id is one of the damaged files.
+func (e *DamagedSnapshotsError) Has(id format.ID) bool {
+	return slices.ContainsFunc(e.Damaged, func(d DamagedSnapshot) bool { return d.ID == id })
+}
+
+// RefuseDeleteIfDamaged returns err with the reason a deleting command
+// (forget, prune) stops if err holds a *DamagedSnapshotsError, and err
+// unchanged otherwise. Deleting while a snapshot cannot be read could
+// remove data only that snapshot still refers to.
+func RefuseDeleteIfDamaged(err error) error {
+	var dmg *DamagedSnapshotsError
+	if !errors.As(err, &dmg) {
+		return err
+	}
+	paths := make([]string, len(dmg.Damaged))
+	for i, d := range dmg.Damaged {
+		paths[i] = backend.Dir(backend.SnapshotFile) + "/" + d.ID.String()
+	}
+	return fmt.Errorf("%w; refusing to delete anything while a snapshot cannot be read, since it may protect data; "+
+		"repair or remove it first (%s)", err, strings.Join(paths, ", "))
 }
 
 // FindSnapshot resolves "latest" or a unique ID prefix (as restic's CLI
 // accepts) among snapshots.
 func FindSnapshot(snapshots []Snapshot, ref string) (Snapshot, error) {
+	return FindSnapshotAmong(snapshots, nil, ref)
+}
+
+// FindSnapshotAmong is FindSnapshot that also knows the damaged snapshot
+// files (dmg may be nil): an ID or prefix that names a damaged file fails
+// with its cause instead of "not found", and a prefix matching an intact
+// and a damaged file is ambiguous, as it is on storage. "latest" is the
+// newest intact snapshot.
+func FindSnapshotAmong(snapshots []Snapshot, dmg *DamagedSnapshotsError, ref string) (Snapshot, error) {
 	if ref == "latest" {
 		if len(snapshots) == 0 {
 			return Snapshot{}, ErrSnapshotNotFound
@@ -93,11 +176,21 @@ func FindSnapshot(snapshots []Snapshot, ref string) (Snapshot, error) {
 			found = append(found, sn)
 		}
 	}
-	switch {
-	case len(found) == 0 || ref == "":
+	var broken []DamagedSnapshot
+	if dmg != nil && ref != "" {
+		for _, d := range dmg.Damaged {
+			if strings.HasPrefix(d.ID.String(), ref) {
+				broken = append(broken, d)
+			}
+		}
+	}
+	switch n := len(found) + len(broken); {
+	case n == 0 || ref == "":
 		return Snapshot{}, fmt.Errorf("%w: %q", ErrSnapshotNotFound, ref)
-	case len(found) > 1:
-		return Snapshot{}, fmt.Errorf("snapshot prefix %q is ambiguous (%d matches)", ref, len(found))
+	case n > 1:
+		return Snapshot{}, fmt.Errorf("snapshot prefix %q is ambiguous (%d matches)", ref, n)
+	case len(broken) == 1:
+		return Snapshot{}, fmt.Errorf("snapshot %s cannot be read: %w", broken[0].ID.Str(), broken[0].Err)
 	}
 	return found[0], nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -70,7 +72,9 @@ func MarkTransient(err error) error {
 // IsTransient reports whether retrying the operation that returned err may
 // succeed: errors marked with MarkTransient, network timeouts, refused or
 // reset connections, a connection closed in the middle of a body (io.EOF,
-// io.ErrUnexpectedEOF), and DNS failures other than "no such host". Context
+// io.ErrUnexpectedEOF) or by the server ("use of closed network
+// connection", "server closed idle connection", minio-go's "Connection
+// closed by foreign host"), and DNS failures other than "no such host". Context
 // cancellation and the permanent sentinels (ErrNotExist, ErrPermission,
 // ErrLocationMissing, ErrInvalidHandle, ErrRange) are never transient, even
 // when they wrap a transient cause.
@@ -95,6 +99,9 @@ func IsTransient(err error) bool {
 		errors.Is(err, syscall.ETIMEDOUT):
 		return true
 	}
+	if errors.Is(err, net.ErrClosed) || connectionLost(err) {
+		return true
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
 		return !dns.IsNotFound // a misspelt host name stays wrong
@@ -105,4 +112,34 @@ func IsTransient(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe)
+}
+
+// lostConnection are messages of HTTP clients whose connection broke,
+// where the cause survives only as text: net/http's unexported
+// errServerClosedIdle, and minio-go, which replaces an EOF from the
+// transport with "Connection closed by foreign host".
+var lostConnection = []string{
+	"Connection closed by foreign host",
+	"server closed idle connection",
+	"use of closed network connection",
+	"connection reset by peer",
+	"broken pipe",
+	"connection refused",
+}
+
+// connectionLost reports an HTTP request (a *url.Error) that failed
+// because its connection broke or could not be made, not because of what
+// the server answered.
+func connectionLost(err error) bool {
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.Err == nil {
+		return false
+	}
+	msg := ue.Err.Error()
+	for _, s := range lostConnection {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

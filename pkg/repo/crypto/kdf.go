@@ -20,9 +20,18 @@ type Params struct {
 // r=8 → 32 MiB) with p=1, ≈100 ms on a small VM.
 var DefaultParams = Params{N: 32768, R: 8, P: 1}
 
-// maxKDFMemory bounds what a key file may make us allocate (128·N·r bytes);
-// 1 GiB is 16× what restic ever chooses.
-const maxKDFMemory = 1 << 30
+// Bounds on what a key file may make us spend. Its parameters are not
+// authenticated: a hostile or damaged file must not make opening the
+// repository allocate gigabytes or run for hours. restic calibrates to at
+// most 60 MiB and about half a second, so these are generous.
+const (
+	// maxKDFMemory bounds each of scrypt's two buffers: 128·N·r bytes and
+	// 128·r·p bytes.
+	maxKDFMemory = 256 << 20
+	// maxKDFWork bounds N·r·p, scrypt's time (DefaultParams are 2^18,
+	// about 100 ms, so this is about 13 s).
+	maxKDFWork = 1 << 25
+)
 
 // ErrInvalidParams is returned for unusable scrypt parameters.
 var ErrInvalidParams = errors.New("invalid scrypt parameters")
@@ -30,15 +39,21 @@ var ErrInvalidParams = errors.New("invalid scrypt parameters")
 // Validate rejects parameters scrypt would refuse or that would need an
 // unreasonable amount of memory or time.
 func (p Params) Validate() error {
+	const maxBlocks = maxKDFMemory / 128
 	switch {
 	case p.N <= 1 || p.N&(p.N-1) != 0:
 		return fmt.Errorf("%w: N=%d is not a power of two > 1", ErrInvalidParams, p.N)
 	case p.R <= 0 || p.P <= 0:
 		return fmt.Errorf("%w: r=%d p=%d", ErrInvalidParams, p.R, p.P)
-	case uint64(p.N)*uint64(p.R) > maxKDFMemory/128:
-		return fmt.Errorf("%w: N=%d r=%d needs more than %d bytes", ErrInvalidParams, p.N, p.R, maxKDFMemory)
-	case p.R*p.P >= 1<<20:
-		return fmt.Errorf("%w: r·p=%d too large", ErrInvalidParams, p.R*p.P)
+	// Each factor alone first, so that the products below cannot overflow.
+	case p.N > maxBlocks || p.R > maxBlocks || p.P > maxKDFWork:
+		return fmt.Errorf("%w: N=%d r=%d p=%d out of range", ErrInvalidParams, p.N, p.R, p.P)
+	case uint64(p.N)*uint64(p.R) > maxBlocks:
+		return fmt.Errorf("%w: N=%d r=%d needs more than %d MiB", ErrInvalidParams, p.N, p.R, maxKDFMemory>>20)
+	case uint64(p.R)*uint64(p.P) > maxBlocks:
+		return fmt.Errorf("%w: r=%d p=%d needs more than %d MiB", ErrInvalidParams, p.R, p.P, maxKDFMemory>>20)
+	case uint64(p.N)*uint64(p.R)*uint64(p.P) > maxKDFWork:
+		return fmt.Errorf("%w: N=%d r=%d p=%d would take too long", ErrInvalidParams, p.N, p.R, p.P)
 	}
 	return nil
 }

@@ -334,7 +334,12 @@ func TestWriterPropagatesWriteErrors(t *testing.T) {
 	if _, err := w.Add(format.DataBlob, format.Hash([]byte("b")), []byte("b"), true); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("write error not reported: %v", err)
 	}
-	if _, err := w.Finalize(); !errors.Is(err, pack.ErrFinalized) {
-		t.Fatalf("writer usable after a failed write: %v", err)
+	// Unusable after a failed write, and saying why: the write error, not
+	// "already finalized", which hid "no space left on device".
+	if _, err := w.Finalize(); err == nil || errors.Is(err, pack.ErrFinalized) || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Finalize after a failed write: %v", err)
+	}
+	if _, err := w.Add(format.DataBlob, format.Hash([]byte("c")), []byte("c"), true); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Add after a failed write: %v", err)
 	}
 }

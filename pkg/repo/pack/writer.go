@@ -56,6 +56,7 @@ type Writer struct {
 	size    int64
 	hdrSize int64
 	done    bool
+	failed  error // the write error that ended this pack
 }
 
 // NewWriter returns a Writer that seals blobs with key and writes to w.
@@ -95,6 +96,8 @@ func (w *Writer) PackedSize() int64 {
 // from deduplication. A zero-length blob is never marked compressed.
 func (w *Writer) Add(t format.BlobType, id format.ID, plaintext []byte, compressed bool) (Blob, error) {
 	switch {
+	case w.failed != nil:
+		return Blob{}, w.failedErr()
 	case w.done:
 		return Blob{}, ErrFinalized
 	case t != format.DataBlob && t != format.TreeBlob:
@@ -153,15 +156,25 @@ func (w *Writer) write(p []byte) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		// The underlying stream is now inconsistent; refuse further use.
-		w.done = true
+		// The underlying stream is now inconsistent; refuse further use,
+		// and keep saying why.
+		w.done, w.failed = true, err
 	}
 	return err
+}
+
+// failedErr is what a Writer whose stream failed returns when used again:
+// the original error, not ErrFinalized, which would hide it.
+func (w *Writer) failedErr() error {
+	return fmt.Errorf("pack: an earlier write failed: %w", w.failed)
 }
 
 // Finalize writes the sealed header and its length and returns the pack
 // ID and entries. An empty pack is an error: restic cannot read one.
 func (w *Writer) Finalize() (Result, error) {
+	if w.failed != nil {
+		return Result{}, w.failedErr()
+	}
 	if w.done {
 		return Result{}, ErrFinalized
 	}

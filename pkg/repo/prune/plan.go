@@ -67,7 +67,7 @@ func NewPlan(ctx context.Context, r *repo.Repository, opts Options) (*Plan, erro
 	p.opts.Progress(StageSnapshots)
 	sns, err := r.Snapshots(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load snapshots: %w", err)
+		return nil, fmt.Errorf("load snapshots: %w", repo.RefuseDeleteIfDamaged(err))
 	}
 	p.snapshots = make(map[format.ID]struct{}, len(sns))
 	for _, sn := range sns {

@@ -158,11 +158,24 @@ func (p *permanent) Error() string { return p.err.Error() }
 
 func (p *permanent) Unwrap() error { return p.err }
 
-// do runs f until it succeeds, fails permanently, ctx is done, or the time
-// budget is spent.
+// do runs f under b's policy; see Do.
 func (b *Backend) do(ctx context.Context, op, what string, f func() error) error {
+	return run(ctx, b.opts, op, what, f)
+}
+
+// Do runs f until it succeeds, fails permanently (not backend.IsTransient),
+// ctx is done, or opts.MaxElapsed is spent, with the same policy as the
+// Backend decorator; op and what name the operation in errors and logs.
+// Backends use it for calls made before the decorator wraps them, such as
+// the bucket check when an S3 repository is opened.
+func Do(ctx context.Context, opts Options, op, what string, f func() error) error {
+	opts.applyDefaults()
+	return run(ctx, opts, op, what, f)
+}
+
+func run(ctx context.Context, opts Options, op, what string, f func() error) error {
 	start := time.Now()
-	wait := b.opts.InitialInterval
+	wait := opts.InitialInterval
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s %s: %w", op, what, err)
@@ -177,10 +190,10 @@ func (b *Backend) do(ctx context.Context, op, what string, f func() error) error
 		}
 		delay := jitter(wait)
 		elapsed := time.Since(start)
-		if elapsed+delay > b.opts.MaxElapsed {
+		if elapsed+delay > opts.MaxElapsed {
 			return &Error{Op: op, What: what, Attempts: attempt, Elapsed: elapsed, Err: err}
 		}
-		b.opts.Logger.Warn("backend operation failed, retrying",
+		opts.Logger.Warn("backend operation failed, retrying",
 			"op", op, "file", what, "attempt", attempt, "wait", delay, "err", err)
 		timer := time.NewTimer(delay)
 		select {
@@ -190,7 +203,7 @@ func (b *Backend) do(ctx context.Context, op, what string, f func() error) error
 				op, what, attempt, err, ctx.Err())
 		case <-timer.C:
 		}
-		wait = min(2*wait, b.opts.MaxInterval)
+		wait = min(2*wait, opts.MaxInterval)
 	}
 }
 

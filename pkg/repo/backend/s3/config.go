@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 )
 
 // Config describes where an S3 repository lives and how to reach it. The
@@ -36,6 +37,11 @@ type Config struct {
 	Transport http.RoundTripper
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
+	// RetryMax is how long Open and Create retry a transient failure of
+	// their bucket check (a server restarting), with the policy of
+	// pkg/repo/backend/retry; 0 tries once. Set it to the budget the retry
+	// decorator gets, which can only wrap the backend once it is open.
+	RetryMax time.Duration
 }
 
 // Default values applied by Open and Create.

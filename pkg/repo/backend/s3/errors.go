@@ -15,7 +15,7 @@ import (
 // Network errors pass through unchanged for backend.IsTransient.
 func (b *Backend) translate(err error) error {
 	var resp minio.ErrorResponse
-	if !errors.As(err, &resp) {
+	if err == nil || !errors.As(err, &resp) {
 		return err
 	}
 	switch resp.Code {

@@ -25,6 +25,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 )
 
 // Backend is a repository in an S3 bucket.
@@ -51,9 +52,9 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := b.client.BucketExists(ctx, cfg.Bucket)
+	ok, err := b.bucketExists(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: check bucket: %w", cfg, b.translate(err))
+		return nil, fmt.Errorf("open %s: check bucket: %w", cfg, err)
 	}
 	if !ok {
 		return nil, fmt.Errorf("open %s: bucket %q: %w", cfg, cfg.Bucket, backend.ErrLocationMissing)
@@ -67,9 +68,9 @@ func Create(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := b.client.BucketExists(ctx, cfg.Bucket)
+	ok, err := b.bucketExists(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: check bucket: %w", cfg, b.translate(err))
+		return nil, fmt.Errorf("create %s: check bucket: %w", cfg, err)
 	}
 	if ok {
 		return b, nil
@@ -88,6 +89,26 @@ func Create(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	b.log.Debug("created bucket", "bucket", cfg.Bucket, "endpoint", cfg.Endpoint)
 	return b, nil
+}
+
+// bucketExists asks whether the bucket exists, retrying transient failures
+// for up to cfg.RetryMax: the retry decorator cannot cover this call,
+// since it wraps the backend only once Open has returned it.
+func (b *Backend) bucketExists(ctx context.Context) (bool, error) {
+	check := func() (bool, error) {
+		ok, err := b.client.BucketExists(ctx, b.cfg.Bucket)
+		return ok, b.translate(err)
+	}
+	if b.cfg.RetryMax <= 0 {
+		return check()
+	}
+	var ok bool
+	err := retry.Do(ctx, retry.Options{MaxElapsed: b.cfg.RetryMax, Logger: b.log}, "check bucket", b.cfg.Bucket, func() error {
+		var err error
+		ok, err = check()
+		return err
+	})
+	return ok, err
 }
 
 func newBackend(cfg Config) (*Backend, error) {
