@@ -39,7 +39,7 @@ dump with an error (exit 1) rather than writing wrong bytes.`,
 				return fmt.Errorf("--archive %q: only tar is supported", opts.archive)
 			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				sn, err := findFilteredSnapshot(ctx, r, args[0], opts.filter)
+				sn, err := findSnapshot(ctx, r, g, args[0], opts.filter)
 				if err != nil {
 					return err
 				}

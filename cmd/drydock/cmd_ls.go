@@ -15,6 +15,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
 type lsOptions struct {
@@ -54,7 +55,7 @@ type lsNode struct {
 }
 
 func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
-	sn, err := loadSnapshotWarn(ctx, r, g, args[0])
+	sn, err := findSnapshot(ctx, r, g, args[0], retention.Filter{})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ NAME.drydock-partial, and the exit code is then 1.`,
 }
 
 func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g *globalOptions, ref string) error {
-	sn, err := findFilteredSnapshot(ctx, r, ref, opts.filter)
+	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 	for i, p := range opts.filter.Paths {
 		filter.Paths[i] = filepath.Clean(p)
 	}
-	sn, err := findFilteredSnapshotWarn(ctx, r, g, ref, filter)
+	sn, err := findSnapshot(ctx, r, g, ref, filter)
 	if err != nil {
 		return err
 	}
@@ -109,11 +109,4 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 			sn.ID.Str(), rep.Files, rep.Bytes, rep.Blobs, rep.Dirs, rep.Symlinks, rep.Other)
 	}
 	return err
-}
-
-// findFilteredSnapshot loads the index and resolves ref among the
-// snapshots that f keeps, skipping damaged snapshot files without a
-// warning (see findFilteredSnapshotWarn).
-func findFilteredSnapshot(ctx context.Context, r *repo.Repository, ref string, f retention.Filter) (repo.Snapshot, error) {
-	return findFilteredSnapshotWarn(ctx, r, nil, ref, f)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"
+	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -126,7 +127,7 @@ func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref
 // stageVolume restores the volume's directory of snapshot ref into
 // staging, the directory's own metadata included.
 func stageVolume(ctx context.Context, r *repo.Repository, ref, staging string, rep *restoreReport, g *globalOptions) error {
-	sn, err := loadSnapshot(ctx, r, ref)
+	sn, err := volumeSnapshot(ctx, r, g, ref, rep.Volume, rep.Mountpoint)
 	if err != nil {
 		return err
 	}
@@ -181,6 +182,25 @@ func swapStopped(ctx context.Context, env *volumesEnv, staging string, rep *rest
 	}
 	rep.DowntimeSeconds = time.Since(start).Seconds()
 	return oldAt, err
+}
+
+// volumeSnapshot resolves ref for a volume restore: "latest" is the newest
+// snapshot that holds the volume, not the newest of the repository (which
+// is usually another app's).
+func volumeSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, ref, name, mountpoint string) (repo.Snapshot, error) {
+	if ref != "latest" {
+		return findSnapshot(ctx, r, g, ref, retention.Filter{})
+	}
+	sns, err := selectSnapshots(ctx, r, g, nil, retention.Filter{})
+	if err != nil {
+		return repo.Snapshot{}, err
+	}
+	for i := len(sns) - 1; i >= 0; i-- {
+		if _, err := snapshotPathOf(sns[i], name, mountpoint); err == nil {
+			return sns[i], nil
+		}
+	}
+	return repo.Snapshot{}, fmt.Errorf("%w: no snapshot holds volume %s (mountpoint %s)", repo.ErrSnapshotNotFound, name, mountpoint)
 }
 
 // snapshotPathOf finds the snapshot path holding volume name: the

@@ -9,43 +9,48 @@ import (
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
-// loadSnapshot loads the index and resolves ref ("latest", an ID or a
-// unique prefix) to a snapshot, for the commands that read one. Damaged
-// snapshot files are skipped without a warning unless ref names one;
-// loadSnapshotWarn also warns.
-func loadSnapshot(ctx context.Context, r *repo.Repository, ref string) (repo.Snapshot, error) {
-	return loadSnapshotWarn(ctx, r, nil, ref)
-}
+// The one place the commands that read snapshots resolve what the user
+// named. Commands that delete (forget, prune) do not use it: they refuse
+// to act while a snapshot cannot be read.
 
-// loadSnapshotWarn is loadSnapshot that reports each damaged snapshot file
-// on g's stderr (if g is not nil).
-func loadSnapshotWarn(ctx context.Context, r *repo.Repository, g *globalOptions, ref string) (repo.Snapshot, error) {
-	if err := r.LoadIndex(ctx); err != nil {
-		return repo.Snapshot{}, err
-	}
-	sns, dmg, err := readableSnapshots(ctx, r, g)
+// findSnapshot loads the index and resolves ref ("latest", an ID or a
+// unique prefix) among the snapshots f keeps; damaged snapshot files are
+// reported on g's stderr and skipped (see readableSnapshots).
+func findSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, ref string, f retention.Filter) (repo.Snapshot, error) {
+	sns, err := selectSnapshots(ctx, r, g, []string{ref}, f)
 	if err != nil {
 		return repo.Snapshot{}, err
 	}
-	return repo.FindSnapshotAmong(sns, dmg, ref)
+	return sns[0], nil
 }
 
-// findFilteredSnapshotWarn loads the index and resolves ref among the
-// snapshots that f keeps, warning on g's stderr (if g is not nil) about
-// each damaged snapshot file it skipped.
-func findFilteredSnapshotWarn(ctx context.Context, r *repo.Repository, g *globalOptions, ref string, f retention.Filter) (repo.Snapshot, error) {
+// selectSnapshots loads the index and returns the snapshots refs name,
+// resolved among those f keeps, or every snapshot f keeps if refs is
+// empty; oldest first.
+func selectSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) ([]repo.Snapshot, error) {
 	if err := r.LoadIndex(ctx); err != nil {
-		return repo.Snapshot{}, err
+		return nil, err
 	}
-	sns, dmg, err := readableSnapshots(ctx, r, g)
+	all, dmg, err := readableSnapshots(ctx, r, g)
 	if err != nil {
-		return repo.Snapshot{}, err
+		return nil, err
 	}
-	sn, err := repo.FindSnapshotAmong(f.Select(sns), dmg, ref)
-	if err != nil && !f.Empty() {
-		return sn, fmt.Errorf("%w (among snapshots with %s)", err, f)
+	kept := f.Select(all)
+	if len(refs) == 0 {
+		return kept, nil
 	}
-	return sn, err
+	out := make([]repo.Snapshot, 0, len(refs))
+	for _, ref := range refs {
+		sn, err := repo.FindSnapshotAmong(kept, dmg, ref)
+		if err != nil && !f.Empty() {
+			return nil, fmt.Errorf("%w (among snapshots with %s)", err, f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sn)
+	}
+	return out, nil
 }
 
 // readableSnapshots loads the snapshots for a command that only reads
@@ -53,7 +58,7 @@ func findFilteredSnapshotWarn(ctx context.Context, r *repo.Repository, g *global
 // as restic does, so that it does not hide the intact ones. The command
 // still exits 0 if it succeeds otherwise (restic 0.14's exit code); the
 // warning is what makes the skip visible. dmg is nil if nothing was
-// skipped. Commands that delete must not use this.
+// skipped.
 func readableSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions) (sns []repo.Snapshot, dmg *repo.DamagedSnapshotsError, err error) {
 	sns, err = r.Snapshots(ctx)
 	if errors.As(err, &dmg) {
@@ -63,12 +68,8 @@ func readableSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions
 	return sns, nil, err
 }
 
-// warnDamagedSnapshots prints one warning per damaged snapshot file; g may
-// be nil for callers that have nowhere to print.
+// warnDamagedSnapshots prints one warning per damaged snapshot file.
 func warnDamagedSnapshots(g *globalOptions, dmg *repo.DamagedSnapshotsError) {
-	if g == nil {
-		return
-	}
 	for _, d := range dmg.Damaged {
 		fmt.Fprintf(g.stderr, "warning: skipping snapshot %s, it cannot be read: %v\n", d.ID.Str(), d.Err)
 	}

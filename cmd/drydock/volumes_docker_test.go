@@ -115,8 +115,12 @@ func TestVolumesRestore(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(mp, "new-after-backup"), []byte("must go"))
 
+	// A later snapshot of another app: latest still means this volume's.
+	other := f.Volume("restoreother", map[string]string{volume.LabelBackup: "true"})
+	f.c.mustVolumesJSON(&backupJSON{}, "backup", other)
+
 	var rep restoreReport
-	f.c.mustVolumesJSON(&rep, "restore", snap[:10], vol)
+	f.c.mustVolumesJSON(&rep, "restore", "latest", vol)
 	if rep.SnapshotID != snap || rep.SnapshotPath != mp || !slices.Equal(rep.Stopped, []string{f.Name("restore")}) {
 		t.Errorf("restore report %+v", rep)
 	}

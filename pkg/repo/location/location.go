@@ -128,6 +128,7 @@ func open(ctx context.Context, location string, opts Options) (backend.Backend, 
 		if err := cfg.ApplyEnv(opts.Getenv); err != nil {
 			return nil, err
 		}
+		cfg.RetryMax = opts.RetryMax // the bucket check at open is retried too
 		if opts.Create {
 			return s3.Create(ctx, cfg)
 		}
