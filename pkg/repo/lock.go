@@ -129,7 +129,8 @@ func firstLockRetryWait(budget time.Duration) time.Duration {
 // lockOnce runs restic's lock protocol once.
 func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
 	host, _ := os.Hostname()
-	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid()}
+	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid(),
+		PIDNamespace: pidNamespace()}
 	if u, err := user.Current(); err == nil {
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
@@ -190,10 +191,11 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 // 30 minutes, or made on this host by a process that no longer exists.
 // Stale locks still block, as in restic; 'drydock unlock' removes them.
 //
-// The PID probe cannot see processes in another PID namespace that share
-// the host name (a container with host networking); restic takes the same
-// risk, and such a process's lock goes stale anyway once it stops
-// refreshing it.
+// A PID means nothing in another PID namespace: a drydock in a container
+// with the host's network has the host's name. Its locks say which
+// namespace they come from, and one of another namespace is stale only by
+// age (it is refreshed every 5 minutes while its process lives). restic's
+// locks carry no namespace; for them the PID probe decides, as in restic.
 func isStale(l format.Lock) bool {
 	if time.Since(l.Time) > lockStaleAge {
 		return true
@@ -202,8 +204,24 @@ func isStale(l format.Lock) bool {
 	if l.Hostname != host || l.PID <= 0 {
 		return false
 	}
+	if l.PIDNamespace != 0 && l.PIDNamespace != pidNamespace() {
+		return false
+	}
 	// Signal 0 checks for existence without disturbing the process.
 	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
+}
+
+// pidNamespace returns the inode of this process's PID namespace, 0 where
+// it cannot be told.
+func pidNamespace() uint64 {
+	fi, err := os.Stat("/proc/self/ns/pid")
+	if err != nil {
+		return 0
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
 }
 
 // saveLock writes a lock file. On error it still returns the ID the file

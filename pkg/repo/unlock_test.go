@@ -64,6 +64,9 @@ func TestRemoveStaleLocks(t *testing.T) {
 	// A process killed a moment ago: its lock is stale at once.
 	fresh := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t)})
 	other := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: "elsewhere", PID: 42})
+	// A process of another PID namespace with this host name (a drydock in
+	// a container on the host's network): its PID means nothing here.
+	container := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t), PIDNamespace: 1})
 	garbage, err := r.SaveUnpacked(t.Context(), backend.LockFile, []byte("not a lock"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +76,12 @@ func TestRemoveStaleLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	left := lockIDs(t, r)
-	if rep.Removed != 3 || rep.Kept != 3 || slices.Contains(left, old) || slices.Contains(left, dead) ||
-		!slices.Contains(left, other) || !slices.Contains(left, garbage) || slices.Contains(left, fresh) || len(left) != 3 {
+	if rep.Removed != 3 || rep.Kept != 4 || slices.Contains(left, old) || slices.Contains(left, dead) ||
+		!slices.Contains(left, other) || !slices.Contains(left, garbage) || slices.Contains(left, fresh) ||
+		!slices.Contains(left, container) || len(left) != 4 {
 		t.Fatalf("report %+v, left %v", rep, left)
 	}
-	if rep, err = r.RemoveStaleLocks(t.Context(), true); err != nil || rep.Removed != 3 || len(lockIDs(t, r)) != 0 {
+	if rep, err = r.RemoveStaleLocks(t.Context(), true); err != nil || rep.Removed != 4 || len(lockIDs(t, r)) != 0 {
 		t.Fatalf("remove all: %+v, %v, left %v", rep, err, lockIDs(t, r))
 	}
 }

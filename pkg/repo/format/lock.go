@@ -15,6 +15,12 @@ type Lock struct {
 	PID       int       `json:"pid"`
 	UID       uint32    `json:"uid,omitempty"`
 	GID       uint32    `json:"gid,omitempty"`
+	// PIDNamespace is drydock's own field (restic ignores it, and writes
+	// none): the inode of the creator's PID namespace, so that a process
+	// in another namespace (a container with the host's network and so its
+	// host name) does not take the PID for one of its own. See
+	// docs/format.md §9.
+	PIDNamespace uint64 `json:"pid_namespace,omitempty"`
 }
 
 // EncodeLock returns the JSON plaintext of l (no trailing newline).
