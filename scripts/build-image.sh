@@ -37,7 +37,7 @@ dockerfile=contrib/docker/Dockerfile
 log() { echo "build-image: $*" >&2; }
 
 # apt_mirror: the Debian mirror apt uses (scripts/apt-mirror.sh).
-. "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
+. scripts/apt-mirror.sh # the working directory is the repository (see the cd above)
 
 # build_base ROOTFS: the base image's file system. Its text (declare -f)
 # is hashed: changing it invalidates the cached tarball and the image.

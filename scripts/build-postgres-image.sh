@@ -22,7 +22,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 image=drydock-test-postgres:15
 # apt_mirror: the Debian mirror apt uses (scripts/apt-mirror.sh).
-. "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-mirror.sh"
 mirror=${DEBIAN_MIRROR:-$(apt_mirror | head -n1)}
 label=org.drydock-backup.test-image.script
 
