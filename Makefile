@@ -15,6 +15,7 @@ test: build
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	# The race detector shortens the chunker's vector tests; run them in full too.
 	$(GO) test -count=1 -run 'Vectors|OneByteReads' ./pkg/chunker/
+	$(GO) test -count=1 -run 'TestAppDumpMemory' ./cmd/drydock/ # multi-GB dump, peak RSS; too slow under -race
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/...

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -76,6 +78,30 @@ type (
 		// MaxDowntimeFrom; absent when the --max-downtime default applies.
 		MaxDowntime     float64 `json:"max_downtime_seconds,omitempty"`
 		MaxDowntimeFrom string  `json:"max_downtime_from,omitempty"`
+		// What the app's snapshot holds besides its volumes.
+		Dumps      []dumpJSON     `json:"dumps"`
+		Definition definitionJSON `json:"definition"`
+		Images     []imageJSON    `json:"images"`
+	}
+	dumpJSON struct {
+		Container string   `json:"container"`
+		Name      string   `json:"name"`
+		Path      string   `json:"path"`
+		Cmd       []string `json:"cmd"`
+		User      string   `json:"user,omitempty"`
+		Timeout   float64  `json:"timeout_seconds"`
+		// AllowEmpty: no output is no error (drydock.dump.allow-empty).
+		AllowEmpty bool `json:"allow_empty,omitempty"`
+	}
+	definitionJSON struct {
+		Path            string   `json:"path"`
+		Containers      []string `json:"containers"`
+		ComposeProjects []string `json:"compose_projects"`
+	}
+	imageJSON struct {
+		Container string `json:"container"`
+		Image     string `json:"image"`
+		When      string `json:"when"`
 	}
 	volumeJSON struct {
 		Name       string   `json:"name"`
@@ -140,7 +166,25 @@ func appView(a *volume.App) appJSON {
 	for _, h := range a.Hooks {
 		v.Hooks = append(v.Hooks, hookJSON{Container: h.Container.Name, Phase: h.Phase, Cmd: h.Cmd, User: h.User, Timeout: h.Timeout.Seconds()})
 	}
+	appFilesView(&v, a)
 	return v
+}
+
+// appFilesView fills in what the app's snapshot holds besides its volumes.
+func appFilesView(v *appJSON, a *volume.App) {
+	dir := backup.AppDir(a.Name)
+	v.Dumps, v.Images = []dumpJSON{}, []imageJSON{}
+	for _, d := range a.Dumps {
+		v.Dumps = append(v.Dumps, dumpJSON{Container: d.Container.Name, Name: d.Name, Path: backup.DumpPath(a.Name, d.Name),
+			Cmd: d.Cmd, User: d.User, Timeout: d.Timeout.Seconds(), AllowEmpty: d.AllowEmpty})
+	}
+	v.Definition = definitionJSON{Path: path.Join(dir, "definition"), Containers: []string{}, ComposeProjects: listOrEmpty(a.ComposeProjects())}
+	for _, c := range a.Containers {
+		v.Definition.Containers = append(v.Definition.Containers, c.Name)
+	}
+	for _, img := range a.Images {
+		v.Images = append(v.Images, imageJSON{Container: img.Container.Name, Image: img.Image, When: string(img.When)})
+	}
 }
 
 func decisionsView(ds []volume.Decision) []decisionJSON {

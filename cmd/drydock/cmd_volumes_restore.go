@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/internal/humanize"
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -219,8 +220,11 @@ func snapshotPathOf(sn repo.Snapshot, name, mountpoint string) (string, error) {
 	if len(cands) == 1 {
 		return cands[0], nil
 	}
-	if len(sn.Paths) == 1 && slices.Contains(sn.Tags, "volume="+name) {
-		return sn.Paths[0], nil
+	// A snapshot of the app's one volume: its one path besides the app's
+	// own directory (dumps, definition).
+	vols := slices.DeleteFunc(slices.Clone(sn.Paths), func(p string) bool { return strings.HasPrefix(p, backup.AppRoot+"/") })
+	if len(vols) == 1 && slices.Contains(sn.Tags, "volume="+name) {
+		return vols[0], nil
 	}
 	return "", fmt.Errorf("snapshot %s (paths %v) holds no copy of volume %s (mountpoint %s): pick one tagged volume=%s in drydock snapshots",
 		sn.ID.Str(), sn.Paths, name, mountpoint, name)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/dockertest"
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -63,7 +64,9 @@ func TestVolumesBackupEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(f.c.mustRestic(resticBin, "snapshots", "--json")), &sns); err != nil {
 		t.Fatal(err)
 	}
-	if len(sns) != 1 || sns[0].ID != app.SnapshotID || !slices.Equal(sns[0].Paths, []string{mp}) ||
+	wantPaths := []string{backup.AppDir(app.App), mp} // the app's own files (dumps, definition) and its volume
+	slices.Sort(wantPaths)
+	if len(sns) != 1 || sns[0].ID != app.SnapshotID || !slices.Equal(sns[0].Paths, wantPaths) ||
 		sns[0].Hostname != host || !slices.Equal(sns[0].Tags, []string{"volume=" + vol}) {
 		t.Errorf("restic sees %+v; want snapshot %s of [%s] on %s tagged volume=%s", sns, app.SnapshotID, mp, host, vol)
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,6 +27,8 @@ type Options struct {
 	Logger   *slog.Logger // nil discards
 	// Progress, if set, is called after each file with the running totals.
 	Progress func(Stats)
+	// Virtual are files stored in the snapshot that are not on disk.
+	Virtual []VirtualFile
 
 	// beforeOpen lets tests change a file between lstat and open.
 	beforeOpen func(path string)
@@ -54,6 +57,9 @@ type Result struct {
 	Tree     format.ID
 	Stats    Stats
 	Warnings []Warning
+	// Virtual are the stored nodes of Options.Virtual by path, for a later
+	// Save to reuse as VirtualFile.Node.
+	Virtual map[string]*format.Node
 }
 
 // Saver is the part of repo.BlobSaver the archiver needs.
@@ -75,6 +81,7 @@ type archiver struct {
 	mu       sync.Mutex
 	stats    Stats
 	warnings []Warning
+	virtual  map[string]*format.Node
 }
 
 // Save backs up targets (absolute, cleaned paths) into blobs of s and
@@ -95,16 +102,21 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 	if err := CheckPatterns(opts.Excludes); err != nil {
 		return Result{}, err
 	}
+	if err := checkVirtual(targets, opts.Virtual); err != nil {
+		return Result{}, err
+	}
 	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
 		bigFiles:  make(chan struct{}, bigFileReaders(opts.Files)),
 		chunks:    make(chan struct{}, chunksInFlight()),
 		chunkBufs: bufpool.New(chunksInFlight(), 16<<20),
 		chunkers:  newChunkerPools(r.Polynomial(), opts.Files)}
-	tree, err := a.saveVirtual(ctx, "/", buildVirtual(targets), parent)
+	root := buildVirtual(targets)
+	addVirtual(root, opts.Virtual)
+	tree, err := a.saveVirtual(ctx, "/", root, parent)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Tree: tree, Stats: a.stats, Warnings: a.warnings}, nil
+	return Result{Tree: tree, Stats: a.stats, Warnings: a.warnings, Virtual: a.virtual}, nil
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -119,6 +131,11 @@ func (a *archiver) warn(path string, err error) {
 type vdir struct {
 	children map[string]*vdir
 	target   bool // this path is itself a target
+	// synthetic: only virtual files are below, the directory need not
+	// exist on disk; modTime is the newest of theirs.
+	synthetic bool
+	modTime   time.Time
+	file      *VirtualFile // this path is a virtual file
 }
 
 func buildVirtual(targets []string) *vdir {
@@ -134,6 +151,7 @@ func buildVirtual(targets []string) *vdir {
 				c = &vdir{children: map[string]*vdir{}}
 				v.children[name] = c
 			}
+			c.synthetic = false
 			v = c
 		}
 		v.target, v.children = true, nil
@@ -161,20 +179,38 @@ func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent 
 	}
 	slices.Sort(names)
 	nodes := make([]*format.Node, len(names))
-	g, gctx := errgroup.WithContext(ctx)
+	// A failure below must also stop the streams of virtual files started
+	// before it, and wait for them.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(cctx)
+	fail := func(err error) (format.ID, error) {
+		cancel()
+		// A sibling's failure cancelled err's work: report the cause.
+		if werr := g.Wait(); werr != nil && errors.Is(err, context.Canceled) && !errors.Is(werr, context.Canceled) {
+			err = werr
+		}
+		return format.ID{}, err
+	}
 	for i, name := range names {
 		c, path := v.children[name], filepath.Join(dir, name)
-		n, err := fsnode.FromLstat(path)
+		if c.file != nil {
+			n, f, o := virtualNode(name, c.file), c.file, old[name]
+			nodes[i] = n
+			g.Go(func() error { return a.saveVirtualFile(gctx, path, f, n, o) })
+			continue
+		}
+		n, err := a.virtualDirNode(path, c)
 		if err != nil {
-			return format.ID{}, fmt.Errorf("backup target %s: %w", path, err)
+			return fail(err)
 		}
 		if !c.target {
 			if n.Type != format.NodeDir {
-				return format.ID{}, fmt.Errorf("%s is not a directory", path)
+				return fail(fmt.Errorf("%s is not a directory", path))
 			}
-			sub, err := a.saveVirtual(ctx, path, c, subtreeOf(old[name]))
+			sub, err := a.saveVirtual(gctx, path, c, subtreeOf(old[name]))
 			if err != nil {
-				return format.ID{}, err
+				return fail(err)
 			}
 			n.Subtree = &sub
 			nodes[i] = n
@@ -187,6 +223,19 @@ func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent 
 		return format.ID{}, err
 	}
 	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+// virtualDirNode is the node of a directory above the targets or virtual
+// files: its real metadata, unless it exists only in the snapshot.
+func (a *archiver) virtualDirNode(path string, c *vdir) (*format.Node, error) {
+	if c.synthetic {
+		return syntheticDir(filepath.Base(path), c.modTime), nil
+	}
+	n, err := fsnode.FromLstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("backup target %s: %w", path, err)
+	}
+	return n, nil
 }
 
 // dropped reports a node whose file could not be read (see saveFile).

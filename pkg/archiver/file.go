@@ -100,6 +100,26 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 			rd = dr
 		}
 	}
+	content, size, err := a.chunk(ctx, rd, big)
+	var rerr readError
+	if errors.As(err, &rerr) {
+		return nil, 0, warningError(rerr)
+	}
+	return content, size, err
+}
+
+// readError marks a failure of the reader a chunk stream came from, as
+// opposed to the repository: for a file on disk it is a warning, for a
+// virtual file's stream (a dump command) it fails the backup.
+type readError struct{ err error }
+
+func (r readError) Error() string { return r.err.Error() }
+func (r readError) Unwrap() error { return r.err }
+
+// chunk splits rd into chunks and saves them; big selects a chunker with
+// a buffer for the largest chunk. It holds a bounded amount of the stream
+// in memory (a chunker buffer and chunksInFlight copies), however long it is.
+func (a *archiver) chunk(ctx context.Context, rd io.Reader, big bool) (format.IDs, uint64, error) {
 	c := a.chunkers.get(big)
 	defer a.chunkers.put(c)
 	c.Reset(rd)
@@ -116,7 +136,7 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 		}
 		if err != nil {
 			_ = g.Wait()
-			return nil, 0, warningError{err}
+			return nil, 0, readError{err}
 		}
 		size += uint64(ch.Length)
 		id := new(format.ID)

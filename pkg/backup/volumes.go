@@ -50,7 +50,12 @@ type AppReport struct {
 	// only files that could not be read.
 	Killed       []string `json:"killed,omitempty"`
 	KillWarnings []string `json:"kill_warnings,omitempty"`
-	Error        string   `json:"error,omitempty"`
+	// Dumps, Definition and Images are where the snapshot holds the app's
+	// dump files, its definition directory and its saved images.
+	Dumps      []string `json:"dumps,omitempty"`
+	Definition string   `json:"definition,omitempty"`
+	Images     []string `json:"images,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // PassStats are what one archiver pass did.
@@ -71,6 +76,7 @@ type PassStats struct {
 // volumeRun is one run over the apps of a plan, under one repository lock.
 // Snapshots are loaded once and extended as they are written.
 type volumeRun struct {
+	m    *volume.Manager
 	r    *repo.Repository
 	opts VolumeOptions
 
@@ -82,8 +88,13 @@ type volumeRun struct {
 
 // appState carries one app from its warm pass to its commit.
 type appState struct {
-	report   AppReport
-	parent   *format.ID // previous snapshot of record
+	report  AppReport
+	targets []string   // the volumes' host paths
+	parent  *format.ID // previous snapshot of record
+	// virtual are the warm pass's dumps, definition and images, stored
+	// as is by the final pass.
+	virtual  map[string]*format.Node
+	claims   appClaims
 	warmTree *format.ID // the final pass's parent tree
 	final    *finalSave // the final pass's save, finished by the commit
 }
@@ -108,6 +119,9 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, err
 	}
@@ -115,7 +129,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	if err != nil {
 		return nil, err
 	}
-	b := &volumeRun{r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
+	b := &volumeRun{m: m, r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
 	defer b.abandon()
 	results, err := m.BackupPlan(ctx, p, b.pass)
 	reports := make([]AppReport, 0, len(results))
@@ -155,7 +169,7 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 	if st == nil {
 		tags := append(AppTags(app), b.opts.Tags...)
 		slices.Sort(tags)
-		st = &appState{report: AppReport{App: app.Name, Paths: AppPaths(app), Tags: slices.Compact(tags)}}
+		st = &appState{report: AppReport{App: app.Name, Paths: AppPaths(app), Tags: slices.Compact(tags)}, targets: volumePaths(app)}
 		for _, v := range app.Volumes {
 			st.report.Volumes = append(st.report.Volumes, v.Name)
 		}
@@ -164,7 +178,7 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 	b.mu.Unlock()
 	switch pass {
 	case volume.PassWarm:
-		return b.warm(ctx, st)
+		return b.warm(ctx, st, app)
 	case volume.PassFinal:
 		return b.final(ctx, st)
 	case volume.PassCommit:
@@ -173,7 +187,10 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 	return fmt.Errorf("unknown backup pass %v", pass)
 }
 
-func (b *volumeRun) warm(ctx context.Context, st *appState) error {
+// warm saves the app while it runs: its volumes (unless SinglePass) and
+// its dumps, definition and images, which the final pass then stores as
+// they were read here.
+func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) error {
 	// A final pass cut at its deadline just as it finished reading is never
 	// committed: stop its saver before this app's pass.
 	b.abandon()
@@ -190,16 +207,26 @@ func (b *volumeRun) warm(ctx context.Context, st *appState) error {
 			parentTree = parent.Tree
 		}
 	}
-	if b.opts.SinglePass {
-		st.warmTree = parentTree
-		return nil
+	vfs, err := b.appFiles(ctx, st, app)
+	if err != nil {
+		return err
 	}
-	res, stats, err := b.save(ctx, st.report.Paths, parentTree)
+	targets := st.targets
+	if b.opts.SinglePass {
+		// The dumps still run before the stop: only they are saved now.
+		targets = nil
+	}
+	res, stats, err := b.save(ctx, targets, parentTree, vfs)
 	if err != nil {
 		return fmt.Errorf("save %v: %w", st.report.Paths, err)
 	}
-	st.report.Warm = stats
-	st.warmTree = &res.Tree
+	st.virtual = res.Virtual
+	if b.opts.SinglePass {
+		st.warmTree = parentTree
+	} else {
+		st.report.Warm = stats
+		st.warmTree = &res.Tree
+	}
 	// The saver wrote the new blobs' index files but not into the
 	// in-memory index: reload now, while the app runs, so that the final
 	// pass finds the warm pass's blobs and reads no unchanged file again.
@@ -229,7 +256,7 @@ func (b *volumeRun) final(phase context.Context, st *appState) error {
 		}()
 		fs.saved, fs.err = b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 			var err error
-			fs.res, err = archiver.Save(ctx, b.r, s, st.report.Paths, st.warmTree, archiver.Options{Logger: b.opts.Logger})
+			fs.res, err = archiver.Save(ctx, b.r, s, st.targets, st.warmTree, archiver.Options{Logger: b.opts.Logger, Virtual: prebuilt(st.virtual)})
 			fs.read = time.Since(fs.start)
 			read <- err
 			return err
@@ -289,6 +316,7 @@ func (b *volumeRun) commit(ctx context.Context, st *appState) error {
 		return fmt.Errorf("write snapshot of %v: %w", st.report.Paths, err)
 	}
 	st.report.SnapshotID = id.String()
+	st.report.Dumps, st.report.Definition, st.report.Images = st.claims.Dumps, st.claims.Definition, st.claims.Images
 	if st.parent != nil {
 		st.report.Parent = st.parent.String()
 	}
@@ -317,13 +345,14 @@ func (b *volumeRun) abandon() {
 	}
 }
 
-// save runs the archiver over paths into new packs and index files.
-func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID) (archiver.Result, *PassStats, error) {
+// save runs the archiver over paths and virtual files into new packs and
+// index files.
+func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID, vfs []archiver.VirtualFile) (archiver.Result, *PassStats, error) {
 	start := time.Now()
 	var res archiver.Result
 	saved, err := b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, b.r, s, paths, parent, archiver.Options{Logger: b.opts.Logger})
+		res, err = archiver.Save(ctx, b.r, s, paths, parent, archiver.Options{Logger: b.opts.Logger, Virtual: vfs})
 		return err
 	})
 	if saved.DataBlobs+saved.TreeBlobs > 0 {
@@ -360,9 +389,17 @@ func (b *volumeRun) refreshIndex(ctx context.Context) error {
 	return nil
 }
 
-// AppPaths are the host paths of the app's volumes, sorted: the
-// snapshot's paths, stable across runs so that parents are found.
+// AppPaths are the snapshot's paths: the host paths of the app's volumes
+// and the app's own directory (AppDir), sorted, stable across runs so
+// that parents are found.
 func AppPaths(app volume.App) []string {
+	out := append(volumePaths(app), AppDir(app.Name))
+	slices.Sort(out)
+	return out
+}
+
+// volumePaths are the host paths of the app's volumes, sorted.
+func volumePaths(app volume.App) []string {
 	var out []string
 	for _, v := range app.Volumes {
 		out = append(out, v.Mountpoint)

@@ -68,7 +68,18 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 	}
 	members := sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs)))
 	for _, id := range members {
-		a.Hooks = append(a.Hooks, hooksOf(g.Container(id), opts)...)
+		c := g.Container(id)
+		a.Containers = append(a.Containers, c.Ref())
+		a.Hooks = append(a.Hooks, hooksOf(c, opts)...)
+		if d, ok := dumpOf(c, opts); ok {
+			a.Dumps = append(a.Dumps, d)
+		}
+		if c.Settings.SaveImage != SaveImageNever {
+			a.Images = append(a.Images, ImageSave{Container: c.Ref(), Image: c.Image, ImageID: c.ImageID, When: c.Settings.SaveImage})
+		}
+	}
+	if err := uniqueDumps(a.Dumps); err != nil && a.Err == nil {
+		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
 	}
 	a.MaxDowntime, a.MaxDowntimeFrom = maxDowntime(g, targets, members)
 	return a
@@ -162,12 +173,42 @@ func sortedKeysByName(g *Graph, set map[string]bool) []string {
 	return ids
 }
 
+// hookTimeout is the container's drydock.hook.timeout, else the default.
+func hookTimeout(c *Container, opts PlanOptions) time.Duration {
+	if c.Settings.HookTimeout > 0 {
+		return c.Settings.HookTimeout
+	}
+	return opts.HookTimeout
+}
+
+// dumpOf returns the container's drydock.dump, if it has one.
+func dumpOf(c *Container, opts PlanOptions) (Dump, bool) {
+	s := c.Settings
+	if s.Dump == nil {
+		return Dump{}, false
+	}
+	name := s.DumpName
+	if name == "" {
+		name = c.Name + ".dump"
+	}
+	return Dump{Container: c.Ref(), Name: name, Cmd: s.Dump, User: s.HookUser, Timeout: hookTimeout(c, opts), AllowEmpty: s.DumpEmptyOK == True}, true
+}
+
+// uniqueDumps rejects two dumps that would be stored at one path.
+func uniqueDumps(ds []Dump) error {
+	seen := map[string]string{}
+	for _, d := range ds {
+		if other, ok := seen[d.Name]; ok {
+			return fmt.Errorf("containers %s and %s both dump to %q: set %s on one", other, d.Container.Name, d.Name, LabelDumpName)
+		}
+		seen[d.Name] = d.Container.Name
+	}
+	return nil
+}
+
 func hooksOf(c *Container, opts PlanOptions) []Hook {
 	s := c.Settings
-	timeout := s.HookTimeout
-	if timeout == 0 {
-		timeout = opts.HookTimeout
-	}
+	timeout := hookTimeout(c, opts)
 	var hs []Hook
 	if s.HookPre != nil {
 		hs = append(hs, Hook{Container: c.Ref(), Phase: "pre", Cmd: s.HookPre, User: s.HookUser, Timeout: timeout})

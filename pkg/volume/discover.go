@@ -23,6 +23,8 @@ type Container struct {
 	// waits until it reports healthy.
 	Healthcheck bool
 	Labels      map[string]string
+	Image       string // as created, e.g. postgres:16
+	ImageID     string
 	Settings    Settings
 	// SettingsErr holds malformed drydock labels; such a container's
 	// volumes are skipped rather than guessed about.
@@ -124,8 +126,10 @@ func containerFromInspect(ins container.InspectResponse) *Container {
 	if ins.State != nil {
 		c.Running = ins.State.Running
 	}
+	c.ImageID = ins.Image
 	if cfg := ins.Config; cfg != nil {
 		c.Labels = cfg.Labels
+		c.Image = cfg.Image
 		c.Healthcheck = cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE"
 	}
 	c.Project = c.Labels[ComposeProject]

@@ -19,16 +19,20 @@ var (
 // HookError is a hook that ran and failed (non-zero exit or timeout).
 type HookError struct {
 	Container string
-	Phase     string // "pre" or "post"
+	Phase     string // "pre", "post" or "dump"
 	Cmd       []string
 	ExitCode  int    // -1 when the hook did not finish
-	Output    string // tail of stdout and stderr
+	Output    string // tail of stdout and stderr (of stderr for a dump)
 	Err       error  // set when the hook did not finish (timeout, I/O)
 }
 
 func (e *HookError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s hook in container %s: %q", e.Phase, e.Container, e.Cmd)
+	what := e.Phase + " hook"
+	if e.Phase == "dump" {
+		what = "dump command"
+	}
+	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, e.Cmd)
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
 	} else {

@@ -20,7 +20,62 @@ const (
 	LabelGroup       = "drydock.group"
 	LabelDependsOn   = "drydock.depends-on"
 	LabelMaxDowntime = "drydock.max-downtime"
+	// LabelDump is a command whose stdout is stored in the app's snapshot.
+	LabelDump           = "drydock.dump"
+	LabelDumpName       = "drydock.dump.name"
+	LabelDumpAllowEmpty = "drydock.dump.allow-empty"
+	LabelSaveImage      = "drydock.save-image"
 )
+
+// Compose labels that locate a project's files.
+const (
+	ComposeConfigFiles = "com.docker.compose.project.config_files"
+	ComposeWorkingDir  = "com.docker.compose.project.working_dir"
+	ComposeEnvFile     = "com.docker.compose.project.environment_file"
+)
+
+// SaveImage says when a container's image is saved into the snapshot.
+type SaveImage string
+
+// SaveImage values: never (unset or false), when the image has no
+// registry digest (true), always.
+const (
+	SaveImageNever    SaveImage = ""
+	SaveImageUnpushed SaveImage = "true"
+	SaveImageAlways   SaveImage = "always"
+)
+
+func parseSaveImage(labels map[string]string) (SaveImage, error) {
+	v, ok := labels[LabelSaveImage]
+	if !ok {
+		return SaveImageNever, nil
+	}
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == string(SaveImageAlways) {
+		return SaveImageAlways, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return SaveImageNever, fmt.Errorf("label %s=%q: want true, false or always", LabelSaveImage, v)
+	}
+	if b {
+		return SaveImageUnpushed, nil
+	}
+	return SaveImageNever, nil
+}
+
+// parseDumpName checks a drydock.dump.name: one path component.
+func parseDumpName(labels map[string]string) (string, error) {
+	v, ok := labels[LabelDumpName]
+	if !ok {
+		return "", nil
+	}
+	v = strings.TrimSpace(v)
+	if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\x00") {
+		return "", fmt.Errorf("label %s=%q: want a file name (no slash)", LabelDumpName, v)
+	}
+	return v, nil
+}
 
 // Labels docker compose sets on the containers it creates.
 const (
@@ -123,6 +178,10 @@ type Settings struct {
 	HookUser    string
 	HookTimeout time.Duration // 0 when unset
 	MaxDowntime time.Duration // 0 when unset
+	Dump        []string      // exec argv of drydock.dump; nil when unset
+	DumpName    string        // "" when unset: <container>.dump
+	DumpEmptyOK OptBool
+	SaveImage   SaveImage
 }
 
 // ParseSettings reads the drydock labels from labels. It returns every
@@ -158,6 +217,16 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 	s.HookTimeout, err = parseDuration(labels, LabelHookTimeout)
 	note(err)
 	s.MaxDowntime, err = parseDuration(labels, LabelMaxDowntime)
+	note(err)
+	if v, ok := labels[LabelDump]; ok {
+		s.Dump, err = ParseCommand(v)
+		note(wrapLabel(LabelDump, err))
+	}
+	s.DumpName, err = parseDumpName(labels)
+	note(err)
+	s.DumpEmptyOK, err = parseOptBool(labels, LabelDumpAllowEmpty)
+	note(err)
+	s.SaveImage, err = parseSaveImage(labels)
 	note(err)
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))

@@ -46,7 +46,17 @@ type App struct {
 	MaxDowntime time.Duration
 	// MaxDowntimeFrom names the volume or container MaxDowntime is from.
 	MaxDowntimeFrom string
-	// Err is why the app cannot be backed up (a dependency cycle).
+	// Containers are the app's containers (mounting its volumes or
+	// stopped for it), by name: those whose definition the snapshot holds.
+	Containers []ContainerRef
+	// Dumps are the drydock.dump commands of the app's containers, by
+	// container name; only those of running containers run.
+	Dumps []Dump
+	// Images are the app's containers whose image drydock.save-image asks
+	// to save.
+	Images []ImageSave
+	// Err is why the app cannot be backed up (a dependency cycle, two
+	// dumps of one name).
 	Err error
 
 	stopIDs []string
@@ -78,6 +88,24 @@ type Hook struct {
 	Cmd       []string
 	User      string
 	Timeout   time.Duration
+}
+
+// Dump is a command whose stdout becomes a file of the app's snapshot.
+type Dump struct {
+	Container  ContainerRef
+	Name       string // file name in the snapshot
+	Cmd        []string
+	User       string
+	Timeout    time.Duration
+	AllowEmpty bool // drydock.dump.allow-empty: no output is no error
+}
+
+// ImageSave is a container image to save into the app's snapshot.
+type ImageSave struct {
+	Container ContainerRef
+	Image     string // as the container was created with, e.g. shop:dev
+	ImageID   string
+	When      SaveImage
 }
 
 // PlanOptions tune BuildPlan.

@@ -81,6 +81,7 @@ func renderApp(w io.Writer, a *App) {
 			fmt.Fprintf(w, "    %s\t%s\n", d.Container.Name, d.Reason)
 		}
 	}
+	renderAppFiles(w, a)
 	if len(a.Hooks) > 0 {
 		fmt.Fprintln(w, "  hooks:")
 		for _, h := range a.Hooks {
@@ -102,4 +103,37 @@ func renderWaves(w io.Writer, title string, waves [][]string) {
 		parts[i] = strings.Join(wave, " + ")
 	}
 	fmt.Fprintf(w, "  %s: %s\n", title, strings.Join(parts, " -> "))
+}
+
+// renderAppFiles lists what the app's snapshot holds besides its volumes.
+func renderAppFiles(w io.Writer, a *App) {
+	if len(a.Dumps) > 0 {
+		fmt.Fprintln(w, "  dumps (stdout stored as a file of the snapshot):")
+		for _, d := range a.Dumps {
+			fmt.Fprintf(w, "    %s\t%s\t%q\ttimeout %s\n", d.Name, d.Container.Name, d.Cmd, d.Timeout)
+		}
+	}
+	names := make([]string, 0, len(a.Containers))
+	for _, c := range a.Containers {
+		names = append(names, c.Name)
+	}
+	fmt.Fprintf(w, "  definition: docker inspect of containers %s and of the app's volumes, networks and images", strings.Join(names, ", "))
+	if len(a.ComposeProjects()) > 0 {
+		fmt.Fprintf(w, "; compose files and .env of project %s", strings.Join(a.ComposeProjects(), ", "))
+	}
+	fmt.Fprintln(w)
+	for _, img := range a.Images {
+		fmt.Fprintf(w, "  image: %s of %s (%s=%s)\n", img.Image, img.Container.Name, LabelSaveImage, img.When)
+	}
+}
+
+// ComposeProjects are the compose projects of the app's containers.
+func (a *App) ComposeProjects() []string {
+	set := map[string]bool{}
+	for _, c := range a.Containers {
+		if c.Project != "" {
+			set[c.Project] = true
+		}
+	}
+	return sortedKeys(set)
 }

@@ -13,12 +13,16 @@
 //	testapp health       exit 0 when `run` is ready, 1 otherwise
 //	testapp dump PATH    write a dump file, print what it did
 //	testapp exit N MSG   print MSG to stdout and stderr, exit N
+//	testapp emit N SEED  write N bytes of a deterministic stream (Emit) to
+//	    stdout, as a dump command does
 //	testapp sleep D      sleep for duration D
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -66,6 +70,22 @@ func main() {
 			fmt.Fprintln(os.Stderr, args[1])
 		}
 		os.Exit(code)
+	case "emit":
+		if len(args) != 2 {
+			fail("emit N SEED")
+		}
+		n, err1 := strconv.ParseInt(args[0], 10, 64)
+		seed, err2 := strconv.ParseUint(args[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			fail("emit N SEED: want numbers")
+		}
+		w := bufio.NewWriterSize(os.Stdout, 1<<20)
+		if _, err := io.CopyN(w, Emit(seed), n); err != nil {
+			fail(err.Error())
+		}
+		if err := w.Flush(); err != nil {
+			fail(err.Error())
+		}
 	case "sleep":
 		d, err := time.ParseDuration(args[0])
 		if err != nil {

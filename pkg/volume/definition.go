@@ -1,0 +1,160 @@
+package volume
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/docker/docker/api/types/network"
+)
+
+// DefinitionFile is one file of what it takes to run an app again.
+type DefinitionFile struct {
+	// Path is relative to the app's definition directory:
+	// containers/<name>.json, volumes/<name>.json, networks/<name>.json,
+	// images/<id>.json, compose/<project>/<host path of the file>.
+	Path string
+	Data []byte
+}
+
+// maxComposeFile bounds what is read of one compose or .env file.
+const maxComposeFile = 16 << 20
+
+// predefined networks are the host's, not the app's.
+var predefinedNetworks = []string{"bridge", "host", "none", "default"}
+
+// Definition collects the app's definition: `docker inspect` of its
+// containers, volumes, user-defined networks and images, and the compose
+// files and .env of its compose projects, read from the paths compose
+// recorded. A file that cannot be read is a warning (the backup goes on
+// without it); Docker failing to inspect is an error.
+func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
+	nets, images := map[string]bool{}, map[string]bool{}
+	projects := map[string]map[string]string{} // project -> labels of one container
+	for _, ref := range app.Containers {
+		id, err := m.resolve(ctx, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		ins, raw, err := m.api.ContainerInspectWithRaw(ctx, id, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inspect container %s: %w", ref.Name, err)
+		}
+		files = append(files, DefinitionFile{Path: "containers/" + fileName(ref.Name) + ".json", Data: indentJSON(raw)})
+		images[ins.Image] = true
+		if ins.NetworkSettings != nil {
+			for n := range ins.NetworkSettings.Networks {
+				nets[n] = true
+			}
+		}
+		if ins.Config != nil && ins.Config.Labels[ComposeProject] != "" {
+			projects[ins.Config.Labels[ComposeProject]] = ins.Config.Labels
+		}
+	}
+	for _, v := range app.Volumes {
+		if v.Bind {
+			continue
+		}
+		_, raw, err := m.api.VolumeInspectWithRaw(ctx, v.Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inspect volume %s: %w", v.Name, err)
+		}
+		files = append(files, DefinitionFile{Path: "volumes/" + fileName(v.Name) + ".json", Data: indentJSON(raw)})
+	}
+	for _, n := range sortedKeys(nets) {
+		if slices.Contains(predefinedNetworks, n) {
+			continue
+		}
+		_, raw, err := m.api.NetworkInspectWithRaw(ctx, n, network.InspectOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("inspect network %s: %w", n, err)
+		}
+		files = append(files, DefinitionFile{Path: "networks/" + fileName(n) + ".json", Data: indentJSON(raw)})
+	}
+	for _, id := range sortedKeys(images) {
+		_, raw, err := m.api.ImageInspectWithRaw(ctx, id)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("inspect image %s: %v", id, err)) // removed since: the container still runs
+			continue
+		}
+		files = append(files, DefinitionFile{Path: "images/" + fileName(strings.TrimPrefix(id, "sha256:")) + ".json", Data: indentJSON(raw)})
+	}
+	for _, p := range sortedKeys(projects) {
+		cf, w := composeFiles(p, projects[p])
+		files, warnings = append(files, cf...), append(warnings, w...)
+	}
+	return files, warnings, nil
+}
+
+// composeFiles reads the files compose recorded on a project's
+// containers: its config files and its environment file (else .env in
+// its working directory, if there is one).
+func composeFiles(project string, labels map[string]string) (files []DefinitionFile, warnings []string) {
+	paths := splitList(labels[ComposeConfigFiles])
+	envs := splitList(labels[ComposeEnvFile])
+	optional := map[string]bool{}
+	if len(envs) == 0 && labels[ComposeWorkingDir] != "" {
+		env := filepath.Join(labels[ComposeWorkingDir], ".env")
+		envs, optional[env] = []string{env}, true
+	}
+	for _, p := range slices.Concat(paths, envs) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(labels[ComposeWorkingDir], p)
+		}
+		data, err := readSmall(p)
+		if errors.Is(err, fs.ErrNotExist) && optional[p] {
+			continue
+		}
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("compose project %s: %v", project, err))
+			continue
+		}
+		files = append(files, DefinitionFile{Path: path.Join("compose", fileName(project), filepath.ToSlash(filepath.Clean(p))), Data: data})
+	}
+	return files, warnings
+}
+
+func readSmall(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxComposeFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if len(data) > maxComposeFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxComposeFile)
+	}
+	return data, nil
+}
+
+// indentJSON makes Docker's JSON readable; it is kept as is if it is not
+// valid JSON.
+func indentJSON(raw []byte) []byte {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return raw
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// fileName makes a name usable as one path component of the snapshot.
+func fileName(s string) string {
+	s = strings.NewReplacer("/", "_", "\x00", "_").Replace(s)
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
+	return s
+}
