@@ -85,7 +85,7 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 			return err
 		}
 		var err error
-		sns, err = r.Snapshots(ctx)
+		sns, err = r.ReadableSnapshots(ctx)
 		return err
 	}
 	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)

@@ -133,3 +133,21 @@ func TestDamagedSnapshotBlocksDeleting(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupBesideDamagedSnapshot: a damaged snapshot file does not stop
+// later backups: the backup warns, takes its parent among the intact
+// snapshots and succeeds.
+func TestBackupBesideDamagedSnapshot(t *testing.T) {
+	c, _, _, damaged := damagedSnapshotRepo(t)
+	src := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(src, "f"), []byte("after the damage"), 0o644))
+	out, errOut, code := c.run("backup", src)
+	if code != 0 || !strings.Contains(errOut, damaged.Str()) {
+		t.Fatalf("backup beside a damaged snapshot: exit %d\n%s%s", code, out, errOut)
+	}
+	var sns []snapshotJSON
+	must(t, json.Unmarshal([]byte(c.must("snapshots", "--json")), &sns))
+	if len(sns) != 2 {
+		t.Errorf("%d readable snapshots after the backup, want 2", len(sns))
+	}
+}

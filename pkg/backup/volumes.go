@@ -125,7 +125,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, err
 	}
-	sns, err := r.Snapshots(ctx)
+	sns, err := r.ReadableSnapshots(ctx)
 	if err != nil {
 		return nil, err
 	}

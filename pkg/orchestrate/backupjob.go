@@ -70,7 +70,7 @@ func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.C
 			return err
 		}
 		var err error
-		sns, err = r.Snapshots(ctx)
+		sns, err = r.ReadableSnapshots(ctx)
 		return err
 	}
 	lock, lctx, err := r.LockDuring(ctx, false, load)

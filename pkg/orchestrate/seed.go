@@ -23,7 +23,7 @@ func (d *Daemon) seedLastSuccess(ctx context.Context, cfg *config.Config) {
 			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)
 			continue
 		}
-		sns, err := r.Snapshots(ctx)
+		sns, err := r.ReadableSnapshots(ctx)
 		r.Backend().Close()
 		if err != nil {
 			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)

@@ -214,3 +214,19 @@ func FindParent(snapshots []Snapshot, host string, paths []string, notAfter time
 	}
 	return Snapshot{}, false
 }
+
+// ReadableSnapshots is Snapshots for callers that only read snapshots,
+// such as a backup choosing its parent: a damaged snapshot file is logged
+// as a warning and skipped, so that it does not stop every later backup.
+// Any other error is returned. Callers that delete must use Snapshots.
+func (r *Repository) ReadableSnapshots(ctx context.Context) ([]Snapshot, error) {
+	sns, err := r.Snapshots(ctx)
+	var dmg *DamagedSnapshotsError
+	if errors.As(err, &dmg) {
+		for _, d := range dmg.Damaged {
+			r.opts.Logger.Warn("skipping a snapshot that cannot be read", "snapshot", d.ID.Str(), "err", d.Err)
+		}
+		return sns, nil
+	}
+	return sns, err
+}
