@@ -30,7 +30,7 @@ and removed, as restic's diff does.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				sns, err := selectSnapshots(ctx, r, g, args, retention.Filter{})
+				sns, err := selectTrees(ctx, r, g, args, retention.Filter{})
 				if err != nil {
 					return err
 				}

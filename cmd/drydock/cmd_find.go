@@ -41,7 +41,7 @@ them.`,
 				return err
 			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				sns, err := selectSnapshots(ctx, r, g, opts.snapshots, opts.filter)
+				sns, err := selectTrees(ctx, r, g, opts.snapshots, opts.filter)
 				if err != nil {
 					return err
 				}

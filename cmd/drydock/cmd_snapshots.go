@@ -11,19 +11,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
 func newSnapshotsCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "snapshots",
-		Short: "List snapshots",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	var filter retention.Filter
+	cmd := &cobra.Command{
+		Use:   "snapshots [SNAPSHOT...]",
+		Short: "List snapshots (all, or those named, of the --host/--tag/--path given)",
+		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				return runSnapshots(ctx, r, g)
+				return runSnapshots(ctx, r, g, args, filter)
 			})
 		},
 	}
+	addSnapshotFilterFlags(cmd.Flags(), &filter, "H")
+	return cmd
 }
 
 // snapshotJSON is restic's `snapshots --json` element: the document plus
@@ -43,8 +46,8 @@ func (s snapshotJSON) MarshalJSON() ([]byte, error) {
 	return append(doc[:len(doc)-1], extra...), nil
 }
 
-func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions) error {
-	sns, _, err := readableSnapshots(ctx, r, g)
+func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) error {
+	sns, err := selectSnapshots(ctx, r, g, refs, f)
 	if err != nil {
 		return err
 	}

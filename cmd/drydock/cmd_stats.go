@@ -40,7 +40,7 @@ select) hold, as restic's stats does, in one of these modes:
 				return fmt.Errorf("--mode %q: must be one of %s", opts.mode, strings.Join(statsModes, ", "))
 			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				sns, err := selectSnapshots(ctx, r, g, args, opts.filter)
+				sns, err := selectTrees(ctx, r, g, args, opts.filter)
 				if err != nil {
 					return err
 				}

@@ -192,7 +192,7 @@ func volumeSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, r
 	if ref != "latest" {
 		return findSnapshot(ctx, r, g, ref, retention.Filter{})
 	}
-	sns, err := selectSnapshots(ctx, r, g, nil, retention.Filter{})
+	sns, err := selectTrees(ctx, r, g, nil, retention.Filter{})
 	if err != nil {
 		return repo.Snapshot{}, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,16 @@ func TestRestoreSelection(t *testing.T) {
 		c.must(append([]string{"restore", "latest", "--target", target}, tc.args...)...)
 		if b, err := os.ReadFile(filepath.Join(target, src, "f")); err != nil || string(b) != tc.want {
 			t.Errorf("restore latest %v: %q, %v; want %q", tc.args, b, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{{nil, 2}, {[]string{"--host", "a"}, 1}, {[]string{"--tag", "x"}, 1}, {[]string{"--host", "c"}, 0}, {[]string{"latest"}, 1}} {
+		var sns []snapshotJSON
+		must(t, json.Unmarshal([]byte(c.must(append([]string{"snapshots", "--json"}, tc.args...)...)), &sns))
+		if len(sns) != tc.want {
+			t.Errorf("snapshots %v: %d, want %d", tc.args, len(sns), tc.want)
 		}
 	}
 	if _, errOut, code := c.run("restore", "latest", "--host", "c", "--target", t.TempDir()); code != exitFailure || !strings.Contains(errOut, "among snapshots with host c") {

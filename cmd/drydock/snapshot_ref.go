@@ -17,20 +17,25 @@ import (
 // unique prefix) among the snapshots f keeps; damaged snapshot files are
 // reported on g's stderr and skipped (see readableSnapshots).
 func findSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, ref string, f retention.Filter) (repo.Snapshot, error) {
-	sns, err := selectSnapshots(ctx, r, g, []string{ref}, f)
+	sns, err := selectTrees(ctx, r, g, []string{ref}, f)
 	if err != nil {
 		return repo.Snapshot{}, err
 	}
 	return sns[0], nil
 }
 
-// selectSnapshots loads the index and returns the snapshots refs name,
-// resolved among those f keeps, or every snapshot f keeps if refs is
-// empty; oldest first.
-func selectSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) ([]repo.Snapshot, error) {
+// selectTrees is selectSnapshots for commands that read the snapshots'
+// trees: it loads the index first.
+func selectTrees(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) ([]repo.Snapshot, error) {
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, err
 	}
+	return selectSnapshots(ctx, r, g, refs, f)
+}
+
+// selectSnapshots returns the snapshots refs name, resolved among those f
+// keeps, or every snapshot f keeps if refs is empty; oldest first.
+func selectSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) ([]repo.Snapshot, error) {
 	all, dmg, err := readableSnapshots(ctx, r, g)
 	if err != nil {
 		return nil, err
