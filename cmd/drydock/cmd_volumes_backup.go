@@ -80,7 +80,30 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 		return err
 	})
 	printVolumeReports(g, reports)
-	return volumesExit(errors.Join(err, recovered), reports)
+	malformed := 0
+	if len(selectors) == 0 { // else only the named apps are this run's business
+		malformed = warnMalformed(g, p)
+	}
+	if err := volumesExit(errors.Join(err, recovered), reports); err != nil {
+		return err
+	}
+	if malformed > 0 {
+		return fmt.Errorf("%w: %d volumes skipped for malformed labels", errIncomplete, malformed)
+	}
+	return nil
+}
+
+// warnMalformed names each volume skipped for labels drydock could not
+// read: the user meant something by them, and nothing of it happened.
+func warnMalformed(g *globalOptions, p *volume.Plan) int {
+	n := 0
+	for _, s := range p.Skipped {
+		if s.Malformed {
+			n++
+			fmt.Fprintf(g.stderr, "warning: volume %s not backed up: %s\n", s.Name, s.Reason)
+		}
+	}
+	return n
 }
 
 // volumesExit: non-zero when any app failed; 3 (incomplete) when all

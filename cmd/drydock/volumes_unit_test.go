@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -191,5 +192,21 @@ func TestAppViewMaxDowntime(t *testing.T) {
 	b, _ = json.Marshal(appView(&volume.App{Name: "web"}))
 	if strings.Contains(string(b), "max_downtime") {
 		t.Errorf("default limit shown as the app's own: %s", b)
+	}
+}
+
+// TestWarnMalformed: backup names every volume skipped for malformed
+// labels, and only those.
+func TestWarnMalformed(t *testing.T) {
+	var errOut bytes.Buffer
+	g := &globalOptions{stderr: &errOut}
+	p := &volume.Plan{Skipped: []volume.Skip{
+		{Name: "a", Reason: `malformed labels: label drydock.backup="yes": want true or false`, Malformed: true},
+		{Name: "b", Reason: "not opted in"},
+		{Name: "c", Reason: "malformed labels: label \"Drydock.Backup\": labels are case-sensitive", Malformed: true},
+	}}
+	if n := warnMalformed(g, p); n != 2 || !strings.Contains(errOut.String(), "volume a not backed up") ||
+		!strings.Contains(errOut.String(), "volume c not backed up") || strings.Contains(errOut.String(), "volume b") {
+		t.Errorf("warned %d:\n%s", n, errOut.String())
 	}
 }

@@ -2,7 +2,8 @@ package volume
 
 import (
 	"fmt"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,11 +51,10 @@ func parseSaveImage(labels map[string]string) (SaveImage, error) {
 	if !ok {
 		return SaveImageNever, nil
 	}
-	v = strings.ToLower(strings.TrimSpace(v))
 	if v == string(SaveImageAlways) {
 		return SaveImageAlways, nil
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := parseBool(v)
 	if err != nil {
 		return SaveImageNever, fmt.Errorf("label %s=%q: want true, false or always", LabelSaveImage, v)
 	}
@@ -112,11 +112,31 @@ func (t Tier) rank() int {
 
 // ParseTier parses a drydock.tier value.
 func ParseTier(s string) (Tier, error) {
-	switch t := Tier(strings.ToLower(strings.TrimSpace(s))); t {
+	switch t := Tier(s); t {
 	case TierData, TierCache, TierRebuildable:
 		return t, nil
 	}
-	return "", fmt.Errorf("tier %q: want data, cache or rebuildable", s)
+	return "", fmt.Errorf("tier %q: want data, cache or rebuildable (lower case)", s)
+}
+
+// knownLabels are every label drydock reads.
+var knownLabels = []string{LabelBackup, LabelStop, LabelTier, LabelHookPre, LabelHookPost, LabelHookUser,
+	LabelHookTimeout, LabelGroup, LabelDependsOn, LabelMaxDowntime, LabelDump, LabelDumpName,
+	LabelDumpAllowEmpty, LabelSaveImage}
+
+// checkLabelKey refuses a label that looks like drydock's but is not one
+// (Drydock.Backup, drydock.backups): taken as absent, a mistyped opt-out
+// would silently back up, a mistyped opt-in silently not.
+func checkLabelKey(k string) error {
+	if !strings.HasPrefix(strings.ToLower(k), "drydock.") || slices.Contains(knownLabels, k) {
+		return nil
+	}
+	for _, known := range knownLabels {
+		if strings.EqualFold(k, known) {
+			return fmt.Errorf("label %q: labels are case-sensitive, did you mean %s?", k, known)
+		}
+	}
+	return fmt.Errorf("label %q: not a drydock label (see drydock volumes ls and the README's label table)", k)
 }
 
 // OptBool is a tri-state label value: unset, true or false.
@@ -155,7 +175,7 @@ func parseOptBool(labels map[string]string, key string) (OptBool, error) {
 	if !ok {
 		return Unset, nil
 	}
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	b, err := parseBool(v)
 	if err != nil {
 		return Unset, fmt.Errorf("label %s=%q: want true or false", key, v)
 	}
@@ -163,6 +183,18 @@ func parseOptBool(labels map[string]string, key string) (OptBool, error) {
 		return True, nil
 	}
 	return False, nil
+}
+
+// parseBool takes exactly the documented spellings: true/false, 1/0, t/f,
+// TRUE/FALSE. Nothing is guessed (strconv.ParseBool also takes "True").
+func parseBool(v string) (bool, error) {
+	switch v {
+	case "true", "1", "t", "TRUE":
+		return true, nil
+	case "false", "0", "f", "FALSE":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", v)
 }
 
 // Settings are the drydock labels of one container or volume, parsed.
@@ -193,6 +225,9 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 		if err != nil {
 			errs = append(errs, err.Error())
 		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		note(checkLabelKey(k))
 	}
 	var err error
 	s.Backup, err = parseOptBool(labels, LabelBackup)

@@ -21,7 +21,7 @@ func TestParseSettings(t *testing.T) {
 		{
 			name: "everything",
 			labels: map[string]string{
-				volume.LabelBackup: "true", volume.LabelStop: "false", volume.LabelTier: "Data",
+				volume.LabelBackup: "true", volume.LabelStop: "false", volume.LabelTier: "data",
 				volume.LabelGroup: " shop ", volume.LabelDependsOn: "db, cache,,",
 				volume.LabelHookPre: `["pg_dump","-f","/x"]`, volume.LabelHookPost: "rm -f /x",
 				volume.LabelHookUser: "postgres", volume.LabelHookTimeout: "90s",
@@ -38,6 +38,12 @@ func TestParseSettings(t *testing.T) {
 			want: volume.Settings{Backup: volume.True, Stop: volume.False}},
 		{name: "bad bool", labels: map[string]string{volume.LabelBackup: "yes"}, wantErr: "drydock.backup=\"yes\""},
 		{name: "bad tier", labels: map[string]string{volume.LabelTier: "gold"}, wantErr: "tier \"gold\""},
+		// Nothing is guessed: only the documented spellings.
+		{name: "tier case", labels: map[string]string{volume.LabelTier: "Cache"}, wantErr: "tier \"Cache\""},
+		{name: "bool True", labels: map[string]string{volume.LabelBackup: "True"}, wantErr: "drydock.backup=\"True\""},
+		{name: "bool padded", labels: map[string]string{volume.LabelStop: " true"}, wantErr: "drydock.stop"},
+		{name: "mistyped key case", labels: map[string]string{"Drydock.Backup": "true"}, wantErr: "did you mean drydock.backup"},
+		{name: "unknown drydock key", labels: map[string]string{"drydock.backups": "true"}, wantErr: "not a drydock label"},
 		{name: "bad timeout", labels: map[string]string{volume.LabelHookTimeout: "-1s"}, wantErr: "drydock.hook.timeout"},
 		{name: "bad max downtime", labels: map[string]string{volume.LabelMaxDowntime: "soon"}, wantErr: `drydock.max-downtime="soon": want a positive duration`},
 		{name: "zero max downtime", labels: map[string]string{volume.LabelMaxDowntime: "0s"}, wantErr: "drydock.max-downtime"},

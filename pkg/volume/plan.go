@@ -21,6 +21,9 @@ type Skip struct {
 	Name   string
 	Bind   bool
 	Reason string
+	// Malformed: skipped for labels drydock could not read (a value not
+	// documented, a mistyped drydock.* key), not by the user's choice.
+	Malformed bool
 }
 
 // App is a set of volumes backed up together: those sharing a drydock.group
@@ -150,7 +153,7 @@ func BuildPlan(inv *Inventory, opts PlanOptions) *Plan {
 	for _, t := range targets {
 		ok, tier, why := decide(t)
 		if !ok {
-			p.Skipped = append(p.Skipped, Skip{Name: t.name, Bind: t.bind, Reason: why})
+			p.Skipped = append(p.Skipped, Skip{Name: t.name, Bind: t.bind, Reason: why, Malformed: t.malformed()})
 			continue
 		}
 		chosen = append(chosen, t)
@@ -188,6 +191,12 @@ func collectTargets(inv *Inventory, binds bool) []*target {
 		}
 	}
 	return out
+}
+
+// malformed reports whether t or a container mounting it has labels that
+// could not be read.
+func (t *target) malformed() bool {
+	return t.err != nil || slices.ContainsFunc(t.uses, func(u use) bool { return u.c.SettingsErr != nil })
 }
 
 // decide applies the selection rules documented in LABELS.md.

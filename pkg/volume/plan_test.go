@@ -97,6 +97,29 @@ func TestPlanSelection(t *testing.T) {
 	}
 }
 
+// TestPlanMarksMalformed: a volume skipped for labels drydock could not
+// read (its own, or a mounting container's; a bad value or a mistyped key)
+// is marked malformed, so that backup can report it; one skipped by
+// choice is not.
+func TestPlanMarksMalformed(t *testing.T) {
+	b := &invBuilder{}
+	b.vol("yes", map[string]string{volume.LabelBackup: "yes"}).vol("typo", map[string]string{"Drydock.Backup": "true"})
+	b.vol("tier", map[string]string{volume.LabelBackup: "true", volume.LabelTier: "Cache"})
+	b.vol("by-bad-ctr", nil).vol("off", map[string]string{volume.LabelBackup: "false"}).vol("plain", nil)
+	b.ctr("c", map[string]string{volume.LabelBackup: "true", "drydock.stopp": "false"}, "by-bad-ctr")
+	p := volume.BuildPlan(&b.inv, volume.PlanOptions{})
+	want := map[string]bool{"yes": true, "typo": true, "tier": true, "by-bad-ctr": true, "off": false, "plain": false}
+	for _, s := range p.Skipped {
+		if m, ok := want[s.Name]; ok && m != s.Malformed {
+			t.Errorf("%s: malformed %v (%s), want %v", s.Name, s.Malformed, s.Reason, m)
+		}
+		delete(want, s.Name)
+	}
+	if len(want) != 0 || len(p.Apps) != 0 {
+		t.Errorf("not skipped: %v; apps %v", want, appNames(p))
+	}
+}
+
 func TestPlanStopsAndGroups(t *testing.T) {
 	b := &invBuilder{}
 	b.vol("db", yes()).vol("files", yes()).vol("logs", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: "shop"})
