@@ -27,11 +27,11 @@ type SaverStats struct {
 
 // BlobSaver stores new blobs in packs while a backup runs. SaveBlob is safe
 // for concurrent use: each caller compresses and encrypts into one of
-// several open packs, so all cores work; full packs are uploaded by a few
+// several open packs, picked at random (see packerPool), so all cores work; full packs are uploaded by a few
 // goroutines, and index files follow their packs.
 type BlobSaver struct {
 	r       *Repository
-	packers map[format.BlobType]chan *packer
+	packers map[format.BlobType]*packerPool
 	uploads chan *packer
 
 	// repack: save every blob once even if indexed, keep new packs out of
@@ -99,7 +99,7 @@ func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx cont
 	g, gctx := errgroup.WithContext(ctx)
 	s := &BlobSaver{
 		r:       r,
-		packers: map[format.BlobType]chan *packer{},
+		packers: map[format.BlobType]*packerPool{},
 		// Unbuffered: a full pack waits for a free uploader instead of
 		// queueing, which bounds memory at one pack per packer and uploader.
 		uploads:   make(chan *packer),
@@ -107,12 +107,8 @@ func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx cont
 		pending:   map[format.BlobHandle]struct{}{},
 		unindexed: index.New(),
 	}
-	for t, n := range map[format.BlobType]int{format.DataBlob: runtime.GOMAXPROCS(0), format.TreeBlob: 1} {
-		s.packers[t] = make(chan *packer, n)
-		for range n {
-			s.packers[t] <- nil // created on first use
-		}
-	}
+	s.packers[format.DataBlob] = newPackerPool(max(runtime.GOMAXPROCS(0), minDataPacks))
+	s.packers[format.TreeBlob] = newPackerPool(1)
 	for range r.opts.Uploads {
 		g.Go(func() error { return s.uploadLoop(gctx) })
 	}
@@ -158,14 +154,12 @@ func (s *BlobSaver) SaveBlobID(ctx context.Context, t format.BlobType, id format
 	if dup {
 		return false, nil
 	}
-	var p *packer
-	select {
-	case p = <-s.packers[t]:
-	case <-ctx.Done():
-		return false, ctx.Err()
+	p, err := s.packers[t].take(ctx)
+	if err != nil {
+		return false, err
 	}
-	p, err := s.add(ctx, p, h, data)
-	s.packers[t] <- p
+	p, err = s.add(ctx, p, h, data)
+	s.packers[t].put(p)
 	if err != nil {
 		return false, err
 	}
@@ -283,9 +277,8 @@ func (s *BlobSaver) ship(ctx context.Context, p *packer) error {
 // flush ships every open pack, or on error closes them all.
 func (s *BlobSaver) flush(ctx context.Context, ship bool) error {
 	var err error
-	for _, ch := range s.packers {
-		for range cap(ch) {
-			p := <-ch
+	for _, pp := range s.packers {
+		for _, p := range pp.drain() {
 			switch {
 			case p == nil:
 			case ship && err == nil && p.w.Count() > 0:
