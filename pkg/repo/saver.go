@@ -107,7 +107,14 @@ func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx cont
 		pending:   map[format.BlobHandle]struct{}{},
 		unindexed: index.New(),
 	}
-	s.packers[format.DataBlob] = newPackerPool(max(runtime.GOMAXPROCS(0), minDataPacks))
+	dataPacks := max(runtime.GOMAXPROCS(0), minDataPacks)
+	if repack {
+		// Prune copies blobs whose packs are already mixed at random; one
+		// pack at a time keeps it from leaving several small packs that
+		// the next prune would repack again.
+		dataPacks = 1
+	}
+	s.packers[format.DataBlob] = newPackerPool(dataPacks)
 	s.packers[format.TreeBlob] = newPackerPool(1)
 	for range r.opts.Uploads {
 		g.Go(func() error { return s.uploadLoop(gctx) })
