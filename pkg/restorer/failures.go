@@ -56,10 +56,11 @@ func (e *IncompleteError) Unwrap() []error {
 
 // failures collects what a restore could not do, from all its goroutines.
 type failures struct {
-	report func(Failure)
-	mu     sync.Mutex
-	err    IncompleteError
-	paths  map[string]bool // rel paths that failed, for hardlinks to them
+	report   func(Failure)
+	reportMu sync.Mutex // report is called one failure at a time
+	mu       sync.Mutex
+	err      IncompleteError
+	paths    map[string]bool // rel paths that failed, for hardlinks to them
 }
 
 func (fs *failures) add(rel string, err error) {
@@ -75,7 +76,9 @@ func (fs *failures) add(rel string, err error) {
 	fs.paths[rel] = true
 	fs.mu.Unlock()
 	if fs.report != nil {
+		fs.reportMu.Lock()
 		fs.report(f)
+		fs.reportMu.Unlock()
 	}
 }
 

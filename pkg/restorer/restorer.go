@@ -40,9 +40,9 @@ type Options struct {
 	Include []string
 	Files   int // packs read and written at once; 0 means defaultFiles()
 	Logger  *slog.Logger
-	// Failed, if set, is called (from any goroutine, one call at a time
-	// not guaranteed) for every entry that cannot be restored fully, as
-	// soon as that is known.
+	// Failed, if set, is called for every entry that cannot be restored
+	// fully, as soon as that is known: from any goroutine, but one call
+	// at a time.
 	Failed func(Failure)
 }
 
