@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/drydock-backup/drydock/internal/testproc"
 	"net"
 	"net/http"
 	"os"
@@ -196,7 +197,7 @@ func (s *Server) start() error {
 		s.out = &testenv.SyncBuffer{}
 	}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
-	setProcAttr(cmd)
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/drydock-backup/drydock/internal/testproc"
 	"net"
 	"os"
 	"os/exec"
@@ -145,7 +146,7 @@ func (s *Server) start(bin string) error {
 	cmd := exec.Command(bin, append(append([]string{}, s.args...), "--addr", s.Addr, s.Dir)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
-	setProcAttr(cmd)
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", bin, err)
 	}

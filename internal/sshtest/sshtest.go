@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drydock-backup/drydock/internal/testproc"
 	"net"
 	"os"
 	"os/exec"
@@ -219,7 +220,7 @@ func (s *Server) start(sshd string) error {
 	}
 	defer log.Close()
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = procAttr()
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", sshd, err)
 	}
@@ -264,7 +265,7 @@ func (s *Server) stop() {
 	if s.cmd == nil {
 		return
 	}
-	killTree(s.cmd)
+	testproc.KillTree(s.cmd)
 	<-s.done
 	s.cmd, s.done = nil, nil
 }
