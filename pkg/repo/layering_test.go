@@ -19,6 +19,7 @@ func TestCodecLayering(t *testing.T) {
 		"crypto":   {mod + "format", "golang.org/x/crypto/poly1305", "golang.org/x/crypto/scrypt"},
 		"pack":     {mod + "compress", mod + "crypto", mod + "format", "github.com/drydock-backup/drydock/internal/bufpool"},
 		"index":    {mod + "format", "golang.org/x/sync/errgroup"},
+		"walk":     {mod + "format", "golang.org/x/sync/errgroup"},
 	}
 	for pkg, ok := range allowed {
 		p, err := build.ImportDir(filepath.Join(".", pkg), 0)

@@ -21,6 +21,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
+	"github.com/drydock-backup/drydock/pkg/repo/pack"
 )
 
 // Errors callers branch on (the CLI maps them to exit codes).
@@ -276,8 +277,10 @@ func (r *Repository) loadRaw(ctx context.Context, h backend.Handle) ([]byte, err
 	return buf.Bytes(), nil
 }
 
-// ErrCorrupt marks data that is in the repository but damaged.
-var ErrCorrupt = errors.New("corrupt repository data")
+// ErrCorrupt marks data that is in the repository but damaged: an index,
+// snapshot or lock file here, a pack or blob in package pack. It is
+// pack.ErrCorrupt, so that errors.Is finds damage from every layer.
+var ErrCorrupt = pack.ErrCorrupt
 
 // LoadUnpacked reads, verifies, decrypts and decodes an index, snapshot or
 // lock file and returns its JSON.

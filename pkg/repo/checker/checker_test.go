@@ -63,6 +63,8 @@ func TestCorruptions(t *testing.T) {
 		want: func(t *testing.T, rep *checker.Report, id format.ID) {
 			requirePackErr(t, rep, id, checker.ErrPackHash, false)
 			requirePackErr(t, rep, id, pack.ErrCorrupt, true)
+			// One sentinel for damage in every layer.
+			requirePackErr(t, rep, id, repo.ErrCorrupt, true)
 		},
 		resticFails: true, resticSays: "Pack ID does not match",
 	}, {
@@ -74,7 +76,7 @@ func TestCorruptions(t *testing.T) {
 		},
 		structural: true, readData: true,
 		want: func(t *testing.T, rep *checker.Report, id format.ID) {
-			requirePackErr(t, rep, id, checker.ErrPackSize, false)
+			requirePackErr(t, rep, id, checker.ErrPackSizeMismatch, false)
 		},
 		resticFails: true, resticSays: "unexpected file size",
 	}, {
@@ -134,7 +136,7 @@ func TestCorruptions(t *testing.T) {
 		structural: true, readData: true,
 		want: func(t *testing.T, rep *checker.Report, id format.ID) {
 			if !hasErr[*checker.IndexError](rep, func(e *checker.IndexError) bool {
-				return e.File == id && errors.Is(e, repo.ErrCorrupt)
+				return e.File == id && errors.Is(e, repo.ErrCorrupt) && errors.Is(e, pack.ErrCorrupt)
 			}) {
 				t.Errorf("no IndexError naming index file %v", id)
 			}
@@ -202,7 +204,7 @@ func TestCorruptions(t *testing.T) {
 		},
 		structural: true, readData: true,
 		want: func(t *testing.T, rep *checker.Report, id format.ID) {
-			requirePackErr(t, rep, id, checker.ErrPackSize, false)
+			requirePackErr(t, rep, id, checker.ErrPackSizeMismatch, false)
 			requirePackErr(t, rep, id, checker.ErrHeaderMismatch, true)
 		},
 		resticFails: true, resticSays: "unexpected file size",

@@ -14,7 +14,7 @@
 //     whose size is not the one its index entries imply (docs/format.md §6.4), is an
 //     error; a pack that no index describes is a notice (prune removes it).
 //  3. Load every snapshot and walk every tree reachable from them once, in
-//     parallel: each tree must load (its hash is verified), decode and
+//     parallel (package walk): each tree must load (its hash is verified), decode and
 //     validate, every file's data blobs and every directory's subtree must
 //     be indexed.
 //  4. With ReadData (or a subset), download each selected pack, check its

@@ -12,8 +12,9 @@ import (
 var (
 	// ErrPackMissing: an index describes a pack the backend does not have.
 	ErrPackMissing = errors.New("pack is indexed but does not exist")
-	// ErrPackSize: the stored size differs from the size the index implies.
-	ErrPackSize = errors.New("unexpected file size")
+	// ErrPackSizeMismatch: the stored pack file's size differs from the
+	// size its index entries imply (docs/format.md §6.4).
+	ErrPackSizeMismatch = errors.New("unexpected pack file size")
 	// ErrPackHash: the pack's SHA-256 is not its name.
 	ErrPackHash = errors.New("pack content does not match its name")
 	// ErrHeaderMismatch: the pack header and the index disagree.

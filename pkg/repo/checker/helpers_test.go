@@ -1,12 +1,15 @@
 package checker_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -122,13 +125,21 @@ func buildRepo(dir string) (fixture, error) {
 	if err := r.LoadIndex(ctx); err != nil {
 		return fix, err
 	}
-	r.Index().EachPack(func(id format.ID, blobs []format.IndexBlob) bool {
-		if blobs[0].Type == format.TreeBlob {
+	blobs := map[format.ID]int{}
+	r.Index().EachPack(func(id format.ID, bs []format.IndexBlob) bool {
+		blobs[id] = len(bs)
+		if bs[0].Type == format.TreeBlob {
 			fix.treePacks = append(fix.treePacks, id)
 		} else {
 			fix.dataPacks = append(fix.dataPacks, id)
 		}
 		return true
+	})
+	// Fullest packs first, in a fixed order: cases that damage one entry
+	// of dataPacks[i] need a pack with more than one blob (the last pack of
+	// a saver session may hold only one, and which pack that is varies).
+	slices.SortFunc(fix.dataPacks, func(a, b format.ID) int {
+		return cmp.Or(cmp.Compare(blobs[b], blobs[a]), bytes.Compare(a[:], b[:]))
 	})
 	fix.indexFiles, err = r.List(ctx, backend.IndexFile)
 	return fix, err

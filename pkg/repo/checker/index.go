@@ -170,7 +170,7 @@ func (c *checker) checkPackFiles(ctx context.Context) (map[format.ID]int64, erro
 		case !ok:
 			c.addError(&PackError{Pack: id, Err: ErrPackMissing})
 		case size != p.size:
-			c.addError(&PackError{Pack: id, Err: fmt.Errorf("%w: %d bytes, the index implies %d", ErrPackSize, size, p.size)})
+			c.addError(&PackError{Pack: id, Err: fmt.Errorf("%w: %d bytes, the index implies %d", ErrPackSizeMismatch, size, p.size)})
 		}
 	}
 	for id := range listed {

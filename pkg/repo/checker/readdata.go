@@ -237,7 +237,7 @@ func (c *checker) readWholePack(ctx context.Context, id format.ID, size int64, i
 		if dst, err = pack.OpenBlob(c.r.Key(), dst[:0], data[b.Offset:end], b); err != nil {
 			var be *pack.BlobError
 			if errors.As(err, &be) { // drop BlobError's own "pack 00000000: …" prefix
-				err = fmt.Errorf("%w at offset %d (length %d): %w", pack.ErrCorrupt, b.Offset, b.Length, be.Err)
+				err = fmt.Errorf("%w: offset %d, length %d: %w", pack.ErrCorrupt, b.Offset, b.Length, be.Err)
 			}
 			fail(h, err)
 		}

@@ -8,7 +8,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -17,27 +16,20 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
+	"github.com/drydock-backup/drydock/pkg/repo/walk"
 )
 
-// walker visits every tree reachable from the snapshots once.
-type walker struct {
-	c       *checker
-	g       *errgroup.Group
-	visited sync.Map // format.ID → struct{}
-	trees   atomic.Int64
-}
-
-// checkSnapshots loads every snapshot and walks the trees they reach.
+// checkSnapshots loads every snapshot and checks the trees they reach.
 func (c *checker) checkSnapshots(ctx context.Context) error {
 	ids, err := c.r.List(ctx, backend.SnapshotFile)
 	if err != nil {
 		return err
 	}
 	c.rep.Snapshots = len(ids)
+	roots := make([]*walk.Root, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Workers)
-	w := &walker{c: c, g: g}
-	for _, id := range ids {
+	for i, id := range ids {
 		g.Go(func() error {
 			sn, err := c.r.LoadSnapshot(gctx, id)
 			if cerr := gctx.Err(); cerr != nil {
@@ -47,66 +39,54 @@ func (c *checker) checkSnapshots(ctx context.Context) error {
 				c.addError(&SnapshotError{Snapshot: id, Err: err})
 				return nil
 			}
-			return w.walk(gctx, *sn.Tree, id, "/")
+			roots[i] = &walk.Root{Snapshot: id, Tree: *sn.Tree}
+			return nil
 		})
 	}
-	err = g.Wait()
-	c.rep.Trees = int(w.trees.Load())
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var loaded []walk.Root
+	for _, r := range roots {
+		if r != nil {
+			loaded = append(loaded, *r)
+		}
+	}
+	var trees atomic.Int64
+	load := func(ctx context.Context, id format.ID) (*format.Tree, error) {
+		data, err := c.loadBlob(ctx, format.BlobHandle{ID: id, Type: format.TreeBlob})
+		if err != nil {
+			return nil, err
+		}
+		trees.Add(1) // loaded, so checked, even if it does not decode
+		return format.DecodeTree(data)
+	}
+	err = walk.Walk(ctx, loaded, c.opts.Workers, load, c.checkTree)
+	c.rep.Trees = int(trees.Load())
 	return err
 }
 
-// walk checks tree id unless it was seen before: in a new goroutine if the
-// limit allows, else in this one (a bounded group whose workers wait for
-// free slots would deadlock).
-func (w *walker) walk(ctx context.Context, id, snap format.ID, p string) error {
-	if _, seen := w.visited.LoadOrStore(id, struct{}{}); seen {
-		return nil
-	}
-	task := func() error { return w.checkTree(ctx, id, snap, p) }
-	if w.g.TryGo(task) {
-		return nil
-	}
-	return task()
-}
-
-func (w *walker) checkTree(ctx context.Context, id, snap format.ID, p string) error {
-	fail := func(err error) { w.c.addError(&TreeError{Tree: id, Snapshot: snap, Path: p, Err: err}) }
-	data, err := w.c.loadBlob(ctx, format.BlobHandle{ID: id, Type: format.TreeBlob})
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
+// checkTree reports what is wrong with one tree; it never stops the walk.
+func (c *checker) checkTree(_ context.Context, t *walk.Tree, err error) error {
+	fail := func(err error) { c.addError(&TreeError{Tree: t.ID, Snapshot: t.Snapshot, Path: t.Path, Err: err}) }
 	if err != nil {
 		fail(err)
 		return nil
 	}
-	w.trees.Add(1)
-	tree, err := format.DecodeTree(data)
-	if err != nil {
-		fail(err)
-		return nil
-	}
-	unsorted, err := validate(tree)
+	unsorted, err := validate(t.Tree)
 	if err != nil {
 		fail(err)
 	}
 	if unsorted {
-		w.c.addNotice("tree %v (%s in snapshot %v): nodes are not sorted by name; restic's tree rewriting will refuse it", id.Str(), p, snap.Str())
+		c.addNotice("tree %v (%s in snapshot %v): nodes are not sorted by name; restic's tree rewriting will refuse it", t.ID.Str(), t.Path, t.Snapshot.Str())
 	}
-	for _, n := range tree.Nodes {
-		child := path.Join(p, n.Name)
-		switch n.Type {
-		case format.NodeFile:
-			for i, b := range n.Content {
-				if !w.c.idx.Has(format.BlobHandle{ID: b, Type: format.DataBlob}) {
-					fail(fmt.Errorf("file %q: content blob %d (%v): %w", child, i, b, repo.ErrBlobNotFound))
-				}
-			}
-		case format.NodeDir:
-			if n.Subtree == nil || n.Subtree.IsNull() {
-				continue // reported by validate
-			}
-			if err := w.walk(ctx, *n.Subtree, snap, child); err != nil {
-				return err
+	for _, n := range t.Tree.Nodes {
+		if n.Type != format.NodeFile {
+			continue // subtrees are walked; a missing one is reported by validate
+		}
+		for i, b := range n.Content {
+			if !c.idx.Has(format.BlobHandle{ID: b, Type: format.DataBlob}) {
+				fail(fmt.Errorf("file %q: content blob %d (%v): %w", path.Join(t.Path, n.Name), i, b, repo.ErrBlobNotFound))
 			}
 		}
 	}

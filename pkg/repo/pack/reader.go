@@ -14,8 +14,12 @@ import (
 )
 
 var (
-	// ErrCorrupt matches every InvalidPackError and BlobError.
-	ErrCorrupt = errors.New("corrupt pack data")
+	// ErrCorrupt marks data that is in the repository but damaged. It is
+	// one value in every layer (package repo exports it as repo.ErrCorrupt
+	// for damaged index, snapshot and lock files), so that errors.Is finds
+	// damage wherever it was detected. Every InvalidPackError and BlobError
+	// matches it.
+	ErrCorrupt = errors.New("corrupt repository data")
 	// ErrIDMismatch is returned when a blob's SHA-256 differs from its ID.
 	ErrIDMismatch = errors.New("blob content does not match its ID")
 )

@@ -14,9 +14,11 @@ import (
 
 // Errors for repositories prune cannot safely work on.
 var (
-	// ErrPackSize: an indexed pack with used blobs does not have the size
-	// its index entries imply.
-	ErrPackSize = errors.New("pack size does not match its index entries (run 'restic repair index', or 'restic rebuild-index' before 0.15)")
+	// ErrUsedPackSizeMismatch: prune refuses to run because packs that hold
+	// blobs a snapshot uses do not have the size their index entries imply
+	// (check reports each as checker.ErrPackSizeMismatch); their used blobs
+	// may be lost, and repacking them would spread the damage.
+	ErrUsedPackSizeMismatch = errors.New("packs holding used data differ in size from their index entries: prune refuses to run (run 'restic repair index', or 'restic rebuild-index' before 0.15)")
 	// ErrPacksMissing: indexed packs are missing from storage.
 	ErrPacksMissing = errors.New("packs in the index are missing from storage")
 )
@@ -71,7 +73,7 @@ func (p *Plan) decide() error {
 		}
 	}
 	if len(badSize) > 0 {
-		return fmt.Errorf("%d packs: %s: %w", len(badSize), strings.Join(badSize, "; "), ErrPackSize)
+		return fmt.Errorf("%d packs: %s: %w", len(badSize), strings.Join(badSize, "; "), ErrUsedPackSizeMismatch)
 	}
 	if err := p.missingPacks(); err != nil {
 		return err

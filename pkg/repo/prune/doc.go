@@ -7,8 +7,8 @@
 //
 //  1. Load every index file (the list is kept: exactly these files are
 //     replaced later) and every snapshot.
-//  2. Walk every snapshot's trees, each distinct tree once, in parallel,
-//     and collect the blobs they use. If a snapshot, a tree or a blob a
+//  2. Walk every snapshot's trees, each distinct tree once, in parallel
+//     (package walk), and collect the blobs they use. If a snapshot, a tree or a blob a
 //     tree refers to is missing or unreadable, prune refuses to run: data
 //     is already lost and deleting more could make it worse (restic does
 //     the same).

@@ -45,7 +45,7 @@ func TestPruneRefuses(t *testing.T) {
 		}, prune.ErrMissingData},
 		{"used pack has the wrong size", func(t *testing.T, b *builder, dataPack, _ format.ID) {
 			modifyPack(t, b, dataPack, func(p []byte) []byte { return append(p, 0) })
-		}, prune.ErrPackSize},
+		}, prune.ErrUsedPackSizeMismatch},
 		{"snapshot unreadable", func(t *testing.T, b *builder, _, _ format.ID) {
 			data := []byte("not a snapshot")
 			h := backend.Handle{Type: backend.SnapshotFile, Name: format.Hash(data).String()}

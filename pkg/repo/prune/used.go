@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
+	"github.com/drydock-backup/drydock/pkg/repo/walk"
 )
 
 // ErrMissingData is wrapped by the errors with which prune refuses to run
@@ -22,91 +20,55 @@ var ErrMissingData = errors.New("snapshots refer to missing or unreadable data: 
 // entries of the blob once classify has run (see dupState).
 type usedSet map[format.BlobHandle]uint8
 
-// usedFinder walks trees, each distinct tree once, with bounded workers.
-type usedFinder struct {
-	r       *repo.Repository
-	idx     *index.Index
-	g       *errgroup.Group
-	visited sync.Map // format.ID → struct{}
-
-	mu   sync.Mutex
-	used usedSet
-}
-
 // findUsed collects the blobs (trees and file contents) that the
-// snapshots reach. Any tree that cannot be loaded or decoded is an error
-// wrapping ErrMissingData.
+// snapshots reach. Any tree that cannot be loaded or decoded, or has a
+// directory without a subtree, is an error wrapping ErrMissingData.
 func findUsed(ctx context.Context, r *repo.Repository, idx *index.Index, snapshots []repo.Snapshot, workers int) (usedSet, error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	f := &usedFinder{r: r, idx: idx, g: g, used: usedSet{}}
+	roots := make([]walk.Root, 0, len(snapshots))
 	for _, sn := range snapshots {
 		if sn.Tree == nil || sn.Tree.IsNull() {
 			return nil, fmt.Errorf("snapshot %v has no tree; %w", sn.ID.Str(), ErrMissingData)
 		}
+		roots = append(roots, walk.Root{Snapshot: sn.ID, Tree: *sn.Tree})
 	}
-	for _, sn := range snapshots {
-		g.Go(func() error { return f.walk(gctx, *sn.Tree, sn.ID, "/") })
+	load := func(ctx context.Context, id format.ID) (*format.Tree, error) {
+		data, err := loadEveryCopy(ctx, r, idx, format.BlobHandle{ID: id, Type: format.TreeBlob})
+		if err != nil {
+			return nil, err
+		}
+		return format.DecodeTree(data)
 	}
-	if err := g.Wait(); err != nil {
+	var mu sync.Mutex
+	used := usedSet{}
+	err := walk.Walk(ctx, roots, workers, load, func(_ context.Context, t *walk.Tree, err error) error {
+		fail := func(err error) error {
+			return fmt.Errorf("snapshot %v, tree %v (%s): %w; %w", t.Snapshot.Str(), t.ID.Str(), t.Path, err, ErrMissingData)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		found := []format.BlobHandle{{ID: t.ID, Type: format.TreeBlob}}
+		for _, n := range t.Tree.Nodes {
+			switch n.Type {
+			case format.NodeFile:
+				for _, b := range n.Content {
+					found = append(found, format.BlobHandle{ID: b, Type: format.DataBlob})
+				}
+			case format.NodeDir:
+				if n.Subtree == nil || n.Subtree.IsNull() {
+					return fail(fmt.Errorf("directory %q has no subtree", n.Name))
+				}
+			}
+		}
+		mu.Lock()
+		for _, b := range found {
+			used[b] = 0
+		}
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return f.used, nil
-}
-
-// walk visits tree id unless it was seen: in a new goroutine if the limit
-// allows, else in this one (workers waiting for free slots would deadlock).
-func (f *usedFinder) walk(ctx context.Context, id, snap format.ID, p string) error {
-	if _, seen := f.visited.LoadOrStore(id, struct{}{}); seen {
-		return nil
-	}
-	task := func() error { return f.visitTree(ctx, id, snap, p) }
-	if f.g.TryGo(task) {
-		return nil
-	}
-	return task()
-}
-
-func (f *usedFinder) visitTree(ctx context.Context, id, snap format.ID, p string) error {
-	fail := func(err error) error {
-		return fmt.Errorf("snapshot %v, tree %v (%s): %w; %w", snap.Str(), id.Str(), p, err, ErrMissingData)
-	}
-	h := format.BlobHandle{ID: id, Type: format.TreeBlob}
-	data, err := loadEveryCopy(ctx, f.r, f.idx, h)
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	if err != nil {
-		return fail(err)
-	}
-	tree, err := format.DecodeTree(data)
-	if err != nil {
-		return fail(err)
-	}
-	found := []format.BlobHandle{h}
-	var subtrees []*format.Node
-	for _, n := range tree.Nodes {
-		switch n.Type {
-		case format.NodeFile:
-			for _, b := range n.Content {
-				found = append(found, format.BlobHandle{ID: b, Type: format.DataBlob})
-			}
-		case format.NodeDir:
-			if n.Subtree == nil || n.Subtree.IsNull() {
-				return fail(fmt.Errorf("directory %q has no subtree", n.Name))
-			}
-			subtrees = append(subtrees, n)
-		}
-	}
-	f.mu.Lock()
-	for _, b := range found {
-		f.used[b] = 0
-	}
-	f.mu.Unlock()
-	for _, n := range subtrees {
-		if err := f.walk(ctx, *n.Subtree, snap, path.Join(p, n.Name)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return used, nil
 }

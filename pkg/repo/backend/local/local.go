@@ -121,9 +121,6 @@ func (b *Backend) setModes() error {
 	return nil
 }
 
-// Root returns the repository directory.
-func (b *Backend) Root() string { return b.root }
-
 // filename returns the OS path of h.
 func (b *Backend) filename(h backend.Handle) string {
 	return filepath.Join(b.root, filepath.FromSlash(backend.Path(h)))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/drydock-backup/drydock/internal/fsutil"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 )
 
@@ -62,7 +63,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 	if n != rd.Length() {
 		return fmt.Errorf("save %s: input gave %d bytes, expected %d", h, n, rd.Length())
 	}
-	if err := f.Sync(); err != nil && !syncUnsupported(err) {
+	if err := f.Sync(); err != nil && !fsutil.SyncUnsupported(err) {
 		return fmt.Errorf("save %s: fsync %s: %w", h, tmp, translate(err))
 	}
 	closed = true
@@ -85,7 +86,7 @@ func (b *Backend) publish(ctx context.Context, h backend.Handle, tmp, final stri
 		_ = os.Remove(tmp)
 		return fmt.Errorf("save %s: rename %s: %w", h, tmp, translate(err))
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(final)); err != nil {
 		return fmt.Errorf("save %s: fsync directory: %w", h, translate(err))
 	}
 	if err := os.Chmod(final, b.fileMode&^0o222); err != nil && !chmodIgnorable(err) {
@@ -106,28 +107,6 @@ func (b *Backend) createTemp(final string) (*os.File, error) {
 		f, err = os.CreateTemp(dir, pattern)
 	}
 	return f, err
-}
-
-// syncDir fsyncs a directory so that a rename inside it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if syncUnsupported(err) {
-		err = nil
-	}
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// syncUnsupported reports fsync errors that mean "this file system cannot
-// sync", which restic ignores too (some network and FUSE file systems).
-func syncUnsupported(err error) bool {
-	return errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EINVAL)
 }
 
 // chmodIgnorable reports chmod errors that must not fail a Save: the file

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/drydock-backup/drydock/internal/fsutil"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 )
 
@@ -70,7 +71,7 @@ func (b *Backend) SaveFile(ctx context.Context, h backend.Handle, f *os.File) er
 	if err := check(ctx, h); err != nil {
 		return fmt.Errorf("save %s: %w", h, err)
 	}
-	if err := f.Sync(); err != nil && !syncUnsupported(err) {
+	if err := f.Sync(); err != nil && !fsutil.SyncUnsupported(err) {
 		return fmt.Errorf("save %s: fsync: %w", h, translate(err))
 	}
 	final := b.filename(h)
