@@ -72,3 +72,23 @@ func TestSyncUnsupported(t *testing.T) {
 		t.Errorf("fsync of /proc/self: %v, want an error SyncUnsupported accepts", err)
 	}
 }
+
+func TestWriteFileAtomicReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	for _, content := range []string{"first", "second, longer than the first"} {
+		if err := fsutil.WriteFileAtomic(dir, "journal.json", []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "journal.json"))
+		if err != nil || string(got) != content {
+			t.Fatalf("read back %q, %v; want %q", got, err, content)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("directory holds %d entries, want only journal.json: %v", len(entries), entries)
+	}
+}

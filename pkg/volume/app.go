@@ -2,6 +2,7 @@ package volume
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 		}
 	}
 	slices.SortFunc(a.Volumes, func(x, y Volume) int { return strings.Compare(x.Name, y.Name) })
-	a.Groups = sortedKeys(groups)
+	a.Groups = slices.Sorted(maps.Keys(groups))
 	for _, grp := range a.Groups {
 		a.Tags = append(a.Tags, "group="+grp)
 	}
@@ -49,26 +50,42 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 		a.Name = a.Volumes[0].Name
 	}
 
-	a.stopIDs = g.WithConsumers(sortedKeys(direct), stoppable)
+	a.stopIDs = stopClosure(g, slices.Sorted(maps.Keys(direct)))
+	for _, id := range a.stopIDs {
+		if c := g.Container(id); c.Swarm != nil && c.Swarm.Err != nil && !c.Settings.Pause && a.Err == nil {
+			a.Err = fmt.Errorf("app %s: container %s is a task of Swarm service %s, which drydock cannot scale to 0 "+
+				"(only a Swarm manager can; %v): nothing is stopped; run drydock on a manager node, or set %s=false or %s=%s on the service",
+				a.Name, c.Name, c.Swarm.Name, c.Swarm.Err, LabelStop, LabelStop, StopPause)
+		}
+	}
 	for id := range direct {
 		delete(kept, id)
 	}
 	for _, id := range a.stopIDs {
 		delete(kept, id)
 	}
-	a.Kept = decisions(g, sortedKeys(kept), func(id string) string { return kept[id] })
+	a.Kept = decisions(g, slices.Sorted(maps.Keys(kept)), func(id string) string { return kept[id] }, func(*Container) Action { return "" })
 	stopWaves, err := g.Waves(a.stopIDs, StopOrder)
 	if err != nil {
 		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
-		a.Stop = decisions(g, a.stopIDs, func(id string) string { return stopReason(g, id, direct, a.stopIDs) })
+		a.Stop = decisions(g, a.stopIDs, func(id string) string { return stopReason(g, id, direct, a.stopIDs) }, actionOf)
 	} else {
 		startWaves, _ := g.Waves(a.stopIDs, StartOrder)
 		a.StopWaves, a.StartWaves = names(g, stopWaves), names(g, startWaves)
-		a.Stop = decisions(g, slices.Concat(stopWaves...), func(id string) string { return stopReason(g, id, direct, a.stopIDs) })
+		a.Stop = decisions(g, slices.Concat(stopWaves...), func(id string) string { return stopReason(g, id, direct, a.stopIDs) }, actionOf)
 	}
 	members := sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs)))
+	services := map[string]bool{}
 	for _, id := range members {
 		c := g.Container(id)
+		if c.Swarm != nil {
+			// Hooks, dumps and the definition of a service: once, in one
+			// of its running tasks, never in every replica.
+			if services[c.Swarm.ID] {
+				continue
+			}
+			services[c.Swarm.ID] = true
+		}
 		a.Containers = append(a.Containers, c.Ref())
 		a.Hooks = append(a.Hooks, hooksOf(c, opts)...)
 		if d, ok := dumpOf(c, opts); ok {
@@ -91,10 +108,13 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 func maxDowntime(g *Graph, targets []*target, containers []string) (time.Duration, string) {
 	var limit time.Duration
 	from := ""
-	consider := func(d time.Duration, what string) {
+	limitBy := func(d time.Duration, why string) {
 		if d > 0 && (limit == 0 || d < limit) {
-			limit, from = d, fmt.Sprintf("%s=%s on %s", LabelMaxDowntime, d, what)
+			limit, from = d, why
 		}
+	}
+	consider := func(d time.Duration, what string) {
+		limitBy(d, fmt.Sprintf("%s=%s on %s", LabelMaxDowntime, d, what))
 	}
 	for _, t := range targets {
 		kind := "volume "
@@ -106,6 +126,10 @@ func maxDowntime(g *Graph, targets []*target, containers []string) (time.Duratio
 	for _, id := range containers {
 		c := g.Container(id)
 		consider(c.Settings.MaxDowntime, "container "+c.Name)
+		if c.Swarm != nil && c.Settings.Pause && c.healthBudget > 0 {
+			// Frozen longer, its healthcheck fails and Swarm replaces it.
+			limitBy(c.healthBudget, fmt.Sprintf("%s, the healthcheck budget (interval x retries) of paused Swarm task %s", c.healthBudget, c.Name))
+		}
 	}
 	return limit, from
 }
@@ -136,11 +160,11 @@ func stopReason(g *Graph, id string, direct map[string]string, set []string) str
 	return strings.Join(why, "; ")
 }
 
-func decisions(g *Graph, ids []string, reason func(string) string) []Decision {
+func decisions(g *Graph, ids []string, reason func(string) string, action func(*Container) Action) []Decision {
 	out := make([]Decision, 0, len(ids))
 	for _, id := range ids {
 		c := g.Container(id)
-		out = append(out, Decision{Container: c.Ref(), Running: c.Running, Healthcheck: c.Healthcheck, Reason: reason(id)})
+		out = append(out, Decision{Container: c.Ref(), Running: c.Running, Healthcheck: c.Healthcheck, Reason: reason(id), Action: action(c)})
 	}
 	return out
 }
@@ -168,7 +192,7 @@ func mergeKeys(a, b map[string]bool) map[string]bool {
 }
 
 func sortedKeysByName(g *Graph, set map[string]bool) []string {
-	ids := sortedKeys(set)
+	ids := slices.Sorted(maps.Keys(set))
 	slices.SortStableFunc(ids, func(x, y string) int { return strings.Compare(g.name(x), g.name(y)) })
 	return ids
 }
@@ -190,6 +214,9 @@ func dumpOf(c *Container, opts PlanOptions) (Dump, bool) {
 	name := s.DumpName
 	if name == "" {
 		name = c.Name + ".dump"
+		if c.Swarm != nil { // task names change with every task
+			name = c.Swarm.Name + ".dump"
+		}
 	}
 	return Dump{Container: c.Ref(), Name: name, Cmd: s.Dump, User: s.HookUser, Timeout: hookTimeout(c, opts), AllowEmpty: s.DumpEmptyOK == True}, true
 }

@@ -45,10 +45,20 @@ type BackupFunc func(ctx context.Context, app App, pass Pass) error
 
 // Result is the outcome of one app's backup.
 type Result struct {
-	App      string
-	Volumes  []string
-	Stopped  []ContainerRef // containers stopped and started again
-	Downtime time.Duration  // first stop to last start; 0 when nothing stopped
+	App     string
+	Volumes []string
+	Stopped []ContainerRef // containers stopped and started again
+	// Downtime is the time the app was down for the final pass, from the
+	// first stop, pause or scale to 0 to the last start, unpause or scale
+	// back; 0 when nothing was touched.
+	Downtime time.Duration
+	// Paused are the containers frozen (drydock.stop=pause) and thawed;
+	// Frozen is the time from the first pause to the last unpause (part
+	// of Downtime), 0 when none was paused.
+	Paused []ContainerRef
+	Frozen time.Duration
+	// Scaled are the Swarm services scaled to 0 and back.
+	Scaled []ScaledService
 	// Killed are the stopped containers that did not exit on their stop
 	// signal within their stop timeout, so Docker killed them: a warning,
 	// since for a database that is a crash.
@@ -101,6 +111,9 @@ type stopOutcome struct {
 	containers []ContainerRef // stopped and started again
 	downtime   time.Duration
 	killed     []Kill
+	paused     []ContainerRef
+	frozen     time.Duration
+	scaled     []ScaledService
 }
 
 type passOutcome struct {
@@ -145,6 +158,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 
 	stopped, err := m.stoppedPass(ctx, p, a, app, fn)
 	res.Stopped, res.Downtime, res.Killed = stopped.containers, stopped.downtime, stopped.killed
+	res.Paused, res.Frozen, res.Scaled = stopped.paused, stopped.frozen, stopped.scaled
 	if err != nil {
 		res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %w", a.Name, err)})
 	}
@@ -170,8 +184,9 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 			if err := s.restart(ctx); err != nil {
 				errs = append(errs, err)
 			}
-			stopped = stopOutcome{containers: s.stopped(), downtime: s.downtime(), killed: s.kills()}
-			log.Info("app restarted", "downtime", stopped.downtime)
+			stopped = stopOutcome{containers: s.stopped(ActionStop), downtime: s.downtime(), killed: s.kills(),
+				paused: s.stopped(ActionPause), frozen: s.frozen(), scaled: s.scaled()}
+			log.Info("app restarted", "downtime", stopped.downtime, "frozen", stopped.frozen)
 		}
 	}
 	defer restart() // when stop panics
@@ -264,8 +279,7 @@ func (m *Manager) refreshMountpoints(ctx context.Context, a *App) (App, error) {
 func (m *Manager) runningHooks(ctx context.Context, hooks []Hook) []Hook {
 	var out []Hook
 	for _, h := range hooks {
-		ins, err := m.api.ContainerInspect(ctx, h.Container.ID)
-		if err == nil && ins.State != nil && ins.State.Running {
+		if m.runs(ctx, h.Container) {
 			out = append(out, h)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,13 +16,15 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
 )
 
 // DefinitionFile is one file of what it takes to run an app again.
 type DefinitionFile struct {
 	// Path is relative to the app's definition directory:
 	// containers/<name>.json, volumes/<name>.json, networks/<name>.json,
-	// images/<id>.json, compose/<project>/<host path of the file>.
+	// images/<id>.json, services/<name>.json (Swarm), compose/<project>/<host
+	// path of the file>.
 	Path string
 	Data []byte
 }
@@ -41,6 +44,16 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 	nets, images := map[string]bool{}, map[string]bool{}
 	projects := map[string]map[string]string{} // project -> labels of one container
 	for _, ref := range app.Containers {
+		if ref.SwarmService != "" {
+			// The service is what runs the app again: docker service
+			// inspect, as a manager sees it.
+			_, raw, err := m.api.ServiceInspectWithRaw(ctx, ref.SwarmService, swarm.ServiceInspectOptions{})
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("inspect Swarm service %s: %v", ref.SwarmServiceName, err))
+			} else {
+				files = append(files, DefinitionFile{Path: "services/" + fileName(ref.SwarmServiceName) + ".json", Data: indentJSON(raw)})
+			}
+		}
 		id, err := m.resolve(ctx, ref)
 		if err != nil {
 			return nil, nil, err
@@ -70,7 +83,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		}
 		files = append(files, DefinitionFile{Path: "volumes/" + fileName(v.Name) + ".json", Data: indentJSON(raw)})
 	}
-	for _, n := range sortedKeys(nets) {
+	for _, n := range slices.Sorted(maps.Keys(nets)) {
 		if slices.Contains(predefinedNetworks, n) {
 			continue
 		}
@@ -80,7 +93,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		}
 		files = append(files, DefinitionFile{Path: "networks/" + fileName(n) + ".json", Data: indentJSON(raw)})
 	}
-	for _, id := range sortedKeys(images) {
+	for _, id := range slices.Sorted(maps.Keys(images)) {
 		_, raw, err := m.api.ImageInspectWithRaw(ctx, id)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("inspect image %s: %v", id, err)) // removed since: the container still runs
@@ -88,7 +101,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		}
 		files = append(files, DefinitionFile{Path: "images/" + fileName(strings.TrimPrefix(id, "sha256:")) + ".json", Data: indentJSON(raw)})
 	}
-	for _, p := range sortedKeys(projects) {
+	for _, p := range slices.Sorted(maps.Keys(projects)) {
 		cf, w := composeFiles(p, projects[p])
 		files, warnings = append(files, cf...), append(warnings, w...)
 	}

@@ -36,7 +36,7 @@ func TestContainerFromInspectDeps(t *testing.T) {
 			{Type: mount.TypeTmpfs, Destination: "/tmp"},
 		},
 	}
-	c := containerFromInspect(ins)
+	c := containerFromInspect(ins, nil)
 	want := []RawDep{
 		{DepCompose, "db"}, {DepCompose, "queue"},
 		{DepLink, "db"}, {DepLink, "cache"},
@@ -64,7 +64,7 @@ func TestContainerFromInspectBadComposeLabel(t *testing.T) {
 		ContainerJSONBase: &container.ContainerJSONBase{ID: "c1", Name: "/x"},
 		Config:            &container.Config{Labels: map[string]string{ComposeDependsOn: "a:b:c:d"}},
 	}
-	if c := containerFromInspect(ins); c.SettingsErr == nil {
+	if c := containerFromInspect(ins, nil); c.SettingsErr == nil {
 		t.Error("malformed depends_on label accepted")
 	}
 }

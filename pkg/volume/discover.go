@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -31,11 +32,22 @@ type Container struct {
 	SettingsErr error
 	Mounts      []Mount
 	Deps        []RawDep
+	// Swarm is the service the container is a task of; nil for a plain
+	// container. Its Settings then come from the service's labels and the
+	// container's (see mergeLabels).
+	Swarm *Service
+	// healthBudget is how long the container may fail its healthcheck
+	// before it is unhealthy (interval x retries); 0 without one.
+	healthBudget time.Duration
 }
 
 // Ref returns the identity drydock journals for c.
 func (c *Container) Ref() ContainerRef {
-	return ContainerRef{ID: c.ID, Name: c.Name, Project: c.Project, Service: c.Service, Number: c.Number}
+	r := ContainerRef{ID: c.ID, Name: c.Name, Project: c.Project, Service: c.Service, Number: c.Number}
+	if c.Swarm != nil {
+		r.SwarmService, r.SwarmServiceName = c.Swarm.ID, c.Swarm.Name
+	}
+	return r
 }
 
 // ContainerRef identifies a container across re-creation: compose gives the
@@ -46,6 +58,11 @@ type ContainerRef struct {
 	Project string `json:"project,omitempty"`
 	Service string `json:"service,omitempty"`
 	Number  string `json:"number,omitempty"`
+	// SwarmService is the ID of the Swarm service the container is a task
+	// of: such a container is never stopped or started itself, and a hook
+	// or dump for it runs in any running task of the service.
+	SwarmService     string `json:"swarm_service,omitempty"`
+	SwarmServiceName string `json:"swarm_service_name,omitempty"`
 }
 
 func (r ContainerRef) String() string { return r.Name }
@@ -73,6 +90,8 @@ type VolumeInfo struct {
 type Inventory struct {
 	Volumes    []VolumeInfo
 	Containers []*Container
+	// Services are the Swarm services of the containers, by name.
+	Services []*Service
 }
 
 // Discover lists volumes and every container (running or not) with its
@@ -99,8 +118,14 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
+	var found []container.InspectResponse
 	for _, s := range list {
 		if isOneoff(s.Labels) {
+			continue
+		}
+		// A stopped task is history: Swarm never starts it again, it
+		// starts new tasks.
+		if s.Labels[SwarmServiceID] != "" && s.State != "running" && s.State != "paused" {
 			continue
 		}
 		ins, err := m.api.ContainerInspect(ctx, s.ID)
@@ -110,9 +135,21 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 			}
 			return nil, fmt.Errorf("inspect container %s: %w", s.ID[:12], err)
 		}
-		inv.Containers = append(inv.Containers, containerFromInspect(ins))
+		found = append(found, ins)
+	}
+	services := m.discoverServices(ctx, found)
+	for _, ins := range found {
+		var svc *Service
+		if ins.Config != nil {
+			svc = services[ins.Config.Labels[SwarmServiceID]]
+		}
+		inv.Containers = append(inv.Containers, containerFromInspect(ins, svc))
 	}
 	slices.SortFunc(inv.Containers, func(a, b *Container) int { return strings.Compare(a.Name, b.Name) })
+	for _, svc := range services {
+		inv.Services = append(inv.Services, svc)
+	}
+	slices.SortFunc(inv.Services, func(a, b *Service) int { return strings.Compare(a.Name, b.Name) })
 	return inv, nil
 }
 
@@ -121,8 +158,9 @@ func isOneoff(labels map[string]string) bool {
 }
 
 // containerFromInspect converts Docker's view of a container to ours.
-func containerFromInspect(ins container.InspectResponse) *Container {
-	c := &Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/")}
+// svc is the Swarm service it is a task of, or nil.
+func containerFromInspect(ins container.InspectResponse, svc *Service) *Container {
+	c := &Container{ID: ins.ID, Name: strings.TrimPrefix(ins.Name, "/"), Swarm: svc}
 	if ins.State != nil {
 		c.Running = ins.State.Running
 	}
@@ -131,11 +169,19 @@ func containerFromInspect(ins container.InspectResponse) *Container {
 		c.Labels = cfg.Labels
 		c.Image = cfg.Image
 		c.Healthcheck = cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE"
+		if c.Healthcheck {
+			c.healthBudget = healthBudget(cfg.Healthcheck)
+		}
 	}
 	c.Project = c.Labels[ComposeProject]
 	c.Service = c.Labels[ComposeService]
 	c.Number = c.Labels[ComposeContainerNumber]
-	c.Settings, c.SettingsErr = ParseSettings(c.Labels)
+	labels, err := c.Labels, error(nil)
+	if svc != nil {
+		labels, err = mergeLabels(svc, c.Labels)
+	}
+	c.Settings, c.SettingsErr = ParseSettings(labels)
+	c.SettingsErr = joinErrs([]error{err, c.SettingsErr})
 	for _, mp := range ins.Mounts {
 		switch mp.Type {
 		case mount.TypeVolume:

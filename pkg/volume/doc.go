@@ -11,8 +11,9 @@
 // containers stop, and groups volumes into apps. The labels:
 //
 //	drydock.backup=true|false       volume or container (then: its volumes)
-//	drydock.stop=true|false         container; default: true iff it mounts
-//	                                a backed-up volume read-write
+//	drydock.stop=true|false|pause   container; default: true iff it mounts
+//	                                a backed-up volume read-write; pause
+//	                                freezes it instead of stopping it
 //	drydock.tier=data|cache|rebuildable  only data is backed up
 //	drydock.group=NAME              volumes backed up together as one app
 //	drydock.depends-on=NAME[,NAME]  compose services or container names
@@ -57,6 +58,30 @@
 // else by Options.MaxDowntime: at the deadline the app is started at once
 // and its backup fails with ErrMaxDowntime. Each Result reports the downtime, from
 // the first stop to the last start.
+//
+// # Freezing
+//
+// A container labelled drydock.stop=pause is frozen (docker pause) for the
+// final pass instead of stopped, and unpaused at once: with the same
+// journal (Recover unpauses), maximum downtime and every-path thaw. Its
+// consumers are left running: its namespaces stay. Result.Frozen reports
+// the freeze, first pause to last unpause.
+//
+// # Swarm services
+//
+// A task container of a Swarm service (label com.docker.swarm.service.id)
+// is never stopped or started itself. Discovery inspects its service
+// (Inventory.Services); the service's labels and the container's both
+// apply, and disagreeing values are malformed. For the final pass a
+// replicated service is scaled to 0 and back to its replica count with
+// versioned updates (ActionScale), the count journalled before the
+// update and a drydock.swarm.scaled-from marker set in it so that another
+// node's drydock leaves the service alone; drydock waits until no task
+// runs, and until the count runs again (healthy, where checked). A global
+// service cannot be scaled: its tasks keep running (or pause). Hooks,
+// dumps and the definition of a service are taken once, in one running
+// task. Without a manager a service cannot be scaled: its app fails before
+// anything is stopped.
 //
 // Callers should derive ctx from signal.NotifyContext, call Recover at
 // startup, and pass a *slog.Logger in Options (logs are discarded

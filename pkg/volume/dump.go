@@ -131,8 +131,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 func (m *Manager) runningDumps(ctx context.Context, dumps []Dump) []Dump {
 	var out []Dump
 	for _, d := range dumps {
-		ins, err := m.api.ContainerInspect(ctx, d.Container.ID)
-		if err == nil && ins.State != nil && ins.State.Running {
+		if m.runs(ctx, d.Container) {
 			out = append(out, d)
 			continue
 		}

@@ -3,6 +3,7 @@ package volume
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,10 @@ type Graph struct {
 	providers map[string]map[string][]RawDep // consumer -> provider -> why
 	consumers map[string]map[string]bool     // provider -> consumers
 }
+
+// swarmProject keys Swarm services among compose services; no compose
+// project name can hold a NUL.
+const swarmProject = "\x00swarm"
 
 // NewGraph resolves the recorded dependencies of cs. Targets it cannot
 // resolve (a removed container, a service of another project) are returned
@@ -35,6 +40,10 @@ func NewGraph(cs []*Container) (*Graph, []string) {
 		byName[c.Name] = c
 		if c.Project != "" && c.Service != "" {
 			k := [2]string{c.Project, c.Service}
+			byService[k] = append(byService[k], c)
+		}
+		if c.Swarm != nil {
+			k := [2]string{swarmProject, c.Swarm.Name}
 			byService[k] = append(byService[k], c)
 		}
 	}
@@ -63,6 +72,10 @@ func (g *Graph) resolve(c *Container, d RawDep, byName map[string]*Container, by
 		}
 		if d.Source == DepCompose {
 			return nil
+		}
+		// drydock.depends-on may name a Swarm service: all its tasks.
+		if ts := byService[[2]string{swarmProject, d.Target}]; len(ts) > 0 {
+			return ts
 		}
 	}
 	if t, ok := byName[d.Target]; ok {
@@ -102,10 +115,10 @@ func (g *Graph) addEdge(consumer, provider string, why RawDep) {
 func (g *Graph) Container(id string) *Container { return g.byID[id] }
 
 // Providers returns the IDs of the containers id depends on, sorted.
-func (g *Graph) Providers(id string) []string { return sortedKeys(g.providers[id]) }
+func (g *Graph) Providers(id string) []string { return slices.Sorted(maps.Keys(g.providers[id])) }
 
 // Consumers returns the IDs of the containers that depend on id, sorted.
-func (g *Graph) Consumers(id string) []string { return sortedKeys(g.consumers[id]) }
+func (g *Graph) Consumers(id string) []string { return slices.Sorted(maps.Keys(g.consumers[id])) }
 
 // Why returns the recorded reasons consumer depends on provider.
 func (g *Graph) Why(consumer, provider string) []RawDep { return g.providers[consumer][provider] }
@@ -164,7 +177,7 @@ func (g *Graph) CheckCycles(set []string) error {
 		color[id] = black
 		return nil
 	}
-	for _, id := range sortedKeys(in) {
+	for _, id := range slices.Sorted(maps.Keys(in)) {
 		if color[id] == white {
 			if err := visit(id); err != nil {
 				return err
@@ -191,7 +204,7 @@ func (g *Graph) WithConsumers(set []string, keep func(*Container) bool) []string
 			queue = append(queue, c)
 		}
 	}
-	return sortedKeys(in)
+	return slices.Sorted(maps.Keys(in))
 }
 
 // Direction of a visit.
@@ -217,7 +230,7 @@ func (g *Graph) edges(set []string, dir Direction) (waiting map[string]int, next
 	in := toSet(set)
 	waiting = map[string]int{}
 	next = map[string][]string{}
-	for _, consumer := range sortedKeys(in) {
+	for _, consumer := range slices.Sorted(maps.Keys(in)) {
 		for _, provider := range g.Providers(consumer) {
 			if !in[provider] {
 				continue
@@ -242,7 +255,7 @@ func (g *Graph) Waves(set []string, dir Direction) ([][]string, error) {
 	waiting, next := g.edges(set, dir)
 	var waves [][]string
 	var cur []string
-	for _, id := range sortedKeys(toSet(set)) {
+	for _, id := range slices.Sorted(maps.Keys(toSet(set))) {
 		if waiting[id] == 0 {
 			cur = append(cur, id)
 		}
@@ -323,7 +336,7 @@ func (g *Graph) Visit(ctx context.Context, set []string, dir Direction, opts Vis
 	}
 	launch = func(id string) { eg.Go(func() error { run(id); return nil }) }
 	mu.Lock()
-	for _, id := range sortedKeys(toSet(set)) {
+	for _, id := range slices.Sorted(maps.Keys(toSet(set))) {
 		if waiting[id] == 0 {
 			launch(id)
 		}
@@ -339,13 +352,4 @@ func toSet(ids []string) map[string]bool {
 		m[id] = true
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/drydock-backup/drydock/internal/fsutil"
 )
 
 // JournalFile is the name of the stop journal inside Options.StateDir.
@@ -35,6 +38,13 @@ type journalEntry struct {
 	// stop signal still runs then, and is killed at its stop timeout.
 	// Recover waits that long before it decides the container runs.
 	Stops map[string]time.Time `json:"stops,omitempty"`
+	// Pauses holds when drydock asked Docker to pause each container
+	// (drydock.stop=pause), by ID: Recover unpauses these.
+	Pauses map[string]time.Time `json:"pauses,omitempty"`
+	// Replicas holds, by Swarm service ID, the replica count of a service
+	// drydock is about to scale to 0, written before the update: Recover
+	// scales it back.
+	Replicas map[string]uint64 `json:"replicas,omitempty"`
 }
 
 func (m *Manager) journalPath() string { return filepath.Join(m.opts.StateDir, JournalFile) }
@@ -76,7 +86,9 @@ func (m *Manager) journalAdd(app string, refs []ContainerRef) error {
 			prev = append(prev, r)
 		}
 	}
-	j.Apps[app] = journalEntry{Since: time.Now().UTC(), PID: os.Getpid(), Containers: prev, Stops: j.Apps[app].Stops}
+	old := j.Apps[app]
+	j.Apps[app] = journalEntry{Since: time.Now().UTC(), PID: os.Getpid(), Containers: prev, Stops: old.Stops,
+		Pauses: old.Pauses, Replicas: old.Replicas}
 	return m.writeJournal(j)
 }
 
@@ -97,6 +109,46 @@ func (m *Manager) journalStopping(app, id string, at time.Time) error {
 		e.Stops = map[string]time.Time{}
 	}
 	e.Stops[id] = at.UTC()
+	j.Apps[app] = e
+	return m.writeJournal(j)
+}
+
+// journalPausing records, before the request, that drydock asks Docker to
+// pause container id of app now.
+func (m *Manager) journalPausing(app, id string, at time.Time) error {
+	return m.journalUpdate(app, func(e *journalEntry) {
+		if e.Pauses == nil {
+			e.Pauses = map[string]time.Time{}
+		}
+		e.Pauses[id] = at.UTC()
+	})
+}
+
+// journalScaling records, before the update, that drydock scales Swarm
+// service id of app from n replicas to 0.
+func (m *Manager) journalScaling(app, id string, n uint64) error {
+	return m.journalUpdate(app, func(e *journalEntry) {
+		if e.Replicas == nil {
+			e.Replicas = map[string]uint64{}
+		}
+		if e.Replicas[id] == 0 { // keep what an unrecovered run recorded
+			e.Replicas[id] = n
+		}
+	})
+}
+
+func (m *Manager) journalUpdate(app string, fn func(*journalEntry)) error {
+	m.journal.Lock()
+	defer m.journal.Unlock()
+	j, err := m.readJournal()
+	if err != nil {
+		return err
+	}
+	e, ok := j.Apps[app]
+	if !ok {
+		return fmt.Errorf("stop journal has no entry for app %s", app)
+	}
+	fn(&e)
 	j.Apps[app] = e
 	return m.writeJournal(j)
 }
@@ -122,69 +174,29 @@ func (m *Manager) writeJournal(j journal) error {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("clear stop journal: %w", err)
 		}
-		return syncDir(m.opts.StateDir)
+		if err := fsutil.SyncDir(m.opts.StateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("clear stop journal: %w", err)
+		}
+		return nil
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode stop journal: %w", err)
 	}
-	if err := writeFileAtomic(m.opts.StateDir, JournalFile, b); err != nil {
+	if err := fsutil.WriteFileAtomic(m.opts.StateDir, JournalFile, b); err != nil {
 		return fmt.Errorf("write stop journal: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces dir/name with data so that a crash leaves either
-// the old or the new content: write a temp file, fsync it, rename it over
-// the target, and fsync the directory so the rename itself is durable.
-func writeFileAtomic(dir, name string, data []byte) (err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }
 
 // Recover starts the containers a previous drydock stopped and did not
 // start again (it was killed, or the restart failed), as recorded in the
-// journal, and clears the entries of apps that run again. Call it at
-// startup, before any backup. It returns the containers it started.
+// journal, and clears the entries of apps that run again: it starts
+// stopped containers, unpauses paused ones, and scales Swarm services
+// back to their recorded replica count. Call it at startup, before any
+// backup. It returns the containers it started or unpaused, and for each
+// service it scaled back a ContainerRef with only the service set (Name
+// is the service's name).
 //
 // Recover runs on a context that the caller's cancellation does not cut
 // short, bounded by Options.RestartTimeout per app: it is cleanup that must
@@ -196,12 +208,34 @@ func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
 	}
 	var started []ContainerRef
 	var errs []error
-	for _, app := range sortedKeys(j.Apps) {
+	for _, app := range slices.Sorted(maps.Keys(j.Apps)) {
 		e := j.Apps[app]
 		m.log.Info("recovering containers stopped by an earlier run", "app", app, "since", e.Since, "pid", e.PID)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.RestartTimeout)
 		var appErrs []error
+		scaled := map[string]bool{}
 		for _, ref := range slices.Backward(e.Containers) {
+			if _, ok := e.Pauses[ref.ID]; ok {
+				did, err := m.thawRef(rctx, ref)
+				if err != nil {
+					appErrs = append(appErrs, err)
+				} else if did {
+					started = append(started, ref)
+				}
+				continue
+			}
+			if svc := ref.SwarmService; svc != "" {
+				// Never started itself: its service is scaled back, once.
+				if n := e.Replicas[svc]; n > 0 && !scaled[svc] {
+					scaled[svc] = true
+					if err := m.scaleUp(rctx, svc, ref.SwarmServiceName, n); err != nil {
+						appErrs = append(appErrs, err)
+						continue
+					}
+					started = append(started, ContainerRef{Name: ref.SwarmServiceName, SwarmService: svc, SwarmServiceName: ref.SwarmServiceName})
+				}
+				continue
+			}
 			if at, ok := e.Stops[ref.ID]; ok {
 				// The stop may still be under way at Docker: starting
 				// now would find the container running, and Docker

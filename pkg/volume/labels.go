@@ -26,7 +26,15 @@ const (
 	LabelDumpName       = "drydock.dump.name"
 	LabelDumpAllowEmpty = "drydock.dump.allow-empty"
 	LabelSaveImage      = "drydock.save-image"
+	// LabelScaledFrom is set by drydock, not by users: on a Swarm service
+	// it scaled to 0, the replica count to scale back to. Another drydock
+	// (on another node) finding it leaves the service alone.
+	LabelScaledFrom = "drydock.swarm.scaled-from"
 )
+
+// StopPause is the drydock.stop value that freezes a container (docker
+// pause) for the final pass instead of stopping it.
+const StopPause = "pause"
 
 // Compose labels that locate a project's files.
 const (
@@ -122,7 +130,7 @@ func ParseTier(s string) (Tier, error) {
 // knownLabels are every label drydock reads.
 var knownLabels = []string{LabelBackup, LabelStop, LabelTier, LabelHookPre, LabelHookPost, LabelHookUser,
 	LabelHookTimeout, LabelGroup, LabelDependsOn, LabelMaxDowntime, LabelDump, LabelDumpName,
-	LabelDumpAllowEmpty, LabelSaveImage}
+	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom}
 
 // checkLabelKey refuses a label that looks like drydock's but is not one
 // (Drydock.Backup, drydock.backups): taken as absent, a mistyped opt-out
@@ -185,6 +193,18 @@ func parseOptBool(labels map[string]string, key string) (OptBool, error) {
 	return False, nil
 }
 
+// parseStop reads drydock.stop: a boolean or exactly "pause".
+func parseStop(labels map[string]string) (OptBool, bool, error) {
+	if labels[LabelStop] == StopPause {
+		return True, true, nil
+	}
+	v, err := parseOptBool(labels, LabelStop)
+	if err != nil {
+		return Unset, false, fmt.Errorf("label %s=%q: want true, false or %s", LabelStop, labels[LabelStop], StopPause)
+	}
+	return v, false, nil
+}
+
 // parseBool takes exactly the documented spellings: true/false, 1/0, t/f,
 // TRUE/FALSE. Nothing is guessed (strconv.ParseBool also takes "True").
 func parseBool(v string) (bool, error) {
@@ -200,8 +220,10 @@ func parseBool(v string) (bool, error) {
 // Settings are the drydock labels of one container or volume, parsed.
 // Hook fields are only meaningful on containers.
 type Settings struct {
-	Backup      OptBool
+	Backup OptBool
+	// Stop is True also for drydock.stop=pause, which sets Pause.
 	Stop        OptBool
+	Pause       bool // drydock.stop=pause: frozen, not stopped
 	Tier        Tier // "" when unset
 	Group       string
 	DependsOn   []string
@@ -232,7 +254,7 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 	var err error
 	s.Backup, err = parseOptBool(labels, LabelBackup)
 	note(err)
-	s.Stop, err = parseOptBool(labels, LabelStop)
+	s.Stop, s.Pause, err = parseStop(labels)
 	note(err)
 	if v, ok := labels[LabelTier]; ok {
 		s.Tier, err = ParseTier(v)

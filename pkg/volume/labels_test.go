@@ -36,6 +36,9 @@ func TestParseSettings(t *testing.T) {
 		},
 		{name: "bool forms", labels: map[string]string{volume.LabelBackup: "1", volume.LabelStop: "FALSE"},
 			want: volume.Settings{Backup: volume.True, Stop: volume.False}},
+		{name: "pause", labels: map[string]string{volume.LabelStop: "pause"}, want: volume.Settings{Stop: volume.True, Pause: true}},
+		{name: "pause case", labels: map[string]string{volume.LabelStop: "Pause"}, wantErr: `drydock.stop="Pause": want true, false or pause`},
+		{name: "pause padded", labels: map[string]string{volume.LabelStop: "pause "}, wantErr: "want true, false or pause"},
 		{name: "bad bool", labels: map[string]string{volume.LabelBackup: "yes"}, wantErr: "drydock.backup=\"yes\""},
 		{name: "bad tier", labels: map[string]string{volume.LabelTier: "gold"}, wantErr: "tier \"gold\""},
 		// Nothing is guessed: only the documented spellings.

@@ -2,6 +2,7 @@ package volume
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -82,6 +83,33 @@ type Decision struct {
 	Running     bool
 	Healthcheck bool
 	Reason      string
+	// Action is what happens to the container for the final pass; ""
+	// for a kept container.
+	Action Action
+}
+
+// Action is what drydock does to a container for the final pass.
+type Action string
+
+// Actions.
+const (
+	// ActionStop stops the container and starts it again.
+	ActionStop Action = "stop"
+	// ActionPause freezes it (docker pause) and thaws it (drydock.stop=pause).
+	ActionPause Action = "pause"
+	// ActionScale scales its Swarm service to 0 and back: a task is never
+	// stopped or started itself.
+	ActionScale Action = "scale"
+)
+
+func actionOf(c *Container) Action {
+	switch {
+	case c.Settings.Pause:
+		return ActionPause
+	case c.Swarm != nil:
+		return ActionScale
+	}
+	return ActionStop
 }
 
 // Hook is a command drydock execs inside a container around the backup.
@@ -250,8 +278,8 @@ func decide(t *target) (bool, Tier, string) {
 	return true, tier, why
 }
 
-// stops returns the containers that must stop for t, with why, and those
-// that keep running.
+// stops returns the containers that must stop (or pause) for t, with why,
+// and those that keep running.
 func stops(t *target) (stop, kept map[string]string) {
 	stop, kept = map[string]string{}, map[string]string{}
 	mode := func(m Mount) string {
@@ -263,6 +291,8 @@ func stops(t *target) (stop, kept map[string]string) {
 	for _, u := range t.uses {
 		s := u.c.Settings.Stop
 		switch {
+		case s == True && u.c.Settings.Pause:
+			stop[u.c.ID] = fmt.Sprintf("%s=%s, mounts %s %s", LabelStop, StopPause, t.name, mode(u.m))
 		case s == True:
 			stop[u.c.ID] = fmt.Sprintf("%s=true, mounts %s %s", LabelStop, t.name, mode(u.m))
 		case s == False:
@@ -272,8 +302,39 @@ func stops(t *target) (stop, kept map[string]string) {
 		default:
 			kept[u.c.ID] = fmt.Sprintf("mounts %s read-only", t.name)
 		}
+		if why, ok := stop[u.c.ID]; ok && unscalable(u.c) {
+			delete(stop, u.c.ID)
+			kept[u.c.ID] = why + "; " + unscalableReason(u.c.Swarm)
+		}
 	}
 	return stop, kept
+}
+
+// unscalable tells whether c is a task of a service Swarm cannot scale to
+// 0 (global, or a job), which is then backed up live unless it pauses.
+func unscalable(c *Container) bool {
+	return c.Swarm != nil && c.Swarm.Err == nil && !c.Swarm.scalable() && !c.Settings.Pause
+}
+
+func unscalableReason(svc *Service) string {
+	return fmt.Sprintf("task of %s Swarm service %s, which cannot be scaled to 0: backed up live, never stopped "+
+		"(%s=false says so; %s=%s freezes it instead)", svc.Mode, svc.Name, LabelStop, LabelStop, StopPause)
+}
+
+// stopClosure returns the containers stopped or paused for the directly
+// affected ones: those plus, transitively, the consumers of those that
+// stop. A paused container keeps its namespaces and comes back as it was,
+// so its consumers are left alone.
+func stopClosure(g *Graph, direct []string) []string {
+	var seeds, paused []string
+	for _, id := range direct {
+		if g.Container(id).Settings.Pause {
+			paused = append(paused, id)
+		} else {
+			seeds = append(seeds, id)
+		}
+	}
+	return slices.Sorted(maps.Keys(mergeKeys(toSet(g.WithConsumers(seeds, stoppable)), toSet(paused))))
 }
 
 // groupTargets unites targets sharing a group or a container to stop (the
@@ -305,7 +366,7 @@ func groupTargets(g *Graph, ts []*target) [][]*target {
 			claim("group:"+grp, i)
 		}
 		stop, _ := stops(t)
-		for _, id := range g.WithConsumers(sortedKeys(stop), stoppable) {
+		for _, id := range stopClosure(g, slices.Sorted(maps.Keys(stop))) {
 			claim("container:"+id, i)
 		}
 	}
@@ -323,7 +384,7 @@ func groupTargets(g *Graph, ts []*target) [][]*target {
 	return out
 }
 
-func stoppable(c *Container) bool { return c.Settings.Stop != False }
+func stoppable(c *Container) bool { return c.Settings.Stop != False && !unscalable(c) }
 
 // targetGroups returns the volume's own drydock.group, else those of the
 // containers mounting it.
@@ -337,5 +398,5 @@ func targetGroups(t *target) []string {
 			set[u.c.Settings.Group] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }

@@ -3,6 +3,8 @@ package volume
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -64,8 +66,13 @@ func renderApp(w io.Writer, a *App) {
 		fmt.Fprintln(w, "  stop, in this order:")
 		for _, d := range a.Stop {
 			state := "running"
-			if !d.Running {
+			switch {
+			case !d.Running:
 				state = "not running, left alone"
+			case d.Action == ActionPause:
+				state = "running, paused (frozen) for the final pass"
+			case d.Action == ActionScale:
+				state = "running, task of Swarm service " + d.Container.SwarmServiceName + ": the service is scaled to 0 and back"
 			}
 			fmt.Fprintf(w, "    %s\t%s\t%s\n", d.Container.Name, state, d.Reason)
 		}
@@ -135,5 +142,5 @@ func (a *App) ComposeProjects() []string {
 			set[c.Project] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +30,12 @@ type session struct {
 	// restart waits for them before it starts the container.
 	asked  map[string]time.Time
 	killed []Kill    // stopped by Docker's SIGKILL at their stop timeout
-	first  time.Time // first stop call
-	last   time.Time // last start done
+	first  time.Time // first stop, pause or scale call
+	last   time.Time // last start, unpause or scale done
+	// frozen spans the first pause call to the last unpause done.
+	frozenFirst, frozenLast time.Time
+	actions                 map[string]Action   // by container ID
+	scales                  map[string]*scaleOp // by Swarm service ID
 }
 
 // Undo starts again what a Stop stopped. It is safe to call more than once.
@@ -56,6 +61,8 @@ func (s *session) stop(ctx context.Context) error {
 	s.todo = map[string]ContainerRef{}
 	s.done = map[string]bool{}
 	s.asked = map[string]time.Time{}
+	s.actions = map[string]Action{}
+	s.scales = map[string]*scaleOp{}
 	var refs []ContainerRef
 	for _, d := range s.app.Stop {
 		ins, err := s.m.api.ContainerInspect(ctx, d.Container.ID)
@@ -65,10 +72,23 @@ func (s *session) stop(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("app %s: inspect container %s: %w", s.app.Name, d.Container.Name, err)
 		}
-		if ins.State != nil && ins.State.Running {
-			s.todo[d.Container.ID] = d.Container
-			refs = append(refs, d.Container)
+		if ins.State == nil || !ins.State.Running {
+			continue
 		}
+		action := d.Action
+		if action == "" {
+			action = ActionStop
+		}
+		if action == ActionPause && ins.State.Paused {
+			s.m.log.Warn("container is paused already: left as it is", "app", s.app.Name, "container", d.Container.Name)
+			continue
+		}
+		s.todo[d.Container.ID] = d.Container
+		s.actions[d.Container.ID] = action
+		if action == ActionScale && s.scales[d.Container.SwarmService] == nil {
+			s.scales[d.Container.SwarmService] = &scaleOp{id: d.Container.SwarmService, name: d.Container.SwarmServiceName}
+		}
+		refs = append(refs, d.Container)
 	}
 	if len(refs) == 0 {
 		return nil
@@ -81,8 +101,36 @@ func (s *session) stop(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
+		switch s.actions[id] {
+		case ActionPause:
+			return s.pauseOne(ctx, ref)
+		case ActionScale:
+			return s.scaleDownOne(ctx, ref)
+		}
 		return s.stopOne(ctx, ref)
 	})
+}
+
+// began notes the time of a stop, pause or scale call.
+func (s *session) began(at time.Time, pause bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		s.first = at
+	}
+	if pause && s.frozenFirst.IsZero() {
+		s.frozenFirst = at
+	}
+}
+
+// ended notes the time a start, unpause or scale back ended.
+func (s *session) ended(pause bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = time.Now()
+	if pause {
+		s.frozenLast = s.last
+	}
 }
 
 // stopOne stops one container and keeps the outcome: stopped (and
@@ -93,11 +141,7 @@ func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
 	if err := s.m.journalStopping(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("stop container %s: %w", ref.Name, err)
 	}
-	s.mu.Lock()
-	if s.first.IsZero() {
-		s.first = at
-	}
-	s.mu.Unlock()
+	s.began(at, false)
 	s.m.log.Info("stopping container", "app", s.app.Name, "container", ref.Name)
 	// Nil timeout and signal: Docker uses the container's own StopSignal
 	// and StopTimeout.
@@ -153,6 +197,14 @@ func (s *session) restart(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
+		switch s.actions[id] {
+		case ActionPause:
+			_, err := s.m.thawRef(ctx, ref)
+			s.ended(true)
+			return err
+		case ActionScale:
+			return s.scaleUpOne(ctx, ref)
+		}
 		if at, ok := asked[id]; ok {
 			if kill, stopped := s.m.awaitStop(ctx, ref, at); stopped {
 				s.stopped1(ref, kill)
@@ -161,9 +213,7 @@ func (s *session) restart(ctx context.Context) error {
 		// Providers wait until healthy so their consumers find them ready.
 		wait := slices.ContainsFunc(s.g.Consumers(id), func(c string) bool { return set[c] })
 		_, err := s.m.startRef(ctx, ref, wait)
-		s.mu.Lock()
-		s.last = time.Now()
-		s.mu.Unlock()
+		s.ended(false)
 		return err
 	})
 	if err == nil {
@@ -178,17 +228,28 @@ func (s *session) restart(ctx context.Context) error {
 	return nil
 }
 
-// stopped returns the containers this session stopped, in stop order.
-func (s *session) stopped() []ContainerRef {
+// stopped returns the containers this session stopped (or paused: the
+// action), in stop order.
+func (s *session) stopped(action Action) []ContainerRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []ContainerRef
 	for _, d := range s.app.Stop {
-		if s.done[d.Container.ID] {
+		if s.done[d.Container.ID] && s.actions[d.Container.ID] == action {
 			out = append(out, d.Container)
 		}
 	}
 	return out
+}
+
+// frozen is the time from the first pause to the last unpause.
+func (s *session) frozen() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.frozenFirst.IsZero() || s.frozenLast.Before(s.frozenFirst) {
+		return 0
+	}
+	return s.frozenLast.Sub(s.frozenFirst)
 }
 
 // kills returns the containers Docker had to kill at their stop timeout.
@@ -269,7 +330,14 @@ func (m *Manager) waitHealthy(ctx context.Context, id, name string) error {
 // resolve finds the container ref names now: the same ID, else a container
 // with the same compose project, service and number (compose recreated
 // it), else one with the same name.
+//
+// For a Swarm task it finds a running task of the same service instead:
+// tasks are replaced, not restarted, and any one of them will do for a
+// hook, a dump or the definition.
 func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error) {
+	if ref.SwarmService != "" {
+		return m.resolveTask(ctx, ref)
+	}
 	_, err := m.api.ContainerInspect(ctx, ref.ID)
 	if err == nil {
 		return ref.ID, nil
@@ -302,6 +370,41 @@ func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error)
 		return c.ID, nil
 	}
 	return "", fmt.Errorf("container %s (%s): %w", ref.Name, shortID(ref.ID), ErrGone)
+}
+
+func (m *Manager) resolveTask(ctx context.Context, ref ContainerRef) (string, error) {
+	ins, err := m.api.ContainerInspect(ctx, ref.ID)
+	if err == nil && ins.State != nil && ins.State.Running {
+		return ref.ID, nil
+	}
+	if err != nil && !isNotFound(err) {
+		return "", fmt.Errorf("inspect container %s: %w", ref.Name, err)
+	}
+	list, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(SwarmServiceID, ref.SwarmService)})
+	if err != nil {
+		return "", fmt.Errorf("find a running task of Swarm service %s: %w", ref.SwarmServiceName, err)
+	}
+	slices.SortFunc(list, func(a, b container.Summary) int { return strings.Compare(a.ID, b.ID) })
+	for _, c := range list {
+		if c.State == "running" {
+			return c.ID, nil
+		}
+	}
+	return "", fmt.Errorf("swarm service %s: no running task on this node: %w", ref.SwarmServiceName, ErrGone)
+}
+
+// runs reports whether the container ref names runs now; for a Swarm
+// task, whether any task of its service runs here.
+func (m *Manager) runs(ctx context.Context, ref ContainerRef) bool {
+	id := ref.ID
+	if ref.SwarmService != "" {
+		var err error
+		if id, err = m.resolveTask(ctx, ref); err != nil {
+			return false
+		}
+	}
+	ins, err := m.api.ContainerInspect(ctx, id)
+	return err == nil && ins.State != nil && ins.State.Running
 }
 
 func shortID(id string) string {

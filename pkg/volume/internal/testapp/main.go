@@ -16,6 +16,8 @@
 //	testapp emit N SEED  write N bytes of a deterministic stream (Emit) to
 //	    stdout, as a dump command does
 //	testapp sleep D      sleep for duration D
+//	testapp mark PATH    append a line (host name and time) to PATH, as a
+//	    hook whose runs a test counts
 package main
 
 import (
@@ -35,7 +37,7 @@ const readyFile = "/testapp-ready"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testapp run|health|dump|exit|sleep")
+		fmt.Fprintln(os.Stderr, "usage: testapp run|health|dump|exit|emit|sleep|mark")
 		os.Exit(2)
 	}
 	args := os.Args[2:]
@@ -84,6 +86,21 @@ func main() {
 			fail(err.Error())
 		}
 		if err := w.Flush(); err != nil {
+			fail(err.Error())
+		}
+	case "mark":
+		if len(args) != 1 {
+			fail("mark PATH")
+		}
+		host, _ := os.Hostname()
+		f, err := os.OpenFile(args[0], os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			fail(err.Error())
+		}
+		if _, err := fmt.Fprintf(f, "%s %s\n", host, time.Now().Format(time.RFC3339Nano)); err != nil {
+			fail(err.Error())
+		}
+		if err := f.Close(); err != nil {
 			fail(err.Error())
 		}
 	case "sleep":
