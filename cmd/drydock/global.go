@@ -46,7 +46,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVarP(&g.repo, "repo", "r", "", "repository: a local path or s3:URL (default: $RESTIC_REPOSITORY)")
 	f.StringVar(&g.passwordFile, "password-file", "", "file holding the repository password (default: $RESTIC_PASSWORD_FILE)")
-	f.Var(&g.compression, "compression", "compression of new data: auto, off or max")
+	f.Var(&g.compression, "compression", "compression of new data: auto, off, fastest or max")
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
 	f.DurationVar(&g.retryMax, "retry-max", 2*time.Minute, "how long to retry a failing repository operation before giving up")

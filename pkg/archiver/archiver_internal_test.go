@@ -110,6 +110,42 @@ func TestFilesChangingDuringBackup(t *testing.T) {
 	}
 }
 
+// TestFileReplacedBySymlink: a file that became a symlink between the
+// directory listing and its open is left out with a warning; the file the
+// link points to is not read in its place.
+func TestFileReplacedBySymlink(t *testing.T) {
+	r := testRepo(t)
+	src, outside := t.TempDir(), t.TempDir()
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("not part of the backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"plain", "swapped"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := save(t, r, []string{src}, nil, Options{beforeOpen: func(p string) {
+		if filepath.Base(p) == "swapped" {
+			if err := os.Remove(p); err != nil {
+				t.Error(err)
+			}
+			if err := os.Symlink(secret, p); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if len(res.Warnings) != 1 || filepath.Base(res.Warnings[0].Path) != "swapped" {
+		t.Fatalf("warnings %v, want exactly one for the swapped file", res.Warnings)
+	}
+	if n := node(t, r, res.Tree, filepath.Join(src, "swapped")); n != nil {
+		t.Fatalf("the swapped file is in the snapshot: %+v", n)
+	}
+	if p := node(t, r, res.Tree, filepath.Join(src, "plain")); p == nil || string(content(t, r, p)) != "plain" {
+		t.Fatal("the plain file is missing or wrong")
+	}
+}
+
 // TestParentReuse: an unchanged file is taken from the parent without being
 // read; a changed one (new mtime) is read again.
 func TestParentReuse(t *testing.T) {

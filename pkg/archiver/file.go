@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/drydock-backup/drydock/pkg/chunker"
 	"github.com/drydock-backup/drydock/pkg/directio"
@@ -72,12 +72,7 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 	if a.opts.beforeOpen != nil {
 		a.opts.beforeOpen(path)
 	}
-	// O_NOFOLLOW: the entry was a regular file at lstat time; if it was
-	// replaced by a symlink since, do not follow it elsewhere.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NOATIME, 0)
-	if errors.Is(err, syscall.EPERM) { // O_NOATIME needs ownership
-		f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	}
+	f, err := openFile(path)
 	if err != nil {
 		return nil, 0, warningError{fmt.Errorf("open: %w", err)}
 	}
@@ -106,6 +101,25 @@ func (a *archiver) readFile(ctx context.Context, path string, n *format.Node) (f
 		return nil, 0, warningError(rerr)
 	}
 	return content, size, err
+}
+
+// openFile opens a file to back it up. O_NOFOLLOW: the entry was a regular
+// file at lstat time; if it was replaced by a symlink since, do not follow
+// it elsewhere. The descriptor is opened here and wrapped by os.NewFile
+// rather than by os.OpenFile, which tries to register every file with the
+// network poller: for a regular file that costs four fcntl and a failing
+// epoll_ctl, 5 of the 13 system calls a small file took in all (strace -c
+// of a first backup of 5,000 small files); os.NewFile does one fcntl.
+func openFile(path string) (*os.File, error) {
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Open(path, flags|unix.O_NOATIME, 0)
+	if errors.Is(err, unix.EPERM) { // O_NOATIME needs ownership
+		fd, err = unix.Open(path, flags, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // readError marks a failure of the reader a chunk stream came from, as

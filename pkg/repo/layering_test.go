@@ -14,7 +14,7 @@ import (
 func TestCodecLayering(t *testing.T) {
 	const mod = "github.com/drydock-backup/drydock/pkg/repo/"
 	allowed := map[string][]string{
-		"compress": {"github.com/klauspost/compress/zstd"},
+		"compress": {"github.com/klauspost/compress/zstd", "github.com/klauspost/compress/s2"},
 		"format":   {mod + "compress"},
 		"crypto":   {mod + "format", "golang.org/x/crypto/poly1305", "golang.org/x/crypto/scrypt"},
 		"pack":     {mod + "compress", mod + "crypto", mod + "format", "github.com/drydock-backup/drydock/internal/bufpool"},

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -161,11 +162,14 @@ func (s *BlobSaver) SaveBlobID(ctx context.Context, t format.BlobType, id format
 	if dup {
 		return false, nil
 	}
+	// Decided before a pack is taken: the probe runs while other callers
+	// use the packs.
+	compressed := s.compress(t, data)
 	p, err := s.packers[t].take(ctx)
 	if err != nil {
 		return false, err
 	}
-	p, err = s.add(ctx, p, h, data)
+	p, err = s.add(ctx, p, h, data, compressed)
 	s.packers[t].put(p)
 	if err != nil {
 		return false, err
@@ -181,15 +185,37 @@ func (s *BlobSaver) SaveBlobID(ctx context.Context, t format.BlobType, id format
 	return true, nil
 }
 
+// compress reports whether a blob of type t is stored compressed. In a
+// version 2 repository trees always are, data blobs unless compression is
+// off or, in modes auto and fastest, zstd would gain next to nothing on them
+// (compress.Incompressible): random or already compressed data then costs
+// a probe of a few microseconds per MiB instead of zstd's 0.2-1 ms, and an
+// uncompressed blob is as valid a blob to restic as a compressed one.
+// Prune's repacking (s.repack) compresses every blob, so that `prune
+// --repack-uncompressed`, drydock's or restic's, leaves no uncompressed
+// blob behind to repack again.
+func (s *BlobSaver) compress(t format.BlobType, data []byte) bool {
+	switch {
+	case s.r.cfg.Version < format.Version2:
+		return false
+	case t == format.TreeBlob:
+		return true
+	case !s.r.opts.Compression.CompressData():
+		return false
+	case s.repack || s.r.opts.Compression == compress.ModeMax:
+		return true
+	}
+	return !compress.Incompressible(data)
+}
+
 // add puts the blob into p (a new packer if p is nil or full) and hands p to
 // the uploaders once it reaches the target size. It returns the packer to
 // keep using.
-func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, data []byte) (*packer, error) {
-	compressed := s.r.cfg.Version >= format.Version2 && (h.Type == format.TreeBlob || s.r.opts.Compression.CompressData())
+func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, data []byte, compressed bool) (*packer, error) {
 	for range 2 {
 		if p == nil {
 			var err error
-			if p, err = s.newPacker(); err != nil {
+			if p, err = s.newPacker(h.Type); err != nil {
 				return nil, err
 			}
 		}
@@ -216,13 +242,23 @@ func (s *BlobSaver) add(ctx context.Context, p *packer, h format.BlobHandle, dat
 	return p, fmt.Errorf("pack %v: blob does not fit into an empty pack", h)
 }
 
-func (s *BlobSaver) newPacker() (*packer, error) {
+// packMode is the compression level of a pack of blob type t in mode m:
+// trees are compressed at zstd's fastest level unless m is max (see
+// compress.ModeFastest).
+func packMode(t format.BlobType, m compress.Mode) compress.Mode {
+	if t == format.TreeBlob && m != compress.ModeMax {
+		return compress.ModeFastest
+	}
+	return m
+}
+
+func (s *BlobSaver) newPacker(t format.BlobType) (*packer, error) {
 	f, adopt, err := s.packFile()
 	if err != nil {
 		return nil, err
 	}
 	p := &packer{file: f, adopt: adopt, bw: bufio.NewWriterSize(f, 256<<10)}
-	if p.w, err = pack.NewWriter(p.bw, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: s.r.opts.Compression}); err != nil {
+	if p.w, err = pack.NewWriter(p.bw, s.r.key, pack.Options{Version: s.r.cfg.Version, Mode: packMode(t, s.r.opts.Compression)}); err != nil {
 		f.Close()
 		return nil, err
 	}

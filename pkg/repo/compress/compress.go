@@ -36,6 +36,12 @@ const (
 	ModeOff
 	// ModeMax is zstd's best compression (≈ level 11).
 	ModeMax
+	// ModeFastest is zstd's fastest level (≈ level 1), restic 0.19's
+	// "fastest". Tree blobs use it in modes auto and off: on small JSON it
+	// compresses as well as the default level at a third of the CPU time
+	// when the encoder's tables are cold, as they are between trees
+	// (docs/performance.md).
+	ModeFastest
 )
 
 // String returns the flag spelling of m.
@@ -47,11 +53,14 @@ func (m Mode) String() string {
 		return "off"
 	case ModeMax:
 		return "max"
+	case ModeFastest:
+		return "fastest"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// Set parses a flag value ("auto", "off", "max"); it implements pflag.Value.
+// Set parses a flag value ("auto", "off", "fastest", "max"); it implements
+// pflag.Value.
 func (m *Mode) Set(s string) error {
 	switch s {
 	case "auto":
@@ -60,8 +69,10 @@ func (m *Mode) Set(s string) error {
 		*m = ModeOff
 	case "max":
 		*m = ModeMax
+	case "fastest":
+		*m = ModeFastest
 	default:
-		return fmt.Errorf("invalid compression mode %q: want auto, off or max", s)
+		return fmt.Errorf("invalid compression mode %q: want auto, off, fastest or max", s)
 	}
 	return nil
 }
@@ -102,8 +113,11 @@ type encoderPool struct {
 
 func pool(m Mode) *encoderPool {
 	level := zstd.SpeedDefault
-	if m == ModeMax {
+	switch m {
+	case ModeMax:
 		level = zstd.SpeedBestCompression
+	case ModeFastest:
+		level = zstd.SpeedFastest
 	}
 	encMu.Lock()
 	defer encMu.Unlock()
