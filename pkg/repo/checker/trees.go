@@ -61,7 +61,8 @@ func (c *checker) checkSnapshots(ctx context.Context) error {
 		trees.Add(1) // loaded, so checked, even if it does not decode
 		return format.DecodeTree(data)
 	}
-	err = walk.Walk(ctx, loaded, c.opts.Workers, load, c.checkTree)
+	// Each load is a backend round trip: as many at once as pack reads.
+	err = walk.Walk(ctx, loaded, max(c.opts.Workers, c.opts.Downloads), load, c.checkTree)
 	c.rep.Trees = int(trees.Load())
 	return err
 }

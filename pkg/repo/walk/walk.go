@@ -2,6 +2,7 @@ package walk
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"runtime"
 	"sync"
@@ -81,6 +82,10 @@ func (w *walker) tree(ctx context.Context, id, snap format.ID, p string) error {
 	}
 	if err != nil {
 		t = nil
+	} else if t == nil {
+		// A loader's contract is a tree or an error; without this the
+		// visitors would dereference nil.
+		err = fmt.Errorf("tree %v: loader returned no tree", id.Str())
 	}
 	if err := w.visit(ctx, &Tree{ID: id, Snapshot: snap, Path: p, Tree: t}, err); err != nil || t == nil {
 		return err

@@ -329,3 +329,56 @@ func TestWalkConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkLoaderWithoutTree: a loader breaking its contract (no tree and no
+// error) reaches visit as an error, never as a nil tree to dereference.
+func TestWalkLoaderWithoutTree(t *testing.T) {
+	r, _ := repotest.New(t, 2, repo.Options{})
+	root, _ := wide(t, r, 3)
+	load := func(ctx context.Context, id format.ID) (*format.Tree, error) {
+		if id == root {
+			return r.LoadTree(ctx, id)
+		}
+		return nil, nil
+	}
+	rc := &record{seen: map[format.ID]visit{}}
+	if err := walk.Walk(t.Context(), []walk.Root{{Tree: root}}, 2, load, rc.visit); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.seen) != 4 {
+		t.Fatalf("%d trees visited, want 4", len(rc.seen))
+	}
+	for id, v := range rc.seen {
+		if id != root && (v.err == nil || !strings.Contains(v.err.Error(), "no tree")) {
+			t.Errorf("tree %v: visit got error %v, want 'loader returned no tree'", id.Str(), v.err)
+		}
+	}
+}
+
+// TestWalkMoreRootsThanWorkers: roots beyond the worker limit wait for a
+// slot instead of being dropped, and a tree shared by roots is visited once.
+func TestWalkMoreRootsThanWorkers(t *testing.T) {
+	r, _ := repotest.New(t, 2, repo.Options{})
+	var roots []walk.Root
+	var shared format.ID
+	for i := range 9 {
+		root := repotest.Crafted(t, r, func(c *repotest.Craft) *format.ID {
+			shared = *leaf(c, "shared")
+			return c.Tree(c.Dir("shared", 0o755, &shared), c.Dir("own", 0o755, leaf(c, fmt.Sprint("own ", i))))
+		})
+		roots = append(roots, walk.Root{Snapshot: root, Tree: root})
+	}
+	rc := &record{seen: map[format.ID]visit{}}
+	if err := walk.Walk(t.Context(), roots, 2, r.LoadTree, rc.visit); err != nil {
+		t.Fatal(err)
+	}
+	if rc.repeat != 0 {
+		t.Errorf("%d trees visited twice", rc.repeat)
+	}
+	if want := 9*2 + 1; len(rc.seen) != want {
+		t.Errorf("%d trees visited, want %d (9 roots, 9 own leaves, 1 shared)", len(rc.seen), want)
+	}
+	if _, ok := rc.seen[shared]; !ok {
+		t.Error("the shared tree was not visited")
+	}
+}
