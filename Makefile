@@ -1,4 +1,7 @@
 # drydock — build, test, benchmark, lint.
+# Go installed the Debian way (/usr/local/go) need not be on a login
+# shell's PATH; the tests run go themselves, so they get it too.
+export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 BIN     ?= bin/drydock
 PKGS    ?= ./...

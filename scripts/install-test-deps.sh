@@ -6,6 +6,8 @@
 # the pinned module. Idempotent: what is there already is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Go may only be in /usr/local/go/bin; a go on PATH comes first.
+export PATH="$PATH:/usr/local/go/bin"
 
 need=()
 command -v restic >/dev/null || need+=(restic)
