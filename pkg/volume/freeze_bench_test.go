@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,13 +55,16 @@ func (h onMessage) WithGroup(g string) slog.Handler {
 
 // BenchmarkDockerFreeze backs up a 400 MB volume (1600 files of 256 KiB)
 // through pkg/backup into a local repository, the app's files changing by
-// 1% (16 files) between the warm pass and the final one:
+// 1% (16 files) between the warm pass and the final one, for each mode
+// (pause: drydock.stop=pause; stop: the default) and app shape (1: one
+// container; 2dep: the volume's container and a consumer that depends on
+// it and mounts the volume too, stopped first and started last). It
+// reports
 //
-//	pause  drydock.stop=pause: reports freeze-ms, the time the app is
-//	       frozen (Result.Frozen)
-//	stop   the default: reports downtime-ms, Docker's own stop+start of the
-//	       same container measured alone (docker-stopstart-ms), and the
-//	       final pass's share on top of it (final-share-%)
+//	drydock-ms  the app's downtime (for pause, the freeze)
+//	docker-ms   Docker's own stop+start (pause+unpause) of the same
+//	            containers in the same order, measured after each run
+//	share-%     what drydock adds on top of Docker's own time
 //
 // The 16 files are written when drydock logs that it is about to pause or
 // stop, after it noted the downtime's start; that write's time is
@@ -68,127 +72,166 @@ func (h onMessage) WithGroup(g string) slog.Handler {
 //
 //	go test -run '^$' -bench DockerFreeze -benchtime 5x ./pkg/volume/
 func BenchmarkDockerFreeze(b *testing.B) {
-	const files, size = 1600, 256 << 10
 	for _, mode := range []string{"pause", "stop"} {
-		b.Run(mode, func(b *testing.B) {
-			if os.Geteuid() != 0 {
-				b.Skip("volume data is readable by root only")
-			}
-			env := dockertest.New(b)
-			vol := env.Volume("freeze", map[string]string{volume.LabelBackup: "true"})
-			v, err := env.Cli.VolumeInspect(b.Context(), vol)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.NewChaCha8([32]byte{'f', 'r', 'e', 'e', 'z', 'e'})
-			buf := make([]byte, size)
-			write := func(i int) {
-				_, _ = rng.Read(buf)
-				p := filepath.Join(v.Mountpoint, fmt.Sprintf("d%02d/f%04d", i%32, i))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					b.Fatal(err)
-				}
-				if err := os.WriteFile(p, buf, 0o644); err != nil {
-					b.Fatal(err)
-				}
-			}
-			for i := range files {
-				write(i)
-			}
-			labels := map[string]string{}
-			if mode == "pause" {
-				labels[volume.LabelStop] = volume.StopPause
-			}
-			id := env.Container(dockertest.Spec{Name: "app", Mounts: []string{vol + ":/data"}, Labels: labels})
-
-			var mu sync.Mutex
-			var injected time.Duration
-			round := 0
-			change := func() {
-				mu.Lock()
-				defer mu.Unlock()
-				start := time.Now()
-				for j := range files / 100 {
-					write((round*101 + j*97) % files)
-				}
-				injected += time.Since(start)
-			}
-			msg := "stopping container"
-			if mode == "pause" {
-				msg = "pausing container"
-			}
-			base := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
-			m := volume.NewWithClient(env.Cli, volume.Options{StateDir: b.TempDir(), Logger: slog.New(onMessage{base, msg, change})})
-			r := freezeRepo(b)
-			p, err := m.Plan(b.Context())
-			if err != nil {
-				b.Fatal(err)
-			}
-			var app *volume.App
-			for _, a := range p.Apps {
-				if a.Volumes[0].Name == vol {
-					app = a
-				}
-			}
-			if app == nil {
-				b.Fatalf("no app for %s:\n%s", vol, p)
-			}
-			p.Apps = []*volume.App{app}
-			// The first snapshot, which the next ones build on.
-			if _, err := backup.Volumes(b.Context(), m, r, p, backup.VolumeOptions{Host: "bench"}); err != nil {
-				b.Fatal(err)
-			}
-
-			var stopStart time.Duration
-			if mode == "stop" { // Docker's own stop and start, alone
-				const n = 3
-				for range n {
-					start := time.Now()
-					if err := env.Cli.ContainerStop(b.Context(), id, container.StopOptions{}); err != nil {
-						b.Fatal(err)
-					}
-					if err := env.Cli.ContainerStart(b.Context(), id, container.StartOptions{}); err != nil {
-						b.Fatal(err)
-					}
-					stopStart += time.Since(start)
-				}
-				stopStart /= n
-			}
-			var total time.Duration
-			mu.Lock()
-			injected = 0
-			mu.Unlock()
-			b.ResetTimer()
-			for i := range b.N {
-				mu.Lock()
-				round = i + 1
-				mu.Unlock()
-				reps, err := backup.Volumes(b.Context(), m, r, p, backup.VolumeOptions{Host: "bench"})
-				if err != nil || len(reps) != 1 {
-					b.Fatalf("backup: %v %+v", err, reps)
-				}
-				if reps[0].Final == nil || reps[0].Final.FilesChanged < files/100 {
-					b.Fatalf("final pass %+v: want the %d changed files read there", reps[0].Final, files/100)
-				}
-				// For a pause-only app the downtime is the freeze.
-				total += time.Duration(reps[0].DowntimeSeconds * float64(time.Second))
-			}
-			b.StopTimer()
-			mu.Lock()
-			down := (total - injected) / time.Duration(b.N)
-			mu.Unlock()
-			if mode == "pause" {
-				b.ReportMetric(float64(down.Microseconds())/1000, "freeze-ms")
-				if ins := env.Inspect(id); ins.State.Paused || ins.RestartCount != 0 {
-					b.Errorf("container paused %v after the runs", ins.State.Paused)
-				}
-				return
-			}
-			b.ReportMetric(float64(down.Microseconds())/1000, "downtime-ms")
-			b.ReportMetric(float64(stopStart.Microseconds())/1000, "docker-stopstart-ms")
-			b.ReportMetric(100*float64(down-stopStart)/float64(stopStart), "final-share-%")
-		})
+		for _, shape := range []string{"1", "2dep"} {
+			b.Run(mode+"/"+shape, func(b *testing.B) { benchFreeze(b, mode, shape == "2dep") })
+		}
 	}
+}
+
+func benchFreeze(b *testing.B, mode string, dep bool) {
+	const files, size = 1600, 256 << 10
+	if os.Geteuid() != 0 {
+		b.Skip("volume data is readable by root only")
+	}
+	env := dockertest.New(b)
+	vol := env.Volume("freeze", map[string]string{volume.LabelBackup: "true"})
+	v, err := env.Cli.VolumeInspect(b.Context(), vol)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.NewChaCha8([32]byte{'f', 'r', 'e', 'e', 'z', 'e'})
+	buf := make([]byte, size)
+	write := func(i int) {
+		_, _ = rng.Read(buf)
+		p := filepath.Join(v.Mountpoint, fmt.Sprintf("d%02d/f%04d", i%32, i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, buf, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range files {
+		write(i)
+	}
+	labels := func() map[string]string {
+		l := map[string]string{}
+		if mode == "pause" {
+			l[volume.LabelStop] = volume.StopPause
+		}
+		return l
+	}
+	db := env.Container(dockertest.Spec{Name: "app", Mounts: []string{vol + ":/data"}, Labels: labels()})
+	order := []string{db} // stop order: consumers first
+	if dep {
+		l := labels()
+		l[volume.LabelDependsOn] = env.Name("app")
+		// It shares the volume too: drydock pauses only the containers
+		// that mount it (stopping takes the consumers along).
+		api := env.Container(dockertest.Spec{Name: "api", Labels: l, Mounts: []string{vol + ":/shared"}})
+		order = []string{api, db}
+	}
+
+	var mu sync.Mutex
+	var injected time.Duration
+	round := 0
+	changed := false
+	change := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if changed { // once per run: the first pause or stop
+			return
+		}
+		changed = true
+		start := time.Now()
+		for j := range files / 100 {
+			write((round*101 + j*97) % files)
+		}
+		injected += time.Since(start)
+	}
+	msg := "stopping container"
+	if mode == "pause" {
+		msg = "pausing container"
+	}
+	base := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
+	m := volume.NewWithClient(env.Cli, volume.Options{StateDir: b.TempDir(), Logger: slog.New(onMessage{base, msg, change})})
+	r := freezeRepo(b)
+	p, err := m.Plan(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var app *volume.App
+	for _, a := range p.Apps {
+		if len(a.Volumes) > 0 && a.Volumes[0].Name == vol {
+			app = a
+		}
+	}
+	if app == nil || len(app.Stop) != len(order) {
+		b.Fatalf("want an app of %d containers for %s:\n%s", len(order), vol, p)
+	}
+	p.Apps = []*volume.App{app}
+	// The first snapshot, which the next ones build on.
+	if _, err := backup.Volumes(b.Context(), m, r, p, backup.VolumeOptions{Host: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+
+	// dockerOwn does what drydock does to the containers, with nothing in
+	// between: stop (pause) in stop order, start (unpause) in reverse.
+	dockerOwn := func() time.Duration {
+		ctx := b.Context()
+		start := time.Now()
+		for _, id := range order {
+			var err error
+			if mode == "pause" {
+				err = env.Cli.ContainerPause(ctx, id)
+			} else {
+				err = env.Cli.ContainerStop(ctx, id, container.StopOptions{})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, id := range slices.Backward(order) {
+			var err error
+			if mode == "pause" {
+				err = env.Cli.ContainerUnpause(ctx, id)
+			} else {
+				err = env.Cli.ContainerStart(ctx, id, container.StartOptions{})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	dockerOwn() // warm
+
+	var total, own time.Duration
+	mu.Lock()
+	injected = 0
+	mu.Unlock()
+	b.ResetTimer()
+	for i := range b.N {
+		mu.Lock()
+		round, changed = i+1, false
+		mu.Unlock()
+		reps, err := backup.Volumes(b.Context(), m, r, p, backup.VolumeOptions{Host: "bench"})
+		if err != nil || len(reps) != 1 {
+			b.Fatalf("backup: %v %+v", err, reps)
+		}
+		if reps[0].Final == nil || reps[0].Final.FilesChanged < files/100 {
+			b.Fatalf("final pass %+v: want the %d changed files read there", reps[0].Final, files/100)
+		}
+		// For a pause-only app the downtime is the freeze.
+		total += time.Duration(reps[0].DowntimeSeconds * float64(time.Second))
+		b.StopTimer()
+		own += dockerOwn()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	for _, id := range order {
+		if ins := env.Inspect(id); !ins.State.Running || ins.State.Paused {
+			b.Errorf("container %s running %v paused %v after the runs", ins.Name, ins.State.Running, ins.State.Paused)
+		}
+	}
+	mu.Lock()
+	down := (total - injected) / time.Duration(b.N)
+	mu.Unlock()
+	own /= time.Duration(b.N)
+	b.ReportMetric(float64(down.Microseconds())/1000, "drydock-ms")
+	b.ReportMetric(float64(own.Microseconds())/1000, "docker-ms")
+	b.ReportMetric(100*float64(down-own)/float64(own), "share-%")
 }
 
 // freezeRepo creates a local repository for the benchmark.

@@ -17,7 +17,9 @@ func (s *session) pauseOne(ctx context.Context, ref ContainerRef) error {
 	if err := s.m.journalPausing(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("pause container %s: %w", ref.Name, err)
 	}
-	s.began(at, true)
+	// The app runs while the journal is written: the freeze begins with
+	// the request.
+	s.began(time.Now(), true)
 	s.m.log.Info("pausing container", "app", s.app.Name, "container", ref.Name)
 	if err := s.m.api.ContainerPause(ctx, ref.ID); err != nil {
 		// Docker may have paused it all the same: the thaw looks.
@@ -31,13 +33,9 @@ func (s *session) pauseOne(ctx context.Context, ref ContainerRef) error {
 // runs (someone stopped it meanwhile; it ran when drydock paused it). It
 // reports whether it changed anything.
 func (m *Manager) thawRef(ctx context.Context, ref ContainerRef) (bool, error) {
-	id, err := m.resolve(ctx, ref)
+	id, ins, err := m.resolveInspect(ctx, ref)
 	if err != nil {
 		return false, err
-	}
-	ins, err := m.api.ContainerInspect(ctx, id)
-	if err != nil {
-		return false, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 	}
 	switch {
 	case ins.State != nil && ins.State.Paused:

@@ -29,9 +29,10 @@ type session struct {
 	// the request), by when it asked: Docker carries them through, so
 	// restart waits for them before it starts the container.
 	asked  map[string]time.Time
-	killed []Kill    // stopped by Docker's SIGKILL at their stop timeout
-	first  time.Time // first stop, pause or scale call
-	last   time.Time // last start, unpause or scale done
+	killed []Kill         // stopped by Docker's SIGKILL at their stop timeout
+	looks  sync.WaitGroup // inspects after stops, for killed
+	first  time.Time      // first stop, pause or scale call
+	last   time.Time      // last start, unpause or scale done
 	// frozen spans the first pause call to the last unpause done.
 	frozenFirst, frozenLast time.Time
 	actions                 map[string]Action   // by container ID
@@ -141,7 +142,10 @@ func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
 	if err := s.m.journalStopping(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("stop container %s: %w", ref.Name, err)
 	}
-	s.began(at, false)
+	// The app runs while the journal is written (fsync): its downtime
+	// begins with the request. The journal keeps the time before its
+	// write, as before; stopSlack covers the difference.
+	s.began(time.Now(), false)
 	s.m.log.Info("stopping container", "app", s.app.Name, "container", ref.Name)
 	// Nil timeout and signal: Docker uses the container's own StopSignal
 	// and StopTimeout.
@@ -154,14 +158,23 @@ func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
 		}
 		return fmt.Errorf("stop container %s: %w", ref.Name, err)
 	}
+	s.mu.Lock()
+	s.done[ref.ID] = true
+	s.mu.Unlock()
 	// Whether it was killed is worth a look even when ctx ended just now.
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	var kill *Kill
-	if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
-		kill = killOf(ref, ins)
-	}
-	s.stopped1(ref, kill)
+	// The look runs beside the next stops and the final pass; restart
+	// waits for it, since a start resets the state it reads.
+	s.looks.Add(1)
+	go func() {
+		defer s.looks.Done()
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		var kill *Kill
+		if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
+			kill = killOf(ref, ins)
+		}
+		s.stopped1(ref, kill)
+	}()
 	return nil
 }
 
@@ -186,6 +199,7 @@ func (s *session) restart(ctx context.Context) error {
 	todo, asked := s.todo, s.asked
 	s.todo, s.asked = nil, nil // a second call is a no-op
 	s.mu.Unlock()
+	s.looks.Wait()
 	if len(todo) == 0 {
 		return nil
 	}
@@ -273,13 +287,10 @@ func (s *session) downtime() time.Duration {
 // runs already, and waits until healthy when waitHealthy and it has a
 // healthcheck. It reports whether it started something.
 func (m *Manager) startRef(ctx context.Context, ref ContainerRef, waitHealthy bool) (bool, error) {
-	id, err := m.resolve(ctx, ref)
+	// One inspect answers both which container and whether it runs.
+	id, ins, err := m.resolveInspect(ctx, ref)
 	if err != nil {
 		return false, err
-	}
-	ins, err := m.api.ContainerInspect(ctx, id)
-	if err != nil {
-		return false, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 	}
 	started := false
 	if ins.State == nil || !ins.State.Running {
@@ -345,6 +356,42 @@ func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error)
 	if !isNotFound(err) {
 		return "", fmt.Errorf("inspect container %s: %w", ref.Name, err)
 	}
+	return m.replacement(ctx, ref)
+}
+
+// resolveInspect is resolve that also returns the container's inspect
+// response, so a caller needing both asks Docker once on the common path
+// (the same container).
+func (m *Manager) resolveInspect(ctx context.Context, ref ContainerRef) (string, container.InspectResponse, error) {
+	if ref.SwarmService == "" {
+		ins, err := m.api.ContainerInspect(ctx, ref.ID)
+		if err == nil {
+			return ref.ID, ins, nil
+		}
+		if !isNotFound(err) {
+			return "", ins, fmt.Errorf("inspect container %s: %w", ref.Name, err)
+		}
+	}
+	var id string
+	var err error
+	if ref.SwarmService != "" {
+		id, err = m.resolveTask(ctx, ref)
+	} else {
+		id, err = m.replacement(ctx, ref)
+	}
+	if err != nil {
+		return "", container.InspectResponse{}, err
+	}
+	ins, err := m.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return "", ins, fmt.Errorf("inspect container %s: %w", ref.Name, err)
+	}
+	return id, ins, nil
+}
+
+// replacement finds the container that replaced ref, which is gone: the
+// same compose project, service and number, else the same name.
+func (m *Manager) replacement(ctx context.Context, ref ContainerRef) (string, error) {
 	f := filters.NewArgs()
 	if ref.Project != "" && ref.Service != "" {
 		f.Add("label", ComposeProject+"="+ref.Project)
