@@ -281,7 +281,7 @@ func (a *archiver) loadParent(ctx context.Context, id *format.ID) map[string]*fo
 	if id == nil {
 		return nil
 	}
-	t, err := a.r.LoadTree(ctx, *id)
+	t, err := a.r.LoadTreeCached(ctx, *id)
 	if err != nil {
 		a.opts.Logger.Warn("cannot load parent tree; files will be read again", "tree", id.Str(), "err", err)
 		return nil

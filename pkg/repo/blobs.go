@@ -24,14 +24,7 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	idx, err := index.Load(ctx, ids, r.cfg.Version, func(ctx context.Context, id format.ID) ([]byte, error) {
-		return r.LoadUnpacked(ctx, backend.IndexFile, id)
-	})
-	if err != nil {
-		return err
-	}
-	r.idx.Store(idx)
-	return nil
+	return r.loadIndexFiles(ctx, ids)
 }
 
 // Index returns the loaded index (an empty one before LoadIndex).
@@ -85,13 +78,44 @@ func (r *Repository) loadBlobAt(ctx context.Context, h format.BlobHandle, loc in
 
 // LoadTree loads and decodes a tree blob.
 func (r *Repository) LoadTree(ctx context.Context, id format.ID) (*format.Tree, error) {
-	data, err := r.LoadBlob(ctx, format.TreeBlob, id, nil)
+	t, _, err := r.loadTree(ctx, id)
+	return t, err
+}
+
+// LoadTreeCached is LoadTree through a bounded cache of decoded trees
+// (Options.TreeCache), for a process that backs up the same tree again and
+// again. A tree's ID is its content's hash, so a cached tree never goes
+// stale; it is only served while the index lists the blob, so a tree a
+// prune removed is not found, as after a fresh open. The returned tree is
+// shared: callers must not modify it.
+func (r *Repository) LoadTreeCached(ctx context.Context, id format.ID) (*format.Tree, error) {
+	if t, ok := r.trees.get(id); ok && r.Index().Has(format.BlobHandle{ID: id, Type: format.TreeBlob}) {
+		r.treeHits.Add(1)
+		return t, nil
+	}
+	t, size, err := r.loadTree(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	r.trees.put(id, t, treeCost(size, len(t.Nodes)))
+	return t, nil
+}
+
+func (r *Repository) loadTree(ctx context.Context, id format.ID) (*format.Tree, int, error) {
+	data, err := r.LoadBlob(ctx, format.TreeBlob, id, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	r.treeLoads.Add(1)
 	t, err := format.DecodeTree(data)
 	if err != nil {
-		return nil, fmt.Errorf("tree %v: %w", id.Str(), err)
+		return nil, 0, fmt.Errorf("tree %v: %w", id.Str(), err)
 	}
-	return t, nil
+	return t, len(data), nil
+}
+
+// TreeCounters returns how many trees LoadTree read from the backend and
+// how many it served from the cache since the Repository was opened.
+func (r *Repository) TreeCounters() (loaded, cached uint64) {
+	return r.treeLoads.Load(), r.treeHits.Load()
 }

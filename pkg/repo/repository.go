@@ -35,6 +35,10 @@ var (
 // on purpose, and a repository with more keys is unusual.
 const maxKeyFiles = 20
 
+// DefaultTreeCache is a tree cache for a long-running process: the trees of
+// ~200,000 files.
+const DefaultTreeCache = 64 << 20
+
 // Options tune an open repository. The zero value means defaults.
 type Options struct {
 	Compression compress.Mode // blob compression in version 2 repositories
@@ -46,6 +50,10 @@ type Options struct {
 	// process holds a conflicting lock (restic's --retry-lock); 0 fails at
 	// once.
 	LockRetry time.Duration
+	// TreeCache bounds the memory, in bytes, of the decoded trees
+	// LoadTreeCached keeps; 0 keeps none (one-shot commands gain nothing).
+	// DefaultTreeCache suits a daemon.
+	TreeCache int64
 }
 
 func (o Options) withDefaults() Options {
@@ -71,6 +79,11 @@ type Repository struct {
 	opts  Options
 	idx   atomic.Pointer[index.Index]
 	held  sync.Map // *Lock -> struct{}: the locks this Repository holds
+	idxs  idxState // what idx was built from, for Refresh
+
+	trees     *treeCache
+	treeLoads atomic.Uint64
+	treeHits  atomic.Uint64
 }
 
 // InitOptions choose the parameters of a new repository.
@@ -107,6 +120,8 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 		return nil, err
 	}
 	r := &Repository{be: be, key: master, cfg: cfg, opts: opts.withDefaults()}
+	r.trees = newTreeCache(r.opts.TreeCache)
+	r.idxs.reset(nil)
 	r.idx.Store(index.New())
 	if r.keyID, err = r.AddKey(ctx, password, init.KDF); err != nil {
 		return nil, err
@@ -152,6 +167,7 @@ func currentUser() string {
 // index is not loaded; see LoadIndex.
 func Open(ctx context.Context, be backend.Backend, password string, opts Options) (*Repository, error) {
 	r := &Repository{be: be, opts: opts.withDefaults()}
+	r.trees = newTreeCache(r.opts.TreeCache)
 	r.idx.Store(index.New())
 	sealed, err := r.loadRaw(ctx, backend.Handle{Type: backend.ConfigFile})
 	if errors.Is(err, backend.ErrNotExist) || errors.Is(err, backend.ErrLocationMissing) {

@@ -352,6 +352,7 @@ func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 			if err := s.r.Index().AddPack(p.res.ID, blobs); err != nil && !errors.Is(err, index.ErrDuplicatePack) {
 				return err
 			}
+			s.r.idxs.noteAdded(p.res.ID)
 		}
 		s.mu.Lock()
 		err = s.unindexed.AddPack(p.res.ID, blobs)
@@ -393,10 +394,16 @@ func (s *BlobSaver) writeIndex(ctx context.Context, x *index.Index) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]format.ID, 0, len(docs))
 	for _, doc := range docs {
-		if _, err := s.r.SaveUnpacked(ctx, backend.IndexFile, doc); err != nil {
+		id, err := s.r.SaveUnpacked(ctx, backend.IndexFile, doc)
+		if err != nil {
 			return fmt.Errorf("write index: %w", err)
 		}
+		ids = append(ids, id)
+	}
+	if !s.repack {
+		s.r.idxs.noteWritten(ids, x)
 	}
 	return nil
 }
