@@ -158,6 +158,12 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 			status = "no snapshot"
 		}
 		fmt.Fprintf(g.stdout, "app %s: %s, volumes %s, downtime %.2fs", r.App, status, strings.Join(r.Volumes, ", "), r.DowntimeSeconds)
+		if r.FrozenSeconds > 0 {
+			fmt.Fprintf(g.stdout, " (frozen %.3fs: %s)", r.FrozenSeconds, strings.Join(r.Paused, ", "))
+		}
+		if len(r.Scaled) > 0 {
+			fmt.Fprintf(g.stdout, ", scaled %s to 0 and back", strings.Join(r.Scaled, ", "))
+		}
 		if len(r.Stopped) > 0 {
 			fmt.Fprintf(g.stdout, " (stopped %s)", strings.Join(r.Stopped, ", "))
 		}

@@ -33,17 +33,24 @@ type VolumeOptions struct {
 
 // AppReport is the outcome of one app.
 type AppReport struct {
-	App             string     `json:"app"`
-	Volumes         []string   `json:"volumes"`
-	Paths           []string   `json:"paths,omitempty"`
-	Tags            []string   `json:"tags,omitempty"`
-	SnapshotID      string     `json:"snapshot_id,omitempty"`
-	Parent          string     `json:"parent,omitempty"`
-	Stopped         []string   `json:"stopped"`
-	DowntimeSeconds float64    `json:"downtime_seconds"`
-	Warm            *PassStats `json:"warm,omitempty"`
-	Final           *PassStats `json:"final,omitempty"`
-	Warnings        []string   `json:"warnings,omitempty"`
+	App             string   `json:"app"`
+	Volumes         []string `json:"volumes"`
+	Paths           []string `json:"paths,omitempty"`
+	Tags            []string `json:"tags,omitempty"`
+	SnapshotID      string   `json:"snapshot_id,omitempty"`
+	Parent          string   `json:"parent,omitempty"`
+	Stopped         []string `json:"stopped"`
+	DowntimeSeconds float64  `json:"downtime_seconds"`
+	// Paused names the containers frozen (drydock.stop=pause) for the
+	// final pass; FrozenSeconds is their freeze, first pause to last
+	// unpause (part of DowntimeSeconds).
+	Paused        []string `json:"paused,omitempty"`
+	FrozenSeconds float64  `json:"frozen_seconds,omitempty"`
+	// Scaled names the Swarm services scaled to 0 and back, as NAME=REPLICAS.
+	Scaled   []string   `json:"scaled,omitempty"`
+	Warm     *PassStats `json:"warm,omitempty"`
+	Final    *PassStats `json:"final,omitempty"`
+	Warnings []string   `json:"warnings,omitempty"`
 	// Killed names the stopped containers that did not exit on their stop
 	// signal within their stop timeout and that Docker killed (for a
 	// database, a crash); KillWarnings says so for people. Warnings holds
@@ -145,6 +152,13 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 			rep.Stopped = append(rep.Stopped, c.Name)
 		}
 		rep.DowntimeSeconds = res.Downtime.Seconds()
+		for _, c := range res.Paused {
+			rep.Paused = append(rep.Paused, c.Name)
+		}
+		rep.FrozenSeconds = res.Frozen.Seconds()
+		for _, sv := range res.Scaled {
+			rep.Scaled = append(rep.Scaled, fmt.Sprintf("%s=%d", sv.Name, sv.Replicas))
+		}
 		for _, k := range res.Killed {
 			rep.Killed = append(rep.Killed, k.Container.Name)
 			rep.KillWarnings = append(rep.KillWarnings, k.String())
