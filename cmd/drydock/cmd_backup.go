@@ -102,7 +102,7 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		sum.Warnings += len(skipped)
 		printBackupSummary(g, sn, sum)
 		if n := len(warnings) + len(skipped); n > 0 {
-			return fmt.Errorf("%w (%d)", errIncomplete, n)
+			return fmt.Errorf("%w: %d files or paths could not be read", errIncomplete, n)
 		}
 		return nil
 	})

@@ -114,7 +114,7 @@ func volumesExit(err error, reports []appReport) error {
 	}
 	for _, r := range reports {
 		if len(r.Warnings) > 0 {
-			return fmt.Errorf("%w: app %s", errIncomplete, r.App)
+			return fmt.Errorf("%w: app %s: some files could not be read", errIncomplete, r.App)
 		}
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 const (
 	exitOK          = 0   // success
 	exitFailure     = 1   // any error not listed below, including bad usage
-	exitIncomplete  = 3   // backup done, but some files could not be read
+	exitIncomplete  = 3   // backup done, but incomplete: unreadable files or skipped volumes
 	exitNoRepo      = 10  // the repository does not exist
 	exitLocked      = 11  // the repository is locked by another process
 	exitWrongPass   = 12  // wrong password
@@ -24,7 +24,8 @@ const exitCodeHelp = `
 Exit codes:
   0    success
   1    error (bad usage, bad input, I/O failure, check found errors)
-  3    backup finished, but some files could not be read (see warnings)
+  3    backup finished, but incomplete: files that could not be read, or
+       volumes skipped for malformed labels (see warnings)
   10   repository does not exist
   11   repository is locked
   12   wrong password
@@ -33,7 +34,7 @@ Exit codes:
 
 // errIncomplete is returned by backup when the snapshot was written but
 // some files were left out.
-var errIncomplete = errors.New("snapshot is incomplete: some files could not be read")
+var errIncomplete = errors.New("backup is incomplete")
 
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(ctx context.Context, err error) int {
