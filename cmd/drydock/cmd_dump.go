@@ -15,6 +15,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/retention"
+	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
 
 type dumpOptions struct {
@@ -60,13 +61,13 @@ dump with an error (exit 1) rather than writing wrong bytes.`,
 // dump writes the entry at p below root to w: a file's content, or a
 // directory as a tar archive.
 func dump(ctx context.Context, r *repo.Repository, root format.ID, p string, w io.Writer) error {
-	n, err := lookupPath(ctx, r, root, p)
+	n, err := snaptree.Lookup(ctx, r, root, p)
 	if err != nil {
 		return err
 	}
 	switch n.Type {
 	case format.NodeFile:
-		return writeContent(ctx, r, n, w)
+		return snaptree.WriteContent(ctx, r, n, w)
 	case format.NodeDir:
 		tw := tar.NewWriter(w)
 		if err := dumpTar(ctx, r, n, strings.Trim(path.Clean("/"+p), "/"), tw); err != nil {
@@ -96,53 +97,6 @@ func dumpToFile(ctx context.Context, r *repo.Repository, root format.ID, p, targ
 	return dump(ctx, r, root, p, f)
 }
 
-// lookupPath returns the node at the absolute path p of the tree root;
-// "/" is the root directory itself.
-func lookupPath(ctx context.Context, r *repo.Repository, root format.ID, p string) (*format.Node, error) {
-	n := &format.Node{Type: format.NodeDir, Mode: 0o755 | 1<<31, Subtree: &root}
-	clean := strings.Trim(path.Clean("/"+p), "/")
-	if clean == "" {
-		return n, nil
-	}
-	walked := ""
-	for name := range strings.SplitSeq(clean, "/") {
-		walked += "/" + name
-		if n.Type != format.NodeDir || n.Subtree == nil {
-			return nil, fmt.Errorf("%s: not a directory in the snapshot", path.Dir(walked))
-		}
-		t, err := r.LoadTree(ctx, *n.Subtree)
-		if err != nil {
-			return nil, err
-		}
-		n = nil
-		for _, c := range t.Nodes {
-			if c.Name == name {
-				n = c
-				break
-			}
-		}
-		if n == nil {
-			return nil, fmt.Errorf("%s: not in the snapshot", walked)
-		}
-	}
-	return n, nil
-}
-
-// writeContent writes a file node's blobs to w in order.
-func writeContent(ctx context.Context, r *repo.Repository, n *format.Node, w io.Writer) error {
-	var buf []byte
-	for i, id := range n.Content {
-		var err error
-		if buf, err = r.LoadBlob(ctx, format.DataBlob, id, buf); err != nil {
-			return fmt.Errorf("%s: blob %d of %d: %w", n.Name, i+1, len(n.Content), err)
-		}
-		if _, err := w.Write(buf); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // dumpTar writes the content of directory node dir, whose path in the
 // archive is prefix ("" for the top), as tar entries.
 func dumpTar(ctx context.Context, r *repo.Repository, dir *format.Node, prefix string, tw *tar.Writer) error {
@@ -164,7 +118,7 @@ func dumpTar(ctx context.Context, r *repo.Repository, dir *format.Node, prefix s
 		}
 		switch n.Type {
 		case format.NodeFile:
-			if err := writeContent(ctx, r, n, tw); err != nil {
+			if err := snaptree.WriteContent(ctx, r, n, tw); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		case format.NodeDir:

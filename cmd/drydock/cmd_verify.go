@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/pkg/drill"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/verify"
@@ -18,6 +20,11 @@ import (
 type verifyOptions struct {
 	scratch string
 	filter  retention.Filter
+	app     string
+	boot    bool
+	// bootTimeout bounds a drill's boot and checks.
+	bootTimeout time.Duration
+	volumes     volumesOptions // --state-dir, for a drill's journal
 }
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -37,12 +44,31 @@ removed afterwards, whatever happens: --scratch needs room for the snapshot.
 as in restic: "drydock verify --tag volume=db" checks the latest snapshot of
 that volume. Use "drydock check --read-data-subset" for the packs' integrity.
 
-The exit code is 1 when the restore fails or differs from the snapshot.`,
+With --app APP, SNAPSHOT defaults to the app's latest snapshot (not the
+repository's). With --app APP --boot, verify runs a restore drill instead:
+it restores the app's volumes into scratch volumes, creates copies of its
+containers on them (named drydock-drill-<id>-<name>, network none, no
+published ports, no restart policy, other bind mounts read-only), starts them
+in dependency order, and passes when every container with a healthcheck is
+healthy and every drydock.verify command (a container label, read from the
+snapshot's saved definition) exits 0 inside its copy, within --boot-timeout.
+The real app is never stopped or touched. Everything the drill created is
+removed afterwards, whatever happens; what a killed drill left is removed at
+the next drydock start.
+
+The exit code is 1 when the restore fails or differs from the snapshot, or
+the drill fails.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := "latest"
 			if len(args) == 1 {
 				ref = args[0]
+			}
+			if opts.boot {
+				if opts.app == "" {
+					return errors.New("--boot needs --app APP: a drill boots an app")
+				}
+				return runDrill(cmd.Context(), g, opts, ref)
 			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				return runVerify(ctx, r, opts, g, ref)
@@ -52,6 +78,10 @@ The exit code is 1 when the restore fails or differs from the snapshot.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.scratch, "scratch", "", "directory to restore into, in a new subdirectory removed afterwards (default: the system's temporary directory)")
 	addSnapshotFilterFlags(f, &opts.filter, "H")
+	f.StringVar(&opts.app, "app", "", "verify the snapshot of this app (as drydock volumes ls names it)")
+	f.BoolVar(&opts.boot, "boot", false, "with --app: run a restore drill, booting copies of the app's containers on scratch volumes")
+	f.DurationVar(&opts.bootTimeout, "boot-timeout", drill.DefaultTimeout, "with --boot: longest time for the copies to boot and pass their checks")
+	f.StringVar(&opts.volumes.stateDir, "state-dir", "", "with --boot: directory of the drill journal (as drydock volumes --state-dir)")
 	return cmd
 }
 
@@ -74,6 +104,9 @@ func runVerify(ctx context.Context, r *repo.Repository, opts verifyOptions, g *g
 		filter.Paths[i] = filepath.Clean(p)
 	}
 	sn, err := findSnapshot(ctx, r, g, ref, filter)
+	if opts.app != "" {
+		sn, err = appSnapshot(ctx, r, g, opts.app, ref)
+	}
 	if err != nil {
 		return err
 	}

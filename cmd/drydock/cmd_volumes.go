@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/drill"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -105,6 +105,11 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 		env.close()
 		return nil, nil, err
 	}
+	if swept, err := drill.Sweep(ctx, cli, dir, g.logger()); err != nil {
+		fmt.Fprintf(g.stderr, "warning: %v\n", err)
+	} else if len(swept) > 0 {
+		fmt.Fprintf(g.stderr, "removed what interrupted restore drills %v left behind\n", swept)
+	}
 	started, rerr := env.m.Recover(ctx)
 	for _, c := range started {
 		fmt.Fprintf(g.stderr, "started container %s, left stopped by an earlier drydock run\n", c.Name)
@@ -115,16 +120,6 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 		fmt.Fprintf(g.stderr, "warning: %v\n", rerr)
 	}
 	return env, rerr, nil
-}
-
-// appOfVolume returns the app backing up the named (not bind) volume.
-func appOfVolume(p *volume.Plan, name string) *volume.App {
-	for _, a := range p.Apps {
-		if slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return !v.Bind && v.Name == name }) {
-			return a
-		}
-	}
-	return nil
 }
 
 // selectedPlan plans the backup of every labelled volume and keeps the apps

@@ -14,17 +14,28 @@ import (
 )
 
 func newVolumesLsCommand(g *globalOptions, vopts *volumesOptions) *cobra.Command {
-	return &cobra.Command{
+	var snapshot string
+	cmd := &cobra.Command{
 		Use:   "ls [SELECTOR...]",
 		Short: "Show the plan: which volumes are backed up, which containers stop, in which order, and why",
 		Long: `Show the plan: which volumes are backed up, grouped into apps; which containers
 each app stops, in which order and why; which keep running; the hooks; and the
 volumes that are skipped, with why. SELECTORs (app, group or volume names)
-narrow it to some apps. Nothing is changed; no repository is needed.`,
+narrow it to some apps. Nothing is changed; no repository is needed.
+
+With --snapshot ID, show instead what that snapshot can bring back, app by app
+(SELECTORs are app names): volumes, containers, networks, saved images, dumps
+and compose files, each compared with this host where Docker is reachable, and
+the command that restores the app.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if snapshot != "" {
+				return runVolumesLsSnapshot(cmd.Context(), g, snapshot, args)
+			}
 			return runVolumesLs(cmd.Context(), vopts, g, args)
 		},
 	}
+	cmd.Flags().StringVar(&snapshot, "snapshot", "", "list what this snapshot (an ID, a prefix of one, or latest) can restore")
+	return cmd
 }
 
 func runVolumesLs(ctx context.Context, vopts *volumesOptions, g *globalOptions, selectors []string) error {

@@ -2,37 +2,27 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/internal/humanize"
+	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/restorer"
 	"github.com/drydock-backup/drydock/pkg/retention"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 func newVolumesRestoreCommand(g *globalOptions, vopts *volumesOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "restore SNAPSHOT VOLUME",
-		Short: "Replace a Docker volume's content with a snapshot's, stopping its app meanwhile",
+	var o appRestoreOptions
+	cmd := &cobra.Command{
+		Use:   "restore SNAPSHOT VOLUME | restore --app APP [--recreate] [--definition-target DIR] [SNAPSHOT]",
+		Short: "Replace a Docker volume's content (or a whole app's) with a snapshot's, stopping its app meanwhile",
 		Long: `Replace the content of the Docker volume VOLUME with its content in SNAPSHOT
 (an ID, a unique prefix of one, or latest).
 
@@ -44,12 +34,50 @@ happened. The old data is removed only after the swap succeeded: a failed
 restore leaves the volume as it was.
 
 Running containers that mount VOLUME but are not stopped for its backup
-(drydock.stop=false, or read-only mounts) must be stopped first.`,
-		Args: cobra.ExactArgs(2),
+(drydock.stop=false, or read-only mounts) must be stopped first; drydock
+checks this before it restores anything.
+
+With --app APP, every volume of the app is restored from one snapshot of it
+(default: the app's latest), all swapped in while the app is stopped, or
+none. Volumes that no longer exist are created with their saved driver,
+options and labels. With --recreate, the app's containers that no longer
+exist are created from the snapshot's saved definition (loading the saved
+image when the host lacks it, creating its networks), then started with the
+rest of the app, providers first and healthy before their consumers.
+Existing containers are never replaced. This works on a new host with an
+empty state directory: only the repository and its password are needed.
+--definition-target DIR writes the app's compose files into DIR/<project>/.
+See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.app == "" {
+				if o.recreate || o.definitionTarget != "" {
+					return errors.New("--recreate and --definition-target need --app APP")
+				}
+				return cobra.ExactArgs(2)(cmd, args)
+			}
+			return cobra.MaximumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.app != "" {
+				ref := "latest"
+				if len(args) == 1 {
+					ref = args[0]
+				}
+				return runAppRestore(cmd.Context(), vopts, g, ref, o)
+			}
 			return runVolumesRestore(cmd.Context(), vopts, g, args[0], args[1])
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.app, "app", "", "restore every volume of this app (as drydock volumes ls names it)")
+	f.BoolVar(&o.recreate, "recreate", false, "with --app: create the app's containers that no longer exist from the snapshot")
+	f.StringVar(&o.definitionTarget, "definition-target", "", "with --app: write the app's compose files into this directory")
+	return cmd
+}
+
+type appRestoreOptions struct {
+	app, definitionTarget string
+	recreate              bool
 }
 
 // restoreReport is printed as text or --json.
@@ -75,16 +103,28 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	if err != nil {
 		return fmt.Errorf("volume %s (create it first with docker volume create): %w", volName, err)
 	}
-	if err := checkSwappable(vol.Mountpoint); err != nil {
-		return fmt.Errorf("volume %s: %w", volName, err)
-	}
-	rep := restoreReport{MessageType: "summary", Volume: volName, Mountpoint: vol.Mountpoint, Stopped: []string{}}
+	var ar *apprestore.Report
 	err = g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
-		return restoreVolume(ctx, env, r, ref, &rep, g)
+		sn, err := volumeSnapshot(ctx, r, g, ref, volName, vol.Mountpoint)
+		if err != nil {
+			return err
+		}
+		p, err := snapshotPathOf(sn, volName, vol.Mountpoint)
+		if err != nil {
+			return err
+		}
+		ar, err = apprestore.RestoreVolumes(ctx, env.restoreEnv(r, g), sn, []apprestore.Target{{Name: volName, SnapshotPath: p}})
+		return err
 	})
+	if ar != nil {
+		printWarnings(g, ar.Warnings)
+	}
 	if err != nil {
 		return errors.Join(err, recovered)
 	}
+	v := ar.Volumes[0]
+	rep := restoreReport{MessageType: "summary", SnapshotID: ar.SnapshotID, Volume: volName, Mountpoint: v.Mountpoint,
+		SnapshotPath: v.SnapshotPath, Files: v.Files, Bytes: v.Bytes, Stopped: ar.Stopped, DowntimeSeconds: ar.DowntimeSeconds}
 	switch {
 	case g.json:
 		_ = json.NewEncoder(g.stdout).Encode(rep)
@@ -99,90 +139,15 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	return recovered
 }
 
-// restoreVolume stages the snapshot's copy of the volume while the app
-// runs, then stops the app, swaps the directories and starts it again.
-func restoreVolume(ctx context.Context, env *volumesEnv, r *repo.Repository, ref string, rep *restoreReport, g *globalOptions) error {
-	staging := siblingName(rep.Mountpoint, ".drydock-restore-")
-	oldAt := "" // where the volume's old data is once swapped out
-	defer func() {
-		if oldAt != staging { // else staging holds the old data: see below
-			os.RemoveAll(staging)
-		}
-	}()
-	if err := stageVolume(ctx, r, ref, staging, rep, g); err != nil {
-		return err
-	}
-	oldAt, err := swapStopped(ctx, env, staging, rep)
-	if err != nil {
-		if oldAt != "" {
-			fmt.Fprintf(g.stderr, "volume %s holds the restored data; its old data is kept in %s\n", rep.Volume, oldAt)
-		}
-		return err
-	}
-	if rerr := os.RemoveAll(oldAt); rerr != nil {
-		fmt.Fprintf(g.stderr, "warning: volume %s restored, but its old data is still in %s: %v\n", rep.Volume, oldAt, rerr)
-	}
-	return nil
+// restoreEnv is what pkg/apprestore works with.
+func (e *volumesEnv) restoreEnv(r *repo.Repository, g *globalOptions) apprestore.Env {
+	return apprestore.Env{Docker: e.cli, Volumes: e.m, Repo: r, Logger: g.logger()}
 }
 
-// stageVolume restores the volume's directory of snapshot ref into
-// staging, the directory's own metadata included.
-func stageVolume(ctx context.Context, r *repo.Repository, ref, staging string, rep *restoreReport, g *globalOptions) error {
-	sn, err := volumeSnapshot(ctx, r, g, ref, rep.Volume, rep.Mountpoint)
-	if err != nil {
-		return err
+func printWarnings(g *globalOptions, ws []string) {
+	for _, w := range ws {
+		fmt.Fprintf(g.stderr, "warning: %s\n", w)
 	}
-	rep.SnapshotID = sn.ID.String()
-	if rep.SnapshotPath, err = snapshotPathOf(sn, rep.Volume, rep.Mountpoint); err != nil {
-		return err
-	}
-	node, err := findNode(ctx, r, *sn.Tree, rep.SnapshotPath)
-	if err != nil {
-		return fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
-	}
-	st, err := restorer.Restore(ctx, r, *node.Subtree, staging, restorer.Options{Logger: g.logger()})
-	if err != nil {
-		return fmt.Errorf("restore snapshot %s into staging directory %s: %w", sn.ID.Str(), staging, err)
-	}
-	rep.Files, rep.Bytes = st.Files, st.Bytes
-	return fsnode.ApplyMetadata(staging, node)
-}
-
-// swapStopped stops the volume's app (if it is backed up; else nothing may
-// use the volume), swaps staging in, and starts the app again on every
-// path. It returns where the old data is once swapped out.
-func swapStopped(ctx context.Context, env *volumesEnv, staging string, rep *restoreReport) (oldAt string, err error) {
-	p, err := env.m.Plan(ctx)
-	if err != nil {
-		return "", fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
-	}
-	app := appOfVolume(p, rep.Volume)
-	start := time.Now()
-	undo := volume.Undo(func(context.Context) error { return nil })
-	if app != nil {
-		undo, err = env.m.Stop(ctx, p, app)
-		for _, d := range app.Stop {
-			if d.Running {
-				rep.Stopped = append(rep.Stopped, d.Container.Name)
-			}
-		}
-	}
-	if err == nil {
-		err = checkUnused(ctx, env, rep.Volume)
-	}
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("volume %s not restored: %w", rep.Volume, context.Cause(ctx))
-	}
-	if err == nil {
-		oldAt, err = swapDirs(rep.Mountpoint, staging, siblingName(rep.Mountpoint, ".drydock-old-"))
-	}
-	// Start again on every path, on a context SIGINT does not cut short
-	// (Undo bounds itself with the Manager's restart timeout).
-	if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
-		err = errors.Join(err, uerr)
-	}
-	rep.DowntimeSeconds = time.Since(start).Seconds()
-	return oldAt, err
 }
 
 // volumeSnapshot resolves ref for a volume restore: "latest" is the newest
@@ -228,121 +193,4 @@ func snapshotPathOf(sn repo.Snapshot, name, mountpoint string) (string, error) {
 	}
 	return "", fmt.Errorf("snapshot %s (paths %v) holds no copy of volume %s (mountpoint %s): pick one tagged volume=%s in drydock snapshots",
 		sn.ID.Str(), sn.Paths, name, mountpoint, name)
-}
-
-// findNode walks the snapshot's tree to the directory at p.
-func findNode(ctx context.Context, r *repo.Repository, root format.ID, p string) (*format.Node, error) {
-	tree := root
-	parts := strings.Split(strings.Trim(path.Clean(p), "/"), "/")
-	for i, name := range parts {
-		t, err := r.LoadTree(ctx, tree)
-		if err != nil {
-			return nil, err
-		}
-		var n *format.Node
-		for _, c := range t.Nodes {
-			if c.Name == name {
-				n = c
-				break
-			}
-		}
-		switch {
-		case n == nil:
-			return nil, fmt.Errorf("%s: not in the snapshot", "/"+path.Join(parts[:i+1]...))
-		case n.Type != format.NodeDir || n.Subtree == nil:
-			return nil, fmt.Errorf("%s: not a directory in the snapshot", "/"+path.Join(parts[:i+1]...))
-		case i == len(parts)-1:
-			return n, nil
-		}
-		tree = *n.Subtree
-	}
-	return nil, fmt.Errorf("%q: not a directory path", p)
-}
-
-// checkSwappable refuses a mountpoint that is itself a mount (a volume
-// with driver options, say): renaming it would not replace what
-// containers see.
-func checkSwappable(mountpoint string) error {
-	var st, parent syscall.Stat_t
-	if err := syscall.Stat(mountpoint, &st); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if err := syscall.Stat(filepath.Dir(mountpoint), &parent); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if st.Dev != parent.Dev {
-		return fmt.Errorf("data directory %s is a mount point (a volume with driver options?): restore into it by hand", mountpoint)
-	}
-	return nil
-}
-
-// checkUnused fails when a running container still mounts the volume: it
-// would go on seeing the old directory, which is then removed.
-func checkUnused(ctx context.Context, env *volumesEnv, name string) error {
-	list, err := env.cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("volume", name))})
-	if err != nil {
-		return fmt.Errorf("list containers using volume %s: %w", name, err)
-	}
-	var running []string
-	for _, c := range list {
-		if c.State == container.StateRunning && len(c.Names) > 0 {
-			running = append(running, strings.TrimPrefix(c.Names[0], "/"))
-		}
-	}
-	if len(running) > 0 {
-		return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%s): stop them and retry",
-			name, strings.Join(running, ", "))
-	}
-	return nil
-}
-
-// errNoExchange: the filesystem cannot exchange two directories atomically.
-var errNoExchange = errors.New("atomic exchange not supported")
-
-// exchange is exchangeDirs; tests replace it to take the two-rename path.
-var exchange = exchangeDirs
-
-// swapDirs puts staged in place of dir and returns where dir's old data is
-// now. It exchanges the two atomically where the filesystem can (the old
-// data is then at staged); else it renames dir to old and staged to dir,
-// renaming old back if the second step fails. On error the volume keeps
-// its old data. Both paths are in dir's directory: same filesystem.
-func swapDirs(dir, staged, old string) (string, error) {
-	err := exchange(staged, dir)
-	if err == nil {
-		return staged, syncParentDir(filepath.Dir(dir))
-	}
-	if !errors.Is(err, errNoExchange) {
-		return "", fmt.Errorf("swap restored data in (old data kept): %w", err)
-	}
-	if err := os.Rename(dir, old); err != nil {
-		return "", fmt.Errorf("move old data aside (old data kept): %w", err)
-	}
-	if err := os.Rename(staged, dir); err != nil {
-		if berr := os.Rename(old, dir); berr != nil {
-			return old, fmt.Errorf("move restored data in: %w; and moving the old data back failed, it is in %s: %w", err, old, berr)
-		}
-		return "", fmt.Errorf("move restored data in (old data kept): %w", err)
-	}
-	return old, syncParentDir(filepath.Dir(dir))
-}
-
-func syncParentDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
-
-// siblingName returns a fresh name beside p (same directory, so same
-// filesystem) starting with prefix.
-func siblingName(p, prefix string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return filepath.Join(filepath.Dir(p), prefix+filepath.Base(p)+"-"+hex.EncodeToString(b[:]))
 }

@@ -89,6 +89,7 @@ func (e *Env) Volume(base string, labels map[string]string) string {
 // an absolute host path, bind mounts.
 type Spec struct {
 	Name        string // base name, made unique
+	Image       string // default: the test image
 	Labels      map[string]string
 	Mounts      []string
 	Cmd         []string // default: run, writing to the first mount
@@ -98,7 +99,8 @@ type Spec struct {
 	PidMode     string
 	Links       []string
 	VolumesFrom []string
-	NoStart     bool // create only
+	NoStart     bool   // create only
+	Restart     string // restart policy name (docker run --restart); "" for none
 	// StopTimeout is the container's stop timeout (docker run
 	// --stop-timeout); 0 leaves Docker's default of 10 s.
 	StopTimeout time.Duration
@@ -110,6 +112,9 @@ func (e *Env) Container(s Spec) string {
 	e.t.Helper()
 	ctx := context.Background()
 	cfg := &container.Config{Image: e.Image, Labels: s.Labels, Cmd: s.Cmd}
+	if s.Image != "" {
+		cfg.Image = s.Image
+	}
 	if s.StopTimeout > 0 {
 		secs := int(s.StopTimeout / time.Second)
 		cfg.StopTimeout = &secs
@@ -120,6 +125,9 @@ func (e *Env) Container(s Spec) string {
 		PidMode:     container.PidMode(s.PidMode),
 		Links:       s.Links,
 		VolumesFrom: s.VolumesFrom,
+	}
+	if s.Restart != "" {
+		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(s.Restart)}
 	}
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "none"

@@ -51,7 +51,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 			if err != nil {
 				warnings = append(warnings, fmt.Sprintf("inspect Swarm service %s: %v", ref.SwarmServiceName, err))
 			} else {
-				files = append(files, DefinitionFile{Path: "services/" + fileName(ref.SwarmServiceName) + ".json", Data: indentJSON(raw)})
+				files = append(files, DefinitionFile{Path: "services/" + FileName(ref.SwarmServiceName) + ".json", Data: indentJSON(raw)})
 			}
 		}
 		id, err := m.resolve(ctx, ref)
@@ -62,7 +62,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 		}
-		files = append(files, DefinitionFile{Path: "containers/" + fileName(ref.Name) + ".json", Data: indentJSON(raw)})
+		files = append(files, DefinitionFile{Path: "containers/" + FileName(ref.Name) + ".json", Data: indentJSON(raw)})
 		images[ins.Image] = true
 		if ins.NetworkSettings != nil {
 			for n := range ins.NetworkSettings.Networks {
@@ -81,7 +81,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}
-		files = append(files, DefinitionFile{Path: "volumes/" + fileName(v.Name) + ".json", Data: indentJSON(raw)})
+		files = append(files, DefinitionFile{Path: "volumes/" + FileName(v.Name) + ".json", Data: indentJSON(raw)})
 	}
 	for _, n := range slices.Sorted(maps.Keys(nets)) {
 		if slices.Contains(predefinedNetworks, n) {
@@ -91,7 +91,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect network %s: %w", n, err)
 		}
-		files = append(files, DefinitionFile{Path: "networks/" + fileName(n) + ".json", Data: indentJSON(raw)})
+		files = append(files, DefinitionFile{Path: "networks/" + FileName(n) + ".json", Data: indentJSON(raw)})
 	}
 	for _, id := range slices.Sorted(maps.Keys(images)) {
 		_, raw, err := m.api.ImageInspectWithRaw(ctx, id)
@@ -99,7 +99,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 			warnings = append(warnings, fmt.Sprintf("inspect image %s: %v", id, err)) // removed since: the container still runs
 			continue
 		}
-		files = append(files, DefinitionFile{Path: "images/" + fileName(strings.TrimPrefix(id, "sha256:")) + ".json", Data: indentJSON(raw)})
+		files = append(files, DefinitionFile{Path: "images/" + FileName(strings.TrimPrefix(id, "sha256:")) + ".json", Data: indentJSON(raw)})
 	}
 	for _, p := range slices.Sorted(maps.Keys(projects)) {
 		cf, w := composeFiles(p, projects[p])
@@ -131,7 +131,7 @@ func composeFiles(project string, labels map[string]string) (files []DefinitionF
 			warnings = append(warnings, fmt.Sprintf("compose project %s: %v", project, err))
 			continue
 		}
-		files = append(files, DefinitionFile{Path: path.Join("compose", fileName(project), filepath.ToSlash(filepath.Clean(p))), Data: data})
+		files = append(files, DefinitionFile{Path: path.Join("compose", FileName(project), filepath.ToSlash(filepath.Clean(p))), Data: data})
 	}
 	return files, warnings
 }
@@ -163,8 +163,9 @@ func indentJSON(raw []byte) []byte {
 	return b.Bytes()
 }
 
-// fileName makes a name usable as one path component of the snapshot.
-func fileName(s string) string {
+// FileName makes s (a container, volume or image name) one file name of
+// an app's saved definition.
+func FileName(s string) string {
 	s = strings.NewReplacer("/", "_", "\x00", "_").Replace(s)
 	if s == "" || s == "." || s == ".." {
 		return "_" + s

@@ -97,7 +97,7 @@ type Inventory struct {
 // Discover lists volumes and every container (running or not) with its
 // mounts, dependencies and drydock labels. Compose one-off containers
 // (`docker compose run`) are ignored: they come and go and are never
-// restarted by drydock.
+// restarted by drydock. So are a restore drill's containers and volumes.
 func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	vols, err := m.api.VolumeList(ctx, dvolume.ListOptions{})
 	if err != nil {
@@ -105,7 +105,7 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	}
 	inv := &Inventory{}
 	for _, v := range vols.Volumes {
-		if v == nil {
+		if v == nil || isDrill(v.Labels) {
 			continue
 		}
 		vi := VolumeInfo{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels}
@@ -120,7 +120,7 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	}
 	var found []container.InspectResponse
 	for _, s := range list {
-		if isOneoff(s.Labels) {
+		if isOneoff(s.Labels) || isDrill(s.Labels) {
 			continue
 		}
 		// A stopped task is history: Swarm never starts it again, it
@@ -151,6 +151,12 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	}
 	slices.SortFunc(inv.Services, func(a, b *Service) int { return strings.Compare(a.Name, b.Name) })
 	return inv, nil
+}
+
+// isDrill: a restore drill's scratch copy, which only the drill manages.
+func isDrill(labels map[string]string) bool {
+	_, ok := labels[LabelDrill]
+	return ok
 }
 
 func isOneoff(labels map[string]string) bool {

@@ -550,3 +550,26 @@ func TestDockerDiscoveryOneoffAndBinds(t *testing.T) {
 		t.Errorf("stop %v, want only db (the one-off container is ignored)", app.Stop)
 	}
 }
+
+// TestDockerDiscoveryIgnoresDrills: a restore drill's copy and scratch
+// volume are invisible to discovery, even with backup labels and a mount
+// of a backed-up volume: no backup stops or stores them.
+func TestDockerDiscoveryIgnoresDrills(t *testing.T) {
+	f := newFixture(t, volume.Options{})
+	vol := f.Volume("real", map[string]string{volume.LabelBackup: "true"})
+	scratch := f.Volume("scratch", map[string]string{volume.LabelBackup: "true", volume.LabelDrill: "d1"})
+	real := f.Container(dockertest.Spec{Name: "real", Mounts: []string{vol + ":/data"}})
+	f.Container(dockertest.Spec{Name: "copy", Mounts: []string{vol + ":/data", scratch + ":/s"},
+		Labels: map[string]string{volume.LabelDrill: "d1", volume.LabelDrillOf: "real", volume.LabelBackup: "true"}})
+	p, app := f.plan(vol)
+	if len(app.Stop) != 1 || app.Stop[0].Container.ID != real || len(app.Containers) != 1 {
+		t.Errorf("stop %v, containers %v: want only the real container", app.Stop, app.Containers)
+	}
+	for _, a := range p.Apps {
+		for _, v := range a.Volumes {
+			if v.Name == scratch {
+				t.Errorf("the drill's scratch volume is in app %s", a.Name)
+			}
+		}
+	}
+}

@@ -19,7 +19,7 @@ var (
 // HookError is a hook that ran and failed (non-zero exit or timeout).
 type HookError struct {
 	Container string
-	Phase     string // "pre", "post" or "dump"
+	Phase     string // "pre", "post", "dump" or "verify"
 	Cmd       []string
 	ExitCode  int    // -1 when the hook did not finish
 	Output    string // tail of stdout and stderr (of stderr for a dump)
@@ -29,8 +29,11 @@ type HookError struct {
 func (e *HookError) Error() string {
 	var b strings.Builder
 	what := e.Phase + " hook"
-	if e.Phase == "dump" {
+	switch e.Phase {
+	case "dump":
 		what = "dump command"
+	case "verify":
+		what = "drydock.verify command"
 	}
 	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, e.Cmd)
 	if e.Err != nil {

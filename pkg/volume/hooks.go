@@ -154,3 +154,10 @@ func (m *Manager) runHooks(ctx context.Context, hooks []Hook, phase string) erro
 	}
 	return joinErrs(errs)
 }
+
+// RunHook execs h in its container and waits for it, bounded by
+// h.Timeout: for commands other than the backup's hooks (a restore
+// drill's drydock.verify). The error is a *HookError when the command ran.
+func (m *Manager) RunHook(ctx context.Context, h Hook) (output string, err error) {
+	return m.runHook(ctx, h)
+}

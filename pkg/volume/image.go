@@ -36,7 +36,7 @@ func (m *Manager) ImageToSave(ctx context.Context, img ImageSave) (s SavedImage,
 			ref = img.Image
 		}
 	}
-	s = SavedImage{Ref: ref, File: fileName(strings.TrimPrefix(ref, "sha256:")) + ".tar"}
+	s = SavedImage{Ref: ref, File: FileName(strings.TrimPrefix(ref, "sha256:")) + ".tar"}
 	s.Open = func(ctx context.Context) (io.ReadCloser, error) {
 		rc, err := m.api.ImageSave(ctx, []string{ref})
 		if err != nil {

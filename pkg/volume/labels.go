@@ -30,6 +30,16 @@ const (
 	// it scaled to 0, the replica count to scale back to. Another drydock
 	// (on another node) finding it leaves the service alone.
 	LabelScaledFrom = "drydock.swarm.scaled-from"
+	// LabelVerify is a command a restore drill runs inside the booted copy
+	// of the container: the drill passes only if it exits 0.
+	LabelVerify = "drydock.verify"
+	// LabelDrill is set by drydock, not by users: on the containers and
+	// volumes a restore drill creates, the drill's ID. Discovery never
+	// sees them, so no backup stops or stores them.
+	LabelDrill = "drydock.drill"
+	// LabelDrillOf is set by drydock on a drill's container: the name of
+	// the container it is a copy of.
+	LabelDrillOf = "drydock.drill.of"
 )
 
 // StopPause is the drydock.stop value that freezes a container (docker
@@ -130,7 +140,7 @@ func ParseTier(s string) (Tier, error) {
 // knownLabels are every label drydock reads.
 var knownLabels = []string{LabelBackup, LabelStop, LabelTier, LabelHookPre, LabelHookPost, LabelHookUser,
 	LabelHookTimeout, LabelGroup, LabelDependsOn, LabelMaxDowntime, LabelDump, LabelDumpName,
-	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom}
+	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom, LabelVerify, LabelDrill, LabelDrillOf}
 
 // checkLabelKey refuses a label that looks like drydock's but is not one
 // (Drydock.Backup, drydock.backups): taken as absent, a mistyped opt-out
@@ -236,6 +246,7 @@ type Settings struct {
 	DumpName    string        // "" when unset: <container>.dump
 	DumpEmptyOK OptBool
 	SaveImage   SaveImage
+	Verify      []string // exec argv of drydock.verify; nil when unset
 }
 
 // ParseSettings reads the drydock labels from labels. It returns every
@@ -285,6 +296,10 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 	note(err)
 	s.SaveImage, err = parseSaveImage(labels)
 	note(err)
+	if v, ok := labels[LabelVerify]; ok {
+		s.Verify, err = ParseCommand(v)
+		note(wrapLabel(LabelVerify, err))
+	}
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}

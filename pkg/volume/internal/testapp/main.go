@@ -37,7 +37,7 @@ const readyFile = "/testapp-ready"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testapp run|health|dump|exit|emit|sleep|mark")
+		fmt.Fprintln(os.Stderr, "usage: testapp run|health|dump|exit|emit|sleep|mark|exists")
 		os.Exit(2)
 	}
 	args := os.Args[2:]
@@ -103,6 +103,15 @@ func main() {
 		if err := f.Close(); err != nil {
 			fail(err.Error())
 		}
+	case "exists":
+		// For drydock.verify checks: exit 0 only if every path exists.
+		for _, p := range args {
+			if _, err := os.Stat(p); err != nil {
+				fmt.Println(err)
+				os.Exit(1)
+			}
+		}
+		fmt.Println("all there")
 	case "sleep":
 		d, err := time.ParseDuration(args[0])
 		if err != nil {

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package apprestore
 
 // exchangeDirs: atomic exchange is Linux's renameat2; elsewhere swapDirs
 // renames twice.

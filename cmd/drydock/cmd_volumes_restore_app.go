@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/drydock-backup/drydock/internal/humanize"
+	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/apprestore"
+	"github.com/drydock-backup/drydock/pkg/repo"
+)
+
+// runAppRestore restores a whole app: `volumes restore --app`.
+func runAppRestore(ctx context.Context, vopts *volumesOptions, g *globalOptions, ref string, o appRestoreOptions) error {
+	env, recovered, err := openVolumes(ctx, vopts, g, true)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	var rep *apprestore.Report
+	err = g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
+		def, err := loadAppDefinition(ctx, r, g, o.app, ref)
+		if err != nil {
+			return err
+		}
+		rep, err = apprestore.RestoreApp(ctx, env.restoreEnv(r, g), def, apprestore.AppOptions{Recreate: o.recreate, DefinitionTarget: o.definitionTarget})
+		return err
+	})
+	if rep != nil {
+		printWarnings(g, rep.Warnings)
+		switch {
+		case g.json:
+			_ = json.NewEncoder(g.stdout).Encode(struct {
+				MessageType string `json:"message_type"`
+				*apprestore.Report
+			}{"summary", rep})
+		case !g.quiet:
+			printAppRestore(g, rep, err == nil)
+		}
+	}
+	return errors.Join(err, recovered)
+}
+
+// loadAppDefinition finds the app's snapshot (ref may be latest: the
+// app's newest, not the repository's) and reads its definition.
+func loadAppDefinition(ctx context.Context, r *repo.Repository, g *globalOptions, app, ref string) (*appdef.Definition, error) {
+	sn, err := appSnapshot(ctx, r, g, app, ref)
+	if err != nil {
+		return nil, err
+	}
+	return appdef.Load(ctx, r, sn, app)
+}
+
+func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
+	verb := "restored"
+	if !ok {
+		verb = "NOT restored (see the error below)"
+	}
+	fmt.Fprintf(g.stdout, "app %s from snapshot %s: %s; downtime %.2fs\n", rep.App, shortSnapshotID(rep.SnapshotID), verb, rep.DowntimeSeconds)
+	for _, v := range rep.Volumes {
+		created := ""
+		if v.Created {
+			created = " (volume created)"
+		}
+		fmt.Fprintf(g.stdout, "  volume %s%s: %d files, %s from %s\n", v.Name, created, v.Files, humanize.Bytes(v.Bytes, 3), v.SnapshotPath)
+	}
+	for _, n := range rep.Networks {
+		fmt.Fprintf(g.stdout, "  network %s: created\n", n)
+	}
+	for _, c := range rep.Containers {
+		line := "  container " + c.Name + ": " + c.Action
+		if c.ImageLoaded {
+			line += ", image " + c.Image + " loaded from the snapshot"
+		}
+		if c.Why != "" {
+			line += " (" + c.Why + ")"
+		}
+		fmt.Fprintln(g.stdout, line)
+	}
+	if len(rep.Stopped) > 0 {
+		fmt.Fprintf(g.stdout, "  stopped: %s\n", strings.Join(rep.Stopped, ", "))
+	}
+	if len(rep.Started) > 0 {
+		fmt.Fprintf(g.stdout, "  running now: %s\n", strings.Join(rep.Started, ", "))
+	}
+	for _, f := range rep.DefinitionFiles {
+		fmt.Fprintf(g.stdout, "  wrote %s\n", f)
+	}
+}

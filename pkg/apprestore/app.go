@@ -1,0 +1,164 @@
+package apprestore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// ContainerResult is what a whole-app restore did with one saved container.
+type ContainerResult struct {
+	Name        string `json:"name"`
+	Action      string `json:"action"` // created, kept, skipped
+	Why         string `json:"why,omitempty"`
+	Image       string `json:"image,omitempty"`
+	ImageLoaded bool   `json:"image_loaded,omitempty"`
+}
+
+// Container actions.
+const (
+	Created = "created"
+	Kept    = "kept"
+	Skipped = "skipped"
+)
+
+// AppOptions tune RestoreApp.
+type AppOptions struct {
+	// Recreate creates the app's containers (and their networks and
+	// images) that no longer exist. Existing ones are kept as they are.
+	Recreate bool
+	// DefinitionTarget, if set, is a directory the app's compose files
+	// are written to, one directory per compose project.
+	DefinitionTarget string
+}
+
+// RestoreApp restores every volume of the app def describes from its
+// snapshot, creating volumes that no longer exist with their saved
+// driver, options and labels, and with Recreate the missing containers;
+// the app is stopped in dependency order for the swap and started again,
+// providers first. Containers that ran at backup time run afterwards.
+func RestoreApp(ctx context.Context, env Env, def *appdef.Definition, opts AppOptions) (*Report, error) {
+	var targets []Target
+	for _, v := range def.Volumes {
+		targets = append(targets, Target{Name: v.Name, SnapshotPath: v.Path, Create: true, Saved: &v})
+	}
+	ru := newRun(env, def.Snapshot, targets)
+	ru.rep.App = def.App
+	ru.rep.Containers = []ContainerResult{}
+	for _, b := range def.Binds {
+		ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("bind mount %s is in the snapshot but not restored by --app: restore it with drydock restore %s --include %s --target DIR", b, def.Snapshot.ID.Str(), b))
+	}
+	if len(targets) == 0 && !opts.Recreate {
+		return ru.rep, fmt.Errorf("snapshot %s holds no volume of app %s: nothing to restore", def.Snapshot.ID.Str(), def.App)
+	}
+	if opts.Recreate && len(def.Containers) == 0 {
+		return ru.rep, fmt.Errorf("snapshot %s: --recreate: %w", def.Snapshot.ID.Str(), appdef.ErrNoDefinition)
+	}
+	if opts.DefinitionTarget != "" {
+		files, err := WriteCompose(ctx, env.Repo, def, opts.DefinitionTarget)
+		ru.rep.DefinitionFiles = files
+		if err != nil {
+			return ru.rep, err
+		}
+	}
+	var prepare func(context.Context) error
+	if opts.Recreate {
+		prepare = func(ctx context.Context) error { return ru.recreate(ctx, def) }
+	}
+	if err := ru.do(ctx, prepare); err != nil {
+		return ru.rep, err
+	}
+	ru.rep.Started = ru.running(ctx, slices.Concat(ru.rep.Stopped, ru.start))
+	return ru.rep, nil
+}
+
+// recreate creates the saved containers that do not exist, providers
+// first (a container's volumes_from and container: network must exist
+// when it is created), and notes which to start after the swap.
+func (ru *run) recreate(ctx context.Context, def *appdef.Definition) error {
+	waves, warnings, err := volume.StartWaves(def.Containers)
+	if err != nil {
+		return fmt.Errorf("app %s: %w", def.App, err)
+	}
+	ru.rep.Warnings = append(ru.rep.Warnings, warnings...)
+	names := def.Names(func(s string) string { return s })
+	for _, wave := range waves {
+		for _, name := range wave {
+			c, _ := def.Container(name)
+			res, err := ru.recreateOne(ctx, def, c, names)
+			ru.rep.Containers = append(ru.rep.Containers, res)
+			if err != nil {
+				return err
+			}
+			if res.Action != Skipped && c.State != nil && c.State.Running {
+				ru.start = append(ru.start, name)
+			}
+		}
+	}
+	return nil
+}
+
+func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c container.InspectResponse, names map[string]string) (ContainerResult, error) {
+	name := appdef.ContainerName(c)
+	res := ContainerResult{Name: name}
+	if appdef.IsSwarmTask(c) {
+		res.Action, res.Why = Skipped, "a task of Swarm service "+c.Config.Labels[volume.SwarmServiceName]+": Swarm recreates its tasks (the service's definition is in the snapshot's definition/services/)"
+		return res, nil
+	}
+	_, err := ru.env.Docker.ContainerInspect(ctx, name)
+	switch {
+	case err == nil:
+		res.Action, res.Why = Kept, "exists: never replaced; remove it first to have it created from the snapshot"
+		return res, nil
+	case !cerrdefs.IsNotFound(err):
+		return res, fmt.Errorf("inspect container %s: %w", name, err)
+	}
+	if err := ru.ensureNetworks(ctx, def, c); err != nil {
+		return res, err
+	}
+	ref, loaded, err := EnsureImage(ctx, ru.env.Docker, ru.env.Repo, def, c, ru.env.Logger)
+	res.Image, res.ImageLoaded = ref, loaded
+	if err != nil {
+		return res, err
+	}
+	spec, err := appdef.Build(c, appdef.SpecOptions{Mode: appdef.Recreate, Name: name, Image: ref, Containers: names, Inherited: def.Inherited(c)})
+	if err != nil {
+		return res, err
+	}
+	ru.rep.Warnings = append(ru.rep.Warnings, spec.Warnings...)
+	if _, err := Create(ctx, ru.env.Docker, spec); err != nil {
+		return res, err
+	}
+	ru.env.Logger.Info("created container from the snapshot", "container", name, "image", ref)
+	res.Action = Created
+	return res, nil
+}
+
+// ensureNetworks creates the user-defined networks c was attached to.
+func (ru *run) ensureNetworks(ctx context.Context, def *appdef.Definition, c container.InspectResponse) error {
+	if c.NetworkSettings == nil {
+		return nil
+	}
+	for _, n := range slices.Sorted(maps.Keys(c.NetworkSettings.Networks)) {
+		i := slices.IndexFunc(def.Networks, func(s network.Inspect) bool { return s.Name == n })
+		if i < 0 {
+			continue // predefined (bridge, host, none), or not saved
+		}
+		created, err := EnsureNetwork(ctx, ru.env.Docker, def.Networks[i])
+		if err != nil {
+			return fmt.Errorf("container %s: %w", appdef.ContainerName(c), err)
+		}
+		if created {
+			ru.rep.Networks = append(ru.rep.Networks, n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package apprestore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	dvolume "github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/snaptree"
+)
+
+// EnsureVolume returns the volume called name, creating it from saved
+// (driver, options, labels) when it does not exist; created says so. A
+// missing volume with nothing saved is created with the local driver.
+func EnsureVolume(ctx context.Context, cli *client.Client, name string, saved *dvolume.Volume) (v dvolume.Volume, created bool, err error) {
+	v, err = cli.VolumeInspect(ctx, name)
+	if err == nil {
+		return v, false, nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return v, false, fmt.Errorf("inspect volume %s: %w", name, err)
+	}
+	opts := dvolume.CreateOptions{Name: name}
+	if saved != nil {
+		opts.Driver, opts.DriverOpts, opts.Labels = saved.Driver, saved.Options, saved.Labels
+	}
+	v, err = cli.VolumeCreate(ctx, opts)
+	if err != nil {
+		return v, false, fmt.Errorf("create volume %s (driver %q): %w", name, opts.Driver, err)
+	}
+	return v, true, nil
+}
+
+// EnsureImage returns the image to create a copy of saved container c
+// from: its reference if that still names the image it ran, else the
+// image's ID; if the host has neither, the image archive the snapshot
+// holds is loaded first (docker load). loaded says so.
+func EnsureImage(ctx context.Context, cli *client.Client, r *repo.Repository, def *appdef.Definition, c container.InspectResponse, log *slog.Logger) (ref string, loaded bool, err error) {
+	ref, ok, err := localImage(ctx, cli, c)
+	if err != nil || ok {
+		return ref, false, err
+	}
+	img, has := def.ImageFor(c)
+	if !has {
+		return "", false, fmt.Errorf("container %s: image %s (%s) is not on this host and the snapshot holds no copy of it: pull it (docker pull %s), or back the app up with the label drydock.save-image=true",
+			appdef.ContainerName(c), c.Config.Image, shortImageID(c.Image), c.Config.Image)
+	}
+	log.Info("loading image from the snapshot", "container", appdef.ContainerName(c), "file", img.File, "bytes", img.Node.Size)
+	if err := loadImage(ctx, cli, r, img); err != nil {
+		return "", false, fmt.Errorf("container %s: load image %s from the snapshot: %w", appdef.ContainerName(c), img.File, err)
+	}
+	ref, ok, err = localImage(ctx, cli, c)
+	if err == nil && !ok {
+		err = fmt.Errorf("container %s: image %s loaded from the snapshot, but Docker still has no image %s", appdef.ContainerName(c), img.File, shortImageID(c.Image))
+	}
+	return ref, true, err
+}
+
+// localImage finds c's image on this host.
+func localImage(ctx context.Context, cli *client.Client, c container.InspectResponse) (string, bool, error) {
+	if c.Config.Image != "" {
+		ins, err := cli.ImageInspect(ctx, c.Config.Image)
+		if err == nil && (ins.ID == c.Image || c.Image == "") {
+			return c.Config.Image, true, nil
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			return "", false, fmt.Errorf("inspect image %s: %w", c.Config.Image, err)
+		}
+	}
+	if c.Image == "" {
+		return "", false, nil
+	}
+	_, err := cli.ImageInspect(ctx, c.Image)
+	switch {
+	case err == nil:
+		return c.Image, true, nil
+	case cerrdefs.IsNotFound(err):
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("inspect image %s: %w", shortImageID(c.Image), err)
+}
+
+// loadImage streams a `docker save` archive from the snapshot into
+// `docker load`.
+func loadImage(ctx context.Context, cli *client.Client, r *repo.Repository, img appdef.Image) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(snaptree.WriteContent(ctx, r, img.Node, pw)) }()
+	defer pr.Close() // unblocks the writer if Docker stops reading early
+	res, err := cli.ImageLoad(ctx, pr, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if i := strings.Index(string(out), `"errorDetail"`); i >= 0 {
+		return fmt.Errorf("docker load: %s", strings.TrimSpace(string(out[i:])))
+	}
+	return nil
+}
+
+func shortImageID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// EnsureNetwork creates a user-defined network of the app's as it was
+// saved, unless it exists; created says so.
+func EnsureNetwork(ctx context.Context, cli *client.Client, saved network.Inspect) (created bool, err error) {
+	_, err = cli.NetworkInspect(ctx, saved.Name, network.InspectOptions{})
+	if err == nil {
+		return false, nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return false, fmt.Errorf("inspect network %s: %w", saved.Name, err)
+	}
+	ipam := saved.IPAM
+	opts := network.CreateOptions{Driver: saved.Driver, Scope: saved.Scope, EnableIPv6: &saved.EnableIPv6, IPAM: &ipam,
+		Internal: saved.Internal, Attachable: saved.Attachable, Options: saved.Options, Labels: saved.Labels}
+	if _, err := cli.NetworkCreate(ctx, saved.Name, opts); err != nil {
+		return false, fmt.Errorf("create network %s (driver %s): %w", saved.Name, saved.Driver, err)
+	}
+	return true, nil
+}
+
+// Create creates the container spec describes and connects its further
+// networks. A container that cannot be connected is removed again.
+func Create(ctx context.Context, cli *client.Client, spec appdef.Spec) (string, error) {
+	res, err := cli.ContainerCreate(ctx, spec.Config, spec.HostConfig, spec.Networking, nil, spec.Name)
+	if err != nil {
+		return "", fmt.Errorf("create container %s: %w", spec.Name, err)
+	}
+	for _, ep := range spec.Connect {
+		if err := cli.NetworkConnect(ctx, ep.Network, res.ID, ep.Settings); err != nil {
+			_ = cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, container.RemoveOptions{Force: true})
+			return "", fmt.Errorf("container %s: connect network %s: %w", spec.Name, ep.Network, err)
+		}
+	}
+	return res.ID, nil
+}
+
+// RunningUsers lists the running containers that mount volume name.
+func RunningUsers(ctx context.Context, cli *client.Client, name string) ([]string, error) {
+	list, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("volume", name))})
+	if err != nil {
+		return nil, fmt.Errorf("list containers using volume %s: %w", name, err)
+	}
+	var running []string
+	for _, c := range list {
+		if c.State == container.StateRunning && len(c.Names) > 0 {
+			running = append(running, strings.TrimPrefix(c.Names[0], "/"))
+		}
+	}
+	return running, nil
+}
+
+// CheckUnused fails when a running container still mounts the volume: it
+// would go on seeing the old directory, which is then removed.
+func CheckUnused(ctx context.Context, cli *client.Client, name string) error {
+	running, err := RunningUsers(ctx, cli, name)
+	if err != nil {
+		return err
+	}
+	if len(running) > 0 {
+		return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%s): stop them and retry",
+			name, strings.Join(running, ", "))
+	}
+	return nil
+}

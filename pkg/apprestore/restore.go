@@ -1,0 +1,345 @@
+// Package apprestore brings Docker apps back from their snapshots: the
+// content of their volumes, swapped in while the app is stopped, and with
+// Recreate the volumes, networks, images and containers that no longer
+// exist, created from the app's saved definition.
+package apprestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	dvolume "github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/fsnode"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/restorer"
+	"github.com/drydock-backup/drydock/pkg/snaptree"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// Env is what a restore works with.
+type Env struct {
+	Docker  *client.Client
+	Volumes *volume.Manager
+	Repo    *repo.Repository
+	Logger  *slog.Logger
+}
+
+// VolumeResult is one restored volume.
+type VolumeResult struct {
+	Name         string `json:"name"`
+	Mountpoint   string `json:"mountpoint"`
+	SnapshotPath string `json:"snapshot_path"`
+	Created      bool   `json:"created"`
+	Files        int    `json:"files"`
+	Bytes        uint64 `json:"bytes"`
+}
+
+// Report says what a restore did.
+type Report struct {
+	App        string            `json:"app,omitempty"`
+	SnapshotID string            `json:"snapshot_id"`
+	Volumes    []VolumeResult    `json:"volumes"`
+	Networks   []string          `json:"networks_created,omitempty"`
+	Containers []ContainerResult `json:"containers,omitempty"`
+	Stopped    []string          `json:"stopped"`
+	Started    []string          `json:"started"`
+	// DefinitionFiles are the compose files written to the definition
+	// target.
+	DefinitionFiles []string `json:"definition_files,omitempty"`
+	Warnings        []string `json:"warnings,omitempty"`
+	DowntimeSeconds float64  `json:"downtime_seconds"`
+}
+
+// Target is one volume to restore.
+type Target struct {
+	Name         string
+	SnapshotPath string // its directory in the snapshot
+	// Create allows creating the volume when it does not exist, from
+	// Saved (driver, options, labels) when set.
+	Create bool
+	Saved  *appdef.Volume
+}
+
+// run is one restore: volumes staged, the app stopped, swapped, started.
+type run struct {
+	env     Env
+	sn      repo.Snapshot
+	rep     *Report
+	targets []*target
+	// start are the containers to start after the swap besides those
+	// Stop stopped: created ones, and those that ran at backup time.
+	start []string
+}
+
+type target struct {
+	Target
+	res     *VolumeResult
+	staging string // restored data, before the swap
+	oldAt   string // the old data, after the swap
+	swapped bool   // the restored data is in place
+}
+
+// RestoreVolumes replaces the content of volumes with snapshot sn's.
+// Each is restored into a staging directory beside it while its app runs;
+// then every app mounting one of them is stopped in dependency order, the
+// directories are swapped (all or none), and the apps started again on
+// every path. A volume used by a running container drydock does not stop
+// for it is refused before anything is restored.
+func RestoreVolumes(ctx context.Context, env Env, sn repo.Snapshot, targets []Target) (*Report, error) {
+	ru := newRun(env, sn, targets)
+	return ru.rep, ru.do(ctx, nil)
+}
+
+func newRun(env Env, sn repo.Snapshot, targets []Target) *run {
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	ru := &run{env: env, sn: sn, rep: &Report{SnapshotID: sn.ID.String(), Stopped: []string{}, Started: []string{}}}
+	ru.rep.Volumes = make([]VolumeResult, len(targets))
+	for i, t := range targets {
+		ru.rep.Volumes[i] = VolumeResult{Name: t.Name, SnapshotPath: t.SnapshotPath}
+		ru.targets = append(ru.targets, &target{Target: t, res: &ru.rep.Volumes[i]})
+	}
+	return ru
+}
+
+// do restores: prepare runs between staging and stopping (creating
+// containers, for a whole app).
+func (ru *run) do(ctx context.Context, prepare func(ctx context.Context) error) (err error) {
+	defer func() { ru.cleanup(err != nil) }()
+	if err := ru.ensureVolumes(ctx); err != nil {
+		return err
+	}
+	p, err := ru.env.Volumes.Plan(ctx)
+	if err != nil {
+		return fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)
+	}
+	if err := ru.checkUsers(ctx, p); err != nil {
+		return err
+	}
+	for _, t := range ru.targets {
+		if err := ru.stage(ctx, t); err != nil {
+			return err
+		}
+	}
+	if prepare != nil {
+		if err := prepare(ctx); err != nil {
+			return err
+		}
+		if p, err = ru.env.Volumes.Plan(ctx); err != nil { // with what prepare created
+			return fmt.Errorf("plan: %w", err)
+		}
+	}
+	return ru.swapStopped(ctx, p)
+}
+
+// ensureVolumes finds (or creates) each target volume and checks its data
+// directory can be swapped.
+func (ru *run) ensureVolumes(ctx context.Context) error {
+	for _, t := range ru.targets {
+		v, err := ru.env.Docker.VolumeInspect(ctx, t.Name)
+		switch {
+		case err != nil && t.Create:
+			var saved *dvolume.Volume
+			if t.Saved != nil {
+				saved = t.Saved.Saved
+			}
+			v, t.res.Created, err = EnsureVolume(ctx, ru.env.Docker, t.Name, saved)
+			if err != nil {
+				return err
+			}
+		case err != nil:
+			return fmt.Errorf("volume %s (create it first with docker volume create): %w", t.Name, err)
+		}
+		t.res.Mountpoint = v.Mountpoint
+		if err := CheckSwappable(v.Mountpoint); err != nil {
+			return fmt.Errorf("volume %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkUsers refuses, before anything is restored, a volume that a
+// running container uses which drydock would not stop for it.
+func (ru *run) checkUsers(ctx context.Context, p *volume.Plan) error {
+	stops := map[string]bool{}
+	for _, app := range ru.apps(p) {
+		for _, d := range app.Stop {
+			stops[d.Container.Name] = true
+		}
+	}
+	for _, t := range ru.targets {
+		users, err := RunningUsers(ctx, ru.env.Docker, t.Name)
+		if err != nil {
+			return err
+		}
+		users = slices.DeleteFunc(users, func(n string) bool { return stops[n] })
+		if len(users) > 0 {
+			return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them and retry; nothing was changed", t.Name, users)
+		}
+	}
+	return nil
+}
+
+// apps are the plan's apps that hold a target volume.
+func (ru *run) apps(p *volume.Plan) []*volume.App {
+	var out []*volume.App
+	for _, app := range p.Apps {
+		if slices.ContainsFunc(app.Volumes, func(v volume.Volume) bool { return !v.Bind && ru.isTarget(v.Name) }) {
+			out = append(out, app)
+		}
+	}
+	return out
+}
+
+func (ru *run) isTarget(name string) bool {
+	return slices.ContainsFunc(ru.targets, func(t *target) bool { return t.Name == name })
+}
+
+// stage restores the volume's directory of the snapshot beside it, the
+// directory's own metadata included.
+func (ru *run) stage(ctx context.Context, t *target) error {
+	t.staging = SiblingName(t.res.Mountpoint, ".drydock-restore-")
+	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging, ru.env.Logger)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", t.Name, err)
+	}
+	t.res.Files, t.res.Bytes = st.Files, st.Bytes
+	return nil
+}
+
+// Stage restores directory snapPath of snapshot sn into dir (created if
+// needed), with the directory's own owner, mode and times.
+func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, dir string, log *slog.Logger) (restorer.Stats, error) {
+	node, err := snaptree.LookupDir(ctx, r, *sn.Tree, snapPath)
+	if err != nil {
+		return restorer.Stats{}, fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
+	}
+	st, err := restorer.Restore(ctx, r, *node.Subtree, dir, restorer.Options{Logger: log})
+	if err != nil {
+		return st, fmt.Errorf("restore %s of snapshot %s into %s: %w", snapPath, sn.ID.Str(), dir, err)
+	}
+	return st, fsnode.ApplyMetadata(dir, node)
+}
+
+// swapStopped stops the apps of the volumes, swaps every staged directory
+// in (or none), and starts the apps again on every path.
+func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
+	start := time.Now()
+	var undos []volume.Undo
+	for _, app := range ru.apps(p) {
+		undo, serr := ru.env.Volumes.Stop(ctx, p, app)
+		undos = append(undos, undo)
+		for _, d := range app.Stop {
+			if d.Running {
+				ru.rep.Stopped = append(ru.rep.Stopped, d.Container.Name)
+			}
+		}
+		if serr != nil {
+			err = serr
+			break
+		}
+	}
+	for _, t := range ru.targets {
+		if err != nil {
+			break
+		}
+		err = CheckUnused(ctx, ru.env.Docker, t.Name)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("nothing restored: %w", context.Cause(ctx))
+	}
+	if err == nil {
+		err = ru.swapAll()
+	}
+	// Start on every path, on a context SIGINT does not cut short (the
+	// Manager bounds each start by its restart timeout).
+	bg := context.WithoutCancel(ctx)
+	if names := ru.toStart(); len(names) > 0 {
+		if serr := ru.env.Volumes.StartContainers(bg, p, names); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	for _, undo := range undos {
+		err = errors.Join(err, undo(bg))
+	}
+	ru.rep.Started = ru.running(bg, slices.Concat(ru.rep.Stopped, ru.start))
+	ru.rep.DowntimeSeconds = time.Since(start).Seconds()
+	return err
+}
+
+// toStart: what Stop stopped and what the restore is to start besides,
+// in one ordered start.
+func (ru *run) toStart() []string {
+	names := slices.Concat(ru.rep.Stopped, ru.start)
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// running returns those of names that run now.
+func (ru *run) running(ctx context.Context, names []string) []string {
+	out := []string{}
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		if ins, err := ru.env.Docker.ContainerInspect(ctx, n); err == nil && ins.State != nil && ins.State.Running {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// swapAll swaps each staged directory in; if one fails, those already
+// swapped are swapped back, so the app never sees half a restore.
+func (ru *run) swapAll() error {
+	for i, t := range ru.targets {
+		oldAt, err := SwapDirs(t.res.Mountpoint, t.staging, SiblingName(t.res.Mountpoint, ".drydock-old-"))
+		if err == nil {
+			t.oldAt, t.swapped = oldAt, true
+			continue
+		}
+		err = fmt.Errorf("volume %s: %w", t.Name, err)
+		if oldAt != "" { // the old data is neither in place nor gone
+			ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s: its old data is in %s", t.Name, oldAt))
+		}
+		for _, done := range slices.Backward(ru.targets[:i]) {
+			back, berr := SwapDirs(done.res.Mountpoint, done.oldAt, SiblingName(done.res.Mountpoint, ".drydock-new-"))
+			if berr != nil {
+				err = errors.Join(err, fmt.Errorf("volume %s holds the restored data, and putting its old data back failed (it is in %s): %w", done.Name, done.oldAt, berr))
+				done.oldAt = "" // keep it
+				continue
+			}
+			done.oldAt, done.swapped = back, false // back: the restored data, now unused
+		}
+		return err
+	}
+	return nil
+}
+
+// cleanup removes staging directories and, after a swap, the old data,
+// unless the restore failed after it (then it says where the old data is).
+func (ru *run) cleanup(failed bool) {
+	for _, t := range ru.targets {
+		if failed && t.swapped && t.oldAt != "" {
+			ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s holds the restored data; its old data is kept in %s", t.Name, t.oldAt))
+			if t.oldAt == t.staging {
+				continue
+			}
+			t.oldAt = ""
+		}
+		for _, dir := range []string{t.staging, t.oldAt} {
+			if dir == "" || dir == t.res.Mountpoint {
+				continue
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s: leftover data in %s: %v", t.Name, dir, err))
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package volume
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// StartWaves orders containers Docker described (`docker inspect`, as an
+// app's saved definition holds them) for a start: providers before their
+// consumers, each wave's members independent of each other. It returns
+// container names; dependencies on containers outside ins are warnings.
+func StartWaves(ins []container.InspectResponse) (waves [][]string, warnings []string, err error) {
+	cs := make([]*Container, 0, len(ins))
+	ids := make([]string, 0, len(ins))
+	for _, in := range ins {
+		c := containerFromInspect(in, nil)
+		cs = append(cs, c)
+		ids = append(ids, c.ID)
+	}
+	g, warnings := NewGraph(cs)
+	idWaves, err := g.Waves(ids, StartOrder)
+	if err != nil {
+		return nil, warnings, err
+	}
+	for _, w := range idWaves {
+		names := make([]string, 0, len(w))
+		for _, id := range w {
+			names = append(names, g.name(id))
+		}
+		slices.Sort(names)
+		waves = append(waves, names)
+	}
+	return waves, warnings, nil
+}
+
+// StartContainers starts the containers of p named in names that do not
+// run, in start order: independents in parallel, and a provider of another
+// named container waited for until healthy first. It is for containers a
+// restore created or left stopped; Stop's undo restarts what Stop stopped.
+func (m *Manager) StartContainers(ctx context.Context, p *Plan, names []string) error {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var ids []string
+	refs := map[string]ContainerRef{}
+	for id, c := range p.graph.byID {
+		if want[c.Name] {
+			ids = append(ids, id)
+			refs[id] = c.Ref()
+			delete(want, c.Name)
+		}
+	}
+	if len(want) > 0 {
+		return fmt.Errorf("start containers: not found: %v", slices.Sorted(maps.Keys(want)))
+	}
+	set := toSet(ids)
+	return p.graph.Visit(ctx, ids, StartOrder, VisitOptions{Parallel: m.opts.Parallel}, func(ctx context.Context, id string) error {
+		wait := slices.ContainsFunc(p.graph.Consumers(id), func(c string) bool { return set[c] })
+		_, err := m.startRef(ctx, refs[id], wait)
+		return err
+	})
+}
