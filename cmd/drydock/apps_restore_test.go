@@ -333,3 +333,29 @@ func TestAppRestoreFreshHost(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeRestoreStopsOnlyWhatMounts: restoring one volume of a
+// two-volume app stops only the containers mounting it and their
+// consumers: web's volume stops web alone; db's stops db and web, which
+// depends on it.
+func TestVolumeRestoreStopsOnlyWhatMounts(t *testing.T) {
+	f := newVolFixture(t)
+	a := newTwoTierApp(f, "rsm", nil)
+	var b backupJSON
+	f.c.mustVolumesJSON(&b, "backup", a.name)
+	snap := b.app(t, a.name).SnapshotID
+	dbStarted, _ := f.Times(a.db)
+
+	var rep restoreReport
+	f.c.mustVolumesJSON(&rep, "restore", snap, a.webVol)
+	if !slices.Equal(rep.Stopped, []string{a.webNam}) {
+		t.Errorf("restore of web's volume stopped %v, want only web", rep.Stopped)
+	}
+	if s, _ := f.Times(a.db); !s.Equal(dbStarted) {
+		t.Error("restore of web's volume restarted db")
+	}
+	f.c.mustVolumesJSON(&rep, "restore", snap, a.dbVol)
+	if !slices.Equal(rep.Stopped, []string{a.webNam, a.dbName}) {
+		t.Errorf("restore of db's volume stopped %v, want web then db", rep.Stopped)
+	}
+}

@@ -27,10 +27,11 @@ func newVolumesRestoreCommand(g *globalOptions, vopts *volumesOptions) *cobra.Co
 (an ID, a unique prefix of one, or latest).
 
 The snapshot is first restored into a staging directory beside the volume's
-data (same filesystem) while the app still runs. Then the containers of the
-volume's app are stopped in dependency order, the old data is renamed aside,
-the staged data renamed in, and the containers started again, whatever
-happened. The old data is removed only after the swap succeeded: a failed
+data (same filesystem) while the app still runs. Then the containers that
+mount the volume, and those that depend on them, are stopped in dependency
+order (the app's other containers keep running), the old data is renamed
+aside, the staged data renamed in, and the containers started again,
+whatever happened. The old data is removed only after the swap succeeded: a failed
 restore leaves the volume as it was.
 
 Running containers that mount VOLUME but are not stopped for its backup

@@ -189,12 +189,18 @@ func (ru *run) checkUsers(ctx context.Context, p *volume.Plan) error {
 	return nil
 }
 
-// apps are the plan's apps that hold a target volume.
+// apps are the plan's apps that hold a target volume, narrowed to the
+// containers that mount a target and their consumers: restoring one
+// volume of an app leaves its other containers running.
 func (ru *run) apps(p *volume.Plan) []*volume.App {
+	var names []string
+	for _, t := range ru.targets {
+		names = append(names, t.Name)
+	}
 	var out []*volume.App
 	for _, app := range p.Apps {
 		if slices.ContainsFunc(app.Volumes, func(v volume.Volume) bool { return !v.Bind && ru.isTarget(v.Name) }) {
-			out = append(out, app)
+			out = append(out, p.Narrow(app, names))
 		}
 	}
 	return out

@@ -65,3 +65,26 @@ func (m *Manager) StartContainers(ctx context.Context, p *Plan, names []string) 
 		return err
 	})
 }
+
+// Narrow returns app reduced to what restoring some of its volumes must
+// stop: the containers mounting one of volumes (by name) that the app
+// stops, and their consumers; the app's other containers keep running.
+func (p *Plan) Narrow(app *App, volumes []string) *App {
+	var direct []string
+	for _, id := range app.stopIDs {
+		c := p.graph.Container(id)
+		if slices.ContainsFunc(c.Mounts, func(m Mount) bool { return !m.Bind && slices.Contains(volumes, m.Name) }) {
+			direct = append(direct, id)
+		}
+	}
+	in := toSet(stopClosure(p.graph, direct))
+	for id := range in {
+		if !slices.Contains(app.stopIDs, id) {
+			delete(in, id)
+		}
+	}
+	n := *app
+	n.stopIDs = slices.DeleteFunc(slices.Clone(app.stopIDs), func(id string) bool { return !in[id] })
+	n.Stop = slices.DeleteFunc(slices.Clone(app.Stop), func(d Decision) bool { return !in[d.Container.ID] })
+	return &n
+}
