@@ -80,6 +80,7 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 		return err
 	})
 	printVolumeReports(g, reports)
+	err = summarizeFailures(err, reports)
 	malformed := 0
 	if len(selectors) == 0 { // else only the named apps are this run's business
 		malformed = warnMalformed(g, p)
@@ -104,6 +105,38 @@ func warnMalformed(g *globalOptions, p *volume.Plan) int {
 		}
 	}
 	return n
+}
+
+// appsFailedError stands for the failures of apps the report printed
+// already, each with its context: the final error line only counts them.
+// It unwraps to them, so that exit codes still see what happened.
+type appsFailedError struct {
+	failed []string
+	err    error
+}
+
+func (e *appsFailedError) Error() string {
+	return fmt.Sprintf("%d app(s) failed: %s (see above)", len(e.failed), strings.Join(e.failed, ", "))
+}
+
+func (e *appsFailedError) Unwrap() error { return e.err }
+
+// summarizeFailures turns the joined app failures backup.Volumes returns
+// into one line naming the apps, when the report has printed each.
+func summarizeFailures(err error, reports []appReport) error {
+	if err == nil {
+		return nil
+	}
+	var failed []string
+	for _, r := range reports {
+		if r.Error != "" {
+			failed = append(failed, r.App)
+		}
+	}
+	if len(failed) == 0 {
+		return err
+	}
+	return &appsFailedError{failed: failed, err: err}
 }
 
 // volumesExit: non-zero when any app failed; 3 (incomplete) when all
@@ -148,7 +181,7 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)
 		}
 		if r.Error != "" {
-			fmt.Fprintf(g.stderr, "app %s failed: %s\n", r.App, r.Error)
+			fmt.Fprintf(g.stderr, "app %s failed: %s\n", r.App, strings.TrimPrefix(r.Error, "app "+r.App+": "))
 		}
 		if g.quiet {
 			continue

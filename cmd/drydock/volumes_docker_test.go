@@ -193,6 +193,14 @@ func TestVolumesFailingPreHook(t *testing.T) {
 	if len(sns) != 1 || !slices.Equal(sns[0].Tags, []string{"volume=" + good}) {
 		t.Errorf("snapshots %+v, want only the good app's", sns)
 	}
+
+	// As text, the error is printed once, with its context; the last line
+	// only names the app.
+	_, errOut, code := f.c.runVolumes("backup", bad)
+	if n := strings.Count(errOut, "exit code 3"); code != exitFailure || n != 1 ||
+		!strings.Contains(errOut, "1 app(s) failed: "+bad+" (see above)") {
+		t.Errorf("exit %d, error printed %d times:\n%s", code, n, errOut)
+	}
 }
 
 // TestVolumesLsJSON: the plan shows the volume, the containers to stop

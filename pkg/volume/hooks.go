@@ -143,7 +143,8 @@ func (m *Manager) runHooks(ctx context.Context, hooks []Hook, phase string) erro
 		log.Info("running hook")
 		out, err := m.runHook(ctx, h)
 		if err != nil {
-			log.Warn("hook failed", "err", err)
+			// The caller reports the error, with its context: once.
+			log.Debug("hook failed", "err", err)
 			errs = append(errs, err)
 			if phase == "pre" {
 				break
