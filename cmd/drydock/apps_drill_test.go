@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -145,4 +147,56 @@ func TestDrillPostgres(t *testing.T) {
 	if got := strings.TrimSpace(pgMust(f, db, "psql", "-At", "-d", "appdb", "-c", "SELECT count(*) FROM items")); got != "301" {
 		t.Errorf("the real database has %s rows, want 301", got)
 	}
+}
+
+const drillJobConfig = `state_dir: STATE
+listen: ADDR
+repositories:
+  r:
+    location: REPO
+    password_file: PW
+jobs:
+  apps:
+    repository: r
+    schedule: "*/2 * * * * *"
+    volumes: {select: [APP]}
+    verify: {schedule: "*/3 * * * * *", boot: true, boot_timeout: 1m}
+`
+
+// TestDaemonDrill: a volumes job with verify {boot: true} drills the
+// apps its backups saved, on schedule: /status lists the passed drill, /metrics has the drill's
+// last success, and the drill leaves nothing behind.
+func TestDaemonDrill(t *testing.T) {
+	f := newVolFixture(t)
+	a := newTwoTierApp(f, "ddr", map[string]string{volume.LabelVerify: `["/testapp","exists","/data/ready-marker"]`})
+	writeFile(t, filepath.Join(f.mountpoint(a.webVol), "ready-marker"), []byte("x"))
+	d := newVolumesDaemon(f)
+	writeFile(t, d.cfg, []byte(strings.NewReplacer("STATE", d.state, "ADDR", d.addr, "REPO", f.c.env["RESTIC_REPOSITORY"],
+		"PW", d.pw, "APP", a.name).Replace(drillJobConfig)))
+	p := startDaemonProc(t, f.c, d.cfg, d.addr)
+
+	st := p.waitStatus(f.c, "a verify run with a drill", func(st *orchestrate.Status) bool {
+		for _, j := range st.Jobs {
+			if j.Kind == orchestrate.KindVerify && j.LastRun != nil && len(j.LastRun.Drills) > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	for _, j := range st.Jobs {
+		if j.Kind == orchestrate.KindVerify {
+			if r := j.LastRun; !r.OK() || len(r.Drills) != 1 || !r.Drills[0].Passed || r.Drills[0].App != a.name {
+				t.Errorf("verify run: %+v", r)
+			}
+		}
+	}
+	metrics := httpGet(t, "http://"+d.addr+"/metrics")
+	if !strings.Contains(metrics, `drydock_drill_last_success_timestamp_seconds{app="`+a.name+`",job="apps"}`) {
+		t.Errorf("no drill metric:\n%s", grepMetric(metrics, "drill"))
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(2 * time.Minute); code != 0 {
+		t.Errorf("daemon exit %d\n%s", code, p.stderr())
+	}
+	assertNoDrillLeft(t, f)
 }

@@ -148,6 +148,13 @@ func printStatus(w io.Writer, st *orchestrate.Status) {
 			}
 			fmt.Fprintln(w)
 		}
+		for _, dr := range r.Drills {
+			verdict := "passed"
+			if !dr.Passed {
+				verdict = "FAILED: " + dr.Error
+			}
+			fmt.Fprintf(w, "  %s: restore drill of app %s (snapshot %.8s) %s in %.1fs\n", j.Job, dr.App, dr.Snapshot, verdict, dr.Seconds)
+		}
 		for _, warning := range r.Warnings {
 			fmt.Fprintf(w, "  %s: warning: %s\n", j.Job, warning)
 		}

@@ -139,6 +139,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 			d.log.Error("cannot start the containers an earlier run left stopped; will keep trying", "err", err)
 		}
 	}
+	d.sweepDrills(ctx, cfg)
 	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
 		return err
 	}

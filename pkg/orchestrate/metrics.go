@@ -18,6 +18,7 @@ type metrics struct {
 	bytesAdded   *prometheus.GaugeVec
 	errors       *prometheus.GaugeVec
 	downtime     *prometheus.GaugeVec
+	drillSuccess *prometheus.GaugeVec
 	killed       *prometheus.GaugeVec
 	repoSize     *prometheus.GaugeVec
 	repoSnaps    *prometheus.GaugeVec
@@ -47,6 +48,8 @@ func newMetrics() *metrics {
 			Help: "Errors and unreadable files in the job's last run."}, job),
 		downtime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_downtime_seconds",
 			Help: "How long the app's containers were stopped in the last backup."}, []string{"job", "app"}),
+		drillSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_drill_last_success_timestamp_seconds",
+			Help: "When a restore drill of the app (its latest snapshot booted as copies, checks passed) last passed."}, []string{"job", "app"}),
 		killed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_killed_containers",
 			Help: "Containers of the app that did not exit on their stop signal within their stop timeout in the last backup, so Docker killed them (for a database, a crash)."},
 			[]string{"job", "app"}),
@@ -60,7 +63,7 @@ func newMetrics() *metrics {
 			Help: "Notifications that could not be sent."}),
 	}
 	m.reg.MustRegister(m.lastSuccess, m.lastRun, m.duration, m.runs, m.files, m.bytesRead, m.bytesAdded,
-		m.errors, m.downtime, m.killed, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
+		m.errors, m.downtime, m.drillSuccess, m.killed, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -79,6 +82,11 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 	if res.OK() {
 		m.lastSuccess.With(l).Set(float64(res.End.Unix()))
 	}
+	for _, dr := range res.Drills {
+		if dr.Passed {
+			m.drillSuccess.WithLabelValues(js.Job, dr.App).Set(float64(res.End.Unix()))
+		}
+	}
 	if js.Kind != KindBackup {
 		return
 	}
@@ -95,7 +103,7 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 // that an alert on its last value does not fire forever.
 func (m *metrics) forget(job string) {
 	l := prometheus.Labels{"job": job}
-	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.killed, m.healthy} {
+	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.drillSuccess, m.killed, m.healthy} {
 		v.DeletePartialMatch(l)
 	}
 	m.runs.DeletePartialMatch(l)

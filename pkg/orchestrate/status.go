@@ -64,8 +64,9 @@ type RunResult struct {
 	Forgotten  int         `json:"snapshots_forgotten"`
 	Pruned     bool        `json:"pruned"`
 	// Verify runs.
-	Checked  bool `json:"checked,omitempty"`
-	Restored int  `json:"snapshots_restored,omitempty"`
+	Checked  bool          `json:"checked,omitempty"`
+	Restored int           `json:"snapshots_restored,omitempty"`
+	Drills   []DrillResult `json:"drills,omitempty"`
 }
 
 // AppResult is one app of a volumes backup.

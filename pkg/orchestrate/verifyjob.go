@@ -18,10 +18,24 @@ import (
 // compares it with the snapshot's content hashes.
 func (x *run) verify(ctx context.Context, r *repo.Repository) error {
 	vc := x.job.Verify
-	if err := x.check(ctx, r, vc.ReadDataSubset); err != nil {
+	if vc.ReadDataSubset != "" || vc.RestoreTest {
+		if err := x.check(ctx, r, vc.ReadDataSubset); err != nil {
+			return err
+		}
+	}
+	if err := x.restoreTest(ctx, r); err != nil {
 		return err
 	}
-	if !vc.RestoreTest {
+	if !vc.Boot {
+		return nil
+	}
+	return x.drills(ctx, r)
+}
+
+// restoreTest restores the job's latest snapshot of each path set into a
+// scratch directory and compares it with the snapshot's content hashes.
+func (x *run) restoreTest(ctx context.Context, r *repo.Repository) error {
+	if !x.job.Verify.RestoreTest {
 		return nil
 	}
 	gate := x.d.gate(x.job.Repository)

@@ -129,6 +129,7 @@ func TestBadConfigs(t *testing.T) {
 		{"relative path", "paths: [/etc]", "paths: [etc]", []string{":18:", "jobs.etc.paths.0", "not absolute"}},
 		{"empty retention", "      keep_last: 3", "      keep_last: 0", []string{":19:", "jobs.etc.retention", "remove every snapshot"}},
 		{"bad subset", "read_data_subset: 10%", "read_data_subset: 200%", []string{":23:", "read_data_subset"}},
+		{"drill of paths", "read_data_subset: 10%", "read_data_subset: 10%\n      boot: true", []string{"jobs.etc.verify.boot", "only for a job with volumes"}},
 		{"bad event", "on: [failure, success]", "on: [failure, sucess]", []string{":31:", `unknown event "sucess"`}},
 		{"bad notify url", "generic://127.0.0.1:9/hook?template=json&disabletls=yes", "nosuchservice://x", []string{":30:", "not a valid notification URL"}},
 		{"bad listen", "listen: 127.0.0.1:0", "listen: 127.0.0.1", []string{":2:", "listen"}},

@@ -128,6 +128,12 @@ type Verify struct {
 	// RestoreTest restores the job's latest snapshots into a scratch
 	// directory and compares them with their content hashes.
 	RestoreTest bool `yaml:"restore_test"`
+	// Boot runs a restore drill of each app of a volumes job: its latest
+	// snapshot booted as copies on scratch volumes (drydock verify --app
+	// --boot).
+	Boot bool `yaml:"boot"`
+	// BootTimeout bounds each drill's boot and checks (default 5m).
+	BootTimeout Duration `yaml:"boot_timeout"`
 }
 
 // Notify is one notification target (a shoutrrr URL: generic webhooks,

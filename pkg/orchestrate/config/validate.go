@@ -238,6 +238,9 @@ func (v *validator) job(key string, j *Job) {
 	}
 	if j.Verify != nil {
 		v.verify(key+".verify", j.Verify)
+		if j.Verify.Boot && j.Volumes == nil {
+			v.add(key+".verify.boot", "a restore drill boots apps: only for a job with volumes")
+		}
 	}
 }
 
@@ -275,8 +278,11 @@ func (v *validator) verify(key string, vf *Verify) {
 			v.add(key+".read_data_subset", "%v", err)
 		}
 	}
-	if vf.ReadDataSubset == "" && !vf.RestoreTest {
-		v.add(key, "nothing to verify: set read_data_subset and/or restore_test")
+	if vf.ReadDataSubset == "" && !vf.RestoreTest && !vf.Boot {
+		v.add(key, "nothing to verify: set read_data_subset, restore_test and/or boot")
+	}
+	if vf.BootTimeout < 0 {
+		v.add(key+".boot_timeout", "must not be negative")
 	}
 }
 
