@@ -135,3 +135,30 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 		t.Errorf("stop journal not cleared: %v", err)
 	}
 }
+
+// TestDaemonFrozenMetric: an app frozen with drydock.stop=pause shows its
+// frozen time in /status and as drydock_app_frozen_seconds.
+func TestDaemonFrozenMetric(t *testing.T) {
+	f := newVolFixture(t)
+	vol := f.Volume("frz", map[string]string{volume.LabelBackup: "true"})
+	f.Container(dockertest.Spec{Name: "frz", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+	d := newVolumesDaemon(f)
+	p := d.start(`"*/2 * * * * *"`)
+	p.waitStatus(f.c, "a backup with a frozen app", func(st *orchestrate.Status) bool {
+		for _, j := range st.Jobs {
+			if j.LastRun != nil && len(j.LastRun.Apps) == 1 && j.LastRun.Apps[0].FrozenSeconds > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	metrics := httpGet(t, "http://"+d.addr+"/metrics")
+	line := grepMetric(metrics, `drydock_app_frozen_seconds{app="`+vol+`",job="apps"}`)
+	if line == "" || strings.HasSuffix(line, " 0") {
+		t.Errorf("frozen metric: %q\n%s", line, grepMetric(metrics, "frozen"))
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(2 * time.Minute); code != 0 {
+		t.Errorf("daemon exit %d", code)
+	}
+}

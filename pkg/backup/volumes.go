@@ -129,7 +129,8 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := r.LoadIndex(ctx); err != nil {
+	// Usually loaded by the caller already: only what changed is read.
+	if _, err := r.Refresh(ctx); err != nil {
 		return nil, err
 	}
 	sns, err := r.ReadableSnapshots(ctx)
@@ -397,7 +398,7 @@ func (b *volumeRun) refreshIndex(ctx context.Context) error {
 	if !dirty {
 		return nil
 	}
-	if err := b.r.LoadIndex(ctx); err != nil {
+	if _, err := b.r.Refresh(ctx); err != nil {
 		return fmt.Errorf("reload index: %w", err)
 	}
 	return nil

@@ -61,12 +61,13 @@ func (x *run) tags() []string {
 	return slices.Compact(tags)
 }
 
-// lockLoading takes a non-exclusive lock, loading the index and the
-// snapshots during the lock protocol's wait.
+// lockLoading takes a non-exclusive lock, loading the index (only what
+// changed, on a handle a run before left open) and the snapshots during
+// the lock protocol's wait.
 func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.Context, []repo.Snapshot, error) {
 	var sns []repo.Snapshot
 	load := func(ctx context.Context) error {
-		if err := r.LoadIndex(ctx); err != nil {
+		if _, err := r.Refresh(ctx); err != nil {
 			return err
 		}
 		var err error
@@ -131,7 +132,7 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 		Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
 	})
 	for _, rep := range reports {
-		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds,
+		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds, FrozenSeconds: rep.FrozenSeconds,
 			Killed: rep.Killed, Error: rep.Error})
 		if rep.SnapshotID != "" {
 			x.res.Snapshots = append(x.res.Snapshots, rep.SnapshotID)

@@ -55,6 +55,7 @@ type Daemon struct {
 	ready     chan struct{} // closed once jobs are scheduled
 
 	volumes sync.Mutex // one volumes backup at a time
+	pool    *repoPool  // open repositories, kept warm between runs
 }
 
 type taskKey struct{ job, kind string }
@@ -86,6 +87,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d := &Daemon{opts: opts, log: opts.Logger, metrics: newMetrics(), sched: sched,
 		tasks: map[taskKey]*task{}, gates: map[string]*sync.RWMutex{}, ready: make(chan struct{}),
 		leftLocks: map[string][]format.ID{}}
+	d.pool = newRepoPool(func(name string) { d.metrics.repoOpens.WithLabelValues(name).Inc() })
 	return d, nil
 }
 
@@ -177,6 +179,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	d.stopping = true
 	d.mu.Unlock()
 	d.running.Wait()
+	d.pool.closeAll()
 	err = d.sched.Shutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -292,6 +295,7 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 		}
 	}
 	d.tasks, d.cfg, d.notifier = tasks, cfg, n
+	d.pool.retain(cfg)
 	return nil
 }
 
@@ -421,15 +425,20 @@ func (d *Daemon) runSafely(ctx context.Context, cfg *config.Config, key taskKey,
 	return d.runOnce(ctx, cfg, key, res)
 }
 
-// runOnce opens the job's repository afresh (its config and index may
-// have changed since the last run) and runs the task.
-func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) error {
+// runOnce runs the task on the job's repository: the handle a run before
+// left open (the run's lock refreshes what changed since), else a new one.
+func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) (err error) {
 	job := cfg.Jobs[key.job]
-	r, err := openRepo(ctx, job.Repository, cfg.Repositories[job.Repository], d.opts.Getenv, d.log, true)
+	rc := cfg.Repositories[job.Repository]
+	r, _, release, err := d.pool.acquire(ctx, job.Repository, rc, func(ctx context.Context) (*repo.Repository, error) {
+		return openRepo(ctx, job.Repository, rc, d.opts.Getenv, d.log, true)
+	})
 	if err != nil {
 		return err
 	}
-	defer r.Backend().Close()
+	// A failed run may have left the handle unusable (a dropped
+	// connection, a replaced repository): the next run opens afresh.
+	defer func() { release(err != nil) }()
 	d.removeLeftLocks(ctx, job.Repository, r)
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {

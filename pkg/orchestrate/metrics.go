@@ -19,6 +19,8 @@ type metrics struct {
 	errors       *prometheus.GaugeVec
 	downtime     *prometheus.GaugeVec
 	drillSuccess *prometheus.GaugeVec
+	frozen       *prometheus.GaugeVec
+	repoOpens    *prometheus.CounterVec
 	killed       *prometheus.GaugeVec
 	repoSize     *prometheus.GaugeVec
 	repoSnaps    *prometheus.GaugeVec
@@ -48,11 +50,15 @@ func newMetrics() *metrics {
 			Help: "Errors and unreadable files in the job's last run."}, job),
 		downtime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_downtime_seconds",
 			Help: "How long the app's containers were stopped in the last backup."}, []string{"job", "app"}),
+		frozen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_frozen_seconds",
+			Help: "How long the app's containers with drydock.stop=pause were frozen in the last backup."}, []string{"job", "app"}),
 		drillSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_drill_last_success_timestamp_seconds",
 			Help: "When a restore drill of the app (its latest snapshot booted as copies, checks passed) last passed."}, []string{"job", "app"}),
 		killed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_app_killed_containers",
 			Help: "Containers of the app that did not exit on their stop signal within their stop timeout in the last backup, so Docker killed them (for a database, a crash)."},
 			[]string{"job", "app"}),
+		repoOpens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_repository_opens_total",
+			Help: "Times the daemon opened the repository (derived its key, read its whole index); an open repository is kept for the next run."}, []string{"repository"}),
 		repoSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_size_bytes",
 			Help: "Bytes stored in the repository (packs, index, snapshots), measured after each job."}, []string{"repository"}),
 		repoSnaps: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_repository_snapshots",
@@ -63,7 +69,7 @@ func newMetrics() *metrics {
 			Help: "Notifications that could not be sent."}),
 	}
 	m.reg.MustRegister(m.lastSuccess, m.lastRun, m.duration, m.runs, m.files, m.bytesRead, m.bytesAdded,
-		m.errors, m.downtime, m.drillSuccess, m.killed, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
+		m.errors, m.downtime, m.frozen, m.drillSuccess, m.killed, m.repoOpens, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -95,6 +101,7 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 	m.bytesAdded.WithLabelValues(js.Job).Set(float64(res.BytesAdded))
 	for _, a := range res.Apps {
 		m.downtime.WithLabelValues(js.Job, a.App).Set(a.DowntimeSeconds)
+		m.frozen.WithLabelValues(js.Job, a.App).Set(a.FrozenSeconds)
 		m.killed.WithLabelValues(js.Job, a.App).Set(float64(len(a.Killed)))
 	}
 }
@@ -103,7 +110,7 @@ func (m *metrics) record(js *JobStatus, res *RunResult) {
 // that an alert on its last value does not fire forever.
 func (m *metrics) forget(job string) {
 	l := prometheus.Labels{"job": job}
-	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.drillSuccess, m.killed, m.healthy} {
+	for _, v := range []*prometheus.GaugeVec{m.lastSuccess, m.lastRun, m.duration, m.files, m.bytesRead, m.bytesAdded, m.errors, m.downtime, m.frozen, m.drillSuccess, m.killed, m.healthy} {
 		v.DeletePartialMatch(l)
 	}
 	m.runs.DeletePartialMatch(l)

@@ -48,7 +48,9 @@ func repoEnv(rc *config.Repository, getenv func(string) string) func(string) str
 // openRepo opens (and with create and init, first creates) the
 // repository named name. The caller closes its backend.
 func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool) (*repo.Repository, error) {
-	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait)}
+	// The daemon keeps repositories open (repoPool): parent trees of the
+	// next backup come from the cache.
+	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache}
 	if opts.LockRetry == 0 {
 		opts.LockRetry = defaultLockWait
 	}

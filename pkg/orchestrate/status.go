@@ -74,6 +74,9 @@ type AppResult struct {
 	App             string  `json:"app"`
 	Snapshot        string  `json:"snapshot,omitempty"`
 	DowntimeSeconds float64 `json:"downtime_seconds"`
+	// FrozenSeconds is how long containers with drydock.stop=pause were
+	// frozen (docker pause) for the final pass.
+	FrozenSeconds float64 `json:"frozen_seconds,omitempty"`
 	// Killed names the containers Docker killed at their stop timeout.
 	Killed []string `json:"killed,omitempty"`
 	Error  string   `json:"error,omitempty"`

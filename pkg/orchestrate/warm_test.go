@@ -1,0 +1,111 @@
+package orchestrate_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/orchestrate"
+)
+
+const warmJob = `state_dir: STATE
+listen: 127.0.0.1:0
+repositories:
+  local:
+    location: repo
+    password_file: pw
+    init: true
+    lock_wait: 1m
+jobs:
+  warm:
+    repository: local
+    schedule: "*/2 * * * * *"
+    paths: [DATA]
+`
+
+// TestDaemonKeepsRepositoryWarm: the daemon opens its repository once and
+// keeps it for every run. Another process (stock restic) forgets and
+// prunes the snapshots holding a file's content between runs; when the
+// file comes back, the warm daemon must see that its packs are gone and
+// store the content again, not deduplicate against deleted packs: restic
+// check --read-data and a restore of the file prove it did.
+func TestDaemonKeepsRepositoryWarm(t *testing.T) {
+	resticBin := testenv.RequireBinary(t, "restic")
+	state, data := t.TempDir(), t.TempDir()
+	x := make([]byte, 3<<20)
+	_, _ = rand.Read(x)
+	must(t, os.WriteFile(filepath.Join(data, "a"), x, 0o600))
+	td := startDaemon(t, fill(warmJob, "STATE", state, "DATA", data), nil)
+	repoDir, pw := filepath.Join(state, "repo"), filepath.Join(state, "pw")
+	successAfter := func(what string, since time.Time) {
+		td.waitFor(what, time.Minute, func(st orchestrate.Status) bool {
+			r := job(st, "warm", orchestrate.KindBackup).LastRun
+			return r != nil && r.OK() && r.Start.After(since)
+		})
+	}
+	successAfter("a backup of a", time.Time{})
+
+	// a goes; a run without it; restic drops every snapshot holding it.
+	must(t, os.Remove(filepath.Join(data, "a")))
+	must(t, os.WriteFile(filepath.Join(data, "b"), []byte("other content\n"), 0o600))
+	successAfter("a backup without a", time.Now())
+	resticRetry(t, resticBin, repoDir, pw, "forget", "--keep-last", "1", "--prune")
+
+	// a comes back: its content must be stored again.
+	must(t, os.WriteFile(filepath.Join(data, "a"), x, 0o600))
+	successAfter("a backup with a again", time.Now())
+	successAfter("one more", time.Now())
+	_, metrics := td.get("/metrics")
+	td.stop()
+	if !strings.Contains(metrics, `drydock_repository_opens_total{repository="local"} 1`+"\n") {
+		t.Errorf("the repository was not kept open between runs:\n%s", grep(metrics, "opens"))
+	}
+	if out := restic(t, resticBin, repoDir, pw, nil, "check", "--read-data"); !strings.Contains(out, "no errors were found") {
+		t.Errorf("restic check --read-data:\n%s", out)
+	}
+	dst := t.TempDir()
+	restic(t, resticBin, repoDir, pw, nil, "restore", "latest", "--target", dst)
+	if got, err := os.ReadFile(filepath.Join(dst, data, "a")); err != nil || !bytes.Equal(got, x) {
+		t.Errorf("restored a: %d bytes, %v; want the %d bytes written", len(got), err, len(x))
+	}
+}
+
+// resticRetry runs restic until it gets the repository's lock (the daemon
+// takes one every two seconds).
+func resticRetry(t *testing.T, bin, repo, pw string, args ...string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		cmd := exec.Command(bin, append([]string{"--no-cache", "-r", repo, "--password-file", pw}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			return
+		}
+		if i == 50 || !strings.Contains(string(out), "locked") {
+			t.Fatalf("restic %v: %v\n%s", args, err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
