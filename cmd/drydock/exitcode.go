@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 )
 
@@ -34,7 +35,7 @@ Exit codes:
 
 // errIncomplete is returned by backup when the snapshot was written but
 // some files were left out.
-var errIncomplete = errors.New("backup is incomplete")
+var errIncomplete = backup.ErrIncomplete
 
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(ctx context.Context, err error) int {

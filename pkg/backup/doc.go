@@ -7,3 +7,11 @@
 // keeps restic's write order: packs, then the index files that describe
 // them, then the snapshot.
 package backup
+
+import "errors"
+
+// ErrIncomplete: the snapshot was written, but some files could not be
+// read (or some volumes were skipped), so it does not hold everything
+// asked for. The CLI exits 3 for it; the daemon reports the run failed.
+var ErrIncomplete = errors.New("backup is incomplete")
+

@@ -63,6 +63,9 @@ type AppReport struct {
 	Definition string   `json:"definition,omitempty"`
 	Images     []string `json:"images,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Err is the app's failure as an error, for errors.Is (e.g.
+	// volume.ErrMaxDowntime); Error is its text.
+	Err error `json:"-"`
 }
 
 // PassStats are what one archiver pass did.
@@ -167,7 +170,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 		if res.Err != nil {
 			// A snapshot may have been written all the same (a post hook or
 			// the restart failed): it stays in the report.
-			rep.Error = res.Err.Error()
+			rep.Err, rep.Error = res.Err, res.Err.Error()
 		}
 		reports = append(reports, rep)
 	}

@@ -101,7 +101,7 @@ func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 		x.res.Warnings = append(x.res.Warnings, w.Error())
 	}
 	if len(res.Warnings) > 0 {
-		return fmt.Errorf("snapshot %s is incomplete: %d files could not be read", res.ID.Str(), len(res.Warnings))
+		return fmt.Errorf("snapshot %s: %w: %d files could not be read", res.ID.Str(), backup.ErrIncomplete, len(res.Warnings))
 	}
 	return nil
 }

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -103,7 +104,7 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		}
 	}
 	var errs []error
-	for _, name := range sortedNames(cfg.Repositories) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Repositories)) {
 		rc := cfg.Repositories[name]
 		if rc.Init && !create {
 			if _, err := os.Stat(rc.PasswordFile); errors.Is(err, os.ErrNotExist) {
@@ -307,7 +308,7 @@ type taskSpec struct {
 
 func taskSpecs(cfg *config.Config) []taskSpec {
 	var out []taskSpec
-	for _, name := range sortedNames(cfg.Jobs) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
 		j := cfg.Jobs[name]
 		out = append(out, taskSpec{name, KindBackup, j.Repository, j.Schedule, time.Duration(j.Jitter)})
 		if j.Verify != nil {
@@ -472,15 +473,6 @@ func hostName(cfg *config.Config) string {
 }
 
 func (x *run) host() string { return hostName(x.cfg) }
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // serve starts the HTTP endpoints unless listen is "off".
 func (d *Daemon) serve(listen string) (*http.Server, error) {

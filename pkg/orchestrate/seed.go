@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
@@ -13,11 +14,11 @@ import (
 // each time, and /healthz would never report the missing backups.
 func (d *Daemon) seedLastSuccess(ctx context.Context, cfg *config.Config) {
 	byRepo := map[string][]string{}
-	for _, name := range sortedNames(cfg.Jobs) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
 		byRepo[cfg.Jobs[name].Repository] = append(byRepo[cfg.Jobs[name].Repository], name)
 	}
 	host := hostName(cfg)
-	for _, repoName := range sortedNames(byRepo) {
+	for _, repoName := range slices.Sorted(maps.Keys(byRepo)) {
 		r, err := openRepo(ctx, repoName, cfg.Repositories[repoName], d.opts.Getenv, d.log, false)
 		if err != nil {
 			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)

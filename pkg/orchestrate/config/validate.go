@@ -3,11 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -99,13 +99,13 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		v.add("log_level", "want debug, info, warn or error, not %q", c.LogLevel)
 	}
-	for _, name := range sortedKeys(c.Repositories) {
+	for _, name := range slices.Sorted(maps.Keys(c.Repositories)) {
 		v.repository("repositories."+name, c.Repositories[name])
 	}
 	if len(c.Jobs) == 0 {
 		v.add("jobs", "no jobs: the daemon would do nothing")
 	}
-	for _, name := range sortedKeys(c.Jobs) {
+	for _, name := range slices.Sorted(maps.Keys(c.Jobs)) {
 		v.job("jobs."+name, c.Jobs[name])
 	}
 	for i, n := range c.Notify {
@@ -209,7 +209,7 @@ func (v *validator) job(key string, j *Job) {
 	case j.Repository == "":
 		v.add(key, "repository is missing")
 	case v.c.Repositories[j.Repository] == nil:
-		v.add(key+".repository", "no repository named %q (have: %s)", j.Repository, strings.Join(sortedKeys(v.c.Repositories), ", "))
+		v.add(key+".repository", "no repository named %q (have: %s)", j.Repository, strings.Join(slices.Sorted(maps.Keys(v.c.Repositories)), ", "))
 	}
 	if _, err := ParseSchedule(j.Schedule); err != nil {
 		v.add(key+".schedule", "bad cron expression %q: %v", j.Schedule, err)
@@ -308,13 +308,4 @@ func (v *validator) notify(key string, n *Notify) {
 			v.add(fmt.Sprintf("%s.on.%d", key, i), "unknown event %q (want failure, warning or success)", e)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
