@@ -290,3 +290,26 @@ func TestStateDirNarrowed(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultRepositoryForEveryCommand: with nothing configured, backup
+// creates the default repository; every other command then uses it
+// (without creating it when it does not exist yet).
+func TestDefaultRepositoryForEveryCommand(t *testing.T) {
+	src := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(src, "f"), []byte("data"), 0o644))
+	home := t.TempDir()
+	c := &cli{t: t, env: map[string]string{"HOME": home}}
+	if _, errOut, code := c.run("snapshots"); code != exitNoRepo || !strings.Contains(errOut, "no repository given") {
+		t.Errorf("snapshots before any backup: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".local", "share", "drydock")); err == nil {
+		t.Error("snapshots created the default repository")
+	}
+	c.must("backup", src)
+	if out := c.must("snapshots"); !strings.Contains(out, src) {
+		t.Errorf("snapshots of the default repository:\n%s", out)
+	}
+	if out := c.must("check"); !strings.Contains(out, "no errors were found") {
+		t.Errorf("check of the default repository:\n%s", out)
+	}
+}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/drydock-backup/drydock/internal/statedir"
-	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
@@ -54,20 +52,26 @@ func embeddedDefault(g *globalOptions) func(context.Context) (string, string, er
 	}
 }
 
+// existingDefault returns the function that finds drydock's default
+// repository if backup created it; else the location stays unset (and
+// the command says how to give one).
+func existingDefault(g *globalOptions) func(context.Context) (string, string, error) {
+	return func(context.Context) (string, string, error) {
+		dir, err := dataDir(g.getenv)
+		if err != nil {
+			return "", "", nil
+		}
+		repoDir := filepath.Join(dir, "repo")
+		if _, err := os.Stat(filepath.Join(repoDir, "config")); err != nil {
+			return "", "", nil
+		}
+		return repoDir, filepath.Join(dir, "password"), nil
+	}
+}
+
 func createDefault(ctx context.Context, g *globalOptions, repoDir, pwFile string) error {
-	if err := location.CreatePasswordFile(pwFile); err != nil {
-		return err
-	}
-	pw, err := location.ReadPassword(pwFile)
-	if err != nil {
-		return err
-	}
-	be, err := local.Create(ctx, repoDir)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	if _, err := repo.Init(ctx, be, pw, repo.InitOptions{}, g.repoOptions()); err != nil {
+	created, err := location.InitIfMissing(ctx, repoDir, pwFile, location.Options{Logger: g.logger()}, g.repoOptions())
+	if err != nil || !created {
 		return err
 	}
 	fmt.Fprintf(g.stderr, `created drydock's default repository:

@@ -17,7 +17,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
+	loc "github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
 // globalOptions are the flags every repository command takes. They mirror
@@ -84,7 +84,7 @@ func (g *globalOptions) password() (string, error) {
 		return "", err
 	}
 	if pw == "" {
-		return "", fmt.Errorf("%w %s", location.ErrEmptyPassword, source)
+		return "", fmt.Errorf("%w %s", loc.ErrEmptyPassword, source)
 	}
 	return pw, nil
 }
@@ -96,7 +96,7 @@ func (g *globalOptions) readPassword() (pw, source string, err error) {
 		file = g.getenv("RESTIC_PASSWORD_FILE")
 	}
 	if file != "" {
-		pw, err := location.ReadPassword(file)
+		pw, err := loc.ReadPassword(file)
 		return pw, "in password file " + file, err
 	}
 	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
@@ -120,16 +120,26 @@ func (g *globalOptions) readPassword() (pw, source string, err error) {
 
 // openBackend connects to the repository's storage; create makes the
 // directory or bucket if needed (for init).
-func (g *globalOptions) openBackend(ctx context.Context, loc string, create bool) (backend.Backend, error) {
-	if loc == "" {
-		return nil, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
-	}
-	ext, err := parseOptions(g.options)
+func (g *globalOptions) openBackend(ctx context.Context, location string, create bool) (backend.Backend, error) {
+	lopts, err := g.locationOptions(location, create)
 	if err != nil {
 		return nil, err
 	}
-	return location.Open(ctx, loc, location.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
-		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert})
+	return loc.Open(ctx, location, lopts)
+}
+
+// locationOptions are the flags and environment that say how to reach
+// the repository's storage.
+func (g *globalOptions) locationOptions(location string, create bool) (loc.Options, error) {
+	if location == "" {
+		return loc.Options{}, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
+	}
+	ext, err := parseOptions(g.options)
+	if err != nil {
+		return loc.Options{}, err
+	}
+	return loc.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
+		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert}, nil
 }
 
 // parseOptions turns -o key=value flags into a map.
@@ -153,14 +163,20 @@ func (g *globalOptions) repoOptions() repo.Options {
 // and nothing configured, the embedded default is used (and created).
 func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, error) {
 	location := g.repoLocation()
-	if location == "" && g.defaultRepo != nil && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
-		path, pwFile, err := g.defaultRepo(ctx)
+	if location == "" && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
+		// Nothing configured: the default repository, created by backup
+		// and used by every other command once it exists.
+		find := g.defaultRepo
+		if find == nil {
+			find = existingDefault(g)
+		}
+		path, pwFile, err := find(ctx)
 		if err != nil {
 			return nil, err
 		}
 		location, g.passwordFile = path, pwFile
 	}
-	be, err := g.openBackend(ctx, location, false)
+	lopts, err := g.locationOptions(location, false)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +184,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := repo.Open(ctx, be, pw, g.repoOptions())
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	return r, nil
+	return loc.OpenRepository(ctx, location, pw, lopts, g.repoOptions())
 }
 
 // withLock opens the repository, locks it and runs fn under the lock's

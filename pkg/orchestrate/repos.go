@@ -2,17 +2,12 @@ package orchestrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
@@ -68,60 +63,22 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 		lopts.CACerts, lopts.ClientCert = t.CACert, t.TLSClientCert
 	}
 	if rc.Init && create {
-		if err := initRepo(ctx, rc, lopts, opts.Compression, log); err != nil {
+		created, err := location.InitIfMissing(ctx, rc.Location, rc.PasswordFile, lopts, repo.Options{Compression: opts.Compression, Logger: log})
+		if err != nil {
 			return nil, fmt.Errorf("repository %s: create %s: %w", name, location.Redact(rc.Location), err)
 		}
-	}
-	be, err := location.Open(ctx, rc.Location, lopts)
-	if err != nil {
-		return nil, fmt.Errorf("repository %s: %w", name, err)
+		if created {
+			log.Info("created repository; keep a copy of its password file somewhere safe",
+				"location", location.Redact(rc.Location), "password_file", rc.PasswordFile)
+		}
 	}
 	pw, err := location.ReadPassword(rc.PasswordFile)
 	if err != nil {
-		be.Close()
 		return nil, fmt.Errorf("repository %s: %w", name, err)
 	}
-	r, err := repo.Open(ctx, be, pw, opts)
+	r, err := location.OpenRepository(ctx, rc.Location, pw, lopts, opts)
 	if err != nil {
-		be.Close()
 		return nil, fmt.Errorf("repository %s (%s): %w", name, location.Redact(rc.Location), err)
 	}
 	return r, nil
-}
-
-// initRepo creates the repository, and its password file, unless the
-// repository exists. An existing password file is used, never replaced.
-func initRepo(ctx context.Context, rc *config.Repository, lopts location.Options, comp compress.Mode, log *slog.Logger) error {
-	be, err := location.Open(ctx, rc.Location, lopts)
-	if err == nil {
-		_, serr := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
-		be.Close()
-		if serr == nil {
-			return nil
-		}
-	} else if !errors.Is(err, repo.ErrNoRepository) {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(rc.PasswordFile), 0o700); err != nil {
-		return err
-	}
-	if err := location.CreatePasswordFile(rc.PasswordFile); err != nil {
-		return err
-	}
-	pw, err := location.ReadPassword(rc.PasswordFile)
-	if err != nil {
-		return err
-	}
-	lopts.Create = true
-	be, err = location.Open(ctx, rc.Location, lopts)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-	if _, err := repo.Init(ctx, be, pw, repo.InitOptions{}, repo.Options{Compression: comp, Logger: log}); err != nil {
-		return err
-	}
-	log.Info("created repository; keep a copy of its password file somewhere safe",
-		"location", location.Redact(rc.Location), "password_file", rc.PasswordFile)
-	return nil
 }

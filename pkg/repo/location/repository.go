@@ -1,0 +1,65 @@
+package location
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+)
+
+// OpenRepository opens the repository at location with password: its
+// storage (Open) and its key. The caller closes r.Backend().
+func OpenRepository(ctx context.Context, location, password string, opts Options, ropts repo.Options) (*repo.Repository, error) {
+	be, err := Open(ctx, location, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.Open(ctx, be, password, ropts)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// InitIfMissing creates the repository at location unless one exists
+// there, with the password in passwordFile, which is created (random,
+// mode 0600, its directory too) if it does not exist and never replaced.
+// created says whether a repository was made. The CLI's default
+// repository and the daemon's init: true both come through here.
+func InitIfMissing(ctx context.Context, location, passwordFile string, opts Options, ropts repo.Options) (created bool, err error) {
+	be, err := Open(ctx, location, opts)
+	if err == nil {
+		_, serr := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
+		be.Close()
+		if serr == nil {
+			return false, nil
+		}
+	} else if !errors.Is(err, repo.ErrNoRepository) {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(passwordFile), 0o700); err != nil {
+		return false, err
+	}
+	if err := CreatePasswordFile(passwordFile); err != nil {
+		return false, err
+	}
+	pw, err := ReadPassword(passwordFile)
+	if err != nil {
+		return false, err
+	}
+	opts.Create = true
+	be, err = Open(ctx, location, opts)
+	if err != nil {
+		return false, err
+	}
+	defer be.Close()
+	if _, err := repo.Init(ctx, be, pw, repo.InitOptions{}, ropts); err != nil {
+		return false, fmt.Errorf("init %s: %w", Redact(location), err)
+	}
+	return true, nil
+}
