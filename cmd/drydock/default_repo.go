@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/drydock-backup/drydock/internal/statedir"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
+	"github.com/drydock-backup/drydock/pkg/location"
 )
 
 // dataDir is where drydock keeps its default repository:

@@ -10,7 +10,7 @@ import (
 	"github.com/drydock-backup/drydock/internal/resttest"
 	"github.com/drydock-backup/drydock/internal/sshtest"
 	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
+	"github.com/drydock-backup/drydock/pkg/location"
 )
 
 // roundTrip backs the fixture up with drydock (args are the repository

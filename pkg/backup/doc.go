@@ -14,4 +14,3 @@ import "errors"
 // read (or some volumes were skipped), so it does not hold everything
 // asked for. The CLI exits 3 for it; the daemon reports the run failed.
 var ErrIncomplete = errors.New("backup is incomplete")
-

@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
 )
 
 // Defaults for repositories that do not say.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drydock-backup/drydock/pkg/checker"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/checker"
 	"github.com/drydock-backup/drydock/pkg/verify"
 )
 

@@ -12,11 +12,11 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testenv"
 	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 )
 
 // warmRun is one job of a long-running process on an open Repository:

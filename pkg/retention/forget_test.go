@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/pkg/checker"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/checker"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )

@@ -5,7 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
+	"github.com/drydock-backup/drydock/pkg/location"
 	"io"
 	"os"
 	"path/filepath"

@@ -14,10 +14,10 @@ import (
 	"github.com/nicholas-fedor/shoutrrr"
 	"github.com/robfig/cron/v3"
 
-	"github.com/drydock-backup/drydock/pkg/repo/checker"
+	"github.com/drydock-backup/drydock/pkg/checker"
+	"github.com/drydock-backup/drydock/pkg/location"
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
-	"github.com/drydock-backup/drydock/pkg/repo/location"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/pkg/repo/checker"
+	"github.com/drydock-backup/drydock/pkg/checker"
 )
 
 // "1/2" and "2/2" together read every pack once, and a damaged pack is

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 )
 
 // forgottenRepo has four snapshots over data packs of every kind of use,

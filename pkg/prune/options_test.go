@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
+	"github.com/drydock-backup/drydock/pkg/prune"
 )
 
 func TestParseSize(t *testing.T) {

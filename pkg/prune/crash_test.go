@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 )
 
 var errInjected = errors.New("injected failure")

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 )
 
 // TestPruneDuplicates: of a blob stored several times one copy stays,

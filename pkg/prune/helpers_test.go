@@ -16,12 +16,12 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/repotest"
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
-	"github.com/drydock-backup/drydock/pkg/repo/prune"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 )
 

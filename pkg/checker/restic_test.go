@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/pkg/repo/checker"
+	"github.com/drydock-backup/drydock/pkg/checker"
 )
 
 // A repository written by stock restic must check clean, down to every
