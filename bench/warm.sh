@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# No-change backup: restic's CLI, drydock's CLI, and drydock warm in one
-# process (the daemon's path: key, index and parent trees kept between
-# runs), on the same dataset, each in its own local repository.
+# No-change backup: restic's CLI, drydock's CLI, drydock warm in one
+# process (key, index and parent trees kept between runs), and the drydock
+# daemon's own scheduled runs (as /status and /metrics report them), on
+# the same dataset, each tool in its own local repository.
 #
 #   RESTIC_BIN=/path/to/restic-0.19.1 bash bench/warm.sh [WORKDIR]
 #
@@ -61,6 +62,40 @@ export RESTIC_REPOSITORY="$work/repo-drydock"
 "$work/warmbackup" -repo "$RESTIC_REPOSITORY" -runs "$runs" "$data" | tee "$work/warm.tsv" >&2
 awk -F'\t' 'NR>1 {print "drydock-" $1 "-inproc\t" int($2+0.5)}' "$work/warm.tsv" >> "$results"
 
+# The daemon itself: a paths job every 5 s into drydock's repository; the
+# durations are those /status reports for each scheduled run (the same
+# figure as drydock_job_last_duration_seconds). Its first run is cold.
+printf '%s\n' "$RESTIC_PASSWORD" > "$work/pw"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/daemon.yaml" <<YAML
+state_dir: $work/state
+listen: 127.0.0.1:$port
+repositories:
+  r: {location: $work/repo-drydock, password_file: $work/pw}
+jobs:
+  nochange: {repository: r, schedule: "*/5 * * * * *", paths: [$data]}
+YAML
+"$work/drydock" daemon --config "$work/daemon.yaml" 2> "$work/daemon.log" &
+daemon_pid=$!
+python3 - "$port" "$runs" >> "$results" <<'PY'
+import json, sys, time, urllib.request
+port, runs = sys.argv[1], int(sys.argv[2])
+seen, deadline = [], time.time() + 10 * (runs + 3)
+while len(seen) < runs + 1 and time.time() < deadline:
+    time.sleep(0.2)
+    try:
+        st = json.load(urllib.request.urlopen("http://127.0.0.1:%s/status" % port))
+    except OSError:
+        continue
+    r = next((j.get("last_run") for j in st["jobs"] if j["kind"] == "backup"), None)
+    if r and r["result"] == "success" and r["start"] not in [s for s, _ in seen]:
+        seen.append((r["start"], r["duration_seconds"]))
+        print("daemon run %d: %.0f ms" % (len(seen), r["duration_seconds"] * 1000), file=sys.stderr)
+for _, d in seen[1:]:  # the first run opened the repository: cold
+    print("drydock-daemon-warm\t%d" % round(d * 1000))
+PY
+kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
+
 python3 - "$results" <<'PY'
 import sys, statistics, collections
 runs = collections.OrderedDict()
@@ -71,8 +106,9 @@ med = {}
 for k, v in runs.items():
     med[k] = statistics.median(v)
     print("%-24s %6d %10.0f %8d %8d" % (k, len(v), med[k], min(v), max(v)))
-w = med.get("drydock-warm-inproc")
-for k in ("restic-cli", "drydock-cli"):
-    if w and k in med:
-        print("%s / drydock-warm-inproc: %.1fx" % (k, med[k] / w))
+for warm in ("drydock-warm-inproc", "drydock-daemon-warm"):
+    w = med.get(warm)
+    for k in ("restic-cli", "drydock-cli"):
+        if w and k in med:
+            print("%s / %s: %.1fx" % (k, warm, med[k] / w))
 PY
