@@ -75,6 +75,9 @@ func printDrill(g *globalOptions, res *drill.Result) {
 		if c.Verify != nil {
 			notes = append(notes, fmt.Sprintf("drydock.verify %q: %s", c.Verify, oneLine(c.Output)))
 		}
+		if len(notes) == 0 {
+			notes = append(notes, "started (not checked: the drill stopped first)")
+		}
 		fmt.Fprintf(g.stdout, "  container %s as %s: %s\n", c.Name, c.Copy, strings.Join(notes, "; "))
 	}
 	verdict := "PASSED"

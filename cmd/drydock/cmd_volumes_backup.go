@@ -154,8 +154,11 @@ func volumesExit(err error, reports []appReport) error {
 }
 
 func backupVolumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volume.Plan, opts volumesBackupOptions, g *globalOptions) ([]appReport, error) {
+	line, progress := volumesProgress(g.stderr, g.quiet || g.json)
+	defer line.finish()
 	return backup.Volumes(ctx, m, r, p, backup.VolumeOptions{
 		Host: opts.host, Force: opts.force, SinglePass: opts.singlePass, Program: "drydock " + version, Logger: g.logger(),
+		Progress: progress,
 	})
 }
 

@@ -114,7 +114,11 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 		if err != nil {
 			return err
 		}
-		ar, err = apprestore.RestoreVolumes(ctx, env.restoreEnv(r, g), sn, []apprestore.Target{{Name: volName, SnapshotPath: p}})
+		line, progress := restoreProgress(g.stderr, g.quiet || g.json)
+		renv := env.restoreEnv(r, g)
+		renv.Progress = progress
+		ar, err = apprestore.RestoreVolumes(ctx, renv, sn, []apprestore.Target{{Name: volName, SnapshotPath: p}})
+		line.finish()
 		return err
 	})
 	if ar != nil {

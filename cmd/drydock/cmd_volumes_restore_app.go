@@ -26,7 +26,11 @@ func runAppRestore(ctx context.Context, vopts *volumesOptions, g *globalOptions,
 		if err != nil {
 			return err
 		}
-		rep, err = apprestore.RestoreApp(ctx, env.restoreEnv(r, g), def, apprestore.AppOptions{Recreate: o.recreate, DefinitionTarget: o.definitionTarget})
+		line, progress := restoreProgress(g.stderr, g.quiet || g.json)
+		renv := env.restoreEnv(r, g)
+		renv.Progress = progress
+		rep, err = apprestore.RestoreApp(ctx, renv, def, apprestore.AppOptions{Recreate: o.recreate, DefinitionTarget: o.definitionTarget})
+		line.finish()
 		return err
 	})
 	if rep != nil {

@@ -30,6 +30,9 @@ type Env struct {
 	Volumes *volume.Manager
 	Repo    *repo.Repository
 	Logger  *slog.Logger
+	// Progress, if set, is called as a volume is restored into its staging
+	// directory, from any goroutine: keep it cheap.
+	Progress func(volume string, s restorer.Stats)
 }
 
 // VolumeResult is one restored volume.
@@ -214,7 +217,11 @@ func (ru *run) isTarget(name string) bool {
 // directory's own metadata included.
 func (ru *run) stage(ctx context.Context, t *target) error {
 	t.staging = SiblingName(t.res.Mountpoint, ".drydock-restore-")
-	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging, ru.env.Logger)
+	var progress func(restorer.Stats)
+	if ru.env.Progress != nil {
+		progress = func(s restorer.Stats) { ru.env.Progress(t.Name, s) }
+	}
+	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging, restorer.Options{Logger: ru.env.Logger, Progress: progress})
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", t.Name, err)
 	}
@@ -224,12 +231,12 @@ func (ru *run) stage(ctx context.Context, t *target) error {
 
 // Stage restores directory snapPath of snapshot sn into dir (created if
 // needed), with the directory's own owner, mode and times.
-func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, dir string, log *slog.Logger) (restorer.Stats, error) {
+func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, dir string, opts restorer.Options) (restorer.Stats, error) {
 	node, err := snaptree.LookupDir(ctx, r, *sn.Tree, snapPath)
 	if err != nil {
 		return restorer.Stats{}, fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
 	}
-	st, err := restorer.Restore(ctx, r, *node.Subtree, dir, restorer.Options{Logger: log})
+	st, err := restorer.Restore(ctx, r, *node.Subtree, dir, opts)
 	if err != nil {
 		return st, fmt.Errorf("restore %s of snapshot %s into %s: %w", snapPath, sn.ID.Str(), dir, err)
 	}

@@ -29,7 +29,28 @@ type VolumeOptions struct {
 	SinglePass bool
 	Program    string
 	Logger     *slog.Logger
+	// Progress, if set, is called as files are read: keep it cheap.
+	Progress func(AppProgress)
 }
+
+// AppProgress is where an app's backup is, for a status line.
+type AppProgress struct {
+	App   string
+	Phase string // PhaseWarm or PhaseFinal
+	// Stopped are the containers stopped (or frozen) for the final pass.
+	Stopped []string
+	Files   uint64
+	Bytes   uint64
+	// Expected is what the app's last snapshot held, in bytes: an estimate
+	// of this pass's total for an ETA; 0 when unknown.
+	Expected uint64
+}
+
+// Phases of AppProgress.
+const (
+	PhaseWarm  = "warm pass"
+	PhaseFinal = "final pass"
+)
 
 // AppReport is the outcome of one app.
 type AppReport struct {
@@ -107,6 +128,7 @@ type appState struct {
 	claims   appClaims
 	warmTree *format.ID // the final pass's parent tree
 	final    *finalSave // the final pass's save, finished by the commit
+	progress AppProgress
 }
 
 // finalSave is the final pass's blob saver: the app stays stopped only
@@ -218,9 +240,18 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) erro
 	b.mu.Lock()
 	parent, ok := repo.FindParent(b.snapshots, b.opts.Host, st.report.Paths, time.Now())
 	b.mu.Unlock()
+	st.progress = AppProgress{App: app.Name, Phase: PhaseWarm}
+	for _, d := range app.Stop {
+		if d.Running {
+			st.progress.Stopped = append(st.progress.Stopped, d.Container.Name)
+		}
+	}
 	var parentTree *format.ID
 	if ok {
 		st.parent = &parent.ID
+		if parent.Summary != nil {
+			st.progress.Expected = parent.Summary.TotalBytesProcessed
+		}
 		if !b.opts.Force {
 			parentTree = parent.Tree
 		}
@@ -234,7 +265,7 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) erro
 		// The dumps still run before the stop: only they are saved now.
 		targets = nil
 	}
-	res, stats, err := b.save(ctx, targets, parentTree, vfs)
+	res, stats, err := b.save(ctx, targets, parentTree, vfs, b.progress(st, PhaseWarm))
 	if err != nil {
 		return fmt.Errorf("save %v: %w", st.report.Paths, err)
 	}
@@ -274,7 +305,8 @@ func (b *volumeRun) final(phase context.Context, st *appState) error {
 		}()
 		fs.saved, fs.err = b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 			var err error
-			fs.res, err = archiver.Save(ctx, b.r, s, st.targets, st.warmTree, archiver.Options{Logger: b.opts.Logger, Virtual: prebuilt(st.virtual)})
+			fs.res, err = archiver.Save(ctx, b.r, s, st.targets, st.warmTree, archiver.Options{Logger: b.opts.Logger, Virtual: prebuilt(st.virtual),
+				Progress: b.progress(st, PhaseFinal)})
 			fs.read = time.Since(fs.start)
 			read <- err
 			return err
@@ -365,12 +397,12 @@ func (b *volumeRun) abandon() {
 
 // save runs the archiver over paths and virtual files into new packs and
 // index files.
-func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID, vfs []archiver.VirtualFile) (archiver.Result, *PassStats, error) {
+func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID, vfs []archiver.VirtualFile, progress func(archiver.Stats)) (archiver.Result, *PassStats, error) {
 	start := time.Now()
 	var res archiver.Result
 	saved, err := b.r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, b.r, s, paths, parent, archiver.Options{Logger: b.opts.Logger, Virtual: vfs})
+		res, err = archiver.Save(ctx, b.r, s, paths, parent, archiver.Options{Logger: b.opts.Logger, Virtual: vfs, Progress: progress})
 		return err
 	})
 	if saved.DataBlobs+saved.TreeBlobs > 0 {
@@ -382,6 +414,21 @@ func (b *volumeRun) save(ctx context.Context, paths []string, parent *format.ID,
 		return res, nil, err
 	}
 	return res, passStats(res, saved, time.Since(start)), nil
+}
+
+// progress turns the archiver's running totals into the app's progress;
+// nil without a Progress option.
+func (b *volumeRun) progress(st *appState, phase string) func(archiver.Stats) {
+	if b.opts.Progress == nil {
+		return nil
+	}
+	p := st.progress
+	p.Phase = phase
+	return func(s archiver.Stats) { // from any goroutine: p is read only
+		q := p
+		q.Files, q.Bytes = uint64(s.FilesProcessed), s.BytesProcessed
+		b.opts.Progress(q)
+	}
 }
 
 func passStats(res archiver.Result, saved repo.SaverStats, took time.Duration) *PassStats {

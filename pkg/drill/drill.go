@@ -23,6 +23,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
+	"github.com/drydock-backup/drydock/pkg/restorer"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -229,7 +230,7 @@ func (d *drill) scratch(ctx context.Context, of, snapPath string) (string, error
 	}
 	vr := VolumeResult{Name: of, Scratch: name, Empty: snapPath == ""}
 	if snapPath != "" {
-		st, err := apprestore.Stage(ctx, d.env.Repo, d.def.Snapshot, snapPath, v.Mountpoint, d.env.Logger)
+		st, err := apprestore.Stage(ctx, d.env.Repo, d.def.Snapshot, snapPath, v.Mountpoint, restorer.Options{Logger: d.env.Logger})
 		if err != nil {
 			return "", fmt.Errorf("volume %s: %w", of, err)
 		}

@@ -44,6 +44,9 @@ type Options struct {
 	// fully, as soon as that is known: from any goroutine, but one call
 	// at a time.
 	Failed func(Failure)
+	// Progress, if set, is called with the running totals after each
+	// entry, from any goroutine: keep it cheap.
+	Progress func(Stats)
 }
 
 // defaultFiles is how many packs are read and written at once: one per
@@ -259,7 +262,11 @@ func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) (desc
 func (rs *restorer) count(f func(*Stats)) {
 	rs.mu.Lock()
 	f(&rs.stats)
+	st := rs.stats
 	rs.mu.Unlock()
+	if rs.opts.Progress != nil {
+		rs.opts.Progress(st)
+	}
 }
 
 // fileDone counts a file whose content and metadata are written.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/fixture"
@@ -32,6 +33,30 @@ func TestRestoreFixture(t *testing.T) {
 	fixture.Compare(t, src, filepath.Join(dst, src), fixture.CompareOptions{})
 	if st.Links == 0 || st.Files == 0 {
 		t.Fatalf("stats %+v: expected files and hardlinks", st)
+	}
+}
+
+// TestRestoreProgress: the Progress callback sees the totals grow to
+// the ones Restore returns.
+func TestRestoreProgress(t *testing.T) {
+	src := t.TempDir()
+	fixture.Build(t, src)
+	r, tree := backup(t, src)
+	var mu sync.Mutex
+	var calls int
+	var maxFiles int
+	var maxBytes uint64
+	st, err := restorer.Restore(t.Context(), r, tree, t.TempDir(), restorer.Options{Progress: func(s restorer.Stats) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		maxFiles, maxBytes = max(maxFiles, s.Files), max(maxBytes, s.Bytes)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < st.Files || maxFiles != st.Files || maxBytes != st.Bytes {
+		t.Errorf("progress: %d calls, up to %d files and %d bytes; restore: %+v", calls, maxFiles, maxBytes, st)
 	}
 }
 
