@@ -242,7 +242,7 @@ func (d *differ) blobStats(ctx context.Context, ta, tb format.ID) error {
 				c.DataBlobs++
 			}
 			if loc, ok := d.r.Index().Lookup(h); ok {
-				c.Bytes += plainSize(loc)
+				c.Bytes += uint64(loc.PlainLength())
 			}
 		}
 	}

@@ -10,9 +10,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -152,15 +150,7 @@ func (st *statsCounter) countBlob(h format.BlobHandle) {
 	}
 	st.out.TotalBlobCount++
 	st.out.TotalSize += uint64(loc.Length)
-	st.out.TotalUncompressedSize += plainSize(loc)
-}
-
-// plainSize is the plaintext size of the blob at loc.
-func plainSize(loc index.Location) uint64 {
-	if loc.UncompressedLength != 0 {
-		return uint64(loc.UncompressedLength)
-	}
-	return uint64(loc.Length - crypto.Extension)
+	st.out.TotalUncompressedSize += uint64(loc.PlainLength())
 }
 
 func (st *statsCounter) print(g *globalOptions) error {

@@ -44,7 +44,7 @@ type globalOptions struct {
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVarP(&g.repo, "repo", "r", "", "repository: a local path or s3:URL (default: $RESTIC_REPOSITORY)")
+	f.StringVarP(&g.repo, "repo", "r", "", "repository: a local path, s3:URL, sftp:[USER@]HOST:PATH or rest:URL (default: $RESTIC_REPOSITORY)")
 	f.StringVar(&g.passwordFile, "password-file", "", "file holding the repository password (default: $RESTIC_PASSWORD_FILE)")
 	f.Var(&g.compression, "compression", "compression of new data: auto, off, fastest or max")
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/user"
 	"sync"
 	"sync/atomic"
@@ -123,7 +122,7 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 	r.trees = newTreeCache(r.opts.TreeCache)
 	r.idxs.reset(nil)
 	r.idx.Store(index.New())
-	if r.keyID, err = r.AddKey(ctx, password, init.KDF); err != nil {
+	if r.keyID, err = r.AddKeyWith(ctx, password, KeyOptions{KDF: init.KDF}); err != nil {
 		return nil, err
 	}
 	plain, err := format.EncodeConfig(&cfg)
@@ -138,22 +137,6 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 		return nil, fmt.Errorf("save config: %w", err)
 	}
 	return r, nil
-}
-
-// AddKey stores a new key file that opens the repository with password.
-func (r *Repository) AddKey(ctx context.Context, password string, kdf crypto.Params) (format.ID, error) {
-	host, _ := os.Hostname()
-	data, err := crypto.CreateKeyFile(password, r.key, crypto.KeyFileOptions{
-		Params: kdf, Username: currentUser(), Hostname: host, Created: time.Now(),
-	})
-	if err != nil {
-		return format.ID{}, err
-	}
-	id := format.Hash(data)
-	if err := r.be.Save(ctx, backend.Handle{Type: backend.KeyFile, Name: id.String()}, backend.NewByteReader(data)); err != nil {
-		return format.ID{}, fmt.Errorf("save key %v: %w", id.Str(), err)
-	}
-	return id, nil
 }
 
 func currentUser() string {

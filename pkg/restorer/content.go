@@ -18,7 +18,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -104,7 +103,7 @@ func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)
 			blobs[id] = pb
 		}
 		pb.targets = append(pb.targets, target{file: fs, offset: fs.size})
-		fs.size += int64(plainLength(loc))
+		fs.size += int64(loc.PlainLength())
 	}
 	if fs.pending == 0 {
 		if fs.err == nil { // empty: nothing will write it
@@ -114,13 +113,6 @@ func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)
 		}
 		cp.finish(fs, finished)
 	}
-}
-
-func plainLength(loc index.Location) uint32 {
-	if loc.UncompressedLength != 0 {
-		return loc.UncompressedLength
-	}
-	return loc.Length - crypto.Extension
 }
 
 // fail records why fs cannot be restored fully and counts one pending

@@ -8,8 +8,9 @@ import (
 	"math"
 )
 
-// Sealed-box overhead (IV + MAC); the smallest possible stored blob.
-const sealOverhead = 32
+// SealOverhead is what sealing adds to a blob (IV + MAC): the smallest
+// possible stored blob.
+const SealOverhead = 32
 
 // MaxIndexBlobs is how many blobs our writer puts in one index file (the
 // restic 0.17+ rule; docs/format.md §6.2). A pack is never split, so a file may exceed it
@@ -82,8 +83,8 @@ func (b *IndexBlob) validate(version uint) error {
 	if b.Type != DataBlob && b.Type != TreeBlob {
 		return fmt.Errorf("blob %v: missing or invalid type", b.ID)
 	}
-	if b.Length < sealOverhead {
-		return fmt.Errorf("blob %v: length %d is below the %d-byte sealing overhead", b.ID, b.Length, sealOverhead)
+	if b.Length < SealOverhead {
+		return fmt.Errorf("blob %v: length %d is below the %d-byte sealing overhead", b.ID, b.Length, SealOverhead)
 	}
 	if uint64(b.Offset)+uint64(b.Length) > math.MaxUint32 {
 		return fmt.Errorf("blob %v: offset %d + length %d overflows 32 bits", b.ID, b.Offset, b.Length)

@@ -44,6 +44,14 @@ type Location struct {
 	UncompressedLength uint32 // 0 if stored uncompressed
 }
 
+// PlainLength is the blob's length once opened and decompressed.
+func (l Location) PlainLength() uint32 {
+	if l.UncompressedLength != 0 {
+		return l.UncompressedLength
+	}
+	return l.Length - format.SealOverhead
+}
+
 // Index maps blobs to their locations. The zero value is not usable; call
 // New.
 type Index struct {
