@@ -49,7 +49,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	if err != nil {
 		return fmt.Errorf("load %s: GET %s: %w", h, b.display(rel(h)), err)
 	}
-	if err := fn(&exactReader{ctx: ctx, r: body, left: n}); err != nil {
+	if err := fn(backend.ExactReader(ctx, body, n)); err != nil {
 		return fmt.Errorf("load %s: %w", h, err)
 	}
 	return nil
@@ -61,7 +61,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 func rangeBody(resp *http.Response, ranged bool, length, offset int64) (io.Reader, int64, error) {
 	total := resp.ContentLength
 	if resp.StatusCode == http.StatusPartialContent {
-		t, ok := totalFromContentRange(resp.Header.Get("Content-Range"))
+		t, ok := backend.TotalFromContentRange(resp.Header.Get("Content-Range"))
 		if !ok {
 			return nil, 0, fmt.Errorf("partial answer without a usable Content-Range (%q)", resp.Header.Get("Content-Range"))
 		}
@@ -79,46 +79,6 @@ func rangeBody(resp *http.Response, ranged bool, length, offset int64) (io.Reade
 		}
 	}
 	return resp.Body, n, nil
-}
-
-// totalFromContentRange parses the total size from "bytes 0-9/1234".
-func totalFromContentRange(v string) (int64, bool) {
-	_, total, ok := strings.Cut(v, "/")
-	if !ok || total == "*" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(total, 10, 64)
-	return n, err == nil && n >= 0
-}
-
-// exactReader delivers exactly left bytes: a body that ends early is
-// io.ErrUnexpectedEOF (transient), never a silent short read; one that
-// goes on is cut. It stops when ctx is done.
-type exactReader struct {
-	ctx  context.Context
-	r    io.Reader
-	left int64
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.left <= 0 {
-		return 0, io.EOF
-	}
-	if err := e.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	if err == io.EOF && e.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	if err == io.EOF || (err == nil && e.left == 0) {
-		return n, nil
-	}
-	return n, err
 }
 
 // listEntry is one file in a version 2 listing.

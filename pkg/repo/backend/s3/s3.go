@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -230,7 +229,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	if offset > 0 || length > 0 {
 		// A range that starts inside the object but ends past it is
 		// answered with fewer bytes: check against the total size.
-		total, ok := totalFromContentRange(hdr.Get("Content-Range"))
+		total, ok := backend.TotalFromContentRange(hdr.Get("Content-Range"))
 		if !ok {
 			return fmt.Errorf("load %s: server answered a range request without a usable Content-Range (%q)", h, hdr.Get("Content-Range"))
 		}
@@ -242,36 +241,10 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	if want < 0 {
 		want = 0
 	}
-	if err := fn(&exactReader{r: body, left: want}); err != nil {
+	if err := fn(backend.ExactReader(ctx, body, want)); err != nil {
 		return fmt.Errorf("load %s: %w", h, err)
 	}
 	return nil
-}
-
-// totalFromContentRange parses the total size from "bytes 0-9/1234".
-func totalFromContentRange(v string) (int64, bool) {
-	_, total, ok := strings.Cut(v, "/")
-	if !ok || total == "*" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(total, 10, 64)
-	return n, err == nil && n >= 0
-}
-
-// exactReader turns a body that ends before its announced length into
-// io.ErrUnexpectedEOF (a transient error), never a silent short read.
-type exactReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	if err == io.EOF && e.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
 }
 
 // Stat implements backend.Backend.
