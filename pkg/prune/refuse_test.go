@@ -1,10 +1,12 @@
 package prune_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/prune"
@@ -177,5 +179,38 @@ func TestPruneStopsWhenLockIsGone(t *testing.T) {
 	}
 	if out, err := restic(t, b.dir, "check"); err != nil {
 		t.Errorf("restic check: %v\n%s", err, out)
+	}
+}
+
+// TestPruneNamesEveryDamagedTree: two snapshots whose trees are missing
+// are both named in one error; a cancelled run is an error of the run,
+// not a report of missing data.
+func TestPruneNamesEveryDamagedTree(t *testing.T) {
+	b := newBuilder(t, format.Version2)
+	data := b.blobs(2, 4096)
+	b.pack(format.DataBlob, true, data...)
+	fa, fb := file{name: "a", chunks: data[:1]}, file{name: "b", chunks: data[1:]}
+	treeA, treeB := b.tree(fa), b.tree(fb) // never packed: missing
+	b.writeIndex()
+	b.snapshot(treeA, fa)
+	b.snapshot(treeB, fb)
+	_, _, err := runPrune(t.Context(), openRepo(t, b.dir, nil), prune.Options{})
+	if !errors.Is(err, prune.ErrMissingData) {
+		t.Fatalf("prune with two missing trees: %v, want ErrMissingData", err)
+	}
+	for _, tree := range [][]byte{treeA, treeB} {
+		if id := format.Hash(tree).Str(); !strings.Contains(err.Error(), id) {
+			t.Errorf("error does not name tree %s:\n%v", id, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "2 damaged or missing trees") {
+		t.Errorf("error does not count the trees:\n%v", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, _, err = runPrune(ctx, openRepo(t, b.dir, nil), prune.Options{})
+	if err == nil || errors.Is(err, prune.ErrMissingData) {
+		t.Errorf("cancelled prune: %v, want an error that is not ErrMissingData", err)
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/walk"
@@ -21,8 +24,11 @@ var ErrMissingData = errors.New("snapshots refer to missing or unreadable data: 
 type usedSet map[format.BlobHandle]uint8
 
 // findUsed collects the blobs (trees and file contents) that the
-// snapshots reach. Any tree that cannot be loaded or decoded, or has a
-// directory without a subtree, is an error wrapping ErrMissingData.
+// snapshots reach. Every tree that is missing or damaged (cannot be
+// decoded, has a directory without a subtree) is named, up to
+// maxNamedDamage, in one error wrapping ErrMissingData. An error reading
+// the repository (I/O, cancellation) is returned as it is: it says
+// nothing about damage.
 func findUsed(ctx context.Context, r *repo.Repository, idx *index.Index, snapshots []repo.Snapshot, workers int) (usedSet, error) {
 	roots := make([]walk.Root, 0, len(snapshots))
 	for _, sn := range snapshots {
@@ -36,13 +42,24 @@ func findUsed(ctx context.Context, r *repo.Repository, idx *index.Index, snapsho
 		if err != nil {
 			return nil, err
 		}
-		return format.DecodeTree(data)
+		t, err := format.DecodeTree(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", repo.ErrCorrupt, err)
+		}
+		return t, nil
 	}
 	var mu sync.Mutex
 	used := usedSet{}
+	var damage []error
 	err := walk.Walk(ctx, roots, workers, load, func(_ context.Context, t *walk.Tree, err error) error {
 		fail := func(err error) error {
-			return fmt.Errorf("snapshot %v, tree %v (%s): %w; %w", t.Snapshot.Str(), t.ID.Str(), t.Path, err, ErrMissingData)
+			if !isDamage(err) {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			damage = append(damage, fmt.Errorf("snapshot %v, tree %v (%s): %w", t.Snapshot.Str(), t.ID.Str(), t.Path, err))
+			return nil // name every damaged tree, not only the first
 		}
 		if err != nil {
 			return fail(err)
@@ -56,7 +73,7 @@ func findUsed(ctx context.Context, r *repo.Repository, idx *index.Index, snapsho
 				}
 			case format.NodeDir:
 				if n.Subtree == nil || n.Subtree.IsNull() {
-					return fail(fmt.Errorf("directory %q has no subtree", n.Name))
+					return fail(fmt.Errorf("%w: directory %q has no subtree", repo.ErrCorrupt, n.Name))
 				}
 			}
 		}
@@ -70,5 +87,33 @@ func findUsed(ctx context.Context, r *repo.Repository, idx *index.Index, snapsho
 	if err != nil {
 		return nil, err
 	}
+	if len(damage) > 0 {
+		return nil, damageError(damage)
+	}
 	return used, nil
+}
+
+// maxNamedDamage bounds how many damaged trees an error names.
+const maxNamedDamage = 20
+
+// damageError names the damaged trees (the first maxNamedDamage) and wraps
+// ErrMissingData and the first one's cause.
+func damageError(damage []error) error {
+	slices.SortFunc(damage, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d damaged or missing trees:", len(damage))
+	for i, d := range damage {
+		if i == maxNamedDamage {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(damage)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %v", d)
+	}
+	return fmt.Errorf("%s\n%w: %w", b.String(), ErrMissingData, errors.Unwrap(damage[0]))
+}
+
+// isDamage tells damage in the repository (a blob or pack missing, a copy
+// that does not open or decode) from a failure to read it.
+func isDamage(err error) bool {
+	return errors.Is(err, repo.ErrCorrupt) || errors.Is(err, repo.ErrBlobNotFound) || errors.Is(err, backend.ErrNotExist)
 }
