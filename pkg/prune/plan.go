@@ -8,7 +8,6 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -238,18 +237,15 @@ func (p *Plan) missingBlobs() error {
 		len(missing), strings.Join(missing, ", "), more, ErrMissingData)
 }
 
-// packHeaderSize is what a pack holds besides its blobs: the sealed header
-// with one entry per blob, and the length field (spec §6.4).
+// packHeaderSize is what a pack holds besides its blobs.
 func packHeaderSize(blobs []format.IndexBlob) uint64 {
-	n := uint64(crypto.Extension + pack.LengthFieldSize)
+	compressed := 0
 	for _, b := range blobs {
 		if b.UncompressedLength != 0 {
-			n += pack.CompressedEntrySize
-		} else {
-			n += pack.EntrySize
+			compressed++
 		}
 	}
-	return n
+	return uint64(pack.Overhead(len(blobs), compressed))
 }
 
 // collectKeep finds the blobs to copy out of the packs to repack: the used

@@ -197,7 +197,7 @@ func FindSnapshotAmong(snapshots []Snapshot, dmg *DamagedSnapshotsError, ref str
 
 // FindParent returns the newest snapshot with the same host and the same set
 // of paths that is not newer than notAfter: restic's rule for the parent of
-// a backup (spec §11.2).
+// a backup (docs/format.md §11.2).
 func FindParent(snapshots []Snapshot, host string, paths []string, notAfter time.Time) (Snapshot, bool) {
 	want := slices.Clone(paths)
 	slices.Sort(want)

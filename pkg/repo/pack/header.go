@@ -75,6 +75,13 @@ func HeaderSize(blobs []Blob) int64 {
 	return n
 }
 
+// Overhead is what a pack of entries blobs, compressed of them stored
+// compressed, holds besides the blobs: the sealed header and the length
+// field (docs/format.md §6.4). PackedSize is the blobs' lengths plus this.
+func Overhead(entries, compressed int) int64 {
+	return int64(crypto.Extension+LengthFieldSize) + int64(compressed)*CompressedEntrySize + int64(entries-compressed)*EntrySize
+}
+
 // PackedSize returns the exact file size of a pack holding these blobs, the
 // value `restic check` compares with the stored size (docs/format.md §6.4).
 func PackedSize(blobs []Blob) int64 {
