@@ -418,3 +418,29 @@ func TestReportJSON(t *testing.T) {
 		t.Fatalf("printed report:\n%s", s)
 	}
 }
+
+// TestReadErrorIsNotDamage: a tree pack that cannot be read (here a
+// directory where the file should be: EISDIR, not a missing or damaged
+// file) ends the check with an error of the run; it is not reported as a
+// damaged tree.
+func TestReadErrorIsNotDamage(t *testing.T) {
+	f := baseRepo(t)
+	p := packPath(f.dir, f.treePacks[0])
+	remove(t, p)
+	if err := os.Mkdir(p, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := checker.Check(t.Context(), openRepo(t, f.dir), checker.Options{})
+	if err == nil || !strings.Contains(err.Error(), "read tree") {
+		t.Fatalf("check with an unreadable tree pack: %v, want a read error", err)
+	}
+	if rep == nil {
+		return
+	}
+	for _, e := range rep.Errors {
+		var te *checker.TreeError
+		if errors.As(e, &te) {
+			t.Errorf("a read error reported as a damaged tree: %v", e)
+		}
+	}
+}

@@ -59,7 +59,11 @@ func (c *checker) checkSnapshots(ctx context.Context) error {
 			return nil, err
 		}
 		trees.Add(1) // loaded, so checked, even if it does not decode
-		return format.DecodeTree(data)
+		t, err := format.DecodeTree(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", repo.ErrCorrupt, err)
+		}
+		return t, nil
 	}
 	// Each load is a backend round trip: as many at once as pack reads.
 	err = walk.Walk(ctx, loaded, max(c.opts.Workers, c.opts.Downloads), load, c.checkTree)
@@ -67,9 +71,15 @@ func (c *checker) checkSnapshots(ctx context.Context) error {
 	return err
 }
 
-// checkTree reports what is wrong with one tree; it never stops the walk.
+// checkTree reports what is wrong with one tree; damage never stops the
+// walk. A tree that could not be read for another reason (I/O, a
+// cancelled run) ends the check with that error: it says nothing about
+// the repository, and must not be reported as damage.
 func (c *checker) checkTree(_ context.Context, t *walk.Tree, err error) error {
 	fail := func(err error) { c.addError(&TreeError{Tree: t.ID, Snapshot: t.Snapshot, Path: t.Path, Err: err}) }
+	if err != nil && !isDamage(err) {
+		return fmt.Errorf("read tree %v (%s in snapshot %v): %w", t.ID.Str(), t.Path, t.Snapshot.Str(), err)
+	}
 	if err != nil {
 		fail(err)
 		return nil
@@ -136,4 +146,11 @@ func (c *checker) loadBlob(ctx context.Context, h format.BlobHandle) ([]byte, er
 		errs = append(errs, err)
 	}
 	return nil, errors.Join(errs...)
+}
+
+// isDamage tells damage in the repository (a blob or pack missing, a copy
+// that does not open or decode) from a failure to read it.
+func isDamage(err error) bool {
+	var be *pack.BlobError
+	return errors.As(err, &be) || errors.Is(err, repo.ErrCorrupt) || errors.Is(err, repo.ErrBlobNotFound) || errors.Is(err, backend.ErrNotExist)
 }
