@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/emit"
 	"github.com/drydock-backup/drydock/pkg/backup"
 )
 
@@ -42,7 +42,7 @@ func (c *cli) resticDumpHash(bin, snapshot, file string) (string, int64) {
 func emitHash(t testing.TB, n int64, seed uint64) string {
 	t.Helper()
 	h := sha256.New()
-	if _, err := io.CopyN(h, dockertest.Emit(seed), n); err != nil {
+	if _, err := io.CopyN(h, emit.Stream(seed), n); err != nil {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))

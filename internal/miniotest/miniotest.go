@@ -14,8 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/drydock-backup/drydock/internal/testproc"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,6 +28,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testproc"
 )
 
 // Version is the MinIO version pinned in third_party/minio/go.mod; the
@@ -107,7 +106,7 @@ func Start(t testing.TB) *Server {
 	// may grab one before MinIO binds it: retry with fresh ports.
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		s.Endpoint, s.console = freeAddr(t), freeAddr(t)
+		s.Endpoint, s.console = testproc.FreeAddr(t), testproc.FreeAddr(t)
 		if err = s.start(); err == nil {
 			return s
 		}
@@ -267,21 +266,9 @@ func waitReady(base string, exited <-chan struct{}) error {
 	}
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free just now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // ClosedAddr returns a 127.0.0.1 address on which nothing listens, for
 // tests of an unreachable endpoint.
-func ClosedAddr(t testing.TB) string { return freeAddr(t) }
+func ClosedAddr(t testing.TB) string { return testproc.FreeAddr(t) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

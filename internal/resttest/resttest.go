@@ -8,13 +8,9 @@
 package resttest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"github.com/drydock-backup/drydock/internal/testproc"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +19,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testproc"
 )
 
 // startTimeout bounds how long rclone may take to listen.
@@ -89,7 +86,7 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 	})
 	for attempt := 0; ; attempt++ {
-		s.Addr = freeAddr(t)
+		s.Addr = testproc.FreeAddr(t)
 		if err = s.start(bin); err == nil {
 			return s
 		}
@@ -152,7 +149,7 @@ func (s *Server) start(bin string) error {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	if err := waitListening(s.Addr, done); err != nil {
+	if err := testproc.WaitListening(s.Addr, "rclone", done, startTimeout); err != nil {
 		_ = cmd.Process.Kill()
 		<-done
 		return err
@@ -167,40 +164,9 @@ func (s *Server) stop() {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Kill()
+	testproc.KillTree(s.cmd)
 	<-s.done
 	s.cmd, s.done = nil, nil
-}
-
-func waitListening(addr string, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	for {
-		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
-		if err == nil {
-			_ = c.Close()
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("rclone exited during startup")
-		case <-ctx.Done():
-			return fmt.Errorf("rclone not listening on %s after %v", addr, startTimeout)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free just now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }
 
 func randomHex(n int) string {

@@ -10,10 +10,7 @@
 package sshtest
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"github.com/drydock-backup/drydock/internal/testproc"
 	"net"
 	"os"
 	"os/exec"
@@ -25,6 +22,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testproc"
 )
 
 // startTimeout bounds how long sshd may take to accept connections.
@@ -95,7 +93,7 @@ func Start(t testing.TB) *Server {
 	// A port picked by listening on :0 may be taken before sshd binds it:
 	// retry with a fresh one.
 	for attempt := 0; ; attempt++ {
-		s.Port = freePort(t)
+		_, s.Port, _ = net.SplitHostPort(testproc.FreeAddr(t))
 		s.writeFiles(t, hostKey)
 		err = s.start(sshd)
 		if err == nil {
@@ -226,7 +224,7 @@ func (s *Server) start(sshd string) error {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	if err := waitListening(s.Addr(), done); err != nil {
+	if err := testproc.WaitListening(s.Addr(), "sshd", done, startTimeout); err != nil {
 		_ = cmd.Process.Kill()
 		<-done
 		return err
@@ -270,25 +268,6 @@ func (s *Server) stop() {
 	s.cmd, s.done = nil, nil
 }
 
-func waitListening(addr string, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	for {
-		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
-		if err == nil {
-			_ = c.Close()
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("sshd exited during startup")
-		case <-ctx.Done():
-			return fmt.Errorf("sshd not listening on %s after %v", addr, startTimeout)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 func findSSHD() string {
 	if p, err := exec.LookPath("sshd"); err == nil {
 		return p
@@ -311,15 +290,4 @@ func ensurePrivsepDir(t testing.TB) {
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatalf("create sshd's privilege separation directory: %v", err)
 	}
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	_ = ln.Close()
-	return port
 }

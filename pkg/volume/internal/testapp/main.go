@@ -31,6 +31,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/drydock-backup/drydock/internal/emit"
 )
 
 const readyFile = "/testapp-ready"
@@ -82,7 +84,7 @@ func main() {
 			fail("emit N SEED: want numbers")
 		}
 		w := bufio.NewWriterSize(os.Stdout, 1<<20)
-		if _, err := io.CopyN(w, Emit(seed), n); err != nil {
+		if _, err := io.CopyN(w, emit.Stream(seed), n); err != nil {
 			fail(err.Error())
 		}
 		if err := w.Flush(); err != nil {
