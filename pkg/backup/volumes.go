@@ -154,7 +154,8 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	// Usually loaded by the caller already: only what changed is read.
+	// The index a fresh load would build; on a handle kept open since an
+	// earlier run (the daemon's), only index files new since are read.
 	if _, err := r.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -448,6 +449,9 @@ func (b *volumeRun) refreshIndex(ctx context.Context) error {
 	if !dirty {
 		return nil
 	}
+	// The saver's own packs are in the index already: Refresh reads what
+	// others wrote since, or everything if a pack of ours has no index
+	// file (a saver that failed).
 	if _, err := b.r.Refresh(ctx); err != nil {
 		return fmt.Errorf("reload index: %w", err)
 	}

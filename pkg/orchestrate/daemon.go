@@ -430,16 +430,15 @@ func (d *Daemon) runSafely(ctx context.Context, cfg *config.Config, key taskKey,
 // left open (the run's lock refreshes what changed since), else a new one.
 func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) (err error) {
 	job := cfg.Jobs[key.job]
-	rc := cfg.Repositories[job.Repository]
-	r, _, release, err := d.pool.acquire(ctx, job.Repository, rc, func(ctx context.Context) (*repo.Repository, error) {
-		return openRepo(ctx, job.Repository, rc, d.opts.Getenv, d.log, true)
-	})
+	r, warm, release, err := d.pool.acquire(ctx, job.Repository, cfg.Repositories[job.Repository], useRun, d.opener(cfg, job.Repository))
 	if err != nil {
 		return err
 	}
-	// A failed run may have left the handle unusable (a dropped
-	// connection, a replaced repository): the next run opens afresh.
-	defer func() { release(err != nil) }()
+	d.log.Debug("repository", "job", key.job, "repository", job.Repository, "warm", warm)
+	// A run that failed in a way that may concern the handle (a replaced
+	// repository, a removed key, a failing backend) leaves it to be
+	// opened afresh.
+	defer func() { release(!keepAfter(err)) }()
 	d.removeLeftLocks(ctx, job.Repository, r)
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {
@@ -451,6 +450,14 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 		d.measure(ctx, job.Repository, r)
 	}
 	return err
+}
+
+// opener opens repository name of cfg for the pool, creating it if it is
+// marked init and missing.
+func (d *Daemon) opener(cfg *config.Config, name string) opener {
+	return func(ctx context.Context) (*repo.Repository, error) {
+		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true)
+	}
 }
 
 // measure publishes the repository's size and snapshot count.

@@ -71,7 +71,9 @@ func (x *run) retention(ctx context.Context, r *repo.Repository) error {
 	if len(res.Removed) == 0 || !x.job.Retention.PruneEnabled() {
 		return nil
 	}
-	if err := r.LoadIndex(lctx); err != nil {
+	// The index as a fresh load would find it (what others wrote since
+	// the backup's lock), reading only what changed.
+	if _, err := r.Refresh(lctx); err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
 	popts.Logger = x.d.log

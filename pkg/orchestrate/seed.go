@@ -19,13 +19,14 @@ func (d *Daemon) seedLastSuccess(ctx context.Context, cfg *config.Config) {
 	}
 	host := hostName(cfg)
 	for _, repoName := range slices.Sorted(maps.Keys(byRepo)) {
-		r, err := openRepo(ctx, repoName, cfg.Repositories[repoName], d.opts.Getenv, d.log, false)
+		// The pooled handle: opened here, it is warm for the first run.
+		r, _, release, err := d.pool.acquire(ctx, repoName, cfg.Repositories[repoName], useRead, d.opener(cfg, repoName))
 		if err != nil {
 			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)
 			continue
 		}
 		sns, err := r.ReadableSnapshots(ctx)
-		r.Backend().Close()
+		release(!keepAfter(err))
 		if err != nil {
 			d.log.Warn("cannot read the last backups' times", "repository", repoName, "err", err)
 			continue

@@ -76,7 +76,7 @@ type AppResult struct {
 	DowntimeSeconds float64 `json:"downtime_seconds"`
 	// FrozenSeconds is how long containers with drydock.stop=pause were
 	// frozen (docker pause) for the final pass.
-	FrozenSeconds float64 `json:"frozen_seconds,omitempty"`
+	FrozenSeconds float64 `json:"frozen_seconds"`
 	// Killed names the containers Docker killed at their stop timeout.
 	Killed []string `json:"killed,omitempty"`
 	Error  string   `json:"error,omitempty"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 )
 
 const warmJob = `state_dir: STATE
@@ -108,4 +109,60 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDaemonReloadClosesRepository: runs of a job share one handle; a
+// reload that keeps the repository's configuration keeps it; one that
+// changes it closes it, and the next run opens the repository again;
+// the shutdown closes what is open.
+func TestDaemonReloadClosesRepository(t *testing.T) {
+	state, data := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(data, "f"), "content")
+	yaml := fill(warmJob, "STATE", state, "DATA", data)
+	td := startDaemon(t, yaml, nil)
+	runs := func(what string, n int) {
+		t.Helper()
+		td.waitFor(what, time.Minute, func(st orchestrate.Status) bool {
+			js := job(st, "warm", orchestrate.KindBackup)
+			return js.Runs >= n && !js.Running
+		})
+		if js := job(td.status(), "warm", orchestrate.KindBackup); js.Failures > 0 {
+			t.Fatalf("%s: %d failed runs: %s", what, js.Failures, js.LastRun.Error)
+		}
+	}
+	handles := func(what string, opens, closes int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			o, c := orchestrate.RepositoryHandles(td.d, "local")
+			if o == opens && c == closes {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d opens, %d closes; want %d, %d", what, o, c, opens, closes)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	reload := func(yaml string) {
+		t.Helper()
+		cfg, err := config.Parse([]byte(yaml), "test.yaml", func(string) string { return "" })
+		must(t, err)
+		must(t, td.d.Reload(t.Context(), cfg))
+	}
+
+	runs("two runs", 2)
+	handles("two runs", 1, 0)
+	reload(yaml)
+	n := job(td.status(), "warm", orchestrate.KindBackup).Runs
+	runs("a run after a reload without change", n+1)
+	handles("a reload without change", 1, 0)
+
+	reload(strings.Replace(yaml, "lock_wait: 1m", "lock_wait: 2m", 1))
+	handles("a reload that changes the repository", 1, 1)
+	n = job(td.status(), "warm", orchestrate.KindBackup).Runs
+	runs("a run after the change", n+1)
+	handles("a run after the change", 2, 1)
+	td.stop()
+	handles("the shutdown", 2, 2)
 }
