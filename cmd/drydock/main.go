@@ -19,10 +19,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startProfile()
-	err := newRootCommand(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stderr := stderrWriter()
+	err := newRootCommand(os.Stdout, stderr).ExecuteContext(ctx)
 	stopProfile()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "drydock:", err)
+		fmt.Fprintln(stderr, "drydock:", err)
 	}
 	os.Exit(exitCode(ctx, err))
 }

@@ -11,30 +11,76 @@ import (
 	"golang.org/x/term"
 
 	"github.com/drydock-backup/drydock/internal/humanize"
+	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/restorer"
 )
+
+// termWriter is stderr when it is a terminal, shared by log lines,
+// warnings and the status line: a write clears the status line first, so
+// that a log line does not land in the middle of it; the next tick draws
+// the line again below.
+type termWriter struct {
+	mu    sync.Mutex
+	f     io.Writer
+	drawn bool // the status line is on screen
+}
+
+// stderrWriter is the process's stderr, a *termWriter on a terminal.
+func stderrWriter() io.Writer {
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		return &termWriter{f: os.Stderr}
+	}
+	return os.Stderr
+}
+
+func (t *termWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.drawn {
+		io.WriteString(t.f, "\r\033[K")
+		t.drawn = false
+	}
+	return t.f.Write(p)
+}
+
+// draw replaces the status line with s.
+func (t *termWriter) draw(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	io.WriteString(t.f, "\r\033[K"+s)
+	t.drawn = true
+}
+
+// clear removes the status line.
+func (t *termWriter) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.drawn {
+		io.WriteString(t.f, "\r\033[K")
+		t.drawn = false
+	}
+}
 
 // statusLine shows a one-line status of a running command on a terminal,
 // redrawn four times a second, and nothing otherwise: logs and pipes get
 // only the final summary.
 type statusLine struct {
-	w      io.Writer
+	w      *termWriter
 	start  time.Time
 	render func(elapsed time.Duration) string
 	stop   chan struct{}
 	done   chan struct{}
 }
 
-// newStatusLine starts the line if w is a terminal; it returns nil (which
-// does nothing) otherwise.
+// newStatusLine starts the line if w is a terminal (a *termWriter); it
+// returns nil (which does nothing) otherwise.
 func newStatusLine(w io.Writer, quiet bool, render func(time.Duration) string) *statusLine {
-	f, ok := w.(*os.File)
-	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
+	t, ok := w.(*termWriter)
+	if quiet || !ok {
 		return nil
 	}
-	l := &statusLine{w: w, start: time.Now(), render: render, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &statusLine{w: t, start: time.Now(), render: render, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.loop()
 	return l
 }
@@ -46,11 +92,11 @@ func (l *statusLine) loop() {
 	for {
 		select {
 		case <-l.stop:
-			fmt.Fprint(l.w, "\r\033[K")
+			l.w.clear()
 			return
 		case <-t.C:
 			el := time.Since(l.start)
-			fmt.Fprintf(l.w, "\r\033[K[%s] %s", el.Truncate(time.Second), l.render(el))
+			l.w.draw(fmt.Sprintf("[%s] %s", el.Truncate(time.Second), l.render(el)))
 		}
 	}
 }
@@ -156,25 +202,77 @@ func volumesRender(now func() time.Time) (render func() string, update func(back
 	return render, update
 }
 
-// restoreProgress is the status line of a volume restore's staging.
-func restoreProgress(w io.Writer, quiet bool) (*statusLine, func(volume string, s restorer.Stats)) {
-	type state struct {
-		volume string
-		stats  restorer.Stats
-	}
-	var last latest[state]
-	l := newStatusLine(w, quiet, func(el time.Duration) string {
-		s := last.get()
-		if s.volume == "" {
-			return "starting"
-		}
-		return fmt.Sprintf("restoring volume %s beside its data (the app still runs): %d files, %s, %s/s",
-			s.volume, s.stats.Files, humanBytes(s.stats.Bytes), rate(s.stats.Bytes, el))
-	})
+// restoreProgress is the status line of a volume restore: the volume
+// staged beside its data with an ETA, then the containers stopped for
+// the swap and started again.
+func restoreProgress(w io.Writer, quiet bool) (*statusLine, func(apprestore.Progress)) {
+	render, update := restoreRender(time.Now)
+	l := newStatusLine(w, quiet, func(time.Duration) string { return render() })
 	if l == nil {
 		return nil, nil
 	}
-	return l, func(volume string, s restorer.Stats) { last.set(state{volume, s}) }
+	return l, update
+}
+
+// restoreRender returns the status text of a volume restore and the
+// function that feeds it; now is the clock.
+func restoreRender(now func() time.Time) (render func() string, update func(apprestore.Progress)) {
+	var last latest[apprestore.Progress]
+	// When the current phase, or the current volume's writing, began.
+	var since latest[time.Time]
+	render = func() string {
+		p := last.get()
+		switch p.Phase {
+		case "":
+			return "planning"
+		case apprestore.PhaseSwap:
+			if len(p.Stopping) > 0 {
+				return "stopping " + strings.Join(p.Stopping, ", ") + " for the swap"
+			}
+			return "swapping in the restored data (stopped: " + listOrNone(p.Stopped) + ")"
+		case apprestore.PhaseStart:
+			return "starting again: " + listOrNone(p.Stopped)
+		}
+		line := "volume " + p.Volume
+		if p.Volumes > 1 {
+			line += fmt.Sprintf(" (%d of %d)", p.Index, p.Volumes)
+		}
+		line += " staged beside its data (the app still runs)"
+		s, el := p.Stats, now().Sub(since.get())
+		if s.PlannedBytes == 0 && s.Written == 0 {
+			return line + fmt.Sprintf(": reading the snapshot, %d directories", s.Dirs)
+		}
+		line += fmt.Sprintf(": %d of %d files, %s of %s, %s/s", s.Files, s.PlannedFiles,
+			humanBytes(s.Written), humanBytes(s.PlannedBytes), rate(s.Written, el))
+		if s.Written > 0 && s.PlannedBytes > s.Written {
+			eta := time.Duration(float64(el) * float64(s.PlannedBytes-s.Written) / float64(s.Written))
+			line += ", ETA " + etaText(eta)
+		}
+		return line
+	}
+	update = func(p apprestore.Progress) {
+		old := last.get()
+		if old.Volume != p.Volume || old.Phase != p.Phase || old.Stats.Written == 0 && p.Stats.Written > 0 {
+			since.set(now())
+		}
+		last.set(p)
+	}
+	return render, update
+}
+
+// etaText is d in whole seconds, "<1s" below one.
+func etaText(d time.Duration) string {
+	if d < time.Second {
+		return "<1s"
+	}
+	return d.Truncate(time.Second).String()
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func rate(n uint64, el time.Duration) string {

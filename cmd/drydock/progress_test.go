@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/restorer"
 )
 
 // TestVolumesStatusLine: the status line names the app and its pass,
@@ -32,5 +35,64 @@ func TestVolumesStatusLine(t *testing.T) {
 	clock = clock.Add(time.Second)
 	if got := render(); !strings.Contains(got, "final pass (stopped: web, db), 1 files") || strings.Contains(got, "ETA") {
 		t.Errorf("final pass: %q", got)
+	}
+}
+
+// TestRestoreStatusLine: the status line of a volume restore gives the
+// staged volume's progress with an ETA from the planned size once writing
+// began, then the containers being stopped, swapped and started.
+func TestRestoreStatusLine(t *testing.T) {
+	clock := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	render, update := restoreRender(func() time.Time { return clock })
+	if got := render(); got != "planning" {
+		t.Errorf("before any progress: %q", got)
+	}
+	staging := func(s restorer.Stats) apprestore.Progress {
+		return apprestore.Progress{Phase: apprestore.PhaseStaging, Volume: "db", Index: 2, Volumes: 2, Stats: s}
+	}
+	update(staging(restorer.Stats{Dirs: 3}))
+	if got := render(); !strings.Contains(got, "volume db (2 of 2) staged beside its data") || !strings.Contains(got, "reading the snapshot, 3 directories") {
+		t.Errorf("reading trees: %q", got)
+	}
+	clock = clock.Add(time.Minute) // reading trees does not count in the rate
+	update(staging(restorer.Stats{PlannedFiles: 40, PlannedBytes: 400 << 20, Written: 1}))
+	clock = clock.Add(10 * time.Second)
+	update(staging(restorer.Stats{Files: 10, PlannedFiles: 40, Bytes: 90 << 20, PlannedBytes: 400 << 20, Written: 100 << 20}))
+	got := render()
+	for _, want := range []string{"10 of 40 files", "100.0 MiB of 400.0 MiB", "10.0 MiB/s", "ETA 30s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("staging: %q lacks %q", got, want)
+		}
+	}
+	for _, tc := range []struct {
+		p    apprestore.Progress
+		want string
+	}{
+		{apprestore.Progress{Phase: apprestore.PhaseSwap, Stopping: []string{"web", "db"}}, "stopping web, db for the swap"},
+		{apprestore.Progress{Phase: apprestore.PhaseSwap, Stopped: []string{"web", "db"}}, "swapping in the restored data (stopped: web, db)"},
+		{apprestore.Progress{Phase: apprestore.PhaseStart, Stopped: []string{"web", "db"}}, "starting again: web, db"},
+		{apprestore.Progress{Phase: apprestore.PhaseStart}, "starting again: none"},
+	} {
+		update(tc.p)
+		if got := render(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+// TestTermWriterClearsStatusLine: a log line written while the status
+// line is drawn clears it first instead of landing in the middle of it.
+func TestTermWriterClearsStatusLine(t *testing.T) {
+	var out strings.Builder
+	w := &termWriter{f: &out}
+	w.draw("[1s] staging")
+	fmt.Fprintln(w, "level=WARN msg=x")
+	fmt.Fprintln(w, "second line")
+	w.draw("[2s] staging")
+	w.clear()
+	w.clear()
+	want := "\r\033[K[1s] staging" + "\r\033[K" + "level=WARN msg=x\n" + "second line\n" + "\r\033[K[2s] staging" + "\r\033[K"
+	if got := out.String(); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }

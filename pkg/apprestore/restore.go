@@ -30,9 +30,33 @@ type Env struct {
 	Volumes *volume.Manager
 	Repo    *repo.Repository
 	Logger  *slog.Logger
-	// Progress, if set, is called as a volume is restored into its staging
-	// directory, from any goroutine: keep it cheap.
-	Progress func(volume string, s restorer.Stats)
+	// Progress, if set, is told how the restore goes, from any goroutine:
+	// keep it cheap.
+	Progress func(Progress)
+}
+
+// Phase is a step of a restore.
+type Phase string
+
+const (
+	// PhaseStaging: a volume is restored beside its data; the app runs.
+	PhaseStaging Phase = "staging"
+	// PhaseSwap: the app is being stopped and the staged data swapped in.
+	PhaseSwap Phase = "swap"
+	// PhaseStart: the app is being started again.
+	PhaseStart Phase = "start"
+)
+
+// Progress is what a restore reports as it goes.
+type Progress struct {
+	Phase Phase
+	// Volume is the volume being staged, the Index-th (from 1) of Volumes.
+	Volume         string
+	Index, Volumes int
+	Stats          restorer.Stats // of the volume being staged
+	// Stopping are the containers being stopped now, in PhaseSwap;
+	// Stopped those stopped for the swap so far.
+	Stopping, Stopped []string
 }
 
 // VolumeResult is one restored volume.
@@ -128,8 +152,8 @@ func (ru *run) do(ctx context.Context, prepare func(ctx context.Context) error) 
 	if err := ru.checkUsers(ctx, p); err != nil {
 		return err
 	}
-	for _, t := range ru.targets {
-		if err := ru.stage(ctx, t); err != nil {
+	for i, t := range ru.targets {
+		if err := ru.stage(ctx, t, i+1); err != nil {
 			return err
 		}
 	}
@@ -215,11 +239,14 @@ func (ru *run) isTarget(name string) bool {
 
 // stage restores the volume's directory of the snapshot beside it, the
 // directory's own metadata included.
-func (ru *run) stage(ctx context.Context, t *target) error {
+func (ru *run) stage(ctx context.Context, t *target, i int) error {
 	t.staging = SiblingName(t.res.Mountpoint, ".drydock-restore-")
 	var progress func(restorer.Stats)
 	if ru.env.Progress != nil {
-		progress = func(s restorer.Stats) { ru.env.Progress(t.Name, s) }
+		progress = func(s restorer.Stats) {
+			ru.env.Progress(Progress{Phase: PhaseStaging, Volume: t.Name, Index: i, Volumes: len(ru.targets), Stats: s})
+		}
+		progress(restorer.Stats{})
 	}
 	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging, restorer.Options{Logger: ru.env.Logger, Progress: progress})
 	if err != nil {
@@ -249,13 +276,10 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	start := time.Now()
 	var undos []volume.Undo
 	for _, app := range ru.apps(p) {
+		ru.report(PhaseSwap, runningOf(app))
 		undo, serr := ru.env.Volumes.Stop(ctx, p, app)
 		undos = append(undos, undo)
-		for _, d := range app.Stop {
-			if d.Running {
-				ru.rep.Stopped = append(ru.rep.Stopped, d.Container.Name)
-			}
-		}
+		ru.rep.Stopped = append(ru.rep.Stopped, runningOf(app)...)
 		if serr != nil {
 			err = serr
 			break
@@ -271,11 +295,13 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 		err = fmt.Errorf("nothing restored: %w", context.Cause(ctx))
 	}
 	if err == nil {
+		ru.report(PhaseSwap, nil)
 		err = ru.swapAll()
 	}
 	// Start on every path, on a context SIGINT does not cut short (the
 	// Manager bounds each start by its restart timeout).
 	bg := context.WithoutCancel(ctx)
+	ru.report(PhaseStart, nil)
 	if names := ru.toStart(); len(names) > 0 {
 		if serr := ru.env.Volumes.StartContainers(bg, p, names); serr != nil {
 			err = errors.Join(err, serr)
@@ -287,6 +313,25 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	ru.rep.Started = ru.running(bg, slices.Concat(ru.rep.Stopped, ru.start))
 	ru.rep.DowntimeSeconds = time.Since(start).Seconds()
 	return err
+}
+
+// report tells Progress, if set, of phase, with the containers being
+// stopped and those stopped.
+func (ru *run) report(phase Phase, stopping []string) {
+	if ru.env.Progress != nil {
+		ru.env.Progress(Progress{Phase: phase, Volumes: len(ru.targets), Stopping: stopping, Stopped: slices.Clone(ru.rep.Stopped)})
+	}
+}
+
+// runningOf names the running containers Stop stops for app.
+func runningOf(app *volume.App) []string {
+	var names []string
+	for _, d := range app.Stop {
+		if d.Running {
+			names = append(names, d.Container.Name)
+		}
+	}
+	return names
 }
 
 // toStart: what Stop stopped and what the restore is to start besides,

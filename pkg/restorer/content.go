@@ -75,6 +75,10 @@ type contentPlan struct {
 	log   *slog.Logger
 	packs map[format.ID]map[format.ID]*packBlob // pack -> blob ID -> need
 	open  atomic.Int32
+	files int   // files planned
+	bytes int64 // their content
+	// wrote, if set, is told of each write of content, from any goroutine.
+	wrote func(n int)
 }
 
 func newContentPlan(idx *index.Index, root *fsnode.Root, fail *failures, log *slog.Logger) *contentPlan {
@@ -105,6 +109,8 @@ func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)
 		pb.targets = append(pb.targets, target{file: fs, offset: fs.size})
 		fs.size += int64(loc.PlainLength())
 	}
+	cp.files++
+	cp.bytes += fs.size
 	if fs.pending == 0 {
 		if fs.err == nil { // empty: nothing will write it
 			if err := cp.openFile(fs); err != nil {
@@ -141,6 +147,9 @@ func (cp *contentPlan) write(fs *fileState, off int64, data []byte, finished fun
 		fs.fail(err)
 	} else {
 		fs.pending--
+		if cp.wrote != nil {
+			cp.wrote(len(data))
+		}
 	}
 	if fs.pending > 0 {
 		if cp.open.Load() > maxOpen {

@@ -63,8 +63,15 @@ func defaultFiles() int {
 // Stats count what was restored.
 type Stats struct {
 	Files, Dirs, Links, Other int
-	Bytes                     uint64
-	Failed                    int // entries not restored fully (see Failure)
+	Bytes                     uint64 // content of the restored Files
+	Failed                    int    // entries not restored fully (see Failure)
+	// PlannedFiles and PlannedBytes are the files and content to restore,
+	// known once every tree was read (zero until then); Written is the
+	// content written so far, files still in progress included. Together
+	// they give a progress display its fraction done.
+	PlannedFiles int
+	PlannedBytes uint64
+	Written      uint64
 }
 
 type restorer struct {
@@ -105,10 +112,12 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 	defer rt.Close()
 	fail := &failures{report: opts.Failed}
 	rs := &restorer{r: r, root: rt, opts: opts, fail: fail, plan: newContentPlan(r.Index(), rt, fail, opts.Logger)}
+	rs.plan.wrote = rs.wrote
 	if err := rs.walk(ctx, root, "", len(opts.Include) == 0); err != nil {
 		rs.plan.closeAll()
 		return rs.result(), err
 	}
+	rs.count(func(st *Stats) { st.PlannedFiles, st.PlannedBytes = rs.plan.files, uint64(rs.plan.bytes) })
 	if err := rs.plan.run(ctx, r, opts.Files, rs.fileDone); err != nil {
 		return rs.result(), err
 	}
@@ -275,6 +284,11 @@ func (rs *restorer) fileDone(fs *fileState) {
 		st.Files++
 		st.Bytes += uint64(fs.size)
 	})
+}
+
+// wrote counts n bytes of content written.
+func (rs *restorer) wrote(n int) {
+	rs.count(func(st *Stats) { st.Written += uint64(n) })
 }
 
 // makeLinks makes the hardlinks once every file exists; a link to a file

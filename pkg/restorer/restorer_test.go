@@ -37,26 +37,41 @@ func TestRestoreFixture(t *testing.T) {
 }
 
 // TestRestoreProgress: the Progress callback sees the totals grow to
-// the ones Restore returns.
+// the ones Restore returns, and knows what is planned before any content
+// is written (what an ETA needs).
 func TestRestoreProgress(t *testing.T) {
 	src := t.TempDir()
 	fixture.Build(t, src)
 	r, tree := backup(t, src)
 	var mu sync.Mutex
-	var calls int
-	var maxFiles int
-	var maxBytes uint64
+	var calls, maxFiles, early int
+	var maxBytes, lastWritten uint64
+	var shrank bool
+	var planned restorer.Stats
 	st, err := restorer.Restore(t.Context(), r, tree, t.TempDir(), restorer.Options{Progress: func(s restorer.Stats) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
 		maxFiles, maxBytes = max(maxFiles, s.Files), max(maxBytes, s.Bytes)
+		shrank = shrank || s.Written < lastWritten
+		lastWritten = s.Written
+		if s.Written > 0 && s.PlannedBytes == 0 {
+			early++
+		}
+		planned = s
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if calls < st.Files || maxFiles != st.Files || maxBytes != st.Bytes {
 		t.Errorf("progress: %d calls, up to %d files and %d bytes; restore: %+v", calls, maxFiles, maxBytes, st)
+	}
+	if early > 0 || shrank {
+		t.Errorf("progress: %d writes before the plan was known; written shrank: %v", early, shrank)
+	}
+	if planned.PlannedFiles != st.Files || planned.PlannedBytes != st.Bytes || lastWritten != st.Bytes || st.Bytes == 0 {
+		t.Errorf("planned %d files, %d bytes, written %d; restored %d files, %d bytes",
+			planned.PlannedFiles, planned.PlannedBytes, lastWritten, st.Files, st.Bytes)
 	}
 }
 
