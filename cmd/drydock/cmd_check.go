@@ -58,5 +58,9 @@ func runCheck(ctx context.Context, r *repo.Repository, opts checkOptions, g *glo
 	if !rep.OK() {
 		return fmt.Errorf("%w (%d)", errCheckFailed, len(rep.Errors))
 	}
+	if !rep.Complete() {
+		return fmt.Errorf("check incomplete: %d packs could not be read, so were not verified (first: %w); check again when the storage answers",
+			len(rep.Unread), rep.Unread[0])
+	}
 	return nil
 }

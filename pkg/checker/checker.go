@@ -61,6 +61,10 @@ type Report struct {
 	// Notices are non-critical findings (restic's hints): unreferenced
 	// packs, packs described by several index files, mixed packs.
 	Notices []string
+	// Unread are packs that could not be downloaded for --read-data (an
+	// I/O error, not damage): they were not verified, so the repository's
+	// state there is unknown. *PackError.
+	Unread []error
 
 	IndexFiles int   // index files listed
 	Packs      int   // packs described by the index
@@ -73,8 +77,12 @@ type Report struct {
 	packsReadWhole int // packs read a second time, whole, to report their damage
 }
 
-// OK reports whether no errors were found; notices do not count.
+// OK reports whether no errors were found; notices do not count, nor do
+// packs that could not be read (see Complete).
 func (r *Report) OK() bool { return len(r.Errors) == 0 }
+
+// Complete reports whether every pack to be read was read.
+func (r *Report) Complete() bool { return len(r.Unread) == 0 }
 
 // packInfo is what the index files say about one pack.
 type packInfo struct {
@@ -122,7 +130,9 @@ func Check(ctx context.Context, r *repo.Repository, opts Options) (*Report, erro
 		}
 	}
 	rep := c.rep
-	slices.SortStableFunc(rep.Errors, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	byMessage := func(a, b error) int { return strings.Compare(a.Error(), b.Error()) }
+	slices.SortStableFunc(rep.Errors, byMessage)
+	slices.SortStableFunc(rep.Unread, byMessage)
 	slices.Sort(rep.Notices)
 	return &rep, nil
 }

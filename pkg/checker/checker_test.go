@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/checker"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
 )
@@ -442,5 +445,94 @@ func TestReadErrorIsNotDamage(t *testing.T) {
 		if errors.As(e, &te) {
 			t.Errorf("a read error reported as a damaged tree: %v", e)
 		}
+	}
+}
+
+// failingLoads is the local backend, except that loading one file fails
+// with an I/O error, as a disk or a remote store can: the local backend
+// lists a file it cannot read only in such a case.
+type failingLoads struct {
+	backend.Backend
+	name string
+}
+
+func (f failingLoads) Load(ctx context.Context, h backend.Handle, length int, offset int64, fn func(io.Reader) error) error {
+	if h.Name == f.name {
+		return &os.PathError{Op: "read", Path: h.Name, Err: syscall.EIO}
+	}
+	return f.Backend.Load(ctx, h, length, offset, fn)
+}
+
+// TestPackReadErrorIsNotDamage: a data pack that cannot be downloaded for
+// --read-data (EIO) is reported as not verified, not as damage, and the
+// other packs are still read.
+func TestPackReadErrorIsNotDamage(t *testing.T) {
+	f := baseRepo(t)
+	be, err := local.Open(t.Context(), f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(t.Context(), failingLoads{be, f.dataPacks[0].String()}, password, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := checker.Check(t.Context(), r, checker.Options{ReadData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || len(rep.Unread) != 1 || rep.Complete() {
+		t.Fatalf("errors %v, unread %v; want no error and one unread pack", rep.Errors, rep.Unread)
+	}
+	if !strings.Contains(rep.Unread[0].Error(), f.dataPacks[0].String()) || !errors.Is(rep.Unread[0], syscall.EIO) {
+		t.Errorf("unread %v: want pack %v and EIO", rep.Unread[0], f.dataPacks[0])
+	}
+	if rep.PacksRead != rep.Packs-1 {
+		t.Errorf("read %d of %d packs; want all but the unreadable one", rep.PacksRead, rep.Packs)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"ok":false`) || !strings.Contains(string(b), `"unread":[{"kind":"pack"`) {
+		t.Errorf("JSON report: %s", b)
+	}
+	if s := printed(rep); !strings.Contains(s, "not verified: pack") || !strings.Contains(s, "1 packs could not be read") || strings.Contains(s, "repository contains errors") {
+		t.Errorf("printed report:\n%s", s)
+	}
+}
+
+// TestIndexAndSnapshotReadErrorsAreNotDamage: an index or snapshot file
+// that cannot be read (EIO) ends the check with an error of the run that
+// names it; it is not reported as a damaged file.
+func TestIndexAndSnapshotReadErrorsAreNotDamage(t *testing.T) {
+	f := baseRepo(t)
+	for _, tc := range []struct {
+		ft   backend.FileType
+		want string
+	}{
+		{backend.IndexFile, "read index"},
+		{backend.SnapshotFile, "read snapshot"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			ids, err := openRepo(t, f.dir).List(t.Context(), tc.ft)
+			if err != nil || len(ids) == 0 {
+				t.Fatalf("list: %v, %d files", err, len(ids))
+			}
+			be, err := local.Open(t.Context(), f.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := repo.Open(t.Context(), failingLoads{be, ids[0].String()}, password, repo.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := checker.Check(t.Context(), r, checker.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want+" "+ids[0].Str()) || !errors.Is(err, syscall.EIO) {
+				t.Fatalf("check: %v, want %q naming %v and EIO", err, tc.want, ids[0].Str())
+			}
+			if rep != nil && !rep.OK() {
+				t.Errorf("a read error reported as damage: %v", rep.Errors)
+			}
+		})
 	}
 }

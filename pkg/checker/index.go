@@ -29,14 +29,17 @@ func (c *checker) loadIndex(ctx context.Context) error {
 	for _, id := range ids {
 		g.Go(func() error {
 			doc, err := c.r.LoadUnpacked(gctx, backend.IndexFile, id)
+			if cerr := gctx.Err(); cerr != nil {
+				return cerr
+			}
+			if err != nil && !isDamage(err) {
+				return fmt.Errorf("read index %v: %w", id.Str(), err) // not damage: see checkTree
+			}
 			if err == nil {
 				var f *format.Index
 				if f, err = format.DecodeIndex(doc, c.r.Config().Version); err == nil {
 					c.addIndexFile(id, f)
 				}
-			}
-			if cerr := gctx.Err(); cerr != nil {
-				return cerr
 			}
 			if err != nil {
 				c.addError(&IndexError{File: id, Err: err})

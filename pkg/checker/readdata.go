@@ -171,7 +171,7 @@ func (c *checker) readPack(ctx context.Context, id format.ID, size int64, indexe
 	}
 	switch {
 	case err != nil:
-		c.addError(&PackError{Pack: id, Err: fmt.Errorf("download: %w", err)})
+		c.downloadFailed(id, err)
 	case res.clean:
 		c.mu.Lock()
 		c.rep.PacksRead++
@@ -204,7 +204,7 @@ func (c *checker) readWholePack(ctx context.Context, id format.ID, size int64, i
 		return cerr
 	}
 	if err != nil {
-		fail(nil, fmt.Errorf("download: %w", err))
+		c.downloadFailed(id, err)
 		return nil
 	}
 	c.mu.Lock()
@@ -246,6 +246,20 @@ func (c *checker) readWholePack(ctx context.Context, id format.ID, size int64, i
 	c.rep.BlobsRead += n
 	c.mu.Unlock()
 	return nil
+}
+
+// downloadFailed records a pack that could not be downloaded: a missing
+// file is damage; any other failure (I/O, a backend that does not answer)
+// leaves the pack unverified, which says nothing about its content.
+func (c *checker) downloadFailed(id format.ID, err error) {
+	perr := &PackError{Pack: id, Err: fmt.Errorf("download: %w", err)}
+	if errors.Is(err, backend.ErrNotExist) {
+		c.addError(perr)
+		return
+	}
+	c.mu.Lock()
+	c.rep.Unread = append(c.rep.Unread, perr)
+	c.mu.Unlock()
 }
 
 // headerError drops the pack ID that InvalidPackError repeats.

@@ -30,10 +30,16 @@ func (r *Report) Print(w io.Writer) {
 	for _, err := range r.Errors {
 		p("error: %v\n", err)
 	}
-	if r.OK() {
-		p("no errors were found\n")
-	} else {
+	for _, err := range r.Unread {
+		p("not verified: %v\n", err)
+	}
+	switch {
+	case !r.OK():
 		p("repository contains errors (%d)\n", len(r.Errors))
+	case !r.Complete():
+		p("no errors were found in what could be read; %d packs could not be read and were not verified\n", len(r.Unread))
+	default:
+		p("no errors were found\n")
 	}
 }
 
@@ -54,15 +60,21 @@ type jsonError struct {
 }
 
 // MarshalJSON encodes the report with errors as objects naming the kind of
-// object and its ID, plus an "ok" field.
+// object and its ID, plus an "ok" field: no error, and every pack to be
+// read was read.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	errs := make([]jsonError, 0, len(r.Errors))
 	for _, err := range r.Errors {
 		errs = append(errs, toJSON(err))
 	}
+	unread := make([]jsonError, 0, len(r.Unread))
+	for _, err := range r.Unread {
+		unread = append(unread, toJSON(err))
+	}
 	return json.Marshal(struct {
 		OK         bool        `json:"ok"`
 		Errors     []jsonError `json:"errors"`
+		Unread     []jsonError `json:"unread"`
 		Notices    []string    `json:"notices"`
 		IndexFiles int         `json:"index_files"`
 		Packs      int         `json:"packs"`
@@ -71,7 +83,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		PacksRead  int         `json:"packs_read"`
 		BlobsRead  int         `json:"blobs_read"`
 		BytesRead  int64       `json:"bytes_read"`
-	}{r.OK(), errs, nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
+	}{r.OK() && r.Complete(), errs, unread, nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
 }
 
 func nonNil(s []string) []string {

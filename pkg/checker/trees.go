@@ -35,6 +35,9 @@ func (c *checker) checkSnapshots(ctx context.Context) error {
 			if cerr := gctx.Err(); cerr != nil {
 				return cerr
 			}
+			if err != nil && !isDamage(err) {
+				return fmt.Errorf("read snapshot %v: %w", id.Str(), err) // not damage: see checkTree
+			}
 			if err != nil {
 				c.addError(&SnapshotError{Snapshot: id, Err: err})
 				return nil

@@ -84,6 +84,9 @@ func (x *run) check(ctx context.Context, r *repo.Repository, subset string) erro
 	if !rep.OK() {
 		return fmt.Errorf("check found %d errors in the repository, first: %w (run drydock check for all)", len(rep.Errors), rep.Errors[0])
 	}
+	if !rep.Complete() {
+		return fmt.Errorf("check incomplete: %d packs could not be read, so were not verified (first: %w)", len(rep.Unread), rep.Unread[0])
+	}
 	return nil
 }
 

@@ -30,8 +30,8 @@ func (r *Repository) LoadSnapshot(ctx context.Context, id format.ID) (Snapshot, 
 		return Snapshot{}, err
 	}
 	sn, err := format.DecodeSnapshot(doc)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("snapshot %v: %w", id.Str(), err)
+	if err != nil { // intact as stored (its hash and MAC hold), but not a snapshot
+		return Snapshot{}, fmt.Errorf("snapshot %v: %w: %w", id.Str(), ErrCorrupt, err)
 	}
 	return Snapshot{ID: id, Snapshot: sn}, nil
 }
