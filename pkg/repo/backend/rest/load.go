@@ -61,11 +61,17 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 func rangeBody(resp *http.Response, ranged bool, length, offset int64) (io.Reader, int64, error) {
 	total := resp.ContentLength
 	if resp.StatusCode == http.StatusPartialContent {
-		t, ok := backend.TotalFromContentRange(resp.Header.Get("Content-Range"))
+		cr, ok := backend.ParseContentRange(resp.Header.Get("Content-Range"))
 		if !ok {
 			return nil, 0, fmt.Errorf("partial answer without a usable Content-Range (%q)", resp.Header.Get("Content-Range"))
 		}
-		total = t
+		if _, err := backend.CheckRange(cr.Total, length, offset); err != nil {
+			return nil, 0, err
+		}
+		if cr.First != offset {
+			return nil, 0, fmt.Errorf("partial answer with Content-Range %q to a request from offset %d", resp.Header.Get("Content-Range"), offset)
+		}
+		total = cr.Total
 	} else if total < 0 {
 		return nil, 0, errors.New("answer without Content-Length")
 	}

@@ -229,12 +229,15 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 	if offset > 0 || length > 0 {
 		// A range that starts inside the object but ends past it is
 		// answered with fewer bytes: check against the total size.
-		total, ok := backend.TotalFromContentRange(hdr.Get("Content-Range"))
+		cr, ok := backend.ParseContentRange(hdr.Get("Content-Range"))
 		if !ok {
 			return fmt.Errorf("load %s: server answered a range request without a usable Content-Range (%q)", h, hdr.Get("Content-Range"))
 		}
-		if _, err := backend.CheckRange(total, int64(length), offset); err != nil {
+		if _, err := backend.CheckRange(cr.Total, int64(length), offset); err != nil {
 			return fmt.Errorf("load %s: %w", h, err)
+		}
+		if cr.First != offset {
+			return fmt.Errorf("load %s: server answered a range request from offset %d with Content-Range %q", h, offset, hdr.Get("Content-Range"))
 		}
 	}
 	want := info.Size
