@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -248,7 +249,9 @@ func (ru *run) stage(ctx context.Context, t *target, i int) error {
 		}
 		progress(restorer.Stats{})
 	}
-	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging, restorer.Options{Logger: ru.env.Logger, Progress: progress})
+	// Checked once the plan is known, before any content is written.
+	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging,
+		restorer.Options{Logger: ru.env.Logger, Progress: progress, Planned: RoomFor(filepath.Dir(t.staging))})
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", t.Name, err)
 	}

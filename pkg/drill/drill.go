@@ -230,7 +230,7 @@ func (d *drill) scratch(ctx context.Context, of, snapPath string) (string, error
 	}
 	vr := VolumeResult{Name: of, Scratch: name, Empty: snapPath == ""}
 	if snapPath != "" {
-		st, err := apprestore.Stage(ctx, d.env.Repo, d.def.Snapshot, snapPath, v.Mountpoint, restorer.Options{Logger: d.env.Logger})
+		st, err := apprestore.Stage(ctx, d.env.Repo, d.def.Snapshot, snapPath, v.Mountpoint, restorer.Options{Logger: d.env.Logger, Planned: apprestore.RoomFor(v.Mountpoint)})
 		if err != nil {
 			return "", fmt.Errorf("volume %s: %w", of, err)
 		}

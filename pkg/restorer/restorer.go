@@ -47,6 +47,10 @@ type Options struct {
 	// Progress, if set, is called with the running totals after each
 	// entry, from any goroutine: keep it cheap.
 	Progress func(Stats)
+	// Planned, if set, is called once every tree was read, before any
+	// content is written, with the planned totals; an error from it ends
+	// the restore there.
+	Planned func(Stats) error
 }
 
 // defaultFiles is how many packs are read and written at once: one per
@@ -118,6 +122,12 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 		return rs.result(), err
 	}
 	rs.count(func(st *Stats) { st.PlannedFiles, st.PlannedBytes = rs.plan.files, uint64(rs.plan.bytes) })
+	if opts.Planned != nil {
+		if err := opts.Planned(rs.result()); err != nil {
+			rs.plan.closeAll()
+			return rs.result(), err
+		}
+	}
 	if err := rs.plan.run(ctx, r, opts.Files, rs.fileDone); err != nil {
 		return rs.result(), err
 	}

@@ -1,6 +1,7 @@
 package restorer_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,33 @@ func TestRestoreProgress(t *testing.T) {
 		t.Errorf("planned %d files, %d bytes, written %d; restored %d files, %d bytes",
 			planned.PlannedFiles, planned.PlannedBytes, lastWritten, st.Files, st.Bytes)
 	}
+}
+
+// TestRestorePlannedRefuses: an error from Planned ends the restore
+// before any content is written, with the planned totals it was given.
+func TestRestorePlannedRefuses(t *testing.T) {
+	src := t.TempDir()
+	fixture.Build(t, src)
+	r, tree := backup(t, src)
+	dst := t.TempDir()
+	refused := errors.New("no room")
+	var got restorer.Stats
+	st, err := restorer.Restore(t.Context(), r, tree, dst, restorer.Options{Planned: func(s restorer.Stats) error {
+		got = s
+		return refused
+	}})
+	if !errors.Is(err, refused) {
+		t.Fatalf("restore: %v, want the Planned error", err)
+	}
+	if got.PlannedFiles == 0 || got.PlannedBytes == 0 || got.Written != 0 || st.Written != 0 {
+		t.Errorf("planned %+v, returned %+v: want totals and nothing written", got, st)
+	}
+	filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if info, ierr := d.Info(); err == nil && ierr == nil && info.Mode().IsRegular() && info.Size() > 0 {
+			t.Errorf("%s has %d bytes after a refused restore", p, info.Size())
+		}
+		return err
+	})
 }
 
 // TestRestoreInclude restores only what matches, and the directories on
