@@ -188,8 +188,7 @@ func volumesRender(now func() time.Time) (render func() string, update func(back
 		el := now().Sub(since.get())
 		line += fmt.Sprintf(", %d files, %s", p.Files, humanBytes(p.Bytes))
 		if p.Phase == backup.PhaseWarm && p.Expected > p.Bytes && p.Bytes > 0 {
-			eta := time.Duration(float64(el) * float64(p.Expected-p.Bytes) / float64(p.Bytes))
-			line += fmt.Sprintf(" of ~%s, ETA %s", humanBytes(p.Expected), eta.Truncate(time.Second))
+			line += fmt.Sprintf(" of ~%s, ETA %s", humanBytes(p.Expected), eta(el, p.Bytes, p.Expected))
 		}
 		return line + ", " + rate(p.Bytes, el) + "/s"
 	}
@@ -245,8 +244,7 @@ func restoreRender(now func() time.Time) (render func() string, update func(appr
 		line += fmt.Sprintf(": %d of %d files, %s of %s, %s/s", s.Files, s.PlannedFiles,
 			humanBytes(s.Written), humanBytes(s.PlannedBytes), rate(s.Written, el))
 		if s.Written > 0 && s.PlannedBytes > s.Written {
-			eta := time.Duration(float64(el) * float64(s.PlannedBytes-s.Written) / float64(s.Written))
-			line += ", ETA " + etaText(eta)
+			line += ", ETA " + eta(el, s.Written, s.PlannedBytes)
 		}
 		return line
 	}
@@ -260,8 +258,10 @@ func restoreRender(now func() time.Time) (render func() string, update func(appr
 	return render, update
 }
 
-// etaText is d in whole seconds, "<1s" below one.
-func etaText(d time.Duration) string {
+// eta is the time left to reach total at the rate done took el, in
+// whole seconds, "<1s" below one; done must be more than zero.
+func eta(el time.Duration, done, total uint64) string {
+	d := time.Duration(float64(el) * float64(total-done) / float64(done))
 	if d < time.Second {
 		return "<1s"
 	}

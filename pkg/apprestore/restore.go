@@ -249,7 +249,7 @@ func (ru *run) stage(ctx context.Context, t *target, i int) error {
 		}
 		progress(restorer.Stats{})
 	}
-	// Checked once the plan is known, before any content is written.
+	// Room is checked once the plan is known, before any content is written.
 	st, err := Stage(ctx, ru.env.Repo, ru.sn, t.SnapshotPath, t.staging,
 		restorer.Options{Logger: ru.env.Logger, Progress: progress, Planned: RoomFor(filepath.Dir(t.staging))})
 	if err != nil {
@@ -279,10 +279,11 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	start := time.Now()
 	var undos []volume.Undo
 	for _, app := range ru.apps(p) {
-		ru.report(PhaseSwap, runningOf(app))
+		running := runningOf(app)
+		ru.report(PhaseSwap, running)
 		undo, serr := ru.env.Volumes.Stop(ctx, p, app)
 		undos = append(undos, undo)
-		ru.rep.Stopped = append(ru.rep.Stopped, runningOf(app)...)
+		ru.rep.Stopped = append(ru.rep.Stopped, running...)
 		if serr != nil {
 			err = serr
 			break

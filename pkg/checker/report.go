@@ -63,14 +63,6 @@ type jsonError struct {
 // object and its ID, plus an "ok" field: no error, and every pack to be
 // read was read.
 func (r *Report) MarshalJSON() ([]byte, error) {
-	errs := make([]jsonError, 0, len(r.Errors))
-	for _, err := range r.Errors {
-		errs = append(errs, toJSON(err))
-	}
-	unread := make([]jsonError, 0, len(r.Unread))
-	for _, err := range r.Unread {
-		unread = append(unread, toJSON(err))
-	}
 	return json.Marshal(struct {
 		OK         bool        `json:"ok"`
 		Errors     []jsonError `json:"errors"`
@@ -83,7 +75,16 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		PacksRead  int         `json:"packs_read"`
 		BlobsRead  int         `json:"blobs_read"`
 		BytesRead  int64       `json:"bytes_read"`
-	}{r.OK() && r.Complete(), errs, unread, nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
+	}{r.OK() && r.Complete(), toJSONAll(r.Errors), toJSONAll(r.Unread), nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
+}
+
+// toJSONAll encodes errs, an empty list if there are none.
+func toJSONAll(errs []error) []jsonError {
+	out := make([]jsonError, 0, len(errs))
+	for _, err := range errs {
+		out = append(out, toJSON(err))
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

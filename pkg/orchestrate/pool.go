@@ -123,8 +123,7 @@ func (p *repoPool) fill(ctx context.Context, s *slot, u use, open opener) (*repo
 		p.mu.Unlock()
 		return nil, false, nil, err
 	}
-	p.opens[s.name]++
-	p.opened(s.name)
+	p.countOpen(s.name)
 	p.mu.Unlock()
 	return r, false, p.releaser(s, u), nil
 }
@@ -136,8 +135,7 @@ func (p *repoPool) own(ctx context.Context, name string, open opener) (*repo.Rep
 		return nil, false, nil, err
 	}
 	p.mu.Lock()
-	p.opens[name]++
-	p.opened(name)
+	p.countOpen(name)
 	p.mu.Unlock()
 	return r, false, func(bool) {
 		r.Backend().Close()
@@ -180,18 +178,14 @@ func (p *repoPool) retain(cfg *config.Config) {
 	}
 }
 
-// closeAll drops every handle, at shutdown.
-func (p *repoPool) closeAll() {
-	p.mu.Lock()
-	var gone []*slot
-	for _, s := range p.slots {
-		p.drop(s)
-		gone = append(gone, s)
-	}
-	p.mu.Unlock()
-	for _, s := range gone {
-		p.closeUnused(s)
-	}
+// closeAll drops every handle, at shutdown: a configuration without
+// repositories keeps none.
+func (p *repoPool) closeAll() { p.retain(&config.Config{}) }
+
+// countOpen counts an open of repository name. p.mu must be held.
+func (p *repoPool) countOpen(name string) {
+	p.opens[name]++
+	p.opened(name)
 }
 
 // drop takes s out of the pool. p.mu must be held.

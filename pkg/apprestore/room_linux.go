@@ -1,0 +1,13 @@
+package apprestore
+
+import "golang.org/x/sys/unix"
+
+// fsSpace returns the bytes an unprivileged writer may still use on the
+// filesystem of dir, and its size.
+func fsSpace(dir string) (free, size uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
+}
