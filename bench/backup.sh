@@ -111,7 +111,7 @@ grep -o '"N":[0-9]*,"r":[0-9]*,"p":[0-9]*' "$work"/repo-restic/keys/* | sed 's/^
 grep -o '"N":[0-9]*,"r":[0-9]*,"p":[0-9]*' "$work"/repo-drydock/keys/* | sed 's/^/drydock key: /' >&2
 
 # The same first backup into a local MinIO server, if it is built
-# (bash third_party/minio/build.sh), one bucket per tool.
+# (bash third_party/minio/build.sh), one bucket per tool, and its restore.
 minio="$(bash "$here/third_party/minio/build.sh" 2>/dev/null || true)"
 if [ -x "$minio" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -127,6 +127,9 @@ if [ -x "$minio" ]; then
     export RESTIC_REPOSITORY="s3:http://127.0.0.1:$port/bench-$tool"
     "$bin" init > /dev/null
     measure "$tool" s3-first-backup "$bin" backup "$data"
+    rm -rf "$work/s3-restore-$tool"
+    measure "$tool" s3-restore "$bin" restore latest --target "$work/s3-restore-$tool"
+    rm -rf "$work/s3-restore-$tool"
   done
   kill $minio_pid; wait $minio_pid 2>/dev/null || true
 else

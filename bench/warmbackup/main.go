@@ -6,13 +6,15 @@
 //	warmbackup -repo DIR -runs 7 PATH...
 //
 // RESTIC_PASSWORD holds the password. One line per run, tab-separated:
-// kind, total ms, then the phases (open, index, lock wait and
-// snapshots, backup) and
-// the trees read from the backend and from the cache during the run.
+// kind, total ms, then the phases (open; first lock check, lock file and
+// index; snapshots; the walk; what was left of the lock protocol's wait
+// after it), and the trees read from the backend and from the cache
+// during the run. The snapshot itself is written after the wait.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -43,7 +45,7 @@ func main() {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 
 func run(ctx context.Context, dir string, runs int, cache int64, host, prof string, targets []string) error {
-	fmt.Println("kind\ttotal_ms\topen_ms\tindex_ms\tlock+snaps_ms\tbackup_ms\ttrees_loaded\ttrees_cached")
+	fmt.Println("kind\ttotal_ms\topen_ms\tlock+index_ms\tsnaps_ms\twalk_ms\tlock_wait_ms\ttrees_loaded\ttrees_cached")
 	var r *repo.Repository
 	for i := 0; i <= runs; i++ {
 		start := time.Now()
@@ -70,35 +72,36 @@ func run(ctx context.Context, dir string, runs int, cache int64, host, prof stri
 			}
 		}
 		opened := time.Now()
-		// As the daemon does: index and snapshots are read during the
-		// lock protocol's wait.
-		var sns []repo.Snapshot
-		var indexed time.Time
-		l, lctx, err := r.LockDuring(ctx, false, func(ctx context.Context) error {
-			var err error
-			if kind == "cold" {
-				err = r.LoadIndex(ctx)
-			} else {
-				_, err = r.Refresh(ctx)
-			}
-			if err != nil {
-				return err
-			}
-			indexed = time.Now()
-			sns, err = r.ReadableSnapshots(ctx)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		listed := time.Now()
+		// As the daemon does: the lock is taken early (repo.LockEarly);
+		// index, snapshots and the walk run in the protocol's wait, the
+		// snapshot is written once the lock is confirmed.
+		var indexed, listed, walked, confirmed time.Time
+		var res backup.PathResult
 		loads0, hits0 := r.TreeCounters()
-		res, err := backup.Paths(lctx, r, targets, sns, backup.PathOptions{Host: host})
+		l, lctx, err := r.LockEarly(ctx, false)
 		if err != nil {
 			return err
 		}
-		done := time.Now()
-		if err := l.Unlock(); err != nil {
+		if kind == "cold" {
+			err = r.LoadIndex(lctx)
+		} else {
+			_, err = r.Refresh(lctx)
+		}
+		indexed = time.Now()
+		var sns []repo.Snapshot
+		if err == nil {
+			sns, err = r.ReadableSnapshots(lctx)
+			listed = time.Now()
+		}
+		if err == nil {
+			res, err = backup.Paths(lctx, r, targets, sns, backup.PathOptions{Host: host, Confirm: func(ctx context.Context) error {
+				walked = time.Now()
+				err := l.Confirmed(ctx)
+				confirmed = time.Now()
+				return err
+			}})
+		}
+		if err := errors.Join(err, l.Unlock()); err != nil {
 			return err
 		}
 		total := time.Since(start)
@@ -106,8 +109,8 @@ func run(ctx context.Context, dir string, runs int, cache int64, host, prof stri
 		if len(res.Warnings) > 0 {
 			fmt.Fprintf(os.Stderr, "%d warnings, first: %v\n", len(res.Warnings), res.Warnings[0])
 		}
-		fmt.Printf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", kind, ms(total), ms(opened.Sub(start)), ms(indexed.Sub(opened)),
-			ms(listed.Sub(indexed)), ms(done.Sub(listed)), loads-loads0, hits-hits0)
+		fmt.Printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", kind, ms(total), ms(opened.Sub(start)), ms(indexed.Sub(opened)),
+			ms(listed.Sub(indexed)), ms(walked.Sub(listed)), ms(confirmed.Sub(walked)), loads-loads0, hits-hits0)
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ type backupOptions struct {
 	host     string
 	excludes []string
 	force    bool
+	// skipUnchanged: restic's --skip-if-unchanged.
+	skipUnchanged bool
 }
 
 func newBackupCommand(g *globalOptions) *cobra.Command {
@@ -48,6 +50,7 @@ random password file on first use.`,
 	f.StringVar(&opts.host, "host", "", "hostname to record (default: this host's name)")
 	f.StringArrayVarP(&opts.excludes, "exclude", "e", nil, "exclude a pattern (repeatable; see below)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
+	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
 }
 
@@ -55,7 +58,11 @@ random password file on first use.`,
 // summary plus what restic's backup --json adds to it.
 type backupSummary struct {
 	MessageType string `json:"message_type"`
-	SnapshotID  string `json:"snapshot_id"`
+	// SnapshotID is empty when --skip-if-unchanged wrote none.
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	// Unchanged: --skip-if-unchanged found nothing changed since Parent.
+	Unchanged bool   `json:"unchanged,omitempty"`
+	Parent    string `json:"parent,omitempty"`
 	*format.SnapshotSummary
 	Duration float64 `json:"total_duration"`
 	Warnings int     `json:"warnings"`
@@ -79,20 +86,20 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if g.defaultRepo == nil {
 		g.defaultRepo = embeddedDefault(g)
 	}
-	var sns []repo.Snapshot
-	load := func(ctx context.Context, r *repo.Repository) error {
+	// The walk starts in the lock protocol's wait (repo.LockEarly); the
+	// snapshot is written once the lock is confirmed.
+	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
+	defer stopPrefetch()
+	return g.withLockEarly(ctx, func(ctx context.Context, r *repo.Repository, l *repo.Lock) error {
 		if err := r.LoadIndex(ctx); err != nil {
 			return err
 		}
-		var err error
-		sns, err = r.ReadableSnapshots(ctx)
-		return err
-	}
-	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
-	defer stopPrefetch()
-	return g.withLockLoading(ctx, false, load, func(ctx context.Context, r *repo.Repository) error {
+		sns, err := r.ReadableSnapshots(ctx)
+		if err != nil {
+			return err
+		}
 		stopPrefetch()
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, g)
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, l.Confirmed, g)
 		if err != nil {
 			return err
 		}
@@ -135,20 +142,28 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 	return targets, skipped, nil
 }
 
-// backupPaths saves the targets and writes the snapshot. The index and
-// snapshots sns were loaded under the lock.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
+// backupPaths saves the targets and, once confirm allows, writes the
+// snapshot. The index and snapshots sns were loaded under the lock.
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot,
+	confirm func(context.Context) error, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
 	res, err := pathbackup.Paths(ctx, r, targets, sns, pathbackup.PathOptions{
 		Host: opts.host, Tags: opts.tags, Excludes: opts.excludes, Force: opts.force,
-		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update,
+		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Confirm: confirm,
+		SkipIfUnchanged: opts.skipUnchanged,
 	})
 	prog.finish()
 	if err != nil {
 		return format.ID{}, backupSummary{}, nil, err
 	}
-	return res.ID, backupSummary{MessageType: "summary", SnapshotID: res.ID.String(), SnapshotSummary: res.Snapshot.Summary,
-		Duration: res.Duration.Seconds(), Warnings: len(res.Warnings)}, res.Warnings, nil
+	sum := backupSummary{MessageType: "summary", SnapshotSummary: res.Snapshot.Summary,
+		Duration: res.Duration.Seconds(), Warnings: len(res.Warnings)}
+	if res.Unchanged {
+		sum.Unchanged, sum.Parent = true, res.ID.String()
+	} else {
+		sum.SnapshotID = res.ID.String()
+	}
+	return res.ID, sum, res.Warnings, nil
 }
 
 func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {
@@ -163,5 +178,9 @@ func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {
 	fmt.Fprintf(g.stdout, "Dirs:        %d new, %d changed, %d unmodified\n", s.DirsNew, s.DirsChanged, s.DirsUnmodified)
 	fmt.Fprintf(g.stdout, "Added to the repository: %s (%s stored)\n", humanize.Bytes(s.DataAdded, 3), humanize.Bytes(s.DataAddedPacked, 3))
 	fmt.Fprintf(g.stdout, "processed %d files, %s in %.1fs\n", s.TotalFilesProcessed, humanize.Bytes(s.TotalBytesProcessed, 3), s.Duration)
+	if s.Unchanged {
+		fmt.Fprintf(g.stdout, "nothing changed since snapshot %s: no snapshot written\n", id.Str())
+		return
+	}
 	fmt.Fprintf(g.stdout, "snapshot %s saved\n", id.Str())
 }

@@ -76,6 +76,8 @@ func runResultWord(r *orchestrate.RunResult) string {
 		return "interrupted"
 	case len(r.Warnings) > 0:
 		return fmt.Sprintf("ok, %d warnings", len(r.Warnings))
+	case r.Unchanged != "":
+		return fmt.Sprintf("ok, unchanged since %.8s", r.Unchanged)
 	}
 	return "ok"
 }

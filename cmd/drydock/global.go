@@ -193,6 +193,27 @@ func (g *globalOptions) withLock(ctx context.Context, exclusive bool, fn func(ct
 	return g.withLockLoading(ctx, exclusive, nil, fn)
 }
 
+// withLockEarly opens the repository and runs fn under a lock taken with
+// repo.WithLockEarly: fn starts in the lock protocol's wait and must call
+// l.Confirmed before it writes what refers to its work.
+func (g *globalOptions) withLockEarly(ctx context.Context, fn func(ctx context.Context, r *repo.Repository, l *repo.Lock) error) error {
+	r, err := g.openRepository(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Backend().Close()
+	return r.WithLockEarly(ctx, false, func(ctx context.Context, l *repo.Lock) error {
+		return fn(ctx, r, l)
+	}, g.unlock)
+}
+
+// unlock releases a lock, warning if a lock file is left behind.
+func (g *globalOptions) unlock(l *repo.Lock) {
+	if err := l.Unlock(); err != nil {
+		g.logger().Warn("cannot remove lock", "err", err)
+	}
+}
+
 // withLockLoading is withLock that runs load while the lock protocol waits
 // (see repo.LockDuring): commands load the index and snapshots there.
 func (g *globalOptions) withLockLoading(ctx context.Context, exclusive bool, load func(ctx context.Context, r *repo.Repository) error, fn func(ctx context.Context, r *repo.Repository) error) error {
@@ -209,10 +230,6 @@ func (g *globalOptions) withLockLoading(ctx context.Context, exclusive bool, loa
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if uerr := lock.Unlock(); uerr != nil {
-			g.logger().Warn("cannot remove lock", "err", uerr)
-		}
-	}()
+	defer g.unlock(lock)
 	return fn(lctx, r)
 }

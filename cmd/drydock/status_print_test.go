@@ -9,8 +9,8 @@ import (
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 )
 
-// TestPrintStatus: the result column tells failed, interrupted and
-// warned runs apart, and kills and warnings are printed.
+// TestPrintStatus: the result column tells failed, interrupted, warned
+// and unchanged runs apart, and kills and warnings are printed.
 func TestPrintStatus(t *testing.T) {
 	now := time.Now()
 	st := &orchestrate.Status{Started: now, Jobs: []orchestrate.JobStatus{
@@ -18,11 +18,13 @@ func TestPrintStatus(t *testing.T) {
 		{Job: "b", Kind: "verify", Healthy: true, LastRun: &orchestrate.RunResult{End: now, Result: orchestrate.ResultInterrupted, Interrupted: "daemon stopping"}},
 		{Job: "c", Kind: "backup", Healthy: true, LastRun: &orchestrate.RunResult{End: now, Result: orchestrate.ResultSuccess,
 			Warnings: []string{"db was killed"}, Apps: []orchestrate.AppResult{{App: "db", Killed: []string{"pg"}}}}},
+		{Job: "d", Kind: "backup", Healthy: true, LastRun: &orchestrate.RunResult{End: now, Result: orchestrate.ResultSuccess,
+			Unchanged: "0123456789abcdef"}},
 	}}
 	var out bytes.Buffer
 	printStatus(&out, st)
 	for _, want := range []string{"FAILED", "a (backup) failed: boom", "interrupted", "b (verify) interrupted: daemon stopping",
-		"ok, 1 warnings", "killed at stop timeout: pg", "c: warning: db was killed"} {
+		"ok, 1 warnings", "killed at stop timeout: pg", "c: warning: db was killed", "ok, unchanged since 01234567"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status output lacks %q:\n%s", want, out.String())
 		}

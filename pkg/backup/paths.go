@@ -18,18 +18,29 @@ type PathOptions struct {
 	Excludes []string
 	// Force reads every file, ignoring the parent snapshot.
 	Force bool
+	// SkipIfUnchanged writes no snapshot when the tree saved is the
+	// parent's (restic's --skip-if-unchanged): nothing changed since.
+	SkipIfUnchanged bool
 	// Program is recorded as the snapshot's program_version.
 	Program  string
 	Logger   *slog.Logger
 	Progress func(archiver.Stats)
+	// Confirm, if set, is called once the data is saved and before the
+	// snapshot is written; an error stops the backup there. A backup run
+	// in the lock protocol's wait passes repo.Lock.Confirmed.
+	Confirm func(ctx context.Context) error
 }
 
 // PathResult is what a path backup wrote.
 type PathResult struct {
 	ID       format.ID
 	Snapshot *format.Snapshot
-	Warnings []archiver.Warning
-	Duration time.Duration
+	// Unchanged: with SkipIfUnchanged, the tree was the parent's and no
+	// snapshot was written. ID is then the parent's; Snapshot is the one
+	// that was not written, for its summary.
+	Unchanged bool
+	Warnings  []archiver.Warning
+	Duration  time.Duration
 }
 
 // Paths saves targets (absolute, clean paths) as one snapshot. sns are the
@@ -60,6 +71,15 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 		Summary: summary(start, end, res.Stats, stats),
 	}
 	SetOwner(sn)
+	if opts.SkipIfUnchanged && parentTree != nil && *parentTree == res.Tree {
+		// Nothing is written that refers to this run's work: no Confirm.
+		return PathResult{ID: *parentID, Snapshot: sn, Unchanged: true, Warnings: res.Warnings, Duration: end.Sub(start)}, nil
+	}
+	if opts.Confirm != nil {
+		if err := opts.Confirm(ctx); err != nil {
+			return PathResult{}, err
+		}
+	}
 	id, err := r.SaveSnapshot(ctx, sn)
 	if err != nil {
 		return PathResult{}, err

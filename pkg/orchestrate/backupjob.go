@@ -66,35 +66,52 @@ func (x *run) tags() []string {
 // the lock protocol's wait.
 func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.Context, []repo.Snapshot, error) {
 	var sns []repo.Snapshot
-	load := func(ctx context.Context) error {
-		if _, err := r.Refresh(ctx); err != nil {
-			return err
-		}
-		var err error
-		sns, err = r.ReadableSnapshots(ctx)
+	load := func(ctx context.Context) (err error) {
+		sns, err = refreshLoading(ctx, r)
 		return err
 	}
 	lock, lctx, err := r.LockDuring(ctx, false, load)
 	return lock, lctx, sns, err
 }
 
-func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
-	lock, lctx, sns, err := lockLoading(ctx, r)
-	if err != nil {
-		return err
+// refreshLoading brings the index up to date (only what changed, on a
+// handle a run before left open) and returns the snapshots.
+func refreshLoading(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, error) {
+	if _, err := r.Refresh(ctx); err != nil {
+		return nil, err
 	}
-	defer x.unlock(lock)
+	return r.ReadableSnapshots(ctx)
+}
+
+// backupPaths runs the whole backup in the lock protocol's 200 ms wait
+// (repo.LockEarly): an unchanged tree is often walked before the wait is
+// over. The snapshot is written only once the lock is confirmed.
+func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 	paths := make([]string, len(x.job.Paths))
 	for i, p := range x.job.Paths {
 		paths[i] = filepath.Clean(p)
 	}
-	res, err := backup.Paths(lctx, r, paths, sns, backup.PathOptions{
-		Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
-	})
+	var res backup.PathResult
+	err := r.WithLockEarly(ctx, false, func(ctx context.Context, l *repo.Lock) error {
+		sns, err := refreshLoading(ctx, r)
+		if err != nil {
+			return err
+		}
+		res, err = backup.Paths(ctx, r, paths, sns, backup.PathOptions{
+			Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
+			Confirm: l.Confirmed, SkipIfUnchanged: x.job.SkipIfUnchanged,
+		})
+		return err
+	}, x.unlock)
 	if err != nil {
 		return err
 	}
-	x.res.Snapshots = append(x.res.Snapshots, res.ID.String())
+	if res.Unchanged {
+		x.res.Unchanged = res.ID.String()
+		x.d.noteUnchanged(x.cfg.StateDir, x.name, res.Snapshot.Time)
+	} else {
+		x.res.Snapshots = append(x.res.Snapshots, res.ID.String())
+	}
 	s := res.Snapshot.Summary
 	x.res.Files, x.res.BytesRead, x.res.BytesAdded = uint64(s.TotalFilesProcessed), s.TotalBytesProcessed, s.DataAdded
 	for _, w := range res.Warnings {

@@ -56,7 +56,9 @@ type Daemon struct {
 	ready     chan struct{} // closed once jobs are scheduled
 
 	volumes sync.Mutex // one volumes backup at a time
-	pool    *repoPool  // open repositories, kept warm between runs
+	// unchangedMu serialises updates of the state directory's unchangedFile.
+	unchangedMu sync.Mutex
+	pool        *repoPool // open repositories, kept warm between runs
 }
 
 type taskKey struct{ job, kind string }

@@ -56,7 +56,10 @@ type RunResult struct {
 	Interrupted string   `json:"interrupted,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
 	// Backup runs.
-	Snapshots  []string    `json:"snapshots,omitempty"`
+	Snapshots []string `json:"snapshots,omitempty"`
+	// Unchanged names the snapshot a skip_if_unchanged run found nothing
+	// changed since; it wrote none.
+	Unchanged  string      `json:"unchanged_since,omitempty"`
 	Files      uint64      `json:"files"`
 	BytesRead  uint64      `json:"bytes_read"`
 	BytesAdded uint64      `json:"bytes_added"`

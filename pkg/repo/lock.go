@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,7 +63,10 @@ type Lock struct {
 	id       format.ID
 	leftover []format.ID // earlier lock files a refresh could not remove
 	cancel   context.CancelCauseFunc
-	done     chan struct{}
+	done     chan struct{} // closed when refreshLoop returns
+	checked  chan struct{} // closed when the second check is done
+	checkErr error         // its result, set before checked is closed
+	asked    atomic.Bool   // Confirmed was called: the work may rely on the check
 }
 
 // ErrLockGone: a lock this process holds was removed by someone else
@@ -91,10 +95,63 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.C
 // --retry-lock, until LockRetry has passed or ctx is done. Then the last
 // LockedError is returned. Other errors are returned at once.
 func (r *Repository) LockDuring(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
+	return r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.lockWaiting(ctx, exclusive, during) })
+}
+
+// LockEarly is Lock that returns as soon as its lock file is written,
+// before the protocol's second check, so that the work under the lock can
+// use the 200 ms wait. Nothing that makes the repository refer to that
+// work (a snapshot) may be written before Confirmed returns nil: if the
+// check finds a conflicting lock, the lock's context is cancelled and the
+// work must be discarded. Reading and deduplicating against the index in
+// the wait is safe for the reason LockDuring gives; so is writing packs
+// and index files, which refer only to what they hold. Options.LockRetry
+// applies to the first check; see WithLockEarly for a caller that starts
+// again when the second one fails.
+func (r *Repository) LockEarly(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
+	return r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.beginLock(ctx, exclusive) })
+}
+
+// WithLockEarly runs fn under a lock taken with LockEarly and then hands
+// the lock to release (which removes it and reports what it could not).
+// fn must call l.Confirmed before it commits its work. If the second check
+// found a conflicting lock, fn's work is discarded and fn runs once more
+// under a lock taken afresh, whose first check now sees that lock and
+// waits for it as Options.LockRetry allows. When the check fails, its
+// error is returned rather than fn's, which is then only its consequence.
+// If fn succeeds without calling Confirmed, it committed nothing (a backup
+// of an unchanged tree that writes no snapshot): the lock is released at
+// once, without waiting for the check.
+func (r *Repository) WithLockEarly(ctx context.Context, exclusive bool, fn func(ctx context.Context, l *Lock) error, release func(*Lock)) error {
+	for attempt := 1; ; attempt++ {
+		l, lctx, err := r.LockEarly(ctx, exclusive)
+		if err != nil {
+			return err
+		}
+		err = fn(lctx, l)
+		if err == nil && !l.asked.Load() {
+			release(l)
+			return nil
+		}
+		cerr := l.Confirmed(ctx)
+		release(l)
+		if cerr == nil {
+			return err
+		}
+		if attempt > 1 || !errors.As(cerr, new(*LockedError)) {
+			return cerr
+		}
+		r.opts.Logger.Info("another process locked the repository at the same moment; starting again", "err", cerr)
+	}
+}
+
+// retryLocked runs attempt until it succeeds, fails with anything but a
+// LockedError, or Options.LockRetry has passed.
+func (r *Repository) retryLocked(ctx context.Context, attempt func() (*Lock, context.Context, error)) (*Lock, context.Context, error) {
 	deadline := time.Now().Add(r.opts.LockRetry)
 	wait := firstLockRetryWait(r.opts.LockRetry)
 	for {
-		l, lctx, err := r.lockOnce(ctx, exclusive, during)
+		l, lctx, err := attempt()
 		var locked *LockedError
 		if err == nil || !errors.As(err, &locked) {
 			return l, lctx, err
@@ -126,16 +183,33 @@ func firstLockRetryWait(budget time.Duration) time.Duration {
 	return max(lockRetryMinWait, min(lockRetryFirstWait, budget/16))
 }
 
-// lockOnce runs restic's lock protocol once.
-func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
-	host, _ := os.Hostname()
-	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid(),
-		PIDNamespace: pidNamespace()}
-	if u, err := user.Current(); err == nil {
-		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-		doc.UID, doc.GID = uint32(uid), uint32(gid)
+// lockWaiting runs restic's lock protocol once, with during in its wait,
+// and returns once the second check has passed.
+func (r *Repository) lockWaiting(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
+	l, lctx, err := r.beginLock(ctx, exclusive)
+	if err != nil {
+		return nil, nil, err
 	}
+	var derr error
+	if during != nil {
+		derr = during(lctx)
+	}
+	// The check's failure comes first: it is why during was cancelled.
+	if err := l.Confirmed(ctx); err != nil {
+		l.drop()
+		return nil, nil, err
+	}
+	if derr != nil {
+		l.drop()
+		return nil, nil, derr
+	}
+	return l, lctx, nil
+}
+
+// beginLock checks for conflicting locks, writes ours and starts keeping
+// it fresh; the second check runs lockRecheckWait later (secondCheck).
+func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
+	doc := newLockDoc(exclusive)
 	if err := r.checkLocks(ctx, doc, format.ID{}); err != nil {
 		return nil, nil, err
 	}
@@ -144,19 +218,64 @@ func (r *Repository) lockOnce(ctx context.Context, exclusive bool, during func(c
 		r.dropLock(id) // the upload may have succeeded before it failed
 		return nil, nil, err
 	}
-	if err := r.waitRunning(ctx, during); err != nil {
-		r.dropLock(id)
-		return nil, nil, err
-	}
-	if err := r.checkLocks(ctx, doc, id); err != nil {
-		r.dropLock(id)
-		return nil, nil, err
-	}
 	lctx, cancel := context.WithCancelCause(ctx)
-	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{})}
+	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{}), checked: make(chan struct{})}
 	r.held.Store(l, struct{}{})
 	go l.refreshLoop(lctx)
+	go l.secondCheck(lctx)
 	return l, lctx, nil
+}
+
+func newLockDoc(exclusive bool) format.Lock {
+	host, _ := os.Hostname()
+	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid(),
+		PIDNamespace: pidNamespace()}
+	if u, err := user.Current(); err == nil {
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+		doc.UID, doc.GID = uint32(uid), uint32(gid)
+	}
+	return doc
+}
+
+// secondCheck looks for conflicting locks again once lockRecheckWait has
+// passed: a lock written at the same moment as ours by another process,
+// which either check alone could miss. If it finds one (or cannot look),
+// the lock's context is cancelled with the reason.
+func (l *Lock) secondCheck(ctx context.Context) {
+	defer close(l.checked)
+	err := sleep(ctx, lockRecheckWait)
+	if err != nil {
+		err = context.Cause(ctx)
+	} else {
+		l.mu.Lock()
+		err = l.r.checkLocks(ctx, l.doc, l.id)
+		l.mu.Unlock()
+	}
+	l.checkErr = err
+	if err != nil {
+		l.cancel(err)
+	}
+}
+
+// Confirmed waits for the lock protocol's second check and returns its
+// result. A lock from Lock or LockDuring is confirmed already.
+func (l *Lock) Confirmed(ctx context.Context) error {
+	l.asked.Store(true)
+	select {
+	case <-l.checked:
+		return l.checkErr
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// drop releases a lock that did not become the caller's, saying so if its
+// file cannot be removed: such a file blocks prune until removed.
+func (l *Lock) drop() {
+	if err := l.Unlock(); err != nil {
+		l.r.opts.Logger.Warn("cannot remove our lock file; remove it with 'drydock unlock' once stale", "err", err)
+	}
 }
 
 // checkLocks fails if a lock other than ours conflicts with doc.
@@ -349,6 +468,7 @@ func (r *Repository) CheckExclusive(ctx context.Context) error {
 func (l *Lock) Unlock() error {
 	l.cancel(errors.New("unlocked"))
 	<-l.done
+	<-l.checked
 	l.r.held.Delete(l)
 	var failed []format.ID
 	var errs []error
@@ -376,16 +496,6 @@ func (e *UnlockError) Error() string {
 }
 
 func (e *UnlockError) Unwrap() error { return e.Err }
-
-// waitRunning waits lockRecheckWait and, at the same time, runs during.
-func (r *Repository) waitRunning(ctx context.Context, during func(ctx context.Context) error) error {
-	if during == nil {
-		return sleep(ctx, lockRecheckWait)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- during(ctx) }()
-	return errors.Join(sleep(ctx, lockRecheckWait), <-errc)
-}
 
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {

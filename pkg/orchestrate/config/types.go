@@ -82,12 +82,15 @@ type Job struct {
 	// many hosts do not hit one bucket at the same second.
 	Jitter Duration `yaml:"jitter"`
 	// Exactly one of Paths and Volumes says what is backed up.
-	Paths     []string   `yaml:"paths"`
-	Exclude   []string   `yaml:"exclude"`
-	Volumes   *Volumes   `yaml:"volumes"`
-	Tags      []string   `yaml:"tags"`
-	Retention *Retention `yaml:"retention"`
-	Verify    *Verify    `yaml:"verify"`
+	Paths   []string `yaml:"paths"`
+	Exclude []string `yaml:"exclude"`
+	// SkipIfUnchanged (paths jobs): no snapshot when nothing changed
+	// since the job's last one, as restic's --skip-if-unchanged.
+	SkipIfUnchanged bool       `yaml:"skip_if_unchanged"`
+	Volumes         *Volumes   `yaml:"volumes"`
+	Tags            []string   `yaml:"tags"`
+	Retention       *Retention `yaml:"retention"`
+	Verify          *Verify    `yaml:"verify"`
 }
 
 // Volumes selects Docker volumes by drydock's labels.

@@ -228,6 +228,9 @@ func (v *validator) job(key string, j *Job) {
 	if len(j.Exclude) > 0 && j.Volumes != nil {
 		v.add(key+".exclude", "exclude applies to paths jobs only")
 	}
+	if j.SkipIfUnchanged && j.Volumes != nil {
+		v.add(key+".skip_if_unchanged", "skip_if_unchanged applies to paths jobs only")
+	}
 	for i, t := range j.Tags {
 		if t == "" || strings.ContainsAny(t, ", ") {
 			v.add(fmt.Sprintf("%s.tags.%d", key, i), "bad tag %q (no commas or spaces)", t)

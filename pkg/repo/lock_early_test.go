@@ -1,0 +1,170 @@
+package repo_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// otherExclusive is the lock another host's prune writes.
+func otherExclusive() format.Lock {
+	return format.Lock{Time: time.Now(), Exclusive: true, Hostname: "other-host", Username: "u", PID: 4242}
+}
+
+// TestLockEarly: LockEarly returns before the protocol's wait is over, and
+// Confirmed only once the second check has passed; work that runs in the
+// wait still sees a conflicting lock written just after our first check.
+func TestLockEarly(t *testing.T) {
+	t.Run("confirmed after the wait", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		start := time.Now()
+		l, lctx, err := r.LockEarly(t.Context(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Unlock()
+		if d := time.Since(start); d >= 200*time.Millisecond {
+			t.Fatalf("LockEarly took %v: it must not wait for the second check", d)
+		}
+		if n := len(lockIDs(t, r)); n != 1 {
+			t.Fatalf("%d lock files before the wait is over, want ours", n)
+		}
+		if err := l.Confirmed(t.Context()); err != nil {
+			t.Fatalf("Confirmed: %v", err)
+		}
+		if d := time.Since(start); d < 200*time.Millisecond {
+			t.Fatalf("confirmed after %v, before the protocol's 200 ms wait", d)
+		}
+		if lctx.Err() != nil {
+			t.Fatalf("a confirmed lock's context is done: %v", context.Cause(lctx))
+		}
+	})
+	t.Run("a lock written in the wait wins", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		l, lctx, err := r.LockEarly(t.Context(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := saveLockDoc(t, r, otherExclusive())
+		if err := l.Confirmed(t.Context()); !errors.Is(err, repo.ErrLocked) {
+			t.Fatalf("Confirmed with an exclusive lock written in the wait: %v, want ErrLocked", err)
+		}
+		if !errors.Is(context.Cause(lctx), repo.ErrLocked) {
+			t.Fatalf("the work's context was not cancelled with the reason: %v", context.Cause(lctx))
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if ids := lockIDs(t, r); len(ids) != 1 || ids[0] != other {
+			t.Fatalf("locks left: %v, want only the other's %v", ids, other)
+		}
+	})
+	t.Run("unlocked before the check", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		l, _, err := r.LockEarly(t.Context(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Confirmed(t.Context()); err == nil {
+			t.Fatal("a lock released before its second check reports itself confirmed")
+		}
+		if n := len(lockIDs(t, r)); n != 0 {
+			t.Fatalf("%d lock files left", n)
+		}
+	})
+}
+
+// TestWithLockEarly: when the second check fails, the work is discarded
+// and done once more under a new lock, which waits (LockRetry) for the
+// lock that appeared; a failing check that is not a conflict is returned
+// as it is; fn's own error comes back when the lock was fine.
+func TestWithLockEarly(t *testing.T) {
+	t.Run("started again after a conflict", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{LockRetry: 10 * time.Second})
+		var runs []bool // per run: its lock was confirmed
+		var other format.ID
+		err := r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
+			if len(runs) == 0 {
+				other = saveLockDoc(t, r, otherExclusive())
+				time.AfterFunc(300*time.Millisecond, func() {
+					_ = r.Backend().Remove(context.Background(), backend.Handle{Type: backend.LockFile, Name: other.String()})
+				})
+			}
+			err := l.Confirmed(ctx)
+			runs = append(runs, err == nil)
+			if err != nil && ctx.Err() == nil {
+				t.Error("the lock's context lives on after a failed check")
+			}
+			return err
+		}, func(l *repo.Lock) {
+			if err := l.Unlock(); err != nil {
+				t.Error(err)
+			}
+		})
+		if err != nil {
+			t.Fatalf("WithLockEarly: %v", err)
+		}
+		if len(runs) != 2 || runs[0] || !runs[1] {
+			t.Fatalf("runs (confirmed?) %v, want [false true]", runs)
+		}
+		if n := len(lockIDs(t, r)); n != 0 {
+			t.Fatalf("%d lock files left", n)
+		}
+	})
+	t.Run("fn's error", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		want := errors.New("walk failed")
+		err := r.WithLockEarly(t.Context(), false, func(context.Context, *repo.Lock) error { return want },
+			func(l *repo.Lock) { _ = l.Unlock() })
+		if !errors.Is(err, want) {
+			t.Fatalf("WithLockEarly: %v, want fn's error", err)
+		}
+	})
+	t.Run("two conflicts", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		runs := 0
+		err := r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
+			runs++
+			id := saveLockDoc(t, r, otherExclusive())
+			defer r.Backend().Remove(context.Background(), backend.Handle{Type: backend.LockFile, Name: id.String()})
+			return l.Confirmed(ctx)
+		}, func(l *repo.Lock) { _ = l.Unlock() })
+		if !errors.Is(err, repo.ErrLocked) || runs != 2 {
+			t.Fatalf("WithLockEarly: %v after %d runs, want ErrLocked after 2", err, runs)
+		}
+	})
+	t.Run("the check cannot look", func(t *testing.T) {
+		r, dir := newLocalRepo(t, 2, repo.Options{})
+		runs := 0
+		err := r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
+			runs++
+			// A file where the lock directory was: listing it fails.
+			locks := filepath.Join(dir, "locks")
+			if err := os.Rename(locks, locks+".away"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(locks, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := errors.Join(os.Remove(locks), os.Rename(locks+".away", locks)); err != nil {
+					t.Error(err)
+				}
+			}()
+			return l.Confirmed(ctx)
+		}, func(l *repo.Lock) { _ = l.Unlock() })
+		if err == nil || errors.Is(err, repo.ErrLocked) || runs != 1 {
+			t.Fatalf("WithLockEarly: %v after %d runs, want the listing's error after 1", err, runs)
+		}
+	})
+}
