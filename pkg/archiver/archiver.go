@@ -246,6 +246,9 @@ func dropped(n *format.Node) bool { return n.Type == "" }
 func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string, n, old *format.Node) {
 	switch n.Type {
 	case format.NodeFile:
+		if a.reuse(n, old) {
+			return // most files of a scheduled backup: no goroutine for them
+		}
 		select {
 		case a.files <- struct{}{}:
 		case <-ctx.Done():
@@ -308,7 +311,8 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		if Excluded(a.opts.Excludes, path) {
 			continue
 		}
-		n, err := fsnode.FromLstat(path)
+		prev := old[e.Name()]
+		n, err := fsnode.FromLstatSince(path, prev)
 		if errors.Is(err, fsnode.ErrSocket) {
 			continue // restic does not store sockets
 		}
@@ -317,7 +321,7 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 			continue
 		}
 		nodes = append(nodes, n)
-		a.saveEntry(gctx, g, path, n, old[n.Name])
+		a.saveEntry(gctx, g, path, n, prev)
 	}
 	if err := g.Wait(); err != nil {
 		return format.ID{}, err

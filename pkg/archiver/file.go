@@ -16,16 +16,22 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
-// saveFile fills n.Content and n.Size, from the parent snapshot if the file
-// is unchanged, otherwise by reading and chunking it. A file that vanished or
-// cannot be read is a warning, not an error: it is left out of its
-// directory (n.Type is cleared) and the rest of the backup goes on.
-func (a *archiver) saveFile(ctx context.Context, path string, n, old *format.Node) error {
-	if a.unchanged(n, old) {
-		n.Content = old.Content
-		a.progress(func(s *Stats) { s.FilesUnmodified++; s.FilesProcessed++; s.BytesProcessed += n.Size })
-		return nil
+// reuse takes over old's content for n if the file is unchanged since
+// (restic's rule, see unchanged): it is then not read.
+func (a *archiver) reuse(n, old *format.Node) bool {
+	if !a.unchanged(n, old) {
+		return false
 	}
+	n.Content = old.Content
+	a.progress(func(s *Stats) { s.FilesUnmodified++; s.FilesProcessed++; s.BytesProcessed += n.Size })
+	return true
+}
+
+// saveFile fills n.Content and n.Size of a new or changed file by reading
+// and chunking it. A file that vanished or cannot be read is a warning, not
+// an error: it is left out of its directory (n.Type is cleared) and the
+// rest of the backup goes on.
+func (a *archiver) saveFile(ctx context.Context, path string, n, old *format.Node) error {
 	content, size, err := a.readFile(ctx, path, n)
 	if ctx.Err() != nil {
 		return ctx.Err()

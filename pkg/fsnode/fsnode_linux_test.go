@@ -307,3 +307,47 @@ func TestFromLstatConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestFromLstatSince: the parent's extended attributes are reused only
+// for the same inode with the same ctime and mtime; any metadata change
+// (which setting an attribute is) has them read again.
+func TestFromLstatSince(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	must(t, os.WriteFile(p, []byte("x"), 0o600))
+	fake := []format.ExtendedAttribute{{Name: "user.from-parent", Value: []byte("1")}}
+	parentOf := func() *format.Node {
+		old, err := fsnode.FromLstat(p)
+		must(t, err)
+		old.ExtendedAttributes = fake
+		return old
+	}
+	cases := []struct {
+		name   string
+		change func()
+		reused bool
+	}{
+		{"unchanged", func() {}, true},
+		{"mode changed (ctime)", func() { must(t, os.Chmod(p, 0o640)) }, false},
+		{"content changed (mtime)", func() { must(t, os.WriteFile(p, []byte("y"), 0o600)) }, false},
+		{"replaced (inode)", func() {
+			must(t, os.WriteFile(p+".new", []byte("y"), 0o600))
+			must(t, os.Rename(p+".new", p))
+		}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			old := parentOf()
+			time.Sleep(10 * time.Millisecond) // let ctime move on filesystems with coarse clocks
+			tc.change()
+			n, err := fsnode.FromLstatSince(p, old)
+			must(t, err)
+			if got := slices.EqualFunc(n.ExtendedAttributes, fake, func(a, b format.ExtendedAttribute) bool { return a.Name == b.Name }); got != tc.reused {
+				t.Fatalf("xattrs %v: reused %v, want %v", n.ExtendedAttributes, got, tc.reused)
+			}
+		})
+	}
+	if n, err := fsnode.FromLstatSince(p, nil); err != nil || len(n.ExtendedAttributes) != 0 {
+		t.Fatalf("no parent: %v, %v", n, err)
+	}
+}

@@ -25,13 +25,38 @@ func FromLstat(path string) (*format.Node, error) {
 	if err := unix.Lstat(path, &st); err != nil {
 		return nil, &os.PathError{Op: "lstat", Path: path, Err: err}
 	}
-	return FromStat(path, &st)
+	return fromStat(path, &st, nil)
+}
+
+// FromLstatSince is FromLstat for an entry whose node in the parent
+// snapshot is old (nil if none). If old is the same inode with the same
+// ctime and mtime, its extended attributes are taken instead of read: the
+// kernel sets ctime whenever an attribute is set or removed, and this is
+// the rule by which a backup reuses an unchanged file's content, too. It
+// saves a listxattr per entry of an unchanged tree.
+func FromLstatSince(path string, old *format.Node) (*format.Node, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return nil, &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	return fromStat(path, &st, old)
+}
+
+// sameInodeSince tells whether n and old are one inode whose metadata has
+// not changed in between.
+func sameInodeSince(n, old *format.Node) bool {
+	return old != nil && old.Type == n.Type && old.Inode == n.Inode && old.DeviceID == n.DeviceID &&
+		old.ChangeTime.Equal(n.ChangeTime) && old.ModTime.Equal(n.ModTime)
 }
 
 // FromStat is FromLstat for a walker that already holds the lstat result
 // of path (e.g. from fstatat on a directory fd). path is still needed for
 // readlink and the xattr calls.
 func FromStat(path string, st *unix.Stat_t) (*format.Node, error) {
+	return fromStat(path, st, nil)
+}
+
+func fromStat(path string, st *unix.Stat_t, old *format.Node) (*format.Node, error) {
 	mode := format.ModeFromUnix(st.Mode) & format.ModeMask
 	n := &format.Node{
 		Name:       filepath.Base(path),
@@ -75,7 +100,11 @@ func FromStat(path string, st *unix.Stat_t) (*format.Node, error) {
 	default:
 		return nil, fmt.Errorf("%s: unsupported file type (st_mode %#o)", path, st.Mode)
 	}
-	if n.Type != format.NodeSymlink { // restic 0.14 stores no symlink xattrs
+	switch {
+	case n.Type == format.NodeSymlink: // restic 0.14 stores no symlink xattrs
+	case sameInodeSince(n, old):
+		n.ExtendedAttributes = old.ExtendedAttributes
+	default:
 		xa, err := readXattrs(path)
 		if err != nil {
 			return nil, err

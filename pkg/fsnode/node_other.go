@@ -11,6 +11,11 @@ import (
 // FromLstat is not implemented on this system yet.
 func FromLstat(path string) (*format.Node, error) { return nil, errors.ErrUnsupported }
 
+// FromLstatSince is not implemented on this system yet.
+func FromLstatSince(path string, old *format.Node) (*format.Node, error) {
+	return nil, errors.ErrUnsupported
+}
+
 // Create is not implemented on this system yet.
 func Create(path string, n *format.Node) error { return errors.ErrUnsupported }
 
