@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# No-change backup: restic's CLI, drydock's CLI, drydock warm in one
-# process (key, index and parent trees kept between runs), and the drydock
-# daemon's own scheduled runs (as /status and /metrics report them), on
-# the same dataset, each tool in its own local repository.
+# No-change backup: restic's CLI, drydock's CLI (each also with
+# --skip-if-unchanged), drydock warm in one process (key, index and parent
+# trees kept between runs), and the drydock daemon's own scheduled runs (as
+# /status and /metrics report them; also with skip_if_unchanged), on the
+# same dataset, each tool in its own local repository.
 #
 #   RESTIC_BIN=/path/to/restic-0.19.1 bash bench/warm.sh [WORKDIR]
 #
@@ -54,6 +55,10 @@ for tool in restic drydock; do
     t0=$(now_ms); "$bin" backup "$data" > "$work/$tool-nochange.log" 2>&1; t1=$(now_ms)
     printf '%s-cli\t%d\n' "$tool" $((t1 - t0)) | tee -a "$results" >&2
   done
+  for i in $(seq "$runs"); do
+    t0=$(now_ms); "$bin" backup --skip-if-unchanged "$data" > "$work/$tool-skip.log" 2>&1; t1=$(now_ms)
+    printf '%s-cli-skip\t%d\n' "$tool" $((t1 - t0)) | tee -a "$results" >&2
+  done
 done
 
 # The warm variant backs up into drydock's repository: its first run is
@@ -65,21 +70,26 @@ awk -F'\t' 'NR>1 {print "drydock-" $1 "-inproc\t" int($2+0.5)}' "$work/warm.tsv"
 # The daemon itself: a paths job every 5 s into drydock's repository; the
 # durations are those /status reports for each scheduled run (the same
 # figure as drydock_job_last_duration_seconds). Its first run is cold.
+# Twice: writing a snapshot every run, and with skip_if_unchanged (no
+# snapshot when nothing changed, as restic's --skip-if-unchanged, which
+# restic's CLI is also timed with above).
 printf '%s\n' "$RESTIC_PASSWORD" > "$work/pw"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/daemon.yaml" <<YAML
+daemon_runs() { # LABEL EXTRA_JOB_KEY
+  local label=$1 extra=$2 port daemon_pid
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$work/daemon.yaml" <<YAML
 state_dir: $work/state
 listen: 127.0.0.1:$port
 repositories:
   r: {location: $work/repo-drydock, password_file: $work/pw}
 jobs:
-  nochange: {repository: r, schedule: "*/5 * * * * *", paths: [$data]}
+  nochange: {repository: r, schedule: "*/5 * * * * *", paths: [$data]$extra}
 YAML
-"$work/drydock" daemon --config "$work/daemon.yaml" 2> "$work/daemon.log" &
-daemon_pid=$!
-python3 - "$port" "$runs" >> "$results" <<'PY'
+  "$work/drydock" daemon --config "$work/daemon.yaml" 2> "$work/daemon-$label.log" &
+  daemon_pid=$!
+  python3 - "$port" "$runs" "$label" >> "$results" <<'PY'
 import json, sys, time, urllib.request
-port, runs = sys.argv[1], int(sys.argv[2])
+port, runs, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 seen, deadline = [], time.time() + 10 * (runs + 3)
 while len(seen) < runs + 1 and time.time() < deadline:
     time.sleep(0.2)
@@ -90,11 +100,15 @@ while len(seen) < runs + 1 and time.time() < deadline:
     r = next((j.get("last_run") for j in st["jobs"] if j["kind"] == "backup"), None)
     if r and r["result"] == "success" and r["start"] not in [s for s, _ in seen]:
         seen.append((r["start"], r["duration_seconds"]))
-        print("daemon run %d: %.0f ms" % (len(seen), r["duration_seconds"] * 1000), file=sys.stderr)
+        print("%s run %d: %.0f ms %s" % (label, len(seen), r["duration_seconds"] * 1000,
+              "unchanged" if r.get("unchanged_since") else "snapshot"), file=sys.stderr)
 for _, d in seen[1:]:  # the first run opened the repository: cold
-    print("drydock-daemon-warm\t%d" % round(d * 1000))
+    print("%s\t%d" % (label, round(d * 1000)))
 PY
-kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
+  kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
+}
+daemon_runs drydock-daemon-warm ""
+daemon_runs drydock-daemon-skip ", skip_if_unchanged: true"
 
 python3 - "$results" <<'PY'
 import sys, statistics, collections
@@ -106,9 +120,9 @@ med = {}
 for k, v in runs.items():
     med[k] = statistics.median(v)
     print("%-24s %6d %10.0f %8d %8d" % (k, len(v), med[k], min(v), max(v)))
-for warm in ("drydock-warm-inproc", "drydock-daemon-warm"):
+for warm in ("drydock-warm-inproc", "drydock-daemon-warm", "drydock-daemon-skip"):
     w = med.get(warm)
-    for k in ("restic-cli", "drydock-cli"):
+    for k in ("restic-cli", "restic-cli-skip", "drydock-cli"):
         if w and k in med:
             print("%s / %s: %.1fx" % (k, warm, med[k] / w))
 PY

@@ -6,10 +6,10 @@
 //	warmbackup -repo DIR -runs 7 PATH...
 //
 // RESTIC_PASSWORD holds the password. One line per run, tab-separated:
-// kind, total ms, then the phases (open; first lock check, lock file and
+// kind, total ms, then the phases (open; first lock check and lock file;
 // index; snapshots; the walk; what was left of the lock protocol's wait
-// after it), and the trees read from the backend and from the cache
-// during the run. The snapshot itself is written after the wait.
+// after it; unlock), and the trees read from the backend and from the
+// cache during the run. The snapshot itself is written after the wait.
 package main
 
 import (
@@ -33,19 +33,21 @@ func main() {
 	cache := flag.Int64("tree-cache", repo.DefaultTreeCache, "tree cache bytes (0 disables)")
 	host := flag.String("host", "", "host recorded in snapshots (parent lookup); default this host")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the warm runs to this file")
+	skip := flag.Bool("skip-if-unchanged", false, "write no snapshot when nothing changed (the daemon's skip_if_unchanged)")
 	flag.Parse()
 	if *dir == "" || flag.NArg() == 0 {
-		log.Fatal("usage: warmbackup -repo DIR [-runs N] PATH...")
+		log.Fatal("usage: warmbackup -repo DIR [-runs N] [-skip-if-unchanged] PATH...")
 	}
-	if err := run(context.Background(), *dir, *runs, *cache, *host, *prof, flag.Args()); err != nil {
+	opts := backup.PathOptions{Host: *host, SkipIfUnchanged: *skip}
+	if err := run(context.Background(), *dir, *runs, *cache, *prof, opts, flag.Args()); err != nil {
 		log.Fatal(err)
 	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 
-func run(ctx context.Context, dir string, runs int, cache int64, host, prof string, targets []string) error {
-	fmt.Println("kind\ttotal_ms\topen_ms\tlock+index_ms\tsnaps_ms\twalk_ms\tlock_wait_ms\ttrees_loaded\ttrees_cached")
+func run(ctx context.Context, dir string, runs int, cache int64, prof string, opts backup.PathOptions, targets []string) error {
+	fmt.Println("kind\ttotal_ms\topen_ms\tlock_ms\tindex_ms\tsnaps_ms\twalk_ms\tlock_wait_ms\tunlock_ms\ttrees_loaded\ttrees_cached")
 	var r *repo.Repository
 	for i := 0; i <= runs; i++ {
 		start := time.Now()
@@ -82,6 +84,7 @@ func run(ctx context.Context, dir string, runs int, cache int64, host, prof stri
 		if err != nil {
 			return err
 		}
+		locked := time.Now()
 		if kind == "cold" {
 			err = r.LoadIndex(lctx)
 		} else {
@@ -94,13 +97,20 @@ func run(ctx context.Context, dir string, runs int, cache int64, host, prof stri
 			listed = time.Now()
 		}
 		if err == nil {
-			res, err = backup.Paths(lctx, r, targets, sns, backup.PathOptions{Host: host, Confirm: func(ctx context.Context) error {
+			o := opts
+			o.Confirm = func(ctx context.Context) error {
 				walked = time.Now()
 				err := l.Confirmed(ctx)
 				confirmed = time.Now()
 				return err
-			}})
+			}
+			res, err = backup.Paths(lctx, r, targets, sns, o)
 		}
+		if walked.IsZero() { // unchanged: nothing to confirm
+			walked = time.Now()
+			confirmed = walked
+		}
+		committed := time.Now()
 		if err := errors.Join(err, l.Unlock()); err != nil {
 			return err
 		}
@@ -109,8 +119,9 @@ func run(ctx context.Context, dir string, runs int, cache int64, host, prof stri
 		if len(res.Warnings) > 0 {
 			fmt.Fprintf(os.Stderr, "%d warnings, first: %v\n", len(res.Warnings), res.Warnings[0])
 		}
-		fmt.Printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", kind, ms(total), ms(opened.Sub(start)), ms(indexed.Sub(opened)),
-			ms(listed.Sub(indexed)), ms(walked.Sub(listed)), ms(confirmed.Sub(walked)), loads-loads0, hits-hits0)
+		fmt.Printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", kind, ms(total), ms(opened.Sub(start)), ms(locked.Sub(opened)),
+			ms(indexed.Sub(locked)), ms(listed.Sub(indexed)), ms(walked.Sub(listed)), ms(confirmed.Sub(walked)), ms(time.Since(committed)),
+			loads-loads0, hits-hits0)
 	}
 	return nil
 }

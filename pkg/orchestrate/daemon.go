@@ -359,7 +359,9 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 		d.log.Info("job started", "job", key.job, "kind", key.kind)
 		err = d.runSafely(ctx, cfg, key, res)
 	}
-	res.End = time.Now()
+	if res.End.IsZero() { // runOnce did not get as far
+		res.End = time.Now()
+	}
 	res.Seconds = res.End.Sub(res.Start).Seconds()
 	switch {
 	case err != nil && interrupted(ctx, key, err):
@@ -448,6 +450,9 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 	} else {
 		err = x.backup(ctx, r)
 	}
+	// The run ends here: measuring the repository for /metrics is the
+	// daemon's own bookkeeping, not part of the job's duration.
+	res.End = time.Now()
 	if ctx.Err() == nil {
 		d.measure(ctx, job.Repository, r)
 	}

@@ -24,11 +24,12 @@ func (d *Daemon) noteUnchanged(stateDir, job string, t time.Time) {
 	d.unchangedMu.Lock()
 	defer d.unchangedMu.Unlock()
 	times, err := readUnchanged(stateDir)
-	if err == nil {
-		times[job] = t.UTC()
-		err = writeUnchanged(stateDir, times)
-	}
 	if err != nil {
+		d.log.Warn("replacing an unreadable record of unchanged runs", "err", err)
+		times = map[string]time.Time{}
+	}
+	times[job] = t.UTC()
+	if err := writeUnchanged(stateDir, times); err != nil {
 		d.log.Warn("cannot record an unchanged run; after a restart the job's last success may look older", "job", job, "err", err)
 	}
 }
@@ -49,8 +50,10 @@ func readUnchanged(stateDir string) (map[string]time.Time, error) {
 	return times, nil
 }
 
-// writeUnchanged replaces the file whole (temporary file, then rename), so
-// that a crash leaves the old or the new one.
+// writeUnchanged replaces the file whole (temporary file, then rename).
+// It is not synced: a crash may leave it empty, which costs what the file
+// is for once (the next unchanged run writes it again), and an fsync would
+// add milliseconds to every such run.
 func writeUnchanged(stateDir string, times map[string]time.Time) error {
 	raw, err := json.MarshalIndent(times, "", "  ")
 	if err != nil {
@@ -62,7 +65,7 @@ func writeUnchanged(stateDir string, times map[string]time.Time) error {
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(append(raw, '\n'))
-	if err = errors.Join(err, tmp.Sync(), tmp.Close()); err != nil {
+	if err = errors.Join(err, tmp.Close()); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(stateDir, unchangedFile))
