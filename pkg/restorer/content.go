@@ -18,6 +18,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -37,6 +38,10 @@ const maxGap = 256 << 10
 // the next range: two per pack in flight (at most 8), each up to a blob's
 // largest size (chunks are at most 8 MiB).
 var rangeBufs = bufpool.New(16, 9<<20)
+
+// presizeMax bounds what readRange allocates ahead for one blob: a data
+// blob holds one chunk of at most 8 MiB.
+const presizeMax = 9 << 20
 
 // maxOpen bounds files kept open between packs; past it a file is closed
 // after each write and opened again for the next.
@@ -299,6 +304,19 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 	// up with the cores.
 	sb, pb := rangeBufs.Get(), rangeBufs.Get()
 	sealed, plain := *sb, *pb
+	// Sized once for the range's largest blob: decrypting into a buffer
+	// grown blob by blob cleared and copied it again at every larger one.
+	// Lengths come from the index, which may be damaged: only sizes a data
+	// blob can have are allocated ahead.
+	var most uint32
+	for _, b := range blobs {
+		if b.blob.Length >= crypto.Extension {
+			most = max(most, b.blob.Length, b.blob.PlaintextLength())
+		}
+	}
+	if most <= presizeMax {
+		sealed, plain = slices.Grow(sealed[:0], int(most)), slices.Grow(plain[:0], int(most))
+	}
 	defer func() {
 		*sb, *pb = sealed, plain
 		rangeBufs.Put(sb)
