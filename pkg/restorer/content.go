@@ -18,7 +18,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
@@ -310,9 +309,7 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 	// blob can have are allocated ahead.
 	var most uint32
 	for _, b := range blobs {
-		if b.blob.Length >= crypto.Extension {
-			most = max(most, b.blob.Length, b.blob.PlaintextLength())
-		}
+		most = max(most, b.blob.BufferSize())
 	}
 	if most <= presizeMax {
 		sealed, plain = slices.Grow(sealed[:0], int(most)), slices.Grow(plain[:0], int(most))

@@ -57,6 +57,16 @@ func (b Blob) PlaintextLength() uint32 {
 	return b.Length - crypto.Extension
 }
 
+// BufferSize is the room reading and opening b takes: the larger of its
+// sealed and plaintext lengths. Lengths come from an index or a header
+// and may be damaged: one too short to hold a sealed blob gives 0.
+func (b Blob) BufferSize() uint32 {
+	if b.Length < crypto.Extension {
+		return 0
+	}
+	return max(b.Length, b.PlaintextLength())
+}
+
 // EntrySize is the size of b's header entry (37 or 41 bytes).
 func (b Blob) EntrySize() int {
 	if b.IsCompressed() {
