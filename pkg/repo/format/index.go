@@ -64,9 +64,12 @@ func DecodeIndex(data []byte, version uint) (*Index, error) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		return nil, ErrOldIndexFormat
 	}
-	var idx Index
-	if err := json.Unmarshal(data, &idx); err != nil {
-		return nil, fmt.Errorf("decode index: %w", err)
+	idx, ok := decodeIndexFast(data)
+	if !ok {
+		idx = &Index{}
+		if err := json.Unmarshal(data, idx); err != nil {
+			return nil, fmt.Errorf("decode index: %w", err)
+		}
 	}
 	for i := range idx.Packs {
 		p := &idx.Packs[i]
@@ -76,7 +79,7 @@ func DecodeIndex(data []byte, version uint) (*Index, error) {
 			}
 		}
 	}
-	return &idx, nil
+	return idx, nil
 }
 
 func (b *IndexBlob) validate(version uint) error {
