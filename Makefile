@@ -20,6 +20,17 @@ test: build
 	$(GO) test -count=1 -run 'Vectors|OneByteReads' ./pkg/chunker/
 	$(GO) test -count=1 -run 'TestAppDumpMemory' ./cmd/drydock/ # multi-GB dump, peak RSS; too slow under -race
 
+# Every fuzz target (the parsers of repository data) for FUZZTIME each;
+# go test fuzzes one target at a time. The seed corpora also run in test.
+FUZZTIME ?= 10s
+fuzz-short:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/...
 
