@@ -8,27 +8,34 @@ package format
 // of a no-change backup's index load. Anything else returns ok == false
 // and DecodeIndex uses encoding/json, which stays the reference:
 // FuzzDecodeIndexFast checks that both agree whenever this one succeeds.
-func decodeIndexFast(data []byte) (idx *Index, ok bool) {
+func decodeIndexFast(data []byte) (*Index, bool) {
 	d := &treeDecoder{b: data}
 	if !d.lit(`{"packs":[`) {
 		return nil, false
 	}
-	idx = &Index{Packs: []IndexPack{}} // as encoding/json decodes "[]"
+	packs, ok := list(d, d.indexPack)
+	if !ok || !d.lit("}") {
+		return nil, false
+	}
+	d.lit("\n")
+	return &Index{Packs: packs}, d.i == len(d.b)
+}
+
+// list reads the elements of an array whose "[" was read, up to its "]".
+// An empty one is empty, not nil, as encoding/json decodes "[]".
+func list[T any](d *treeDecoder, elem func() (T, bool)) ([]T, bool) {
+	out := []T{}
 	for first := true; !d.lit("]"); first = false {
 		if !first && !d.lit(",") {
 			return nil, false
 		}
-		p, ok := d.indexPack()
+		e, ok := elem()
 		if !ok {
 			return nil, false
 		}
-		idx.Packs = append(idx.Packs, p)
+		out = append(out, e)
 	}
-	if !d.lit("}") {
-		return nil, false
-	}
-	d.lit("\n")
-	return idx, d.i == len(d.b)
+	return out, true
 }
 
 func (d *treeDecoder) indexPack() (IndexPack, bool) {
@@ -36,16 +43,9 @@ func (d *treeDecoder) indexPack() (IndexPack, bool) {
 	if !d.lit(`{"id":`) || !d.id(&p.ID) || !d.lit(`,"blobs":[`) {
 		return p, false
 	}
-	p.Blobs = []IndexBlob{}
-	for first := true; !d.lit("]"); first = false {
-		if !first && !d.lit(",") {
-			return p, false
-		}
-		b, ok := d.indexBlob()
-		if !ok {
-			return p, false
-		}
-		p.Blobs = append(p.Blobs, b)
+	var ok bool
+	if p.Blobs, ok = list(d, d.indexBlob); !ok {
+		return p, false
 	}
 	return p, d.lit("}")
 }
