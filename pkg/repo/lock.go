@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -123,26 +124,28 @@ func (r *Repository) LockEarly(ctx context.Context, exclusive bool) (*Lock, cont
 // of an unchanged tree that writes no snapshot): the lock is released at
 // once, without waiting for the check.
 func (r *Repository) WithLockEarly(ctx context.Context, exclusive bool, fn func(ctx context.Context, l *Lock) error, release func(*Lock)) error {
-	for attempt := 1; ; attempt++ {
-		l, lctx, err := r.LockEarly(ctx, exclusive)
-		if err != nil {
-			return err
-		}
-		err = fn(lctx, l)
-		if err == nil && !l.asked.Load() {
-			release(l)
-			return nil
-		}
-		cerr := l.Confirmed(ctx)
-		release(l)
-		if cerr == nil {
-			return err
-		}
-		if attempt > 1 || !errors.As(cerr, new(*LockedError)) {
-			return cerr
-		}
-		r.opts.Logger.Info("another process locked the repository at the same moment; starting again", "err", cerr)
+	err, cerr := r.lockedEarly(ctx, exclusive, fn, release)
+	if cerr == nil || !errors.As(cerr, new(*LockedError)) {
+		return cmp.Or(cerr, err)
 	}
+	r.opts.Logger.Info("another process locked the repository at the same moment; starting again", "err", cerr)
+	err, cerr = r.lockedEarly(ctx, exclusive, fn, release)
+	return cmp.Or(cerr, err)
+}
+
+// lockedEarly is one attempt of WithLockEarly: fn's error and the second
+// check's. The lock is released however fn ends, a panic included: a lock
+// left behind would be refreshed for as long as the process lives.
+func (r *Repository) lockedEarly(ctx context.Context, exclusive bool, fn func(ctx context.Context, l *Lock) error, release func(*Lock)) (err, cerr error) {
+	l, lctx, err := r.LockEarly(ctx, exclusive)
+	if err != nil {
+		return err, nil
+	}
+	defer release(l)
+	if err = fn(lctx, l); err == nil && !l.asked.Load() {
+		return nil, nil
+	}
+	return err, l.Confirmed(ctx)
 }
 
 // retryLocked runs attempt until it succeeds, fails with anything but a

@@ -143,6 +143,21 @@ func TestWithLockEarly(t *testing.T) {
 			t.Fatalf("WithLockEarly: %v after %d runs, want ErrLocked after 2", err, runs)
 		}
 	})
+	t.Run("fn panics", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("the panic did not reach the caller")
+				}
+			}()
+			_ = r.WithLockEarly(t.Context(), false, func(context.Context, *repo.Lock) error { panic("boom") },
+				func(l *repo.Lock) { _ = l.Unlock() })
+		}()
+		if n := len(lockIDs(t, r)); n != 0 {
+			t.Fatalf("%d lock files left after a panic: it would be refreshed forever", n)
+		}
+	})
 	t.Run("the check cannot look", func(t *testing.T) {
 		r, dir := newLocalRepo(t, 2, repo.Options{})
 		runs := 0
