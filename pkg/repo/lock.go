@@ -193,19 +193,21 @@ func (r *Repository) lockWaiting(ctx context.Context, exclusive bool, during fun
 	if err != nil {
 		return nil, nil, err
 	}
+	kept := false
+	defer func() { // on every other way out, a panic of during's included
+		if !kept {
+			l.drop()
+		}
+	}()
 	var derr error
 	if during != nil {
 		derr = during(lctx)
 	}
 	// The check's failure comes first: it is why during was cancelled.
-	if err := l.Confirmed(ctx); err != nil {
-		l.drop()
+	if err := cmp.Or(l.Confirmed(ctx), derr); err != nil {
 		return nil, nil, err
 	}
-	if derr != nil {
-		l.drop()
-		return nil, nil, derr
-	}
+	kept = true
 	return l, lctx, nil
 }
 

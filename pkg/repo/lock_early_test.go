@@ -66,6 +66,16 @@ func TestLockEarly(t *testing.T) {
 			t.Fatalf("locks left: %v, want only the other's %v", ids, other)
 		}
 	})
+	t.Run("LockDuring's work panics", func(t *testing.T) {
+		r, _ := newLocalRepo(t, 2, repo.Options{})
+		func() {
+			defer func() { _ = recover() }()
+			_, _, _ = r.LockDuring(t.Context(), false, func(context.Context) error { panic("boom") })
+		}()
+		if n := len(lockIDs(t, r)); n != 0 {
+			t.Fatalf("%d lock files left after a panic", n)
+		}
+	})
 	t.Run("unlocked before the check", func(t *testing.T) {
 		r, _ := newLocalRepo(t, 2, repo.Options{})
 		l, _, err := r.LockEarly(t.Context(), true)
