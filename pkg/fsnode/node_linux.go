@@ -21,11 +21,7 @@ import (
 // the archiver overwrites it with the bytes actually read). A socket yields
 // ErrSocket.
 func FromLstat(path string) (*format.Node, error) {
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return nil, &os.PathError{Op: "lstat", Path: path, Err: err}
-	}
-	return fromStat(path, &st, nil)
+	return FromLstatSince(path, nil)
 }
 
 // FromLstatSince is FromLstat for an entry whose node in the parent
