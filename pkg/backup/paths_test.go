@@ -12,7 +12,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 func snapshotCount(t *testing.T, r *repo.Repository) int {
@@ -51,15 +50,7 @@ func TestPathsConfirm(t *testing.T) {
 	err = r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
 		attempts++
 		if attempts == 1 {
-			other := format.Lock{Time: time.Now(), Exclusive: true, Hostname: "other-host", Username: "u", PID: 4242}
-			raw, err := format.EncodeLock(&other)
-			if err != nil {
-				return err
-			}
-			id, err := r.SaveUnpacked(ctx, backend.LockFile, raw)
-			if err != nil {
-				return err
-			}
+			id := repotest.SaveLock(t, r, repotest.OtherExclusive())
 			time.AfterFunc(300*time.Millisecond, func() {
 				_ = r.Backend().Remove(context.Background(), backend.Handle{Type: backend.LockFile, Name: id.String()})
 			})

@@ -8,15 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
-
-// otherExclusive is the lock another host's prune writes.
-func otherExclusive() format.Lock {
-	return format.Lock{Time: time.Now(), Exclusive: true, Hostname: "other-host", Username: "u", PID: 4242}
-}
 
 // TestLockEarly: LockEarly returns before the protocol's wait is over, and
 // Confirmed only once the second check has passed; work that runs in the
@@ -52,7 +48,7 @@ func TestLockEarly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other := saveLockDoc(t, r, otherExclusive())
+		other := repotest.SaveLock(t, r, repotest.OtherExclusive())
 		if err := l.Confirmed(t.Context()); !errors.Is(err, repo.ErrLocked) {
 			t.Fatalf("Confirmed with an exclusive lock written in the wait: %v, want ErrLocked", err)
 		}
@@ -105,7 +101,7 @@ func TestWithLockEarly(t *testing.T) {
 		var other format.ID
 		err := r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
 			if len(runs) == 0 {
-				other = saveLockDoc(t, r, otherExclusive())
+				other = repotest.SaveLock(t, r, repotest.OtherExclusive())
 				time.AfterFunc(300*time.Millisecond, func() {
 					_ = r.Backend().Remove(context.Background(), backend.Handle{Type: backend.LockFile, Name: other.String()})
 				})
@@ -145,7 +141,7 @@ func TestWithLockEarly(t *testing.T) {
 		runs := 0
 		err := r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
 			runs++
-			id := saveLockDoc(t, r, otherExclusive())
+			id := repotest.SaveLock(t, r, repotest.OtherExclusive())
 			defer r.Backend().Remove(context.Background(), backend.Handle{Type: backend.LockFile, Name: id.String()})
 			return l.Confirmed(ctx)
 		}, func(l *repo.Lock) { _ = l.Unlock() })

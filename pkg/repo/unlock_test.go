@@ -9,24 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
-
-// saveLockDoc stores a lock file as another process would have.
-func saveLockDoc(t *testing.T, r *repo.Repository, l format.Lock) format.ID {
-	t.Helper()
-	raw, err := format.EncodeLock(&l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := r.SaveUnpacked(t.Context(), backend.LockFile, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 func lockIDs(t *testing.T, r *repo.Repository) []format.ID {
 	t.Helper()
@@ -59,14 +46,14 @@ func TestRemoveStaleLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Unlock()
-	old := saveLockDoc(t, r, format.Lock{Time: time.Now().Add(-31 * time.Minute), Exclusive: true, Hostname: "elsewhere", PID: 1})
-	dead := saveLockDoc(t, r, format.Lock{Time: time.Now().Add(-7 * time.Minute), Hostname: host, PID: deadPID(t)})
+	old := repotest.SaveLock(t, r, format.Lock{Time: time.Now().Add(-31 * time.Minute), Exclusive: true, Hostname: "elsewhere", PID: 1})
+	dead := repotest.SaveLock(t, r, format.Lock{Time: time.Now().Add(-7 * time.Minute), Hostname: host, PID: deadPID(t)})
 	// A process killed a moment ago: its lock is stale at once.
-	fresh := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t)})
-	other := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: "elsewhere", PID: 42})
+	fresh := repotest.SaveLock(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t)})
+	other := repotest.SaveLock(t, r, format.Lock{Time: time.Now(), Hostname: "elsewhere", PID: 42})
 	// A process of another PID namespace with this host name (a drydock in
 	// a container on the host's network): its PID means nothing here.
-	container := saveLockDoc(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t), PIDNamespace: 1})
+	container := repotest.SaveLock(t, r, format.Lock{Time: time.Now(), Hostname: host, PID: deadPID(t), PIDNamespace: 1})
 	garbage, err := r.SaveUnpacked(t.Context(), backend.LockFile, []byte("not a lock"))
 	if err != nil {
 		t.Fatal(err)
