@@ -2,6 +2,8 @@ package dockertest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
+	"golang.org/x/sys/unix"
 )
 
 // Swarm makes the engine a single-node Swarm manager for the test. An
@@ -17,9 +20,14 @@ import (
 // swarm again in t.Cleanup, after the test's services are removed; an
 // engine that is a manager already is used as it is and never left. A
 // worker node, or a swarm in another state, fails the test.
+//
+// Swarm tests of different packages run in parallel processes under
+// `go test ./...`: one leaving the swarm would pull it from under another.
+// So each holds an exclusive flock on one file for its whole run.
 func (e *Env) Swarm() {
 	e.t.Helper()
 	ctx := context.Background()
+	e.lockSwarm()
 	info, err := e.Cli.Info(ctx)
 	if err != nil {
 		e.t.Fatalf("docker info: %v", err)
@@ -107,6 +115,24 @@ func (e *Env) Service(s ServiceSpec) string {
 	e.t.Cleanup(func() { e.removeService(created.ID, spec.Name) })
 	e.WaitTasks(created.ID, int(want))
 	return created.ID
+}
+
+// swarmLockFile serialises Swarm tests across test processes.
+var swarmLockFile = filepath.Join(os.TempDir(), "drydock-test-swarm.lock")
+
+// lockSwarm waits for the Swarm tests of other processes, then holds the
+// lock until the test's cleanup (after the swarm was left).
+func (e *Env) lockSwarm() {
+	e.t.Helper()
+	f, err := os.OpenFile(swarmLockFile, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		e.t.Fatalf("swarm test lock: %v", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		e.t.Fatalf("swarm test lock %s: %v", swarmLockFile, err)
+	}
+	e.t.Cleanup(func() { f.Close() }) // closing the only descriptor unlocks
 }
 
 func (e *Env) removeService(id, name string) {
