@@ -144,9 +144,21 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	return recovered
 }
 
+// sweepRestores removes what killed restores left beside volumes' data,
+// before a backup or restore needs the room.
+func sweepRestores(g *globalOptions, stateDir string) {
+	swept, err := apprestore.Sweep(stateDir, g.logger())
+	if len(swept) > 0 {
+		fmt.Fprintf(g.stderr, "removed what interrupted restores left beside volumes' data: %v\n", swept)
+	}
+	if err != nil {
+		fmt.Fprintf(g.stderr, "warning: %v\n", err)
+	}
+}
+
 // restoreEnv is what pkg/apprestore works with.
 func (e *volumesEnv) restoreEnv(r *repo.Repository, g *globalOptions) apprestore.Env {
-	return apprestore.Env{Docker: e.cli, Volumes: e.m, Repo: r, Logger: g.logger()}
+	return apprestore.Env{Docker: e.cli, Volumes: e.m, Repo: r, Logger: g.logger(), StateDir: e.stateDir}
 }
 
 func printWarnings(g *globalOptions, ws []string) {
