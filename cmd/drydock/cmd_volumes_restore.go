@@ -32,7 +32,11 @@ mount the volume, and those that depend on them, are stopped in dependency
 order (the app's other containers keep running), the old data is renamed
 aside, the staged data renamed in, and the containers started again,
 whatever happened. The old data is removed only after the swap succeeded: a failed
-restore leaves the volume as it was.
+restore leaves the volume as it was. A Swarm service is scaled to 0 instead,
+and back, and the restore waits until its replicas run again. The staging
+directory and the old data are listed in a journal in the state directory
+before they are made: what a killed restore left beside the volume's data is
+removed by the next volumes backup or restore.
 
 Running containers that mount VOLUME but are not stopped for its backup
 (drydock.stop=false, or read-only mounts) must be stopped first; drydock
