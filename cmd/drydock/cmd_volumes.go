@@ -110,6 +110,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 	} else if len(swept) > 0 {
 		fmt.Fprintf(g.stderr, "removed what interrupted restore drills %v left behind\n", swept)
 	}
+	sweepRestores(g, dir)
 	started, rerr := env.m.Recover(ctx)
 	for _, c := range started {
 		fmt.Fprintf(g.stderr, "started container %s, left stopped by an earlier drydock run\n", c.Name)

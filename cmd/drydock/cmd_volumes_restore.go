@@ -32,7 +32,11 @@ mount the volume, and those that depend on them, are stopped in dependency
 order (the app's other containers keep running), the old data is renamed
 aside, the staged data renamed in, and the containers started again,
 whatever happened. The old data is removed only after the swap succeeded: a failed
-restore leaves the volume as it was.
+restore leaves the volume as it was. A Swarm service is scaled to 0 instead,
+and back, and the restore waits until its replicas run again. The staging
+directory and the old data are listed in a journal in the state directory
+before they are made: what a killed restore left beside the volume's data is
+removed by the next volumes backup or restore.
 
 Running containers that mount VOLUME but are not stopped for its backup
 (drydock.stop=false, or read-only mounts) must be stopped first; drydock
@@ -144,9 +148,21 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 	return recovered
 }
 
+// sweepRestores removes what killed restores left beside volumes' data,
+// before a backup or restore needs the room.
+func sweepRestores(g *globalOptions, stateDir string) {
+	swept, err := apprestore.Sweep(stateDir, g.logger())
+	if len(swept) > 0 {
+		fmt.Fprintf(g.stderr, "removed what interrupted restores left beside volumes' data: %v\n", swept)
+	}
+	if err != nil {
+		fmt.Fprintf(g.stderr, "warning: %v\n", err)
+	}
+}
+
 // restoreEnv is what pkg/apprestore works with.
 func (e *volumesEnv) restoreEnv(r *repo.Repository, g *globalOptions) apprestore.Env {
-	return apprestore.Env{Docker: e.cli, Volumes: e.m, Repo: r, Logger: g.logger()}
+	return apprestore.Env{Docker: e.cli, Volumes: e.m, Repo: r, Logger: g.logger(), StateDir: e.stateDir}
 }
 
 func printWarnings(g *globalOptions, ws []string) {

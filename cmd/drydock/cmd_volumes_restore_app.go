@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/drydock-backup/drydock/internal/humanize"
@@ -60,8 +61,13 @@ func loadAppDefinition(ctx context.Context, r *repo.Repository, g *globalOptions
 
 func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 	verb := "restored"
-	if !ok {
+	switch {
+	case !rep.Restored && slices.ContainsFunc(rep.Volumes, func(v apprestore.VolumeResult) bool { return v.Restored }):
+		verb = "only partly restored (see the volumes below and the error)"
+	case !rep.Restored:
 		verb = "NOT restored (see the error below)"
+	case !ok:
+		verb = "restored, but not all of it runs again (see the error below)"
 	}
 	fmt.Fprintf(g.stdout, "app %s from snapshot %s: %s; downtime %.2fs\n", rep.App, shortSnapshotID(rep.SnapshotID), verb, rep.DowntimeSeconds)
 	for _, v := range rep.Volumes {
@@ -69,7 +75,11 @@ func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 		if v.Created {
 			created = " (volume created)"
 		}
-		fmt.Fprintf(g.stdout, "  volume %s%s: %d files, %s from %s\n", v.Name, created, v.Files, humanize.Bytes(v.Bytes, 3), v.SnapshotPath)
+		state := ""
+		if !v.Restored {
+			state = " (NOT restored)"
+		}
+		fmt.Fprintf(g.stdout, "  volume %s%s: %d files, %s from %s%s\n", v.Name, created, v.Files, humanize.Bytes(v.Bytes, 3), v.SnapshotPath, state)
 	}
 	for _, n := range rep.Networks {
 		fmt.Fprintf(g.stdout, "  network %s: created\n", n)

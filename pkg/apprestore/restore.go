@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	dvolume "github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
@@ -31,6 +34,10 @@ type Env struct {
 	Volumes *volume.Manager
 	Repo    *repo.Repository
 	Logger  *slog.Logger
+	// StateDir holds the journal of the directories a restore makes
+	// beside volumes' data, by which Sweep removes what a killed restore
+	// left. Empty: no journal.
+	StateDir string
 	// Progress, if set, is told how the restore goes, from any goroutine:
 	// keep it cheap.
 	Progress func(Progress)
@@ -68,12 +75,17 @@ type VolumeResult struct {
 	Created      bool   `json:"created"`
 	Files        int    `json:"files"`
 	Bytes        uint64 `json:"bytes"`
+	// Restored: the volume holds the snapshot's data.
+	Restored bool `json:"restored"`
 }
 
 // Report says what a restore did.
 type Report struct {
-	App        string            `json:"app,omitempty"`
-	SnapshotID string            `json:"snapshot_id"`
+	App        string `json:"app,omitempty"`
+	SnapshotID string `json:"snapshot_id"`
+	// Restored: every volume holds the snapshot's data (the swap was
+	// done), also when starting the app again failed after it.
+	Restored   bool              `json:"restored"`
 	Volumes    []VolumeResult    `json:"volumes"`
 	Networks   []string          `json:"networks_created,omitempty"`
 	Containers []ContainerResult `json:"containers,omitempty"`
@@ -101,10 +113,15 @@ type run struct {
 	env     Env
 	sn      repo.Snapshot
 	rep     *Report
+	j       *journal // nil without a state directory
 	targets []*target
 	// start are the containers to start after the swap besides those
 	// Stop stopped: created ones, and those that ran at backup time.
 	start []string
+	// tasks are the Swarm task containers Stop scaled away, by name, with
+	// their service's ID: Swarm replaces them when Stop's undo scales the
+	// service back; they are never started themselves.
+	tasks map[string]string
 }
 
 type target struct {
@@ -113,6 +130,7 @@ type target struct {
 	staging string // restored data, before the swap
 	oldAt   string // the old data, after the swap
 	swapped bool   // the restored data is in place
+	kept    string // data left on purpose, named in a warning
 }
 
 // RestoreVolumes replaces the content of volumes with snapshot sn's.
@@ -130,7 +148,7 @@ func newRun(env Env, sn repo.Snapshot, targets []Target) *run {
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	ru := &run{env: env, sn: sn, rep: &Report{SnapshotID: sn.ID.String(), Stopped: []string{}, Started: []string{}}}
+	ru := &run{env: env, sn: sn, rep: &Report{SnapshotID: sn.ID.String(), Stopped: []string{}, Started: []string{}}, tasks: map[string]string{}}
 	ru.rep.Volumes = make([]VolumeResult, len(targets))
 	for i, t := range targets {
 		ru.rep.Volumes[i] = VolumeResult{Name: t.Name, SnapshotPath: t.SnapshotPath}
@@ -142,7 +160,12 @@ func newRun(env Env, sn repo.Snapshot, targets []Target) *run {
 // do restores: prepare runs between staging and stopping (creating
 // containers, for a whole app).
 func (ru *run) do(ctx context.Context, prepare func(ctx context.Context) error) (err error) {
-	defer func() { ru.cleanup(err != nil) }()
+	if ru.env.StateDir != "" {
+		if ru.j, err = openJournal(ru.env.StateDir); err != nil {
+			return err
+		}
+	}
+	defer ru.cleanup()
 	if err := ru.ensureVolumes(ctx); err != nil {
 		return err
 	}
@@ -242,6 +265,9 @@ func (ru *run) isTarget(name string) bool {
 // directory's own metadata included.
 func (ru *run) stage(ctx context.Context, t *target, i int) error {
 	t.staging = SiblingName(t.res.Mountpoint, ".drydock-restore-")
+	if err := ru.j.add(t.res.Mountpoint, t.staging); err != nil {
+		return fmt.Errorf("volume %s: %w", t.Name, err)
+	}
 	var progress func(restorer.Stats)
 	if ru.env.Progress != nil {
 		progress = func(s restorer.Stats) {
@@ -280,6 +306,7 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	var undos []volume.Undo
 	for _, app := range ru.apps(p) {
 		running := runningOf(app)
+		ru.noteTasks(app)
 		ru.report(PhaseSwap, running)
 		undo, serr := ru.env.Volumes.Stop(ctx, p, app)
 		undos = append(undos, undo)
@@ -301,6 +328,7 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	if err == nil {
 		ru.report(PhaseSwap, nil)
 		err = ru.swapAll()
+		ru.noteRestored()
 	}
 	// Start on every path, on a context SIGINT does not cut short (the
 	// Manager bounds each start by its restart timeout).
@@ -316,7 +344,20 @@ func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
 	}
 	ru.rep.Started = ru.running(bg, slices.Concat(ru.rep.Stopped, ru.start))
 	ru.rep.DowntimeSeconds = time.Since(start).Seconds()
+	if err != nil && ru.rep.Restored {
+		err = fmt.Errorf("every volume holds the restored data, but starting the app again failed: %w", err)
+	}
 	return err
+}
+
+// noteRestored records which volumes hold the restored data after the
+// swap: all of them, or, when swapping one back failed, some.
+func (ru *run) noteRestored() {
+	ru.rep.Restored = true
+	for _, t := range ru.targets {
+		t.res.Restored = t.swapped
+		ru.rep.Restored = ru.rep.Restored && t.swapped
+	}
 }
 
 // report tells Progress, if set, of phase, with the containers being
@@ -339,19 +380,53 @@ func runningOf(app *volume.App) []string {
 }
 
 // toStart: what Stop stopped and what the restore is to start besides,
-// in one ordered start.
+// in one ordered start. Swarm tasks are left to the scale back.
 func (ru *run) toStart() []string {
 	names := slices.Concat(ru.rep.Stopped, ru.start)
 	slices.Sort(names)
-	return slices.Compact(names)
+	return slices.DeleteFunc(slices.Compact(names), func(n string) bool { return ru.tasks[n] != "" })
 }
 
-// running returns those of names that run now.
+// noteTasks records the Swarm tasks Stop scales away for app.
+func (ru *run) noteTasks(app *volume.App) {
+	for _, d := range app.Stop {
+		if d.Container.SwarmService != "" {
+			ru.tasks[d.Container.Name] = d.Container.SwarmService
+		}
+	}
+}
+
+// running returns those of names that run now; for a Swarm task, the
+// running tasks of its service here (Swarm replaced the one stopped).
 func (ru *run) running(ctx context.Context, names []string) []string {
 	out := []string{}
+	services := map[string]bool{}
 	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		if svc := ru.tasks[n]; svc != "" {
+			services[svc] = true
+			continue
+		}
 		if ins, err := ru.env.Docker.ContainerInspect(ctx, n); err == nil && ins.State != nil && ins.State.Running {
 			out = append(out, n)
+		}
+	}
+	for svc := range services {
+		out = append(out, ru.runningTasks(ctx, svc)...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// runningTasks names the running containers of Swarm service id here.
+func (ru *run) runningTasks(ctx context.Context, id string) []string {
+	list, err := ru.env.Docker.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", volume.SwarmServiceID+"="+id))})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range list {
+		if c.State == "running" && len(c.Names) > 0 {
+			out = append(out, strings.TrimPrefix(c.Names[0], "/"))
 		}
 	}
 	return out
@@ -361,20 +436,20 @@ func (ru *run) running(ctx context.Context, names []string) []string {
 // swapped are swapped back, so the app never sees half a restore.
 func (ru *run) swapAll() error {
 	for i, t := range ru.targets {
-		oldAt, err := SwapDirs(t.res.Mountpoint, t.staging, SiblingName(t.res.Mountpoint, ".drydock-old-"))
+		oldAt, err := ru.swap(t.res.Mountpoint, t.staging, ".drydock-old-")
 		if err == nil {
 			t.oldAt, t.swapped = oldAt, true
 			continue
 		}
 		err = fmt.Errorf("volume %s: %w", t.Name, err)
 		if oldAt != "" { // the old data is neither in place nor gone
-			ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s: its old data is in %s", t.Name, oldAt))
+			ru.keep(t, oldAt, fmt.Sprintf("volume %s: its old data is in %s", t.Name, oldAt))
 		}
 		for _, done := range slices.Backward(ru.targets[:i]) {
-			back, berr := SwapDirs(done.res.Mountpoint, done.oldAt, SiblingName(done.res.Mountpoint, ".drydock-new-"))
+			back, berr := ru.swap(done.res.Mountpoint, done.oldAt, ".drydock-new-")
 			if berr != nil {
 				err = errors.Join(err, fmt.Errorf("volume %s holds the restored data, and putting its old data back failed (it is in %s): %w", done.Name, done.oldAt, berr))
-				done.oldAt = "" // keep it
+				ru.keep(done, done.oldAt, "")
 				continue
 			}
 			done.oldAt, done.swapped = back, false // back: the restored data, now unused
@@ -384,24 +459,47 @@ func (ru *run) swapAll() error {
 	return nil
 }
 
-// cleanup removes staging directories and, after a swap, the old data,
-// unless the restore failed after it (then it says where the old data is).
-func (ru *run) cleanup(failed bool) {
+// swap is SwapDirs with the aside directory (prefix) journaled first.
+func (ru *run) swap(dir, staged, prefix string) (string, error) {
+	old := SiblingName(dir, prefix)
+	if err := ru.j.add(dir, old); err != nil {
+		return "", fmt.Errorf("swap restored data in (old data kept): %w", err)
+	}
+	return SwapDirs(dir, staged, old)
+}
+
+// keep leaves dir, data the restore could not put back, for the operator:
+// cleanup and Sweep do not remove it.
+func (ru *run) keep(t *target, dir, warning string) {
+	if warning != "" {
+		ru.rep.Warnings = append(ru.rep.Warnings, warning)
+	}
+	t.kept = dir
+	if err := ru.j.keep(dir); err != nil {
+		ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s: %v: remove nothing named .drydock-* beside its data before you have looked", t.Name, err))
+	}
+}
+
+// cleanup removes the staging directories and the old data: once the swap
+// is done, the volume holds the restored data whatever happens next, and
+// before it, the old data never left. Only what keep names stays. What
+// cannot be removed now is left in the journal for Sweep.
+func (ru *run) cleanup() {
+	clean := true
 	for _, t := range ru.targets {
-		if failed && t.swapped && t.oldAt != "" {
-			ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s holds the restored data; its old data is kept in %s", t.Name, t.oldAt))
-			if t.oldAt == t.staging {
-				continue
-			}
-			t.oldAt = ""
-		}
 		for _, dir := range []string{t.staging, t.oldAt} {
-			if dir == "" || dir == t.res.Mountpoint {
+			if dir == "" || dir == t.res.Mountpoint || dir == t.kept {
 				continue
 			}
 			if err := os.RemoveAll(dir); err != nil {
+				clean = false
 				ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("volume %s: leftover data in %s: %v", t.Name, dir, err))
 			}
 		}
+	}
+	if clean {
+		ru.j.done()
+	} else {
+		ru.j.release()
 	}
 }

@@ -63,7 +63,12 @@ func SwapDirs(dir, staged, old string) (string, error) {
 // SiblingName returns a fresh name beside p (same directory, so same
 // filesystem) starting with prefix.
 func SiblingName(p, prefix string) string {
+	return filepath.Join(filepath.Dir(p), prefix+filepath.Base(p)+"-"+randomHex())
+}
+
+// randomHex is 12 random hex digits.
+func randomHex() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return filepath.Join(filepath.Dir(p), prefix+filepath.Base(p)+"-"+hex.EncodeToString(b[:]))
+	return hex.EncodeToString(b[:])
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -185,6 +186,13 @@ func (d *Daemon) volumeManager(ctx context.Context, stateDir string, vc *config.
 		return nil, nil, err
 	}
 	done := func() { unlock(); m.Close() }
+	swept, err := apprestore.Sweep(stateDir, d.log)
+	if len(swept) > 0 {
+		d.log.Warn("removed what interrupted restores left beside volumes' data", "dirs", swept)
+	}
+	if err != nil {
+		d.log.Warn("what interrupted restores left", "err", err)
+	}
 	started, err := m.Recover(ctx)
 	for _, c := range started {
 		d.log.Warn("started a container an earlier drydock run left stopped", "container", c.Name)

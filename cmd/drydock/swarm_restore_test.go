@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// TestVolumesRestoreSwarmService restores the volume of a replicated
+// Swarm service with 2 replicas, by volume and with --app, several times:
+// each restore exits 0, the volume holds the snapshot's files, the
+// service is back at 2 replicas with 2 tasks running when drydock exits,
+// the output never says NOT restored, and nothing is left beside the
+// volume's data.
+func TestVolumesRestoreSwarmService(t *testing.T) {
+	f := newVolFixture(t)
+	f.Swarm()
+	vol := f.Volume("svcrestore", nil)
+	mp := f.mountpoint(vol)
+	seeded := seed(t, mp, 5, 41)
+	svc := f.Service(dockertest.ServiceSpec{Name: "svcrestore", Replicas: 2, Mounts: []string{vol + ":/data"},
+		Labels: map[string]string{volume.LabelBackup: "true"}})
+	var b backupJSON
+	f.c.mustVolumesJSON(&b, "backup", vol)
+	snap := b.app(t, vol).SnapshotID
+	want, _ := snapshotOf(t, mp)
+
+	for i, args := range [][]string{
+		{"restore", snap, vol},
+		{"restore", "--app", vol, snap},
+		{"restore", "latest", vol},
+		{"restore", "--app", vol},
+		{"restore", snap, vol},
+	} {
+		writeFile(t, filepath.Join(mp, seeded[0]), []byte("changed after the backup"))
+		writeFile(t, filepath.Join(mp, "new-after-backup"), []byte("must go"))
+		stdout, stderr, code := f.c.runVolumes(args...)
+		if code != 0 || strings.Contains(stdout+stderr, "NOT restored") {
+			t.Errorf("restore %d (%v): exit %d\n%s%s", i, args, code, stdout, stderr)
+		}
+		got, _ := snapshotOf(t, mp)
+		for rel, data := range want {
+			if string(got[rel]) != string(data) {
+				t.Errorf("restore %d: %s not restored (%d bytes, want %d)", i, rel, len(got[rel]), len(data))
+			}
+		}
+		if _, ok := got["new-after-backup"]; ok {
+			t.Errorf("restore %d: a file added after the backup survived", i)
+		}
+		// Scaled back and waited for: 2 tasks run as drydock exits.
+		s, _, err := f.Cli.ServiceInspectWithRaw(context.Background(), svc, swarm.ServiceInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, marked := s.Spec.Labels[volume.LabelScaledFrom]; marked || *s.Spec.Mode.Replicated.Replicas != 2 {
+			t.Errorf("restore %d: service at %d replicas (marker left: %v), want 2", i, *s.Spec.Mode.Replicated.Replicas, marked)
+		}
+		if n := len(f.TaskContainers(svc)); n != 2 {
+			t.Errorf("restore %d: %d task containers run, want 2", i, n)
+		}
+		assertOnlyData(t, mp)
+	}
+}
+
+// assertOnlyData checks that the volume's directory holds its data
+// directory alone: no staging directory, no old data.
+func assertOnlyData(t *testing.T, mp string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Dir(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != filepath.Base(mp) {
+			t.Errorf("left beside the volume's data: %s", e.Name())
+		}
+	}
+}
