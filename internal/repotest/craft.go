@@ -77,3 +77,17 @@ func Crafted(t testing.TB, r *repo.Repository, build func(c *Craft) *format.ID) 
 	}
 	return *root
 }
+
+// Blob saves data as a data blob and returns its ID, for nodes made with
+// Node.
+func (c *Craft) Blob(data string) format.ID {
+	id, _, err := c.s.SaveBlob(c.t.Context(), format.DataBlob, []byte(data))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return id
+}
+
+// Node returns n as a tree entry, for what the other helpers do not make
+// (hardlinks, xattrs, a size that lies).
+func (c *Craft) Node(n format.Node) string { return c.node(n) }

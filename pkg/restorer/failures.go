@@ -63,7 +63,14 @@ type failures struct {
 	paths    map[string]bool // rel paths that failed, for hardlinks to them
 }
 
-func (fs *failures) add(rel string, err error) {
+// add reports that rel could not be restored: hardlinks to it are not made.
+func (fs *failures) add(rel string, err error) { fs.record(rel, err, true) }
+
+// note reports a failure of rel that leaves its content right, so that
+// hardlinks to it are still made.
+func (fs *failures) note(rel string, err error) { fs.record(rel, err, false) }
+
+func (fs *failures) record(rel string, err error, wrong bool) {
 	f := Failure{Path: "/" + rel, Err: err}
 	fs.mu.Lock()
 	fs.err.Count++
@@ -73,7 +80,9 @@ func (fs *failures) add(rel string, err error) {
 	if fs.paths == nil {
 		fs.paths = map[string]bool{}
 	}
-	fs.paths[rel] = true
+	if wrong {
+		fs.paths[rel] = true
+	}
 	fs.mu.Unlock()
 	if fs.report != nil {
 		fs.reportMu.Lock()

@@ -257,11 +257,18 @@ func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) (desc
 		rs.count(func(st *Stats) { st.Dirs++ })
 		return true
 	case format.NodeFile:
-		if first, link := rs.hard.Claim(n, rel); link {
+		first, link, other := rs.hard.Claim(n, rel)
+		if link {
 			rs.mu.Lock()
 			rs.links = append(rs.links, [2]string{first, rel})
 			rs.mu.Unlock()
 			return false
+		}
+		if other != "" {
+			// Written with its own content, as a file of its own; later
+			// names with that content are linked to it.
+			rs.fail.note(rel, fmt.Errorf("not hardlinked to /%s as the snapshot says: it gives the two names of one inode different content; "+
+				"restored with its own content", other))
 		}
 		rs.plan.add(rel, n, rs.fileDone)
 	default:
