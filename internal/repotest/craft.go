@@ -21,10 +21,11 @@ type Craft struct {
 	s *repo.BlobSaver
 }
 
-var craftTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// CraftTime is the time every crafted node has.
+var CraftTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func (c *Craft) node(n format.Node) string {
-	n.ModTime, n.AccessTime, n.ChangeTime = craftTime, craftTime, craftTime
+	n.ModTime, n.AccessTime, n.ChangeTime = CraftTime, CraftTime, CraftTime
 	b, err := json.Marshal(&n)
 	if err != nil {
 		c.t.Fatal(err)

@@ -211,7 +211,7 @@ func (cp *contentPlan) openFile(fs *fileState) (err error) {
 // metadata; a partial one is set aside under PartialSuffix and reported.
 func (cp *contentPlan) finish(fs *fileState, finished func(*fileState)) {
 	if fs.err == nil && fs.f != nil {
-		fs.err = fsnode.ApplyMetadataFile(fs.f, fs.node)
+		fs.err = cp.fail.metadata(fs.rel, fsnode.ApplyMetadataFile(fs.f, fs.node))
 	}
 	cp.closeFile(fs)
 	if fs.err == nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/drydock-backup/drydock/pkg/fsnode"
 )
 
 // ErrIncomplete is wrapped by the error of a restore that finished but
@@ -57,7 +59,8 @@ func (e *IncompleteError) Unwrap() []error {
 // failures collects what a restore could not do, from all its goroutines.
 type failures struct {
 	report   func(Failure)
-	reportMu sync.Mutex // report is called one failure at a time
+	warned   func(Failure) // called like report
+	reportMu sync.Mutex    // report is called one failure at a time
 	mu       sync.Mutex
 	err      IncompleteError
 	paths    map[string]bool // rel paths that failed, for hardlinks to them
@@ -112,4 +115,18 @@ func (fs *failures) result() error {
 	}
 	e := fs.err
 	return &e
+}
+
+// metadata returns err, the result of applying rel's metadata, or nil if
+// err only says that xattrs a non-root user may not set were not set: rel
+// is whole, so that is a warning, once per entry, and rel keeps its name.
+func (fs *failures) metadata(rel string, err error) error {
+	var denied *fsnode.XattrsNotPermittedError
+	if !errors.As(err, &denied) {
+		return err
+	}
+	fs.reportMu.Lock()
+	fs.warned(Failure{Path: "/" + rel, Err: denied})
+	fs.reportMu.Unlock()
+	return nil
 }

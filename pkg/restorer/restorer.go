@@ -44,6 +44,11 @@ type Options struct {
 	// fully, as soon as that is known: from any goroutine, but one call
 	// at a time.
 	Failed func(Failure)
+	// Warned, if set, is called (like Failed) for an entry restored
+	// whole but without some of its metadata: without root, xattrs only
+	// root may set (an *fsnode.XattrsNotPermittedError), once per entry.
+	// The restore still succeeds. If nil, the Logger warns.
+	Warned func(Failure)
 	// Progress, if set, is called with the running totals after each
 	// entry, from any goroutine: keep it cheap.
 	Progress func(Stats)
@@ -114,7 +119,10 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 		return Stats{}, fmt.Errorf("restore target: %w", err)
 	}
 	defer rt.Close()
-	fail := &failures{report: opts.Failed}
+	fail := &failures{report: opts.Failed, warned: opts.Warned}
+	if fail.warned == nil {
+		fail.warned = func(f Failure) { opts.Logger.Warn("metadata not restored", "path", f.Path, "err", f.Err) }
+	}
 	rs := &restorer{r: r, root: rt, opts: opts, fail: fail, plan: newContentPlan(r.Index(), rt, fail, opts.Logger)}
 	rs.plan.wrote = rs.wrote
 	if err := rs.walk(ctx, root, "", len(opts.Include) == 0); err != nil {
@@ -274,7 +282,7 @@ func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) (desc
 	default:
 		err := d.CreateSpecial(name, n)
 		if err == nil {
-			err = d.ApplyMetadata(name, n)
+			err = rs.fail.metadata(rel, d.ApplyMetadata(name, n))
 		}
 		if err != nil {
 			rs.fail.add(rel, err)
@@ -329,7 +337,7 @@ func (rs *restorer) makeLinks() {
 func (rs *restorer) applyDir(rel string, n *format.Node) error {
 	f, err := rs.root.OpenDirectory(rel)
 	if err == nil {
-		err = fsnode.ApplyMetadataFile(f, n)
+		err = rs.fail.metadata(rel, fsnode.ApplyMetadataFile(f, n))
 		f.Close()
 	}
 	if err != nil {
