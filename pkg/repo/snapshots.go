@@ -149,9 +149,8 @@ func (e *DamagedSnapshotsError) LatestUnknown() error {
 	for i, d := range e.Damaged {
 		paths[i] = backend.Dir(backend.SnapshotFile) + "/" + d.ID.String()
 	}
-	return fmt.Errorf("cannot tell which snapshot is the latest: %w; a snapshot that cannot be read may be the newest "+
-		"(%s); name an intact snapshot by its ID (drydock snapshots lists them), or repair or remove the damaged file",
-		e, strings.Join(paths, ", "))
+	return fmt.Errorf("cannot tell which snapshot is the latest: %w; a snapshot that cannot be read may be the newest: "+
+		"name an intact snapshot by its ID (drydock snapshots lists them), or repair or remove %s", e, strings.Join(paths, ", "))
 }
 
 // RefuseDeleteIfDamaged returns err with the reason a deleting command
