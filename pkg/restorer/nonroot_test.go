@@ -3,72 +3,20 @@
 package restorer_test
 
 import (
-	"bytes"
 	"encoding/binary"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/internal/testenv"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 )
-
-// nobody is the user a root test runs its non-root half as.
-const nobody = 65534
-
-// asNobody runs the test named name again, in a copy of this test binary,
-// as user and group nobody, and fails t with its output if it fails. It
-// reports whether it did: false means the caller is not root, so it is
-// already the non-root half and goes on.
-func asNobody(t *testing.T, name string) bool {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		return false
-	}
-	// The test binary sits in a directory only root may enter; the child
-	// gets a copy, and a home and TMPDIR of its own.
-	dir, err := os.MkdirTemp("", "restorer-nonroot-")
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	must(t, os.Chmod(dir, 0o755))
-	self, err := os.Executable()
-	must(t, err)
-	bin := filepath.Join(dir, "restorer.test")
-	copyFile(t, self, bin)
-	home := filepath.Join(dir, "home")
-	must(t, os.Mkdir(home, 0o700))
-	must(t, os.Chown(home, nobody, nobody))
-	cmd := exec.CommandContext(t.Context(), bin, "-test.run=^"+name+"$", "-test.count=1", "-test.v")
-	cmd.Env = []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/bin:/bin"}
-	cmd.Dir = home
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}}
-	out, err := cmd.CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: "+name)) {
-		t.Fatalf("%s as uid %d: %v\n%s", name, nobody, err, out)
-	}
-	t.Logf("as uid %d:\n%s", nobody, out)
-	return true
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	must(t, err)
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	must(t, err)
-	_, err = io.Copy(out, in)
-	must(t, err)
-	must(t, out.Close())
-}
 
 // capNetBindService is a valid security.capability value (revision 2,
 // cap_net_bind_service permitted): the kernel checks its form before the
@@ -86,7 +34,7 @@ func capNetBindService() []byte {
 // with their other metadata, and one warning each naming the xattrs; the
 // restore succeeds. (Run as root, the test runs itself as nobody.)
 func TestXattrsNotPermittedWithoutRoot(t *testing.T) {
-	if asNobody(t, "TestXattrsNotPermittedWithoutRoot") {
+	if testenv.AsNobody(t, "TestXattrsNotPermittedWithoutRoot") {
 		return
 	}
 	r, _ := repotest.New(t, 0, repo.Options{})
@@ -134,12 +82,5 @@ func TestXattrsNotPermittedWithoutRoot(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(target, "bin"+restorer.PartialSuffix)); !os.IsNotExist(err) {
 		t.Errorf("partial file: %v", err)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
