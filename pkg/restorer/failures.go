@@ -60,7 +60,7 @@ func (e *IncompleteError) Unwrap() []error {
 type failures struct {
 	report   func(Failure)
 	warned   func(Failure) // called like report
-	reportMu sync.Mutex    // report is called one failure at a time
+	reportMu sync.Mutex    // report and warned are called one at a time
 	mu       sync.Mutex
 	err      IncompleteError
 	paths    map[string]bool // rel paths that failed, for hardlinks to them
