@@ -63,7 +63,7 @@ func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g 
 		fmt.Fprintf(g.stdout, "restoring snapshot %s of %v to %s\n", sn.ID.Str(), sn.Paths, opts.target)
 	}
 	st, err := restorer.Restore(ctx, r, *sn.Tree, opts.target, restorer.Options{
-		Include: opts.includes, Logger: g.logger(), Failed: restoreFailurePrinter(g)})
+		Include: opts.includes, Logger: g.logger(), Failed: restoreFailurePrinter(g, "error"), Warned: restoreFailurePrinter(g, "warning")})
 	if err != nil && !errors.Is(err, restorer.ErrIncomplete) {
 		return err
 	}
@@ -84,17 +84,18 @@ func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g 
 	return nil
 }
 
-// restoreFailurePrinter prints each entry a restore could not restore, as
-// it happens, on stderr (as a JSON message with --json, like restic's).
-func restoreFailurePrinter(g *globalOptions) func(restorer.Failure) {
+// restoreFailurePrinter prints each entry a restore could not restore (or,
+// as a "warning", restored without some metadata), as it happens, on
+// stderr (as a JSON message with --json, like restic's).
+func restoreFailurePrinter(g *globalOptions, level string) func(restorer.Failure) {
 	var mu sync.Mutex
 	return func(f restorer.Failure) {
 		mu.Lock()
 		defer mu.Unlock()
 		if g.json {
-			_ = json.NewEncoder(g.stderr).Encode(map[string]any{"message_type": "error", "item": f.Path, "error": f.Err.Error()})
+			_ = json.NewEncoder(g.stderr).Encode(map[string]any{"message_type": level, "item": f.Path, "error": f.Err.Error()})
 			return
 		}
-		fmt.Fprintf(g.stderr, "error: %s: %v\n", quoteName(f.Path), f.Err)
+		fmt.Fprintf(g.stderr, "%s: %s: %v\n", level, quoteName(f.Path), f.Err)
 	}
 }

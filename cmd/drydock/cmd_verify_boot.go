@@ -111,7 +111,7 @@ func appSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, app,
 		}
 		return sn, err
 	}
-	sns, err := selectTrees(ctx, r, g, nil, retention.Filter{})
+	sns, err := latestCandidates(ctx, r)
 	if err != nil {
 		return repo.Snapshot{}, err
 	}

@@ -178,7 +178,7 @@ func volumeSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, r
 	if ref != "latest" {
 		return findSnapshot(ctx, r, g, ref, retention.Filter{})
 	}
-	sns, err := selectTrees(ctx, r, g, nil, retention.Filter{})
+	sns, err := latestCandidates(ctx, r)
 	if err != nil {
 		return repo.Snapshot{}, err
 	}

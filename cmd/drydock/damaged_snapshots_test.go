@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,8 +46,9 @@ func damagedSnapshotRepo(t *testing.T) (c *cli, repoDir string, intact, damaged 
 }
 
 // TestDamagedSnapshotDoesNotBlockReading: with one snapshot file damaged,
-// snapshots, ls, restore and verify of the intact one work, exit 0 (as
-// restic 0.14 does) and warn once about the damaged file, by its ID.
+// snapshots, ls, restore and verify of the intact one, by its ID or a
+// prefix, work, exit 0 (as restic 0.14 does) and warn once about the
+// damaged file, by its ID.
 func TestDamagedSnapshotDoesNotBlockReading(t *testing.T) {
 	c, _, intact, damaged := damagedSnapshotRepo(t)
 	warnedOnce := func(what, stderr string) {
@@ -69,7 +71,7 @@ func TestDamagedSnapshotDoesNotBlockReading(t *testing.T) {
 	}
 	warnedOnce("snapshots --json", errOut)
 
-	for _, ref := range []string{intact.String(), intact.Str(), "latest"} {
+	for _, ref := range []string{intact.String(), intact.Str()} {
 		out, errOut, code = c.run("ls", ref)
 		if code != 0 || !strings.Contains(out, "a.txt") {
 			t.Fatalf("ls %s: exit %d\n%s%s", ref, code, out, errOut)
@@ -106,6 +108,54 @@ func TestDamagedSnapshotDoesNotBlockReading(t *testing.T) {
 	_, errOut, code = c.run("ls", damaged.String())
 	if code != exitFailure || !strings.Contains(errOut, "snapshot "+damaged.Str()+" cannot be read") {
 		t.Fatalf("ls of the damaged snapshot: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestLatestBesideDamagedSnapshot: while the newest snapshot file cannot
+// be read, "latest" (explicit or by default, with or without filters, and
+// the newest of a volume or an app) is unknown: each command fails with
+// exit 1 naming the damaged file, restores nothing, and never falls back
+// to the older snapshot. dump by the intact snapshot's ID still works.
+func TestLatestBesideDamagedSnapshot(t *testing.T) {
+	c, _, intact, damaged := damagedSnapshotRepo(t)
+	host, err := os.Hostname()
+	must(t, err)
+	target := t.TempDir()
+	for _, args := range [][]string{
+		{"restore", "latest", "--target", target},
+		{"restore", "latest", "--host", host, "--target", target},
+		{"verify", "--scratch", t.TempDir()},
+		{"verify", "latest", "--host", host, "--scratch", t.TempDir()},
+		{"dump", "latest", "/"},
+		{"dump", "latest", "/", "--host", host},
+		{"ls", "latest"},
+		{"stats", "latest"},
+		{"diff", intact.String(), "latest"},
+		{"volumes", "ls", "--snapshot", "latest"},
+	} {
+		out, errOut, code := c.run(args...)
+		if code != exitFailure || !strings.Contains(errOut, "snapshot "+damaged.Str()+" cannot be read") ||
+			!strings.Contains(errOut, "cannot tell which snapshot is the latest") || strings.Contains(out, "content of a") {
+			t.Errorf("%s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if ents, err := os.ReadDir(target); err != nil || len(ents) != 0 {
+		t.Errorf("restore latest wrote %v (%v)", ents, err)
+	}
+
+	// What resolves "latest" among the snapshots of a volume or an app.
+	g := &globalOptions{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	r := c.openRepo(c.env["RESTIC_REPOSITORY"])
+	if _, err := volumeSnapshot(t.Context(), r, g, "latest", "a", "/nonexistent"); err == nil || !strings.Contains(err.Error(), damaged.Str()) {
+		t.Errorf("volumes restore latest: %v", err)
+	}
+	if _, err := appSnapshot(t.Context(), r, g, "app", "latest"); err == nil || !strings.Contains(err.Error(), damaged.Str()) {
+		t.Errorf("verify --app latest: %v", err)
+	}
+
+	out, errOut, code := c.run("dump", intact.Str(), "/")
+	if code != 0 || !strings.Contains(out, "content of a") || !strings.Contains(errOut, "warning: skipping snapshot "+damaged.Str()) {
+		t.Errorf("dump %s: exit %d\n%s", intact.Str(), code, errOut)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 
 // findSnapshot loads the index and resolves ref ("latest", an ID or a
 // unique prefix) among the snapshots f keeps; damaged snapshot files are
-// reported on g's stderr and skipped (see readableSnapshots).
+// reported on g's stderr and skipped (see readableSnapshots), except that
+// "latest" fails while one cannot be read (repo.DamagedSnapshotsError.LatestUnknown).
 func findSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, ref string, f retention.Filter) (repo.Snapshot, error) {
 	sns, err := selectTrees(ctx, r, g, []string{ref}, f)
 	if err != nil {
@@ -33,17 +34,31 @@ func selectTrees(ctx context.Context, r *repo.Repository, g *globalOptions, refs
 	return selectSnapshots(ctx, r, g, refs, f)
 }
 
+// latestCandidates loads the index and every snapshot, for a command that
+// picks its own "latest" among them (of a volume, of an app): like
+// "latest", it fails while a snapshot file cannot be read.
+func latestCandidates(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, error) {
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, err
+	}
+	sns, dmg, err := readableSnapshots(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := dmg.LatestUnknown(); err != nil {
+		return nil, err
+	}
+	return sns, nil
+}
+
 // selectSnapshots returns the snapshots refs name, resolved among those f
 // keeps, or every snapshot f keeps if refs is empty; oldest first.
 func selectSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, f retention.Filter) ([]repo.Snapshot, error) {
-	all, dmg, err := readableSnapshots(ctx, r, g)
+	all, dmg, err := readableSnapshots(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	kept := f.Select(all)
-	if len(refs) == 0 {
-		return kept, nil
-	}
 	out := make([]repo.Snapshot, 0, len(refs))
 	for _, ref := range refs {
 		sn, err := repo.FindSnapshotAmong(kept, dmg, ref)
@@ -55,19 +70,24 @@ func selectSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, 
 		}
 		out = append(out, sn)
 	}
+	if dmg != nil {
+		warnDamagedSnapshots(g, dmg)
+	}
+	if len(refs) == 0 {
+		return kept, nil
+	}
 	return out, nil
 }
 
 // readableSnapshots loads the snapshots for a command that only reads
-// them: a damaged snapshot file is reported on stderr, once, and skipped,
-// as restic does, so that it does not hide the intact ones. The command
-// still exits 0 if it succeeds otherwise (restic 0.14's exit code); the
-// warning is what makes the skip visible. dmg is nil if nothing was
-// skipped.
-func readableSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions) (sns []repo.Snapshot, dmg *repo.DamagedSnapshotsError, err error) {
+// them: a damaged snapshot file does not hide the intact ones, as in
+// restic. The caller warns once it skips the damaged files (see
+// warnDamagedSnapshots): the command still exits 0 if it succeeds
+// otherwise (restic 0.14's exit code), and the warning is what makes the
+// skip visible. dmg is nil if no file is damaged.
+func readableSnapshots(ctx context.Context, r *repo.Repository) (sns []repo.Snapshot, dmg *repo.DamagedSnapshotsError, err error) {
 	sns, err = r.Snapshots(ctx)
 	if errors.As(err, &dmg) {
-		warnDamagedSnapshots(g, dmg)
 		return sns, dmg, nil
 	}
 	return sns, nil, err

@@ -21,10 +21,11 @@ type Craft struct {
 	s *repo.BlobSaver
 }
 
-var craftTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// CraftTime is the time every crafted node has.
+var CraftTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func (c *Craft) node(n format.Node) string {
-	n.ModTime, n.AccessTime, n.ChangeTime = craftTime, craftTime, craftTime
+	n.ModTime, n.AccessTime, n.ChangeTime = CraftTime, CraftTime, CraftTime
 	b, err := json.Marshal(&n)
 	if err != nil {
 		c.t.Fatal(err)
@@ -77,3 +78,17 @@ func Crafted(t testing.TB, r *repo.Repository, build func(c *Craft) *format.ID) 
 	}
 	return *root
 }
+
+// Blob saves data as a data blob and returns its ID, for nodes made with
+// Node.
+func (c *Craft) Blob(data string) format.ID {
+	id, _, err := c.s.SaveBlob(c.t.Context(), format.DataBlob, []byte(data))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return id
+}
+
+// Node returns n as a tree entry, for what the other helpers do not make
+// (hardlinks, xattrs, a size that lies).
+func (c *Craft) Node(n format.Node) string { return c.node(n) }

@@ -234,7 +234,7 @@ func TestHardlinkIndex(t *testing.T) {
 		n, err := fsnode.FromLstat(filepath.Join(src, name))
 		must(t, err)
 		p := filepath.Join(dst, name)
-		first, link := idx.Claim(n, p)
+		first, link, _ := idx.Claim(n, p)
 		if link != (name == "b" || name == "c") || link && first != filepath.Join(dst, "a") {
 			t.Errorf("%s: Claim = %q %v", name, first, link)
 		}
@@ -263,7 +263,7 @@ func TestHardlinkIndex(t *testing.T) {
 	n := &format.Node{Type: format.NodeFile, Links: 2, Inode: 42, DeviceID: 7}
 	for i := range 50 {
 		wg.Go(func() {
-			if _, link := idx.Claim(n, filepath.Join(dst, "x", string(rune('a'+i)))); !link {
+			if _, link, _ := idx.Claim(n, filepath.Join(dst, "x", string(rune('a'+i)))); !link {
 				mu.Lock()
 				writers++
 				mu.Unlock()
@@ -277,7 +277,7 @@ func TestHardlinkIndex(t *testing.T) {
 	// Same inode on another device, and single-link files, are not links.
 	for _, n := range []*format.Node{{Type: format.NodeFile, Links: 2, Inode: 42, DeviceID: 8},
 		{Type: format.NodeFile, Links: 1, Inode: 42, DeviceID: 7}, {Type: format.NodeSymlink, Links: 2, Inode: 42, DeviceID: 7}} {
-		if _, link := idx.Claim(n, "/y"); link {
+		if _, link, _ := idx.Claim(n, "/y"); link {
 			t.Errorf("Claim(%+v) reported a link", n)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -121,7 +122,8 @@ func LinkTarget(n *format.Node) string {
 // come last. A directory's times change whenever an entry is added below
 // it: apply a directory's metadata only after its whole content is
 // restored (see DirQueue). Without root, a failing chown (EPERM) is
-// ignored, as restic does.
+// ignored, as restic does, and xattrs only root may set are skipped and
+// named in an *XattrsNotPermittedError once the rest is applied.
 func (d *Dir) ApplyMetadata(name string, n *format.Node) error {
 	if n.Type == format.NodeFile || n.Type == format.NodeDir {
 		flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOFOLLOW | unix.O_CLOEXEC
@@ -152,15 +154,17 @@ func ApplyMetadataFile(f *os.File, n *format.Node) error {
 	if err := unix.Fchmod(fd, format.ModeToUnix(n.Mode)&0o7777); err != nil {
 		return fmt.Errorf("restore %s: chmod: %w", f.Name(), err)
 	}
+	var denied XattrsNotPermittedError
 	for _, xa := range n.ExtendedAttributes {
-		if err := unix.Fsetxattr(fd, xa.Name, xa.Value, 0); err != nil && !unsupported(err) {
+		err := unix.Fsetxattr(fd, xa.Name, xa.Value, 0)
+		if err != nil && !unsupported(err) && !denied.add(xa.Name, err) {
 			return fmt.Errorf("restore %s: setxattr %s: %w", f.Name(), xa.Name, err)
 		}
 	}
 	if err := futimens(fd, times(n)); err != nil {
 		return fmt.Errorf("restore %s: set times: %w", f.Name(), err)
 	}
-	return nil
+	return denied.result(f.Name())
 }
 
 // applySpecial is ApplyMetadata for symlinks, fifos and device nodes,
@@ -189,8 +193,10 @@ func (d *Dir) applySpecial(name string, n *format.Node) error {
 	}
 	// The parent's descriptor and the name: the name is not followed.
 	inDir := "/proc/self/fd/" + strconv.Itoa(d.fd) + "/" + name
+	var denied XattrsNotPermittedError
 	for _, xa := range n.ExtendedAttributes {
-		if err := unix.Lsetxattr(inDir, xa.Name, xa.Value, 0); err != nil && !unsupported(err) {
+		err := unix.Lsetxattr(inDir, xa.Name, xa.Value, 0)
+		if err != nil && !unsupported(err) && !denied.add(xa.Name, err) {
 			return fmt.Errorf("restore %s: setxattr %s: %w", full, xa.Name, err)
 		}
 	}
@@ -198,7 +204,7 @@ func (d *Dir) applySpecial(name string, n *format.Node) error {
 	if err := unix.UtimesNanoAt(d.fd, name, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("restore %s: set times: %w", full, err)
 	}
-	return nil
+	return denied.result(full)
 }
 
 // checkType makes sure the open entry is of the node's type, so that
@@ -216,6 +222,46 @@ func checkType(fd int, n *format.Node) error {
 		return fmt.Errorf("is not a %s (st_mode %#o)", n.Type, st.Mode)
 	}
 	return nil
+}
+
+// XattrsNotPermittedError is returned by ApplyMetadata when, without root,
+// the only thing it could not apply were xattrs the kernel lets only root
+// set (security.capability, trusted.*: EPERM or EACCES): everything else,
+// times included, was applied, so the entry is whole and a caller treats
+// this as a warning, as restic treats a failing chown. Find it with
+// errors.As.
+type XattrsNotPermittedError struct {
+	Path  string
+	Names []string // in the snapshot's order
+	Err   error    // the first error
+}
+
+func (e *XattrsNotPermittedError) Error() string {
+	return fmt.Sprintf("restore %s: xattrs not set, not permitted without root: %s (%v)", e.Path, strings.Join(e.Names, ", "), e.Err)
+}
+
+func (e *XattrsNotPermittedError) Unwrap() error { return e.Err }
+
+// add records the failed xattr name if err is one a non-root user gets,
+// and reports whether it did.
+func (e *XattrsNotPermittedError) add(name string, err error) bool {
+	if !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) || os.Geteuid() == 0 {
+		return false
+	}
+	if e.Err == nil {
+		e.Err = err
+	}
+	e.Names = append(e.Names, name)
+	return true
+}
+
+// result is nil if no xattr was refused, else e for path.
+func (e *XattrsNotPermittedError) result(path string) error {
+	if len(e.Names) == 0 {
+		return nil
+	}
+	e.Path = path
+	return e
 }
 
 // chownMayFail reports the chown error restic ignores: not permitted for

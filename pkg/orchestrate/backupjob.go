@@ -64,15 +64,28 @@ func (x *run) tags() []string {
 
 // lockLoading takes a non-exclusive lock, loading the index (only what
 // changed, on a handle a run before left open) and the snapshots during
-// the lock protocol's wait.
+// the lock protocol's wait, for a verify run, which tests the job's latest
+// snapshots: while a snapshot file cannot be read, which those are is
+// unknown (repo.DamagedSnapshotsError.LatestUnknown), so it fails, as
+// drydock verify does, rather than test older ones.
 func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.Context, []repo.Snapshot, error) {
 	var sns []repo.Snapshot
 	load := func(ctx context.Context) (err error) {
-		sns, err = refreshLoading(ctx, r)
+		if _, err := r.Refresh(ctx); err != nil {
+			return err
+		}
+		sns, err = r.Snapshots(ctx)
+		var dmg *repo.DamagedSnapshotsError
+		if errors.As(err, &dmg) {
+			return dmg.LatestUnknown()
+		}
 		return err
 	}
 	lock, lctx, err := r.LockDuring(ctx, false, load)
-	return lock, lctx, sns, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return lock, lctx, sns, nil
 }
 
 // refreshLoading brings the index up to date (only what changed, on a

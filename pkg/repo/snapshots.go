@@ -135,6 +135,24 @@ func (e *DamagedSnapshotsError) Has(id format.ID) bool {
 	return slices.ContainsFunc(e.Damaged, func(d DamagedSnapshot) bool { return d.ID == id })
 }
 
+// LatestUnknown is the error of resolving "latest" (also among the
+// snapshots of a host, a path, a tag, a volume or an app) while snapshot
+// files cannot be read, nil if e is nil: the time, host, paths and tags
+// of a damaged file are unknown, so it may be the newest, and the newest
+// intact one would be restored in its place without anyone noticing. An
+// ID still names an intact snapshot.
+func (e *DamagedSnapshotsError) LatestUnknown() error {
+	if e == nil || len(e.Damaged) == 0 {
+		return nil
+	}
+	paths := make([]string, len(e.Damaged))
+	for i, d := range e.Damaged {
+		paths[i] = backend.Dir(backend.SnapshotFile) + "/" + d.ID.String()
+	}
+	return fmt.Errorf("cannot tell which snapshot is the latest: %w; a snapshot that cannot be read may be the newest: "+
+		"name an intact snapshot by its ID (drydock snapshots lists them), or repair or remove %s", e, strings.Join(paths, ", "))
+}
+
 // RefuseDeleteIfDamaged returns err with the reason a deleting command
 // (forget, prune) stops if err holds a *DamagedSnapshotsError, and err
 // unchanged otherwise. Deleting while a snapshot cannot be read could
@@ -161,10 +179,13 @@ func FindSnapshot(snapshots []Snapshot, ref string) (Snapshot, error) {
 // FindSnapshotAmong is FindSnapshot that also knows the damaged snapshot
 // files (dmg may be nil): an ID or prefix that names a damaged file fails
 // with its cause instead of "not found", and a prefix matching an intact
-// and a damaged file is ambiguous, as it is on storage. "latest" is the
-// newest intact snapshot.
+// and a damaged file is ambiguous, as it is on storage. "latest" fails
+// while a file is damaged (see LatestUnknown), as restic's does.
 func FindSnapshotAmong(snapshots []Snapshot, dmg *DamagedSnapshotsError, ref string) (Snapshot, error) {
 	if ref == "latest" {
+		if err := dmg.LatestUnknown(); err != nil {
+			return Snapshot{}, err
+		}
 		if len(snapshots) == 0 {
 			return Snapshot{}, ErrSnapshotNotFound
 		}

@@ -115,9 +115,17 @@ func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)
 	}
 	cp.files++
 	cp.bytes += fs.size
+	missing := fs.err != nil
+	if !missing && uint64(fs.size) != n.Size {
+		// The snapshot disagrees with itself: a content list cut short
+		// would look like this. The content is what its blobs say and is
+		// written, never grown to the claimed size, but not under the
+		// real name.
+		fs.err = fmt.Errorf("the snapshot says the file has %d bytes, its content has %d", n.Size, fs.size)
+	}
 	if fs.pending == 0 {
-		if fs.err == nil { // empty: nothing will write it
-			if err := cp.openFile(fs); err != nil {
+		if !missing { // empty: nothing will write it
+			if err := cp.openFile(fs); err != nil && fs.err == nil {
 				fs.err = err
 			}
 		}
@@ -203,7 +211,7 @@ func (cp *contentPlan) openFile(fs *fileState) (err error) {
 // metadata; a partial one is set aside under PartialSuffix and reported.
 func (cp *contentPlan) finish(fs *fileState, finished func(*fileState)) {
 	if fs.err == nil && fs.f != nil {
-		fs.err = fsnode.ApplyMetadataFile(fs.f, fs.node)
+		fs.err = cp.fail.metadata(fs.rel, fsnode.ApplyMetadataFile(fs.f, fs.node))
 	}
 	cp.closeFile(fs)
 	if fs.err == nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/drydock-backup/drydock/pkg/fsnode"
 )
 
 // ErrIncomplete is wrapped by the error of a restore that finished but
@@ -57,13 +59,21 @@ func (e *IncompleteError) Unwrap() []error {
 // failures collects what a restore could not do, from all its goroutines.
 type failures struct {
 	report   func(Failure)
-	reportMu sync.Mutex // report is called one failure at a time
+	warned   func(Failure) // called like report
+	reportMu sync.Mutex    // report and warned are called one at a time
 	mu       sync.Mutex
 	err      IncompleteError
 	paths    map[string]bool // rel paths that failed, for hardlinks to them
 }
 
-func (fs *failures) add(rel string, err error) {
+// add reports that rel could not be restored: hardlinks to it are not made.
+func (fs *failures) add(rel string, err error) { fs.record(rel, err, true) }
+
+// note reports a failure of rel that leaves its content right, so that
+// hardlinks to it are still made.
+func (fs *failures) note(rel string, err error) { fs.record(rel, err, false) }
+
+func (fs *failures) record(rel string, err error, wrong bool) {
 	f := Failure{Path: "/" + rel, Err: err}
 	fs.mu.Lock()
 	fs.err.Count++
@@ -73,7 +83,9 @@ func (fs *failures) add(rel string, err error) {
 	if fs.paths == nil {
 		fs.paths = map[string]bool{}
 	}
-	fs.paths[rel] = true
+	if wrong {
+		fs.paths[rel] = true
+	}
 	fs.mu.Unlock()
 	if fs.report != nil {
 		fs.reportMu.Lock()
@@ -103,4 +115,18 @@ func (fs *failures) result() error {
 	}
 	e := fs.err
 	return &e
+}
+
+// metadata returns err, the result of applying rel's metadata, or nil if
+// err only says that xattrs a non-root user may not set were not set: rel
+// is whole, so that is a warning, once per entry, and rel keeps its name.
+func (fs *failures) metadata(rel string, err error) error {
+	var denied *fsnode.XattrsNotPermittedError
+	if !errors.As(err, &denied) {
+		return err
+	}
+	fs.reportMu.Lock()
+	fs.warned(Failure{Path: "/" + rel, Err: denied})
+	fs.reportMu.Unlock()
+	return nil
 }

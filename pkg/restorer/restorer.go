@@ -44,6 +44,11 @@ type Options struct {
 	// fully, as soon as that is known: from any goroutine, but one call
 	// at a time.
 	Failed func(Failure)
+	// Warned, if set, is called (like Failed) for an entry restored
+	// whole but without some of its metadata: without root, xattrs only
+	// root may set (an *fsnode.XattrsNotPermittedError), once per entry.
+	// The restore still succeeds. If nil, the Logger warns.
+	Warned func(Failure)
 	// Progress, if set, is called with the running totals after each
 	// entry, from any goroutine: keep it cheap.
 	Progress func(Stats)
@@ -114,7 +119,10 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 		return Stats{}, fmt.Errorf("restore target: %w", err)
 	}
 	defer rt.Close()
-	fail := &failures{report: opts.Failed}
+	fail := &failures{report: opts.Failed, warned: opts.Warned}
+	if fail.warned == nil {
+		fail.warned = func(f Failure) { opts.Logger.Warn("metadata not restored", "path", f.Path, "err", f.Err) }
+	}
 	rs := &restorer{r: r, root: rt, opts: opts, fail: fail, plan: newContentPlan(r.Index(), rt, fail, opts.Logger)}
 	rs.plan.wrote = rs.wrote
 	if err := rs.walk(ctx, root, "", len(opts.Include) == 0); err != nil {
@@ -257,17 +265,24 @@ func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) (desc
 		rs.count(func(st *Stats) { st.Dirs++ })
 		return true
 	case format.NodeFile:
-		if first, link := rs.hard.Claim(n, rel); link {
+		first, link, other := rs.hard.Claim(n, rel)
+		if link {
 			rs.mu.Lock()
 			rs.links = append(rs.links, [2]string{first, rel})
 			rs.mu.Unlock()
 			return false
 		}
+		if other != "" {
+			// Written with its own content, as a file of its own; later
+			// names with that content are linked to it.
+			rs.fail.note(rel, fmt.Errorf("not hardlinked to /%s as the snapshot says: it gives the two names of one inode different content; "+
+				"restored with its own content", other))
+		}
 		rs.plan.add(rel, n, rs.fileDone)
 	default:
 		err := d.CreateSpecial(name, n)
 		if err == nil {
-			err = d.ApplyMetadata(name, n)
+			err = rs.fail.metadata(rel, d.ApplyMetadata(name, n))
 		}
 		if err != nil {
 			rs.fail.add(rel, err)
@@ -322,7 +337,7 @@ func (rs *restorer) makeLinks() {
 func (rs *restorer) applyDir(rel string, n *format.Node) error {
 	f, err := rs.root.OpenDirectory(rel)
 	if err == nil {
-		err = fsnode.ApplyMetadataFile(f, n)
+		err = rs.fail.metadata(rel, fsnode.ApplyMetadataFile(f, n))
 		f.Close()
 	}
 	if err != nil {
