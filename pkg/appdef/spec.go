@@ -310,7 +310,7 @@ func (b *builder) joined() {
 	if !hc.NetworkMode.IsContainer() {
 		return
 	}
-	c.Hostname, c.Domainname, c.ExposedPorts, c.MacAddress = "", "", nil, "" //nolint:staticcheck // MacAddress: Docker before API 1.44 reads it here
+	c.Hostname, c.Domainname, c.ExposedPorts = "", "", nil
 	hc.PortBindings, hc.PublishAllPorts = nil, false
 	hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts, hc.Links = nil, nil, nil, nil, nil
 }
