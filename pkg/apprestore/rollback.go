@@ -52,6 +52,7 @@ func (ru *run) rollback(ctx context.Context) *Rollback {
 		}
 	}
 	slices.Reverse(rb.Kept.Containers)
+	ru.rep.Started = slices.DeleteFunc(ru.rep.Started, func(n string) bool { return slices.Contains(rb.Removed.Containers, n) })
 	var created []string
 	for _, t := range ru.targets {
 		if t.res.Created {
