@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/drydock-backup/drydock/internal/dockertest"
@@ -45,7 +46,14 @@ func buildTestImage(f *volFixture, tag, rev string) string {
 		t.Fatalf("build %s: %v\n%s", tag, err, out)
 	}
 	t.Cleanup(func() {
-		_, _ = f.Cli.ImageRemove(context.Background(), ins.ID, image.RemoveOptions{Force: true})
+		// A failed test may leave its containers of the image running:
+		// they are its own (the image is), and block the removal.
+		ctx := context.Background()
+		cs, _ := f.Cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", ins.ID))})
+		for _, c := range cs {
+			_ = f.Cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		}
+		_, _ = f.Cli.ImageRemove(ctx, ins.ID, image.RemoveOptions{Force: true})
 	})
 	return ins.ID
 }
