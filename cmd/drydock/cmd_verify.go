@@ -24,6 +24,7 @@ type verifyOptions struct {
 	boot    bool
 	// bootTimeout bounds a drill's boot and checks.
 	bootTimeout time.Duration
+	savedImages bool
 	volumes     volumesOptions // --state-dir, for a drill's journal
 }
 
@@ -81,6 +82,7 @@ the drill fails.`,
 	f.StringVar(&opts.app, "app", "", "verify the snapshot of this app (as drydock volumes ls names it)")
 	f.BoolVar(&opts.boot, "boot", false, "with --app: run a restore drill, booting copies of the app's containers on scratch volumes")
 	f.DurationVar(&opts.bootTimeout, "boot-timeout", drill.DefaultTimeout, "with --boot: longest time for the copies to boot and pass their checks")
+	f.BoolVar(&opts.savedImages, "saved-images", false, "with --boot: boot the images the snapshot saved, even where this host has a rebuilt image under the same tag")
 	f.StringVar(&opts.volumes.stateDir, "state-dir", "", "with --boot: directory of the drill journal (as drydock volumes --state-dir)")
 	return cmd
 }

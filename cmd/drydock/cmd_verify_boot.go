@@ -35,7 +35,7 @@ func runDrill(ctx context.Context, g *globalOptions, opts verifyOptions, ref str
 		if !g.quiet && !g.json {
 			fmt.Fprintf(g.stdout, "restore drill of app %s, snapshot %s of %s\n", opts.app, def.Snapshot.ID.Str(), def.Snapshot.Time.Format("2006-01-02 15:04:05"))
 		}
-		res, err = drill.Run(ctx, env.restoreEnv(r, g), def, drill.Options{Timeout: opts.bootTimeout, StateDir: env.stateDir, Logger: g.logger()})
+		res, err = drill.Run(ctx, env.restoreEnv(r, g), def, drill.Options{Timeout: opts.bootTimeout, SavedImages: opts.savedImages, StateDir: env.stateDir, Logger: g.logger()})
 		return err
 	})
 	if res == nil {
@@ -58,6 +58,10 @@ func runDrill(ctx context.Context, g *globalOptions, opts verifyOptions, ref str
 
 func printDrill(g *globalOptions, res *drill.Result) {
 	for _, v := range res.Volumes {
+		if v.Empty && v.Excluded != "" {
+			fmt.Fprintf(g.stdout, "  volume %s: not backed up (%s), booted empty\n", v.Name, v.Excluded)
+			continue
+		}
 		if v.Empty {
 			fmt.Fprintf(g.stdout, "  volume %s: not in the snapshot, booted empty\n", v.Name)
 			continue

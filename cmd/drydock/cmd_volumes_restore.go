@@ -49,14 +49,17 @@ options and labels. With --recreate, the app's containers that no longer
 exist are created from the snapshot's saved definition (loading the saved
 image when the host lacks it, creating its networks), then started with the
 rest of the app, providers first and healthy before their consumers.
+An image rebuilt since under the same tag is used with a warning naming
+both IDs; --saved-images loads the snapshot's instead. A failed restore
+removes the containers, volumes and networks it created.
 Existing containers are never replaced. This works on a new host with an
 empty state directory: only the repository and its password are needed.
 --definition-target DIR writes the app's compose files into DIR/<project>/.
 See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.app == "" {
-				if o.recreate || o.definitionTarget != "" {
-					return errors.New("--recreate and --definition-target need --app APP")
+				if o.recreate || o.definitionTarget != "" || o.savedImages {
+					return errors.New("--recreate, --saved-images and --definition-target need --app APP")
 				}
 				return cobra.ExactArgs(2)(cmd, args)
 			}
@@ -77,12 +80,13 @@ See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
 	f.StringVar(&o.app, "app", "", "restore every volume of this app (as drydock volumes ls names it)")
 	f.BoolVar(&o.recreate, "recreate", false, "with --app: create the app's containers that no longer exist from the snapshot")
 	f.StringVar(&o.definitionTarget, "definition-target", "", "with --app: write the app's compose files into this directory")
+	f.BoolVar(&o.savedImages, "saved-images", false, "with --recreate: create containers from the images the snapshot saved, even where this host has a rebuilt image under the same tag")
 	return cmd
 }
 
 type appRestoreOptions struct {
 	app, definitionTarget string
-	recreate              bool
+	recreate, savedImages bool
 }
 
 // restoreReport is printed as text or --json.

@@ -30,7 +30,7 @@ func runAppRestore(ctx context.Context, vopts *volumesOptions, g *globalOptions,
 		line, progress := restoreProgress(g.stderr, g.quiet || g.json)
 		renv := env.restoreEnv(r, g)
 		renv.Progress = progress
-		rep, err = apprestore.RestoreApp(ctx, renv, def, apprestore.AppOptions{Recreate: o.recreate, DefinitionTarget: o.definitionTarget})
+		rep, err = apprestore.RestoreApp(ctx, renv, def, apprestore.AppOptions{Recreate: o.recreate, DefinitionTarget: o.definitionTarget, SavedImages: o.savedImages})
 		line.finish()
 		return err
 	})
@@ -81,6 +81,9 @@ func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 		}
 		fmt.Fprintf(g.stdout, "  volume %s%s: %d files, %s from %s%s\n", v.Name, created, v.Files, humanize.Bytes(v.Bytes, 3), v.SnapshotPath, state)
 	}
+	for _, v := range rep.EmptyVolumes {
+		fmt.Fprintf(g.stdout, "  volume %s: created empty (not in the snapshot)\n", v)
+	}
 	for _, n := range rep.Networks {
 		fmt.Fprintf(g.stdout, "  network %s: created\n", n)
 	}
@@ -102,5 +105,28 @@ func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 	}
 	for _, f := range rep.DefinitionFiles {
 		fmt.Fprintf(g.stdout, "  wrote %s\n", f)
+	}
+	if rb := rep.RolledBack; rb != nil {
+		printResources(g, "removed again", rb.Removed)
+		printResources(g, "left as it was", rb.Kept)
+		for _, img := range rb.Images {
+			fmt.Fprintf(g.stdout, "  image %s: loaded from the snapshot, stays on this host\n", img)
+		}
+		for _, e := range rb.Errors {
+			fmt.Fprintf(g.stdout, "  NOT removed: %s\n", e)
+		}
+	}
+}
+
+// printResources prints one line per kind of what a failed restore did
+// with what it created or found.
+func printResources(g *globalOptions, what string, r apprestore.Resources) {
+	for _, k := range []struct {
+		kind  string
+		names []string
+	}{{"containers", r.Containers}, {"volumes", r.Volumes}, {"networks", r.Networks}} {
+		if len(k.names) > 0 {
+			fmt.Fprintf(g.stdout, "  %s: %s %s\n", what, k.kind, strings.Join(k.names, ", "))
+		}
 	}
 }

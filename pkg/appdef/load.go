@@ -44,6 +44,9 @@ type Definition struct {
 	// Binds are the bind mounts the snapshot holds: host path -> path in
 	// the snapshot (the same path).
 	Binds []string
+	// Unsaved are the volumes of its containers the snapshot does not
+	// hold (a cache tier), as inspected at backup time, by name.
+	Unsaved map[string]*dvolume.Volume
 }
 
 // Volume is a volume the snapshot holds.
@@ -131,6 +134,10 @@ func Load(ctx context.Context, r *repo.Repository, sn repo.Snapshot, app string)
 	}
 	slices.SortFunc(d.Containers, func(a, b container.InspectResponse) int { return strings.Compare(a.Name, b.Name) })
 	d.Volumes, d.Binds = snapshotVolumes(sn, saved)
+	d.Unsaved = saved
+	for _, v := range d.Volumes {
+		delete(d.Unsaved, v.Name)
+	}
 	return d, nil
 }
 

@@ -91,6 +91,7 @@ func Build(saved container.InspectResponse, o SpecOptions) (Spec, error) {
 	} else {
 		b.networks()
 	}
+	b.joined()
 	return s, nil
 }
 
@@ -289,7 +290,9 @@ func (b *builder) isolate() {
 		b.warn("pid mode %s dropped", hc.PidMode)
 		hc.PidMode = ""
 	}
-	hc.NetworkMode = "none"
+	if !hc.NetworkMode.IsContainer() { // else the copy of an app's container: see modes
+		hc.NetworkMode = "none"
+	}
 	hc.Links = nil
 	hc.PortBindings = nil
 	hc.PublishAllPorts = false
@@ -297,6 +300,19 @@ func (b *builder) isolate() {
 	hc.AutoRemove = false
 	hc.ContainerIDFile = ""
 	b.s.Config.ExposedPorts = nil
+}
+
+// joined drops what Docker refuses on a container that joins another's
+// network namespace: those are the other container's (the saved hostname
+// is its ID, the exposed ports come from the image), never this one's.
+func (b *builder) joined() {
+	c, hc := b.s.Config, b.s.HostConfig
+	if !hc.NetworkMode.IsContainer() {
+		return
+	}
+	c.Hostname, c.Domainname, c.ExposedPorts = "", "", nil
+	hc.PortBindings, hc.PublishAllPorts = nil, false
+	hc.DNS, hc.DNSSearch, hc.DNSOptions, hc.ExtraHosts, hc.Links = nil, nil, nil, nil, nil
 }
 
 // networks recreates the container's network attachments, aliases and

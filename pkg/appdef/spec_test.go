@@ -172,3 +172,35 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildJoined: a container that joins db's network namespace gets
+// none of what Docker refuses there (db's hostname, the image's exposed
+// ports), and joins db's counterpart: the recreated db, or db's copy in a
+// drill, whose other containers stay on network none.
+func TestBuildJoined(t *testing.T) {
+	c := saved()
+	c.HostConfig.NetworkMode = "container:db0123456789"
+	c.HostConfig.DNS, c.HostConfig.ExtraHosts = []string{"10.0.0.53"}, []string{"db:10.0.0.2"}
+	c.Config.Hostname, c.Config.Domainname = "db0123456789", "example.org"
+	c.Config.ExposedPorts = nat.PortSet{"80/tcp": {}}
+	for _, tc := range []struct {
+		mode Mode
+		want string
+	}{{Recreate, "container:shop-db-1"}, {Drill, "container:drill-db"}} {
+		names := map[string]string{"db0123456789": "shop-db-1"}
+		if tc.mode == Drill {
+			names = map[string]string{"db0123456789": "drill-db"}
+		}
+		vols := map[string]string{"shop_data": "s1", "shop_cache": "s2", "3f9e": "s3", "shop_dbvol": "s4"}
+		s, err := Build(c, SpecOptions{Mode: tc.mode, Name: "x", Image: "shop:1", Containers: names, Volumes: vols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc, cfg := s.HostConfig, s.Config
+		if string(hc.NetworkMode) != tc.want || cfg.Hostname != "" || cfg.Domainname != "" || len(cfg.ExposedPorts) > 0 ||
+			len(hc.PortBindings) > 0 || len(hc.DNS) > 0 || len(hc.ExtraHosts) > 0 || len(hc.Links) > 0 || s.Networking != nil || len(s.Connect) > 0 {
+			t.Errorf("mode %d: network %s, hostname %q, domain %q, exposed %v, ports %v, dns %v, hosts %v, links %v, networking %v, connect %v",
+				tc.mode, hc.NetworkMode, cfg.Hostname, cfg.Domainname, cfg.ExposedPorts, hc.PortBindings, hc.DNS, hc.ExtraHosts, hc.Links, s.Networking, s.Connect)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
@@ -17,7 +19,7 @@ import (
 // ContainerResult is what a whole-app restore did with one saved container.
 type ContainerResult struct {
 	Name        string `json:"name"`
-	Action      string `json:"action"` // created, kept, skipped
+	Action      string `json:"action"` // created, kept, skipped, failed, removed
 	Why         string `json:"why,omitempty"`
 	Image       string `json:"image,omitempty"`
 	ImageLoaded bool   `json:"image_loaded,omitempty"`
@@ -28,6 +30,10 @@ const (
 	Created = "created"
 	Kept    = "kept"
 	Skipped = "skipped"
+	// Failed: creating it failed (Why says why); the restore stopped.
+	Failed = "failed"
+	// Removed: created, then removed again because the restore failed.
+	Removed = "removed"
 )
 
 // AppOptions tune RestoreApp.
@@ -38,6 +44,9 @@ type AppOptions struct {
 	// DefinitionTarget, if set, is a directory the app's compose files
 	// are written to, one directory per compose project.
 	DefinitionTarget string
+	// SavedImages prefers the images the snapshot saved to those this
+	// host has under the same reference (see ImageOptions.PreferSaved).
+	SavedImages bool
 }
 
 // RestoreApp restores every volume of the app def describes from its
@@ -71,9 +80,12 @@ func RestoreApp(ctx context.Context, env Env, def *appdef.Definition, opts AppOp
 	}
 	var prepare func(context.Context) error
 	if opts.Recreate {
-		prepare = func(ctx context.Context) error { return ru.recreate(ctx, def) }
+		prepare = func(ctx context.Context) error { return ru.recreate(ctx, def, opts) }
 	}
 	if err := ru.do(ctx, prepare); err != nil {
+		if !slices.ContainsFunc(ru.targets, func(t *target) bool { return t.swapped }) {
+			ru.rep.RolledBack = ru.rollback(context.WithoutCancel(ctx))
+		}
 		return ru.rep, err
 	}
 	ru.rep.Started = ru.running(ctx, slices.Concat(ru.rep.Stopped, ru.start))
@@ -83,7 +95,7 @@ func RestoreApp(ctx context.Context, env Env, def *appdef.Definition, opts AppOp
 // recreate creates the saved containers that do not exist, providers
 // first (a container's volumes_from and container: network must exist
 // when it is created), and notes which to start after the swap.
-func (ru *run) recreate(ctx context.Context, def *appdef.Definition) error {
+func (ru *run) recreate(ctx context.Context, def *appdef.Definition, opts AppOptions) error {
 	waves, warnings, err := volume.StartWaves(def.Containers)
 	if err != nil {
 		return fmt.Errorf("app %s: %w", def.App, err)
@@ -93,7 +105,10 @@ func (ru *run) recreate(ctx context.Context, def *appdef.Definition) error {
 	for _, wave := range waves {
 		for _, name := range wave {
 			c, _ := def.Container(name)
-			res, err := ru.recreateOne(ctx, def, c, names)
+			res, err := ru.recreateOne(ctx, def, c, names, opts)
+			if err != nil {
+				res.Action, res.Why = Failed, strings.TrimPrefix(err.Error(), "container "+name+": ")
+			}
 			ru.rep.Containers = append(ru.rep.Containers, res)
 			if err != nil {
 				return err
@@ -106,7 +121,7 @@ func (ru *run) recreate(ctx context.Context, def *appdef.Definition) error {
 	return nil
 }
 
-func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c container.InspectResponse, names map[string]string) (ContainerResult, error) {
+func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c container.InspectResponse, names map[string]string, opts AppOptions) (ContainerResult, error) {
 	name := appdef.ContainerName(c)
 	res := ContainerResult{Name: name}
 	if appdef.IsSwarmTask(c) {
@@ -124,12 +139,18 @@ func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c contai
 	if err := ru.ensureNetworks(ctx, def, c); err != nil {
 		return res, err
 	}
-	ref, loaded, err := EnsureImage(ctx, ru.env.Docker, ru.env.Repo, def, c, ru.env.Logger)
-	res.Image, res.ImageLoaded = ref, loaded
+	img, err := EnsureImage(ctx, ru.env.Docker, ru.env.Repo, def, c, ImageOptions{PreferSaved: opts.SavedImages}, ru.env.Logger)
+	res.Image, res.ImageLoaded = img.Ref, img.Loaded
 	if err != nil {
 		return res, err
 	}
-	spec, err := appdef.Build(c, appdef.SpecOptions{Mode: appdef.Recreate, Name: name, Image: ref, Containers: names, Inherited: def.Inherited(c)})
+	if img.Warning != "" {
+		ru.rep.Warnings = append(ru.rep.Warnings, img.Warning)
+	}
+	if err := ru.ensureEmptyVolumes(ctx, def, c); err != nil {
+		return res, err
+	}
+	spec, err := appdef.Build(c, appdef.SpecOptions{Mode: appdef.Recreate, Name: name, Image: img.Ref, Containers: names, Inherited: def.Inherited(c)})
 	if err != nil {
 		return res, err
 	}
@@ -137,9 +158,29 @@ func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c contai
 	if _, err := Create(ctx, ru.env.Docker, spec); err != nil {
 		return res, err
 	}
-	ru.env.Logger.Info("created container from the snapshot", "container", name, "image", ref)
+	ru.env.Logger.Info("created container from the snapshot", "container", name, "image", img.Ref)
 	res.Action = Created
 	return res, nil
+}
+
+// ensureEmptyVolumes creates the named volumes c mounts that neither
+// exist nor are in the snapshot (a cache tier) as they were saved, rather
+// than leave Docker to create them bare, and so that a failed restore
+// knows to remove them.
+func (ru *run) ensureEmptyVolumes(ctx context.Context, def *appdef.Definition, c container.InspectResponse) error {
+	for _, mp := range c.Mounts {
+		if mp.Type != mount.TypeVolume || mp.Name == "" || ru.isTarget(mp.Name) {
+			continue
+		}
+		_, created, err := EnsureVolume(ctx, ru.env.Docker, mp.Name, def.Unsaved[mp.Name])
+		if err != nil {
+			return fmt.Errorf("container %s: %w", appdef.ContainerName(c), err)
+		}
+		if created {
+			ru.rep.EmptyVolumes = append(ru.rep.EmptyVolumes, mp.Name)
+		}
+	}
+	return nil
 }
 
 // ensureNetworks creates the user-defined networks c was attached to.

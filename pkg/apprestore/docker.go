@@ -41,53 +41,87 @@ func EnsureVolume(ctx context.Context, cli *client.Client, name string, saved *d
 	return v, true, nil
 }
 
-// EnsureImage returns the image to create a copy of saved container c
-// from: its reference if that still names the image it ran, else the
-// image's ID; if the host has neither, the image archive the snapshot
-// holds is loaded first (docker load). loaded says so.
-func EnsureImage(ctx context.Context, cli *client.Client, r *repo.Repository, def *appdef.Definition, c container.InspectResponse, log *slog.Logger) (ref string, loaded bool, err error) {
-	ref, ok, err := localImage(ctx, cli, c)
-	if err != nil || ok {
-		return ref, false, err
-	}
-	img, has := def.ImageFor(c)
-	if !has {
-		return "", false, fmt.Errorf("container %s: image %s (%s) is not on this host and the snapshot holds no copy of it: pull it (docker pull %s), or back the app up with the label drydock.save-image=true",
-			appdef.ContainerName(c), c.Config.Image, shortImageID(c.Image), c.Config.Image)
-	}
-	log.Info("loading image from the snapshot", "container", appdef.ContainerName(c), "file", img.File, "bytes", img.Node.Size)
-	if err := loadImage(ctx, cli, r, img); err != nil {
-		return "", false, fmt.Errorf("container %s: load image %s from the snapshot: %w", appdef.ContainerName(c), img.File, err)
-	}
-	ref, ok, err = localImage(ctx, cli, c)
-	if err == nil && !ok {
-		err = fmt.Errorf("container %s: image %s loaded from the snapshot, but Docker still has no image %s", appdef.ContainerName(c), img.File, shortImageID(c.Image))
-	}
-	return ref, true, err
+// ImageOptions tune EnsureImage.
+type ImageOptions struct {
+	// PreferSaved loads the image the snapshot saved, if it holds one,
+	// even when this host has an image under the container's reference.
+	PreferSaved bool
 }
 
-// localImage finds c's image on this host.
-func localImage(ctx context.Context, cli *client.Client, c container.InspectResponse) (string, bool, error) {
+// Image is the image EnsureImage chose for a container.
+type Image struct {
+	Ref    string // reference or ID to create the container from
+	Loaded bool   // loaded from the snapshot (docker load)
+	// Warning, if set, says the image is not the one the container ran.
+	Warning string
+}
+
+// EnsureImage returns the image to create a copy of saved container c
+// from: its reference if this host has it (with a warning if that now
+// names another image than the container ran: rebuilt under the same
+// tag), else the image's ID; if the host has neither, or PreferSaved,
+// the image archive the snapshot holds is loaded first (docker load).
+func EnsureImage(ctx context.Context, cli *client.Client, r *repo.Repository, def *appdef.Definition, c container.InspectResponse, opts ImageOptions, log *slog.Logger) (Image, error) {
+	name := appdef.ContainerName(c)
+	img, has := def.ImageFor(c)
+	if !opts.PreferSaved || !has {
+		ref, id, err := localImage(ctx, cli, c)
+		if err != nil || ref != "" {
+			return Image{Ref: ref, Warning: rebuiltWarning(c, id, has)}, err
+		}
+	}
+	if !has {
+		return Image{}, fmt.Errorf("container %s: image %s (%s) is not on this host and the snapshot holds no copy of it: pull or build it (docker pull %s), or back the app up with the label drydock.save-image=true",
+			name, c.Config.Image, shortImageID(c.Image), c.Config.Image)
+	}
+	log.Info("loading image from the snapshot", "container", name, "file", img.File, "bytes", img.Node.Size)
+	if err := loadImage(ctx, cli, r, img); err != nil {
+		return Image{}, fmt.Errorf("container %s: load image %s from the snapshot: %w", name, img.File, err)
+	}
+	ref, id, err := localImage(ctx, cli, c)
+	if err == nil && ref == "" {
+		err = fmt.Errorf("container %s: image %s loaded from the snapshot, but Docker still has no image %s", name, img.File, shortImageID(c.Image))
+	}
+	return Image{Ref: ref, Loaded: true, Warning: rebuiltWarning(c, id, false)}, err
+}
+
+// rebuiltWarning says that the image the host has under c's reference,
+// id, is not the one c ran.
+func rebuiltWarning(c container.InspectResponse, id string, saved bool) string {
+	if id == "" || c.Image == "" || id == c.Image {
+		return ""
+	}
+	w := fmt.Sprintf("container %s: image %s is %s on this host, not %s as at backup time (rebuilt or pulled since): created from this host's image",
+		appdef.ContainerName(c), c.Config.Image, shortImageID(id), shortImageID(c.Image))
+	if saved {
+		w += "; --saved-images uses the one the snapshot saved"
+	}
+	return w
+}
+
+// localImage finds c's image on this host: its reference, whatever image
+// that names now (id), else the image's ID. "" when it has neither.
+func localImage(ctx context.Context, cli *client.Client, c container.InspectResponse) (ref, id string, err error) {
 	if c.Config.Image != "" {
 		ins, err := cli.ImageInspect(ctx, c.Config.Image)
-		if err == nil && (ins.ID == c.Image || c.Image == "") {
-			return c.Config.Image, true, nil
+		if err == nil {
+			return c.Config.Image, ins.ID, nil
 		}
-		if err != nil && !cerrdefs.IsNotFound(err) {
-			return "", false, fmt.Errorf("inspect image %s: %w", c.Config.Image, err)
+		if !cerrdefs.IsNotFound(err) {
+			return "", "", fmt.Errorf("inspect image %s: %w", c.Config.Image, err)
 		}
 	}
 	if c.Image == "" {
-		return "", false, nil
+		return "", "", nil
 	}
-	_, err := cli.ImageInspect(ctx, c.Image)
+	_, err = cli.ImageInspect(ctx, c.Image)
 	switch {
 	case err == nil:
-		return c.Image, true, nil
+		return c.Image, c.Image, nil
 	case cerrdefs.IsNotFound(err):
-		return "", false, nil
+		return "", "", nil
 	}
-	return "", false, fmt.Errorf("inspect image %s: %w", shortImageID(c.Image), err)
+	return "", "", fmt.Errorf("inspect image %s: %w", shortImageID(c.Image), err)
 }
 
 // loadImage streams a `docker save` archive from the snapshot into

@@ -96,6 +96,11 @@ type Report struct {
 	DefinitionFiles []string `json:"definition_files,omitempty"`
 	Warnings        []string `json:"warnings,omitempty"`
 	DowntimeSeconds float64  `json:"downtime_seconds"`
+	// EmptyVolumes are volumes of recreated containers the snapshot does
+	// not hold (a cache tier), created empty as they were saved;
+	// RolledBack says what a failed whole-app restore removed again.
+	EmptyVolumes []string  `json:"empty_volumes_created,omitempty"`
+	RolledBack   *Rollback `json:"rolled_back,omitempty"`
 }
 
 // Target is one volume to restore.

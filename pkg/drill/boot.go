@@ -41,15 +41,18 @@ func (d *drill) bootAll(ctx context.Context) error {
 
 func (d *drill) bootOne(ctx context.Context, name string) error {
 	c, _ := d.def.Container(name)
-	ref, loaded, err := apprestore.EnsureImage(ctx, d.env.Docker, d.env.Repo, d.def, c, d.env.Logger)
+	img, err := apprestore.EnsureImage(ctx, d.env.Docker, d.env.Repo, d.def, c, apprestore.ImageOptions{PreferSaved: d.opts.SavedImages}, d.env.Logger)
 	if err != nil {
 		return err
 	}
-	if loaded {
-		d.res.Warnings = append(d.res.Warnings, fmt.Sprintf("container %s: image %s loaded from the snapshot (it stays on this host)", name, ref))
+	if img.Loaded {
+		d.res.Warnings = append(d.res.Warnings, fmt.Sprintf("container %s: image %s loaded from the snapshot (it stays on this host)", name, img.Ref))
+	}
+	if img.Warning != "" {
+		d.res.Warnings = append(d.res.Warnings, img.Warning)
 	}
 	spec, err := appdef.Build(c, appdef.SpecOptions{
-		Mode: appdef.Drill, Name: d.copyName(name), Image: ref, Containers: d.names,
+		Mode: appdef.Drill, Name: d.copyName(name), Image: img.Ref, Containers: d.names,
 		Volumes: d.vols, Binds: d.binds, Inherited: d.def.Inherited(c),
 		Labels: map[string]string{volume.LabelDrill: d.res.ID, volume.LabelDrillOf: name},
 	})

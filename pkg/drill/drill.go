@@ -48,7 +48,10 @@ type Options struct {
 	// StateDir holds the drill's journal (a lock file), by which Sweep
 	// finds what a killed drill left. Required.
 	StateDir string
-	Logger   *slog.Logger
+	// SavedImages boots the images the snapshot saved rather than those
+	// this host has under the same reference (loading them retags them).
+	SavedImages bool
+	Logger      *slog.Logger
 }
 
 // Result says what a drill did and found.
@@ -74,6 +77,9 @@ type VolumeResult struct {
 	Files   int    `json:"files"`
 	Bytes   uint64 `json:"bytes"`
 	Empty   bool   `json:"empty,omitempty"` // not in the snapshot: started empty
+	// Excluded says why a volume left empty is deliberately not backed
+	// up (a cache tier): expected empty, so no warning.
+	Excluded string `json:"excluded,omitempty"`
 }
 
 // ContainerResult is one booted copy.
@@ -235,11 +241,32 @@ func (d *drill) scratch(ctx context.Context, of, snapPath string) (string, error
 			return "", fmt.Errorf("volume %s: %w", of, err)
 		}
 		vr.Files, vr.Bytes = st.Files, st.Bytes
-	} else {
+	} else if vr.Excluded = d.excluded(of); vr.Excluded == "" {
 		d.res.Warnings = append(d.res.Warnings, fmt.Sprintf("volume %s is not in the snapshot: the drill mounts an empty volume for it", of))
 	}
 	d.res.Volumes = append(d.res.Volumes, vr)
 	return name, nil
+}
+
+// excluded says why volume name is deliberately not in the snapshot, by
+// its labels and those of the containers mounting it at backup time;
+// "" when it should have been there.
+func (d *drill) excluded(name string) string {
+	var labels map[string]string
+	if v := d.def.Unsaved[name]; v != nil {
+		labels = v.Labels
+	}
+	mounters := map[string]map[string]string{}
+	for _, c := range d.def.Containers {
+		if slices.ContainsFunc(c.Mounts, func(mp container.MountPoint) bool { return mp.Type == "volume" && mp.Name == name }) {
+			mounters[appdef.ContainerName(c)] = c.Config.Labels
+		}
+	}
+	why, ok := volume.Excluded(labels, mounters)
+	if !ok {
+		return ""
+	}
+	return why
 }
 
 // volumeSafe makes a volume name or host path part of a volume name.

@@ -41,7 +41,7 @@ var predefinedNetworks = []string{"bridge", "host", "none", "default"}
 // recorded. A file that cannot be read is a warning (the backup goes on
 // without it); Docker failing to inspect is an error.
 func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
-	nets, images := map[string]bool{}, map[string]bool{}
+	nets, images, mounted := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	projects := map[string]map[string]string{} // project -> labels of one container
 	for _, ref := range app.Containers {
 		if ref.SwarmService != "" {
@@ -64,6 +64,11 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		}
 		files = append(files, DefinitionFile{Path: "containers/" + FileName(ref.Name) + ".json", Data: indentJSON(raw)})
 		images[ins.Image] = true
+		for _, mp := range ins.Mounts {
+			if mp.Type == "volume" && mp.Name != "" {
+				mounted[mp.Name] = true
+			}
+		}
 		if ins.NetworkSettings != nil {
 			for n := range ins.NetworkSettings.Networks {
 				nets[n] = true
@@ -82,6 +87,17 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 			return nil, nil, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}
 		files = append(files, DefinitionFile{Path: "volumes/" + FileName(v.Name) + ".json", Data: indentJSON(raw)})
+		delete(mounted, v.Name)
+	}
+	// The volumes the backup leaves out (a cache tier) are described too:
+	// a restore creates them as they were, a drill knows to boot them empty.
+	for _, n := range slices.Sorted(maps.Keys(mounted)) {
+		_, raw, err := m.api.VolumeInspectWithRaw(ctx, n)
+		if err != nil { // informational: a drill then warns of it as missing
+			m.log.Debug("inspect volume not backed up", "volume", n, "err", err)
+			continue
+		}
+		files = append(files, DefinitionFile{Path: "volumes/" + FileName(n) + ".json", Data: indentJSON(raw)})
 	}
 	for _, n := range slices.Sorted(maps.Keys(nets)) {
 		if slices.Contains(predefinedNetworks, n) {
