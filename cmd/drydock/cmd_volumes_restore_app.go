@@ -60,8 +60,11 @@ func loadAppDefinition(ctx context.Context, r *repo.Repository, g *globalOptions
 
 func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 	verb := "restored"
-	if !ok {
+	switch {
+	case !ok:
 		verb = "NOT restored (see the error below)"
+	case len(rep.Volumes) == 0 && len(rep.DefinitionFiles) > 0:
+		verb = "definition written, no volume restored"
 	}
 	fmt.Fprintf(g.stdout, "app %s from snapshot %s: %s; downtime %.2fs\n", rep.App, shortSnapshotID(rep.SnapshotID), verb, rep.DowntimeSeconds)
 	for _, v := range rep.Volumes {
