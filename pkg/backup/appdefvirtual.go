@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,15 +48,18 @@ func definitionVirtual(dir string, f volume.DefinitionFile, now time.Time) archi
 // definition was collected, never a symbolic link put in its place.
 func openRegular(p string) (io.ReadCloser, error) {
 	before, err := os.Lstat(p)
+	if err == nil && !before.Mode().IsRegular() {
+		err = errors.New("no longer a regular file") // and opening a FIFO would block
+	}
 	if err != nil {
-		return nil, fmt.Errorf("build context file changed during the backup (run it again): %w", err)
+		return nil, fmt.Errorf("build context file %s changed during the backup (run it again): %w", p, err)
 	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("build context file: %w", err)
 	}
 	after, err := f.Stat()
-	if err != nil || !before.Mode().IsRegular() || !os.SameFile(before, after) {
+	if err != nil || !os.SameFile(before, after) {
 		f.Close()
 		return nil, fmt.Errorf("build context file %s changed during the backup (run it again): no longer a regular file", p)
 	}
