@@ -46,8 +46,9 @@ var predefinedNetworks = []string{"bridge", "host", "none", "default"}
 // Definition collects the app's definition: `docker inspect` of its
 // containers, volumes, user-defined networks and images, and the compose
 // files and .env of its compose projects, read from the paths compose
-// recorded, and the build contexts of their services. A file that cannot be read is a warning (the backup goes on
-// without it); Docker failing to inspect is an error.
+// recorded, and the build contexts of their services. A file that cannot
+// be read is a warning (the backup goes on without it); Docker failing to
+// inspect is an error.
 func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
 	nets, images := map[string]bool{}, map[string]bool{}
 	projects := map[string]map[string]string{}            // project -> labels of one container
