@@ -183,6 +183,12 @@ func TestAppDefinitionBuild(t *testing.T) {
 		t.Fatalf("docker build in the written context: %v\n%s", err, out)
 	}
 
+	// For people: what happened, not "restored".
+	out, _, code := f.c.runVolumes("restore", "--app", a.vol, "--definition-target", filepath.Join(t.TempDir(), "def"))
+	if code != 0 || !strings.Contains(out, "definition written, no volume restored") || !strings.Contains(out, "wrote ") {
+		t.Errorf("--definition-target, text output: exit %d\n%s", code, out)
+	}
+
 	// Existing files are never overwritten: nothing is written.
 	if err := os.Remove(filepath.Join(proj, "app", "keep.txt")); err != nil {
 		t.Fatal(err)
