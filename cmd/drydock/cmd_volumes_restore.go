@@ -54,7 +54,9 @@ both IDs; --saved-images loads the snapshot's instead. A failed restore
 removes the containers, volumes and networks it created.
 Existing containers are never replaced. This works on a new host with an
 empty state directory: only the repository and its password are needed.
---definition-target DIR writes the app's compose files into DIR/<project>/.
+--definition-target DIR writes the app's compose files, .env and build
+contexts into DIR/<project>/ (never over an existing file); without
+--recreate that is all it does: no volume is restored, nothing stopped.
 See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.app == "" {
@@ -79,7 +81,7 @@ See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
 	f := cmd.Flags()
 	f.StringVar(&o.app, "app", "", "restore every volume of this app (as drydock volumes ls names it)")
 	f.BoolVar(&o.recreate, "recreate", false, "with --app: create the app's containers that no longer exist from the snapshot")
-	f.StringVar(&o.definitionTarget, "definition-target", "", "with --app: write the app's compose files into this directory")
+	f.StringVar(&o.definitionTarget, "definition-target", "", "with --app: write the app's compose files and build contexts into this directory (alone: only that)")
 	f.BoolVar(&o.savedImages, "saved-images", false, "with --recreate: create containers from the images the snapshot saved, even where this host has a rebuilt image under the same tag")
 	return cmd
 }

@@ -62,6 +62,8 @@ func loadAppDefinition(ctx context.Context, r *repo.Repository, g *globalOptions
 func printAppRestore(g *globalOptions, rep *apprestore.Report, ok bool) {
 	verb := "restored"
 	switch {
+	case ok && len(rep.Volumes) == 0 && len(rep.DefinitionFiles) > 0:
+		verb = "definition written, no volume restored"
 	case !rep.Restored && slices.ContainsFunc(rep.Volumes, func(v apprestore.VolumeResult) bool { return v.Restored }):
 		verb = "only partly restored (see the volumes below and the error)"
 	case !rep.Restored:

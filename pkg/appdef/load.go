@@ -39,6 +39,7 @@ type Definition struct {
 	Networks   []network.Inspect
 	Services   []string // Swarm services (their definition is saved, not restored)
 	Compose    []ComposeFile
+	Builds     []BuildContext // compose services' build contexts
 	Images     []Image
 	Dumps      []string // file names below dumps/
 	// Binds are the bind mounts the snapshot holds: host path -> path in
@@ -131,6 +132,9 @@ func Load(ctx context.Context, r *repo.Repository, sn repo.Snapshot, app string)
 		if err := d.add(ctx, r, f, saved); err != nil {
 			return nil, fmt.Errorf("snapshot %s: app %s: %s: %w", sn.ID.Str(), app, f.Path, err)
 		}
+	}
+	if d.Builds, err = loadBuilds(ctx, r, sn, app); err != nil {
+		return nil, fmt.Errorf("snapshot %s: app %s: %w", sn.ID.Str(), app, err)
 	}
 	slices.SortFunc(d.Containers, func(a, b container.InspectResponse) int { return strings.Compare(a.Name, b.Name) })
 	d.Volumes, d.Binds = snapshotVolumes(sn, saved)

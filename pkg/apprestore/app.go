@@ -42,7 +42,8 @@ type AppOptions struct {
 	// images) that no longer exist. Existing ones are kept as they are.
 	Recreate bool
 	// DefinitionTarget, if set, is a directory the app's compose files
-	// are written to, one directory per compose project.
+	// and build contexts are written to, one directory per compose
+	// project. Without Recreate that is all RestoreApp does.
 	DefinitionTarget string
 	// SavedImages prefers the images the snapshot saved to those this
 	// host has under the same reference (see ImageOptions.PreferSaved).
@@ -65,18 +66,22 @@ func RestoreApp(ctx context.Context, env Env, def *appdef.Definition, opts AppOp
 	for _, b := range def.Binds {
 		ru.rep.Warnings = append(ru.rep.Warnings, fmt.Sprintf("bind mount %s is in the snapshot but not restored by --app: restore it with drydock restore %s --include %s --target DIR", b, def.Snapshot.ID.Str(), b))
 	}
+	if opts.DefinitionTarget != "" {
+		files, warnings, err := WriteCompose(ctx, env.Repo, def, opts.DefinitionTarget)
+		ru.rep.DefinitionFiles = files
+		ru.rep.Warnings = append(ru.rep.Warnings, warnings...)
+		if err != nil || !opts.Recreate {
+			// Without Recreate only the definition is written: no volume
+			// is restored, no container stopped.
+			ru.rep.Volumes = ru.rep.Volumes[:0]
+			return ru.rep, err
+		}
+	}
 	if len(targets) == 0 && !opts.Recreate {
 		return ru.rep, fmt.Errorf("snapshot %s holds no volume of app %s: nothing to restore", def.Snapshot.ID.Str(), def.App)
 	}
 	if opts.Recreate && len(def.Containers) == 0 {
 		return ru.rep, fmt.Errorf("snapshot %s: --recreate: %w", def.Snapshot.ID.Str(), appdef.ErrNoDefinition)
-	}
-	if opts.DefinitionTarget != "" {
-		files, err := WriteCompose(ctx, env.Repo, def, opts.DefinitionTarget)
-		ru.rep.DefinitionFiles = files
-		if err != nil {
-			return ru.rep, err
-		}
 	}
 	var prepare func(context.Context) error
 	if opts.Recreate {

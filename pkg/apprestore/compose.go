@@ -7,62 +7,84 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/snaptree"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
-// WriteCompose writes the app's compose files (and .env) into dir, one
-// directory per compose project, keeping their places relative to the
-// project's working directory, so that `docker compose up` works there.
-// No file is overwritten: if one exists, nothing is written.
-func WriteCompose(ctx context.Context, r *repo.Repository, def *appdef.Definition, dir string) ([]string, error) {
+// WriteCompose writes the app's compose files (and .env) and its
+// services' build contexts into dir, one directory per compose project,
+// keeping their places relative to the project's working directory, so
+// that `docker compose build` and `up` work there. No file is
+// overwritten: if one exists, nothing is written. It returns the files
+// written, and warnings for the build files it has no place for.
+func WriteCompose(ctx context.Context, r *repo.Repository, def *appdef.Definition, dir string) ([]string, []string, error) {
 	if len(def.Compose) == 0 {
-		return nil, fmt.Errorf("--definition-target: snapshot %s holds no compose files of app %s (its containers were not started by docker compose, or the files could not be read at backup time)", def.Snapshot.ID.Str(), def.App)
+		return nil, nil, fmt.Errorf("--definition-target: snapshot %s holds no compose files of app %s (its containers were not started by docker compose, or the files could not be read at backup time)", def.Snapshot.ID.Str(), def.App)
 	}
-	dests := make([]string, len(def.Compose))
-	for i, f := range def.Compose {
-		dests[i] = filepath.Join(dir, f.Project, composeRel(def, f))
-		if _, err := os.Lstat(dests[i]); err == nil {
-			return nil, fmt.Errorf("--definition-target: %s exists: not overwritten, nothing written", dests[i])
+	var writes []defWrite
+	for _, f := range def.Compose {
+		// 0600: a compose project's .env often holds passwords.
+		writes = append(writes, defWrite{dest: filepath.Join(dir, f.Project, composeRel(def, f)), node: f.Node, perm: 0o600})
+	}
+	builds, warnings := buildWrites(def, dir)
+	writes = uniqueDests(append(writes, builds...))
+	for _, w := range writes {
+		if _, err := os.Lstat(w.dest); err == nil {
+			return nil, warnings, fmt.Errorf("--definition-target: %s exists: not overwritten, nothing written", w.dest)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("--definition-target: %w", err)
+			return nil, warnings, fmt.Errorf("--definition-target: %w", err)
 		}
 	}
 	var written []string
-	for i, f := range def.Compose {
-		if err := writeNew(ctx, r, f, dests[i]); err != nil {
-			return written, fmt.Errorf("--definition-target: %w", err)
+	// Links last: no file is then written through a link just made.
+	for _, links := range []bool{false, true} {
+		for _, w := range writes {
+			if (w.node.Type == format.NodeSymlink) != links {
+				continue
+			}
+			if err := writeNew(ctx, r, w); err != nil {
+				return written, warnings, fmt.Errorf("--definition-target: %w", err)
+			}
+			written = append(written, w.dest)
 		}
-		written = append(written, dests[i])
 	}
-	return written, nil
+	return written, warnings, nil
+}
+
+// uniqueDests keeps the first write of each destination: a context of
+// "." holds the compose files and often the Dockerfile too.
+func uniqueDests(writes []defWrite) []defWrite {
+	seen := map[string]bool{}
+	out := writes[:0]
+	for _, w := range writes {
+		if !seen[w.dest] {
+			seen[w.dest] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // composeRel is where f goes below its project's directory: its path
 // relative to the project's working directory, else its base name.
 func composeRel(def *appdef.Definition, f appdef.ComposeFile) string {
-	for _, c := range def.Containers {
-		if c.Config == nil || c.Config.Labels[volume.ComposeProject] == "" || volume.FileName(c.Config.Labels[volume.ComposeProject]) != f.Project {
-			continue
-		}
-		wd := c.Config.Labels[volume.ComposeWorkingDir]
-		if rel, err := filepath.Rel(wd, f.HostPath); wd != "" && err == nil && !strings.HasPrefix(rel, "..") {
-			return rel
-		}
+	if rel, ok := below(workingDir(def, f.Project), f.HostPath); ok {
+		return rel
 	}
 	return filepath.Base(f.HostPath)
 }
 
-func writeNew(ctx context.Context, r *repo.Repository, f appdef.ComposeFile, dest string) (err error) {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+func writeNew(ctx context.Context, r *repo.Repository, w defWrite) (err error) {
+	if err := os.MkdirAll(filepath.Dir(w.dest), 0o755); err != nil {
 		return err
 	}
-	// 0600: a compose project's .env often holds passwords.
-	out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if w.node.Type == format.NodeSymlink {
+		return os.Symlink(w.node.LinkTarget, w.dest)
+	}
+	out, err := os.OpenFile(w.dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, w.perm)
 	if err != nil {
 		return err
 	}
@@ -71,8 +93,8 @@ func writeNew(ctx context.Context, r *repo.Repository, f appdef.ComposeFile, des
 			err = cerr
 		}
 		if err != nil {
-			os.Remove(dest)
+			os.Remove(w.dest)
 		}
 	}()
-	return snaptree.WriteContent(ctx, r, f.Node, out)
+	return snaptree.WriteContent(ctx, r, w.node, out)
 }

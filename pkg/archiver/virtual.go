@@ -35,9 +35,10 @@ type VirtualFile struct {
 }
 
 // checkVirtual rejects virtual paths that overlap the targets or each
-// other.
+// other. An app's build context can make tens of thousands of virtual
+// files: each is checked against its own parents, not against every other.
 func checkVirtual(targets []string, vfs []VirtualFile) error {
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(vfs))
 	for _, f := range vfs {
 		if !filepath.IsAbs(f.Path) || filepath.Clean(f.Path) != f.Path || f.Path == "/" {
 			return fmt.Errorf("virtual file %q: not an absolute, clean file path", f.Path)
@@ -54,9 +55,11 @@ func checkVirtual(targets []string, vfs []VirtualFile) error {
 				return fmt.Errorf("virtual file %s overlaps backup target %s", f.Path, t)
 			}
 		}
-		for _, g := range vfs {
-			if g.Path != f.Path && within(g.Path, f.Path) {
-				return fmt.Errorf("virtual file %s is below virtual file %s", g.Path, f.Path)
+	}
+	for _, f := range vfs {
+		for d := filepath.Dir(f.Path); d != "/"; d = filepath.Dir(d) {
+			if seen[d] {
+				return fmt.Errorf("virtual file %s is below virtual file %s", f.Path, d)
 			}
 		}
 	}

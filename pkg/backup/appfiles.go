@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -61,9 +60,7 @@ func (b *volumeRun) appFiles(ctx context.Context, st *appState, app volume.App) 
 	}
 	st.report.Warnings = append(st.report.Warnings, warnings...)
 	for _, f := range def {
-		data := f.Data
-		vfs = append(vfs, archiver.VirtualFile{Path: path.Join(dir, "definition", f.Path), Mode: 0o600, ModTime: now,
-			Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+		vfs = append(vfs, definitionVirtual(dir, f, now))
 	}
 	if len(def) > 0 {
 		st.claims.Definition = path.Join(dir, "definition")

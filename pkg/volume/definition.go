@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -24,9 +25,16 @@ type DefinitionFile struct {
 	// Path is relative to the app's definition directory:
 	// containers/<name>.json, volumes/<name>.json, networks/<name>.json,
 	// images/<id>.json, services/<name>.json (Swarm), compose/<project>/<host
-	// path of the file>.
+	// path of the file>, build/<project>/<service>/... (see composeBuilds).
 	Path string
 	Data []byte
+	// Source, if set instead of Data, is a host file streamed into the
+	// snapshot; Link, if set, makes the file a symbolic link to it.
+	Source, Link string
+	// Mode and ModTime, if set, are kept (a build context's files);
+	// otherwise the file is 0600 and has the backup's time.
+	Mode    os.FileMode
+	ModTime time.Time
 }
 
 // maxComposeFile bounds what is read of one compose or .env file.
@@ -38,11 +46,13 @@ var predefinedNetworks = []string{"bridge", "host", "none", "default"}
 // Definition collects the app's definition: `docker inspect` of its
 // containers, volumes, user-defined networks and images, and the compose
 // files and .env of its compose projects, read from the paths compose
-// recorded. A file that cannot be read is a warning (the backup goes on
-// without it); Docker failing to inspect is an error.
+// recorded, and the build contexts of their services. A file that cannot
+// be read is a warning (the backup goes on without it); Docker failing to
+// inspect is an error.
 func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
 	nets, images, mounted := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	projects := map[string]map[string]string{} // project -> labels of one container
+	projects := map[string]map[string]string{}            // project -> labels of one container
+	services := map[string]map[string]map[string]string{} // project -> service -> labels of one container
 	for _, ref := range app.Containers {
 		if ref.SwarmService != "" {
 			// The service is what runs the app again: docker service
@@ -75,7 +85,14 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 			}
 		}
 		if ins.Config != nil && ins.Config.Labels[ComposeProject] != "" {
-			projects[ins.Config.Labels[ComposeProject]] = ins.Config.Labels
+			p := ins.Config.Labels[ComposeProject]
+			projects[p] = ins.Config.Labels
+			if svc := ins.Config.Labels[ComposeService]; svc != "" {
+				if services[p] == nil {
+					services[p] = map[string]map[string]string{}
+				}
+				services[p][svc] = ins.Config.Labels
+			}
 		}
 	}
 	for _, v := range app.Volumes {
@@ -120,6 +137,8 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 	for _, p := range slices.Sorted(maps.Keys(projects)) {
 		cf, w := composeFiles(p, projects[p])
 		files, warnings = append(files, cf...), append(warnings, w...)
+		bf, w := composeBuilds(p, projects[p], services[p])
+		files, warnings = append(files, bf...), append(warnings, w...)
 	}
 	return files, warnings, nil
 }

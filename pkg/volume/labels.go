@@ -140,7 +140,7 @@ func ParseTier(s string) (Tier, error) {
 // knownLabels are every label drydock reads.
 var knownLabels = []string{LabelBackup, LabelStop, LabelTier, LabelHookPre, LabelHookPost, LabelHookUser,
 	LabelHookTimeout, LabelGroup, LabelDependsOn, LabelMaxDowntime, LabelDump, LabelDumpName,
-	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom, LabelVerify, LabelDrill, LabelDrillOf}
+	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom, LabelVerify, LabelDrill, LabelDrillOf, LabelBuildContextMaxSize}
 
 // checkLabelKey refuses a label that looks like drydock's but is not one
 // (Drydock.Backup, drydock.backups): taken as absent, a mistyped opt-out
@@ -300,6 +300,8 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 		s.Verify, err = ParseCommand(v)
 		note(wrapLabel(LabelVerify, err))
 	}
+	_, err = parseBuildContextMax(labels)
+	note(err)
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
