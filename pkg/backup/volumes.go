@@ -13,6 +13,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -130,6 +131,11 @@ type appState struct {
 	final    *finalSave // the final pass's save, finished by the commit
 	progress AppProgress
 }
+
+// StoppedRetry is how long, in all, a repository operation is retried
+// while an app is stopped for its final pass (the retry policy's own
+// budget, --retry-max, applies otherwise).
+const StoppedRetry = 10 * time.Second
 
 // finalSave is the final pass's blob saver: the app stays stopped only
 // until every file is read; packs, index and snapshot are written after
@@ -289,7 +295,10 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) erro
 // writes the snapshot. Until the read is done the stopped phase's deadline
 // (phase) applies; after it, only the commit's context.
 func (b *volumeRun) final(phase context.Context, st *appState) error {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(phase))
+	// While the app is down a storage outage is not waited out: the read
+	// fails fast, the app runs again at once, and the next run retries.
+	window := retry.NewWindow(StoppedRetry)
+	ctx, cancel := context.WithCancel(retry.WithWindow(context.WithoutCancel(phase), window))
 	stopWatch := context.AfterFunc(phase, cancel)
 	fs := &finalSave{start: time.Now(), done: make(chan struct{}), cancel: cancel}
 	read := make(chan error, 2)
@@ -315,6 +324,7 @@ func (b *volumeRun) final(phase context.Context, st *appState) error {
 		read <- fs.err // in case the saver failed before reading
 	}()
 	err := <-read
+	window.Close() // the uploads after the read retry as usual
 	if err == nil && !stopWatch() {
 		err = context.Cause(phase) // the deadline came as the read ended
 	}
