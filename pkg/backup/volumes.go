@@ -79,6 +79,9 @@ type AppReport struct {
 	// only files that could not be read.
 	Killed       []string `json:"killed,omitempty"`
 	KillWarnings []string `json:"kill_warnings,omitempty"`
+	// DumpWarnings name the dumps not taken because their container was
+	// not running: the snapshot lacks them, the backup is incomplete.
+	DumpWarnings []string `json:"dump_warnings,omitempty"`
 	// Dumps, Definition and Images are where the snapshot holds the app's
 	// dump files, its definition directory and its saved images.
 	Dumps      []string `json:"dumps,omitempty"`
@@ -219,6 +222,10 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 		st = &appState{report: AppReport{App: app.Name, Paths: AppPaths(app), Tags: slices.Compact(tags)}, targets: volumePaths(app)}
 		for _, v := range app.Volumes {
 			st.report.Volumes = append(st.report.Volumes, v.Name)
+		}
+		for _, d := range app.SkippedDumps {
+			st.report.DumpWarnings = append(st.report.DumpWarnings,
+				fmt.Sprintf("dump %s not taken: container %s is not running", d.Name, d.Container.Name))
 		}
 		b.apps[app.Name] = st
 	}

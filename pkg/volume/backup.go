@@ -142,7 +142,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 		return res
 	}
 	hooks := m.runningHooks(ctx, a.Hooks)
-	app.Dumps = m.runningDumps(ctx, a.Dumps)
+	app.Dumps, app.SkippedDumps = m.runningDumps(ctx, a.Dumps)
 	// Post hooks always run, last, on a context the caller's cancellation
 	// does not reach (each hook has its own timeout).
 	defer func() { fail("post hooks", m.runHooks(context.WithoutCancel(ctx), hooks, "post")) }()

@@ -56,6 +56,9 @@ type App struct {
 	// Dumps are the drydock.dump commands of the app's containers, by
 	// container name; only those of running containers run.
 	Dumps []Dump
+	// SkippedDumps, in the App a BackupFunc gets, are the dumps not taken
+	// because their container did not run: the snapshot lacks them.
+	SkippedDumps []Dump
 	// Images are the app's containers whose image drydock.save-image asks
 	// to save.
 	Images []ImageSave
