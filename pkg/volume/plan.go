@@ -56,6 +56,10 @@ type App struct {
 	// Dumps are the drydock.dump commands of the app's containers, by
 	// container name; only those of running containers run.
 	Dumps []Dump
+	// Stopped, in the App a BackupFunc gets for PassFinal, names the
+	// containers stopped or frozen for it and the Swarm services scaled to
+	// 0, in stop order.
+	Stopped []string
 	// SkippedDumps, in the App a BackupFunc gets, are the dumps not taken
 	// because their container did not run: the snapshot lacks them.
 	SkippedDumps []Dump
