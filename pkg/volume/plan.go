@@ -241,7 +241,7 @@ func decide(t *target) (bool, Tier, string) {
 	}
 	for _, u := range t.uses {
 		if u.c.SettingsErr != nil {
-			return false, "", fmt.Sprintf("container %s has malformed labels", u.c.Name)
+			return false, "", fmt.Sprintf("container %s has malformed labels: %v", u.c.Name, u.c.SettingsErr)
 		}
 	}
 	why := ""
