@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -140,7 +141,7 @@ func summarizeFailures(err error, reports []appReport) error {
 }
 
 // volumesExit: non-zero when any app failed; 3 (incomplete) when all
-// succeeded but some files could not be read.
+// succeeded but some files could not be read or some dumps not taken.
 func volumesExit(err error, reports []appReport) error {
 	if err != nil {
 		return err
@@ -148,6 +149,9 @@ func volumesExit(err error, reports []appReport) error {
 	for _, r := range reports {
 		if len(r.Warnings) > 0 {
 			return fmt.Errorf("%w: app %s: some files could not be read", errIncomplete, r.App)
+		}
+		if len(r.DumpWarnings) > 0 {
+			return fmt.Errorf("%w: app %s: %s", errIncomplete, r.App, strings.Join(r.DumpWarnings, "; "))
 		}
 	}
 	return nil
@@ -180,7 +184,7 @@ func printVolumeReports(g *globalOptions, reports []appReport) {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)
 		}
-		for _, w := range r.KillWarnings {
+		for _, w := range append(slices.Clone(r.KillWarnings), r.DumpWarnings...) {
 			fmt.Fprintf(g.stderr, "warning: app %s: %s\n", r.App, w)
 		}
 		if r.Error != "" {

@@ -160,8 +160,9 @@ func (p *progress) finish() {
 }
 
 // volumesProgress is the status line of a volumes backup: the app, its
-// pass, the containers stopped for it, and an ETA from the app's last
-// snapshot.
+// phase (warm pass, stopping, final pass, starting, commit) and what it
+// does in it, every container stopped for it, and during the warm pass's
+// volumes an ETA from the app's last snapshot.
 func volumesProgress(w io.Writer, quiet bool) (*statusLine, func(backup.AppProgress)) {
 	render, update := volumesRender(time.Now)
 	l := newStatusLine(w, quiet, func(time.Duration) string { return render() })
@@ -182,12 +183,20 @@ func volumesRender(now func() time.Time) (render func() string, update func(back
 			return "planning"
 		}
 		line := fmt.Sprintf("app %s: %s", p.App, p.Phase)
-		if p.Phase == backup.PhaseFinal && len(p.Stopped) > 0 {
-			line += " (stopped: " + strings.Join(p.Stopped, ", ") + ")"
-		}
 		el := now().Sub(since.get())
+		switch p.Phase {
+		case backup.PhaseStopping, backup.PhaseStarting:
+			return fmt.Sprintf("%s %s (%s)", line, listOrNone(p.Stopped), el.Truncate(time.Second))
+		case backup.PhaseCommit:
+			return line + " (the app runs again)"
+		case backup.PhaseFinal:
+			line += " (stopped: " + listOrNone(p.Stopped) + ")"
+		}
+		if p.Step != "" {
+			line += ", " + p.Step
+		}
 		line += fmt.Sprintf(", %d files, %s", p.Files, humanBytes(p.Bytes))
-		if p.Phase == backup.PhaseWarm && p.Expected > p.Bytes && p.Bytes > 0 {
+		if p.Phase == backup.PhaseWarm && p.Step == "" && p.Expected > p.Bytes && p.Bytes > 0 {
 			line += fmt.Sprintf(" of ~%s, ETA %s", humanBytes(p.Expected), eta(el, p.Bytes, p.Expected))
 		}
 		return line + ", " + rate(p.Bytes, el) + "/s"

@@ -31,10 +31,30 @@ func TestVolumesStatusLine(t *testing.T) {
 	if strings.Contains(render(), "stopped") {
 		t.Errorf("warm pass names stopped containers: %q", render())
 	}
+	// An image's stream is no measure of the volumes' ETA: its own step.
+	clock = clock.Add(50 * time.Minute)
+	update(backup.AppProgress{App: "shop", Phase: backup.PhaseWarm, Step: "saving image shop:dev", Files: 13, Bytes: 101 << 20, Expected: 400 << 20})
+	if got := render(); !strings.Contains(got, "warm pass, saving image shop:dev, 13 files") || strings.Contains(got, "ETA") {
+		t.Errorf("image save: %q", got)
+	}
+	update(backup.AppProgress{App: "shop", Phase: backup.PhaseStopping, Stopped: []string{"web", "db"}})
+	clock = clock.Add(10 * time.Second)
+	if got := render(); got != "app shop: stopping web, db (10s)" {
+		t.Errorf("stopping: %q", got)
+	}
 	update(backup.AppProgress{App: "shop", Phase: backup.PhaseFinal, Stopped: []string{"web", "db"}, Files: 1, Bytes: 1 << 20, Expected: 400 << 20})
 	clock = clock.Add(time.Second)
 	if got := render(); !strings.Contains(got, "final pass (stopped: web, db), 1 files") || strings.Contains(got, "ETA") {
 		t.Errorf("final pass: %q", got)
+	}
+	update(backup.AppProgress{App: "shop", Phase: backup.PhaseStarting, Stopped: []string{"web", "db"}})
+	clock = clock.Add(2 * time.Second)
+	if got := render(); got != "app shop: starting web, db (2s)" {
+		t.Errorf("starting: %q", got)
+	}
+	update(backup.AppProgress{App: "shop", Phase: backup.PhaseCommit})
+	if got := render(); got != "app shop: writing the snapshot (the app runs again)" {
+		t.Errorf("commit: %q", got)
 	}
 }
 

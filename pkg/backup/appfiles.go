@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/archiver"
@@ -51,7 +52,7 @@ func (b *volumeRun) appFiles(ctx context.Context, st *appState, app volume.App) 
 	for _, d := range app.Dumps {
 		p := DumpPath(app.Name, d.Name)
 		vfs = append(vfs, archiver.VirtualFile{Path: p, Mode: 0o600, ModTime: now,
-			Open: func(ctx context.Context) (io.ReadCloser, error) { return b.m.OpenDump(ctx, d) }})
+			Open: b.withStep(st, "dump "+d.Name, func(ctx context.Context) (io.ReadCloser, error) { return b.m.OpenDump(ctx, d) })})
 		st.claims.Dumps = append(st.claims.Dumps, p)
 	}
 	def, warnings, err := b.m.Definition(ctx, app)
@@ -78,7 +79,7 @@ func (b *volumeRun) appFiles(ctx context.Context, st *appState, app volume.App) 
 		if containsPath(vfs, p) {
 			continue // two containers of one image
 		}
-		vfs = append(vfs, archiver.VirtualFile{Path: p, Mode: 0o600, ModTime: now, Open: s.Open})
+		vfs = append(vfs, archiver.VirtualFile{Path: p, Mode: 0o600, ModTime: now, Open: b.withStep(st, "saving image "+img.Image, s.Open)})
 		st.claims.Images = append(st.claims.Images, p)
 	}
 	return vfs, nil
@@ -102,4 +103,29 @@ func prebuilt(nodes map[string]*format.Node) []archiver.VirtualFile {
 		vfs = append(vfs, archiver.VirtualFile{Path: p, Node: n})
 	}
 	return vfs
+}
+
+// withStep wraps open so that st's progress names step from the open until
+// the close of the stream.
+func (b *volumeRun) withStep(st *appState, step string, open func(context.Context) (io.ReadCloser, error)) func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		rc, err := open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b.setStep(st, "", step)
+		return &stepStream{ReadCloser: rc, end: func() { b.setStep(st, step, "") }}, nil
+	}
+}
+
+// stepStream ends its step when closed.
+type stepStream struct {
+	io.ReadCloser
+	end  func()
+	once sync.Once
+}
+
+func (s *stepStream) Close() error {
+	s.once.Do(s.end)
+	return s.ReadCloser.Close()
 }

@@ -9,10 +9,12 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -36,8 +38,13 @@ type VolumeOptions struct {
 // AppProgress is where an app's backup is, for a status line.
 type AppProgress struct {
 	App   string
-	Phase string // PhaseWarm or PhaseFinal
-	// Stopped are the containers stopped (or frozen) for the final pass.
+	Phase string // one of the Phase constants
+	// Step is what the pass reads now when it is not the volumes: saving
+	// an image, running a dump; "" otherwise.
+	Step string
+	// Stopped are the containers stopped (or frozen) and the Swarm
+	// services scaled to 0 for the final pass; in PhaseStopping, those
+	// being stopped; in PhaseStarting, those being started again.
 	Stopped []string
 	Files   uint64
 	Bytes   uint64
@@ -48,8 +55,13 @@ type AppProgress struct {
 
 // Phases of AppProgress.
 const (
-	PhaseWarm  = "warm pass"
-	PhaseFinal = "final pass"
+	PhaseWarm     = "warm pass"
+	PhaseStopping = "stopping"
+	PhaseFinal    = "final pass"
+	PhaseStarting = "starting"
+	// PhaseCommit: the final pass's uploads and the snapshot are written
+	// while the app runs again.
+	PhaseCommit = "writing the snapshot"
 )
 
 // AppReport is the outcome of one app.
@@ -78,6 +90,9 @@ type AppReport struct {
 	// only files that could not be read.
 	Killed       []string `json:"killed,omitempty"`
 	KillWarnings []string `json:"kill_warnings,omitempty"`
+	// DumpWarnings name the dumps not taken because their container was
+	// not running: the snapshot lacks them, the backup is incomplete.
+	DumpWarnings []string `json:"dump_warnings,omitempty"`
 	// Dumps, Definition and Images are where the snapshot holds the app's
 	// dump files, its definition directory and its saved images.
 	Dumps      []string `json:"dumps,omitempty"`
@@ -129,7 +144,14 @@ type appState struct {
 	warmTree *format.ID // the final pass's parent tree
 	final    *finalSave // the final pass's save, finished by the commit
 	progress AppProgress
+	step     atomic.Value // string: AppProgress.Step, set from the archiver's goroutines
+	last     atomic.Pointer[AppProgress]
 }
+
+// StoppedRetry is how long, in all, a repository operation is retried
+// while an app is stopped for its final pass (the retry policy's own
+// budget, --retry-max, applies otherwise).
+const StoppedRetry = 10 * time.Second
 
 // finalSave is the final pass's blob saver: the app stays stopped only
 // until every file is read; packs, index and snapshot are written after
@@ -165,7 +187,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 	}
 	b := &volumeRun{m: m, r: r, opts: opts, snapshots: sns, apps: map[string]*appState{}}
 	defer b.abandon()
-	results, err := m.BackupPlan(ctx, p, b.pass)
+	results, err := m.BackupPlanSteps(ctx, p, b.pass, b.step)
 	reports := make([]AppReport, 0, len(results))
 	for _, res := range results {
 		rep := AppReport{App: res.App, Volumes: res.Volumes}
@@ -214,6 +236,11 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 		for _, v := range app.Volumes {
 			st.report.Volumes = append(st.report.Volumes, v.Name)
 		}
+		for _, d := range app.SkippedDumps {
+			st.report.DumpWarnings = append(st.report.DumpWarnings,
+				fmt.Sprintf("dump %s not taken: container %s is not running", d.Name, d.Container.Name))
+		}
+		st.step.Store("")
 		b.apps[app.Name] = st
 	}
 	b.mu.Unlock()
@@ -221,8 +248,10 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 	case volume.PassWarm:
 		return b.warm(ctx, st, app)
 	case volume.PassFinal:
+		st.progress.Stopped = app.Stopped
 		return b.final(ctx, st)
 	case volume.PassCommit:
+		b.phase(st, PhaseCommit)
 		return b.commit(ctx, st)
 	}
 	return fmt.Errorf("unknown backup pass %v", pass)
@@ -242,11 +271,6 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) erro
 	parent, ok := repo.FindParent(b.snapshots, b.opts.Host, st.report.Paths, time.Now())
 	b.mu.Unlock()
 	st.progress = AppProgress{App: app.Name, Phase: PhaseWarm}
-	for _, d := range app.Stop {
-		if d.Running {
-			st.progress.Stopped = append(st.progress.Stopped, d.Container.Name)
-		}
-	}
 	var parentTree *format.ID
 	if ok {
 		st.parent = &parent.ID
@@ -289,7 +313,10 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) erro
 // writes the snapshot. Until the read is done the stopped phase's deadline
 // (phase) applies; after it, only the commit's context.
 func (b *volumeRun) final(phase context.Context, st *appState) error {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(phase))
+	// While the app is down a storage outage is not waited out: the read
+	// fails fast, the app runs again at once, and the next run retries.
+	window := retry.NewWindow(StoppedRetry)
+	ctx, cancel := context.WithCancel(retry.WithWindow(context.WithoutCancel(phase), window))
 	stopWatch := context.AfterFunc(phase, cancel)
 	fs := &finalSave{start: time.Now(), done: make(chan struct{}), cancel: cancel}
 	read := make(chan error, 2)
@@ -315,6 +342,7 @@ func (b *volumeRun) final(phase context.Context, st *appState) error {
 		read <- fs.err // in case the saver failed before reading
 	}()
 	err := <-read
+	window.Close() // the uploads after the read retry as usual
 	if err == nil && !stopWatch() {
 		err = context.Cause(phase) // the deadline came as the read ended
 	}
@@ -425,11 +453,52 @@ func (b *volumeRun) progress(st *appState, phase string) func(archiver.Stats) {
 	}
 	p := st.progress
 	p.Phase = phase
+	// The archiver reports only once a file is done.
+	b.emit(st, p)
 	return func(s archiver.Stats) { // from any goroutine: p is read only
 		q := p
 		q.Files, q.Bytes = uint64(s.FilesProcessed), s.BytesProcessed
-		b.opts.Progress(q)
+		b.emit(st, q)
 	}
+}
+
+// emit reports q with st's current step.
+func (b *volumeRun) emit(st *appState, q AppProgress) {
+	if b.opts.Progress == nil {
+		return
+	}
+	st.last.Store(&q)
+	q.Step, _ = st.step.Load().(string)
+	b.opts.Progress(q)
+}
+
+// setStep sets st's step and reports it at once: a long stream (an
+// image, a dump) reports no file done until it ends.
+func (b *volumeRun) setStep(st *appState, old, step string) {
+	if !st.step.CompareAndSwap(old, step) {
+		return
+	}
+	if q := st.last.Load(); q != nil {
+		b.emit(st, *q)
+	}
+}
+
+// phase reports that st's app entered phase, which the archiver does not
+// report (no files are read in it).
+func (b *volumeRun) phase(st *appState, phase string) {
+	b.emit(st, AppProgress{App: st.report.App, Phase: phase, Stopped: st.progress.Stopped})
+}
+
+// step is the volume.StepFunc: the app is being stopped or started.
+func (b *volumeRun) step(app string, step volume.Step, names []string) {
+	if b.opts.Progress == nil {
+		return
+	}
+	phase := PhaseStopping
+	if step == volume.StepStarting {
+		phase = PhaseStarting
+	}
+	b.opts.Progress(AppProgress{App: app, Phase: phase, Stopped: names})
 }
 
 func passStats(res archiver.Result, saved repo.SaverStats, took time.Duration) *PassStats {

@@ -176,7 +176,7 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 		if w := rep.Warm; w != nil {
 			x.res.BytesAdded += w.DataAdded
 		}
-		for _, w := range append(slices.Clone(rep.KillWarnings), rep.Warnings...) {
+		for _, w := range slices.Concat(rep.KillWarnings, rep.DumpWarnings, rep.Warnings) {
 			x.res.Warnings = append(x.res.Warnings, fmt.Sprintf("app %s: %s", rep.App, w))
 		}
 	}

@@ -43,6 +43,21 @@ func (p Pass) String() string {
 // maximum downtime.
 type BackupFunc func(ctx context.Context, app App, pass Pass) error
 
+// Step is what an app's backup does between its passes, for a status
+// line.
+type Step string
+
+const (
+	// StepStopping: the app's writers are being stopped (frozen, scaled).
+	StepStopping Step = "stopping"
+	// StepStarting: what was stopped is being started again.
+	StepStarting Step = "starting"
+)
+
+// StepFunc is told of each step of app's backup with the names of the
+// containers (and Swarm services) it concerns.
+type StepFunc func(app string, step Step, names []string)
+
 // Result is the outcome of one app's backup.
 type Result struct {
 	App     string
@@ -89,6 +104,15 @@ func (m *Manager) Backup(ctx context.Context, fn BackupFunc) ([]Result, error) {
 // After ctx is cancelled no further app is started. The failures of all
 // apps are joined; each Result carries its own.
 func (m *Manager) BackupPlan(ctx context.Context, p *Plan, fn BackupFunc) ([]Result, error) {
+	return m.BackupPlanSteps(ctx, p, fn, nil)
+}
+
+// BackupPlanSteps is BackupPlan that tells steps (if not nil) when each
+// app is being stopped and started again.
+func (m *Manager) BackupPlanSteps(ctx context.Context, p *Plan, fn BackupFunc, steps StepFunc) ([]Result, error) {
+	if steps == nil {
+		steps = func(string, Step, []string) {}
+	}
 	var results []Result
 	var errs []error
 	for _, a := range p.Apps {
@@ -97,7 +121,7 @@ func (m *Manager) BackupPlan(ctx context.Context, p *Plan, fn BackupFunc) ([]Res
 			results = append(results, Result{App: a.Name, Err: err})
 			continue
 		}
-		r := m.backupApp(ctx, p, a, fn)
+		r := m.backupApp(ctx, p, a, fn, steps)
 		results = append(results, r)
 		if r.Err != nil {
 			errs = append(errs, r.Err)
@@ -121,7 +145,7 @@ type passOutcome struct {
 	panicked any
 }
 
-func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc) (res Result) {
+func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc, steps StepFunc) (res Result) {
 	res.App = a.Name
 	for _, v := range a.Volumes {
 		res.Volumes = append(res.Volumes, v.Name)
@@ -142,7 +166,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 		return res
 	}
 	hooks := m.runningHooks(ctx, a.Hooks)
-	app.Dumps = m.runningDumps(ctx, a.Dumps)
+	app.Dumps, app.SkippedDumps = m.runningDumps(ctx, a.Dumps)
 	// Post hooks always run, last, on a context the caller's cancellation
 	// does not reach (each hook has its own timeout).
 	defer func() { fail("post hooks", m.runHooks(context.WithoutCancel(ctx), hooks, "post")) }()
@@ -156,7 +180,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 		return res
 	}
 
-	stopped, err := m.stoppedPass(ctx, p, a, app, fn)
+	stopped, err := m.stoppedPass(ctx, p, a, app, fn, steps)
 	res.Stopped, res.Downtime, res.Killed = stopped.containers, stopped.downtime, stopped.killed
 	res.Paused, res.Frozen, res.Scaled = stopped.paused, stopped.frozen, stopped.scaled
 	if err != nil {
@@ -170,7 +194,7 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc)
 // and the app's maximum downtime (its drydock.max-downtime, else
 // Options.MaxDowntime), at which the app is started without waiting for fn
 // to return. Once the app runs again, a successful final pass is committed.
-func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc) (stopped stopOutcome, err error) {
+func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc, steps StepFunc) (stopped stopOutcome, err error) {
 	log := m.log.With("app", a.Name)
 	limit, cause := m.maxDowntime(a)
 	phase, cancel := context.WithTimeoutCause(ctx, limit, cause)
@@ -181,6 +205,9 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 	restart := func() {
 		if !restarted {
 			restarted = true
+			if len(app.Stopped) > 0 {
+				steps(a.Name, StepStarting, app.Stopped)
+			}
 			if err := s.restart(ctx); err != nil {
 				errs = append(errs, err)
 			}
@@ -190,7 +217,12 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 		}
 	}
 	defer restart() // when stop panics
-	if err := s.stop(phase); err != nil {
+	if names := a.stopNames(); len(names) > 0 {
+		steps(a.Name, StepStopping, names)
+	}
+	err = s.stop(phase)
+	app.Stopped = s.stoppedNames()
+	if err != nil {
 		restart()
 		return stopped, joinErrs(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...))
 	}

@@ -44,7 +44,7 @@ func ParseComposeDependsOn(v string) ([]ComposeDep, error) {
 	for _, entry := range splitList(v) {
 		parts := strings.Split(entry, ":")
 		if len(parts) > 3 || strings.TrimSpace(parts[0]) == "" {
-			return nil, fmt.Errorf("compose depends_on entry %q: want service[:condition[:restart]]", entry)
+			return nil, fmt.Errorf("compose depends_on entry %q: want service[:condition[:restart]]", Clip(entry))
 		}
 		d := ComposeDep{Service: strings.TrimSpace(parts[0])}
 		if len(parts) > 1 {
@@ -57,7 +57,7 @@ func ParseComposeDependsOn(v string) ([]ComposeDep, error) {
 				d.Restart = true
 			case "false", "":
 			default:
-				return nil, fmt.Errorf("compose depends_on entry %q: restart flag %q is not true or false", entry, r)
+				return nil, fmt.Errorf("compose depends_on entry %q: restart flag %q is not true or false", Clip(entry), Clip(r))
 			}
 		}
 		deps = append(deps, d)

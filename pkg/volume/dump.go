@@ -125,17 +125,17 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// runningDumps keeps the dumps whose container runs now: a stopped
-// container is not started to be dumped, and its volume's files are
-// consistent as they are.
-func (m *Manager) runningDumps(ctx context.Context, dumps []Dump) []Dump {
-	var out []Dump
+// runningDumps splits the dumps into those whose container runs now and
+// the others: a stopped container is not started to be dumped, and the
+// snapshot then lacks its dump, which the caller reports.
+func (m *Manager) runningDumps(ctx context.Context, dumps []Dump) (running, skipped []Dump) {
 	for _, d := range dumps {
 		if m.runs(ctx, d.Container) {
-			out = append(out, d)
+			running = append(running, d)
 			continue
 		}
 		m.log.Warn("container not running: its dump is not taken", "container", d.Container.Name, "dump", d.Name)
+		skipped = append(skipped, d)
 	}
-	return out
+	return running, skipped
 }

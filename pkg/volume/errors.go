@@ -35,7 +35,7 @@ func (e *HookError) Error() string {
 	case "verify":
 		what = "drydock.verify command"
 	}
-	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, e.Cmd)
+	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, clipArgv(e.Cmd))
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
 	} else {

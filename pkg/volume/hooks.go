@@ -25,10 +25,10 @@ func ParseCommand(v string) ([]string, error) {
 	if strings.HasPrefix(v, "[") {
 		var argv []string
 		if err := json.Unmarshal([]byte(v), &argv); err != nil {
-			return nil, fmt.Errorf("command %q: not a JSON array of strings: %w", v, err)
+			return nil, fmt.Errorf("command %q: not a JSON array of strings: %w", Clip(v), err)
 		}
 		if len(argv) == 0 || argv[0] == "" {
-			return nil, fmt.Errorf("command %q: empty argv", v)
+			return nil, fmt.Errorf("command %q: empty argv", Clip(v))
 		}
 		return argv, nil
 	}
@@ -139,7 +139,7 @@ func (m *Manager) runHooks(ctx context.Context, hooks []Hook, phase string) erro
 		if h.Phase != phase {
 			continue
 		}
-		log := m.log.With("container", h.Container.Name, "phase", phase, "cmd", h.Cmd)
+		log := m.log.With("container", h.Container.Name, "phase", phase, "cmd", clipArgv(h.Cmd))
 		log.Info("running hook")
 		out, err := m.runHook(ctx, h)
 		if err != nil {

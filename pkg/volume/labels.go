@@ -74,7 +74,7 @@ func parseSaveImage(labels map[string]string) (SaveImage, error) {
 	}
 	b, err := parseBool(v)
 	if err != nil {
-		return SaveImageNever, fmt.Errorf("label %s=%q: want true, false or always", LabelSaveImage, v)
+		return SaveImageNever, fmt.Errorf("label %s=%q: want true, false or always", LabelSaveImage, Clip(v))
 	}
 	if b {
 		return SaveImageUnpushed, nil
@@ -90,7 +90,7 @@ func parseDumpName(labels map[string]string) (string, error) {
 	}
 	v = strings.TrimSpace(v)
 	if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\x00") {
-		return "", fmt.Errorf("label %s=%q: want a file name (no slash)", LabelDumpName, v)
+		return "", fmt.Errorf("label %s=%q: want a file name (no slash)", LabelDumpName, Clip(v))
 	}
 	return v, nil
 }
@@ -134,7 +134,7 @@ func ParseTier(s string) (Tier, error) {
 	case TierData, TierCache, TierRebuildable:
 		return t, nil
 	}
-	return "", fmt.Errorf("tier %q: want data, cache or rebuildable (lower case)", s)
+	return "", fmt.Errorf("tier %q: want data, cache or rebuildable (lower case)", Clip(s))
 }
 
 // knownLabels are every label drydock reads.
@@ -151,10 +151,10 @@ func checkLabelKey(k string) error {
 	}
 	for _, known := range knownLabels {
 		if strings.EqualFold(k, known) {
-			return fmt.Errorf("label %q: labels are case-sensitive, did you mean %s?", k, known)
+			return fmt.Errorf("label %q: labels are case-sensitive, did you mean %s?", Clip(k), known)
 		}
 	}
-	return fmt.Errorf("label %q: not a drydock label (see drydock volumes ls and the README's label table)", k)
+	return fmt.Errorf("label %q: not a drydock label (see drydock volumes ls and the README's label table)", Clip(k))
 }
 
 // OptBool is a tri-state label value: unset, true or false.
@@ -195,7 +195,7 @@ func parseOptBool(labels map[string]string, key string) (OptBool, error) {
 	}
 	b, err := parseBool(v)
 	if err != nil {
-		return Unset, fmt.Errorf("label %s=%q: want true or false", key, v)
+		return Unset, fmt.Errorf("label %s=%q: want true or false", key, Clip(v))
 	}
 	if b {
 		return True, nil
@@ -210,7 +210,7 @@ func parseStop(labels map[string]string) (OptBool, bool, error) {
 	}
 	v, err := parseOptBool(labels, LabelStop)
 	if err != nil {
-		return Unset, false, fmt.Errorf("label %s=%q: want true, false or %s", LabelStop, labels[LabelStop], StopPause)
+		return Unset, false, fmt.Errorf("label %s=%q: want true, false or %s", LabelStop, Clip(labels[LabelStop]), StopPause)
 	}
 	return v, false, nil
 }
@@ -224,7 +224,7 @@ func parseBool(v string) (bool, error) {
 	case "false", "0", "f", "FALSE":
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not a boolean", v)
+	return false, fmt.Errorf("%q is not a boolean", Clip(v))
 }
 
 // Settings are the drydock labels of one container or volume, parsed.
@@ -262,6 +262,7 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		note(checkLabelKey(k))
 	}
+	labels = withinSize(labels, note)
 	var err error
 	s.Backup, err = parseOptBool(labels, LabelBackup)
 	note(err)
@@ -308,6 +309,25 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 	return s, nil
 }
 
+// withinSize returns labels without the drydock labels longer than
+// MaxLabelSize, each noted as an error: they are not read at all.
+func withinSize(labels map[string]string, note func(error)) map[string]string {
+	out := labels
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if !strings.HasPrefix(strings.ToLower(k), "drydock.") {
+			continue
+		}
+		if err := checkLabelSize(k, labels[k]); err != nil {
+			note(err)
+			if len(out) == len(labels) {
+				out = maps.Clone(labels)
+			}
+			delete(out, k)
+		}
+	}
+	return out
+}
+
 // parseDuration reads a positive Go duration; 0 when the label is unset.
 func parseDuration(labels map[string]string, key string) (time.Duration, error) {
 	v, ok := labels[key]
@@ -316,7 +336,7 @@ func parseDuration(labels map[string]string, key string) (time.Duration, error) 
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("label %s=%q: want a positive duration like 30s or 5m", key, v)
+		return 0, fmt.Errorf("label %s=%q: want a positive duration like 30s or 5m", key, Clip(v))
 	}
 	return d, nil
 }

@@ -133,3 +133,24 @@ func TestParseCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestParseSettingsLabelSize: a drydock label past MaxLabelSize is not
+// read, and its error names it without echoing it; errors about a long
+// value under the limit cut it.
+func TestParseSettingsLabelSize(t *testing.T) {
+	big := strings.Repeat("x", volume.MaxLabelSize+1)
+	s, err := volume.ParseSettings(map[string]string{volume.LabelHookPre: "echo " + big, volume.LabelGroup: "shop"})
+	if err == nil || !strings.Contains(err.Error(), "label drydock.hook.pre: value of 65542 bytes, longer than the 64 KiB") || len(err.Error()) > 200 {
+		t.Errorf("err %.300v, want a short error naming the label", err)
+	}
+	if s.HookPre != nil || s.Group != "shop" {
+		t.Errorf("settings %+v: want the oversized label unread, the others read", s)
+	}
+	_, err = volume.ParseSettings(map[string]string{volume.LabelMaxDowntime: strings.Repeat("9", 60<<10)})
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "... (61440 bytes)") {
+		t.Errorf("err %.500v, want the value cut", err)
+	}
+	if got := volume.Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+}

@@ -56,6 +56,13 @@ type App struct {
 	// Dumps are the drydock.dump commands of the app's containers, by
 	// container name; only those of running containers run.
 	Dumps []Dump
+	// Stopped, in the App a BackupFunc gets for PassFinal, names the
+	// containers stopped or frozen for it and the Swarm services scaled to
+	// 0, in stop order.
+	Stopped []string
+	// SkippedDumps, in the App a BackupFunc gets, are the dumps not taken
+	// because their container did not run: the snapshot lacks them.
+	SkippedDumps []Dump
 	// Images are the app's containers whose image drydock.save-image asks
 	// to save.
 	Images []ImageSave
@@ -234,7 +241,7 @@ func decide(t *target) (bool, Tier, string) {
 	}
 	for _, u := range t.uses {
 		if u.c.SettingsErr != nil {
-			return false, "", fmt.Sprintf("container %s has malformed labels", u.c.Name)
+			return false, "", fmt.Sprintf("container %s has malformed labels: %v", u.c.Name, u.c.SettingsErr)
 		}
 	}
 	why := ""

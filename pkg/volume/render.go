@@ -96,7 +96,7 @@ func renderApp(w io.Writer, a *App) {
 			if user == "" {
 				user = "(image default)"
 			}
-			fmt.Fprintf(w, "    %s\t%s\t%q\tuser %s\ttimeout %s\n", h.Phase, h.Container.Name, h.Cmd, user, h.Timeout)
+			fmt.Fprintf(w, "    %s\t%s\t%q\tuser %s\ttimeout %s\n", h.Phase, h.Container.Name, clipArgv(h.Cmd), user, h.Timeout)
 		}
 	}
 }
@@ -117,7 +117,7 @@ func renderAppFiles(w io.Writer, a *App) {
 	if len(a.Dumps) > 0 {
 		fmt.Fprintln(w, "  dumps (stdout stored as a file of the snapshot):")
 		for _, d := range a.Dumps {
-			fmt.Fprintf(w, "    %s\t%s\t%q\ttimeout %s\n", d.Name, d.Container.Name, d.Cmd, d.Timeout)
+			fmt.Fprintf(w, "    %s\t%s\t%q\ttimeout %s\n", d.Name, d.Container.Name, clipArgv(d.Cmd), d.Timeout)
 		}
 	}
 	names := make([]string, 0, len(a.Containers))

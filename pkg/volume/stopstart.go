@@ -65,7 +65,17 @@ func (s *session) stop(ctx context.Context) error {
 	s.actions = map[string]Action{}
 	s.scales = map[string]*scaleOp{}
 	var refs []ContainerRef
+	taken := map[string]bool{} // tasks that replaced a planned one
 	for _, d := range s.app.Stop {
+		if d.Action == ActionScale {
+			ref, err := s.m.currentTask(ctx, d.Container, taken)
+			if err != nil {
+				return fmt.Errorf("app %s: %w", s.app.Name, err)
+			}
+			s.addScale(d.Container.ID, ref)
+			refs = append(refs, ref)
+			continue
+		}
 		ins, err := s.m.api.ContainerInspect(ctx, d.Container.ID)
 		if isNotFound(err) {
 			continue
@@ -86,9 +96,6 @@ func (s *session) stop(ctx context.Context) error {
 		}
 		s.todo[d.Container.ID] = d.Container
 		s.actions[d.Container.ID] = action
-		if action == ActionScale && s.scales[d.Container.SwarmService] == nil {
-			s.scales[d.Container.SwarmService] = &scaleOp{id: d.Container.SwarmService, name: d.Container.SwarmServiceName}
-		}
 		refs = append(refs, d.Container)
 	}
 	if len(refs) == 0 {
@@ -420,24 +427,55 @@ func (m *Manager) replacement(ctx context.Context, ref ContainerRef) (string, er
 }
 
 func (m *Manager) resolveTask(ctx context.Context, ref ContainerRef) (string, error) {
+	id, name, err := m.runningTask(ctx, ref)
+	if err == nil && id != ref.ID {
+		m.log.Info("Swarm task was replaced since the plan: using the one running now", "service", ref.SwarmServiceName,
+			"planned", ref.Name, "task", name, "id", shortID(id))
+	}
+	return id, err
+}
+
+// runningTask returns ref's container while it runs, else the first
+// (by ID) running task of its service on this node, with its name.
+func (m *Manager) runningTask(ctx context.Context, ref ContainerRef) (id, name string, err error) {
 	ins, err := m.api.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
-		return ref.ID, nil
+		return ref.ID, ref.Name, nil
 	}
 	if err != nil && !isNotFound(err) {
-		return "", fmt.Errorf("inspect container %s: %w", ref.Name, err)
+		return "", "", fmt.Errorf("inspect container %s: %w", ref.Name, err)
 	}
+	tasks, err := m.runningTasks(ctx, ref)
+	if err != nil {
+		return "", "", err
+	}
+	if len(tasks) == 0 {
+		return "", "", fmt.Errorf("swarm service %s: no running task on this node: %w", ref.SwarmServiceName, ErrGone)
+	}
+	return tasks[0].ID, tasks[0].Name, nil
+}
+
+// runningTasks lists the running containers of ref's Swarm service on
+// this node, by ID.
+func (m *Manager) runningTasks(ctx context.Context, ref ContainerRef) ([]ContainerRef, error) {
 	list, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(SwarmServiceID, ref.SwarmService)})
 	if err != nil {
-		return "", fmt.Errorf("find a running task of Swarm service %s: %w", ref.SwarmServiceName, err)
+		return nil, fmt.Errorf("find a running task of Swarm service %s: %w", ref.SwarmServiceName, err)
 	}
 	slices.SortFunc(list, func(a, b container.Summary) int { return strings.Compare(a.ID, b.ID) })
+	var out []ContainerRef
 	for _, c := range list {
-		if c.State == "running" {
-			return c.ID, nil
+		if c.State != "running" {
+			continue
 		}
+		t := ref
+		t.ID, t.Name = c.ID, c.ID
+		if len(c.Names) > 0 {
+			t.Name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		out = append(out, t)
 	}
-	return "", fmt.Errorf("swarm service %s: no running task on this node: %w", ref.SwarmServiceName, ErrGone)
+	return out, nil
 }
 
 // runs reports whether the container ref names runs now; for a Swarm
@@ -446,7 +484,7 @@ func (m *Manager) runs(ctx context.Context, ref ContainerRef) bool {
 	id := ref.ID
 	if ref.SwarmService != "" {
 		var err error
-		if id, err = m.resolveTask(ctx, ref); err != nil {
+		if id, _, err = m.runningTask(ctx, ref); err != nil {
 			return false
 		}
 	}

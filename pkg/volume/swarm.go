@@ -96,7 +96,7 @@ func mergeLabels(svc *Service, own map[string]string) (map[string]string, error)
 		}
 		v := svc.Labels[k]
 		if have, ok := merged[k]; ok && have != v {
-			errs = append(errs, fmt.Sprintf("label %s is %q on Swarm service %s and %q on its container: set it in one place", k, v, svc.Name, have))
+			errs = append(errs, fmt.Sprintf("label %s is %q on Swarm service %s and %q on its container: set it in one place", k, Clip(v), svc.Name, Clip(have)))
 			continue
 		}
 		merged[k] = v

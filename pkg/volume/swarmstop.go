@@ -2,6 +2,7 @@ package volume
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -18,6 +19,49 @@ type scaleOp struct {
 	downErr  error  // its outcome
 	replicas uint64 // to scale back to; 0 when there is nothing to undo
 	up       bool   // scaled back
+}
+
+// addScale adds the task ref to the session, under the plan's container
+// id (the graph's node), to be scaled with its service.
+func (s *session) addScale(id string, ref ContainerRef) {
+	s.todo[id] = ref
+	s.actions[id] = ActionScale
+	if s.scales[ref.SwarmService] == nil {
+		s.scales[ref.SwarmService] = &scaleOp{id: ref.SwarmService, name: ref.SwarmServiceName}
+	}
+}
+
+// currentTask returns the task to scale for the planned task ref, read
+// again now, right before the stop: ref while it runs, else a task of the
+// same service running here that no other planned task took (Swarm
+// replaced ref since the plan: an update, a rollback, a restarted task).
+// With none running, ref: its service is scaled all the same, since a
+// replacement may be on its way up and would be backed up live.
+func (m *Manager) currentTask(ctx context.Context, ref ContainerRef, taken map[string]bool) (ContainerRef, error) {
+	ins, err := m.api.ContainerInspect(ctx, ref.ID)
+	if err == nil && ins.State != nil && ins.State.Running {
+		return ref, nil
+	}
+	if err != nil && !isNotFound(err) {
+		return ref, fmt.Errorf("inspect container %s: %w", ref.Name, err)
+	}
+	tasks, err := m.runningTasks(ctx, ref)
+	if err != nil {
+		return ref, err
+	}
+	for _, t := range tasks {
+		if taken[t.ID] {
+			continue
+		}
+		taken[t.ID] = true
+		m.log.Info("Swarm task was replaced since the plan: scaling its service", "service", ref.SwarmServiceName,
+			"planned", ref.Name, "task", t.Name, "id", shortID(t.ID))
+		cur := ref
+		cur.ID, cur.Name = t.ID, t.Name
+		return cur, nil
+	}
+	m.log.Warn("no task of the Swarm service runs here now: scaling it all the same", "service", ref.SwarmServiceName, "planned", ref.Name)
+	return ref, nil
 }
 
 // scaleDownOne scales the service of the task ref to 0, once per service,

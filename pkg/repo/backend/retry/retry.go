@@ -190,7 +190,7 @@ func run(ctx context.Context, opts Options, op, what string, f func() error) err
 		}
 		delay := jitter(wait)
 		elapsed := time.Since(start)
-		if elapsed+delay > opts.MaxElapsed {
+		if elapsed+delay > maxElapsed(ctx, opts.MaxElapsed) {
 			return &Error{Op: op, What: what, Attempts: attempt, Elapsed: elapsed, Err: err}
 		}
 		opts.Logger.Warn("backend operation failed, retrying",

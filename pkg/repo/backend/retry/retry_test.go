@@ -308,3 +308,34 @@ func TestCancelDuringBackoff(t *testing.T) {
 		t.Fatalf("%d attempts, want 1", c)
 	}
 }
+
+// TestWindowCapsRetries: a call made under an open window gives up at the
+// window's cap, far inside the policy's budget; once the window is closed,
+// the same context retries under the policy again (the outage ends after a
+// few failures and the call succeeds).
+func TestWindowCapsRetries(t *testing.T) {
+	f := newFaulty(t)
+	f.fail["save"] = 1 << 30
+	be := retry.New(f, retry.Options{InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsed: time.Minute})
+	w := retry.NewWindow(200 * time.Millisecond)
+	ctx := retry.WithWindow(context.WithoutCancel(t.Context()), w)
+	data, id := backendtest.RandomData(t, 10)
+	h := backend.Handle{Type: backend.SnapshotFile, Name: id}
+	start := time.Now()
+	err := be.Save(ctx, h, backend.NewByteReader(data))
+	var rerr *retry.Error
+	if !errors.As(err, &rerr) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("got %v, want *retry.Error wrapping ECONNRESET", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("gave up after %v, window 200ms (policy 1m)", elapsed)
+	}
+
+	w.Close()
+	f.mu.Lock()
+	f.fail["save"] = 30 // ~1.5 s of failures: past the window, inside the policy
+	f.mu.Unlock()
+	if err := be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
+		t.Fatalf("save after the window closed: %v", err)
+	}
+}

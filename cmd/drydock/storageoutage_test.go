@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/sshtest"
+	"github.com/drydock-backup/drydock/pkg/location"
+	"github.com/drydock-backup/drydock/pkg/volume"
+)
+
+// TestAppDownStorageOutage: the repository's server (sshd) goes away as
+// the app is stopped for its final pass. The final pass gives up within a
+// few seconds instead of riding out the retry window with the app down:
+// the app runs again at once, its backup fails naming the storage error,
+// and the next run, with the server back, succeeds.
+func TestAppDownStorageOutage(t *testing.T) {
+	srv := sshtest.Start(t)
+	env := dockertest.New(t)
+	env.CheckRunning = true
+	c := newCLI(t, "sftp://"+srv.User+"@"+srv.Addr()+"/outage")
+	c.env[location.EnvSFTPKeyFile] = srv.KeyFile
+	c.env[location.EnvSFTPKnownHostsFile] = srv.KnownHostsFile
+	c.env["XDG_STATE_HOME"] = t.TempDir()
+	c.must("init")
+	f := &volFixture{Env: env, t: t, c: c}
+	vol := f.Volume("outage", map[string]string{volume.LabelBackup: "true"})
+	seed(t, f.mountpoint(vol), 10, 4)
+	id := f.Container(dockertest.Spec{Name: "outage", Mounts: []string{vol + ":/data"}})
+	signals := stopSignals(t, f, id)
+
+	// A retry window far longer than the bound asserted below.
+	cmd := exec.Command(drydockBinary(t), "--retry-max", "45s", "volumes", "backup", "--json", vol)
+	cmd.Env = append(os.Environ(), c.environ()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	must(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	waitStopBegins(t, signals, exited)
+	begun := time.Now()
+	srv.Stop(t)
+	for f.Running(id) { // the stop itself is Docker's
+		time.Sleep(50 * time.Millisecond)
+	}
+	for !f.Running(id) {
+		if time.Since(begun) > 25*time.Second {
+			t.Fatalf("the app is still down %s after its stop, with the storage gone\n%s", time.Since(begun), stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	down := time.Since(begun)
+	select {
+	case <-exited:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("drydock did not exit\n%s", stderr.String())
+	}
+	t.Logf("app down %s; drydock exit %d\n%s%s", down, cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	var rep backupJSON
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	app := rep.app(t, vol)
+	// The read gives up, or it was done and the upload it began fails
+	// after the app runs again: either way the storage error is the app's.
+	if app.SnapshotID != "" || !strings.Contains(strings.ToLower(app.Error), "connection refused") {
+		t.Errorf("app report: snapshot %q, error %q; want no snapshot and the storage error", app.SnapshotID, app.Error)
+	}
+
+	srv.Restart(t)
+	out, errOut, code := c.run("volumes", "backup", "--json", vol)
+	if code != 0 {
+		t.Fatalf("backup with the storage back: exit %d\n%s%s", code, out, errOut)
+	}
+}
