@@ -156,4 +156,8 @@ func TestVolumesHostLockKill9(t *testing.T) {
 	if f.journaled(vol) {
 		t.Error("stop journal not cleared")
 	}
+	// ls lists every volume, skipped ones too, but never drydock's own.
+	if out, _, code := f.c.runVolumes("ls"); code != 0 || strings.Contains(out, volume.HostLockVolume) {
+		t.Errorf("volumes ls: exit %d, lists %s:\n%s", code, volume.HostLockVolume, out)
+	}
 }
