@@ -126,7 +126,7 @@ func TestAppDownSIGTERMWhileStopping(t *testing.T) {
 		t.Errorf("exit code %d, want %d", code, exitInterrupted)
 	}
 	assertStaysUp(t, f, id, begun)
-	f.assertNoLeftovers()
+	f.assertNoLeftovers(vol)
 
 	var rep backupJSON
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -161,8 +161,8 @@ func TestAppDownKill9WhileStopping(t *testing.T) {
 	if !f.Running(id) {
 		t.Fatal("the container stopped already: the kill came too late to test anything")
 	}
-	if _, err := os.Stat(d.journal()); err != nil {
-		t.Fatalf("no stop journal after the kill: %v", err)
+	if !f.journaled(vol) {
+		t.Fatalf("no stop journal entry for app %s after the kill", vol)
 	}
 
 	p2 := d.start(`"@yearly"`)
@@ -172,8 +172,8 @@ func TestAppDownKill9WhileStopping(t *testing.T) {
 	if code := p2.wait(time.Minute); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
-		t.Errorf("stop journal not cleared: %v", err)
+	if f.journaled(vol) {
+		t.Errorf("stop journal not cleared: %v", vol)
 	}
 	if !strings.Contains(p2.stderr(), "did not exit within its stop timeout") {
 		t.Errorf("the restarted daemon did not warn about the kill:\n%s", p2.stderr())
@@ -246,8 +246,8 @@ func TestAppDownKillIsAWarning(t *testing.T) {
 	}) {
 		t.Errorf("no warning notification about the kill: %v", msgs)
 	}
-	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
-		t.Errorf("stop journal left behind: %v", err)
+	if f.journaled(vol) {
+		t.Errorf("stop journal left behind: %v", vol)
 	}
 }
 

@@ -37,6 +37,9 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 	if opts.version != format.Version1 && opts.version != format.Version2 {
 		return fmt.Errorf("--repository-version %d: want 1 or 2", opts.version)
 	}
+	if err := g.useConfiguredRepo(); err != nil {
+		return err
+	}
 	loc := g.repoLocation()
 	if loc == "" {
 		return fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)

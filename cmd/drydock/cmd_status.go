@@ -24,7 +24,8 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 		Long: `Ask the running daemon (at the listen address of its configuration, or
 --addr) for its jobs and print them. Exit code 1 if the daemon cannot be
 reached or a job is unhealthy (its last success is older than twice its
-schedule's interval).`,
+schedule's interval); with --quiet it prints only that error, as the
+image's HEALTHCHECK runs it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if addr == "" {
@@ -47,7 +48,7 @@ schedule's interval).`,
 				if err := enc.Encode(st); err != nil {
 					return err
 				}
-			} else {
+			} else if !g.quiet {
 				printStatus(g.stdout, st)
 			}
 			var bad []string

@@ -21,6 +21,7 @@ type volumesOptions struct {
 	stateDir     string
 	includeBinds bool
 	maxDowntime  time.Duration
+	lockWait     time.Duration
 }
 
 func newVolumesCommand(g *globalOptions) *cobra.Command {
@@ -32,14 +33,20 @@ func newVolumesCommand(g *globalOptions) *cobra.Command {
 stop while it is, comes from labels on volumes and containers (drydock.backup,
 drydock.stop, drydock.group, drydock.hook.pre, ...); see "drydock volumes ls".
 
-Containers drydock stops are journaled in the state directory before they
-are stopped, and every command starts first whatever an earlier, killed run
-left stopped. Only one volumes command runs at a time per state directory.`,
+Only one drydock at a time stops and starts containers of a Docker engine,
+whatever its state directory: the host lock is a file in drydock's own
+volume ` + volume.HostLockVolume + `, so the host CLI, a "docker exec" in the agent
+container, the agent and a systemd daemon all take the same one. Another
+command waits for it up to --lock-wait, then fails naming the holder.
+Containers drydock stops are journaled beside the lock before they are
+stopped, and every command starts first whatever an earlier, killed run
+(of any drydock) left stopped.`,
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&opts.stateDir, "state-dir", "", "directory of the stop journal and host lock (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/drydock, else /var/lib/drydock as root, else ~/.local/state/drydock)")
+	f.StringVar(&opts.stateDir, "state-dir", "", "drydock's state directory: restore drill records; a stop journal an older drydock left here is moved beside the host lock (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/drydock, else /var/lib/drydock as root, else ~/.local/state/drydock)")
 	f.BoolVar(&opts.includeBinds, "include-binds", false, "also back up bind mounts of containers labelled drydock.backup=true")
 	f.DurationVar(&opts.maxDowntime, "max-downtime", 0, "longest time an app stays stopped; at the deadline it is started and its backup fails (default 10m; an app's drydock.max-downtime label overrides it)")
+	f.DurationVar(&opts.lockWait, "lock-wait", 0, "wait this long for another drydock holding the host lock (e.g. 10m); 0 fails at once")
 	cmd.AddCommand(
 		newVolumesLsCommand(g, &opts),
 		newVolumesBackupCommand(g, &opts),
@@ -101,7 +108,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 		env.close()
 		return nil, nil, fmt.Errorf("state directory: %w", err)
 	}
-	if env.unlock, err = volume.LockHost(filepath.Join(dir, "volumes.lock")); err != nil {
+	if env.unlock, err = env.m.LockHost(ctx, opts.lockWait); err != nil {
 		env.close()
 		return nil, nil, err
 	}
@@ -117,7 +124,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 	}
 	if rerr != nil {
 		rerr = fmt.Errorf("containers an earlier run stopped are still not running (journal %s): %w",
-			filepath.Join(dir, volume.JournalFile), rerr)
+			env.m.JournalPath(), rerr)
 		fmt.Fprintf(g.stderr, "warning: %v\n", rerr)
 	}
 	return env, rerr, nil

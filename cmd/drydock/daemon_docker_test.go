@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -52,8 +51,6 @@ func (d *volumesDaemon) start(schedule string) *daemonProc {
 	return startDaemonProc(d.f.t, d.f.c, d.cfg, d.addr)
 }
 
-func (d *volumesDaemon) journal() string { return filepath.Join(d.state, volume.JournalFile) }
-
 // touchingApp starts a container that keeps touching the 96 MiB it has in
 // vol, so that the final pass of a backup re-reads all of it: the app
 // stays stopped long enough for a test to see it and act (with a few
@@ -86,8 +83,8 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 	if !f.Running(id) {
 		t.Errorf("container not running after the daemon stopped")
 	}
-	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
-		t.Errorf("stop journal left behind: %v", err)
+	if f.journaled(vol) {
+		t.Errorf("stop journal left behind: %v", vol)
 	}
 	if locks := strings.TrimSpace(f.c.mustRestic(resticBin, "list", "locks")); locks != "" {
 		t.Errorf("locks left behind: %s", locks)
@@ -116,8 +113,8 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 	if f.Running(id) {
 		t.Fatal("container runs again without anyone starting it: the kill came too late to test anything")
 	}
-	if _, err := os.Stat(d.journal()); err != nil {
-		t.Fatalf("no stop journal after the kill: %v", err)
+	if !f.journaled(vol) {
+		t.Fatalf("no stop journal entry for app %s after the kill", vol)
 	}
 
 	p2 := d.start(`"@yearly"`)
@@ -131,8 +128,8 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 	if code := p2.wait(time.Minute); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	if _, err := os.Stat(d.journal()); !os.IsNotExist(err) {
-		t.Errorf("stop journal not cleared: %v", err)
+	if f.journaled(vol) {
+		t.Errorf("stop journal not cleared: %v", vol)
 	}
 }
 

@@ -53,8 +53,9 @@ func embeddedDefault(g *globalOptions) func(context.Context) (string, string, er
 }
 
 // existingDefault returns the function that finds drydock's default
-// repository if backup created it; else the location stays unset (and
-// the command says how to give one).
+// repository if backup created it, else the daemon's default one if the
+// daemon created it; else the location stays unset (and the command says
+// how to give one).
 func existingDefault(g *globalOptions) func(context.Context) (string, string, error) {
 	return func(context.Context) (string, string, error) {
 		dir, err := dataDir(g.getenv)
@@ -63,7 +64,8 @@ func existingDefault(g *globalOptions) func(context.Context) (string, string, er
 		}
 		repoDir := filepath.Join(dir, "repo")
 		if _, err := os.Stat(filepath.Join(repoDir, "config")); err != nil {
-			return "", "", nil
+			path, pw := daemonDefaultRepo(g)
+			return path, pw, nil
 		}
 		return repoDir, filepath.Join(dir, "password"), nil
 	}

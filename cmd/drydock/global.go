@@ -40,6 +40,8 @@ type globalOptions struct {
 	// defaultRepo, if set, is used when no repository is configured; the
 	// backup command sets it to drydock's embedded default.
 	defaultRepo func(context.Context) (repoPath, passwordFile string, err error)
+	// repoConfig takes the repository from the daemon's configuration.
+	repoConfig repoConfigOptions
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -54,6 +56,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVarP(&g.options, "option", "o", nil, "backend option `key=value`: sftp.command, sftp.args, sftp.connections, rest.connections (repeatable)")
 	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for a rest: repository over https (repeatable; default: $RESTIC_CACERT)")
 	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for a rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
+	g.repoConfig.addFlags(cmd)
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -132,7 +135,7 @@ func (g *globalOptions) openBackend(ctx context.Context, location string, create
 // the repository's storage.
 func (g *globalOptions) locationOptions(location string, create bool) (loc.Options, error) {
 	if location == "" {
-		return loc.Options{}, fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
+		return loc.Options{}, fmt.Errorf("%w: no repository given: use -r/--repo, RESTIC_REPOSITORY, or --config/--repo-name for a repository of the daemon's configuration", repo.ErrNoRepository)
 	}
 	ext, err := parseOptions(g.options)
 	if err != nil {
@@ -162,6 +165,9 @@ func (g *globalOptions) repoOptions() repo.Options {
 // openRepository opens the configured repository. With g.defaultRepo set
 // and nothing configured, the embedded default is used (and created).
 func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, error) {
+	if err := g.useConfiguredRepo(); err != nil {
+		return nil, err
+	}
 	location := g.repoLocation()
 	if location == "" && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
 		// Nothing configured: the default repository, created by backup

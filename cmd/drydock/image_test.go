@@ -147,8 +147,12 @@ func TestImageVolumesBackup(t *testing.T) {
 	if startedAfter, _ := env.Times(app); !startedAfter.After(startedBefore) {
 		t.Errorf("the app was not stopped and started through the socket (started %v, before %v)", startedAfter, startedBefore)
 	}
-	if fis, err := os.ReadDir(state); err != nil || len(fis) == 0 {
-		t.Errorf("nothing in the state directory volume (%v): the journal is not on it", err)
+	// The host lock (and stop journal) volume, made through the socket and
+	// reached at its host path.
+	if hl, err := env.Cli.VolumeInspect(t.Context(), volume.HostLockVolume); err != nil || hl.Labels[volume.LabelHostLock] == "" {
+		t.Errorf("host lock volume %s: %v %v", volume.HostLockVolume, err, hl.Labels)
+	} else if _, err := os.Stat(filepath.Join(hl.Mountpoint, volume.HostLockFile)); err != nil {
+		t.Errorf("no host lock file: %v", err)
 	}
 
 	c := newCLI(t, repoURL)

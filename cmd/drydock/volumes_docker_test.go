@@ -319,7 +319,12 @@ func TestVolumesRecoversKilledRun(t *testing.T) {
 	if !f.Running(id) {
 		t.Error("container left stopped by the killed run is not running")
 	}
+	// The old journal in the state directory was moved beside the host
+	// lock, and cleared there.
 	if _, err := os.Stat(filepath.Join(f.c.env["XDG_STATE_HOME"], "drydock", volume.JournalFile)); !os.IsNotExist(err) {
 		t.Errorf("journal not cleared: %v", err)
+	}
+	if f.journaled(vol) {
+		t.Errorf("journal beside the host lock not cleared")
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +79,7 @@ func TestVolumesSIGTERMWhileStopped(t *testing.T) {
 	if started, _ := f.Times(id); started.Before(signalled) {
 		t.Errorf("container started at %s, before the signal at %s: the signal came after the stopped phase", started, signalled)
 	}
-	f.assertNoLeftovers()
+	f.assertNoLeftovers(vol)
 	if out := f.c.mustRestic(resticBin, "check"); !strings.Contains(out, "no errors were found") {
 		t.Errorf("restic check:\n%s", out)
 	}
@@ -109,16 +108,14 @@ func (f *volFixture) waitStoppedByDrydock(id string, started time.Time, exited <
 }
 
 // assertNoLeftovers checks that the repository holds no lock and that the
-// stop journal is gone.
-func (f *volFixture) assertNoLeftovers() {
+// stop journal has no entry for app.
+func (f *volFixture) assertNoLeftovers(app string) {
 	f.t.Helper()
 	locks, err := os.ReadDir(filepath.Join(f.c.env["RESTIC_REPOSITORY"], "locks"))
 	if err != nil || len(locks) != 0 {
 		f.t.Errorf("repository locks left behind: %v (%v)", locks, err)
 	}
-	journal := filepath.Join(f.c.env["XDG_STATE_HOME"], "drydock", volume.JournalFile)
-	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
-		b, _ := os.ReadFile(journal)
-		f.t.Errorf("stop journal not cleared (%v): %s", err, b)
+	if f.journaled(app) {
+		f.t.Errorf("stop journal not cleared: %s", app)
 	}
 }

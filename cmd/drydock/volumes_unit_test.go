@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -118,25 +117,6 @@ func TestStateDirectory(t *testing.T) {
 	if got, _ := o.stateDirectory(env("XDG_STATE_HOME", "/x")); got != "/flag" {
 		t.Errorf("flag: %s", got)
 	}
-}
-
-// TestHostLock: a second volumes command on the same state directory is
-// refused while the first holds the lock.
-func TestHostLock(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "volumes.lock")
-	unlock, err := volume.LockHost(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := volume.LockHost(p); err == nil || !strings.Contains(err.Error(), "another drydock volumes command") {
-		t.Errorf("second lock: %v", err)
-	}
-	unlock()
-	unlock2, err := volume.LockHost(p)
-	if err != nil {
-		t.Fatalf("lock after unlock: %v", err)
-	}
-	unlock2()
 }
 
 // TestAppViewMaxDowntime: volumes ls --json shows an app's own limit and

@@ -138,8 +138,9 @@ func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 }
 
 func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
-	// One volumes backup at a time on this host: the daemon's own jobs
-	// wait for each other; a CLI run holding the host lock fails the job.
+	// One volumes backup at a time on this Docker engine: the daemon's
+	// own jobs wait for each other, and for another drydock holding the
+	// host lock up to hostLockWait.
 	x.d.volumes.Lock()
 	defer x.d.volumes.Unlock()
 	m, done, err := x.d.volumeManager(ctx, x.cfg.StateDir, x.job.Volumes)
@@ -186,6 +187,11 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 	return err
 }
 
+// hostLockWait bounds the wait for another drydock (a CLI run, another
+// daemon) that holds the host lock: as long as the default lock_wait of
+// a repository.
+const hostLockWait = 10 * time.Minute
+
 // volumeManager connects to Docker, takes the host lock and starts what
 // an earlier, killed run left stopped.
 func (d *Daemon) volumeManager(ctx context.Context, stateDir string, vc *config.Volumes) (*volume.Manager, func(), error) {
@@ -193,7 +199,7 @@ func (d *Daemon) volumeManager(ctx context.Context, stateDir string, vc *config.
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock, err := volume.LockHost(filepath.Join(stateDir, "volumes.lock"))
+	unlock, err := m.LockHost(ctx, hostLockWait)
 	if err != nil {
 		m.Close()
 		return nil, nil, err
@@ -213,16 +219,39 @@ func (d *Daemon) volumeManager(ctx context.Context, stateDir string, vc *config.
 	if err != nil {
 		done()
 		return nil, nil, fmt.Errorf("containers an earlier run stopped are still not running (journal %s): %w",
-			filepath.Join(stateDir, volume.JournalFile), err)
+			m.JournalPath(), err)
 	}
 	return m, done, nil
 }
 
 // stoppedByEarlierRun tells whether a stop journal lists containers that
-// an earlier run (of the daemon or the CLI) stopped and did not start.
-func stoppedByEarlierRun(stateDir string) bool {
-	_, err := os.Stat(filepath.Join(stateDir, volume.JournalFile))
-	return err == nil
+// an earlier run (of any drydock on this Docker engine) stopped and did
+// not start: one left in the state directory, or, for a daemon with
+// volumes jobs, the one beside the host lock. If it cannot tell (Docker
+// is not up yet), it says yes, and recovery is tried until it can.
+func stoppedByEarlierRun(ctx context.Context, cfg *config.Config) bool {
+	if _, err := os.Stat(filepath.Join(cfg.StateDir, volume.JournalFile)); err == nil {
+		return true
+	}
+	if !hasVolumesJob(cfg) {
+		return false
+	}
+	m, err := volume.New(volume.Options{StateDir: cfg.StateDir})
+	if err != nil {
+		return true
+	}
+	defer m.Close()
+	pending, err := m.JournalPending(ctx)
+	return pending || err != nil
+}
+
+func hasVolumesJob(cfg *config.Config) bool {
+	for _, j := range cfg.Jobs {
+		if j.Volumes != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // recoverInterval is how often recoverVolumes tries again while Docker

@@ -135,7 +135,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	// Containers a killed run left stopped come first, before anything
 	// that needs a repository (which may be unreachable): one attempt now,
 	// then retries in the background once running.
-	recovered := !stoppedByEarlierRun(cfg.StateDir)
+	recovered := !stoppedByEarlierRun(ctx, cfg)
 	if !recovered {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
 		err := d.recoverOnce(rctx, cfg.StateDir)

@@ -17,27 +17,10 @@ const (
 	defaultRetryMax = 2 * time.Minute
 )
 
-// repoEnv returns the environment an S3 backend reads its credentials
-// from: the configuration's files first, then the daemon's environment
-// (e.g. systemd's EnvironmentFile or credentials).
+// repoEnv returns the environment an S3 or SFTP backend of rc reads its
+// credentials from (config.Repository.Env).
 func repoEnv(rc *config.Repository, getenv func(string) string) func(string) string {
-	set := map[string]string{}
-	if s := rc.SFTP; s != nil {
-		set[location.EnvSFTPKeyFile] = s.KeyFile
-		set[location.EnvSFTPKnownHostsFile] = s.KnownHostsFile
-	}
-	if s := rc.S3; s != nil {
-		set["AWS_ACCESS_KEY_ID"] = s.AccessKeyID
-		set["AWS_ACCESS_KEY_ID_FILE"] = s.AccessKeyIDFile
-		set["AWS_SECRET_ACCESS_KEY_FILE"] = s.SecretAccessKeyFile
-		set["AWS_DEFAULT_REGION"] = s.Region
-	}
-	return func(k string) string {
-		if v := set[k]; v != "" {
-			return v
-		}
-		return getenv(k)
-	}
+	return rc.Env(getenv)
 }
 
 // openRepo opens (and with create and init, first creates) the

@@ -97,7 +97,8 @@ type Inventory struct {
 // Discover lists volumes and every container (running or not) with its
 // mounts, dependencies and drydock labels. Compose one-off containers
 // (`docker compose run`) are ignored: they come and go and are never
-// restarted by drydock. So are a restore drill's containers and volumes.
+// restarted by drydock. So are a restore drill's containers and volumes,
+// and drydock's own HostLockVolume.
 func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	vols, err := m.api.VolumeList(ctx, dvolume.ListOptions{})
 	if err != nil {
@@ -105,7 +106,7 @@ func (m *Manager) Discover(ctx context.Context) (*Inventory, error) {
 	}
 	inv := &Inventory{}
 	for _, v := range vols.Volumes {
-		if v == nil || isDrill(v.Labels) {
+		if v == nil || isDrill(v.Labels) || isHostLock(v) {
 			continue
 		}
 		vi := VolumeInfo{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels}
@@ -233,4 +234,11 @@ func containerDeps(c *Container, hc *container.HostConfig) []RawDep {
 		deps = append(deps, RawDep{Source: DepLabel, Target: d})
 	}
 	return deps
+}
+
+// isHostLock tells whether v is drydock's host lock volume: by name too,
+// should someone have made one without the label.
+func isHostLock(v *dvolume.Volume) bool {
+	_, ok := v.Labels[LabelHostLock]
+	return ok || v.Name == HostLockVolume
 }

@@ -39,7 +39,8 @@
 // # Never leaving an app down
 //
 // Manager.Stop writes a journal of what it is about to stop (atomically,
-// in Options.StateDir) before stopping anything, and returns its undo.
+// beside the host lock in HostLockVolume once Manager.LockHost took it,
+// else in Options.StateDir) before stopping anything, and returns its undo.
 // Undo starts providers first, waiting for "healthy" where a healthcheck
 // exists, on context.WithoutCancel plus Options.RestartTimeout so that
 // SIGINT cannot cut it short, tries every container whatever fails, and

@@ -2,9 +2,14 @@
 
 package volume
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
 
-// LockHost: Docker volume backups are supported on Unix hosts only.
-func LockHost(string) (func(), error) {
+// lockFile: Docker volume backups are supported on Unix hosts only.
+func lockFile(context.Context, string, string, time.Duration, *slog.Logger) (func(), error) {
 	return nil, errors.New("drydock volumes needs a Unix host")
 }

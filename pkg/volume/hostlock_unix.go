@@ -3,37 +3,72 @@
 package volume
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
-	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// LockHost takes an exclusive flock on path, without waiting: one volumes
-// command at a time per state directory. The kernel drops the lock when the
-// process dies, so a killed run never leaves it behind.
-func LockHost(path string) (unlock func(), err error) {
+// lockPoll is how often a waiting lockFile tries the flock again.
+const lockPoll = 250 * time.Millisecond
+
+// lockFile takes an exclusive flock on path, waiting up to wait for its
+// holder to release it. The kernel drops the lock when the process dies,
+// so a killed run never leaves it behind. holder is written into the file
+// for the message of the next one that has to wait.
+func lockFile(ctx context.Context, path, holder string, wait time.Duration, log *slog.Logger) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("host lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			pid := strings.TrimSpace(string(holder))
-			return nil, fmt.Errorf("another drydock volumes command (pid %s) is running on this host: it holds %s", pid, path)
+	deadline := time.Now().Add(wait)
+	logged := false
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
 		}
-		return nil, fmt.Errorf("host lock %s: %w", path, err)
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("host lock %s: %w", path, err)
+		}
+		by := lockHolder(path)
+		if !time.Now().Before(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("another drydock volumes command holds the host lock %s: %s; it stops and starts containers of this Docker engine, try again when it is done", path, by)
+		}
+		if !logged {
+			log.Warn("waiting for the host lock", "holder", by, "lock", path, "up_to", wait)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for the host lock %s (held by %s): %w", path, by, context.Cause(ctx))
+		case <-time.After(min(lockPoll, time.Until(deadline))):
+		}
 	}
-	// The PID is only for the message above; the flock is the lock.
+	// The holder is only for messages; the flock is the lock.
 	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	_, _ = f.WriteAt([]byte(holder+"\n"), 0)
+	_ = f.Sync()
 	return func() {
+		_ = f.Truncate(0)
 		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// lockHolder is what the holder of the lock at path wrote about itself.
+func lockHolder(path string) string {
+	b, _ := os.ReadFile(path)
+	if s := strings.TrimSpace(string(b)); s != "" {
+		return s
+	}
+	return "a drydock that has not said who it is yet"
 }

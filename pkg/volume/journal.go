@@ -15,7 +15,9 @@ import (
 	"github.com/drydock-backup/drydock/internal/fsutil"
 )
 
-// JournalFile is the name of the stop journal inside Options.StateDir.
+// JournalFile is the name of the stop journal: beside the host lock in
+// HostLockVolume once LockHost was called, else in Options.StateDir (where
+// drydock kept it before the host lock moved to the Docker engine).
 const JournalFile = "volume-stopped.json"
 
 // journal records the containers drydock is about to stop, per app. It is
@@ -47,14 +49,30 @@ type journalEntry struct {
 	Replicas map[string]uint64 `json:"replicas,omitempty"`
 }
 
-func (m *Manager) journalPath() string { return filepath.Join(m.opts.StateDir, JournalFile) }
+// journalDir is where the journal lives: beside the host lock once it is
+// taken, else the state directory.
+func (m *Manager) journalDir() string {
+	if d := m.hostJournal.Load(); d != nil {
+		return *d
+	}
+	return m.opts.StateDir
+}
+
+// JournalPath is the stop journal's file: beside the host lock once
+// LockHost was called, else in Options.StateDir.
+func (m *Manager) JournalPath() string { return filepath.Join(m.journalDir(), JournalFile) }
 
 func (m *Manager) readJournal() (journal, error) {
-	j := journal{Version: 1, Apps: map[string]journalEntry{}}
-	if m.opts.StateDir == "" {
-		return j, ErrNoStateDir
+	if m.journalDir() == "" {
+		return journal{Version: 1, Apps: map[string]journalEntry{}}, ErrNoStateDir
 	}
-	b, err := os.ReadFile(m.journalPath())
+	return readJournalFile(m.JournalPath())
+}
+
+// readJournalFile reads the journal at path; none is an empty one.
+func readJournalFile(path string) (journal, error) {
+	j := journal{Version: 1, Apps: map[string]journalEntry{}}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return j, nil
 	}
@@ -62,7 +80,7 @@ func (m *Manager) readJournal() (journal, error) {
 		return j, fmt.Errorf("read stop journal: %w", err)
 	}
 	if err := json.Unmarshal(b, &j); err != nil {
-		return j, fmt.Errorf("read stop journal %s: %w", m.journalPath(), err)
+		return j, fmt.Errorf("read stop journal %s: %w", path, err)
 	}
 	if j.Apps == nil {
 		j.Apps = map[string]journalEntry{}
@@ -169,12 +187,13 @@ func (m *Manager) journalRemove(app string) error {
 }
 
 func (m *Manager) writeJournal(j journal) error {
+	dir := m.journalDir()
 	if len(j.Apps) == 0 {
-		err := os.Remove(m.journalPath())
+		err := os.Remove(filepath.Join(dir, JournalFile))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("clear stop journal: %w", err)
 		}
-		if err := fsutil.SyncDir(m.opts.StateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := fsutil.SyncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("clear stop journal: %w", err)
 		}
 		return nil
@@ -183,7 +202,7 @@ func (m *Manager) writeJournal(j journal) error {
 	if err != nil {
 		return fmt.Errorf("encode stop journal: %w", err)
 	}
-	if err := fsutil.WriteFileAtomic(m.opts.StateDir, JournalFile, b); err != nil {
+	if err := fsutil.WriteFileAtomic(dir, JournalFile, b); err != nil {
 		return fmt.Errorf("write stop journal: %w", err)
 	}
 	return nil

@@ -40,6 +40,9 @@ const (
 	// LabelDrillOf is set by drydock on a drill's container: the name of
 	// the container it is a copy of.
 	LabelDrillOf = "drydock.drill.of"
+	// LabelHostLock is set by drydock on HostLockVolume, the volume of
+	// the host lock and stop journal. Discovery never sees it.
+	LabelHostLock = "drydock.hostlock"
 )
 
 // StopPause is the drydock.stop value that freezes a container (docker
@@ -140,7 +143,8 @@ func ParseTier(s string) (Tier, error) {
 // knownLabels are every label drydock reads.
 var knownLabels = []string{LabelBackup, LabelStop, LabelTier, LabelHookPre, LabelHookPost, LabelHookUser,
 	LabelHookTimeout, LabelGroup, LabelDependsOn, LabelMaxDowntime, LabelDump, LabelDumpName,
-	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom, LabelVerify, LabelDrill, LabelDrillOf, LabelBuildContextMaxSize}
+	LabelDumpAllowEmpty, LabelSaveImage, LabelScaledFrom, LabelVerify, LabelDrill, LabelDrillOf, LabelBuildContextMaxSize,
+	LabelHostLock}
 
 // checkLabelKey refuses a label that looks like drydock's but is not one
 // (Drydock.Backup, drydock.backups): taken as absent, a mistyped opt-out

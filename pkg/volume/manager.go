@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -22,6 +23,7 @@ import (
 type dockerAPI interface {
 	VolumeList(ctx context.Context, options dvolume.ListOptions) (dvolume.ListResponse, error)
 	VolumeInspect(ctx context.Context, volumeID string) (dvolume.Volume, error)
+	VolumeCreate(ctx context.Context, options dvolume.CreateOptions) (dvolume.Volume, error)
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
 	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
@@ -101,6 +103,9 @@ type Manager struct {
 	opts    Options
 	log     *slog.Logger
 	journal sync.Mutex // serialises read-modify-write of the journal file
+	// hostJournal is the directory of the host lock once LockHost took
+	// it: the journal lives there from then on.
+	hostJournal atomic.Pointer[string]
 }
 
 // New connects to the Docker daemon from the environment (DOCKER_HOST,

@@ -211,3 +211,31 @@ func TestExampleConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSwarmConfigs: the configurations of contrib/swarm's stacks parse;
+// only the Docker secrets under /run/secrets are missing here.
+func TestSwarmConfigs(t *testing.T) {
+	for file, secrets := range map[string][]string{
+		"drydock.yaml":      {"access_key_id_file", "secret_access_key_file"},
+		"drydock-sftp.yaml": {"sftp.key_file", "sftp.known_hosts_file"},
+	} {
+		data, err := os.ReadFile("../../../contrib/swarm/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Parse(data, file, env(t.TempDir()))
+		if err == nil {
+			t.Fatalf("%s: the stack's secrets exist on this machine?", file)
+		}
+		for _, e := range strings.Split(err.Error(), "\n") {
+			if !strings.Contains(e, "cannot read") || !strings.Contains(e, "/run/secrets/") {
+				t.Errorf("%s: unexpected error: %s", file, e)
+			}
+		}
+		for _, key := range secrets {
+			if !strings.Contains(err.Error(), key) {
+				t.Errorf("%s: expected a missing-file error for %s:\n%v", file, key, err)
+			}
+		}
+	}
+}
