@@ -40,6 +40,7 @@ type globalOptions struct {
 	// defaultRepo, if set, is used when no repository is configured; the
 	// backup command sets it to drydock's embedded default.
 	defaultRepo func(context.Context) (repoPath, passwordFile string, err error)
+	locks       lockOwnerState // see lockowner.go
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -156,7 +157,7 @@ func parseOptions(opts []string) (map[string]string, error) {
 }
 
 func (g *globalOptions) repoOptions() repo.Options {
-	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock}
+	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner()}
 }
 
 // openRepository opens the configured repository. With g.defaultRepo set

@@ -41,6 +41,7 @@ func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	root.SetArgs(args)
 	ctx := context.Background()
 	err := root.ExecuteContext(ctx)
+	g.closeLockOwner()
 	if err != nil {
 		errOut.WriteString("drydock: " + err.Error() + "\n")
 	}
