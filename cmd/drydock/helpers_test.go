@@ -29,6 +29,8 @@ func newCLI(t *testing.T, repo string) *cli {
 		"RESTIC_REPOSITORY": repo,
 		"RESTIC_PASSWORD":   "interop password",
 		"HOME":              t.TempDir(),
+		// Daemon tests schedule jobs every second or two.
+		"DRYDOCK_MIN_SCHEDULE_INTERVAL": "1s",
 	}}
 }
 
