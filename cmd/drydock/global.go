@@ -42,6 +42,7 @@ type globalOptions struct {
 	defaultRepo func(context.Context) (repoPath, passwordFile string, err error)
 	// repoConfig takes the repository from the daemon's configuration.
 	repoConfig repoConfigOptions
+	locks      lockOwnerState // see lockowner.go
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -159,7 +160,7 @@ func parseOptions(opts []string) (map[string]string, error) {
 }
 
 func (g *globalOptions) repoOptions() repo.Options {
-	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock}
+	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner()}
 }
 
 // openRepository opens the configured repository. With g.defaultRepo set

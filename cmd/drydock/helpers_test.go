@@ -29,6 +29,8 @@ func newCLI(t *testing.T, repo string) *cli {
 		"RESTIC_REPOSITORY": repo,
 		"RESTIC_PASSWORD":   "interop password",
 		"HOME":              t.TempDir(),
+		// Daemon tests schedule jobs every second or two.
+		"DRYDOCK_MIN_SCHEDULE_INTERVAL": "1s",
 	}}
 }
 
@@ -41,6 +43,7 @@ func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	root.SetArgs(args)
 	ctx := context.Background()
 	err := root.ExecuteContext(ctx)
+	g.closeLockOwner()
 	if err != nil {
 		errOut.WriteString("drydock: " + err.Error() + "\n")
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,24 +12,6 @@ import (
 	"github.com/drydock-backup/drydock/internal/dockertest"
 	"github.com/drydock-backup/drydock/internal/testenv"
 )
-
-// buildImageAs builds the image of this tree under a tag of the test's
-// own: other trees may rebuild drydock:latest at the same time.
-func buildImageAs(t *testing.T, dockerBin, tag string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "../../scripts/build-image.sh")
-	cmd.Env = append(os.Environ(), "IMAGE="+tag)
-	out, err := cmd.CombinedOutput()
-	if err != nil && strings.Contains(string(out), "debootstrap missing") {
-		testenv.RequireOrSkip(t, false, "scripts/build-image.sh needs debootstrap for the base image: %s", out)
-	}
-	if err != nil {
-		t.Fatalf("scripts/build-image.sh: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command(dockerBin, "rmi", tag).Run() })
-}
 
 // agentConfig is the daemon's configuration in the agent test: one local
 // repository, a job that is not due, the default listen address.
@@ -54,7 +35,7 @@ func TestImageAgentHealthAndExec(t *testing.T) {
 	dockerBin := testenv.RequireBinary(t, "docker")
 	env := dockertest.New(t)
 	tag := env.Name("drydock-agent-image") + ":test"
-	buildImageAs(t, dockerBin, tag)
+	buildImageAs(t, tag)
 	ins, err := env.Cli.ImageInspect(t.Context(), tag)
 	if err != nil {
 		t.Fatal(err)

@@ -40,6 +40,25 @@ func buildDrydockImage(t *testing.T) {
 	t.Logf("scripts/build-image.sh (%v):\n%s", time.Since(start).Round(time.Second), out)
 }
 
+// buildImageAs builds the image of this tree under its own tag, so that
+// other tests building drydock:latest from other trees at the same time
+// cannot swap the binary under this test; it is removed at the end.
+func buildImageAs(t *testing.T, tag string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "../../scripts/build-image.sh")
+	cmd.Env = append(os.Environ(), "IMAGE="+tag)
+	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(string(out), "debootstrap missing") {
+		testenv.RequireOrSkip(t, false, "scripts/build-image.sh needs debootstrap for the base image: %s", out)
+	}
+	if err != nil {
+		t.Fatalf("scripts/build-image.sh: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
+}
+
 // dockerSocket is the host path of the Docker socket the tests talk to.
 func dockerSocket() string {
 	if h, ok := strings.CutPrefix(os.Getenv("DOCKER_HOST"), "unix://"); ok {

@@ -20,7 +20,9 @@ func main() {
 	defer stop()
 	stopProfile := startProfile()
 	stderr := stderrWriter()
-	err := newRootCommand(os.Stdout, stderr).ExecuteContext(ctx)
+	g := newGlobals(os.Stdout, stderr)
+	err := newRoot(g).ExecuteContext(ctx)
+	g.closeLockOwner()
 	stopProfile()
 	if err != nil {
 		fmt.Fprintln(stderr, "drydock:", err)

@@ -12,7 +12,13 @@ import (
 // newRootCommand builds the command tree for a process: stdin and the
 // environment are the real ones, output goes to the given writers.
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	return newRoot(&globalOptions{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	return newRoot(newGlobals(stdout, stderr))
+}
+
+// newGlobals are the options of a process with the real stdin and
+// environment.
+func newGlobals(stdout, stderr io.Writer) *globalOptions {
+	return &globalOptions{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 }
 
 // newRoot builds the command tree around g. Commands write to g's writers,

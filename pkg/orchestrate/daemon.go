@@ -59,6 +59,9 @@ type Daemon struct {
 	// unchangedMu serialises updates of the state directory's unchangedFile.
 	unchangedMu sync.Mutex
 	pool        *repoPool // open repositories, kept warm between runs
+	// owner marks our repository locks and finds those of a killed agent
+	// of this state directory (lockowner.go); nil without one.
+	owner repo.LockOwner
 }
 
 type taskKey struct{ job, kind string }
@@ -100,6 +103,12 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 // create, repositories marked init are created if missing; without, they
 // are accepted as missing and nothing is written (config check).
 func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool) error {
+	return preflight(ctx, cfg, getenv, log, create, nil)
+}
+
+// preflight is Preflight that, with owner, also removes from each
+// repository the locks of killed drydocks of this installation.
+func preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner) error {
 	if create {
 		if err := statedir.Ensure(cfg.StateDir, log); err != nil {
 			return fmt.Errorf("state directory: %w", err)
@@ -113,7 +122,7 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 				continue // created with the repository at the first start
 			}
 		}
-		r, err := openRepo(ctx, name, rc, getenv, log, create)
+		r, err := openRepo(ctx, name, rc, getenv, log, create, owner)
 		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
 			continue
 		}
@@ -121,6 +130,7 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 			errs = append(errs, err)
 			continue
 		}
+		removeDeadLocks(ctx, name, r, log)
 		r.Backend().Close()
 	}
 	if _, err := newNotifier(cfg, "", log, func() {}); err != nil {
@@ -145,7 +155,9 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 		}
 	}
 	d.sweepDrills(ctx, cfg)
-	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
+	closeOwner := d.openLockOwner(cfg.StateDir)
+	defer closeOwner()
+	if err := preflight(ctx, cfg, d.opts.Getenv, d.log, true, d.owner); err != nil {
 		return err
 	}
 	d.started = time.Now()
@@ -198,7 +210,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 	d.opts.SdNotify("RELOADING=1")
 	defer d.opts.SdNotify("READY=1")
-	if err := Preflight(ctx, cfg, d.opts.Getenv, d.log, true); err != nil {
+	if err := preflight(ctx, cfg, d.opts.Getenv, d.log, true, d.owner); err != nil {
 		return err
 	}
 	old := d.config()
@@ -463,7 +475,7 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 // marked init and missing.
 func (d *Daemon) opener(cfg *config.Config, name string) opener {
 	return func(ctx context.Context) (*repo.Repository, error) {
-		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true)
+		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true, d.owner)
 	}
 }
 

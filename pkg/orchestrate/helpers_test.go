@@ -33,7 +33,7 @@ type testDaemon struct {
 // starts the daemon and waits until it is ready.
 func startDaemon(t *testing.T, yaml string, env map[string]string) *testDaemon {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml), "test.yaml", func(k string) string { return env[k] })
+	cfg, err := config.Parse([]byte(yaml), "test.yaml", fastSchedules(func(k string) string { return env[k] }))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -155,4 +155,14 @@ func fill(s string, kv ...string) string {
 		panic(fmt.Sprint("fill: odd arguments ", kv))
 	}
 	return strings.NewReplacer(kv...).Replace(s)
+}
+
+// fastSchedules lets tests schedule jobs every second or two.
+func fastSchedules(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if k == config.EnvMinInterval {
+			return "1s"
+		}
+		return getenv(k)
+	}
 }

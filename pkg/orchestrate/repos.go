@@ -24,11 +24,12 @@ func repoEnv(rc *config.Repository, getenv func(string) string) func(string) str
 }
 
 // openRepo opens (and with create and init, first creates) the
-// repository named name. The caller closes its backend.
-func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool) (*repo.Repository, error) {
+// repository named name, its locks marked by owner (may be nil). The
+// caller closes its backend.
+func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner) (*repo.Repository, error) {
 	// The daemon keeps repositories open (repoPool): parent trees of the
 	// next backup come from the cache.
-	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache}
+	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache, LockOwner: owner}
 	if opts.LockRetry == 0 {
 		opts.LockRetry = defaultLockWait
 	}

@@ -146,7 +146,7 @@ func TestDaemonReloadClosesRepository(t *testing.T) {
 	}
 	reload := func(yaml string) {
 		t.Helper()
-		cfg, err := config.Parse([]byte(yaml), "test.yaml", func(string) string { return "" })
+		cfg, err := config.Parse([]byte(yaml), "test.yaml", fastSchedules(func(string) string { return "" }))
 		must(t, err)
 		must(t, td.d.Reload(t.Context(), cfg))
 	}

@@ -214,7 +214,7 @@ func (r *Repository) lockWaiting(ctx context.Context, exclusive bool, during fun
 // beginLock checks for conflicting locks, writes ours and starts keeping
 // it fresh; the second check runs lockRecheckWait later (secondCheck).
 func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
-	doc := newLockDoc(exclusive)
+	doc := r.newLockDoc(exclusive)
 	if err := r.checkLocks(ctx, doc, format.ID{}); err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +231,7 @@ func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, cont
 	return l, lctx, nil
 }
 
-func newLockDoc(exclusive bool) format.Lock {
+func (r *Repository) newLockDoc(exclusive bool) format.Lock {
 	host, _ := os.Hostname()
 	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid(),
 		PIDNamespace: pidNamespace()}
@@ -239,6 +239,9 @@ func newLockDoc(exclusive bool) format.Lock {
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 		doc.UID, doc.GID = uint32(uid), uint32(gid)
+	}
+	if o := r.opts.LockOwner; o != nil {
+		o.Mark(&doc)
 	}
 	return doc
 }
@@ -283,29 +286,20 @@ func (l *Lock) drop() {
 	}
 }
 
-// checkLocks fails if a lock other than ours conflicts with doc.
+// checkLocks fails if a lock other than ours conflicts with doc. Locks of
+// dead drydocks of this installation are removed on the way (readLocks),
+// conflicting or not: a dead shared lock blocks everyone's prune too.
 func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours format.ID) error {
-	ids, err := r.List(ctx, backend.LockFile)
+	locks, _, err := r.readLocks(ctx, ours)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if id == ours {
-			continue
+	for _, l := range locks {
+		if l.err != nil {
+			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'drydock unlock --remove-all'", l.id.Str(), l.err)
 		}
-		raw, err := r.LoadUnpacked(ctx, backend.LockFile, id)
-		if errors.Is(err, backend.ErrNotExist) {
-			continue // removed while we listed
-		}
-		if err != nil {
-			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'drydock unlock --remove-all'", id.Str(), err)
-		}
-		other, err := format.DecodeLock(raw)
-		if err != nil {
-			return fmt.Errorf("lock %v: %w", id.Str(), err)
-		}
-		if doc.Exclusive || other.Exclusive {
-			return &LockedError{ID: id, Lock: *other, Stale: isStale(*other)}
+		if doc.Exclusive || l.doc.Exclusive {
+			return &LockedError{ID: l.id, Lock: *l.doc, Stale: isStale(*l.doc)}
 		}
 	}
 	return nil
@@ -378,7 +372,11 @@ func (r *Repository) dropLock(id format.ID) {
 func (r *Repository) removeLock(id format.ID) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
+	err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
+	if err != nil && r.opts.LockOwner != nil {
+		r.opts.LockOwner.Left()
+	}
+	return err
 }
 
 // refreshLoop replaces the lock file every lockRefresh; new file first, then

@@ -53,6 +53,20 @@ type Options struct {
 	// LoadTreeCached keeps; 0 keeps none (one-shot commands gain nothing).
 	// DefaultTreeCache suits a daemon.
 	TreeCache int64
+	// LockOwner, if set, marks the locks this process writes and
+	// recognises those of dead drydocks of the same installation, which
+	// are then removed wherever locks are read (internal/lockowner).
+	LockOwner LockOwner
+}
+
+// LockOwner is what the lock code needs of internal/lockowner.Owner.
+type LockOwner interface {
+	// Mark stamps a lock about to be written as this process's.
+	Mark(doc *format.Lock)
+	// Dead tells whether a lock's process is provably no longer running.
+	Dead(doc format.Lock) bool
+	// Left records that a lock file of ours could not be removed.
+	Left()
 }
 
 func (o Options) withDefaults() Options {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -17,50 +18,116 @@ type UnlockReport struct {
 
 // RemoveStaleLocks deletes the lock files that restic's rule calls stale
 // (older than 30 minutes, or made on this host by a process that no longer
-// exists): stale locks still block exclusive operations until someone
+// exists), and those of dead drydocks of this installation (Options.
+// LockOwner): stale locks still block exclusive operations until someone
 // removes them, as in restic. With all, every lock file goes, including
 // unreadable ones: only for when no other process uses the repository.
 // It takes no lock itself, as restic's unlock does not.
 func (r *Repository) RemoveStaleLocks(ctx context.Context, all bool) (UnlockReport, error) {
 	var rep UnlockReport
-	ids, err := r.List(ctx, backend.LockFile)
+	if all {
+		ids, err := r.List(ctx, backend.LockFile)
+		if err != nil {
+			return rep, err
+		}
+		for _, id := range ids {
+			if err := r.RemoveLock(ctx, id); err != nil {
+				return rep, fmt.Errorf("remove lock %v: %w", id.Str(), err)
+			}
+			rep.Removed++
+		}
+		return rep, nil
+	}
+	locks, dead, err := r.readLocks(ctx, format.ID{})
+	rep.Removed = dead
 	if err != nil {
 		return rep, err
 	}
-	for _, id := range ids {
-		remove := all
-		if !all {
-			stale, err := r.lockIsStale(ctx, id)
-			if errors.Is(err, backend.ErrNotExist) {
-				continue // removed meanwhile by its owner
-			}
-			if err != nil {
-				r.opts.Logger.Warn("keeping a lock that cannot be read; 'drydock unlock --remove-all' removes it", "lock", id.Str(), "err", err)
-			}
-			remove = stale
+	for _, l := range locks {
+		if l.err != nil {
+			r.opts.Logger.Warn("keeping a lock that cannot be read; 'drydock unlock --remove-all' removes it", "lock", l.id.Str(), "err", l.err)
 		}
-		if !remove {
+		if l.err != nil || !isStale(*l.doc) {
 			rep.Kept++
 			continue
 		}
-		if err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()}); err != nil {
-			return rep, fmt.Errorf("remove lock %v: %w", id.Str(), err)
+		if err := r.RemoveLock(ctx, l.id); err != nil {
+			return rep, fmt.Errorf("remove lock %v: %w", l.id.Str(), err)
 		}
 		rep.Removed++
 	}
 	return rep, nil
 }
 
-func (r *Repository) lockIsStale(ctx context.Context, id format.ID) (bool, error) {
-	raw, err := r.LoadUnpacked(ctx, backend.LockFile, id)
-	if err != nil {
-		return false, err
+// RemoveDeadLocks deletes the locks of dead drydocks of this installation
+// (Options.LockOwner) and returns how many went. Without a LockOwner it
+// does nothing. Taking a lock does the same; the daemon calls this at
+// start, so that a killed agent's locks do not block others (a stock
+// restic's check) until its next job.
+func (r *Repository) RemoveDeadLocks(ctx context.Context) (int, error) {
+	if r.opts.LockOwner == nil {
+		return 0, nil
 	}
-	doc, err := format.DecodeLock(raw)
+	_, n, err := r.readLocks(ctx, format.ID{})
+	return n, err
+}
+
+// lockFile is one lock file as read from storage: doc, or why not.
+type lockFile struct {
+	id  format.ID
+	doc *format.Lock
+	err error
+}
+
+// readLocks loads every lock file but skip, removing those of dead
+// drydocks of this installation, and returns the others and how many went.
+// Locks removed while we list are left out.
+func (r *Repository) readLocks(ctx context.Context, skip format.ID) ([]lockFile, int, error) {
+	ids, err := r.List(ctx, backend.LockFile)
 	if err != nil {
-		return false, err
+		return nil, 0, err
 	}
-	return isStale(*doc), nil
+	var locks []lockFile
+	dead := 0
+	for _, id := range ids {
+		if id == skip {
+			continue
+		}
+		l := lockFile{id: id}
+		var raw []byte
+		raw, l.err = r.LoadUnpacked(ctx, backend.LockFile, id)
+		if errors.Is(l.err, backend.ErrNotExist) {
+			continue // removed while we listed
+		}
+		if l.err == nil {
+			l.doc, l.err = format.DecodeLock(raw)
+		}
+		if l.err == nil && r.opts.LockOwner != nil && r.opts.LockOwner.Dead(*l.doc) {
+			if err := r.removeDeadLock(ctx, id, *l.doc); err != nil {
+				return nil, dead, err
+			}
+			dead++
+			continue
+		}
+		locks = append(locks, l)
+	}
+	return locks, dead, nil
+}
+
+// removeDeadLock deletes the lock of a drydock of this installation that
+// has died, and says so: an operator may wonder where the lock went.
+func (r *Repository) removeDeadLock(ctx context.Context, id format.ID, doc format.Lock) error {
+	if err := r.RemoveLock(ctx, id); err != nil {
+		return fmt.Errorf("remove lock %v of a drydock that is no longer running: %w", id.Str(), err)
+	}
+	kind := "non-exclusive"
+	if doc.Exclusive {
+		kind = "exclusive"
+	}
+	r.opts.Logger.Warn("removed a lock left by a drydock of this installation that is no longer running",
+		"lock", id.Str(), "kind", kind, "pid", doc.PID, "host", doc.Hostname,
+		"created", doc.Time.Format(time.RFC3339), "process", doc.Process)
+	return nil
 }
 
 // RemoveLock deletes one lock file by ID, e.g. one whose Unlock failed

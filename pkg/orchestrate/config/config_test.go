@@ -33,7 +33,7 @@ repositories:
 jobs:
   etc:
     repository: local
-    schedule: "*/5 * * * * *"
+    schedule: "0 */5 * * * *"
     jitter: 2s
     paths: [/etc]
     retention:
@@ -107,6 +107,53 @@ func TestDefaultConfig(t *testing.T) {
 	}
 }
 
+// TestScheduleInterval: a schedule whose runs can be less than a minute
+// apart is refused, naming the job; once a minute is the most often.
+func TestScheduleInterval(t *testing.T) {
+	for _, tc := range []struct {
+		schedule string
+		ok       bool
+	}{
+		{"@every 0s", false},
+		{"@every 1s", false},
+		{"@every 59s", false},
+		{"@every 1m", true},
+		{"@every 90s", true},
+		{"* * * * * *", false},
+		{"*/30 * * * * *", false},
+		{"0,59 * * * * *", false},
+		{"0 * * * * *", true},
+		{"* * * * *", true},
+		{"0 3 * * *", true},
+		{"@hourly", true},
+	} {
+		t.Run(tc.schedule, func(t *testing.T) {
+			path, _ := writeConfig(t, strings.Replace(good, `"0 */5 * * * *"`, `"`+tc.schedule+`"`, 1))
+			_, err := Load(path, env(""))
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "jobs.etc.schedule") || !strings.Contains(err.Error(), "shortest allowed interval is 1m0s")) {
+				t.Fatalf("error %v, want jobs.etc.schedule refused as too frequent", err)
+			}
+		})
+	}
+	// The verification's schedule too; tests lower the minimum.
+	path, _ := writeConfig(t, strings.Replace(good, `"@daily"`, `"@every 10s"`, 1))
+	if _, err := Load(path, env("")); err == nil || !strings.Contains(err.Error(), "jobs.etc.verify.schedule") {
+		t.Fatalf("verify every 10s: %v", err)
+	}
+	lower := func(k string) string {
+		if k == EnvMinInterval {
+			return "1s"
+		}
+		return ""
+	}
+	if _, err := Load(path, lower); err != nil {
+		t.Fatalf("verify every 10s with %s=1s: %v", EnvMinInterval, err)
+	}
+}
+
 // TestBadConfigs: each broken file fails with the line and key at fault.
 func TestBadConfigs(t *testing.T) {
 	cases := []struct {
@@ -115,8 +162,8 @@ func TestBadConfigs(t *testing.T) {
 	}{
 		{"unknown key", "    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n", []string{"drydock.yaml:18:", `unknown key "schedul"`}},
 		{"unknown top key", "listen:", "listne: x\nlisten:", []string{"drydock.yaml:2:", `unknown key "listne"`}},
-		{"bad cron", `"*/5 * * * * *"`, `"61 * * * *"`, []string{"drydock.yaml:16:", "jobs.etc.schedule", "bad cron expression"}},
-		{"cron that never fires", `"*/5 * * * * *"`, `"0 0 30 2 *"`, []string{":16:", "never fires"}},
+		{"bad cron", `"0 */5 * * * *"`, `"61 * * * *"`, []string{"drydock.yaml:16:", "jobs.etc.schedule", "bad cron expression"}},
+		{"cron that never fires", `"0 */5 * * * *"`, `"0 0 30 2 *"`, []string{":16:", "never fires"}},
 		{"empty cron", `    schedule: "0 3 * * *"`, `    schedule: ""`, []string{":26:", "jobs.apps.schedule"}},
 		{"missing password file", "  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: pw",
 			"  bucket:\n    location: s3:http://127.0.0.1:9/bucket\n    password_file: nope", []string{":9:", "repositories.bucket.password_file", "cannot read password file", "no such file"}},
@@ -164,7 +211,7 @@ func TestEveryProblemReported(t *testing.T) {
 	bad := good
 	for _, edit := range [][2]string{
 		{"keep_last: 3", "keep_last: three"},
-		{`"*/5 * * * * *"`, `"61 * * * *"`},
+		{`"0 */5 * * * *"`, `"61 * * * *"`},
 		{"location: s3:http://127.0.0.1:9/bucket", "location: b2:bucket:/srv"},
 		{"    jitter: 2s\n", "    jitter: 2s\n    schedul: x\n"},
 		{"read_data_subset: 10%", "read_data_subset: 200%"},

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -206,7 +207,19 @@ func DefaultStateDir(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "drydock"), nil
 }
 
+// EnvMinInterval, if set to a duration, replaces the minute a schedule's
+// runs must at least be apart: tests run jobs every second.
+const EnvMinInterval = "DRYDOCK_MIN_SCHEDULE_INTERVAL"
+
 func (c *Config) applyDefaults(getenv func(string) string) error {
+	c.minInterval = time.Minute
+	if v := getenv(EnvMinInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &Error{File: c.File, Line: 1, Key: EnvMinInterval, Msg: fmt.Sprintf("bad duration %q: %v", v, err)}
+		}
+		c.minInterval = d
+	}
 	if c.StateDir == "" {
 		d, err := DefaultStateDir(getenv)
 		if err != nil {

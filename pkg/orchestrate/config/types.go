@@ -28,6 +28,9 @@ type Config struct {
 	File string `yaml:"-"`
 	// lines maps dotted key paths to their line in File.
 	lines map[string]int
+	// minInterval is the shortest time allowed between two runs of a
+	// schedule: a minute, or $DRYDOCK_MIN_SCHEDULE_INTERVAL (for tests).
+	minInterval time.Duration
 }
 
 // Repository is one restic repository.

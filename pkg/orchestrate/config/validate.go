@@ -76,6 +76,48 @@ func ParseSchedule(expr string) (cron.Schedule, error) {
 	return s, nil
 }
 
+// schedule checks a job's cron expression, and that its runs are never
+// closer than the minimum (a minute): "@every 0s" or a seconds field
+// listing two seconds would back up (or verify) every second.
+func (v *validator) schedule(key, expr string) {
+	s, err := ParseSchedule(expr)
+	if err != nil {
+		v.add(key, "bad cron expression %q: %v", expr, err)
+		return
+	}
+	if gap, ok := shortestGap(s); ok && gap < v.c.minInterval {
+		v.add(key, "schedule %q runs every %v: the shortest allowed interval is %v", expr, gap, v.c.minInterval)
+	}
+}
+
+// shortestGap is the shortest time between two runs of s, if it can tell.
+// A cron expression runs at most once a minute unless its seconds field
+// names more than one second; then runs of one minute can be a second
+// apart, and the gap is the smallest between two of its seconds
+// (wrapping to the next minute).
+func shortestGap(s cron.Schedule) (time.Duration, bool) {
+	switch s := s.(type) {
+	case cron.ConstantDelaySchedule:
+		return s.Delay, true
+	case *cron.SpecSchedule:
+		var secs []int
+		for i := range 60 {
+			if s.Second&(1<<uint(i)) != 0 {
+				secs = append(secs, i)
+			}
+		}
+		if len(secs) < 2 {
+			return time.Minute, true
+		}
+		gap := 60 - secs[len(secs)-1] + secs[0]
+		for i := 1; i < len(secs); i++ {
+			gap = min(gap, secs[i]-secs[i-1])
+		}
+		return time.Duration(gap) * time.Second, true
+	}
+	return 0, false
+}
+
 // validator collects every problem, each with its line.
 type validator struct {
 	c    *Config
@@ -211,9 +253,7 @@ func (v *validator) job(key string, j *Job) {
 	case v.c.Repositories[j.Repository] == nil:
 		v.add(key+".repository", "no repository named %q (have: %s)", j.Repository, strings.Join(slices.Sorted(maps.Keys(v.c.Repositories)), ", "))
 	}
-	if _, err := ParseSchedule(j.Schedule); err != nil {
-		v.add(key+".schedule", "bad cron expression %q: %v", j.Schedule, err)
-	}
+	v.schedule(key+".schedule", j.Schedule)
 	switch {
 	case len(j.Paths) > 0 && j.Volumes != nil:
 		v.add(key, "give paths or volumes, not both (make two jobs)")
@@ -273,9 +313,7 @@ func (v *validator) retention(key string, r *Retention) {
 }
 
 func (v *validator) verify(key string, vf *Verify) {
-	if _, err := ParseSchedule(vf.Schedule); err != nil {
-		v.add(key+".schedule", "bad cron expression %q: %v", vf.Schedule, err)
-	}
+	v.schedule(key+".schedule", vf.Schedule)
 	if vf.ReadDataSubset != "" {
 		if _, err := checker.ParseSubset(vf.ReadDataSubset); err != nil {
 			v.add(key+".read_data_subset", "%v", err)

@@ -21,6 +21,13 @@ type Lock struct {
 	// host name) does not take the PID for one of its own. See
 	// docs/format.md §9.
 	PIDNamespace uint64 `json:"pid_namespace,omitempty"`
+	// Installation and Process are drydock's too: random IDs of the
+	// creator's installation (its state directory) and of the process,
+	// which holds a flock in that directory while it lives, so that a
+	// drydock of the same installation can tell a lock of a dead one. See
+	// internal/lockowner and docs/format.md §9.
+	Installation string `json:"drydock_installation,omitempty"`
+	Process      string `json:"drydock_process,omitempty"`
 }
 
 // EncodeLock returns the JSON plaintext of l (no trailing newline).
