@@ -16,7 +16,8 @@ type lockOwnerState struct {
 }
 
 // lockOwner marks this process's repository locks in the state directory
-// (the daemon's default, config.DefaultStateDir), so that a later drydock
+// (that of the configuration the repository came from, else the daemon's
+// default, config.DefaultStateDir), so that a later drydock
 // of the same installation can remove them if this one is killed (in a
 // container, restic's rule keeps them for 30 minutes), and removes those
 // of killed drydocks itself. Only a state directory that exists is used,
@@ -25,9 +26,11 @@ type lockOwnerState struct {
 func (g *globalOptions) lockOwner() repo.LockOwner {
 	s := &g.locks
 	s.once.Do(func() {
-		dir, err := config.DefaultStateDir(g.getenv)
-		if err != nil {
-			return
+		dir, err := g.repoConfig.stateDir, error(nil)
+		if dir == "" {
+			if dir, err = config.DefaultStateDir(g.getenv); err != nil {
+				return
+			}
 		}
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return

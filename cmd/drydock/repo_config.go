@@ -23,6 +23,9 @@ type repoConfigOptions struct {
 	configFile string
 	repoName   string
 	applied    bool
+	// stateDir is the configuration's state_dir once a repository was
+	// taken from it: the daemon's, whose lock owners this command joins.
+	stateDir string
 }
 
 func (o *repoConfigOptions) addFlags(cmd *cobra.Command) {
@@ -62,6 +65,7 @@ func (g *globalOptions) useConfiguredRepo() error {
 		return fmt.Errorf("--password-file %s: repository %s of %s has its own password file; drop --password-file, or give -r with it", g.passwordFile, name, cfgName(cfg))
 	}
 	g.applyRepository(rc)
+	o.stateDir = cfg.StateDir
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drydock-backup/drydock/internal/lockowner"
 	"github.com/drydock-backup/drydock/internal/sshtest"
 	"github.com/drydock-backup/drydock/internal/testenv"
 )
@@ -30,6 +31,21 @@ func configRepos(t *testing.T, repos map[string]string) string {
 	p := filepath.Join(t.TempDir(), "drydock.yaml")
 	writeFile(t, p, []byte(b.String()))
 	return p
+}
+
+// stateDirOf reads the state_dir line configRepos wrote.
+func stateDirOf(t *testing.T, cfg string) string {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	dir, ok := strings.CutPrefix(first, "state_dir: ")
+	if !ok {
+		t.Fatalf("%s starts with %q, not state_dir", cfg, first)
+	}
+	return dir
 }
 
 // localRepo makes a repository with one snapshot tagged tag, and its
@@ -84,6 +100,15 @@ func TestRepoFromConfig(t *testing.T) {
 		t.Errorf("-r over $DRYDOCK_CONFIG:\n%s", out)
 	}
 	delete(c.env, "RESTIC_PASSWORD_FILE")
+
+	// The locks of a command on a configured repository name the
+	// configuration's installation (its state_dir), as the daemon's do, so
+	// that the daemon removes them if the command is killed.
+	c.must("check", "--config", one)
+	cfgState := stateDirOf(t, one)
+	if _, err := os.Stat(filepath.Join(cfgState, lockowner.InstallationFile)); err != nil {
+		t.Errorf("check --config did not mark its lock in the configuration's state directory: %v", err)
+	}
 
 	for _, tc := range []struct {
 		args []string
