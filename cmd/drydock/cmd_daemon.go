@@ -36,19 +36,26 @@ func (o *configOptions) addFlags(cmd *cobra.Command) {
 // load reads the configuration from the flag, $DRYDOCK_CONFIG, the
 // default file, or the embedded default, in that order.
 func (o *configOptions) load(g *globalOptions) (*config.Config, error) {
-	file := o.file
-	if file == "" {
-		file = g.getenv("DRYDOCK_CONFIG")
-	}
-	if file == "" {
-		if _, err := os.Stat(defaultConfigFile); err == nil {
-			file = defaultConfigFile
-		}
-	}
+	file := configFile(o.file, g.getenv)
 	if file == "" {
 		return config.Default(g.getenv)
 	}
 	return config.Load(file, g.getenv)
+}
+
+// configFile is the configuration file to read: flag, else
+// $DRYDOCK_CONFIG, else defaultConfigFile if it exists; "" when none.
+func configFile(flag string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := getenv("DRYDOCK_CONFIG"); env != "" {
+		return env
+	}
+	if _, err := os.Stat(defaultConfigFile); err == nil {
+		return defaultConfigFile
+	}
+	return ""
 }
 
 func newDaemonCommand(g *globalOptions) *cobra.Command {

@@ -74,15 +74,7 @@ func (g *globalOptions) useConfiguredRepo() error {
 // --repo-name only, the embedded default. nil when there is none.
 func (g *globalOptions) repoConfigFile() (*config.Config, error) {
 	o := &g.repoConfig
-	file := o.configFile
-	if file == "" {
-		file = g.getenv("DRYDOCK_CONFIG")
-	}
-	if file == "" {
-		if _, err := os.Stat(defaultConfigFile); err == nil {
-			file = defaultConfigFile
-		}
-	}
+	file := configFile(o.configFile, g.getenv)
 	if file == "" {
 		if o.repoName == "" {
 			return nil, nil
