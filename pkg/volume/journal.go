@@ -264,6 +264,13 @@ func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
 				}
 			}
 			did, err := m.startRef(rctx, ref, true)
+			if errors.Is(err, ErrGone) {
+				// Removed since, and nothing took its place: there is
+				// nothing to start, and keeping the entry would fail every
+				// later run on this engine for it.
+				m.log.Warn("a container an earlier run stopped was removed since: nothing to start", "app", app, "container", ref.Name, "id", shortID(ref.ID))
+				continue
+			}
 			if err != nil {
 				appErrs = append(appErrs, err)
 				continue

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/drydock-backup/drydock/internal/dockertest"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -105,5 +107,35 @@ func TestDockerKill9ThenRecover(t *testing.T) {
 		t.Errorf("recover started %v, want db then web", started)
 	}
 	f.assertOrder(map[string]string{"db": db, "web": web}, [][2]string{{"web", "db"}})
+	f.assertJournalCleared()
+}
+
+// TestDockerRecoverGoneContainer: a container an earlier run stopped and
+// that was removed since (by hand, or compose down) has nothing to start:
+// Recover says so, clears its entry and starts the rest of the app,
+// instead of failing every later run on the engine for it.
+func TestDockerRecoverGoneContainer(t *testing.T) {
+	f := newFixture(t, volume.Options{})
+	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	kept := f.Container(dockertest.Spec{Name: "kept", Mounts: []string{vol + ":/data"}})
+	if err := f.Cli.ContainerStop(t.Context(), kept, container.StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The ID of a container removed since: no container has it.
+	gone := strings.Repeat("0d", 32)
+	j := fmt.Sprintf(`{"version":1,"apps":{"app":{"since":"2026-01-02T03:04:05Z","containers":[{"id":%q,"name":"kept"},{"id":%q,"name":"gone"}]}}}`, kept, gone)
+	if err := os.WriteFile(filepath.Join(f.state, volume.JournalFile), []byte(j), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	started, err := f.m.Recover(t.Context())
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if len(started) != 1 || started[0].ID != kept {
+		t.Errorf("recover started %v, want only the container that still exists", started)
+	}
+	if !f.Running(kept) {
+		t.Error("the container that still exists was not started")
+	}
 	f.assertJournalCleared()
 }
