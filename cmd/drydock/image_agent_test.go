@@ -57,7 +57,7 @@ func TestImageAgentHealthAndExec(t *testing.T) {
 	c.must("backup", "--tag", "made-on-host", src)
 
 	name := env.Name("drydock-agent")
-	t.Cleanup(func() { _ = exec.Command(dockerBin, "rm", "-f", name).Run() })
+	t.Cleanup(func() { _ = exec.Command(dockerBin, "rm", "-f", "-v", name).Run() })
 	docker := func(args ...string) (string, error) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

@@ -89,7 +89,7 @@ func TestImageKilledBackupsLockRemovedAtStart(t *testing.T) {
 	// here (it sends SIGHUP), and a container's PID means nothing outside.
 	host := env.Name("locks-host")
 	run := func(name string, args ...string) *exec.Cmd {
-		t.Cleanup(func() { _ = exec.Command(dockerBin, "rm", "-f", name).Run() })
+		t.Cleanup(func() { _ = exec.Command(dockerBin, "rm", "-f", "-v", name).Run() })
 		argv := append([]string{"run", "--name", name, "--network", "host", "--hostname", host,
 			"-v", secrets + ":/run/secrets:ro",
 			"-v", state + ":/var/lib/drydock",
