@@ -21,6 +21,7 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+	"golang.org/x/sys/unix"
 
 	"github.com/drydock-backup/drydock/internal/testenv"
 )
@@ -41,7 +42,11 @@ var img struct {
 //	func TestMain(m *testing.M) { os.Exit(dockertest.Main(m, "./internal/testapp")) }
 func Main(m *testing.M, pkg string) int {
 	img.pkg = pkg
+	hadLock := hostLockVolumeExists()
 	code := m.Run()
+	if !hadLock {
+		removeHostLockVolume()
+	}
 	if img.ref != "" && img.cli != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -50,6 +55,48 @@ func Main(m *testing.M, pkg string) int {
 		}
 	}
 	return code
+}
+
+// hostLockVolume is pkg/volume's HostLockVolume: the drydock runs of the
+// tests create it on the engine; Main removes it again if it was not
+// there before.
+const hostLockVolume = "drydock-hostlock"
+
+func hostLockVolumeExists() bool {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return false
+	}
+	defer cli.Close()
+	_, err = cli.VolumeInspect(context.Background(), hostLockVolume)
+	return err == nil
+}
+
+// removeHostLockVolume removes the volume unless a drydock holds its lock
+// (Docker refuses while a container uses it; a process holding the flock
+// is checked here): a volume removed under a holder would split the lock.
+func removeHostLockVolume() {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v, err := cli.VolumeInspect(ctx, hostLockVolume)
+	if err != nil {
+		return
+	}
+	if f, err := os.Open(filepath.Join(v.Mountpoint, "volumes.lock")); err == nil {
+		held := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+		f.Close()
+		if held {
+			return
+		}
+	}
+	if err := cli.VolumeRemove(ctx, hostLockVolume, false); err != nil {
+		fmt.Fprintf(os.Stderr, "dockertest: remove volume %s: %v\n", hostLockVolume, err)
+	}
 }
 
 // Image returns the reference of the test image, building and importing it
