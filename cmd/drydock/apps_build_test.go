@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -176,7 +177,7 @@ func TestAppDefinitionBuild(t *testing.T) {
 
 	// What was written builds, offline, from the local test image.
 	tag := "drydock-test-build:" + strings.ToLower(dockertest.RandomSuffix())
-	t.Cleanup(func() { _, _ = f.Cli.ImageRemove(t.Context(), tag, image.RemoveOptions{Force: true}) })
+	t.Cleanup(func() { _, _ = f.Cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true}) })
 	cmd := exec.Command(dockerBin, "build", "--network", "none", "-t", tag, filepath.Join(proj, "app"))
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
