@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -96,40 +93,26 @@ func TestAppDownSIGTERMWhileStopping(t *testing.T) {
 	id := stubbornApp(f, vol, "stubborn")
 	signals := stopSignals(t, f, id)
 
-	cmd := exec.Command(drydockBinary(t), "volumes", "backup", "--json", vol)
-	cmd.Env = append(os.Environ(), f.c.environ()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	must(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	d := startDrydock(t, f.c.environ(), "volumes", "backup", "--json", vol)
 
-	waitStopBegins(t, signals, exited)
+	waitStopBegins(t, signals, d.exited)
 	begun := time.Now()
 	time.Sleep(500 * time.Millisecond) // well inside the stop timeout
-	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	must(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	select {
-	case <-exited:
+	case <-d.exited:
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("drydock did not exit within 2 minutes of SIGTERM\n%s", stderr.String())
+		t.Fatalf("drydock did not exit within 2 minutes of SIGTERM\n%s", d.stderr.String())
 	}
-	t.Logf("drydock: exit %d after %s\n%s%s", cmd.ProcessState.ExitCode(), time.Since(begun), stdout.String(), stderr.String())
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+	t.Logf("drydock: exit %d after %s\n%s%s", d.cmd.ProcessState.ExitCode(), time.Since(begun), d.stdout.String(), d.stderr.String())
+	if code := d.cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Errorf("exit code %d, want %d", code, exitInterrupted)
 	}
 	assertStaysUp(t, f, id, begun)
 	f.assertNoLeftovers(vol)
 
 	var rep backupJSON
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(d.stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("report: %v", err)
 	}
 	app := rep.app(t, vol)

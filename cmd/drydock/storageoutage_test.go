@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -36,23 +33,9 @@ func TestAppDownStorageOutage(t *testing.T) {
 	signals := stopSignals(t, f, id)
 
 	// A retry window far longer than the bound asserted below.
-	cmd := exec.Command(drydockBinary(t), "--retry-max", "45s", "volumes", "backup", "--json", vol)
-	cmd.Env = append(os.Environ(), c.environ()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	must(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	d := startDrydock(t, c.environ(), "--retry-max", "45s", "volumes", "backup", "--json", vol)
 
-	waitStopBegins(t, signals, exited)
+	waitStopBegins(t, signals, d.exited)
 	begun := time.Now()
 	srv.Stop(t)
 	for f.Running(id) { // the stop itself is Docker's
@@ -60,22 +43,22 @@ func TestAppDownStorageOutage(t *testing.T) {
 	}
 	for !f.Running(id) {
 		if time.Since(begun) > 25*time.Second {
-			t.Fatalf("the app is still down %s after its stop, with the storage gone\n%s", time.Since(begun), stderr.String())
+			t.Fatalf("the app is still down %s after its stop, with the storage gone\n%s", time.Since(begun), d.stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	down := time.Since(begun)
 	select {
-	case <-exited:
+	case <-d.exited:
 	case <-time.After(3 * time.Minute):
-		t.Fatalf("drydock did not exit\n%s", stderr.String())
+		t.Fatalf("drydock did not exit\n%s", d.stderr.String())
 	}
-	t.Logf("app down %s; drydock exit %d\n%s%s", down, cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
-	if code := cmd.ProcessState.ExitCode(); code != exitFailure {
+	t.Logf("app down %s; drydock exit %d\n%s%s", down, d.cmd.ProcessState.ExitCode(), d.stdout.String(), d.stderr.String())
+	if code := d.cmd.ProcessState.ExitCode(); code != exitFailure {
 		t.Errorf("exit code %d, want %d", code, exitFailure)
 	}
 	var rep backupJSON
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(d.stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("report: %v", err)
 	}
 	app := rep.app(t, vol)

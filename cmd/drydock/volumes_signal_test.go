@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,39 +31,25 @@ func TestVolumesSIGTERMWhileStopped(t *testing.T) {
 		Cmd: []string{"run", "-dir", "/data", "-interval", "100ms", "-touch"}})
 	startedBefore, _ := f.Times(id)
 
-	cmd := exec.Command(drydockBinary(t), "volumes", "backup", "--json", vol)
-	cmd.Env = append(os.Environ(), f.c.environ()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	must(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	d := startDrydock(t, f.c.environ(), "volumes", "backup", "--json", vol)
 
-	f.waitStoppedByDrydock(id, startedBefore, exited)
-	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	f.waitStoppedByDrydock(id, startedBefore, d.exited)
+	must(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	signalled := time.Now()
 	select {
-	case <-exited:
+	case <-d.exited:
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("drydock did not exit within 2 minutes of SIGTERM\n%s", stderr.String())
+		t.Fatalf("drydock did not exit within 2 minutes of SIGTERM\n%s", d.stderr.String())
 	}
-	t.Logf("drydock: exit %d after %s\n%s%s", cmd.ProcessState.ExitCode(), time.Since(signalled), stdout.String(), stderr.String())
+	t.Logf("drydock: exit %d after %s\n%s%s", d.cmd.ProcessState.ExitCode(), time.Since(signalled), d.stdout.String(), d.stderr.String())
 
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+	if code := d.cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Errorf("exit code %d, want %d", code, exitInterrupted)
 	}
 	// The signal landed in the stopped phase: the final pass was cut short
 	// (no snapshot) and the container started again only after it.
 	var rep backupJSON
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(d.stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("report: %v", err)
 	}
 	app := rep.app(t, vol)
