@@ -24,7 +24,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/emit"
+	"github.com/drydock-backup/drydock/internal/testkit/emit"
 	"github.com/drydock-backup/drydock/pkg/backup"
 )
 

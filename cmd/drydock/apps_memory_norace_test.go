@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 

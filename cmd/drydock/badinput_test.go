@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 func TestExitCodes(t *testing.T) {

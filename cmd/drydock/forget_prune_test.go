@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // TestForgetPrune: forget --prune removes the forgotten snapshots' data

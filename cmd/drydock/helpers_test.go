@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 )
 
 // cli runs drydock commands in-process with its own environment.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // agentConfig is the daemon's configuration in the agent test: one local

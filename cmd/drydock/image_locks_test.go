@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
-	"github.com/drydock-backup/drydock/internal/miniotest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // stallingProxy forwards to MinIO but holds every upload of a pack

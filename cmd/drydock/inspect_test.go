@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/fixture"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // inspectRepo backs up the fixture, changes it (content, a removed file,

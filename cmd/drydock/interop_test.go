@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/fixture"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // resticRestoreOptions: restic 0.14 restores everything of the fixture but

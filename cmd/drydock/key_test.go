@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // TestKeys: add a password, remove a key, change the password; stock

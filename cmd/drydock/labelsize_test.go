@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 

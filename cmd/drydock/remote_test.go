@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/fixture"
-	"github.com/drydock-backup/drydock/internal/resttest"
-	"github.com/drydock-backup/drydock/internal/sshtest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/resttest"
+	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/location"
 )
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/lockowner"
-	"github.com/drydock-backup/drydock/internal/sshtest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // configRepos is a daemon configuration with the repositories given as

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/repotest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/fixture"
-	"github.com/drydock-backup/drydock/internal/miniotest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // s3CLI is a cli whose repository is a bucket (and prefix) on srv.

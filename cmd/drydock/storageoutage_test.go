@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
-	"github.com/drydock-backup/drydock/internal/sshtest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 )
 
 // TestMain lets the volumes tests build pkg/volume's test image (a static

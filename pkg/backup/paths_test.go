@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
 )
 
 func snapshotCount(t *testing.T, r *repo.Repository) int {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/checker"
 )
 

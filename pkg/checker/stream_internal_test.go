@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )

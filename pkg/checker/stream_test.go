@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
+	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/checker"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
 )
 
 // cutOnce wraps a real backend: the first download of each pack breaks

@@ -12,13 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
+	"github.com/drydock-backup/drydock/pkg/backend/rest"
+	"github.com/drydock-backup/drydock/pkg/backend/retry"
+	"github.com/drydock-backup/drydock/pkg/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/backend/sftp"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/rest"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/retry"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/s3"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/sftp"
 )
 
 // Options tune Open.

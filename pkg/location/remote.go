@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/rest"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/sftp"
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/rest"
+	"github.com/drydock-backup/drydock/pkg/backend/sftp"
 )
 
 // Environment variables for SFTP repositories in containers and under the

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/miniotest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 )
 

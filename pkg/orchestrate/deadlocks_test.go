@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/lockowner"
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

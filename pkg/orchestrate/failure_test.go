@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 )
 
 const verifyJob = `state_dir: STATE

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/resttest"
-	"github.com/drydock-backup/drydock/internal/sshtest"
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/resttest"
+	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 )
 

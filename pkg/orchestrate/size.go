@@ -3,8 +3,8 @@ package orchestrate
 import (
 	"context"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
 )
 
 // repoSize sums the sizes of the repository's files (locks aside) and

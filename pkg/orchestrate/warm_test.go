@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 )

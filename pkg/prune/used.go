@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/walk"

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/drydock-backup/drydock/internal/bufpool"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"

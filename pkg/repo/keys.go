@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )

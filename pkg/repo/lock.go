@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

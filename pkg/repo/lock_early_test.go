@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

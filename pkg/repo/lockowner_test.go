@@ -15,12 +15,12 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/lockowner"
-	"github.com/drydock-backup/drydock/internal/repotest"
-	"github.com/drydock-backup/drydock/internal/testenv"
-	"github.com/drydock-backup/drydock/internal/testproc"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testproc"
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/chunker"
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/repo/format"

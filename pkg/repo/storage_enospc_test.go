@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/drydock-backup/drydock/pkg/repo/backend"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"

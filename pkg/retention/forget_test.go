@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/checker"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"

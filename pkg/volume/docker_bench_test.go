@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 

@@ -14,10 +14,10 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo/crypto"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )

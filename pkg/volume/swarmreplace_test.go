@@ -13,7 +13,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/drydock-backup/drydock/internal/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 

@@ -3,7 +3,7 @@
 #
 #   bash third_party/minio/build.sh      # prints .../minio-<version>/minio
 #
-# The binary is used by drydock's S3 backend tests (internal/miniotest), which
+# The binary is used by drydock's S3 backend tests (internal/testkit/miniotest), which
 # look for it at the same cache path (or $MINIO_BINARY). A second run is a
 # no-op that only prints the path. The first build takes several minutes.
 set -euo pipefail
@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-# The version is whatever go.mod pins; keep internal/miniotest in sync.
+# The version is whatever go.mod pins; keep internal/testkit/miniotest in sync.
 version="$(awk '$1 == "github.com/minio/minio" { print $2; exit }' go.mod)"
 if [ -z "$version" ]; then
 	echo "build.sh: cannot find github.com/minio/minio in $here/go.mod" >&2

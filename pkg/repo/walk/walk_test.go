@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/walk"

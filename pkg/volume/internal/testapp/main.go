@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/drydock-backup/drydock/internal/emit"
+	"github.com/drydock-backup/drydock/internal/testkit/emit"
 )
 
 const readyFile = "/testapp-ready"
