@@ -50,6 +50,7 @@ var floors = []struct {
 	{30, "", []string{"pkg/chunker", "pkg/directio"}},
 	{25, "docker", []string{"pkg/volume"}},
 	{20, "docker", []string{"pkg/dockerignore"}},
+	{15, "", []string{"internal/heldfile"}},
 	{10, "", []string{"internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen"}},
 }
 

@@ -11,9 +11,9 @@
 //
 // So every lock drydock writes names its installation (a random ID kept in
 // the state directory) and its process (a random ID per process), and each
-// process holds an exclusive flock on the file lockowners/<process> in the
-// state directory for as long as it lives. The kernel drops the flock when
-// the process dies, also across containers sharing the state volume. A lock
+// process holds the file lockowners/<process> in the state directory
+// flocked (internal/heldfile) for as long as it lives. The kernel drops
+// the flock when the process dies, also across containers sharing the state volume. A lock
 // of this installation and host whose process file can be flocked is
 // provably dead; one whose file is flocked belongs to a live drydock; one
 // whose file is missing is left to restic's rule.
@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/heldfile"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
@@ -90,30 +91,13 @@ func Open(stateDir string, log *slog.Logger) (*Owner, error) {
 // Process is this process's ID, as its locks carry it.
 func (o *Owner) Process() string { return o.self }
 
-// create makes our process file under a temporary name, flocks it and only
-// then gives it its name: a file under a process name is flocked from the
-// moment it has that name, so no other process can mistake it for dead.
+// create makes our process file, held (internal/heldfile) from the moment
+// it has its name, so no other process can mistake it for dead.
 func (o *Owner) create() (*os.File, error) {
-	final := filepath.Join(o.dir, o.self)
-	tmp := filepath.Join(o.dir, ".new-"+o.self)
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := heldfile.Create(filepath.Join(o.dir, o.self),
+		fmt.Sprintf("drydock pid %d on %s since %s\n", os.Getpid(), o.host, time.Now().Format(time.RFC3339)))
 	if err != nil {
 		return nil, fmt.Errorf("lock owner file: %w", err)
-	}
-	fail := func(err error) (*os.File, error) {
-		_ = f.Close()
-		_ = os.Remove(tmp)
-		return nil, fmt.Errorf("lock owner file %s: %w", final, err)
-	}
-	if err := lockFile(f, true); err != nil {
-		return fail(err)
-	}
-	// For whoever looks: the file's content means nothing to drydock.
-	if _, err := fmt.Fprintf(f, "drydock pid %d on %s since %s\n", os.Getpid(), o.host, time.Now().Format(time.RFC3339)); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return fail(err)
 	}
 	return f, nil
 }
@@ -144,14 +128,7 @@ func (o *Owner) Dead(doc format.Lock) bool {
 	if doc.Installation != o.installation || doc.Hostname != o.host || doc.Process == o.self || !validID(doc.Process) {
 		return false
 	}
-	f, err := os.Open(filepath.Join(o.dir, doc.Process))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	// A shared flock: two drydocks looking at once do not see each other
-	// as the owner; the owner's exclusive one keeps both out.
-	return lockFile(f, false) == nil
+	return heldfile.Abandoned(filepath.Join(o.dir, doc.Process))
 }
 
 // Close removes our process file unless a lock of ours may be left behind,
@@ -180,7 +157,7 @@ func (o *Owner) sweep() {
 		return
 	}
 	for _, e := range entries {
-		if !validID(strings.TrimPrefix(e.Name(), ".new-")) {
+		if !validID(strings.TrimPrefix(e.Name(), heldfile.TempPrefix)) {
 			continue
 		}
 		fi, err := e.Info()
@@ -192,14 +169,11 @@ func (o *Owner) sweep() {
 }
 
 func (o *Owner) removeIfDead(path string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
+	f, ok := heldfile.Claim(path)
+	if !ok {
+		return // alive, or removed meanwhile
 	}
 	defer f.Close()
-	if lockFile(f, false) != nil {
-		return // alive
-	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		o.log.Warn("cannot remove the file of a dead lock owner", "file", path, "err", err)
 	}

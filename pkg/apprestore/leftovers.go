@@ -13,18 +13,15 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/drydock-backup/drydock/internal/fsutil"
+	"github.com/drydock-backup/drydock/internal/heldfile"
 )
 
 // A restore creates directories beside a volume's data: the staged data,
 // and after the swap the old data. It lists each in its journal before it
-// creates it or moves data there: a file in the state directory's
-// restores/ that it holds locked (flock) while it runs. The kernel drops
-// the lock when the process dies, so the directories a journal lists
-// whose lock can be taken are the leftovers of a restore that ended
-// without cleaning up (kill -9, a crash, a power cut): Sweep removes them.
+// creates it or moves data there: a held file (internal/heldfile) in the
+// state directory's restores/. The directories a journal lists whose lock
+// can be taken are the leftovers of a restore that ended without cleaning
+// up (kill -9, a crash, a power cut): Sweep removes them.
 const journalDir = "restores"
 
 // leftover is one journal line: a directory drydock made beside Data, a
@@ -48,18 +45,8 @@ func openJournal(stateDir string) (*journal, error) {
 		return nil, fmt.Errorf("restore journal: %w", err)
 	}
 	p := filepath.Join(dir, randomHex()+".jsonl")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := heldfile.Create(p, "")
 	if err != nil {
-		return nil, fmt.Errorf("restore journal: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		os.Remove(p)
-		return nil, fmt.Errorf("restore journal %s: %w", p, err)
-	}
-	if err := fsutil.SyncDir(dir); err != nil {
-		f.Close()
-		os.Remove(p)
 		return nil, fmt.Errorf("restore journal: %w", err)
 	}
 	return &journal{path: p, f: f}, nil
@@ -122,7 +109,7 @@ func Sweep(stateDir string, log *slog.Logger) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".jsonl") {
+		if !strings.HasSuffix(e.Name(), ".jsonl") || strings.HasPrefix(e.Name(), heldfile.TempPrefix) {
 			continue
 		}
 		r, err := sweepOne(filepath.Join(dir, e.Name()), log)
@@ -136,14 +123,11 @@ func Sweep(stateDir string, log *slog.Logger) ([]string, error) {
 
 // sweepOne cleans up after one journal unless its restore still runs.
 func sweepOne(p string, log *slog.Logger) ([]string, error) {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return nil, nil // removed by its restore meanwhile
+	f, ok := heldfile.Claim(p)
+	if !ok {
+		return nil, nil // a live restore, or one that removed its journal meanwhile
 	}
 	defer f.Close()
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-		return nil, nil // a live restore
-	}
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("restore journal: %w", err)

@@ -15,15 +15,14 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	dvolume "github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
-	"golang.org/x/sys/unix"
 
+	"github.com/drydock-backup/drydock/internal/heldfile"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
-// The drill journal is a directory of lock files, one per running drill,
-// each held (flock) by its drill's process. The kernel drops the lock
-// when the process dies, so a file whose lock can be taken belongs to a
-// drill that ended without cleaning up: kill -9, a crash, a power cut.
+// The drill journal is a directory of held files (internal/heldfile), one
+// per running drill: one whose lock can be taken belongs to a drill that
+// ended without cleaning up (kill -9, a crash, a power cut).
 const journalDir = "drills"
 
 type journal struct {
@@ -37,20 +36,8 @@ func openJournal(stateDir, id, app string) (*journal, error) {
 		return nil, fmt.Errorf("drill journal: %w", err)
 	}
 	p := filepath.Join(dir, id+".lock")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := heldfile.Create(p, fmt.Sprintf("pid %d app %s started %s\n", os.Getpid(), app, time.Now().Format(time.RFC3339)))
 	if err != nil {
-		return nil, fmt.Errorf("drill journal: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		os.Remove(p)
-		return nil, fmt.Errorf("drill journal %s: %w", p, err)
-	}
-	// For a reader; the flock is what counts.
-	_, _ = fmt.Fprintf(f, "pid %d app %s started %s\n", os.Getpid(), app, time.Now().Format(time.RFC3339))
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(p)
 		return nil, fmt.Errorf("drill journal: %w", err)
 	}
 	return &journal{path: p, f: f}, nil
@@ -120,17 +107,13 @@ func Sweep(ctx context.Context, cli *client.Client, stateDir string, log *slog.L
 	var errs []error
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".lock")
-		if !ok {
+		if !ok || strings.HasPrefix(id, heldfile.TempPrefix) {
 			continue
 		}
 		p := filepath.Join(stateDir, journalDir, e.Name())
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
-		if err != nil {
-			continue // removed by its drill meanwhile
-		}
-		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-			f.Close() // a live drill
-			continue
+		f, ok := heldfile.Claim(p)
+		if !ok {
+			continue // a live drill, or one that removed its entry meanwhile
 		}
 		log.Info("removing what an interrupted restore drill left", "drill", id)
 		if err := remove(ctx, cli, id); err != nil {
