@@ -13,9 +13,9 @@
 // the state directory) and its process (a random ID per process), and each
 // process holds the file lockowners/<process> in the state directory
 // flocked (internal/heldfile) for as long as it lives. The kernel drops
-// the flock when the process dies, also across containers sharing the state volume. A lock
-// of this installation and host whose process file can be flocked is
-// provably dead; one whose file is flocked belongs to a live drydock; one
+// the flock when the process dies, also across containers sharing the
+// state volume. A lock of this installation and host whose process file
+// can be flocked is provably dead; one whose file is flocked belongs to a live drydock; one
 // whose file is missing is left to restic's rule.
 package lockowner
 
