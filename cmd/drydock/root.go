@@ -63,6 +63,8 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newDaemonCommand(g),
 		newConfigCommand(g),
 		newStatusCommand(g),
+		newCatCommand(g),
+		newListCommand(g),
 	)
 	return root
 }

@@ -274,6 +274,12 @@ func (r *Repository) Key() *crypto.Key { return r.key }
 
 // loadRaw reads a whole file and, for content-addressed files, checks that
 // its SHA-256 is its name, as restic does.
+// LoadRaw returns a file as stored (a pack, a key file), once its content
+// has been checked against its name.
+func (r *Repository) LoadRaw(ctx context.Context, h backend.Handle) ([]byte, error) {
+	return r.loadRaw(ctx, h)
+}
+
 func (r *Repository) loadRaw(ctx context.Context, h backend.Handle) ([]byte, error) {
 	var buf bytes.Buffer
 	err := r.be.Load(ctx, h, 0, 0, func(rd io.Reader) error {
