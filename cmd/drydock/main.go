@@ -15,15 +15,22 @@ func main() {
 	// default action would kill us while we hold one (docs/format.md §9). The daemon
 	// handles it (reload); every other command ignores it.
 	signal.Ignore(syscall.SIGHUP)
+	catchBrokenPipe()
 	collectGarbageSooner()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stdout := &pipeWriter{w: os.Stdout, cancel: cancel}
 	stopProfile := startProfile()
 	stderr := stderrWriter()
-	g := newGlobals(os.Stdout, stderr)
+	g := newGlobals(stdout, stderr)
 	err := newRoot(g).ExecuteContext(ctx)
 	g.closeLockOwner()
 	stopProfile()
+	if stdout.broken.Load() {
+		dieOfBrokenPipe()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "drydock:", err)
 	}
