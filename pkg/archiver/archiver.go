@@ -1,6 +1,7 @@
 package archiver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,11 +106,7 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 	if err := checkVirtual(targets, opts.Virtual); err != nil {
 		return Result{}, err
 	}
-	a := &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
-		bigFiles:  make(chan struct{}, bigFileReaders(opts.Files)),
-		chunks:    make(chan struct{}, chunksInFlight()),
-		chunkBufs: bufpool.New(chunksInFlight(), 16<<20),
-		chunkers:  newChunkerPools(r.Polynomial(), opts.Files)}
+	a := newArchiver(r, s, opts)
 	root := buildVirtual(targets)
 	addVirtual(root, opts.Virtual)
 	tree, err := a.saveVirtual(ctx, "/", root, parent)
@@ -117,6 +114,14 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 		return Result{}, err
 	}
 	return Result{Tree: tree, Stats: a.stats, Warnings: a.warnings, Virtual: a.virtual}, nil
+}
+
+func newArchiver(r *repo.Repository, s Saver, opts Options) *archiver {
+	return &archiver{r: r, s: s, opts: opts, files: make(chan struct{}, opts.Files),
+		bigFiles:  make(chan struct{}, bigFileReaders(opts.Files)),
+		chunks:    make(chan struct{}, chunksInFlight()),
+		chunkBufs: bufpool.New(chunksInFlight(), 16<<20),
+		chunkers:  newChunkerPools(r.Polynomial(), opts.Files)}
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -243,16 +248,19 @@ func dropped(n *format.Node) bool { return n.Type == "" }
 
 // saveEntry schedules the content of one entry: a file's chunks or a
 // directory's tree. Other types carry everything in their node.
-func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string, n, old *format.Node) {
+// saveEntry starts saving a file or directory below the one being saved.
+// It fails only when ctx is done before the entry could start: the entry
+// would stay without content, and its tree must not be written.
+func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string, n, old *format.Node) error {
 	switch n.Type {
 	case format.NodeFile:
 		if a.reuse(n, old) {
-			return // most files of a scheduled backup: no goroutine for them
+			return nil // most files of a scheduled backup: no goroutine for them
 		}
 		select {
 		case a.files <- struct{}{}:
 		case <-ctx.Done():
-			return
+			return context.Cause(ctx)
 		}
 		g.Go(func() error {
 			defer func() { <-a.files }()
@@ -269,6 +277,7 @@ func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string
 			return nil
 		})
 	}
+	return nil
 }
 
 func subtreeOf(n *format.Node) *format.ID {
@@ -321,9 +330,13 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 			continue
 		}
 		nodes = append(nodes, n)
-		a.saveEntry(gctx, g, path, n, prev)
+		if err := a.saveEntry(gctx, g, path, n, prev); err != nil {
+			// An entry below failed, or the backup was cancelled: g.Wait
+			// says which.
+			break
+		}
 	}
-	if err := g.Wait(); err != nil {
+	if err := cmp.Or(g.Wait(), context.Cause(ctx)); err != nil {
 		return format.ID{}, err
 	}
 	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))

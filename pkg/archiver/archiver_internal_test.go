@@ -3,6 +3,8 @@ package archiver
 import (
 	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -189,5 +191,27 @@ func TestExcluded(t *testing.T) {
 		if got := Excluded(c.pats, c.path); got != c.want {
 			t.Errorf("Excluded(%v, %q) = %v", c.pats, c.path, got)
 		}
+	}
+}
+
+// TestCancelledWhileFilesWait: a backup cancelled while a file waits for
+// a reader fails with the cancellation, not with a tree whose file has no
+// content ("null content list").
+func TestCancelledWhileFilesWait(t *testing.T) {
+	r := testRepo(t)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
+		a := newArchiver(r, s, Options{Files: 1, Logger: slog.New(slog.DiscardHandler)})
+		a.files <- struct{}{} // every reader busy
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := a.saveDir(ctx, src, nil)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled backup: %v, want context.Canceled", err)
 	}
 }
