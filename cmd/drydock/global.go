@@ -43,6 +43,7 @@ type globalOptions struct {
 	// repoConfig takes the repository from the daemon's configuration.
 	repoConfig repoConfigOptions
 	locks      lockOwnerState // see lockowner.go
+	verbose    int            // -v: info, -vv: debug
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -62,8 +63,13 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 
 func (g *globalOptions) logger() *slog.Logger {
 	level := slog.LevelWarn
-	if g.quiet {
+	switch {
+	case g.quiet:
 		level = slog.LevelError
+	case g.verbose >= 2:
+		level = slog.LevelDebug
+	case g.verbose == 1:
+		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 }

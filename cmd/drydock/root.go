@@ -29,20 +29,30 @@ func newRoot(g *globalOptions) *cobra.Command {
 		Short:         "Back up Docker volumes into restic-compatible repositories",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Flags before the command are parsed as the root's: an unknown one
+		// is named as such, instead of taken for a flag with a value that
+		// hides the command ("drydock -x backup /etc" said unknown
+		// command "/etc").
+		TraverseChildren: true,
+		Version:          version,
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetIn(g.stdin)
 	root.SetUsageTemplate(root.UsageTemplate() + exitCodeHelp)
 	g.addFlags(root)
+	// restic's -v; given before Version, so that cobra's --version keeps
+	// no -v of its own.
+	root.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "say more: -v what drydock does, -vv also why (debug)")
 
 	debug := &cobra.Command{Use: "debug", Short: "Tools for looking inside drydock's algorithms"}
 	debug.AddCommand(newDebugChunksCommand())
 	bench := &cobra.Command{Use: "bench", Short: "Measure drydock's speed on this machine"}
 	bench.AddCommand(newBenchChunkerCommand())
 	root.AddCommand(debug, bench,
-		&cobra.Command{Use: "version", Short: "Print drydock's version", Args: cobra.NoArgs, Run: func(*cobra.Command, []string) {
-			fmt.Fprintf(g.stdout, "drydock %s compiled with %s on %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		&cobra.Command{Use: "version", Short: "Print drydock's version (also: drydock --version)", Args: cobra.NoArgs, Run: func(*cobra.Command, []string) {
+			fmt.Fprintln(g.stdout, versionLine())
 		}},
 		newInitCommand(g),
 		newBackupCommand(g),
@@ -66,5 +76,11 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newCatCommand(g),
 		newListCommand(g),
 	)
+	explainArgErrors(root)
 	return root
+}
+
+// versionLine is what version and --version print.
+func versionLine() string {
+	return fmt.Sprintf("drydock %s compiled with %s on %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
