@@ -35,7 +35,7 @@ var floors = []struct {
 	{75, "", []string{"pkg/apprestore"}},
 	{70, "", []string{"pkg/appdef"}},
 	{65, "", []string{"pkg/backup", "pkg/verify"}},
-	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree"}},
+	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree", "pkg/snaptag"}},
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location"}},
 	{50, "", []string{"pkg/repo"}},
 	{45, "backend", []string{"pkg/backend/s3"}},

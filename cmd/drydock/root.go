@@ -75,6 +75,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newStatusCommand(g),
 		newCatCommand(g),
 		newListCommand(g),
+		newTagCommand(g),
 	)
 	explainArgErrors(root)
 	return root
