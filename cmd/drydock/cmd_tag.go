@@ -9,7 +9,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/retention"
-	"github.com/drydock-backup/drydock/pkg/snaptag"
+	"github.com/drydock-backup/drydock/pkg/snapedit"
 )
 
 func newTagCommand(g *globalOptions) *cobra.Command {
@@ -25,7 +25,7 @@ first version in "original", and the old file is removed. A snapshot named
 that does not exist is an error, and nothing is changed.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := snaptag.Change{Replace: cmd.Flags().Changed("set"), Set: flatten(set), Add: flatten(add), Remove: flatten(remove)}
+			c := snapedit.Change{Replace: cmd.Flags().Changed("set"), Set: flatten(set), Add: flatten(add), Remove: flatten(remove)}
 			if err := c.Validate(); err != nil {
 				return err
 			}
@@ -34,7 +34,7 @@ that does not exist is an error, and nothing is changed.`,
 				if err != nil {
 					return err
 				}
-				done, err := snaptag.Tags(ctx, r, sns, c)
+				done, err := snapedit.Tags(ctx, r, sns, c)
 				if len(done) == 0 && err == nil {
 					fmt.Fprintln(g.stdout, "no snapshots were modified")
 				} else if len(done) > 0 {

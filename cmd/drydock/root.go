@@ -76,6 +76,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newCatCommand(g),
 		newListCommand(g),
 		newTagCommand(g),
+		newRewriteCommand(g),
 	)
 	explainArgErrors(root)
 	return root

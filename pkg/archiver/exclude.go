@@ -2,6 +2,7 @@ package archiver
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -41,4 +42,23 @@ func Excluded(patterns []string, path string) bool {
 		}
 	}
 	return false
+}
+
+// ReadPatternFile reads the patterns of an exclude file as restic does:
+// one per line, surrounding white space trimmed, blank lines and lines
+// starting with # skipped, $VARIABLES expanded from the environment.
+func ReadPatternFile(name string) ([]string, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("exclude file: %w", err)
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, os.ExpandEnv(line))
+	}
+	return out, nil
 }

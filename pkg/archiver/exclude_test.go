@@ -3,7 +3,9 @@ package archiver
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,5 +47,20 @@ func TestSaveRejectsBadPattern(t *testing.T) {
 	})
 	if !errors.Is(err, filepath.ErrBadPattern) {
 		t.Fatalf("Save with exclude %q: %v, want ErrBadPattern", "[", err)
+	}
+}
+
+func TestReadPatternFile(t *testing.T) {
+	t.Setenv("DRYDOCK_TEST_DIR", "/srv/app")
+	p := filepath.Join(t.TempDir(), "excludes")
+	if err := os.WriteFile(p, []byte("# caches\n*.tmp\n\n  $DRYDOCK_TEST_DIR/cache  \r\n#/not/this\n/last"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadPatternFile(p)
+	if want := []string{"*.tmp", "/srv/app/cache", "/last"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("ReadPatternFile: %q, %v; want %q", got, err, want)
+	}
+	if _, err := ReadPatternFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing exclude file was read")
 	}
 }

@@ -1,4 +1,4 @@
-package snaptag_test
+package snapedit_test
 
 import (
 	"slices"
@@ -8,22 +8,22 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/snaptag"
+	"github.com/drydock-backup/drydock/pkg/snapedit"
 )
 
 func TestApply(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		c    snaptag.Change
+		c    snapedit.Change
 		tags []string
 		want []string
 	}{
-		{"add keeps order, once", snaptag.Change{Add: []string{"b", "c", "b"}}, []string{"a", "b"}, []string{"a", "b", "c"}},
-		{"remove every copy", snaptag.Change{Remove: []string{"a"}}, []string{"a", "b", "a"}, []string{"b"}},
-		{"add then remove", snaptag.Change{Add: []string{"x"}, Remove: []string{"x", "a"}}, []string{"a"}, []string{}},
-		{"set replaces", snaptag.Change{Replace: true, Set: []string{"y", "z"}}, []string{"a"}, []string{"y", "z"}},
-		{"set nothing clears", snaptag.Change{Replace: true}, []string{"a"}, []string{}},
-		{"empty tags ignored", snaptag.Change{Add: []string{""}}, nil, nil},
+		{"add keeps order, once", snapedit.Change{Add: []string{"b", "c", "b"}}, []string{"a", "b"}, []string{"a", "b", "c"}},
+		{"remove every copy", snapedit.Change{Remove: []string{"a"}}, []string{"a", "b", "a"}, []string{"b"}},
+		{"add then remove", snapedit.Change{Add: []string{"x"}, Remove: []string{"x", "a"}}, []string{"a"}, []string{}},
+		{"set replaces", snapedit.Change{Replace: true, Set: []string{"y", "z"}}, []string{"a"}, []string{"y", "z"}},
+		{"set nothing clears", snapedit.Change{Replace: true}, []string{"a"}, []string{}},
+		{"empty tags ignored", snapedit.Change{Add: []string{""}}, nil, nil},
 	} {
 		if got := tc.c.Apply(tc.tags); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q -> %q, want %q", tc.name, tc.tags, got, tc.want)
@@ -32,12 +32,12 @@ func TestApply(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, c := range []snaptag.Change{{}, {Replace: true, Add: []string{"a"}}, {Replace: true, Remove: []string{"a"}}} {
+	for _, c := range []snapedit.Change{{}, {Replace: true, Add: []string{"a"}}, {Replace: true, Remove: []string{"a"}}} {
 		if c.Validate() == nil {
 			t.Errorf("%+v accepted", c)
 		}
 	}
-	for _, c := range []snaptag.Change{{Replace: true}, {Add: []string{"a"}}, {Remove: []string{"a"}}} {
+	for _, c := range []snapedit.Change{{Replace: true}, {Add: []string{"a"}}, {Remove: []string{"a"}}} {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%+v: %v", c, err)
 		}
@@ -59,14 +59,14 @@ func TestTags(t *testing.T) {
 		return repo.Snapshot{ID: id, Snapshot: doc}
 	}
 	a, b := save("keep"), save("old")
-	done, err := snaptag.Tags(t.Context(), r, []repo.Snapshot{a, b}, snaptag.Change{Add: []string{"keep"}, Remove: []string{"old"}, Replace: false})
+	done, err := snapedit.Tags(t.Context(), r, []repo.Snapshot{a, b}, snapedit.Change{Add: []string{"keep"}, Remove: []string{"old"}, Replace: false})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(done) != 1 || done[0].Old != b.ID || !slices.Equal(done[0].Tags, []string{"keep"}) {
 		t.Fatalf("changed %+v, want only %s, tagged keep", done, b.ID.Str())
 	}
-	second, err := snaptag.Tags(t.Context(), r, []repo.Snapshot{mustLoad(t, r, done[0].New)}, snaptag.Change{Add: []string{"more"}})
+	second, err := snapedit.Tags(t.Context(), r, []repo.Snapshot{mustLoad(t, r, done[0].New)}, snapedit.Change{Add: []string{"more"}})
 	if err != nil || len(second) != 1 {
 		t.Fatalf("second change: %+v, %v", second, err)
 	}

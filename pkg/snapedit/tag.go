@@ -1,8 +1,4 @@
-// Package snaptag changes the tags of snapshots, as restic's tag command
-// does: a snapshot file cannot change (its name is its hash), so each
-// changed snapshot is written anew, naming the first version of itself in
-// Original, and the old file is removed after the new one is stored.
-package snaptag
+package snapedit
 
 import (
 	"context"

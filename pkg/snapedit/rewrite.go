@@ -1,0 +1,171 @@
+package snapedit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/drydock-backup/drydock/pkg/archiver"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/retention"
+)
+
+// RewriteTag marks a rewritten snapshot kept beside its original.
+const RewriteTag = "rewrite"
+
+// RewriteOptions say what a rewrite leaves out and what becomes of the
+// originals.
+type RewriteOptions struct {
+	// Excludes are backup's patterns (archiver.Excluded), matched against
+	// the paths in the snapshot.
+	Excludes []string
+	// Forget removes each original once its rewrite is stored; otherwise
+	// both stay and the rewrite is tagged RewriteTag.
+	Forget bool
+	// DryRun finds what would be left out, and writes nothing.
+	DryRun bool
+}
+
+// Rewritten is a snapshot that lost entries: New is its rewrite (zero in
+// a dry run), Excluded the paths left out.
+type Rewritten struct {
+	Old, New format.ID
+	Excluded []string
+}
+
+// Rewrite writes each of sns anew without what opts excludes, under the
+// caller's lock (exclusive with Forget). Snapshots that lose nothing are
+// left alone. The new trees are stored and indexed before any snapshot
+// refers to them; an original is removed only after its rewrite is
+// stored.
+func Rewrite(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, opts RewriteOptions) ([]Rewritten, error) {
+	if len(opts.Excludes) == 0 {
+		return nil, errors.New("nothing to leave out: give --exclude or --exclude-file")
+	}
+	if err := archiver.CheckPatterns(opts.Excludes); err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		hashOnly := func(_ context.Context, data []byte) (format.ID, error) { return format.Hash(data), nil }
+		out, _, err := rewriteTrees(ctx, r, sns, opts.Excludes, hashOnly)
+		for i := range out {
+			out[i].New = format.ID{}
+		}
+		return out, err
+	}
+	var out []Rewritten
+	var trees []format.ID
+	_, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+		save := func(ctx context.Context, data []byte) (format.ID, error) {
+			id, _, err := s.SaveBlob(ctx, format.TreeBlob, data)
+			return id, err
+		}
+		var err error
+		out, trees, err = rewriteTrees(ctx, r, sns, opts.Excludes, save)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saveRewrites(ctx, r, sns, out, trees, opts.Forget)
+}
+
+// rewriteTrees finds, for each snapshot that loses entries, its new root
+// tree, saving the trees that change with save.
+func rewriteTrees(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, excludes []string,
+	save func(context.Context, []byte) (format.ID, error)) ([]Rewritten, []format.ID, error) {
+	var out []Rewritten
+	var roots []format.ID
+	for _, sn := range sns {
+		w := walker{r: r, excludes: excludes, save: save}
+		root, changed, err := w.tree(ctx, "/", *sn.Tree)
+		if err != nil {
+			return nil, nil, fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
+		}
+		if changed {
+			out = append(out, Rewritten{Old: sn.ID, Excluded: w.excluded})
+			roots = append(roots, root)
+		}
+	}
+	return out, roots, nil
+}
+
+// saveRewrites writes the snapshot documents of the rewrites, whose trees
+// are stored, and removes the originals with forget.
+func saveRewrites(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, out []Rewritten, roots []format.ID, forget bool) ([]Rewritten, error) {
+	for i := range out {
+		k := slices.IndexFunc(sns, func(sn repo.Snapshot) bool { return sn.ID == out[i].Old })
+		doc := *sns[k].Snapshot
+		doc.Tree = &roots[i]
+		if doc.Original == nil {
+			doc.Original = &out[i].Old
+		}
+		if !forget && !slices.Contains(doc.Tags, RewriteTag) {
+			doc.Tags = append(slices.Clone(doc.Tags), RewriteTag)
+		}
+		id, err := r.SaveSnapshot(ctx, &doc)
+		if err != nil {
+			return out[:i], fmt.Errorf("snapshot %s: %w", out[i].Old.Str(), err)
+		}
+		out[i].New = id
+		if !forget {
+			continue
+		}
+		if _, err := retention.RemoveSnapshots(ctx, r, []format.ID{out[i].Old}); err != nil {
+			return out[:i+1], fmt.Errorf("snapshot %s, rewritten as %s: %w; remove the original with drydock forget %s",
+				out[i].Old.Str(), id.Str(), err, out[i].Old.Str())
+		}
+	}
+	return out, nil
+}
+
+// walker rewrites the trees of one snapshot.
+type walker struct {
+	r        *repo.Repository
+	excludes []string
+	save     func(context.Context, []byte) (format.ID, error)
+	excluded []string
+}
+
+// tree returns the ID of tree id, at dir, without the excluded entries,
+// and whether anything below it was left out.
+func (w *walker) tree(ctx context.Context, dir string, id format.ID) (format.ID, bool, error) {
+	t, err := w.r.LoadTree(ctx, id)
+	if err != nil {
+		return format.ID{}, false, fmt.Errorf("%s: %w", dir, err)
+	}
+	nodes := make([]*format.Node, 0, len(t.Nodes))
+	changed := false
+	for _, n := range t.Nodes {
+		p := path.Join(dir, n.Name)
+		if archiver.Excluded(w.excludes, p) {
+			w.excluded = append(w.excluded, p)
+			changed = true
+			continue
+		}
+		if n.Type == format.NodeDir && n.Subtree != nil {
+			sub, subChanged, err := w.tree(ctx, p, *n.Subtree)
+			if err != nil {
+				return format.ID{}, false, err
+			}
+			if subChanged {
+				c := *n
+				c.Subtree = &sub
+				n, changed = &c, true
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	if !changed {
+		return id, false, nil
+	}
+	data, err := format.EncodeTree(nodes)
+	if err != nil {
+		return format.ID{}, false, fmt.Errorf("%s: %w", dir, err)
+	}
+	newID, err := w.save(ctx, data)
+	return newID, true, err
+}
