@@ -36,7 +36,7 @@ var floors = []struct {
 	{70, "", []string{"pkg/appdef"}},
 	{65, "", []string{"pkg/backup", "pkg/verify"}},
 	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree"}},
-	{62, "", []string{"pkg/snapedit"}},
+	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location"}},
 	{50, "", []string{"pkg/repo"}},
 	{45, "backend", []string{"pkg/backend/s3"}},

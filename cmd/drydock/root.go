@@ -77,6 +77,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newListCommand(g),
 		newTagCommand(g),
 		newRewriteCommand(g),
+		newRepairCommand(g),
 	)
 	explainArgErrors(root)
 	return root
