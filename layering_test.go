@@ -55,6 +55,13 @@ var floors = []struct {
 	{10, "", []string{"internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen"}},
 }
 
+// forbidden are imports from outside the module that packages (a path or
+// a prefix ending in "/") must not have: the repository's and the
+// storage's layers never touch Docker.
+var forbidden = []struct{ pkgs, imports []string }{
+	{[]string{"pkg/repo", "pkg/repo/", "pkg/backend", "pkg/backend/", "pkg/chunker"}, []string{"github.com/docker/", "github.com/moby/"}},
+}
+
 // testOnly are packages for tests (fixtures, servers, suites, a test
 // container's program): they may import anything, and nothing on a floor
 // may import them, so that none of it ships in the binary.
@@ -73,6 +80,42 @@ func TestLayering(t *testing.T) {
 	for _, err := range checkLayering(g) {
 		t.Error(err)
 	}
+}
+
+// TestForbiddenImports: no package imports what forbidden keeps from it.
+func TestForbiddenImports(t *testing.T) {
+	_, external, err := loadImports(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range checkForbidden(external) {
+		t.Error(err)
+	}
+	if errs := checkForbidden(map[string][]string{"pkg/repo/pack": {"github.com/docker/docker/client"}}); len(errs) != 1 {
+		t.Errorf("a forbidden import got %v, want one error", errs)
+	}
+}
+
+func checkForbidden(external map[string][]string) []error {
+	matches := func(list []string, s string) bool {
+		return slices.ContainsFunc(list, func(p string) bool {
+			return s == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(s, p))
+		})
+	}
+	var errs []error
+	for _, pkg := range slices.Sorted(maps.Keys(external)) {
+		for _, rule := range forbidden {
+			if !matches(rule.pkgs, pkg) {
+				continue
+			}
+			for _, imp := range external[pkg] {
+				if matches(rule.imports, imp) {
+					errs = append(errs, fmt.Errorf("%s imports %s, which its layer must not", pkg, imp))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // TestLayeringCatches: the rules reject the imports they exist to stop.
@@ -102,8 +145,15 @@ func TestLayeringCatches(t *testing.T) {
 // loadModule returns each package of the module under root (relative
 // import path) with the module packages its non-test files import.
 func loadModule(root string) (map[string][]string, error) {
-	g := map[string][]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	g, _, err := loadImports(root)
+	return g, err
+}
+
+// loadImports is loadModule that also returns each package's imports
+// from outside the module, the standard library's excluded.
+func loadImports(root string) (g, external map[string][]string, err error) {
+	g, external = map[string][]string{}, map[string][]string{}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
@@ -126,6 +176,8 @@ func loadModule(root string) (map[string][]string, error) {
 		for _, imp := range pkg.Imports {
 			if dep, ok := strings.CutPrefix(imp, module); ok {
 				g[rel] = append(g[rel], dep)
+			} else if first, _, _ := strings.Cut(imp, "/"); strings.Contains(first, ".") {
+				external[rel] = append(external[rel], imp)
 			}
 		}
 		if _, ok := g[rel]; !ok {
@@ -133,7 +185,7 @@ func loadModule(root string) (map[string][]string, error) {
 		}
 		return nil
 	})
-	return g, err
+	return g, external, err
 }
 
 // checkLayering returns one error per import that breaks a rule.
