@@ -22,9 +22,9 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/backend/local"
 )
 
 func main() {

@@ -8,11 +8,46 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repair"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/retention"
+	"github.com/drydock-backup/drydock/pkg/snapedit"
 )
 
 func newRepairCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "repair", Short: "Mend a damaged repository, as restic's repair"}
-	cmd.AddCommand(newRepairIndexCommand(g))
+	cmd.AddCommand(newRepairIndexCommand(g), newRepairSnapshotsCommand(g))
+	return cmd
+}
+
+func newRepairSnapshotsCommand(g *globalOptions) *cobra.Command {
+	var filter retention.Filter
+	var opts snapedit.RepairOptions
+	cmd := &cobra.Command{
+		Use:   "snapshots [--forget] [--dry-run] [SNAPSHOT...]",
+		Short: "Write snapshots that refer to missing data anew without it (run repair index first)",
+		Long: `Repair snapshots writes anew each snapshot named (or that --host/--tag/--path
+select) that refers to data the repository lacks: a directory whose tree
+cannot be read becomes empty, a file loses its missing chunks and keeps
+the rest. This loses what is damaged for good: if the files still exist,
+a new backup is the better repair. Without --forget the original stays and
+the repair is tagged "repaired"; with --forget the original is removed once
+the repair is stored, and prune can then clean up. Run repair index first.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withLock(cmd.Context(), opts.Forget && !opts.DryRun, func(ctx context.Context, r *repo.Repository) error {
+				sns, err := selectSnapshots(ctx, r, g, args, filter)
+				if err != nil {
+					return err
+				}
+				done, err := snapedit.Repair(ctx, r, sns, opts)
+				printRewrites(g, done, opts.DryRun)
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	addSnapshotFilterFlags(f, &filter, "H")
+	f.BoolVar(&opts.Forget, "forget", false, "remove each original once its repair is stored")
+	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what is damaged; change nothing")
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,24 +59,22 @@ alone.`,
 	return cmd
 }
 
-// printRewrites says what each rewrite left out.
+// printRewrites says what changed in each snapshot rewritten.
 func printRewrites(g *globalOptions, done []snapedit.Rewritten, dryRun bool) {
 	if g.quiet {
 		return
 	}
 	for _, rw := range done {
-		verb := "left out"
-		if dryRun {
-			verb = "would leave out"
+		fmt.Fprintf(g.stdout, "snapshot %s:\n", rw.Old.Str())
+		shown := rw.Changes[:min(10, len(rw.Changes))]
+		for _, c := range shown {
+			fmt.Fprintf(g.stdout, "  %s\n", c)
 		}
-		shown := rw.Excluded[:min(10, len(rw.Excluded))]
-		more := ""
-		if n := len(rw.Excluded) - len(shown); n > 0 {
-			more = fmt.Sprintf(" and %d more", n)
+		if n := len(rw.Changes) - len(shown); n > 0 {
+			fmt.Fprintf(g.stdout, "  and %d more\n", n)
 		}
-		fmt.Fprintf(g.stdout, "snapshot %s: %s %s%s\n", rw.Old.Str(), verb, strings.Join(shown, ", "), more)
 		if !dryRun {
-			fmt.Fprintf(g.stdout, "saved as snapshot %s\n", rw.New.Str())
+			fmt.Fprintf(g.stdout, "  saved as snapshot %s\n", rw.New.Str())
 		}
 	}
 	switch {

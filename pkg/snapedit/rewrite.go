@@ -30,10 +30,11 @@ type RewriteOptions struct {
 }
 
 // Rewritten is a snapshot that lost entries: New is its rewrite (zero in
-// a dry run), Excluded the paths left out.
+// a dry run), Changes what changed in it, path first ("/srv/x: left
+// out").
 type Rewritten struct {
 	Old, New format.ID
-	Excluded []string
+	Changes  []string
 }
 
 // Rewrite writes each of sns anew without what opts excludes, under the
@@ -48,9 +49,34 @@ func Rewrite(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, opts 
 	if err := archiver.CheckPatterns(opts.Excludes); err != nil {
 		return nil, err
 	}
-	if opts.DryRun {
+	exclude := func(p string, n *format.Node) (*format.Node, string) {
+		if archiver.Excluded(opts.Excludes, p) {
+			return nil, p + ": left out"
+		}
+		return n, ""
+	}
+	tag := RewriteTag
+	if opts.Forget {
+		tag = ""
+	}
+	return edit(ctx, r, sns, editor{node: exclude}, opts.DryRun, tag)
+}
+
+// editor says how a snapshot's trees change: node returns the node to
+// keep at path p (nil to drop it) and, if it changed, a note saying how;
+// broken, if set, says what a directory whose tree cannot be read
+// becomes: empty (true), or the edit fails (false, or no broken).
+type editor struct {
+	node   func(p string, n *format.Node) (*format.Node, string)
+	broken func(p string, err error) bool
+}
+
+// edit writes each of sns that e changes anew, tagged tag ("" for no tag
+// and the original removed), or only finds them with dryRun.
+func edit(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, e editor, dryRun bool, tag string) ([]Rewritten, error) {
+	if dryRun {
 		hashOnly := func(_ context.Context, data []byte) (format.ID, error) { return format.Hash(data), nil }
-		out, _, err := rewriteTrees(ctx, r, sns, opts.Excludes, hashOnly)
+		out, _, err := editTrees(ctx, r, sns, e, hashOnly)
 		for i := range out {
 			out[i].New = format.ID{}
 		}
@@ -64,29 +90,29 @@ func Rewrite(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, opts 
 			return id, err
 		}
 		var err error
-		out, trees, err = rewriteTrees(ctx, r, sns, opts.Excludes, save)
+		out, trees, err = editTrees(ctx, r, sns, e, save)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return saveRewrites(ctx, r, sns, out, trees, opts.Forget)
+	return saveRewrites(ctx, r, sns, out, trees, tag)
 }
 
-// rewriteTrees finds, for each snapshot that loses entries, its new root
-// tree, saving the trees that change with save.
-func rewriteTrees(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, excludes []string,
+// editTrees finds, for each snapshot that e changes, its new root tree,
+// saving the trees that change with save.
+func editTrees(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, e editor,
 	save func(context.Context, []byte) (format.ID, error)) ([]Rewritten, []format.ID, error) {
 	var out []Rewritten
 	var roots []format.ID
 	for _, sn := range sns {
-		w := walker{r: r, excludes: excludes, save: save}
+		w := walker{r: r, e: e, save: save}
 		root, changed, err := w.tree(ctx, "/", *sn.Tree)
 		if err != nil {
 			return nil, nil, fmt.Errorf("snapshot %s: %w", sn.ID.Str(), err)
 		}
 		if changed {
-			out = append(out, Rewritten{Old: sn.ID, Excluded: w.excluded})
+			out = append(out, Rewritten{Old: sn.ID, Changes: w.changes})
 			roots = append(roots, root)
 		}
 	}
@@ -94,8 +120,9 @@ func rewriteTrees(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, 
 }
 
 // saveRewrites writes the snapshot documents of the rewrites, whose trees
-// are stored, and removes the originals with forget.
-func saveRewrites(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, out []Rewritten, roots []format.ID, forget bool) ([]Rewritten, error) {
+// are stored, tagged tag; with no tag, the originals are removed.
+func saveRewrites(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, out []Rewritten, roots []format.ID, tag string) ([]Rewritten, error) {
+	forget := tag == ""
 	for i := range out {
 		k := slices.IndexFunc(sns, func(sn repo.Snapshot) bool { return sn.ID == out[i].Old })
 		doc := *sns[k].Snapshot
@@ -103,8 +130,8 @@ func saveRewrites(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, 
 		if doc.Original == nil {
 			doc.Original = &out[i].Old
 		}
-		if !forget && !slices.Contains(doc.Tags, RewriteTag) {
-			doc.Tags = append(slices.Clone(doc.Tags), RewriteTag)
+		if !forget && !slices.Contains(doc.Tags, tag) {
+			doc.Tags = append(slices.Clone(doc.Tags), tag)
 		}
 		id, err := r.SaveSnapshot(ctx, &doc)
 		if err != nil {
@@ -122,30 +149,43 @@ func saveRewrites(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, 
 	return out, nil
 }
 
-// walker rewrites the trees of one snapshot.
+// walker edits the trees of one snapshot.
 type walker struct {
-	r        *repo.Repository
-	excludes []string
-	save     func(context.Context, []byte) (format.ID, error)
-	excluded []string
+	r       *repo.Repository
+	e       editor
+	save    func(context.Context, []byte) (format.ID, error)
+	changes []string
 }
 
-// tree returns the ID of tree id, at dir, without the excluded entries,
-// and whether anything below it was left out.
+// tree returns the ID of tree id, at dir, as the editor changes it, and
+// whether anything below it changed.
 func (w *walker) tree(ctx context.Context, dir string, id format.ID) (format.ID, bool, error) {
 	t, err := w.r.LoadTree(ctx, id)
 	if err != nil {
-		return format.ID{}, false, fmt.Errorf("%s: %w", dir, err)
+		if w.e.broken == nil || !w.e.broken(dir, err) {
+			return format.ID{}, false, fmt.Errorf("%s: %w", dir, err)
+		}
+		w.changes = append(w.changes, dir+": directory unreadable, now empty")
+		empty, err := format.EncodeTree(nil)
+		if err != nil {
+			return format.ID{}, false, err
+		}
+		newID, err := w.save(ctx, empty)
+		return newID, true, err
 	}
 	nodes := make([]*format.Node, 0, len(t.Nodes))
 	changed := false
 	for _, n := range t.Nodes {
 		p := path.Join(dir, n.Name)
-		if archiver.Excluded(w.excludes, p) {
-			w.excluded = append(w.excluded, p)
+		kept, note := w.e.node(p, n)
+		if note != "" {
+			w.changes = append(w.changes, note)
 			changed = true
+		}
+		if kept == nil {
 			continue
 		}
+		n = kept
 		if n.Type == format.NodeDir && n.Subtree != nil {
 			sub, subChanged, err := w.tree(ctx, p, *n.Subtree)
 			if err != nil {
