@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -102,43 +101,24 @@ func (fp findPatterns) match(p string) bool {
 	return false
 }
 
-// findMatch is an entry of find --json, as restic prints them.
-type findMatch struct {
-	Path        string      `json:"path"`
-	Permissions string      `json:"permissions"`
-	Type        string      `json:"type"`
-	Mode        os.FileMode `json:"mode"`
-	ModTime     time.Time   `json:"mtime"`
-	AccessTime  time.Time   `json:"atime"`
-	ChangeTime  time.Time   `json:"ctime"`
-	UID         uint32      `json:"uid"`
-	GID         uint32      `json:"gid"`
-	User        string      `json:"user,omitempty"`
-	Group       string      `json:"group,omitempty"`
-	Size        uint64      `json:"size,omitempty"`
-	LinkTarget  string      `json:"linktarget,omitempty"`
-}
-
 type findResult struct {
-	Matches  []findMatch `json:"matches"`
-	Hits     int         `json:"hits"`
-	Snapshot string      `json:"snapshot"`
+	Matches  []findNodeJSON `json:"matches"`
+	Hits     int            `json:"hits"`
+	Snapshot string         `json:"snapshot"`
 }
 
 func runFind(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, fp findPatterns, opts findOptions, g *globalOptions) error {
 	results := []findResult{}
 	for i := len(sns) - 1; i >= 0; i-- { // newest first, as restic
 		sn := sns[i]
-		res := findResult{Snapshot: sn.ID.String(), Matches: []findMatch{}}
+		res := findResult{Snapshot: sn.ID.String(), Matches: []findNodeJSON{}}
 		err := walkTree(ctx, r, *sn.Tree, "/", func(p string, n *format.Node) error {
 			if !fp.match(p) {
 				return nil
 			}
 			res.Hits++
 			if g.json {
-				res.Matches = append(res.Matches, findMatch{Path: p, Permissions: n.Mode.String(), Type: string(n.Type), Mode: n.Mode,
-					ModTime: n.ModTime, AccessTime: n.AccessTime, ChangeTime: n.ChangeTime, UID: n.UID, GID: n.GID,
-					User: n.User, Group: n.Group, Size: n.Size, LinkTarget: n.LinkTarget})
+				res.Matches = append(res.Matches, newFindNodeJSON(p, n))
 				return nil
 			}
 			if res.Hits == 1 {

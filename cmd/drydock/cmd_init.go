@@ -41,7 +41,7 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 		return err
 	}
 	loc := g.repoLocation()
-	if loc == "" {
+	if loc.IsZero() {
 		return fmt.Errorf("%w: no repository given: use -r/--repo or RESTIC_REPOSITORY", repo.ErrNoRepository)
 	}
 	if err := location.Check(loc); err != nil {
@@ -56,12 +56,12 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 		return err
 	}
 	defer be.Close()
-	r, err := repo.Init(ctx, be, pw, repo.InitOptions{Version: opts.version, KDF: opts.kdf}, g.repoOptions())
+	r, err := repo.Init(ctx, be, pw.Reveal(), repo.InitOptions{Version: opts.version, KDF: opts.kdf}, g.repoOptions())
 	if err != nil {
-		return fmt.Errorf("init %s: %w", location.Redact(loc), err)
+		return fmt.Errorf("init %s: %w", loc, err)
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], location.Redact(loc), r.Config().Version)
+		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], loc, r.Config().Version)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // keyOptions are the flags of key add and key passwd.
@@ -127,7 +128,7 @@ func runKeyAdd(ctx context.Context, g *globalOptions, opts keyOptions, replace b
 		}
 		ko := repo.KeyOptions{Username: opts.user, Hostname: opts.host}
 		if !replace {
-			id, err := r.AddKeyWith(ctx, pw, ko)
+			id, err := r.AddKeyWith(ctx, pw.Reveal(), ko)
 			if err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func runKeyAdd(ctx context.Context, g *globalOptions, opts keyOptions, replace b
 			return nil
 		}
 		old := r.KeyID()
-		id, err := r.ChangePassword(ctx, pw, ko)
+		id, err := r.ChangePassword(ctx, pw.Reveal(), ko)
 		if err != nil {
 			return err
 		}
@@ -146,14 +147,12 @@ func runKeyAdd(ctx context.Context, g *globalOptions, opts keyOptions, replace b
 
 // newPassword reads the new password from file, else asks for it twice on
 // a terminal, else reads one line from stdin.
-func newPassword(g *globalOptions, file string) (string, error) {
+func newPassword(g *globalOptions, file string) (secret.Value, error) {
+	if file != "" {
+		return location.ReadPassword(file)
+	}
 	var pw string
 	switch f, tty := g.stdin.(*os.File); {
-	case file != "":
-		var err error
-		if pw, err = location.ReadPassword(file); err != nil {
-			return "", err
-		}
 	case tty && term.IsTerminal(int(f.Fd())):
 		ask := func(prompt string) (string, error) {
 			fmt.Fprint(g.stderr, prompt)
@@ -163,27 +162,27 @@ func newPassword(g *globalOptions, file string) (string, error) {
 		}
 		first, err := ask("enter new password: ")
 		if err != nil {
-			return "", err
+			return secret.Value{}, err
 		}
 		again, err := ask("enter password again: ")
 		if err != nil {
-			return "", err
+			return secret.Value{}, err
 		}
 		if first != again {
-			return "", errors.New("the passwords do not match")
+			return secret.Value{}, errors.New("the passwords do not match")
 		}
 		pw = first
 	default:
 		line, err := bufio.NewReader(g.stdin).ReadString('\n')
 		if err != nil && line == "" {
-			return "", fmt.Errorf("read the new password from stdin: %w", err)
+			return secret.Value{}, fmt.Errorf("read the new password from stdin: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
 	if pw == "" {
-		return "", errors.New("the new password is empty")
+		return secret.Value{}, errors.New("the new password is empty")
 	}
-	return pw, nil
+	return secret.New(pw), nil
 }
 
 func runKeyRemove(ctx context.Context, r *repo.Repository, g *globalOptions, ref string) error {

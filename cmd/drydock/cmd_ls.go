@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -38,22 +37,6 @@ func newLsCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// lsNode is a --json line, as restic's ls prints them.
-type lsNode struct {
-	Name       string      `json:"name"`
-	Type       string      `json:"type"`
-	Path       string      `json:"path"`
-	UID        uint32      `json:"uid"`
-	GID        uint32      `json:"gid"`
-	Size       uint64      `json:"size,omitempty"`
-	Mode       os.FileMode `json:"mode,omitempty"`
-	ModTime    time.Time   `json:"mtime"`
-	AccessTime time.Time   `json:"atime"`
-	ChangeTime time.Time   `json:"ctime"`
-	StructType string      `json:"struct_type"`
-	LinkTarget string      `json:"linktarget,omitempty"`
-}
-
 func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
 	sn, err := findSnapshot(ctx, r, g, args[0], retention.Filter{})
 	if err != nil {
@@ -77,9 +60,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 		}
 		switch {
 		case g.json:
-			return enc.Encode(lsNode{Name: n.Name, Type: string(n.Type), Path: p, UID: n.UID, GID: n.GID, Size: n.Size,
-				Mode: n.Mode, ModTime: n.ModTime, AccessTime: n.AccessTime, ChangeTime: n.ChangeTime,
-				StructType: "node", LinkTarget: n.LinkTarget})
+			return enc.Encode(newLsNodeJSON(p, n))
 		case opts.long:
 			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 			return err

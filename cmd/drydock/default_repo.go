@@ -8,6 +8,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/location"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // dataDir is where drydock keeps its default repository:
@@ -72,7 +73,7 @@ func existingDefault(g *globalOptions) func(context.Context) (string, string, er
 }
 
 func createDefault(ctx context.Context, g *globalOptions, repoDir, pwFile string) error {
-	created, err := location.InitIfMissing(ctx, repoDir, pwFile, location.Options{Logger: g.logger()}, g.repoOptions())
+	created, err := location.InitIfMissing(ctx, secret.NewURL(repoDir), pwFile, location.Options{Logger: g.logger()}, g.repoOptions())
 	if err != nil || !created {
 		return err
 	}

@@ -18,12 +18,13 @@ import (
 	loc "github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // globalOptions are the flags every repository command takes. They mirror
 // restic's, and so do the environment variables.
 type globalOptions struct {
-	repo         string
+	repo         secret.URL // -r
 	passwordFile string
 	compression  compress.Mode
 	json         bool
@@ -48,7 +49,7 @@ type globalOptions struct {
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVarP(&g.repo, "repo", "r", "", "repository: a local path, s3:URL, sftp:[USER@]HOST:PATH or rest:URL (default: $RESTIC_REPOSITORY)")
+	f.VarP(urlFlag{&g.repo}, "repo", "r", "repository: a local path, s3:URL, sftp:[USER@]HOST:PATH or rest:URL (default: $RESTIC_REPOSITORY)")
 	f.StringVar(&g.passwordFile, "password-file", "", "file holding the repository password (default: $RESTIC_PASSWORD_FILE)")
 	f.Var(&g.compression, "compression", "compression of new data: auto, off, fastest or max")
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
@@ -76,11 +77,11 @@ func (g *globalOptions) logger() *slog.Logger {
 
 // repoLocation returns where the repository is, from the flag, then the
 // environment.
-func (g *globalOptions) repoLocation() string {
-	if g.repo != "" {
+func (g *globalOptions) repoLocation() secret.URL {
+	if !g.repo.IsZero() {
 		return g.repo
 	}
-	return g.getenv("RESTIC_REPOSITORY")
+	return secret.NewURL(g.getenv("RESTIC_REPOSITORY"))
 }
 
 // password follows restic's order: --password-file, $RESTIC_PASSWORD_FILE,
@@ -88,19 +89,19 @@ func (g *globalOptions) repoLocation() string {
 // piped in on stdin. Like restic, it refuses an empty password: taken as
 // is, it would be reported as a wrong one, or init would make a repository
 // anyone can open.
-func (g *globalOptions) password() (string, error) {
+func (g *globalOptions) password() (secret.Value, error) {
 	pw, source, err := g.readPassword()
 	if err != nil {
-		return "", err
+		return pw, err
 	}
-	if pw == "" {
-		return "", fmt.Errorf("%w %s", loc.ErrEmptyPassword, source)
+	if pw.IsZero() {
+		return pw, fmt.Errorf("%w %s", loc.ErrEmptyPassword, source)
 	}
 	return pw, nil
 }
 
 // readPassword returns the password and where it came from.
-func (g *globalOptions) readPassword() (pw, source string, err error) {
+func (g *globalOptions) readPassword() (pw secret.Value, source string, err error) {
 	file := g.passwordFile
 	if file == "" {
 		file = g.getenv("RESTIC_PASSWORD_FILE")
@@ -110,27 +111,27 @@ func (g *globalOptions) readPassword() (pw, source string, err error) {
 		return pw, "in password file " + file, err
 	}
 	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
-		return pw, "in RESTIC_PASSWORD", nil
+		return secret.New(pw), "in RESTIC_PASSWORD", nil
 	}
 	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(g.stderr, "enter password for repository: ")
 		pw, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(g.stderr)
-		return string(pw), "entered", err
+		return secret.New(string(pw)), "entered", err
 	}
 	// Like restic: a password may be piped in on stdin.
 	if g.stdin != nil {
 		line, err := bufio.NewReader(g.stdin).ReadString('\n')
 		if err == nil || (errors.Is(err, io.EOF) && line != "") {
-			return strings.TrimRight(line, "\r\n"), "read from stdin", nil
+			return secret.New(strings.TrimRight(line, "\r\n")), "read from stdin", nil
 		}
 	}
-	return "", "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
+	return secret.Value{}, "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
 }
 
 // openBackend connects to the repository's storage; create makes the
 // directory or bucket if needed (for init).
-func (g *globalOptions) openBackend(ctx context.Context, location string, create bool) (backend.Backend, error) {
+func (g *globalOptions) openBackend(ctx context.Context, location secret.URL, create bool) (backend.Backend, error) {
 	lopts, err := g.locationOptions(location, create)
 	if err != nil {
 		return nil, err
@@ -140,8 +141,8 @@ func (g *globalOptions) openBackend(ctx context.Context, location string, create
 
 // locationOptions are the flags and environment that say how to reach
 // the repository's storage.
-func (g *globalOptions) locationOptions(location string, create bool) (loc.Options, error) {
-	if location == "" {
+func (g *globalOptions) locationOptions(location secret.URL, create bool) (loc.Options, error) {
+	if location.IsZero() {
 		return loc.Options{}, fmt.Errorf("%w: no repository given: use -r/--repo, RESTIC_REPOSITORY, or --config/--repo-name for a repository of the daemon's configuration", repo.ErrNoRepository)
 	}
 	ext, err := parseOptions(g.options)
@@ -176,7 +177,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		return nil, err
 	}
 	location := g.repoLocation()
-	if location == "" && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
+	if location.IsZero() && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
 		// Nothing configured: the default repository, created by backup
 		// and used by every other command once it exists.
 		find := g.defaultRepo
@@ -187,7 +188,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		if err != nil {
 			return nil, err
 		}
-		location, g.passwordFile = path, pwFile
+		location, g.passwordFile = secret.NewURL(path), pwFile
 	}
 	lopts, err := g.locationOptions(location, false)
 	if err != nil {

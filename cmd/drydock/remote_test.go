@@ -11,6 +11,7 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/location"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // roundTrip backs the fixture up with drydock (args are the repository
@@ -80,7 +81,7 @@ func TestRESTRepository(t *testing.T) {
 	roundTrip(t, c, bin)
 	pass := srv.Pass
 	if !strings.Contains(loc, pass) {
-		t.Fatalf("the test server's location %s has no password", location.Redact(loc))
+		t.Fatalf("the test server's location %s has no password", secret.NewURL(loc))
 	}
 	check := func(what, out string) {
 		if strings.Contains(out, pass) {

@@ -47,10 +47,10 @@ func (g *globalOptions) useConfiguredRepo() error {
 		return nil
 	}
 	o.applied = true
-	if o.repoName != "" && g.repo != "" {
+	if o.repoName != "" && !g.repo.IsZero() {
 		return fmt.Errorf("both -r %s and --repo-name %s name a repository: give one", g.repo, o.repoName)
 	}
-	if o.repoName == "" && g.repoLocation() != "" {
+	if o.repoName == "" && !g.repoLocation().IsZero() {
 		return nil
 	}
 	cfg, err := g.repoConfigFile()
@@ -145,8 +145,9 @@ func daemonDefaultRepo(g *globalOptions) (repoPath, passwordFile string) {
 		return "", ""
 	}
 	for _, rc := range cfg.Repositories {
-		if _, err := os.Stat(filepath.Join(rc.Location, "config")); err == nil {
-			return rc.Location, rc.PasswordFile
+		// The default configuration's repositories are local directories.
+		if _, err := os.Stat(filepath.Join(rc.Location.Reveal(), "config")); err == nil {
+			return rc.Location.Reveal(), rc.PasswordFile
 		}
 	}
 	return "", ""

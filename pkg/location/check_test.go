@@ -2,12 +2,14 @@ package location
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 func TestCheck(t *testing.T) {
@@ -28,19 +30,19 @@ func TestCheck(t *testing.T) {
 		{"s3:://host/bucket", `unknown URL scheme ""`},
 		{"s3:http://host", "no bucket"},
 	} {
-		err := Check(c.loc)
+		err := Check(secret.NewURL(c.loc))
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("Check(%q) = %v, want error containing %q", c.loc, err, c.want)
 		}
 	}
-	if err := Check(""); !errors.Is(err, repo.ErrNoRepository) {
+	if err := Check(secret.URL{}); !errors.Is(err, repo.ErrNoRepository) {
 		t.Errorf("Check(\"\") = %v, want ErrNoRepository", err)
 	}
 }
 
 // Open refuses an unknown scheme before it contacts anything.
 func TestOpenUnknownScheme(t *testing.T) {
-	_, err := Open(t.Context(), "s3:ftp://127.0.0.1:1/bucket", Options{})
+	_, err := Open(t.Context(), secret.NewURL("s3:ftp://127.0.0.1:1/bucket"), Options{})
 	if err == nil || !strings.Contains(err.Error(), `unknown URL scheme "ftp"`) {
 		t.Fatalf("Open: %v", err)
 	}
@@ -61,8 +63,8 @@ func TestReadPasswordEmpty(t *testing.T) {
 	if err := os.WriteFile(f, []byte(" secret \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if pw, err := ReadPassword(f); err != nil || pw != " secret " {
-		t.Errorf("ReadPassword = %q, %v", pw, err)
+	if pw, err := ReadPassword(f); err != nil || pw.Reveal() != " secret " {
+		t.Errorf("ReadPassword = %q, %v", pw.Reveal(), err)
 	}
 }
 
@@ -74,11 +76,11 @@ func TestUnsupportedSchemes(t *testing.T) {
 	t.Chdir(dir)
 	for _, loc := range []string{"b2:bucket:path", "azure:container:/", "gs:bucket:/", "swift:c:/p", "rclone:remote:path",
 		"ftp:host/path", "file:/srv/repo", "foo:bar", "S3x:whatever"} {
-		err := Check(loc)
+		err := Check(secret.NewURL(loc))
 		if !errors.Is(err, ErrUnsupportedScheme) {
 			t.Errorf("Check(%q) = %v, want ErrUnsupportedScheme", loc, err)
 		}
-		if _, err := Open(t.Context(), loc, Options{Create: true}); !errors.Is(err, ErrUnsupportedScheme) {
+		if _, err := Open(t.Context(), secret.NewURL(loc), Options{Create: true}); !errors.Is(err, ErrUnsupportedScheme) {
 			t.Errorf("Open(%q, create) = %v, want ErrUnsupportedScheme", loc, err)
 		}
 	}
@@ -86,7 +88,7 @@ func TestUnsupportedSchemes(t *testing.T) {
 		t.Errorf("refused locations created %v", entries)
 	}
 	for _, loc := range []string{"local:with:colon", "./with:colon", "/abs/with:colon", "relative/a:b"} {
-		if err := Check(loc); err != nil {
+		if err := Check(secret.NewURL(loc)); err != nil {
 			t.Errorf("Check(%q) = %v, want a path", loc, err)
 		}
 	}
@@ -97,12 +99,12 @@ func TestUnsupportedSchemes(t *testing.T) {
 // kind of repository, are errors, all before any connection is made.
 func TestRemoteLocations(t *testing.T) {
 	for _, loc := range []string{"sftp:user@host:/srv/repo", "sftp:host:rel/repo", "sftp://u@host:2222//srv/repo", "rest:http://127.0.0.1:8000/", "rest:https://u:p@h:8000/repo/"} {
-		if err := Check(loc); err != nil {
+		if err := Check(secret.NewURL(loc)); err != nil {
 			t.Errorf("Check(%q) = %v", loc, err)
 		}
 	}
 	for _, loc := range []string{"sftp:", "sftp:host", "sftp:-oProxyCommand=x:path", "rest:ftp://h/", "rest:"} {
-		if err := Check(loc); err == nil {
+		if err := Check(secret.NewURL(loc)); err == nil {
 			t.Errorf("Check(%q) accepted", loc)
 		}
 	}
@@ -115,11 +117,11 @@ func TestRemoteLocations(t *testing.T) {
 		{"rest:http://127.0.0.1:1/", map[string]string{"rest.conections": "2"}},
 		{"rest:http://127.0.0.1:1/", map[string]string{"rest.connections": "zero"}},
 	} {
-		if _, err := Open(t.Context(), tc.loc, Options{Extended: tc.ext}); err == nil || !strings.Contains(err.Error(), "option") {
+		if _, err := Open(t.Context(), secret.NewURL(tc.loc), Options{Extended: tc.ext}); err == nil || !strings.Contains(err.Error(), "option") {
 			t.Errorf("Open(%q, -o %v) = %v, want an option error", tc.loc, tc.ext, err)
 		}
 	}
-	if got := Redact("rest:https://user:secret@h:8000/repo/"); strings.Contains(got, "secret") {
-		t.Errorf("Redact left the password: %s", got)
+	if got := fmt.Sprint(secret.NewURL("rest:https://user:secret@h:8000/repo/")); strings.Contains(got, "secret") {
+		t.Errorf("a location shows its password: %s", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Options tune Open.
@@ -43,13 +44,18 @@ type Options struct {
 }
 
 // IsS3 tells whether location names an S3 repository.
-func IsS3(location string) bool { return strings.HasPrefix(location, "s3:") }
+func IsS3(location secret.URL) bool { return hasScheme(location, "s3") }
+
+// hasScheme tells whether location starts with "scheme:".
+func hasScheme(location secret.URL, scheme string) bool {
+	return strings.HasPrefix(location.Reveal(), scheme+":")
+}
 
 // Check reports whether location is well formed, without touching the
 // storage: callers (init, configuration checks) use it to refuse a bad
 // location before they create anything.
-func Check(location string) error {
-	if location == "" {
+func Check(location secret.URL) error {
+	if location.IsZero() {
 		return fmt.Errorf("%w: no repository given", repo.ErrNoRepository)
 	}
 	if err := checkScheme(location); err != nil {
@@ -57,9 +63,9 @@ func Check(location string) error {
 	}
 	var err error
 	switch {
-	case strings.HasPrefix(location, "sftp:"):
+	case hasScheme(location, "sftp"):
 		_, err = sftp.ParseLocation(location)
-	case strings.HasPrefix(location, "rest:"):
+	case hasScheme(location, "rest"):
 		_, err = rest.ParseLocation(location)
 	}
 	if err != nil {
@@ -78,8 +84,8 @@ func Check(location string) error {
 // "://" for a host name, so "s3:ftp://host/bucket" would quietly become
 // the host "ftp:" over HTTPS; any scheme but http and https (as restic
 // spells them: lower case) is refused here instead.
-func parseS3(location string) (s3.Config, error) {
-	rest := strings.TrimPrefix(location, "s3:")
+func parseS3(location secret.URL) (s3.Config, error) {
+	rest := strings.TrimPrefix(location.Reveal(), "s3:")
 	if scheme, _, ok := strings.Cut(rest, "://"); ok && !strings.Contains(scheme, "/") {
 		if scheme != "http" && scheme != "https" {
 			return s3.Config{}, fmt.Errorf("unknown URL scheme %q in S3 location (want s3:http://HOST/BUCKET, s3:https://HOST/BUCKET or s3:HOST/BUCKET)", scheme)
@@ -90,8 +96,8 @@ func parseS3(location string) (s3.Config, error) {
 
 // Open connects to the storage at location. A location that does not exist
 // (and is not created) yields an error wrapping repo.ErrNoRepository.
-func Open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
-	if location == "" {
+func Open(ctx context.Context, location secret.URL, opts Options) (backend.Backend, error) {
+	if location.IsZero() {
 		return nil, fmt.Errorf("%w: no repository given", repo.ErrNoRepository)
 	}
 	if opts.Getenv == nil {
@@ -99,10 +105,10 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 	}
 	be, err := open(ctx, location, opts)
 	if errors.Is(err, backend.ErrLocationMissing) {
-		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, Redact(location), err)
+		return nil, fmt.Errorf("%w: %s: %w", repo.ErrNoRepository, location, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", Redact(location), err)
+		return nil, fmt.Errorf("open repository %s: %w", location, err)
 	}
 	if opts.RetryMax > 0 {
 		be = retry.New(be, retry.Options{MaxElapsed: opts.RetryMax, Logger: opts.Logger})
@@ -110,7 +116,7 @@ func Open(ctx context.Context, location string, opts Options) (backend.Backend, 
 	return be, nil
 }
 
-func open(ctx context.Context, location string, opts Options) (backend.Backend, error) {
+func open(ctx context.Context, location secret.URL, opts Options) (backend.Backend, error) {
 	if err := checkScheme(location); err != nil {
 		return nil, err
 	}
@@ -134,7 +140,7 @@ func open(ctx context.Context, location string, opts Options) (backend.Backend, 
 		}
 		return s3.Open(ctx, cfg)
 	}
-	dir := strings.TrimPrefix(location, "local:")
+	dir := strings.TrimPrefix(location.Reveal(), "local:")
 	if opts.Create {
 		return local.Create(ctx, dir)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // ErrEmptyPassword is returned for a password that is empty. restic
@@ -17,14 +19,14 @@ var ErrEmptyPassword = errors.New("empty password")
 // ReadPassword reads a password file: its content without trailing line
 // endings, as the CLI's --password-file. An empty password is an error
 // wrapping ErrEmptyPassword.
-func ReadPassword(file string) (string, error) {
+func ReadPassword(file string) (secret.Value, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("read password file: %w", err)
+		return secret.Value{}, fmt.Errorf("read password file: %w", err)
 	}
-	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		return "", fmt.Errorf("%w: password file %s is empty", ErrEmptyPassword, file)
+	pw := secret.New(strings.TrimRight(string(b), "\r\n"))
+	if pw.IsZero() {
+		return pw, fmt.Errorf("%w: password file %s is empty", ErrEmptyPassword, file)
 	}
 	return pw, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Environment variables for SFTP repositories in containers and under the
@@ -25,7 +26,7 @@ var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", 
 // CheckOptions refuses -o keys drydock does not know, options meant for
 // another kind of repository and malformed values, instead of ignoring
 // them.
-func CheckOptions(location string, ext map[string]string) error {
+func CheckOptions(location secret.URL, ext map[string]string) error {
 	if err := checkExtended(location, ext); err != nil {
 		return err
 	}
@@ -37,13 +38,13 @@ func CheckOptions(location string, ext map[string]string) error {
 	return nil
 }
 
-func checkExtended(location string, ext map[string]string) error {
+func checkExtended(location secret.URL, ext map[string]string) error {
 	for k := range ext {
 		if !slices.Contains(extendedOptions, k) {
 			return fmt.Errorf("unknown option -o %s (known: %s)", k, strings.Join(extendedOptions, ", "))
 		}
 		kind, _, _ := strings.Cut(k, ".")
-		if !strings.HasPrefix(location, kind+":") {
+		if !hasScheme(location, kind) {
 			return fmt.Errorf("option -o %s is for %s: repositories", k, kind)
 		}
 	}
@@ -64,7 +65,7 @@ func connections(ext map[string]string, key string) (int, error) {
 
 // sftpConfig builds an SFTP backend's configuration from the location,
 // the -o options and the environment.
-func sftpConfig(location string, opts Options) (sftp.Config, error) {
+func sftpConfig(location secret.URL, opts Options) (sftp.Config, error) {
 	cfg, err := sftp.ParseLocation(location)
 	if err != nil {
 		return cfg, err
@@ -83,7 +84,7 @@ func sftpConfig(location string, opts Options) (sftp.Config, error) {
 // restConfig builds a REST backend's configuration from the location, the
 // options and the environment (restic's RESTIC_REST_USERNAME/PASSWORD,
 // RESTIC_CACERT, RESTIC_TLS_CLIENT_CERT).
-func restConfig(location string, opts Options) (rest.Config, error) {
+func restConfig(location secret.URL, opts Options) (rest.Config, error) {
 	cfg, err := rest.ParseLocation(location)
 	if err != nil {
 		return cfg, err
@@ -107,9 +108,9 @@ func restConfig(location string, opts Options) (rest.Config, error) {
 
 // openRemote opens an sftp: or rest: repository; ok is false for other
 // locations.
-func openRemote(ctx context.Context, location string, opts Options) (be backend.Backend, ok bool, err error) {
+func openRemote(ctx context.Context, location secret.URL, opts Options) (be backend.Backend, ok bool, err error) {
 	switch {
-	case strings.HasPrefix(location, "sftp:"):
+	case hasScheme(location, "sftp"):
 		cfg, err := sftpConfig(location, opts)
 		if err != nil {
 			return nil, true, err
@@ -120,7 +121,7 @@ func openRemote(ctx context.Context, location string, opts Options) (be backend.
 			be, err = sftp.Open(ctx, cfg)
 		}
 		return be, true, err
-	case strings.HasPrefix(location, "rest:"):
+	case hasScheme(location, "rest"):
 		cfg, err := restConfig(location, opts)
 		if err != nil {
 			return nil, true, err
@@ -134,7 +135,3 @@ func openRemote(ctx context.Context, location string, opts Options) (be backend.
 	}
 	return nil, false, nil
 }
-
-// Redact returns location with a password in it replaced by "***", for
-// every message, log line and status that names a repository.
-func Redact(location string) string { return rest.Redact(location) }

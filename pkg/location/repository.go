@@ -9,16 +9,17 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // OpenRepository opens the repository at location with password: its
 // storage (Open) and its key. The caller closes r.Backend().
-func OpenRepository(ctx context.Context, location, password string, opts Options, ropts repo.Options) (*repo.Repository, error) {
+func OpenRepository(ctx context.Context, location secret.URL, password secret.Value, opts Options, ropts repo.Options) (*repo.Repository, error) {
 	be, err := Open(ctx, location, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := repo.Open(ctx, be, password, ropts)
+	r, err := repo.Open(ctx, be, password.Reveal(), ropts)
 	if err != nil {
 		be.Close()
 		return nil, err
@@ -31,7 +32,7 @@ func OpenRepository(ctx context.Context, location, password string, opts Options
 // mode 0600, its directory too) if it does not exist and never replaced.
 // created says whether a repository was made. The CLI's default
 // repository and the daemon's init: true both come through here.
-func InitIfMissing(ctx context.Context, location, passwordFile string, opts Options, ropts repo.Options) (created bool, err error) {
+func InitIfMissing(ctx context.Context, location secret.URL, passwordFile string, opts Options, ropts repo.Options) (created bool, err error) {
 	be, err := Open(ctx, location, opts)
 	if err == nil {
 		_, serr := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
@@ -58,8 +59,8 @@ func InitIfMissing(ctx context.Context, location, passwordFile string, opts Opti
 		return false, err
 	}
 	defer be.Close()
-	if _, err := repo.Init(ctx, be, pw, repo.InitOptions{}, ropts); err != nil {
-		return false, fmt.Errorf("init %s: %w", Redact(location), err)
+	if _, err := repo.Init(ctx, be, pw.Reveal(), repo.InitOptions{}, ropts); err != nil {
+		return false, fmt.Errorf("init %s: %w", location, err)
 	}
 	return true, nil
 }

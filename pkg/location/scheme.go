@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // ErrUnsupportedScheme is returned for a location whose "word:" prefix
@@ -23,13 +25,13 @@ var schemePrefix = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
 // Taken for a relative local path instead, "b2:bucket" would make init
 // "succeed" into a directory named "b2:bucket" here, and the user believe
 // the backup is off-site.
-func checkScheme(location string) error {
-	m := schemePrefix.FindStringSubmatch(location)
+func checkScheme(location secret.URL) error {
+	m := schemePrefix.FindStringSubmatch(location.Reveal())
 	if m == nil || slices.Contains(supportedSchemes, m[1]) {
 		return nil
 	}
 	return fmt.Errorf("%w %q: drydock supports %s (a local directory whose name holds ':' is written local:%s)",
-		ErrUnsupportedScheme, m[1]+":", supportedList(), Redact(location))
+		ErrUnsupportedScheme, m[1]+":", supportedList(), location)
 }
 
 func supportedList() string {
@@ -44,9 +46,10 @@ func supportedList() string {
 // plain path. ok is false for a location with any other prefix, so that
 // callers resolving relative paths never turn "b2:bucket" into a
 // directory.
-func LocalDir(location string) (dir string, ok bool) {
-	if d, found := strings.CutPrefix(location, "local:"); found {
+func LocalDir(location secret.URL) (dir string, ok bool) {
+	s := location.Reveal()
+	if d, found := strings.CutPrefix(s, "local:"); found {
 		return d, true
 	}
-	return location, location != "" && !schemePrefix.MatchString(location)
+	return s, s != "" && !schemePrefix.MatchString(s)
 }

@@ -243,7 +243,7 @@ func (d *Daemon) gate(repository string) *sync.RWMutex {
 	defer d.mu.Unlock()
 	loc := repository
 	if rc := d.cfg.Repositories[repository]; rc != nil {
-		loc = rc.Location
+		loc = rc.Location.Reveal() // a map key, never shown
 	}
 	g := d.gates[loc]
 	if g == nil {

@@ -45,7 +45,7 @@ func TestDaemonRemovesDeadAgentsLocksAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := repo.Open(t.Context(), be, pw, repo.Options{})
+	r, err := repo.Open(t.Context(), be, pw.Reveal(), repo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 const failingJob = `state_dir: STATE
@@ -121,7 +122,7 @@ jobs:
 		t.Run(tc.name, func(t *testing.T) {
 			c := *cfg
 			rc := *cfg.Repositories["r"]
-			rc.Location, rc.PasswordFile, rc.Init, rc.RetryMax = tc.location, filepath.Join(dir, tc.pw), tc.init, config.Duration(time.Second)
+			rc.Location, rc.PasswordFile, rc.Init, rc.RetryMax = secret.NewURL(tc.location), filepath.Join(dir, tc.pw), tc.init, config.Duration(time.Second)
 			c.Repositories = map[string]*config.Repository{"r": &rc}
 			d, err := orchestrate.New(&c, orchestrate.Options{})
 			if err != nil {

@@ -100,7 +100,7 @@ func holdLock(t *testing.T, state string) *repo.Lock {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := repo.Open(t.Context(), be, pw, repo.Options{})
+	r, err := repo.Open(t.Context(), be, pw.Reveal(), repo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

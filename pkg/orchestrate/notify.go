@@ -15,6 +15,7 @@ import (
 	"github.com/nicholas-fedor/shoutrrr/pkg/types"
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // notifier sends job results to the configured targets through shoutrrr
@@ -41,13 +42,13 @@ func newNotifier(cfg *config.Config, host string, log *slog.Logger, failed func(
 			if err != nil {
 				return nil, fmt.Errorf("notify %d: %w", i, err)
 			}
-			url = strings.TrimSpace(string(b))
+			url = secret.New(strings.TrimSpace(string(b)))
 		}
-		s, err := shoutrrr.CreateSender(url)
+		s, err := shoutrrr.CreateSender(url.Reveal())
 		if err != nil {
 			return nil, fmt.Errorf("notify %d: not a valid notification URL", i)
 		}
-		scheme, _, _ := strings.Cut(url, ":")
+		scheme, _, _ := strings.Cut(url.Reveal(), ":")
 		n.targets = append(n.targets, target{scheme: scheme, sender: s, on: t.On})
 	}
 	return n, nil

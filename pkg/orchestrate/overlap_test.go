@@ -49,7 +49,7 @@ func TestJobRunsDoNotOverlap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := repo.Open(t.Context(), be, pw, repo.Options{})
+	r, err := repo.Open(t.Context(), be, pw.Reveal(), repo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -40,7 +41,7 @@ func newPoolFixture(t *testing.T) *poolFixture {
 		}
 		return repo.Open(ctx, be, repotest.Password, repo.Options{})
 	}
-	return &poolFixture{t: t, p: newRepoPool(func(string) {}), rc: &config.Repository{Location: dir, PasswordFile: pw}, open: open}
+	return &poolFixture{t: t, p: newRepoPool(func(string) {}), rc: &config.Repository{Location: secret.NewURL(dir), PasswordFile: pw}, open: open}
 }
 
 func (f *poolFixture) get(rc *config.Repository, u use) (*repo.Repository, bool, func(bool)) {

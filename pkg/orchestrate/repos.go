@@ -49,11 +49,11 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	if rc.Init && create {
 		created, err := location.InitIfMissing(ctx, rc.Location, rc.PasswordFile, lopts, repo.Options{Compression: opts.Compression, Logger: log})
 		if err != nil {
-			return nil, fmt.Errorf("repository %s: create %s: %w", name, location.Redact(rc.Location), err)
+			return nil, fmt.Errorf("repository %s: create %s: %w", name, rc.Location, err)
 		}
 		if created {
 			log.Info("created repository; keep a copy of its password file somewhere safe",
-				"location", location.Redact(rc.Location), "password_file", rc.PasswordFile)
+				"location", rc.Location, "password_file", rc.PasswordFile)
 		}
 	}
 	pw, err := location.ReadPassword(rc.PasswordFile)
@@ -62,7 +62,7 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	}
 	r, err := location.OpenRepository(ctx, rc.Location, pw, lopts, opts)
 	if err != nil {
-		return nil, fmt.Errorf("repository %s (%s): %w", name, location.Redact(rc.Location), err)
+		return nil, fmt.Errorf("repository %s (%s): %w", name, rc.Location, err)
 	}
 	return r, nil
 }

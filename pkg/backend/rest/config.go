@@ -11,14 +11,18 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Config describes where a REST repository lives and how to reach it. The
 // zero value of each optional field means the default.
 type Config struct {
-	// URL is the repository's http or https URL; its user info, if any,
-	// is sent as basic auth. ParseLocation makes its path end in "/".
+	// URL is the repository's http or https URL, without user info.
+	// ParseLocation makes its path end in "/".
 	URL *url.URL
+	// Auth is sent as basic auth; nil sends none.
+	Auth *BasicAuth
 	// CACert names PEM files with the root certificates to trust for
 	// https (restic's --cacert); they replace the system's roots.
 	CACert []string
@@ -36,58 +40,77 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// BasicAuth is the user and password of a repository URL (or of restic's
+// RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD).
+type BasicAuth struct {
+	User     string
+	Password secret.Value
+}
+
 // defaultConnections is restic's default for rest.connections.
 const defaultConnections = 5
 
 // ParseLocation parses "rest:http://[USER:PASSWORD@]HOST[:PORT]/PATH" or
-// the same with https, as restic does. Errors name the location with the
-// password redacted.
-func ParseLocation(s string) (Config, error) {
-	raw, ok := strings.CutPrefix(s, "rest:")
+// the same with https, as restic does; the user info becomes Auth. Errors
+// name the location with the password masked.
+func ParseLocation(loc secret.URL) (Config, error) {
+	raw, ok := strings.CutPrefix(loc.Reveal(), "rest:")
 	if !ok {
-		return Config{}, fmt.Errorf("parse REST location %q: does not start with \"rest:\"", Redact(s))
+		return Config{}, fmt.Errorf("parse REST location %q: does not start with \"rest:\"", loc)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Error quotes the input; say what is wrong without it.
-		return Config{}, fmt.Errorf("parse REST location %q: not a valid URL", Redact(s))
+		return Config{}, fmt.Errorf("parse REST location %q: not a valid URL", loc)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return Config{}, fmt.Errorf("parse REST location %q: want http:// or https://", Redact(s))
+		return Config{}, fmt.Errorf("parse REST location %q: want http:// or https://", loc)
 	}
 	if u.Host == "" || u.Opaque != "" {
-		return Config{}, fmt.Errorf("parse REST location %q: no host", Redact(s))
+		return Config{}, fmt.Errorf("parse REST location %q: no host", loc)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return Config{}, fmt.Errorf("parse REST location %q: query or fragment not supported", Redact(s))
+		return Config{}, fmt.Errorf("parse REST location %q: query or fragment not supported", loc)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u = u.JoinPath("/")
 	}
-	return Config{URL: u}, nil
+	var auth *BasicAuth
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		auth = &BasicAuth{User: u.User.Username(), Password: secret.New(pass)}
+		u.User = nil
+	}
+	return Config{URL: u, Auth: auth}, nil
 }
 
 // ApplyEnv fills the credentials from RESTIC_REST_USERNAME and
 // RESTIC_REST_PASSWORD (restic's variables), read through getenv, when the
 // URL carries none.
 func (c *Config) ApplyEnv(getenv func(string) string) {
-	if c.URL == nil || c.URL.User != nil {
+	if c.URL == nil || c.Auth != nil {
 		return
 	}
 	user, pass := getenv("RESTIC_REST_USERNAME"), getenv("RESTIC_REST_PASSWORD")
 	if user != "" || pass != "" {
-		u := *c.URL
-		u.User = url.UserPassword(user, pass)
-		c.URL = &u
+		c.Auth = &BasicAuth{User: user, Password: secret.New(pass)}
 	}
 }
 
-// String returns the location with the password replaced by "***".
+// String returns the location, with the password replaced by "***".
 func (c Config) String() string {
 	if c.URL == nil {
 		return "rest:"
 	}
-	return Redact("rest:" + c.URL.String())
+	u := *c.URL
+	if a := c.Auth; a != nil {
+		u.User = url.User(a.User)
+		if !a.Password.IsZero() {
+			// A stand-in, which secret.URL masks: url escapes a "***".
+			u.User = url.UserPassword(a.User, "x")
+		}
+	}
+	return secret.NewURL("rest:" + u.String()).String()
 }
 
 // GoString redacts like String, for %#v.
@@ -95,42 +118,6 @@ func (c Config) GoString() string { return fmt.Sprintf("rest.Config{%q}", c.Stri
 
 // LogValue redacts like String, for slog.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// Redact returns location with the password of its URL replaced by "***"
-// ("rest:https://user:***@host/repo"), as restic prints it. It works on
-// any string with "scheme://". If the URL is malformed (say, a password
-// with an unescaped "/" or "?"), everything up to the last "@" is taken as
-// user info: a password is never shown, at worst too much is hidden.
-func Redact(location string) string {
-	i := strings.Index(location, "://")
-	if i < 0 {
-		return location
-	}
-	start := i + len("://")
-	rest := location[start:]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 && !wellFormed(location[strings.LastIndex(location[:i], ":")+1:]) {
-		at = strings.LastIndex(rest, "@")
-	}
-	if at < 0 {
-		return location
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return location
-	}
-	return location[:start] + user + ":***" + rest[at:]
-}
-
-// wellFormed reports whether s parses as a URL with a usable host.
-func wellFormed(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Host != "" && !strings.Contains(u.Host, "@")
-}
 
 // transport builds the HTTP transport: net/http's defaults (proxy from the
 // environment, HTTP/2), a 10 s dial timeout so that a dead server fails

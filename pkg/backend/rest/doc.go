@@ -7,9 +7,9 @@
 // data/{name}, without the two-hex subdirectory the server keeps on disk.
 //
 // Credentials come from the URL's user info and are sent as HTTP basic
-// auth; they never appear in errors or logs (see Redact): requests are
-// made to the URL without user info, and net/http's *url.Error is replaced
-// by one naming the redacted location. TLS can use a private CA and a
+// auth; they never appear in errors or logs: the password is a
+// secret.Value, requests are made to the URL without user info, and
+// net/http's *url.Error is replaced by one naming the redacted location. TLS can use a private CA and a
 // client certificate. Saving atomically is the server's job: both servers
 // named above remove an upload that did not complete.
 package rest

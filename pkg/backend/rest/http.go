@@ -34,9 +34,8 @@ func (b *Backend) do(ctx context.Context, method, relPath string, body io.Reader
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	if b.user != nil {
-		pass, _ := b.user.Password()
-		req.SetBasicAuth(b.user.Username(), pass)
+	if a := b.auth; a != nil {
+		req.SetBasicAuth(a.User, a.Password.Reveal())
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

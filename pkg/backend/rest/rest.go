@@ -18,7 +18,7 @@ import (
 type Backend struct {
 	cfg    Config
 	base   *url.URL // the repository URL without user info, path ending in "/"
-	user   *url.Userinfo
+	auth   *BasicAuth
 	client *http.Client
 	tr     *http.Transport // ours, nil if the caller supplied one
 	sem    chan struct{}
@@ -100,11 +100,11 @@ func newBackend(cfg Config) (*Backend, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	base := *cfg.URL
-	base.User = nil
+	base.User = nil // ParseLocation moved it to Auth; a URL made by hand may have some
 	if base.Path == "" || base.Path[len(base.Path)-1] != '/' {
 		base = *base.JoinPath("/")
 	}
-	b := &Backend{cfg: cfg, base: &base, user: cfg.URL.User, sem: make(chan struct{}, cfg.Connections), log: cfg.Logger}
+	b := &Backend{cfg: cfg, base: &base, auth: cfg.Auth, sem: make(chan struct{}, cfg.Connections), log: cfg.Logger}
 	rt := cfg.Transport
 	if rt == nil {
 		tr, err := cfg.transport()

@@ -15,11 +15,12 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 func config(t *testing.T, location string) rest.Config {
 	t.Helper()
-	cfg, err := rest.ParseLocation(location)
+	cfg, err := rest.ParseLocation(secret.NewURL(location))
 	if err != nil {
 		t.Fatal(err)
 	}

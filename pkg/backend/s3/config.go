@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Config describes where an S3 repository lives and how to reach it. The
@@ -26,8 +28,8 @@ type Config struct {
 	Region string
 
 	KeyID        string
-	Secret       Secret
-	SessionToken Secret
+	Secret       secret.Value
+	SessionToken secret.Value
 
 	// MaxUploads bounds concurrent Save calls (lock files excepted, so a
 	// lock refresh never waits behind pack uploads). Default 5.
@@ -58,12 +60,13 @@ const (
 //	s3://HOST[:PORT]/BUCKET[/PREFIX]     (HTTPS)
 //
 // e.g. s3:s3.amazonaws.com/bucket/prefix. The prefix is path.Clean'ed; an
-// empty prefix means the bucket root. Credentials are not part of the URL;
-// see Config.ApplyEnv.
-func ParseURL(s string) (Config, error) {
+// empty prefix means the bucket root. Credentials are not part of the URL
+// (see Config.ApplyEnv); errors show one typed into it masked.
+func ParseURL(loc secret.URL) (Config, error) {
+	s := loc.Reveal()
 	rest, ok := strings.CutPrefix(s, "s3:")
 	if !ok {
-		return Config{}, fmt.Errorf("parse S3 URL %q: does not start with \"s3:\"", s)
+		return Config{}, fmt.Errorf("parse S3 URL %q: does not start with \"s3:\"", loc)
 	}
 	var cfg Config
 	switch {
@@ -78,10 +81,10 @@ func ParseURL(s string) (Config, error) {
 	host, bucketPath, _ := strings.Cut(rest, "/")
 	bucket, prefix, _ := strings.Cut(strings.TrimLeft(bucketPath, "/"), "/")
 	if host == "" {
-		return Config{}, fmt.Errorf("parse S3 URL %q: no host", s)
+		return Config{}, fmt.Errorf("parse S3 URL %q: no host", loc)
 	}
 	if bucket == "" {
-		return Config{}, fmt.Errorf("parse S3 URL %q: no bucket (want s3:HOST/BUCKET[/PREFIX])", s)
+		return Config{}, fmt.Errorf("parse S3 URL %q: no bucket (want s3:HOST/BUCKET[/PREFIX])", loc)
 	}
 	cfg.Endpoint, cfg.Bucket, cfg.Prefix = host, bucket, cleanPrefix(prefix)
 	return cfg, nil
@@ -127,11 +130,11 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if c.KeyID == "" {
 		c.KeyID = get("AWS_ACCESS_KEY_ID")
 	}
-	if c.Secret == "" {
-		c.Secret = Secret(get("AWS_SECRET_ACCESS_KEY"))
+	if c.Secret.IsZero() {
+		c.Secret = secret.New(get("AWS_SECRET_ACCESS_KEY"))
 	}
-	if c.SessionToken == "" {
-		c.SessionToken = Secret(get("AWS_SESSION_TOKEN"))
+	if c.SessionToken.IsZero() {
+		c.SessionToken = secret.New(get("AWS_SESSION_TOKEN"))
 	}
 	if c.Region == "" {
 		c.Region = getenv("AWS_DEFAULT_REGION")
@@ -139,7 +142,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if c.Region == "" {
 		c.Region = getenv("AWS_REGION")
 	}
-	if (c.KeyID == "") != (c.Secret == "") && len(errs) == 0 {
+	if (c.KeyID == "") != c.Secret.IsZero() && len(errs) == 0 {
 		errs = append(errs, errors.New("S3 credentials: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or their _FILE variants), or neither"))
 	}
 	return errors.Join(errs...)
@@ -160,23 +163,3 @@ func envOrFile(getenv func(string) string, name string) (string, error) {
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
-
-// Secret is a credential that never shows up in logs or formatted output.
-type Secret string
-
-// String redacts the secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
-// GoString redacts the secret in %#v.
-func (s Secret) GoString() string { return `"` + s.String() + `"` }
-
-// LogValue redacts the secret in slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// Reveal returns the secret itself, for handing to the S3 client.
-func (s Secret) Reveal() string { return string(s) }

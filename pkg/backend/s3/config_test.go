@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 func TestParseURL(t *testing.T) {
@@ -28,7 +29,7 @@ func TestParseURL(t *testing.T) {
 		{"s3:host/bucket/.", "host", "bucket", "", false},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			cfg, err := s3.ParseURL(tc.in)
+			cfg, err := s3.ParseURL(secret.NewURL(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,15 +39,15 @@ func TestParseURL(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "s3:", "s3:host", "s3:host/", "s3:http://host", "s3://", "sftp:host/x", "/srv/repo"} {
-		if _, err := s3.ParseURL(bad); err == nil {
+		if _, err := s3.ParseURL(secret.NewURL(bad)); err == nil {
 			t.Errorf("ParseURL(%q) succeeded", bad)
 		}
 	}
 }
 
 func TestConfigString(t *testing.T) {
-	cfg, _ := s3.ParseURL("s3:http://127.0.0.1:9000/bkt/pre")
-	cfg.Secret = "topsecret"
+	cfg, _ := s3.ParseURL(secret.NewURL("s3:http://127.0.0.1:9000/bkt/pre"))
+	cfg.Secret = secret.New("topsecret")
 	if got := cfg.String(); got != "s3:http://127.0.0.1:9000/bkt/pre" {
 		t.Fatalf("String() = %q", got)
 	}
@@ -111,7 +112,7 @@ func TestApplyEnv(t *testing.T) {
 
 // Secrets never show up in formatted or logged output.
 func TestSecretRedacted(t *testing.T) {
-	cfg := s3.Config{Endpoint: "h", Bucket: "b", KeyID: "AKID", Secret: "hunter22", SessionToken: "tok123"}
+	cfg := s3.Config{Endpoint: "h", Bucket: "b", KeyID: "AKID", Secret: secret.New("hunter22"), SessionToken: secret.New("tok123")}
 	var sb strings.Builder
 	slog.New(slog.NewTextHandler(&sb, nil)).Info("cfg", "secret", cfg.Secret, "cfg", cfg)
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Secret), sb.String()} {
@@ -128,7 +129,7 @@ func FuzzParseURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		cfg, err := s3.ParseURL(s)
+		cfg, err := s3.ParseURL(secret.NewURL(s))
 		if err != nil {
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // makeSource creates a small directory tree to back up.
@@ -73,11 +74,11 @@ func TestResticInterop(t *testing.T) {
 	restic("init")
 	restic("backup", src)
 
-	cfg, err := s3.ParseURL(url)
+	cfg, err := s3.ParseURL(secret.NewURL(url))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.KeyID, cfg.Secret = srv.AccessKey, s3.Secret(srv.SecretKey)
+	cfg.KeyID, cfg.Secret = srv.AccessKey, secret.New(srv.SecretKey)
 	be := open(t, cfg)
 
 	for ft, what := range map[backend.FileType]string{

@@ -12,6 +12,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // TestOpenRetriesBucketCheck: a repository opened while its server is down
@@ -45,7 +46,7 @@ func TestOpenRetriesBucketCheck(t *testing.T) {
 	missing := cfg
 	missing.Bucket = miniotest.BucketName()
 	wrongKey := cfg
-	wrongKey.Secret = "not-the-secret-key"
+	wrongKey.Secret = secret.New("not-the-secret-key")
 	for name, c := range map[string]s3.Config{"missing bucket": missing, "wrong credentials": wrongKey} {
 		start := time.Now()
 		_, err := s3.Open(t.Context(), c)

@@ -23,6 +23,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // config returns a Config for bucket/prefix on srv.
@@ -34,7 +35,7 @@ func config(srv *miniotest.Server, bucket, prefix string) s3.Config {
 		Prefix:   prefix,
 		Region:   "us-east-1",
 		KeyID:    srv.AccessKey,
-		Secret:   s3.Secret(srv.SecretKey),
+		Secret:   secret.New(srv.SecretKey),
 	}
 }
 
@@ -163,7 +164,7 @@ func TestWrongCredentials(t *testing.T) {
 	srv := miniotest.Start(t)
 	bucket := srv.NewBucket(t)
 	for name, mod := range map[string]func(*s3.Config){
-		"secret": func(c *s3.Config) { c.Secret = "wrong-secret-key" },
+		"secret": func(c *s3.Config) { c.Secret = secret.New("wrong-secret-key") },
 		"key-id": func(c *s3.Config) { c.KeyID = "nobody" },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -193,7 +194,7 @@ func TestWrongCredentials(t *testing.T) {
 // retry layer gives up within its budget and names the attempts.
 func TestUnreachableEndpoint(t *testing.T) {
 	addr := miniotest.ClosedAddr(t)
-	cfg := s3.Config{Endpoint: addr, UseHTTP: true, Bucket: "bucket", Region: "us-east-1", KeyID: "k", Secret: "secretsecret"}
+	cfg := s3.Config{Endpoint: addr, UseHTTP: true, Bucket: "bucket", Region: "us-east-1", KeyID: "k", Secret: secret.New("secretsecret")}
 	start := time.Now()
 	_, err := s3.Open(t.Context(), cfg)
 	if err == nil || !backend.IsTransient(err) || !strings.Contains(err.Error(), addr) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // TestConnectionClosedIsTransient: a server that accepts a request's
@@ -30,7 +31,7 @@ func TestConnectionClosedIsTransient(t *testing.T) {
 			_ = c.Close()
 		}
 	}()
-	b, err := newBackend(Config{Endpoint: ln.Addr().String(), UseHTTP: true, Bucket: "bucket", Region: "us-east-1", KeyID: "k", Secret: "secretsecret"})
+	b, err := newBackend(Config{Endpoint: ln.Addr().String(), UseHTTP: true, Bucket: "bucket", Region: "us-east-1", KeyID: "k", Secret: secret.New("secretsecret")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Config describes where an SFTP repository lives and how ssh reaches it.
@@ -57,7 +59,8 @@ const defaultConnections = 5
 //
 // The path is cleaned; one starting with "~" is refused (SFTP servers do
 // not expand it; a relative path already starts at the login directory).
-func ParseLocation(s string) (Config, error) {
+func ParseLocation(loc secret.URL) (Config, error) {
+	s := loc.Reveal()
 	var cfg Config
 	var err error
 	switch {
@@ -69,10 +72,10 @@ func ParseLocation(s string) (Config, error) {
 		err = errors.New(`does not start with "sftp:"`)
 	}
 	if err != nil {
-		return Config{}, fmt.Errorf("parse SFTP location %q: %w", s, err)
+		return Config{}, fmt.Errorf("parse SFTP location %q: %w", loc, err)
 	}
 	if err := cfg.validateLocation(); err != nil {
-		return Config{}, fmt.Errorf("parse SFTP location %q: %w", s, err)
+		return Config{}, fmt.Errorf("parse SFTP location %q: %w", loc, err)
 	}
 	return cfg, nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 func TestParseLocation(t *testing.T) {
@@ -29,7 +30,7 @@ func TestParseLocation(t *testing.T) {
 		{"sftp://user@[::1]:22/dir", "user", "::1", "22", "dir"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			cfg, err := sftp.ParseLocation(tc.in)
+			cfg, err := sftp.ParseLocation(secret.NewURL(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +39,7 @@ func TestParseLocation(t *testing.T) {
 					cfg.User, cfg.Host, cfg.Port, cfg.Path, tc.user, tc.host, tc.port, tc.path)
 			}
 			// String gives a location that parses to the same.
-			again, err := sftp.ParseLocation(cfg.String())
+			again, err := sftp.ParseLocation(secret.NewURL(cfg.String()))
 			if err != nil || again != cfg {
 				t.Fatalf("String() = %q parses to %+v, %v", cfg.String(), again, err)
 			}
@@ -59,7 +60,7 @@ func TestParseLocationErrors(t *testing.T) {
 		"s3:host/bucket",
 		"sftp:ho st:r",
 	} {
-		if cfg, err := sftp.ParseLocation(in); err == nil {
+		if cfg, err := sftp.ParseLocation(secret.NewURL(in)); err == nil {
 			t.Errorf("ParseLocation(%q) = %+v, want an error", in, cfg)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // keyConfig reaches srv with KeyFile and KnownHostsFile, the way the daemon
@@ -28,7 +29,7 @@ func keyConfig(srv *sshtest.Server, dir string) sftp.Config {
 // sftp.command, at rel relative to the login directory (srv.Root).
 func commandConfig(t *testing.T, srv *sshtest.Server, rel string) sftp.Config {
 	t.Helper()
-	cfg, err := sftp.ParseLocation("sftp:" + sshtest.HostAlias + ":" + rel)
+	cfg, err := sftp.ParseLocation(secret.NewURL("sftp:" + sshtest.HostAlias + ":" + rel))
 	if err != nil {
 		t.Fatal(err)
 	}

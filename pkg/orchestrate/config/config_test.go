@@ -70,10 +70,10 @@ func TestGoodConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Repositories["local"].Location, filepath.Join(dir, "repo"); got != want {
+	if got, want := c.Repositories["local"].Location.Reveal(), filepath.Join(dir, "repo"); got != want {
 		t.Errorf("local location %q, want %q (relative to state_dir)", got, want)
 	}
-	if got := c.Repositories["bucket"].Location; got != "s3:http://127.0.0.1:9/bucket" {
+	if got := c.Repositories["bucket"].Location.Reveal(); got != "s3:http://127.0.0.1:9/bucket" {
 		t.Errorf("s3 location rewritten: %q", got)
 	}
 	etc := c.Jobs["etc"]
@@ -95,7 +95,7 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Repositories["default"]
-	if r == nil || r.Location != filepath.Join(dir, "repo") || r.PasswordFile != filepath.Join(dir, "password") || !r.Init {
+	if r == nil || r.Location.Reveal() != filepath.Join(dir, "repo") || r.PasswordFile != filepath.Join(dir, "password") || !r.Init {
 		t.Fatalf("default repository: %+v", r)
 	}
 	j := c.Jobs["volumes"]

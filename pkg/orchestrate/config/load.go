@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/drydock-backup/drydock/pkg/location"
+	"github.com/drydock-backup/drydock/pkg/secret"
 	"io"
 	"os"
 	"path/filepath"
@@ -238,7 +239,7 @@ func (c *Config) applyDefaults(getenv func(string) string) error {
 			continue
 		}
 		if dir, ok := location.LocalDir(r.Location); ok {
-			r.Location = c.resolve(dir)
+			r.Location = secret.NewURL(c.resolve(dir))
 		}
 		r.PasswordFile = c.resolve(r.PasswordFile)
 		if r.S3 != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
 // Config is a whole configuration file.
@@ -36,9 +38,9 @@ type Config struct {
 // Repository is one restic repository.
 type Repository struct {
 	// Location is a local path, s3:URL, sftp:[USER@]HOST:PATH or
-	// rest:URL, as restic's -r.
-	Location     string `yaml:"location"`
-	PasswordFile string `yaml:"password_file"`
+	// rest:URL, as restic's -r; a rest: URL may hold a password.
+	Location     secret.URL `yaml:"location"`
+	PasswordFile string     `yaml:"password_file"`
 	// Init creates the repository on first use, and a random password
 	// file if it is missing too.
 	Init        bool     `yaml:"init"`
@@ -145,7 +147,7 @@ type Verify struct {
 // Notify is one notification target (a shoutrrr URL: generic webhooks,
 // ntfy, and many chat services).
 type Notify struct {
-	URL string `yaml:"url"`
+	URL secret.Value `yaml:"url"`
 	// URLFile holds the URL, for URLs that carry tokens.
 	URLFile string `yaml:"url_file"`
 	// On lists the events sent: failure, warning (a run that succeeded

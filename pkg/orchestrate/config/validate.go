@@ -161,7 +161,7 @@ func (v *validator) repository(key string, r *Repository) {
 		v.add(key, "empty repository")
 		return
 	}
-	if r.Location == "" {
+	if r.Location.IsZero() {
 		v.add(key, "location is missing (a local path or s3:URL)")
 	} else if err := location.Check(r.Location); err != nil {
 		v.add(key+".location", "%v", err)
@@ -185,7 +185,7 @@ func (v *validator) repository(key string, r *Repository) {
 	}
 	v.remote(key, r)
 	if r.S3 != nil {
-		if !strings.HasPrefix(r.Location, "s3:") {
+		if !location.IsS3(r.Location) {
 			v.add(key+".s3", "S3 credentials for a repository that is not s3:")
 		}
 		if r.S3.AccessKeyID != "" && r.S3.AccessKeyIDFile != "" {
@@ -206,7 +206,7 @@ func (v *validator) remote(key string, r *Repository) {
 		v.add(key+".options", "%v", err)
 	}
 	if s := r.SFTP; s != nil {
-		if !strings.HasPrefix(r.Location, "sftp:") {
+		if !strings.HasPrefix(r.Location.Reveal(), "sftp:") {
 			v.add(key+".sftp", "SFTP settings for a repository that is not sftp:")
 		}
 		if s.KeyFile != "" {
@@ -217,7 +217,7 @@ func (v *validator) remote(key string, r *Repository) {
 		}
 	}
 	if t := r.REST; t != nil {
-		if !strings.HasPrefix(r.Location, "rest:") {
+		if !strings.HasPrefix(r.Location.Reveal(), "rest:") {
 			v.add(key+".rest", "REST settings for a repository that is not rest:")
 		}
 		for i, f := range t.CACert {
@@ -332,14 +332,14 @@ func (v *validator) notify(key string, n *Notify) {
 		v.add(key, "empty notification")
 		return
 	}
-	if (n.URL == "") == (n.URLFile == "") {
+	if n.URL.IsZero() == (n.URLFile == "") {
 		v.add(key, "give url or url_file")
 	}
 	if n.URLFile != "" {
 		v.readable(key+".url_file", n.URLFile, "URL file")
 	}
-	if n.URL != "" {
-		if _, err := shoutrrr.CreateSender(n.URL); err != nil {
+	if !n.URL.IsZero() {
+		if _, err := shoutrrr.CreateSender(n.URL.Reveal()); err != nil {
 			// The message may quote the URL, which can hold a token.
 			v.add(key+".url", "not a valid notification URL (want a shoutrrr service URL such as generic://host/path or ntfy://host/topic)")
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -258,13 +259,31 @@ func (x *Index) Compact() {
 	x.merge()
 }
 
-// merge rebuilds the main store from main ∪ pending in ID order.
+// merge rebuilds the main store from main ∪ pending in ID order, prefix
+// by prefix.
 func (x *Index) merge() {
 	if x.pend.n == 0 {
 		return
 	}
-	// Sort pending records by a big-endian 8-byte key first: integer
-	// compares, no record access for all but (astronomically rare) ties.
+	// Widen pack numbers once the pack count needs it: every record is
+	// then re-encoded instead of copied.
+	m := merger{x: x, wide: x.wide || uint32(x.packs.n) > x.narrow}
+	m.out = newStore(mainStride(m.wide))
+	order := x.pendingOrder()
+	prefix := make([]uint32, prefixCount+1)
+	for p := range prefixCount {
+		prefix[p] = uint32(m.out.n)
+		order = order[m.mergePrefix(p, order):]
+	}
+	prefix[prefixCount] = uint32(m.out.n)
+	x.main, x.prefix, x.wide = m.out, prefix, m.wide
+	x.pend, x.pendTab = newStore(pendStride), nil
+}
+
+// pendingOrder returns the pending record numbers in ID order. It sorts by
+// a big-endian 8-byte key first: integer compares, no record access for
+// all but (astronomically rare) ties.
+func (x *Index) pendingOrder() []uint32 {
 	type sortKey struct {
 		key uint64
 		idx uint32
@@ -283,61 +302,78 @@ func (x *Index) merge() {
 	for i, k := range keys {
 		order[i] = k.idx
 	}
-	keys = nil
-	// Widen pack numbers once the pack count needs it: every record is
-	// then re-encoded instead of copied.
-	wide := x.wide || uint32(x.packs.n) > x.narrow
-	out := newStore(mainStride(wide))
-	copyMain := func(p, lo, hi int) {
-		if wide == x.wide {
-			out.appendRange(&x.main, lo, hi)
-			return
-		}
-		id := format.ID{byte(p >> 8), byte(p)}
-		for i := lo; i < hi; i++ {
-			r := x.main.at(i)
-			copy(id[prefixBytes:], r[:mainIDLen])
-			o := out.add()
-			copy(o, r[:mainIDLen])
-			x.putMainFields(o[mainIDLen:], wide, &id, x.mainEntry(&id, r[mainIDLen:]))
-		}
+	return order
+}
+
+// mainRange returns the positions [lo, hi) of prefix p's records in main.
+func (x *Index) mainRange(p int) (lo, hi int) {
+	if x.prefix == nil {
+		return 0, 0
 	}
-	prefix := make([]uint32, prefixCount+1)
-	pi := 0
-	for p := 0; p < prefixCount; p++ {
-		prefix[p] = uint32(out.n)
-		lo, hi := 0, 0
-		if x.prefix != nil {
-			lo, hi = int(x.prefix[p]), int(x.prefix[p+1])
+	return int(x.prefix[p]), int(x.prefix[p+1])
+}
+
+// mainAfter returns the first position in [lo, hi) of main whose record
+// sorts after key (the ID without its prefix bytes), or hi. Records are
+// in pages, not in one Go slice, so the search is over positions.
+func (x *Index) mainAfter(lo, hi int, key []byte) int {
+	return lo + sort.Search(hi-lo, func(i int) bool {
+		return bytes.Compare(x.main.at(lo + i)[:mainIDLen], key) > 0
+	})
+}
+
+// A merger writes the new main store of one merge.
+type merger struct {
+	x    *Index
+	out  store
+	wide bool // out's pack numbers are 4 bytes
+}
+
+// mergePrefix appends prefix p's main records and the pending ones at the
+// head of order that share the prefix, in ID order, a pending record after
+// main records of the same ID. It returns how many of order it took.
+func (m *merger) mergePrefix(p int, order []uint32) int {
+	lo, hi := m.x.mainRange(p)
+	taken := 0
+	for _, i := range order {
+		pr := m.x.pend.at(int(i))
+		if int(pr[0])<<8|int(pr[1]) != p {
+			break
 		}
-		// Insert this prefix's pending records into the main run between
-		// bulk copies of the main records that sort before them.
-		for ; pi < len(order); pi++ {
-			pr := x.pend.at(int(order[pi]))
-			if int(pr[0])<<8|int(pr[1]) != p {
-				break
-			}
-			key := pr[prefixBytes:format.IDSize]
-			pos, end := lo, hi
-			for pos < end {
-				mid := int(uint(pos+end) >> 1)
-				if bytes.Compare(x.main.at(mid)[:mainIDLen], key) <= 0 {
-					pos = mid + 1
-				} else {
-					end = mid
-				}
-			}
-			copyMain(p, lo, pos)
-			lo = pos
-			r := out.add()
-			copy(r, key)
-			x.putMainFields(r[mainIDLen:], wide, (*format.ID)(pr[:format.IDSize]), pendEntry(pr[format.IDSize:]))
-		}
-		copyMain(p, lo, hi)
+		// Bulk-copy the main records that sort before it, then insert it.
+		pos := m.x.mainAfter(lo, hi, pr[prefixBytes:format.IDSize])
+		m.copyMain(p, lo, pos)
+		m.addPending(pr)
+		lo = pos
+		taken++
 	}
-	prefix[prefixCount] = uint32(out.n)
-	x.main, x.prefix, x.wide = out, prefix, wide
-	x.pend, x.pendTab = newStore(pendStride), nil
+	m.copyMain(p, lo, hi)
+	return taken
+}
+
+// copyMain appends main records [lo, hi) of prefix p: as they are, or
+// re-encoded when the merge widens pack numbers.
+func (m *merger) copyMain(p, lo, hi int) {
+	x := m.x
+	if m.wide == x.wide {
+		m.out.appendRange(&x.main, lo, hi)
+		return
+	}
+	id := format.ID{byte(p >> 8), byte(p)}
+	for i := lo; i < hi; i++ {
+		r := x.main.at(i)
+		copy(id[prefixBytes:], r[:mainIDLen])
+		o := m.out.add()
+		copy(o, r[:mainIDLen])
+		x.putMainFields(o[mainIDLen:], m.wide, &id, x.mainEntry(&id, r[mainIDLen:]))
+	}
+}
+
+// addPending appends pending record pr in main's layout.
+func (m *merger) addPending(pr []byte) {
+	r := m.out.add()
+	copy(r, pr[prefixBytes:format.IDSize])
+	m.x.putMainFields(r[mainIDLen:], m.wide, (*format.ID)(pr[:format.IDSize]), pendEntry(pr[format.IDSize:]))
 }
 
 // Has reports whether the blob is indexed.
