@@ -47,7 +47,7 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 	if err := location.Check(loc); err != nil {
 		return err
 	}
-	pw, err := g.password()
+	pw, err := g.password(ctx)
 	if err != nil {
 		return err
 	}

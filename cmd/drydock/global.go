@@ -26,14 +26,18 @@ import (
 type globalOptions struct {
 	repo         secret.URL // -r
 	passwordFile string
-	compression  compress.Mode
-	json         bool
-	quiet        bool
-	retryMax     time.Duration
-	retryLock    time.Duration
-	options      []string // -o key=value
-	caCerts      []string
-	clientCert   string
+	passwordCmd  string // --password-command
+	// passwordFromConfig: the repository and its password file came from a
+	// configuration (--config/--repo-name).
+	passwordFromConfig bool
+	compression        compress.Mode
+	json               bool
+	quiet              bool
+	retryMax           time.Duration
+	retryLock          time.Duration
+	options            []string // -o key=value
+	caCerts            []string
+	clientCert         string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -51,6 +55,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.VarP(urlFlag{&g.repo}, "repo", "r", "repository: a local path, s3:URL, sftp:[USER@]HOST:PATH or rest:URL (default: $RESTIC_REPOSITORY)")
 	f.StringVar(&g.passwordFile, "password-file", "", "file holding the repository password (default: $RESTIC_PASSWORD_FILE)")
+	f.StringVar(&g.passwordCmd, "password-command", "", "shell `command` that prints the repository password (default: $RESTIC_PASSWORD_COMMAND)")
 	f.Var(&g.compression, "compression", "compression of new data: auto, off, fastest or max")
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
@@ -84,13 +89,14 @@ func (g *globalOptions) repoLocation() secret.URL {
 	return secret.NewURL(g.getenv("RESTIC_REPOSITORY"))
 }
 
-// password follows restic's order: --password-file, $RESTIC_PASSWORD_FILE,
+// password follows restic's order: --password-file or $RESTIC_PASSWORD_FILE,
+// or --password-command or $RESTIC_PASSWORD_COMMAND (never both), then
 // $RESTIC_PASSWORD, then a prompt if stdin is a terminal, then a line
 // piped in on stdin. Like restic, it refuses an empty password: taken as
 // is, it would be reported as a wrong one, or init would make a repository
 // anyone can open.
-func (g *globalOptions) password() (secret.Value, error) {
-	pw, source, err := g.readPassword()
+func (g *globalOptions) password(ctx context.Context) (secret.Value, error) {
+	pw, source, err := g.readPassword(ctx)
 	if err != nil {
 		return pw, err
 	}
@@ -101,14 +107,21 @@ func (g *globalOptions) password() (secret.Value, error) {
 }
 
 // readPassword returns the password and where it came from.
-func (g *globalOptions) readPassword() (pw secret.Value, source string, err error) {
+func (g *globalOptions) readPassword(ctx context.Context) (pw secret.Value, source string, err error) {
 	file := g.passwordFile
 	if file == "" {
 		file = g.getenv("RESTIC_PASSWORD_FILE")
 	}
-	if file != "" {
+	cmd := g.passwordCommand()
+	switch {
+	case file != "" && cmd != "":
+		return secret.Value{}, "", fmt.Errorf("a password file (%s) and a password command (%q) exclude each other: give one", file, cmd)
+	case file != "":
 		pw, err := loc.ReadPassword(file)
 		return pw, "in password file " + file, err
+	case cmd != "":
+		pw, err := g.runPasswordCommand(ctx, cmd)
+		return pw, "printed by the password command", err
 	}
 	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
 		return secret.New(pw), "in RESTIC_PASSWORD", nil
@@ -126,7 +139,7 @@ func (g *globalOptions) readPassword() (pw secret.Value, source string, err erro
 			return secret.New(strings.TrimRight(line, "\r\n")), "read from stdin", nil
 		}
 	}
-	return secret.Value{}, "", errors.New("no password: use --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD")
+	return secret.Value{}, "", errors.New("no password: use --password-file, --password-command, RESTIC_PASSWORD_FILE, RESTIC_PASSWORD_COMMAND or RESTIC_PASSWORD")
 }
 
 // openBackend connects to the repository's storage; create makes the
@@ -177,7 +190,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		return nil, err
 	}
 	location := g.repoLocation()
-	if location.IsZero() && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" {
+	if location.IsZero() && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" && g.passwordCommand() == "" {
 		// Nothing configured: the default repository, created by backup
 		// and used by every other command once it exists.
 		find := g.defaultRepo
@@ -194,7 +207,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 	if err != nil {
 		return nil, err
 	}
-	pw, err := g.password()
+	pw, err := g.password(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,9 @@ func (g *globalOptions) useConfiguredRepo() error {
 	if g.passwordFile != "" {
 		return fmt.Errorf("--password-file %s: repository %s of %s has its own password file; drop --password-file, or give -r with it", g.passwordFile, name, cfgName(cfg))
 	}
+	if g.passwordCmd != "" {
+		return fmt.Errorf("--password-command: repository %s of %s has its own password file; drop --password-command, or give -r with it", name, cfgName(cfg))
+	}
 	g.applyRepository(rc)
 	o.stateDir = cfg.StateDir
 	return nil
@@ -110,7 +113,7 @@ func pickRepository(cfg *config.Config, name string) (string, *config.Repository
 // applyRepository makes rc the repository of this command: its location,
 // password file and credentials; its options unless -o sets them.
 func (g *globalOptions) applyRepository(rc *config.Repository) {
-	g.repo, g.passwordFile = rc.Location, rc.PasswordFile
+	g.repo, g.passwordFile, g.passwordFromConfig = rc.Location, rc.PasswordFile, true
 	g.getenv = rc.Env(g.getenv)
 	var opts []string
 	for _, k := range slices.Sorted(maps.Keys(rc.Options)) {
