@@ -30,14 +30,17 @@ type globalOptions struct {
 	// passwordFromConfig: the repository and its password file came from a
 	// configuration (--config/--repo-name).
 	passwordFromConfig bool
-	compression        compress.Mode
-	json               bool
-	quiet              bool
-	retryMax           time.Duration
-	retryLock          time.Duration
-	options            []string // -o key=value
-	caCerts            []string
-	clientCert         string
+	// environ lists the environment, for warnings about variables
+	// drydock does not read; nil in tests that give only getenv.
+	environ     func() []string
+	compression compress.Mode
+	json        bool
+	quiet       bool
+	retryMax    time.Duration
+	retryLock   time.Duration
+	options     []string // -o key=value
+	caCerts     []string
+	clientCert  string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -201,6 +204,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		if err != nil {
 			return nil, err
 		}
+		g.warnStrayResticVars(path)
 		location, g.passwordFile = secret.NewURL(path), pwFile
 	}
 	lopts, err := g.locationOptions(location, false)

@@ -38,7 +38,7 @@ func newCLI(t *testing.T, repo string) *cli {
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
-	g := &globalOptions{stdin: strings.NewReader(c.stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }}
+	g := &globalOptions{stdin: strings.NewReader(c.stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }, environ: c.environ}
 	root := newRoot(g)
 	root.SetArgs(args)
 	ctx := context.Background()

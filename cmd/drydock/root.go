@@ -18,7 +18,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 // newGlobals are the options of a process with the real stdin and
 // environment.
 func newGlobals(stdout, stderr io.Writer) *globalOptions {
-	return &globalOptions{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return &globalOptions{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, environ: os.Environ}
 }
 
 // newRoot builds the command tree around g. Commands write to g's writers,
