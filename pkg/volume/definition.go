@@ -18,6 +18,8 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // DefinitionFile is one file of what it takes to run an app again.
@@ -49,7 +51,7 @@ var predefinedNetworks = []string{"bridge", "host", "none", "default"}
 // recorded, and the build contexts of their services. A file that cannot
 // be read is a warning (the backup goes on without it); Docker failing to
 // inspect is an error.
-func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
+func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []DefinitionFile, warnings []string, err error) {
 	nets, images, mounted := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	projects := map[string]map[string]string{}            // project -> labels of one container
 	services := map[string]map[string]map[string]string{} // project -> service -> labels of one container
@@ -84,10 +86,10 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 				nets[n] = true
 			}
 		}
-		if ins.Config != nil && ins.Config.Labels[ComposeProject] != "" {
-			p := ins.Config.Labels[ComposeProject]
+		if ins.Config != nil && ins.Config.Labels[appplan.ComposeProject] != "" {
+			p := ins.Config.Labels[appplan.ComposeProject]
 			projects[p] = ins.Config.Labels
-			if svc := ins.Config.Labels[ComposeService]; svc != "" {
+			if svc := ins.Config.Labels[appplan.ComposeService]; svc != "" {
 				if services[p] == nil {
 					services[p] = map[string]map[string]string{}
 				}
@@ -147,16 +149,16 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 // containers: its config files and its environment file (else .env in
 // its working directory, if there is one).
 func composeFiles(project string, labels map[string]string) (files []DefinitionFile, warnings []string) {
-	paths := splitList(labels[ComposeConfigFiles])
-	envs := splitList(labels[ComposeEnvFile])
+	paths := splitList(labels[appplan.ComposeConfigFiles])
+	envs := splitList(labels[appplan.ComposeEnvFile])
 	optional := map[string]bool{}
-	if len(envs) == 0 && labels[ComposeWorkingDir] != "" {
-		env := filepath.Join(labels[ComposeWorkingDir], ".env")
+	if len(envs) == 0 && labels[appplan.ComposeWorkingDir] != "" {
+		env := filepath.Join(labels[appplan.ComposeWorkingDir], ".env")
 		envs, optional[env] = []string{env}, true
 	}
 	for _, p := range slices.Concat(paths, envs) {
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(labels[ComposeWorkingDir], p)
+			p = filepath.Join(labels[appplan.ComposeWorkingDir], p)
 		}
 		data, err := readSmall(p)
 		if errors.Is(err, fs.ErrNotExist) && optional[p] {
@@ -206,4 +208,15 @@ func FileName(s string) string {
 		return "_" + s
 	}
 	return s
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	dvolume "github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // dockerAPI is the part of the Docker client drydock uses.
@@ -139,12 +141,12 @@ func newManager(api dockerAPI, opts Options) *Manager {
 }
 
 // Plan discovers the host and builds the backup plan.
-func (m *Manager) Plan(ctx context.Context) (*Plan, error) {
+func (m *Manager) Plan(ctx context.Context) (*appplan.Plan, error) {
 	inv, err := m.Discover(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return BuildPlan(inv, PlanOptions{IncludeBinds: m.opts.IncludeBinds, HookTimeout: m.opts.HookTimeout}), nil
+	return appplan.BuildPlan(inv, appplan.PlanOptions{IncludeBinds: m.opts.IncludeBinds, HookTimeout: m.opts.HookTimeout}), nil
 }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

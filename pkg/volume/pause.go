@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // pauseOne freezes one container (drydock.stop=pause): its processes stay
 // where they are, its files as they were at the freeze. The journal
 // records the pause before the request, so that a killed drydock's
 // successor thaws it.
-func (s *session) pauseOne(ctx context.Context, ref ContainerRef) error {
+func (s *session) pauseOne(ctx context.Context, ref appplan.ContainerRef) error {
 	at := time.Now()
 	if err := s.m.journalPausing(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("pause container %s: %w", ref.Name, err)
@@ -32,7 +34,7 @@ func (s *session) pauseOne(ctx context.Context, ref ContainerRef) error {
 // thawRef unpauses the container ref names, or starts it if it no longer
 // runs (someone stopped it meanwhile; it ran when drydock paused it). It
 // reports whether it changed anything.
-func (m *Manager) thawRef(ctx context.Context, ref ContainerRef) (bool, error) {
+func (m *Manager) thawRef(ctx context.Context, ref appplan.ContainerRef) (bool, error) {
 	id, ins, err := m.resolveInspect(ctx, ref)
 	if err != nil {
 		return false, err

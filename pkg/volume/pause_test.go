@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -19,13 +20,13 @@ import (
 // the same container runs on, unpaused, writing again.
 func TestDockerPause(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
 		Cmd:    []string{"run", "-dir", "/data", "-interval", "10ms"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	web := f.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + db})
 	_, app := f.plan(vol)
-	if len(app.Stop) != 1 || app.Stop[0].Action != volume.ActionPause || len(app.Kept) != 0 {
+	if len(app.Stop) != 1 || app.Stop[0].Action != appplan.ActionPause || len(app.Kept) != 0 {
 		t.Fatalf("plan stops %+v, want db paused and its consumer web left alone", app.Stop)
 	}
 	before := f.Inspect(db)
@@ -34,7 +35,7 @@ func TestDockerPause(t *testing.T) {
 	var warm, snapshot []byte
 	var frozenSize int64 = -1
 	paused := false
-	res, err := f.backup(vol, func(_ context.Context, app volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(_ context.Context, app appplan.App, pass volume.Pass) error {
 		switch pass {
 		case volume.PassWarm:
 			warm, _ = os.ReadFile(logFile)
@@ -96,9 +97,9 @@ func TestDockerPause(t *testing.T) {
 // frozen leaves the journal; the next one unpauses it.
 func TestDockerPauseKilledThenRecover(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	p, app := f.plan(vol)
 	if _, err := f.m.Stop(t.Context(), p, app); err != nil {
 		t.Fatal(err)
@@ -124,11 +125,11 @@ func TestDockerPauseKilledThenRecover(t *testing.T) {
 // downtime, while the final pass still runs, and the backup fails.
 func TestDockerPauseMaxDowntime(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause, volume.LabelMaxDowntime: "1s"}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause, appplan.LabelMaxDowntime: "1s"}})
 	thawedFirst := false
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass != volume.PassFinal {
 			return nil
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // ErrGone: a container drydock stopped was removed and no replacement (same
@@ -20,11 +22,11 @@ var ErrGone = errors.New("container gone and no replacement found")
 // session is one stop/start cycle of one app.
 type session struct {
 	m    *Manager
-	g    *Graph
-	app  *App
+	g    *appplan.Graph
+	app  *appplan.App
 	mu   sync.Mutex
-	todo map[string]ContainerRef // running at stop time: stop and restart these
-	done map[string]bool         // stopped by this session
+	todo map[string]appplan.ContainerRef // running at stop time: stop and restart these
+	done map[string]bool                 // stopped by this session
 	// asked holds the stops drydock gave up on (its context ended during
 	// the request), by when it asked: Docker carries them through, so
 	// restart waits for them before it starts the container.
@@ -35,8 +37,8 @@ type session struct {
 	last   time.Time      // last start, unpause or scale done
 	// frozen spans the first pause call to the last unpause done.
 	frozenFirst, frozenLast time.Time
-	actions                 map[string]Action   // by container ID
-	scales                  map[string]*scaleOp // by Swarm service ID
+	actions                 map[string]appplan.Action // by container ID
+	scales                  map[string]*scaleOp       // by Swarm service ID
 }
 
 // Undo starts again what a Stop stopped. It is safe to call more than once.
@@ -47,8 +49,8 @@ type Undo func(ctx context.Context) error
 // stop. It returns undo, which starts them again in start order and clears
 // the journal; defer it at once, also when Stop returns an error, since a
 // partial stop leaves containers to start.
-func (m *Manager) Stop(ctx context.Context, p *Plan, app *App) (undo Undo, err error) {
-	s := &session{m: m, g: p.graph, app: app}
+func (m *Manager) Stop(ctx context.Context, p *appplan.Plan, app *appplan.App) (undo Undo, err error) {
+	s := &session{m: m, g: p.Graph(), app: app}
 	return s.restart, s.stop(ctx)
 }
 
@@ -59,15 +61,15 @@ func (s *session) stop(ctx context.Context) error {
 	if s.m.opts.StateDir == "" {
 		return ErrNoStateDir
 	}
-	s.todo = map[string]ContainerRef{}
+	s.todo = map[string]appplan.ContainerRef{}
 	s.done = map[string]bool{}
 	s.asked = map[string]time.Time{}
-	s.actions = map[string]Action{}
+	s.actions = map[string]appplan.Action{}
 	s.scales = map[string]*scaleOp{}
-	var refs []ContainerRef
+	var refs []appplan.ContainerRef
 	taken := map[string]bool{} // tasks that replaced a planned one
 	for _, d := range s.app.Stop {
-		if d.Action == ActionScale {
+		if d.Action == appplan.ActionScale {
 			ref, err := s.m.currentTask(ctx, d.Container, taken)
 			if err != nil {
 				return fmt.Errorf("app %s: %w", s.app.Name, err)
@@ -88,9 +90,9 @@ func (s *session) stop(ctx context.Context) error {
 		}
 		action := d.Action
 		if action == "" {
-			action = ActionStop
+			action = appplan.ActionStop
 		}
-		if action == ActionPause && ins.State.Paused {
+		if action == appplan.ActionPause && ins.State.Paused {
 			s.m.log.Warn("container is paused already: left as it is", "app", s.app.Name, "container", d.Container.Name)
 			continue
 		}
@@ -104,15 +106,15 @@ func (s *session) stop(ctx context.Context) error {
 	if err := s.m.journalAdd(s.app.Name, refs); err != nil {
 		return fmt.Errorf("app %s: %w", s.app.Name, err)
 	}
-	return s.g.Visit(ctx, s.app.stopIDs, StopOrder, VisitOptions{Parallel: s.m.opts.Parallel}, func(ctx context.Context, id string) error {
+	return s.g.Visit(ctx, s.app.StopIDs(), appplan.StopOrder, appplan.VisitOptions{Parallel: s.m.opts.Parallel}, func(ctx context.Context, id string) error {
 		ref, ok := s.todo[id]
 		if !ok {
 			return nil
 		}
 		switch s.actions[id] {
-		case ActionPause:
+		case appplan.ActionPause:
 			return s.pauseOne(ctx, ref)
-		case ActionScale:
+		case appplan.ActionScale:
 			return s.scaleDownOne(ctx, ref)
 		}
 		return s.stopOne(ctx, ref)
@@ -144,7 +146,7 @@ func (s *session) ended(pause bool) {
 // stopOne stops one container and keeps the outcome: stopped (and
 // whether Docker had to kill it), refused by Docker, or unknown because
 // ctx ended during the request, which Docker carries through all the same.
-func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
+func (s *session) stopOne(ctx context.Context, ref appplan.ContainerRef) error {
 	at := time.Now()
 	if err := s.m.journalStopping(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("stop container %s: %w", ref.Name, err)
@@ -186,7 +188,7 @@ func (s *session) stopOne(ctx context.Context, ref ContainerRef) error {
 }
 
 // stopped1 records that ref is stopped, and how.
-func (s *session) stopped1(ref ContainerRef, kill *Kill) {
+func (s *session) stopped1(ref appplan.ContainerRef, kill *Kill) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done[ref.ID] = true
@@ -212,18 +214,18 @@ func (s *session) restart(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.m.opts.RestartTimeout)
 	defer cancel()
-	set := toSet(s.app.stopIDs)
-	err := s.g.Visit(ctx, s.app.stopIDs, StartOrder, VisitOptions{Parallel: s.m.opts.Parallel, KeepGoing: true}, func(ctx context.Context, id string) error {
+	set := toSet(s.app.StopIDs())
+	err := s.g.Visit(ctx, s.app.StopIDs(), appplan.StartOrder, appplan.VisitOptions{Parallel: s.m.opts.Parallel, KeepGoing: true}, func(ctx context.Context, id string) error {
 		ref, ok := todo[id]
 		if !ok {
 			return nil
 		}
 		switch s.actions[id] {
-		case ActionPause:
+		case appplan.ActionPause:
 			_, err := s.m.thawRef(ctx, ref)
 			s.ended(true)
 			return err
-		case ActionScale:
+		case appplan.ActionScale:
 			return s.scaleUpOne(ctx, ref)
 		}
 		if at, ok := asked[id]; ok {
@@ -251,10 +253,10 @@ func (s *session) restart(ctx context.Context) error {
 
 // stopped returns the containers this session stopped (or paused: the
 // action), in stop order.
-func (s *session) stopped(action Action) []ContainerRef {
+func (s *session) stopped(action appplan.Action) []appplan.ContainerRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []ContainerRef
+	var out []appplan.ContainerRef
 	for _, d := range s.app.Stop {
 		if s.done[d.Container.ID] && s.actions[d.Container.ID] == action {
 			out = append(out, d.Container)
@@ -293,7 +295,7 @@ func (s *session) downtime() time.Duration {
 // startRef starts the container ref names (or its replacement) unless it
 // runs already, and waits until healthy when waitHealthy and it has a
 // healthcheck. It reports whether it started something.
-func (m *Manager) startRef(ctx context.Context, ref ContainerRef, waitHealthy bool) (bool, error) {
+func (m *Manager) startRef(ctx context.Context, ref appplan.ContainerRef, waitHealthy bool) (bool, error) {
 	// One inspect answers both which container and whether it runs.
 	id, ins, err := m.resolveInspect(ctx, ref)
 	if err != nil {
@@ -352,7 +354,7 @@ func (m *Manager) waitHealthy(ctx context.Context, id, name string) error {
 // For a Swarm task it finds a running task of the same service instead:
 // tasks are replaced, not restarted, and any one of them will do for a
 // hook, a dump or the definition.
-func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error) {
+func (m *Manager) resolve(ctx context.Context, ref appplan.ContainerRef) (string, error) {
 	if ref.SwarmService != "" {
 		return m.resolveTask(ctx, ref)
 	}
@@ -369,7 +371,7 @@ func (m *Manager) resolve(ctx context.Context, ref ContainerRef) (string, error)
 // resolveInspect is resolve that also returns the container's inspect
 // response, so a caller needing both asks Docker once on the common path
 // (the same container).
-func (m *Manager) resolveInspect(ctx context.Context, ref ContainerRef) (string, container.InspectResponse, error) {
+func (m *Manager) resolveInspect(ctx context.Context, ref appplan.ContainerRef) (string, container.InspectResponse, error) {
 	if ref.SwarmService == "" {
 		ins, err := m.api.ContainerInspect(ctx, ref.ID)
 		if err == nil {
@@ -398,13 +400,13 @@ func (m *Manager) resolveInspect(ctx context.Context, ref ContainerRef) (string,
 
 // replacement finds the container that replaced ref, which is gone: the
 // same compose project, service and number, else the same name.
-func (m *Manager) replacement(ctx context.Context, ref ContainerRef) (string, error) {
+func (m *Manager) replacement(ctx context.Context, ref appplan.ContainerRef) (string, error) {
 	f := filters.NewArgs()
 	if ref.Project != "" && ref.Service != "" {
-		f.Add("label", ComposeProject+"="+ref.Project)
-		f.Add("label", ComposeService+"="+ref.Service)
+		f.Add("label", appplan.ComposeProject+"="+ref.Project)
+		f.Add("label", appplan.ComposeService+"="+ref.Service)
 		if ref.Number != "" {
-			f.Add("label", ComposeContainerNumber+"="+ref.Number)
+			f.Add("label", appplan.ComposeContainerNumber+"="+ref.Number)
 		}
 	} else {
 		f.Add("name", ref.Name)
@@ -426,7 +428,7 @@ func (m *Manager) replacement(ctx context.Context, ref ContainerRef) (string, er
 	return "", fmt.Errorf("container %s (%s): %w", ref.Name, shortID(ref.ID), ErrGone)
 }
 
-func (m *Manager) resolveTask(ctx context.Context, ref ContainerRef) (string, error) {
+func (m *Manager) resolveTask(ctx context.Context, ref appplan.ContainerRef) (string, error) {
 	id, name, err := m.runningTask(ctx, ref)
 	if err == nil && id != ref.ID {
 		m.log.Info("Swarm task was replaced since the plan: using the one running now", "service", ref.SwarmServiceName,
@@ -437,7 +439,7 @@ func (m *Manager) resolveTask(ctx context.Context, ref ContainerRef) (string, er
 
 // runningTask returns ref's container while it runs, else the first
 // (by ID) running task of its service on this node, with its name.
-func (m *Manager) runningTask(ctx context.Context, ref ContainerRef) (id, name string, err error) {
+func (m *Manager) runningTask(ctx context.Context, ref appplan.ContainerRef) (id, name string, err error) {
 	ins, err := m.api.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
 		return ref.ID, ref.Name, nil
@@ -457,13 +459,13 @@ func (m *Manager) runningTask(ctx context.Context, ref ContainerRef) (id, name s
 
 // runningTasks lists the running containers of ref's Swarm service on
 // this node, by ID.
-func (m *Manager) runningTasks(ctx context.Context, ref ContainerRef) ([]ContainerRef, error) {
-	list, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(SwarmServiceID, ref.SwarmService)})
+func (m *Manager) runningTasks(ctx context.Context, ref appplan.ContainerRef) ([]appplan.ContainerRef, error) {
+	list, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, ref.SwarmService)})
 	if err != nil {
 		return nil, fmt.Errorf("find a running task of Swarm service %s: %w", ref.SwarmServiceName, err)
 	}
 	slices.SortFunc(list, func(a, b container.Summary) int { return strings.Compare(a.ID, b.ID) })
-	var out []ContainerRef
+	var out []appplan.ContainerRef
 	for _, c := range list {
 		if c.State != "running" {
 			continue
@@ -480,7 +482,7 @@ func (m *Manager) runningTasks(ctx context.Context, ref ContainerRef) ([]Contain
 
 // runs reports whether the container ref names runs now; for a Swarm
 // task, whether any task of its service runs here.
-func (m *Manager) runs(ctx context.Context, ref ContainerRef) bool {
+func (m *Manager) runs(ctx context.Context, ref appplan.ContainerRef) bool {
 	id := ref.ID
 	if ref.SwarmService != "" {
 		var err error

@@ -12,50 +12,24 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
-
-// Labels Docker sets on the containers of Swarm tasks.
-const (
-	SwarmServiceID   = "com.docker.swarm.service.id"
-	SwarmServiceName = "com.docker.swarm.service.name"
-	SwarmTaskID      = "com.docker.swarm.task.id"
-)
-
-// Service is a Swarm service that has running tasks on this node.
-type Service struct {
-	ID   string
-	Name string
-	// Global is true for a service that runs one task per node: Swarm
-	// cannot scale it to 0, so drydock never stops its tasks.
-	Global bool
-	// Mode is "replicated", "global", "replicated-job" or "global-job".
-	Mode     string
-	Replicas uint64 // desired replicas of a replicated service
-	// Labels are the service's own (docker service create --label), not
-	// its containers' (--container-label).
-	Labels map[string]string
-	// Err is why the service could not be inspected: on a node that is
-	// not a Swarm manager, for instance. drydock cannot scale it then.
-	Err error
-}
-
-// scalable tells whether drydock can scale s to 0 and back.
-func (s *Service) scalable() bool { return s.Err == nil && s.Mode == "replicated" }
 
 // discoverServices inspects the Swarm services the containers are tasks
 // of. A failure (this node is no manager, the service was removed) is kept
 // on the Service: its tasks then cannot be scaled, which the plan reports.
-func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectResponse) map[string]*Service {
-	out := map[string]*Service{}
+func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectResponse) map[string]*appplan.Service {
+	out := map[string]*appplan.Service{}
 	for _, ins := range cs {
 		if ins.Config == nil {
 			continue
 		}
-		id := ins.Config.Labels[SwarmServiceID]
+		id := ins.Config.Labels[appplan.SwarmServiceID]
 		if id == "" || out[id] != nil {
 			continue
 		}
-		svc := &Service{ID: id, Name: ins.Config.Labels[SwarmServiceName]}
+		svc := &appplan.Service{ID: id, Name: ins.Config.Labels[appplan.SwarmServiceName]}
 		out[id] = svc
 		s, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if err != nil {
@@ -78,47 +52,6 @@ func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectRe
 		}
 	}
 	return out
-}
-
-// mergeLabels combines a task's labels with its service's. drydock labels
-// may sit on either; one set on both with different values is an error
-// (neither wins: which one the user meant cannot be known). drydock's own
-// scaled-from marker is not a setting and is left out.
-func mergeLabels(svc *Service, own map[string]string) (map[string]string, error) {
-	merged := maps.Clone(own)
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	var errs []string
-	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if k == LabelScaledFrom || !strings.HasPrefix(strings.ToLower(k), "drydock.") {
-			continue
-		}
-		v := svc.Labels[k]
-		if have, ok := merged[k]; ok && have != v {
-			errs = append(errs, fmt.Sprintf("label %s is %q on Swarm service %s and %q on its container: set it in one place", k, Clip(v), svc.Name, Clip(have)))
-			continue
-		}
-		merged[k] = v
-	}
-	if len(errs) > 0 {
-		return merged, fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	return merged, nil
-}
-
-// healthBudget is how long a container may fail its healthcheck before
-// Docker calls it unhealthy: interval x retries (Docker's defaults 30s
-// and 3 when unset).
-func healthBudget(h *container.HealthConfig) time.Duration {
-	interval, retries := h.Interval, h.Retries
-	if interval <= 0 {
-		interval = 30 * time.Second
-	}
-	if retries <= 0 {
-		retries = 3
-	}
-	return interval * time.Duration(retries)
 }
 
 // ScaledService is a Swarm service drydock scaled to 0 for the final pass
@@ -147,9 +80,9 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 	if rep == nil {
 		return 0, fmt.Errorf("swarm service %s is not a replicated service: it cannot be scaled to 0", name)
 	}
-	if v, ok := svc.Spec.Labels[LabelScaledFrom]; ok {
+	if v, ok := svc.Spec.Labels[appplan.LabelScaledFrom]; ok {
 		return 0, fmt.Errorf("swarm service %s carries %s=%s: another drydock scaled it to 0 and has not scaled it back; "+
-			"if none runs, scale it with `docker service scale %s=%s` and remove the label", name, LabelScaledFrom, v, name, v)
+			"if none runs, scale it with `docker service scale %s=%s` and remove the label", name, appplan.LabelScaledFrom, v, name, v)
 	}
 	if rep.Replicas == nil || *rep.Replicas == 0 {
 		return 0, nil
@@ -163,7 +96,7 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 	if spec.Labels == nil {
 		spec.Labels = map[string]string{}
 	}
-	spec.Labels[LabelScaledFrom] = fmt.Sprint(n)
+	spec.Labels[appplan.LabelScaledFrom] = fmt.Sprint(n)
 	zero := uint64(0)
 	spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &zero}
 	m.log.Info("scaling Swarm service to 0", "service", name, "replicas", n)
@@ -189,14 +122,14 @@ func (m *Manager) scaleUp(ctx context.Context, id, name string, n uint64) error 
 			return fmt.Errorf("swarm service %s: inspect to scale back to %d: %w", name, n, err)
 		}
 		rep := svc.Spec.Mode.Replicated
-		_, marked := svc.Spec.Labels[LabelScaledFrom]
+		_, marked := svc.Spec.Labels[appplan.LabelScaledFrom]
 		if rep == nil || (!marked && rep.Replicas != nil && *rep.Replicas != 0) {
 			m.log.Warn("Swarm service was changed since drydock scaled it to 0; leaving it as it is", "service", name)
 			return nil
 		}
 		spec := svc.Spec
 		spec.Labels = maps.Clone(spec.Labels)
-		delete(spec.Labels, LabelScaledFrom)
+		delete(spec.Labels, appplan.LabelScaledFrom)
 		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &n}
 		m.log.Info("scaling Swarm service back", "service", name, "replicas", n)
 		_, err = m.api.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{})
@@ -261,7 +194,7 @@ func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (boo
 	// The task list lags behind the containers by a moment: check that
 	// no container of the service still runs here once none should.
 	if want == 0 && running == 0 && other == 0 {
-		cs, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(SwarmServiceID, id)})
+		cs, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, id)})
 		if err != nil {
 			return false, "", fmt.Errorf("list containers: %w", err)
 		}

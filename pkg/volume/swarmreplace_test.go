@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -79,9 +80,9 @@ func TestDockerSwarmTaskReplacedDuringRun(t *testing.T) {
 	vol := f.Volume("data", nil)
 	svc := f.Service(dockertest.ServiceSpec{Name: "app", Replicas: 1, Mounts: []string{vol + ":/data"},
 		Labels: map[string]string{
-			volume.LabelBackup:   "true",
-			volume.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`,
-			volume.LabelDump:     `["/testapp", "emit", "100", "1"]`,
+			appplan.LabelBackup:   "true",
+			appplan.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`,
+			appplan.LabelDump:     `["/testapp", "emit", "100", "1"]`,
 		},
 	})
 	first := f.TaskContainers(svc)
@@ -90,7 +91,7 @@ func TestDockerSwarmTaskReplacedDuringRun(t *testing.T) {
 	var dump []byte
 	finalRunning := -1
 	var snapshot map[string][]byte
-	res, err := f.backup(vol, func(ctx context.Context, app volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, app appplan.App, pass volume.Pass) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch pass {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // scaleOp is the scaling of one Swarm service within a session: its tasks
@@ -23,9 +25,9 @@ type scaleOp struct {
 
 // addScale adds the task ref to the session, under the plan's container
 // id (the graph's node), to be scaled with its service.
-func (s *session) addScale(id string, ref ContainerRef) {
+func (s *session) addScale(id string, ref appplan.ContainerRef) {
 	s.todo[id] = ref
-	s.actions[id] = ActionScale
+	s.actions[id] = appplan.ActionScale
 	if s.scales[ref.SwarmService] == nil {
 		s.scales[ref.SwarmService] = &scaleOp{id: ref.SwarmService, name: ref.SwarmServiceName}
 	}
@@ -37,7 +39,7 @@ func (s *session) addScale(id string, ref ContainerRef) {
 // replaced ref since the plan: an update, a rollback, a restarted task).
 // With none running, ref: its service is scaled all the same, since a
 // replacement may be on its way up and would be backed up live.
-func (m *Manager) currentTask(ctx context.Context, ref ContainerRef, taken map[string]bool) (ContainerRef, error) {
+func (m *Manager) currentTask(ctx context.Context, ref appplan.ContainerRef, taken map[string]bool) (appplan.ContainerRef, error) {
 	ins, err := m.api.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
 		return ref, nil
@@ -66,7 +68,7 @@ func (m *Manager) currentTask(ctx context.Context, ref ContainerRef, taken map[s
 
 // scaleDownOne scales the service of the task ref to 0, once per service,
 // and waits until its tasks are gone.
-func (s *session) scaleDownOne(ctx context.Context, ref ContainerRef) error {
+func (s *session) scaleDownOne(ctx context.Context, ref appplan.ContainerRef) error {
 	op := s.scales[ref.SwarmService]
 	op.mu.Lock()
 	if !op.down {
@@ -95,7 +97,7 @@ func (s *session) scaleDownOne(ctx context.Context, ref ContainerRef) error {
 
 // scaleUpOne scales the service of the task ref back, once per service
 // (again after a failure), and waits until its tasks run.
-func (s *session) scaleUpOne(ctx context.Context, ref ContainerRef) error {
+func (s *session) scaleUpOne(ctx context.Context, ref appplan.ContainerRef) error {
 	op := s.scales[ref.SwarmService]
 	op.mu.Lock()
 	defer op.mu.Unlock()

@@ -1,4 +1,4 @@
-package volume_test
+package appplan_test
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // ctr builds a container whose ID is its name, depending on deps by name.
-func ctr(name string, deps ...string) *volume.Container {
-	c := &volume.Container{ID: name, Name: name, Running: true}
+func ctr(name string, deps ...string) *appplan.Container {
+	c := &appplan.Container{ID: name, Name: name, Running: true}
 	for _, d := range deps {
-		c.Deps = append(c.Deps, volume.RawDep{Source: volume.DepLabel, Target: d})
+		c.Deps = append(c.Deps, appplan.RawDep{Source: appplan.DepLabel, Target: d})
 	}
 	return c
 }
@@ -26,7 +26,7 @@ func ctr(name string, deps ...string) *volume.Container {
 func TestGraphWaves(t *testing.T) {
 	tests := []struct {
 		name      string
-		cs        []*volume.Container
+		cs        []*appplan.Container
 		set       []string
 		stop      [][]string
 		start     [][]string
@@ -34,54 +34,54 @@ func TestGraphWaves(t *testing.T) {
 	}{
 		{
 			name: "chain",
-			cs:   []*volume.Container{ctr("db"), ctr("api", "db"), ctr("web", "api")},
+			cs:   []*appplan.Container{ctr("db"), ctr("api", "db"), ctr("web", "api")},
 			set:  []string{"db", "api", "web"},
 			stop: [][]string{{"web"}, {"api"}, {"db"}}, start: [][]string{{"db"}, {"api"}, {"web"}},
 		},
 		{
 			name: "diamond",
-			cs:   []*volume.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r")},
+			cs:   []*appplan.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r")},
 			set:  []string{"base", "l", "r", "top"},
 			stop: [][]string{{"top"}, {"l", "r"}, {"base"}}, start: [][]string{{"base"}, {"l", "r"}, {"top"}},
 		},
 		{
 			name: "independent",
-			cs:   []*volume.Container{ctr("a"), ctr("b"), ctr("c", "a")},
+			cs:   []*appplan.Container{ctr("a"), ctr("b"), ctr("c", "a")},
 			set:  []string{"a", "b", "c"},
 			stop: [][]string{{"b", "c"}, {"a"}}, start: [][]string{{"a", "b"}, {"c"}},
 		},
 		{
 			name: "edge outside the set is ignored",
-			cs:   []*volume.Container{ctr("a"), ctr("b", "a"), ctr("c", "b")},
+			cs:   []*appplan.Container{ctr("a"), ctr("b", "a"), ctr("c", "b")},
 			set:  []string{"a", "c"},
 			stop: [][]string{{"a", "c"}}, start: [][]string{{"a", "c"}},
 		},
 		{
 			name:      "cycle",
-			cs:        []*volume.Container{ctr("a", "c"), ctr("b", "a"), ctr("c", "b"), ctr("d", "a")},
+			cs:        []*appplan.Container{ctr("a", "c"), ctr("b", "a"), ctr("c", "b"), ctr("d", "a")},
 			set:       []string{"a", "b", "c", "d"},
 			wantCycle: "dependency cycle: a -> c -> b -> a",
 		},
 		{
 			name:      "self cycle via two labels",
-			cs:        []*volume.Container{ctr("x", "y"), ctr("y", "x")},
+			cs:        []*appplan.Container{ctr("x", "y"), ctr("y", "x")},
 			set:       []string{"x", "y"},
 			wantCycle: "dependency cycle: x -> y -> x",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, warnings := volume.NewGraph(tt.cs)
+			g, warnings := appplan.NewGraph(tt.cs)
 			if len(warnings) > 0 {
 				t.Fatalf("warnings %v", warnings)
 			}
-			stop, err := g.Waves(tt.set, volume.StopOrder)
+			stop, err := g.Waves(tt.set, appplan.StopOrder)
 			if tt.wantCycle != "" {
-				var ce *volume.CycleError
+				var ce *appplan.CycleError
 				if !errors.As(err, &ce) || err.Error() != tt.wantCycle {
 					t.Fatalf("err %v, want %q", err, tt.wantCycle)
 				}
-				verr := g.Visit(t.Context(), tt.set, volume.StartOrder, volume.VisitOptions{}, func(context.Context, string) error {
+				verr := g.Visit(t.Context(), tt.set, appplan.StartOrder, appplan.VisitOptions{}, func(context.Context, string) error {
 					t.Error("visited a node of a cyclic graph")
 					return nil
 				})
@@ -93,7 +93,7 @@ func TestGraphWaves(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start, _ := g.Waves(tt.set, volume.StartOrder)
+			start, _ := g.Waves(tt.set, appplan.StartOrder)
 			if !reflect.DeepEqual(stop, tt.stop) || !reflect.DeepEqual(start, tt.start) {
 				t.Errorf("stop %v start %v, want %v %v", stop, start, tt.stop, tt.start)
 			}
@@ -102,19 +102,19 @@ func TestGraphWaves(t *testing.T) {
 }
 
 func TestGraphResolve(t *testing.T) {
-	svc := func(id, project, service string, deps ...volume.RawDep) *volume.Container {
-		return &volume.Container{ID: id, Name: id, Project: project, Service: service, Deps: deps}
+	svc := func(id, project, service string, deps ...appplan.RawDep) *appplan.Container {
+		return &appplan.Container{ID: id, Name: id, Project: project, Service: service, Deps: deps}
 	}
-	cs := []*volume.Container{
+	cs := []*appplan.Container{
 		svc("p-db-1", "p", "db"),
 		svc("p-db-2", "p", "db"),
 		svc("q-db-1", "q", "db"),
-		svc("p-api-1", "p", "api", volume.RawDep{Source: volume.DepCompose, Target: "db"}),
+		svc("p-api-1", "p", "api", appplan.RawDep{Source: appplan.DepCompose, Target: "db"}),
 		svc("abcdef123456", "", ""),
-		svc("side", "", "", volume.RawDep{Source: volume.DepNetwork, Target: "abcdef12"}),
-		svc("lost", "", "", volume.RawDep{Source: volume.DepLink, Target: "gone"}),
+		svc("side", "", "", appplan.RawDep{Source: appplan.DepNetwork, Target: "abcdef12"}),
+		svc("lost", "", "", appplan.RawDep{Source: appplan.DepLink, Target: "gone"}),
 	}
-	g, warnings := volume.NewGraph(cs)
+	g, warnings := appplan.NewGraph(cs)
 	if got, want := g.Providers("p-api-1"), []string{"p-db-1", "p-db-2"}; !slices.Equal(got, want) {
 		t.Errorf("compose service resolves to %v, want both replicas of its own project %v", got, want)
 	}
@@ -124,21 +124,21 @@ func TestGraphResolve(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "lost") || !strings.Contains(warnings[0], "gone") {
 		t.Errorf("warnings %v, want one about lost -> gone", warnings)
 	}
-	if got := g.WithConsumers([]string{"p-db-1"}, func(*volume.Container) bool { return true }); !slices.Equal(got, []string{"p-api-1", "p-db-1"}) {
+	if got := g.WithConsumers([]string{"p-db-1"}, func(*appplan.Container) bool { return true }); !slices.Equal(got, []string{"p-api-1", "p-db-1"}) {
 		t.Errorf("WithConsumers %v", got)
 	}
 }
 
 func TestGraphVisitOrderAndParallelism(t *testing.T) {
-	cs := []*volume.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r"), ctr("solo")}
-	g, _ := volume.NewGraph(cs)
+	cs := []*appplan.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r"), ctr("solo")}
+	g, _ := appplan.NewGraph(cs)
 	set := []string{"base", "l", "r", "top", "solo"}
-	for _, dir := range []volume.Direction{volume.StopOrder, volume.StartOrder} {
+	for _, dir := range []appplan.Direction{appplan.StopOrder, appplan.StartOrder} {
 		t.Run(dir.String(), func(t *testing.T) {
 			var mu sync.Mutex
 			var order []string
 			var inflight, peak atomic.Int32
-			err := g.Visit(t.Context(), set, dir, volume.VisitOptions{Parallel: 2}, func(_ context.Context, id string) error {
+			err := g.Visit(t.Context(), set, dir, appplan.VisitOptions{Parallel: 2}, func(_ context.Context, id string) error {
 				n := inflight.Add(1)
 				defer inflight.Add(-1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
@@ -158,7 +158,7 @@ func TestGraphVisitOrderAndParallelism(t *testing.T) {
 					t.Errorf("%s visited after %s: %v", a, b, order)
 				}
 			}
-			if dir == volume.StopOrder {
+			if dir == appplan.StopOrder {
 				before("top", "l")
 				before("top", "r")
 				before("l", "base")
@@ -177,8 +177,8 @@ func TestGraphVisitOrderAndParallelism(t *testing.T) {
 }
 
 func TestGraphVisitFailures(t *testing.T) {
-	cs := []*volume.Container{ctr("db"), ctr("api", "db"), ctr("web", "api")}
-	g, _ := volume.NewGraph(cs)
+	cs := []*appplan.Container{ctr("db"), ctr("api", "db"), ctr("web", "api")}
+	g, _ := appplan.NewGraph(cs)
 	set := []string{"db", "api", "web"}
 	boom := errors.New("boom")
 	fail := func(bad string, seen *[]string) func(context.Context, string) error {
@@ -194,19 +194,19 @@ func TestGraphVisitFailures(t *testing.T) {
 		}
 	}
 	var seen []string
-	err := g.Visit(t.Context(), set, volume.StopOrder, volume.VisitOptions{}, fail("api", &seen))
+	err := g.Visit(t.Context(), set, appplan.StopOrder, appplan.VisitOptions{}, fail("api", &seen))
 	if !errors.Is(err, boom) || !slices.Equal(seen, []string{"web", "api"}) {
 		t.Errorf("fail-fast: err %v, visited %v; want boom and no visit of db", err, seen)
 	}
 	seen = nil
-	err = g.Visit(t.Context(), set, volume.StartOrder, volume.VisitOptions{KeepGoing: true}, fail("db", &seen))
+	err = g.Visit(t.Context(), set, appplan.StartOrder, appplan.VisitOptions{KeepGoing: true}, fail("db", &seen))
 	if !errors.Is(err, boom) || !slices.Equal(seen, []string{"db", "api", "web"}) {
 		t.Errorf("keep going: err %v, visited %v; want boom and all visited", err, seen)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	seen = nil
-	err = g.Visit(ctx, set, volume.StopOrder, volume.VisitOptions{}, fail("", &seen))
+	err = g.Visit(ctx, set, appplan.StopOrder, appplan.VisitOptions{}, fail("", &seen))
 	if !errors.Is(err, context.Canceled) || len(seen) != 0 {
 		t.Errorf("cancelled: err %v, visited %v", err, seen)
 	}
