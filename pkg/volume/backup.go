@@ -201,7 +201,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *appplan.Plan, a *appplan.A
 	limit, cause := m.maxDowntime(a)
 	phase, cancel := context.WithTimeoutCause(ctx, limit, cause)
 	defer cancel()
-	s := &session{m: m, g: p.Graph(), app: a}
+	s := newSession(m, p, a)
 	var errs []error
 	restarted := false
 	restart := func() {

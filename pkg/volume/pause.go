@@ -14,7 +14,8 @@ import (
 // where they are, its files as they were at the freeze. The journal
 // records the pause before the request, so that a killed drydock's
 // successor thaws it.
-func (s *session) pauseOne(ctx context.Context, ref appplan.ContainerRef) error {
+func (s *session) pauseOne(ctx context.Context, mb *member) error {
+	ref := mb.ref
 	at := time.Now()
 	if err := s.m.journalPausing(s.app.Name, ref.ID, at); err != nil {
 		return fmt.Errorf("pause container %s: %w", ref.Name, err)
@@ -27,7 +28,7 @@ func (s *session) pauseOne(ctx context.Context, ref appplan.ContainerRef) error 
 		// Docker may have paused it all the same: the thaw looks.
 		return fmt.Errorf("pause container %s: %w", ref.Name, err)
 	}
-	s.stopped1(ref, nil)
+	s.markStopped(mb, nil)
 	return nil
 }
 

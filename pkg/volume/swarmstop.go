@@ -26,8 +26,7 @@ type scaleOp struct {
 // addScale adds the task ref to the session, under the plan's container
 // id (the graph's node), to be scaled with its service.
 func (s *session) addScale(id string, ref appplan.ContainerRef) {
-	s.todo[id] = ref
-	s.actions[id] = appplan.ActionScale
+	s.addMember(id, ref, appplan.ActionScale)
 	if s.scales[ref.SwarmService] == nil {
 		s.scales[ref.SwarmService] = &scaleOp{id: ref.SwarmService, name: ref.SwarmServiceName}
 	}
@@ -66,9 +65,10 @@ func (m *Manager) currentTask(ctx context.Context, ref appplan.ContainerRef, tak
 	return ref, nil
 }
 
-// scaleDownOne scales the service of the task ref to 0, once per service,
+// scaleDownOne scales the service of the task mb to 0, once per service,
 // and waits until its tasks are gone.
-func (s *session) scaleDownOne(ctx context.Context, ref appplan.ContainerRef) error {
+func (s *session) scaleDownOne(ctx context.Context, mb *member) error {
+	ref := mb.ref
 	op := s.scales[ref.SwarmService]
 	op.mu.Lock()
 	if !op.down {
@@ -91,14 +91,14 @@ func (s *session) scaleDownOne(ctx context.Context, ref appplan.ContainerRef) er
 	if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
 		kill = killOf(ref, ins)
 	}
-	s.stopped1(ref, kill)
+	s.markStopped(mb, kill)
 	return nil
 }
 
-// scaleUpOne scales the service of the task ref back, once per service
+// scaleUpOne scales the service of the task mb back, once per service
 // (again after a failure), and waits until its tasks run.
-func (s *session) scaleUpOne(ctx context.Context, ref appplan.ContainerRef) error {
-	op := s.scales[ref.SwarmService]
+func (s *session) scaleUpOne(ctx context.Context, mb *member) error {
+	op := s.scales[mb.ref.SwarmService]
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	if op.up || op.replicas == 0 {
