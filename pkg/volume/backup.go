@@ -299,7 +299,7 @@ func (m *Manager) refreshMountpoints(ctx context.Context, a *appplan.App) (apppl
 		if v.Bind {
 			continue
 		}
-		vol, err := m.api.VolumeInspect(ctx, v.Name)
+		vol, err := m.host.VolumeInspect(ctx, v.Name)
 		if err != nil {
 			return app, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}

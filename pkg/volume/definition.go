@@ -59,7 +59,7 @@ func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []Defi
 		if ref.SwarmService != "" {
 			// The service is what runs the app again: docker service
 			// inspect, as a manager sees it.
-			_, raw, err := m.api.ServiceInspectWithRaw(ctx, ref.SwarmService, swarm.ServiceInspectOptions{})
+			_, raw, err := m.ctr.ServiceInspectWithRaw(ctx, ref.SwarmService, swarm.ServiceInspectOptions{})
 			if err != nil {
 				warnings = append(warnings, fmt.Sprintf("inspect Swarm service %s: %v", ref.SwarmServiceName, err))
 			} else {
@@ -70,7 +70,7 @@ func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []Defi
 		if err != nil {
 			return nil, nil, err
 		}
-		ins, raw, err := m.api.ContainerInspectWithRaw(ctx, id, false)
+		ins, raw, err := m.host.ContainerInspectWithRaw(ctx, id, false)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 		}
@@ -101,7 +101,7 @@ func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []Defi
 		if v.Bind {
 			continue
 		}
-		_, raw, err := m.api.VolumeInspectWithRaw(ctx, v.Name)
+		_, raw, err := m.host.VolumeInspectWithRaw(ctx, v.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}
@@ -111,7 +111,7 @@ func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []Defi
 	// The volumes the backup leaves out (a cache tier) are described too:
 	// a restore creates them as they were, a drill knows to boot them empty.
 	for _, n := range slices.Sorted(maps.Keys(mounted)) {
-		_, raw, err := m.api.VolumeInspectWithRaw(ctx, n)
+		_, raw, err := m.host.VolumeInspectWithRaw(ctx, n)
 		if err != nil { // informational: a drill then warns of it as missing
 			m.log.Debug("inspect volume not backed up", "volume", n, "err", err)
 			continue
@@ -122,14 +122,14 @@ func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []Defi
 		if slices.Contains(predefinedNetworks, n) {
 			continue
 		}
-		_, raw, err := m.api.NetworkInspectWithRaw(ctx, n, network.InspectOptions{})
+		_, raw, err := m.host.NetworkInspectWithRaw(ctx, n, network.InspectOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect network %s: %w", n, err)
 		}
 		files = append(files, DefinitionFile{Path: "networks/" + FileName(n) + ".json", Data: indentJSON(raw)})
 	}
 	for _, id := range slices.Sorted(maps.Keys(images)) {
-		_, raw, err := m.api.ImageInspectWithRaw(ctx, id)
+		_, raw, err := m.host.ImageInspectWithRaw(ctx, id)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("inspect image %s: %v", id, err)) // removed since: the container still runs
 			continue

@@ -18,7 +18,7 @@ import (
 // restarted by drydock. So are a restore drill's containers and volumes,
 // and drydock's own HostLockVolume.
 func (m *Manager) Discover(ctx context.Context) (*appplan.Inventory, error) {
-	vols, err := m.api.VolumeList(ctx, dvolume.ListOptions{})
+	vols, err := m.host.VolumeList(ctx, dvolume.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
@@ -33,7 +33,7 @@ func (m *Manager) Discover(ctx context.Context) (*appplan.Inventory, error) {
 	}
 	slices.SortFunc(inv.Volumes, func(a, b appplan.VolumeInfo) int { return strings.Compare(a.Name, b.Name) })
 
-	list, err := m.api.ContainerList(ctx, container.ListOptions{All: true})
+	list, err := m.ctr.ContainerList(ctx, container.ListOptions{All: true})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -47,7 +47,7 @@ func (m *Manager) Discover(ctx context.Context) (*appplan.Inventory, error) {
 		if s.Labels[appplan.SwarmServiceID] != "" && s.State != "running" && s.State != "paused" {
 			continue
 		}
-		ins, err := m.api.ContainerInspect(ctx, s.ID)
+		ins, err := m.ctr.ContainerInspect(ctx, s.ID)
 		if err != nil {
 			if isNotFound(err) { // removed since the list
 				continue

@@ -33,13 +33,13 @@ func (m *Manager) OpenDump(ctx context.Context, d appplan.Dump) (io.ReadCloser, 
 	if err != nil {
 		return nil, fail(err)
 	}
-	exec, err := m.api.ContainerExecCreate(ctx, id, container.ExecOptions{
+	exec, err := m.host.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: d.User, Cmd: d.Cmd, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return nil, fail(fmt.Errorf("create exec: %w", err))
 	}
-	att, err := m.api.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	att, err := m.host.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return nil, fail(fmt.Errorf("attach exec: %w", err))
 	}

@@ -54,13 +54,13 @@ func (m *Manager) runHook(ctx context.Context, h appplan.Hook) (output string, e
 	if err != nil {
 		return "", fail(err)
 	}
-	exec, err := m.api.ContainerExecCreate(ctx, id, container.ExecOptions{
+	exec, err := m.host.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: h.User, Cmd: h.Cmd, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return "", fail(fmt.Errorf("create exec: %w", err))
 	}
-	att, err := m.api.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	att, err := m.host.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return "", fail(fmt.Errorf("attach exec: %w", err))
 	}
@@ -94,7 +94,7 @@ func (m *Manager) runHook(ctx context.Context, h appplan.Hook) (output string, e
 // moment before Docker records the exit code, so poll briefly.
 func (m *Manager) waitExec(ctx context.Context, id string) (container.ExecInspect, error) {
 	for {
-		ins, err := m.api.ContainerExecInspect(ctx, id)
+		ins, err := m.host.ContainerExecInspect(ctx, id)
 		if err != nil {
 			return ins, fmt.Errorf("inspect exec: %w", err)
 		}

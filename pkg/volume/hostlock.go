@@ -56,10 +56,10 @@ func (m *Manager) hostDir(ctx context.Context, create bool) (string, error) {
 	var err error
 	if create {
 		// Idempotent: Docker returns the volume if it exists.
-		v, err = m.api.VolumeCreate(ctx, dvolume.CreateOptions{Name: HostLockVolume, Driver: "local",
+		v, err = m.host.VolumeCreate(ctx, dvolume.CreateOptions{Name: HostLockVolume, Driver: "local",
 			Labels: map[string]string{appplan.LabelHostLock: "true"}})
 	} else {
-		v, err = m.api.VolumeInspect(ctx, HostLockVolume)
+		v, err = m.host.VolumeInspect(ctx, HostLockVolume)
 		if cerrdefs.IsNotFound(err) {
 			return "", nil
 		}

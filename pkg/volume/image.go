@@ -23,7 +23,7 @@ type SavedImage struct {
 // or loaded locally, never pushed or pulled); always with always. ok is
 // false when it is not saved, with why.
 func (m *Manager) ImageToSave(ctx context.Context, img appplan.ImageSave) (s SavedImage, ok bool, why string, err error) {
-	ins, _, err := m.api.ImageInspectWithRaw(ctx, img.ImageID)
+	ins, _, err := m.host.ImageInspectWithRaw(ctx, img.ImageID)
 	if err != nil {
 		return s, false, "", fmt.Errorf("inspect image %s of container %s: %w", img.Image, img.Container.Name, err)
 	}
@@ -34,13 +34,13 @@ func (m *Manager) ImageToSave(ctx context.Context, img appplan.ImageSave) (s Sav
 	// names the container's image.
 	ref := img.ImageID
 	if img.Image != "" {
-		if byRef, _, err := m.api.ImageInspectWithRaw(ctx, img.Image); err == nil && byRef.ID == img.ImageID {
+		if byRef, _, err := m.host.ImageInspectWithRaw(ctx, img.Image); err == nil && byRef.ID == img.ImageID {
 			ref = img.Image
 		}
 	}
 	s = SavedImage{Ref: ref, File: FileName(strings.TrimPrefix(ref, "sha256:")) + ".tar"}
 	s.Open = func(ctx context.Context) (io.ReadCloser, error) {
-		rc, err := m.api.ImageSave(ctx, []string{ref})
+		rc, err := m.host.ImageSave(ctx, []string{ref})
 		if err != nil {
 			return nil, fmt.Errorf("save image %s: %w", ref, err)
 		}

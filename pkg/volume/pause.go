@@ -24,7 +24,7 @@ func (s *session) pauseOne(ctx context.Context, mb *member) error {
 	// the request.
 	s.began(time.Now(), true)
 	s.m.log.Info("pausing container", "app", s.app.Name, "container", ref.Name)
-	if err := s.m.api.ContainerPause(ctx, ref.ID); err != nil {
+	if err := s.m.ctr.ContainerPause(ctx, ref.ID); err != nil {
 		// Docker may have paused it all the same: the thaw looks.
 		return fmt.Errorf("pause container %s: %w", ref.Name, err)
 	}
@@ -43,13 +43,13 @@ func (m *Manager) thawRef(ctx context.Context, ref appplan.ContainerRef) (bool, 
 	switch {
 	case ins.State != nil && ins.State.Paused:
 		m.log.Info("unpausing container", "container", ref.Name)
-		if err := m.api.ContainerUnpause(ctx, id); err != nil {
+		if err := m.ctr.ContainerUnpause(ctx, id); err != nil {
 			return false, fmt.Errorf("unpause container %s: %w", ref.Name, err)
 		}
 		return true, nil
 	case ins.State == nil || !ins.State.Running:
 		m.log.Info("starting container that was paused and is stopped now", "container", ref.Name)
-		if err := m.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if err := m.ctr.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 			return false, fmt.Errorf("start container %s: %w", ref.Name, err)
 		}
 		return true, nil

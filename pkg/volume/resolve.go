@@ -23,7 +23,7 @@ func (m *Manager) resolve(ctx context.Context, ref appplan.ContainerRef) (string
 	if ref.SwarmService != "" {
 		return m.resolveTask(ctx, ref)
 	}
-	_, err := m.api.ContainerInspect(ctx, ref.ID)
+	_, err := m.ctr.ContainerInspect(ctx, ref.ID)
 	if err == nil {
 		return ref.ID, nil
 	}
@@ -38,7 +38,7 @@ func (m *Manager) resolve(ctx context.Context, ref appplan.ContainerRef) (string
 // (the same container).
 func (m *Manager) resolveInspect(ctx context.Context, ref appplan.ContainerRef) (string, container.InspectResponse, error) {
 	if ref.SwarmService == "" {
-		ins, err := m.api.ContainerInspect(ctx, ref.ID)
+		ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 		if err == nil {
 			return ref.ID, ins, nil
 		}
@@ -56,7 +56,7 @@ func (m *Manager) resolveInspect(ctx context.Context, ref appplan.ContainerRef) 
 	if err != nil {
 		return "", container.InspectResponse{}, err
 	}
-	ins, err := m.api.ContainerInspect(ctx, id)
+	ins, err := m.ctr.ContainerInspect(ctx, id)
 	if err != nil {
 		return "", ins, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 	}
@@ -76,7 +76,7 @@ func (m *Manager) replacement(ctx context.Context, ref appplan.ContainerRef) (st
 	} else {
 		f.Add("name", ref.Name)
 	}
-	list, err := m.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	list, err := m.ctr.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return "", fmt.Errorf("find replacement of container %s: %w", ref.Name, err)
 	}
@@ -105,7 +105,7 @@ func (m *Manager) resolveTask(ctx context.Context, ref appplan.ContainerRef) (st
 // runningTask returns ref's container while it runs, else the first
 // (by ID) running task of its service on this node, with its name.
 func (m *Manager) runningTask(ctx context.Context, ref appplan.ContainerRef) (id, name string, err error) {
-	ins, err := m.api.ContainerInspect(ctx, ref.ID)
+	ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
 		return ref.ID, ref.Name, nil
 	}
@@ -125,7 +125,7 @@ func (m *Manager) runningTask(ctx context.Context, ref appplan.ContainerRef) (id
 // runningTasks lists the running containers of ref's Swarm service on
 // this node, by ID.
 func (m *Manager) runningTasks(ctx context.Context, ref appplan.ContainerRef) ([]appplan.ContainerRef, error) {
-	list, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, ref.SwarmService)})
+	list, err := m.ctr.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, ref.SwarmService)})
 	if err != nil {
 		return nil, fmt.Errorf("find a running task of Swarm service %s: %w", ref.SwarmServiceName, err)
 	}
@@ -155,6 +155,6 @@ func (m *Manager) runs(ctx context.Context, ref appplan.ContainerRef) bool {
 			return false
 		}
 	}
-	ins, err := m.api.ContainerInspect(ctx, id)
+	ins, err := m.ctr.ContainerInspect(ctx, id)
 	return err == nil && ins.State != nil && ins.State.Running
 }

@@ -112,7 +112,7 @@ func (s *session) addMembers(ctx context.Context) ([]appplan.ContainerRef, error
 			refs = append(refs, ref)
 			continue
 		}
-		ins, err := s.m.api.ContainerInspect(ctx, d.Container.ID)
+		ins, err := s.m.ctr.ContainerInspect(ctx, d.Container.ID)
 		if isNotFound(err) {
 			continue
 		}

@@ -31,7 +31,7 @@ func (s *session) stopOne(ctx context.Context, mb *member) error {
 	s.m.log.Info("stopping container", "app", s.app.Name, "container", ref.Name)
 	// Nil timeout and signal: Docker uses the container's own StopSignal
 	// and StopTimeout.
-	err := s.m.api.ContainerStop(ctx, ref.ID, container.StopOptions{})
+	err := s.m.ctr.ContainerStop(ctx, ref.ID, container.StopOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
 			s.gaveUp(mb, at)
@@ -48,7 +48,7 @@ func (s *session) stopOne(ctx context.Context, mb *member) error {
 		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		var kill *Kill
-		if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
+		if ins, err := s.m.ctr.ContainerInspect(ictx, ref.ID); err == nil {
 			kill = killOf(ref, ins)
 		}
 		s.markStopped(mb, kill)
@@ -68,7 +68,7 @@ func (m *Manager) startRef(ctx context.Context, ref appplan.ContainerRef, waitHe
 	started := false
 	if ins.State == nil || !ins.State.Running {
 		m.log.Info("starting container", "container", ref.Name, "id", shortID(id))
-		if err := m.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if err := m.ctr.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 			return false, fmt.Errorf("start container %s: %w", ref.Name, err)
 		}
 		started = true
@@ -91,7 +91,7 @@ func (m *Manager) waitHealthy(ctx context.Context, id, name string) error {
 	defer tick.Stop()
 	status := "unknown"
 	for {
-		ins, err := m.api.ContainerInspect(ctx, id)
+		ins, err := m.ctr.ContainerInspect(ctx, id)
 		if err == nil && ins.State != nil {
 			if ins.State.Health != nil {
 				status = string(ins.State.Health.Status)

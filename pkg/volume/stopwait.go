@@ -98,7 +98,7 @@ func (m *Manager) awaitStop(ctx context.Context, ref appplan.ContainerRef, at ti
 	defer tick.Stop()
 	logged := false
 	for {
-		ins, err := m.api.ContainerInspect(ctx, ref.ID)
+		ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 		if err != nil || ins.State == nil {
 			return nil, false // gone or unreachable: resolve and start handle it
 		}

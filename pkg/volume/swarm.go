@@ -31,7 +31,7 @@ func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectRe
 		}
 		svc := &appplan.Service{ID: id, Name: ins.Config.Labels[appplan.SwarmServiceName]}
 		out[id] = svc
-		s, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+		s, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if err != nil {
 			svc.Err = fmt.Errorf("inspect Swarm service %s: %w", svc.Name, err)
 			continue
@@ -72,7 +72,7 @@ var liveTaskStates = []swarm.TaskState{swarm.TaskStateNew, swarm.TaskStateAlloca
 // before the update is sent (the journal). It returns the count to scale
 // back to; 0 when the service asked for none.
 func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(uint64) error) (uint64, error) {
-	svc, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+	svc, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("swarm service %s: inspect: %w (only a manager node can scale a service)", name, err)
 	}
@@ -102,7 +102,7 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 	m.log.Info("scaling Swarm service to 0", "service", name, "replicas", n)
 	// The version makes this a compare-and-swap: if anyone changed the
 	// service since the inspect (another node's drydock), it fails.
-	if _, err := m.api.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+	if _, err := m.ctr.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
 		err = fmt.Errorf("swarm service %s: scale to 0: %w", name, err)
 		if updateRefused(err) {
 			return 0, err // not applied: nothing to scale back
@@ -117,7 +117,7 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 // until n of its tasks run, healthy where they have a healthcheck.
 func (m *Manager) scaleUp(ctx context.Context, id, name string, n uint64) error {
 	for attempt := 0; ; attempt++ {
-		svc, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+		svc, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if err != nil {
 			return fmt.Errorf("swarm service %s: inspect to scale back to %d: %w", name, n, err)
 		}
@@ -132,7 +132,7 @@ func (m *Manager) scaleUp(ctx context.Context, id, name string, n uint64) error 
 		delete(spec.Labels, appplan.LabelScaledFrom)
 		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &n}
 		m.log.Info("scaling Swarm service back", "service", name, "replicas", n)
-		_, err = m.api.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{})
+		_, err = m.ctr.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{})
 		if err == nil {
 			break
 		}
@@ -172,7 +172,7 @@ func (m *Manager) waitTasks(ctx context.Context, id, name string, want uint64) e
 // (healthy if checked) and no task on its way up or down, and what it saw.
 func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (bool, string, error) {
 	f := swarmFilter("service", id)
-	tasks, err := m.api.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+	tasks, err := m.ctr.TaskList(ctx, swarm.TaskListOptions{Filters: f})
 	if err != nil {
 		return false, "", fmt.Errorf("list tasks: %w", err)
 	}
@@ -182,7 +182,7 @@ func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (boo
 		case t.Status.State == swarm.TaskStateRunning && t.DesiredState == swarm.TaskStateRunning:
 			running++
 			if cs := t.Status.ContainerStatus; cs != nil && cs.ContainerID != "" {
-				ins, err := m.api.ContainerInspect(ctx, cs.ContainerID)
+				ins, err := m.ctr.ContainerInspect(ctx, cs.ContainerID)
 				if err == nil && ins.State != nil && ins.State.Health != nil && ins.State.Health.Status != container.Healthy {
 					return false, fmt.Sprintf("task container %s is %s", shortID(cs.ContainerID), ins.State.Health.Status), nil
 				}
@@ -194,7 +194,7 @@ func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (boo
 	// The task list lags behind the containers by a moment: check that
 	// no container of the service still runs here once none should.
 	if want == 0 && running == 0 && other == 0 {
-		cs, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, id)})
+		cs, err := m.ctr.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, id)})
 		if err != nil {
 			return false, "", fmt.Errorf("list containers: %w", err)
 		}

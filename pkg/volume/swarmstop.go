@@ -39,7 +39,7 @@ func (s *session) addScale(id string, ref appplan.ContainerRef) {
 // With none running, ref: its service is scaled all the same, since a
 // replacement may be on its way up and would be backed up live.
 func (m *Manager) currentTask(ctx context.Context, ref appplan.ContainerRef, taken map[string]bool) (appplan.ContainerRef, error) {
-	ins, err := m.api.ContainerInspect(ctx, ref.ID)
+	ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
 		return ref, nil
 	}
@@ -88,7 +88,7 @@ func (s *session) scaleDownOne(ctx context.Context, mb *member) error {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var kill *Kill
-	if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
+	if ins, err := s.m.ctr.ContainerInspect(ictx, ref.ID); err == nil {
 		kill = killOf(ref, ins)
 	}
 	s.markStopped(mb, kill)
