@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/appplan"
@@ -130,48 +131,54 @@ func TestGraphResolve(t *testing.T) {
 }
 
 func TestGraphVisitOrderAndParallelism(t *testing.T) {
-	cs := []*appplan.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r"), ctr("solo")}
+	// Three independents (top, solo, solo2 to stop; base, solo, solo2 to
+	// start) could run at once: the bound of 2 must hold them back.
+	cs := []*appplan.Container{ctr("base"), ctr("l", "base"), ctr("r", "base"), ctr("top", "l", "r"), ctr("solo"), ctr("solo2")}
 	g, _ := appplan.NewGraph(cs)
-	set := []string{"base", "l", "r", "top", "solo"}
+	set := []string{"base", "l", "r", "top", "solo", "solo2"}
 	for _, dir := range []appplan.Direction{appplan.StopOrder, appplan.StartOrder} {
+		// In a synctest bubble the sleep below is virtual: each visit takes
+		// 20ms, so that two overlap when they may, without a real wait.
 		t.Run(dir.String(), func(t *testing.T) {
-			var mu sync.Mutex
-			var order []string
-			var inflight, peak atomic.Int32
-			err := g.Visit(t.Context(), set, dir, appplan.VisitOptions{Parallel: 2}, func(_ context.Context, id string) error {
-				n := inflight.Add(1)
-				defer inflight.Add(-1)
-				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				var order []string
+				var inflight, peak atomic.Int32
+				err := g.Visit(t.Context(), set, dir, appplan.VisitOptions{Parallel: 2}, func(_ context.Context, id string) error {
+					n := inflight.Add(1)
+					defer inflight.Add(-1)
+					for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+					}
+					time.Sleep(20 * time.Millisecond)
+					mu.Lock()
+					order = append(order, id)
+					mu.Unlock()
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				time.Sleep(20 * time.Millisecond)
-				mu.Lock()
-				order = append(order, id)
-				mu.Unlock()
-				return nil
+				pos := func(id string) int { return slices.Index(order, id) }
+				before := func(a, b string) {
+					if pos(a) > pos(b) {
+						t.Errorf("%s visited after %s: %v", a, b, order)
+					}
+				}
+				if dir == appplan.StopOrder {
+					before("top", "l")
+					before("top", "r")
+					before("l", "base")
+					before("r", "base")
+				} else {
+					before("base", "l")
+					before("base", "r")
+					before("l", "top")
+					before("r", "top")
+				}
+				if len(order) != 6 || peak.Load() != 2 {
+					t.Errorf("visited %v with peak parallelism %d, want all 6 with 2", order, peak.Load())
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			pos := func(id string) int { return slices.Index(order, id) }
-			before := func(a, b string) {
-				if pos(a) > pos(b) {
-					t.Errorf("%s visited after %s: %v", a, b, order)
-				}
-			}
-			if dir == appplan.StopOrder {
-				before("top", "l")
-				before("top", "r")
-				before("l", "base")
-				before("r", "base")
-			} else {
-				before("base", "l")
-				before("base", "r")
-				before("l", "top")
-				before("r", "top")
-			}
-			if len(order) != 5 || peak.Load() != 2 {
-				t.Errorf("visited %v with peak parallelism %d, want all 5 with 2", order, peak.Load())
-			}
 		})
 	}
 }

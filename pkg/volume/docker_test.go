@@ -404,13 +404,10 @@ func TestDockerMaxDowntime(t *testing.T) {
 		<-ctx.Done()
 		// A slow callback: drydock must start the app without waiting for
 		// it to return, so db runs again while this one still runs.
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		restartedFirst = waitUntil(30*time.Second, func() bool {
 			ins, err := f.Cli.ContainerInspect(context.Background(), db)
-			if err == nil && ins.State.Running {
-				restartedFirst = true
-				break
-			}
-		}
+			return err == nil && ins.State.Running
+		})
 		return nil
 	})
 	if !errors.Is(err, volume.ErrMaxDowntime) {

@@ -51,13 +51,10 @@ func TestDockerMaxDowntimeLabel(t *testing.T) {
 				return errors.New("the stopped phase was not cut at the label's limit")
 			}
 			// drydock must start the app without waiting for this pass.
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			startedEarly = waitUntil(30*time.Second, func() bool {
 				ins, err := f.Cli.ContainerInspect(context.Background(), shortID)
-				if err == nil && ins.State.Running {
-					startedEarly = true
-					break
-				}
-			}
+				return err == nil && ins.State.Running
+			})
 			return ctx.Err()
 		case long:
 			select {

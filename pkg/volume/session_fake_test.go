@@ -230,7 +230,7 @@ func (f *fakeEngine) ContainerUnpause(_ context.Context, id string) error {
 }
 
 // The session's Swarm calls: no service exists on this engine.
-var errNoSwarm = errors.New("Error response from daemon: This node is not a swarm manager.")
+var errNoSwarm = errors.New("Error response from daemon: This node is not a swarm manager")
 
 func (f *fakeEngine) ServiceInspectWithRaw(context.Context, string, swarm.ServiceInspectOptions) (swarm.Service, []byte, error) {
 	return swarm.Service{}, nil, errNoSwarm

@@ -112,7 +112,10 @@ func TestDockerSwarmReplicatedService(t *testing.T) {
 		if got := len(f.TaskContainers(svc)); got != 2 {
 			t.Errorf("backup %d: %d task containers run, want 2", n, got)
 		}
-		time.Sleep(time.Second) // a surplus task would show up by now
+		// A sleep on purpose: what is checked is that no surplus task
+		// appears, an event that must not happen; a second is when it
+		// would have.
+		time.Sleep(time.Second)
 		if got := len(f.TaskContainers(svc)); got != 2 {
 			t.Errorf("backup %d: %d task containers run a second later, want 2", n, got)
 		}
@@ -240,7 +243,9 @@ func TestDockerSwarmTaskIsPausedNotRescheduled(t *testing.T) {
 	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass == volume.PassFinal {
 			paused = f.Inspect(before[0]).State.Paused
-			time.Sleep(3 * time.Second) // long enough for Swarm to react, if it did
+			// A sleep on purpose: the task stays paused long enough for
+			// Swarm to reschedule it, if it did (checked below).
+			time.Sleep(3 * time.Second)
 		}
 		return nil
 	})
@@ -276,12 +281,7 @@ func TestDockerSwarmMaxDowntime(t *testing.T) {
 			return nil
 		}
 		<-ctx.Done()
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if len(f.TaskContainers(svc)) == 2 {
-				backFirst = true
-				break
-			}
-		}
+		backFirst = waitUntil(time.Minute, func() bool { return len(f.TaskContainers(svc)) == 2 })
 		return ctx.Err()
 	})
 	if !errors.Is(err, volume.ErrMaxDowntime) || !strings.Contains(err.Error(), "drydock.max-downtime=15s on container") {

@@ -35,10 +35,12 @@ func forceUpdate(t *testing.T, f *fixture, id string, old []string) []string {
 		return nil
 	}
 	f.WaitTasks(id, 1)
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if now := f.TaskContainers(id); len(now) == 1 && !slices.Contains(old, now[0]) {
-			return now
-		}
+	var now []string
+	if waitUntil(time.Minute, func() bool {
+		now = f.TaskContainers(id)
+		return len(now) == 1 && !slices.Contains(old, now[0])
+	}) {
+		return now
 	}
 	t.Errorf("service %s: no new task a minute after a forced update", id)
 	return nil
