@@ -17,8 +17,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // stubbornStopTimeout is the stop timeout of the test apps that ignore
@@ -89,7 +89,7 @@ func assertStaysUp(t *testing.T, f *volFixture, id string, begun time.Time) {
 // leave the stop journal empty.
 func TestAppDownSIGTERMWhileStopping(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("stubborn", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("stubborn", map[string]string{appplan.LabelBackup: "true"})
 	id := stubbornApp(f, vol, "stubborn")
 	signals := stopSignals(t, f, id)
 
@@ -131,7 +131,7 @@ func TestAppDownSIGTERMWhileStopping(t *testing.T) {
 // stop to end, then start the container, and clear the journal.
 func TestAppDownKill9WhileStopping(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("k9stop", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("k9stop", map[string]string{appplan.LabelBackup: "true"})
 	id := stubbornApp(f, vol, "k9stop")
 	signals := stopSignals(t, f, id)
 	d := newVolumesDaemon(f)
@@ -184,7 +184,7 @@ notify:
 // 1, and a "warning" notification (a default event) names the container.
 func TestAppDownKillIsAWarning(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("killwarn", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("killwarn", map[string]string{appplan.LabelBackup: "true"})
 	id := stubbornApp(f, vol, "killwarn")
 	hook := newWebhook(t)
 	d := newVolumesDaemon(f)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -35,9 +36,9 @@ func newBuildApp(f *volFixture, base string, files map[string]string, extra map[
 		writeFile(f.t, filepath.Join(a.work, "app", rel), []byte(data))
 	}
 	writeFile(f.t, filepath.Join(a.work, "other", "Dockerfile"), []byte("FROM scratch\n")) // no container in the app: not saved
-	a.vol = f.Volume(base, map[string]string{volume.LabelBackup: "true"})
-	labels := map[string]string{volume.ComposeProject: a.project, volume.ComposeService: "web", volume.ComposeContainerNumber: "1",
-		volume.ComposeConfigFiles: filepath.Join(a.work, "compose.yaml"), volume.ComposeWorkingDir: a.work}
+	a.vol = f.Volume(base, map[string]string{appplan.LabelBackup: "true"})
+	labels := map[string]string{appplan.ComposeProject: a.project, appplan.ComposeService: "web", appplan.ComposeContainerNumber: "1",
+		appplan.ComposeConfigFiles: filepath.Join(a.work, "compose.yaml"), appplan.ComposeWorkingDir: a.work}
 	for k, v := range extra {
 		labels[k] = v
 	}
@@ -209,7 +210,7 @@ func TestAppDefinitionBuildCap(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
 	files := map[string]string{"Dockerfile": "FROM scratch\n", "a-small.txt": strings.Repeat("s", 100), "b-big.bin": strings.Repeat("b", 4096), "c-small.txt": "c"}
-	a := newBuildApp(f, "cap", files, map[string]string{volume.LabelBuildContextMaxSize: "1KiB"})
+	a := newBuildApp(f, "cap", files, map[string]string{appplan.LabelBuildContextMaxSize: "1KiB"})
 	out, errOut, code := f.c.runVolumes("--json", "backup", a.vol)
 	if code != exitIncomplete {
 		t.Fatalf("backup over the cap: exit %d, want %d\n%s", code, exitIncomplete, errOut)
@@ -219,7 +220,7 @@ func TestAppDefinitionBuildCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := rep.app(t, a.vol)
-	if len(app.Warnings) != 1 || !strings.Contains(app.Warnings[0], "service web") || !strings.Contains(app.Warnings[0], "b-big.bin") || !strings.Contains(app.Warnings[0], volume.LabelBuildContextMaxSize) {
+	if len(app.Warnings) != 1 || !strings.Contains(app.Warnings[0], "service web") || !strings.Contains(app.Warnings[0], "b-big.bin") || !strings.Contains(app.Warnings[0], appplan.LabelBuildContextMaxSize) {
 		t.Errorf("warnings: %v, want one naming service web, b-big.bin and the label", app.Warnings)
 	}
 	build := path.Join(backup.AppDir(a.vol), "definition", "build", a.project, "web")

@@ -11,8 +11,8 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppDefinitionCompose: a compose-labelled app's snapshot, restored by
@@ -27,10 +27,10 @@ func TestAppDefinitionCompose(t *testing.T) {
 	writeFile(t, filepath.Join(work, "compose.yaml"), []byte(compose))
 	writeFile(t, filepath.Join(work, ".env"), []byte("SECRET=s3cret\n"))
 
-	vol := f.Volume("def", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("def", map[string]string{appplan.LabelBackup: "true"})
 	id := f.Container(dockertest.Spec{Name: "def", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.ComposeProject: project, volume.ComposeService: "web", volume.ComposeContainerNumber: "1",
-		volume.ComposeConfigFiles: filepath.Join(work, "compose.yaml"), volume.ComposeWorkingDir: work,
+		appplan.ComposeProject: project, appplan.ComposeService: "web", appplan.ComposeContainerNumber: "1",
+		appplan.ComposeConfigFiles: filepath.Join(work, "compose.yaml"), appplan.ComposeWorkingDir: work,
 		"example.label": "kept",
 	}})
 
@@ -55,7 +55,7 @@ func TestAppDefinitionCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustUnmarshal(t, string(data), &ins)
-	if ins.ID != id || ins.Config == nil || ins.Config.Labels["example.label"] != "kept" || ins.Config.Labels[volume.ComposeProject] != project {
+	if ins.ID != id || ins.Config == nil || ins.Config.Labels["example.label"] != "kept" || ins.Config.Labels[appplan.ComposeProject] != project {
 		t.Errorf("container JSON: ID %s, labels %v", ins.ID, ins.Config)
 	}
 	if len(ins.Mounts) != 1 || ins.Mounts[0].Name != vol || ins.Mounts[0].Destination != "/data" {

@@ -9,9 +9,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/drill"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestDrillCacheVolume: a drill boots a cache-tier volume empty without a
@@ -21,8 +21,8 @@ import (
 func TestDrillCacheVolume(t *testing.T) {
 	f := newVolFixture(t)
 	app := f.Name("dcv")
-	data := f.Volume("dcv-data", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: app})
-	cache := f.Volume("dcv-cache", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: app, volume.LabelTier: "cache"})
+	data := f.Volume("dcv-data", map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: app})
+	cache := f.Volume("dcv-cache", map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: app, appplan.LabelTier: "cache"})
 	loose := f.Volume("dcv-loose", nil)
 	id := f.Container(dockertest.Spec{Name: "dcv", Mounts: []string{data + ":/data", cache + ":/cache", loose + ":/loose"}})
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", app)
@@ -37,7 +37,7 @@ func TestDrillCacheVolume(t *testing.T) {
 		t.Errorf("warnings %q, want one, of %s alone", res.Warnings, loose)
 	}
 	i := slices.IndexFunc(res.Volumes, func(v drill.VolumeResult) bool { return v.Name == cache })
-	if i < 0 || !res.Volumes[i].Empty || !strings.Contains(res.Volumes[i].Excluded, volume.LabelTier+"=cache") {
+	if i < 0 || !res.Volumes[i].Empty || !strings.Contains(res.Volumes[i].Excluded, appplan.LabelTier+"=cache") {
 		t.Errorf("volumes: %+v", res.Volumes)
 	}
 	out, _, _ = f.c.run("verify", "--app", app, "--boot")
@@ -60,7 +60,7 @@ func TestDrillCacheVolume(t *testing.T) {
 	if !slices.Contains(rep.EmptyVolumes, cache) || !slices.Contains(rep.EmptyVolumes, loose) {
 		t.Errorf("volumes created empty: %v", rep.EmptyVolumes)
 	}
-	if v, err := f.Cli.VolumeInspect(t.Context(), cache); err != nil || v.Labels[volume.LabelTier] != "cache" {
+	if v, err := f.Cli.VolumeInspect(t.Context(), cache); err != nil || v.Labels[appplan.LabelTier] != "cache" {
 		t.Errorf("volume %s: %v, labels %v", cache, err, v.Labels)
 	}
 	if !f.Running(name) {

@@ -15,8 +15,8 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestDrillKilled: a drydock killed (SIGKILL) in the middle of a drill
@@ -24,12 +24,12 @@ import (
 // their scratch volumes, and the real app keeps running.
 func TestDrillKilled(t *testing.T) {
 	f := newVolFixture(t)
-	a := newTwoTierApp(f, "drk", map[string]string{volume.LabelVerify: `["/testapp","sleep","5m"]`})
+	a := newTwoTierApp(f, "drk", map[string]string{appplan.LabelVerify: `["/testapp","sleep","5m"]`})
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
 	cmd, exited, out := f.startDrill(a)
 	must(t, cmd.Process.Kill())
 	<-exited
-	args := filters.NewArgs(filters.Arg("label", volume.LabelDrill))
+	args := filters.NewArgs(filters.Arg("label", appplan.LabelDrill))
 	if cs, _ := f.Cli.ContainerList(t.Context(), container.ListOptions{All: true, Filters: args}); len(cs) != 2 {
 		t.Fatalf("after the kill, %d drill containers, want the 2 left behind\n%s", len(cs), out.String())
 	}
@@ -48,7 +48,7 @@ func TestDrillKilled(t *testing.T) {
 // and leave the real app alone.
 func TestDrillSIGTERMAndTimeout(t *testing.T) {
 	f := newVolFixture(t)
-	a := newTwoTierApp(f, "drt", map[string]string{volume.LabelVerify: `["/testapp","sleep","5m"]`})
+	a := newTwoTierApp(f, "drt", map[string]string{appplan.LabelVerify: `["/testapp","sleep","5m"]`})
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
 	webStarted, _ := f.Times(a.web)
 
@@ -87,7 +87,7 @@ func (f *volFixture) startDrill(a *twoTierApp) (*exec.Cmd, <-chan struct{}, *byt
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-	args := filters.NewArgs(filters.Arg("label", volume.LabelDrill))
+	args := filters.NewArgs(filters.Arg("label", appplan.LabelDrill))
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the drill's copies did not come up\n%s", out.String())
@@ -123,11 +123,11 @@ func TestDrillPostgres(t *testing.T) {
 	_, err := testenv.Docker(t).ImageInspect(t.Context(), pgImage)
 	testenv.RequireOrSkip(t, err == nil, "image %s missing (%v): build it with scripts/build-postgres-image.sh", pgImage, err)
 	f := newVolFixture(t)
-	vol := f.Volume("pgdrill", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("pgdrill", map[string]string{appplan.LabelBackup: "true"})
 	db := pgContainer(f, "pgdrill", map[string]string{
 		// Division by zero unless the table holds the 300 rows.
-		volume.LabelVerify:   `["psql","-v","ON_ERROR_STOP=1","-d","appdb","-Atc","SELECT 1/(count(*)=300)::int FROM items"]`,
-		volume.LabelHookUser: "postgres",
+		appplan.LabelVerify:   `["psql","-v","ON_ERROR_STOP=1","-d","appdb","-Atc","SELECT 1/(count(*)=300)::int FROM items"]`,
+		appplan.LabelHookUser: "postgres",
 	}, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: pgMount})
 	pgWaitHealthy(f, db)
 	pgMust(f, db, "psql", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE appdb")
@@ -168,7 +168,7 @@ jobs:
 // last success, and the drill leaves nothing behind.
 func TestDaemonDrill(t *testing.T) {
 	f := newVolFixture(t)
-	a := newTwoTierApp(f, "ddr", map[string]string{volume.LabelVerify: `["/testapp","exists","/data/ready-marker"]`})
+	a := newTwoTierApp(f, "ddr", map[string]string{appplan.LabelVerify: `["/testapp","exists","/data/ready-marker"]`})
 	writeFile(t, filepath.Join(f.mountpoint(a.webVol), "ready-marker"), []byte("x"))
 	d := newVolumesDaemon(f)
 	writeFile(t, d.cfg, []byte(strings.NewReplacer("STATE", d.state, "ADDR", d.addr, "REPO", f.c.env["RESTIC_REPOSITORY"],

@@ -10,7 +10,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestAppDumpStreamed: a 30 MB dump command's output is stored in the
@@ -23,15 +23,15 @@ func TestAppDumpStreamed(t *testing.T) {
 	f := newVolFixture(t)
 	const size, seed = 30 << 20, 7
 
-	good := f.Volume("dumpok", map[string]string{volume.LabelBackup: "true"})
+	good := f.Volume("dumpok", map[string]string{appplan.LabelBackup: "true"})
 	files := seed3(t, f.mountpoint(good))
 	f.Container(dockertest.Spec{Name: "dumpok", Mounts: []string{good + ":/data"}, Labels: map[string]string{
-		volume.LabelDump: `["/testapp","emit","` + strconv.Itoa(size) + `","` + strconv.Itoa(seed) + `"]`,
+		appplan.LabelDump: `["/testapp","emit","` + strconv.Itoa(size) + `","` + strconv.Itoa(seed) + `"]`,
 	}})
-	bad := f.Volume("dumpbad", map[string]string{volume.LabelBackup: "true"})
+	bad := f.Volume("dumpbad", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "dumpbad", Mounts: []string{bad + ":/data"}, Labels: map[string]string{
-		volume.LabelDump:     `["/testapp","exit","3","pg_dump: connection refused"]`,
-		volume.LabelDumpName: "db.dump",
+		appplan.LabelDump:     `["/testapp","exit","3","pg_dump: connection refused"]`,
+		appplan.LabelDumpName: "db.dump",
 	}})
 
 	var plan planJSON

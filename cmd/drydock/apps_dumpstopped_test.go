@@ -10,8 +10,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppDumpOfStoppedContainer: the container of an app's dump is not
@@ -20,11 +20,11 @@ import (
 // says so.
 func TestAppDumpOfStoppedContainer(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("dumpdown", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("dumpdown", map[string]string{appplan.LabelBackup: "true"})
 	seed3(t, f.mountpoint(vol))
 	id := f.Container(dockertest.Spec{Name: "dumpdown", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelDump:     `["/testapp","emit","100","1"]`,
-		volume.LabelDumpName: "db.dump",
+		appplan.LabelDump:     `["/testapp","emit","100","1"]`,
+		appplan.LabelDumpName: "db.dump",
 	}})
 	f.Forget(id)
 	if err := f.Cli.ContainerStop(t.Context(), id, container.StopOptions{}); err != nil {
@@ -67,9 +67,9 @@ notify:
 // is a warning of the run, in /status and in a "warning" notification.
 func TestAppDumpOfStoppedContainerDaemon(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("dumpdownd", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("dumpdownd", map[string]string{appplan.LabelBackup: "true"})
 	id := f.Container(dockertest.Spec{Name: "dumpdownd", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelDump: `["/testapp","emit","100","1"]`,
+		appplan.LabelDump: `["/testapp","emit","100","1"]`,
 	}})
 	f.Forget(id)
 	if err := f.Cli.ContainerStop(t.Context(), id, container.StopOptions{}); err != nil {

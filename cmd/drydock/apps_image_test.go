@@ -11,8 +11,8 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppSaveImage: drydock.save-image=true saves a locally built image
@@ -20,8 +20,8 @@ import (
 func TestAppSaveImage(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
-	vol := f.Volume("img", map[string]string{volume.LabelBackup: "true"})
-	f.Container(dockertest.Spec{Name: "img", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelSaveImage: "true"}})
+	vol := f.Volume("img", map[string]string{appplan.LabelBackup: "true"})
+	f.Container(dockertest.Spec{Name: "img", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelSaveImage: "true"}})
 	var rep backupJSON
 	f.c.mustVolumesJSON(&rep, "backup", vol)
 	app := rep.app(t, vol)

@@ -10,8 +10,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppRestoreJoinedNamespaces: an app whose sidecar joins db's network,
@@ -22,10 +22,10 @@ import (
 func TestAppRestoreJoinedNamespaces(t *testing.T) {
 	f := newVolFixture(t)
 	app := f.Name("ajn")
-	vol := f.Volume("ajn", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: app})
+	vol := f.Volume("ajn", map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: app})
 	db := f.Container(dockertest.Spec{Name: "ajn-db", Mounts: []string{vol + ":/data"}, Health: true, IpcMode: "shareable"})
 	side := f.Container(dockertest.Spec{Name: "ajn-side", NetworkMode: "container:" + db, PidMode: "container:" + db, IpcMode: "container:" + db,
-		Labels: map[string]string{volume.LabelVerify: `["/testapp","sleep","2s"]`}})
+		Labels: map[string]string{appplan.LabelVerify: `["/testapp","sleep","2s"]`}})
 	dbName, sideName := f.Name("ajn-db"), f.Name("ajn-side")
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", app)
 	for _, id := range []string{side, db} {
@@ -62,7 +62,7 @@ func TestAppRestoreJoinedNamespaces(t *testing.T) {
 	var dCode int
 	go func() { dOut, dErr, dCode = f.c.run("verify", "--json", "--app", app, "--boot"); close(done) }()
 	copyOf := func(name string) (container.InspectResponse, bool) {
-		args := filters.NewArgs(filters.Arg("label", volume.LabelDrillOf+"="+name))
+		args := filters.NewArgs(filters.Arg("label", appplan.LabelDrillOf+"="+name))
 		cs, err := f.Cli.ContainerList(t.Context(), container.ListOptions{Filters: args})
 		if err != nil || len(cs) != 1 {
 			return container.InspectResponse{}, false

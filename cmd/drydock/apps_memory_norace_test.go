@@ -14,7 +14,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestAppDumpMemory streams a multi-gigabyte dump through the real binary
@@ -28,9 +28,9 @@ func TestAppDumpMemory(t *testing.T) {
 	const size, seed = 2 << 30, 11
 	const maxRSS = 300 << 20
 
-	vol := f.Volume("dumpbig", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("dumpbig", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "dumpbig", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelDump: `["/testapp","emit","` + strconv.Itoa(size) + `","` + strconv.Itoa(seed) + `"]`,
+		appplan.LabelDump: `["/testapp","emit","` + strconv.Itoa(size) + `","` + strconv.Itoa(seed) + `"]`,
 	}})
 	cmd := exec.Command(drydockBinary(t), "volumes", "backup", "--json", vol)
 	cmd.Env = append(os.Environ(), f.c.environ()...)

@@ -10,7 +10,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestAppDumpPostgres streams `pg_dump -Fc` from a running PostgreSQL
@@ -23,11 +23,11 @@ func TestAppDumpPostgres(t *testing.T) {
 	testenv.RequireOrSkip(t, err == nil, "image %s missing (%v): build it with scripts/build-postgres-image.sh", pgImage, err)
 	f := newVolFixture(t)
 
-	vol := f.Volume("pgs", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("pgs", map[string]string{appplan.LabelBackup: "true"})
 	db := pgContainer(f, "pgs", map[string]string{
-		volume.LabelDump:     `["pg_dump","-Fc","appdb"]`,
-		volume.LabelDumpName: "appdb.pgdump",
-		volume.LabelHookUser: "postgres", // as root: no role "root"
+		appplan.LabelDump:     `["pg_dump","-Fc","appdb"]`,
+		appplan.LabelDumpName: "appdb.pgdump",
+		appplan.LabelHookUser: "postgres", // as root: no role "root"
 	}, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: pgMount})
 	pgWaitHealthy(f, db)
 	pgMust(f, db, "psql", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE appdb")

@@ -15,8 +15,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // buildTestImage builds tag locally (docker build, no registry) FROM the
@@ -68,9 +68,9 @@ func TestAppRestoreRebuiltImage(t *testing.T) {
 	f := newVolFixture(t)
 	tag := "dd-rebuilt-" + f.Suffix + ":v1"
 	oldID := buildTestImage(f, tag, "1")
-	vol := f.Volume("arb", map[string]string{volume.LabelBackup: "true"})
-	id := f.Container(dockertest.Spec{Name: "arb", Image: tag, Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelSaveImage: "true"}})
-	vol2 := f.Volume("arb2", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("arb", map[string]string{appplan.LabelBackup: "true"})
+	id := f.Container(dockertest.Spec{Name: "arb", Image: tag, Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelSaveImage: "true"}})
+	vol2 := f.Volume("arb2", map[string]string{appplan.LabelBackup: "true"})
 	id2 := f.Container(dockertest.Spec{Name: "arb2", Image: tag, Mounts: []string{vol2 + ":/data"}}) // no saved image
 	name, name2 := f.Name("arb"), f.Name("arb2")
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", vol)

@@ -17,9 +17,9 @@ import (
 	dvolume "github.com/docker/docker/api/types/volume"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/drill"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // twoTierApp is a compose-labelled app: db (healthcheck) and web, which
@@ -38,13 +38,13 @@ func newTwoTierApp(f *volFixture, base string, webLabels map[string]string) *two
 	a := &twoTierApp{name: f.Name(base), project: f.Name(base + "proj"), work: f.t.TempDir()}
 	writeFile(f.t, filepath.Join(a.work, "compose.yaml"), []byte("services:\n  db: {image: testapp}\n  web: {image: testapp, depends_on: {db: {condition: service_healthy}}}\n"))
 	writeFile(f.t, filepath.Join(a.work, ".env"), []byte("TOKEN=t0ken\n"))
-	group := map[string]string{volume.LabelBackup: "true", volume.LabelGroup: a.name, "example.volume-label": "kept"}
+	group := map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: a.name, "example.volume-label": "kept"}
 	a.dbVol, a.webVol = f.Volume(base+"db", group), f.Volume(base+"web", group)
 	seed(f.t, f.mountpoint(a.dbVol), 6, 11)
 	seed(f.t, f.mountpoint(a.webVol), 4, 12)
 	compose := func(service string, extra map[string]string) map[string]string {
-		l := map[string]string{volume.ComposeProject: a.project, volume.ComposeService: service, volume.ComposeContainerNumber: "1",
-			volume.ComposeConfigFiles: filepath.Join(a.work, "compose.yaml"), volume.ComposeWorkingDir: a.work, "example.label": service}
+		l := map[string]string{appplan.ComposeProject: a.project, appplan.ComposeService: service, appplan.ComposeContainerNumber: "1",
+			appplan.ComposeConfigFiles: filepath.Join(a.work, "compose.yaml"), appplan.ComposeWorkingDir: a.work, "example.label": service}
 		for k, v := range extra {
 			l[k] = v
 		}
@@ -52,7 +52,7 @@ func newTwoTierApp(f *volFixture, base string, webLabels map[string]string) *two
 	}
 	a.db = f.Container(dockertest.Spec{Name: base + "-db", Mounts: []string{a.dbVol + ":/data"}, Health: true, Restart: "unless-stopped",
 		Labels: compose("db", nil)})
-	web := map[string]string{volume.ComposeDependsOn: "db:service_healthy:false"}
+	web := map[string]string{appplan.ComposeDependsOn: "db:service_healthy:false"}
 	for k, v := range webLabels {
 		web[k] = v
 	}
@@ -111,7 +111,7 @@ func TestAppRestoreRecreate(t *testing.T) {
 	}
 	for vol, want := range map[string]map[string][]byte{a.dbVol: wantDB, a.webVol: wantWeb} {
 		v, err := f.Cli.VolumeInspect(t.Context(), vol)
-		if err != nil || v.Labels["example.volume-label"] != "kept" || v.Labels[volume.LabelGroup] != a.name {
+		if err != nil || v.Labels["example.volume-label"] != "kept" || v.Labels[appplan.LabelGroup] != a.name {
 			t.Errorf("volume %s: %v, labels %v", vol, err, v.Labels)
 		}
 		got, _ := snapshotOf(t, f.mountpoint(vol))
@@ -127,7 +127,7 @@ func TestAppRestoreRecreate(t *testing.T) {
 		vol, service  string
 		restartPolicy container.RestartPolicyMode
 	}{{db, a.dbVol, "db", "unless-stopped"}, {web, a.webVol, "web", "on-failure"}} {
-		if !c.ins.State.Running || c.ins.Config.Labels["example.label"] != c.service || c.ins.Config.Labels[volume.ComposeProject] != a.project {
+		if !c.ins.State.Running || c.ins.Config.Labels["example.label"] != c.service || c.ins.Config.Labels[appplan.ComposeProject] != a.project {
 			t.Errorf("container %s: running %v, labels %v", c.ins.Name, c.ins.State.Running, c.ins.Config.Labels)
 		}
 		if len(c.ins.Mounts) != 1 || c.ins.Mounts[0].Name != c.vol || c.ins.Mounts[0].Destination != "/data" {
@@ -207,7 +207,7 @@ func TestAppRestoreRefusesForeignUser(t *testing.T) {
 	f := newVolFixture(t)
 	a := newTwoTierApp(f, "arf", nil)
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
-	f.Container(dockertest.Spec{Name: "arf-reader", Mounts: []string{a.webVol + ":/data:ro"}, Cmd: []string{"run"}, Labels: map[string]string{volume.LabelStop: "false"}})
+	f.Container(dockertest.Spec{Name: "arf-reader", Mounts: []string{a.webVol + ":/data:ro"}, Cmd: []string{"run"}, Labels: map[string]string{appplan.LabelStop: "false"}})
 	dbStarted, _ := f.Times(a.db)
 	writeFile(t, filepath.Join(f.mountpoint(a.dbVol), "after"), []byte("kept"))
 	_, errOut, code := f.c.runVolumes("restore", "--app", a.name)
@@ -233,7 +233,7 @@ type drillJSON struct {
 // missing, the drill fails, again leaving nothing behind.
 func TestDrillBoot(t *testing.T) {
 	f := newVolFixture(t)
-	a := newTwoTierApp(f, "drl", map[string]string{volume.LabelVerify: `["/testapp","exists","/data/ready-marker"]`})
+	a := newTwoTierApp(f, "drl", map[string]string{appplan.LabelVerify: `["/testapp","exists","/data/ready-marker"]`})
 	writeFile(t, filepath.Join(f.mountpoint(a.webVol), "ready-marker"), []byte("x"))
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
 	dbStarted, _ := f.Times(a.db)
@@ -275,7 +275,7 @@ func TestDrillBoot(t *testing.T) {
 // still there.
 func assertNoDrillLeft(t *testing.T, f *volFixture) {
 	t.Helper()
-	args := filters.NewArgs(filters.Arg("label", volume.LabelDrill))
+	args := filters.NewArgs(filters.Arg("label", appplan.LabelDrill))
 	cs, err := f.Cli.ContainerList(t.Context(), container.ListOptions{All: true, Filters: args})
 	if err != nil || len(cs) != 0 {
 		t.Errorf("drill containers left: %d (%v)", len(cs), err)
@@ -301,9 +301,9 @@ func TestAppRestoreFreshHost(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = f.Cli.ImageRemove(context.Background(), img, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
-	vol := f.Volume("afh", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("afh", map[string]string{appplan.LabelBackup: "true"})
 	seed(t, f.mountpoint(vol), 3, 21)
-	id := f.Container(dockertest.Spec{Name: "afh", Image: img, Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelSaveImage: "true"}})
+	id := f.Container(dockertest.Spec{Name: "afh", Image: img, Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelSaveImage: "true"}})
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", vol)
 	want, _ := snapshotOf(t, f.mountpoint(vol))
 

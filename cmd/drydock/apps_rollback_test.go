@@ -12,8 +12,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppRestoreRecreateFailsCleanly: a --recreate that fails after it
@@ -24,7 +24,7 @@ import (
 func TestAppRestoreRecreateFailsCleanly(t *testing.T) {
 	f := newVolFixture(t)
 	app := f.Name("arx")
-	group := map[string]string{volume.LabelBackup: "true", volume.LabelGroup: app}
+	group := map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: app}
 	keptVol, newVol := f.Volume("arx-kept", group), f.Volume("arx-new", group)
 	tag := "dd-gone-" + f.Suffix + ":v1"
 	buildTestImage(f, tag, "1")

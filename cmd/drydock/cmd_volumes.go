@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/internal/statedir"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/drill"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
@@ -132,7 +133,7 @@ func openVolumes(ctx context.Context, opts *volumesOptions, g *globalOptions, ex
 
 // selectedPlan plans the backup of every labelled volume and keeps the apps
 // the selectors name (all if none).
-func (env *volumesEnv) selectedPlan(ctx context.Context, selectors []string) (*volume.Plan, error) {
+func (env *volumesEnv) selectedPlan(ctx context.Context, selectors []string) (*appplan.Plan, error) {
 	p, err := env.m.Plan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan (is the Docker daemon reachable?): %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -73,7 +74,7 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 		if g.json {
 			return json.NewEncoder(g.stdout).Encode(planView(p, nil))
 		}
-		return p.Render(g.stdout)
+		return renderPlan(g.stdout, p)
 	}
 	var reports []appReport
 	err = g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
@@ -97,7 +98,7 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 
 // warnMalformed names each volume skipped for labels drydock could not
 // read: the user meant something by them, and nothing of it happened.
-func warnMalformed(g *globalOptions, p *volume.Plan) int {
+func warnMalformed(g *globalOptions, p *appplan.Plan) int {
 	n := 0
 	for _, s := range p.Skipped {
 		if s.Malformed {
@@ -157,7 +158,7 @@ func volumesExit(err error, reports []appReport) error {
 	return nil
 }
 
-func backupVolumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volume.Plan, opts volumesBackupOptions, g *globalOptions) ([]appReport, error) {
+func backupVolumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *appplan.Plan, opts volumesBackupOptions, g *globalOptions) ([]appReport, error) {
 	line, progress := volumesProgress(g.stderr, g.quiet || g.json)
 	defer line.finish()
 	return backup.Volumes(ctx, m, r, p, backup.VolumeOptions{

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 func newVolumesLsCommand(g *globalOptions, vopts *volumesOptions) *cobra.Command {
@@ -57,7 +57,7 @@ func runVolumesLs(ctx context.Context, vopts *volumesOptions, g *globalOptions, 
 	if g.json {
 		return json.NewEncoder(g.stdout).Encode(planView(p, pending))
 	}
-	if err := p.Render(g.stdout); err != nil {
+	if err := renderPlan(g.stdout, p); err != nil {
 		return err
 	}
 	for _, app := range sortedPendingApps(pending) {
@@ -142,10 +142,10 @@ type (
 		Bind   bool   `json:"bind,omitempty"`
 		Reason string `json:"reason"`
 	}
-	containerRef = volume.ContainerRef
+	containerRef = appplan.ContainerRef
 )
 
-func planView(p *volume.Plan, pending map[string][]volume.ContainerRef) planJSON {
+func planView(p *appplan.Plan, pending map[string][]appplan.ContainerRef) planJSON {
 	out := planJSON{Apps: []appJSON{}, Skipped: []skipJSON{}, Warnings: listOrEmpty(p.Warnings), Pending: pending}
 	for _, a := range p.Apps {
 		out.Apps = append(out.Apps, appView(a))
@@ -156,7 +156,7 @@ func planView(p *volume.Plan, pending map[string][]volume.ContainerRef) planJSON
 	return out
 }
 
-func appView(a *volume.App) appJSON {
+func appView(a *appplan.App) appJSON {
 	v := appJSON{
 		Name: a.Name, Groups: listOrEmpty(a.Groups), Tags: listOrEmpty(a.Tags),
 		Volumes: []volumeJSON{}, Stop: decisionsView(a.Stop), KeepRunning: decisionsView(a.Kept),
@@ -182,7 +182,7 @@ func appView(a *volume.App) appJSON {
 }
 
 // appFilesView fills in what the app's snapshot holds besides its volumes.
-func appFilesView(v *appJSON, a *volume.App) {
+func appFilesView(v *appJSON, a *appplan.App) {
 	dir := backup.AppDir(a.Name)
 	v.Dumps, v.Images = []dumpJSON{}, []imageJSON{}
 	for _, d := range a.Dumps {
@@ -198,7 +198,7 @@ func appFilesView(v *appJSON, a *volume.App) {
 	}
 }
 
-func decisionsView(ds []volume.Decision) []decisionJSON {
+func decisionsView(ds []appplan.Decision) []decisionJSON {
 	out := []decisionJSON{}
 	for _, d := range ds {
 		out = append(out, decisionJSON{Container: d.Container.Name, ID: d.Container.ID, Running: d.Running, Healthcheck: d.Healthcheck, Reason: d.Reason})

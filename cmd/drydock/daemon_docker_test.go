@@ -10,8 +10,8 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 const volumeJobConfig = `state_dir: STATE
@@ -68,7 +68,7 @@ func touchingApp(t *testing.T, f *volFixture, vol, name string) string {
 func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
-	vol := f.Volume("dmn", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("dmn", map[string]string{appplan.LabelBackup: "true"})
 	id := touchingApp(t, f, vol, "dmn")
 	started, _ := f.Times(id)
 	d := newVolumesDaemon(f)
@@ -100,7 +100,7 @@ func TestDaemonSIGTERMWhileAppStopped(t *testing.T) {
 // from the stop journal.
 func TestDaemonKill9HealedAtStart(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("k9", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("k9", map[string]string{appplan.LabelBackup: "true"})
 	id := touchingApp(t, f, vol, "k9")
 	started, _ := f.Times(id)
 	d := newVolumesDaemon(f)
@@ -137,8 +137,8 @@ func TestDaemonKill9HealedAtStart(t *testing.T) {
 // frozen time in /status and as drydock_app_frozen_seconds.
 func TestDaemonFrozenMetric(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("frz", map[string]string{volume.LabelBackup: "true"})
-	f.Container(dockertest.Spec{Name: "frz", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+	vol := f.Volume("frz", map[string]string{appplan.LabelBackup: "true"})
+	f.Container(dockertest.Spec{Name: "frz", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	d := newVolumesDaemon(f)
 	p := d.start(`"*/2 * * * * *"`)
 	p.waitStatus(f.c, "a backup with a frozen app", func(st *orchestrate.Status) bool {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -95,7 +96,7 @@ func (p *backupProc) wait(t *testing.T) int {
 // once, naming the holder; every container runs at the end.
 func TestVolumesHostLockAcrossStateDirs(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("hostlock", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("hostlock", map[string]string{appplan.LabelBackup: "true"})
 	id := touchingApp(t, f, vol, "hostlock")
 	homes := []string{t.TempDir(), t.TempDir()}
 	procs := []*backupProc{f.startBackup(homes[0], "--lock-wait", "0", vol), f.startBackup(homes[1], "--lock-wait", "0", vol)}
@@ -134,7 +135,7 @@ func TestVolumesHostLockAcrossStateDirs(t *testing.T) {
 // the dead one's state directory).
 func TestVolumesHostLockKill9(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("hlkill", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("hlkill", map[string]string{appplan.LabelBackup: "true"})
 	id := touchingApp(t, f, vol, "hlkill")
 	started, _ := f.Times(id)
 	p := f.startBackup(t.TempDir(), vol)

@@ -15,6 +15,7 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -97,7 +98,7 @@ func TestImageVolumesBackup(t *testing.T) {
 
 	// A labelled volume holding the fixture (files of every kind, owners,
 	// modes, times, hard links), used by a running container.
-	vol := env.Volume("image", map[string]string{volume.LabelBackup: "true"})
+	vol := env.Volume("image", map[string]string{appplan.LabelBackup: "true"})
 	v, err := env.Cli.VolumeInspect(t.Context(), vol)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestImageVolumesBackup(t *testing.T) {
 	}
 	// The host lock (and stop journal) volume, made through the socket and
 	// reached at its host path.
-	if hl, err := env.Cli.VolumeInspect(t.Context(), volume.HostLockVolume); err != nil || hl.Labels[volume.LabelHostLock] == "" {
+	if hl, err := env.Cli.VolumeInspect(t.Context(), volume.HostLockVolume); err != nil || hl.Labels[appplan.LabelHostLock] == "" {
 		t.Errorf("host lock volume %s: %v %v", volume.HostLockVolume, err, hl.Labels)
 	} else if _, err := os.Stat(filepath.Join(hl.Mountpoint, volume.HostLockFile)); err != nil {
 		t.Errorf("no host lock file: %v", err)

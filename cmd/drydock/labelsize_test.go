@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestVolumesHugeLabel: a 10 MiB hook label is refused with a short
@@ -13,13 +13,13 @@ import (
 // a long command under the limit that fails is cut in the error.
 func TestVolumesHugeLabel(t *testing.T) {
 	f := newVolFixture(t)
-	huge := f.Volume("hugelabel", map[string]string{volume.LabelBackup: "true"})
+	huge := f.Volume("hugelabel", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "hugelabel", Mounts: []string{huge + ":/data"}, Labels: map[string]string{
-		volume.LabelHookPre: "echo " + strings.Repeat("x", 10<<20),
+		appplan.LabelHookPre: "echo " + strings.Repeat("x", 10<<20),
 	}})
-	long := f.Volume("longhook", map[string]string{volume.LabelBackup: "true"})
+	long := f.Volume("longhook", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "longhook", Mounts: []string{long + ":/data"}, Labels: map[string]string{
-		volume.LabelHookPre: `["/testapp","exit","1","` + strings.Repeat("y", 60<<10) + `"]`,
+		appplan.LabelHookPre: `["/testapp","exit","1","` + strings.Repeat("y", 60<<10) + `"]`,
 	}})
 
 	const readable = 16 << 10

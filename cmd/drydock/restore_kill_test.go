@@ -12,7 +12,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestVolumesRestoreKilledWhileStaging kills (SIGKILL) a real drydock
@@ -21,7 +21,7 @@ import (
 // backup's, once a restore's (which then restores the volume).
 func TestVolumesRestoreKilledWhileStaging(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("killstage", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("killstage", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	writeRandomFiles(t, mp, 48, 2<<20)
 	id := f.Container(dockertest.Spec{Name: "killstage", Mounts: []string{vol + ":/data"}})
@@ -99,7 +99,7 @@ func killWhileStaging(t *testing.T, f *volFixture, snap, vol, mp string) string 
 // restored; the old data is not left beside it.
 func TestVolumesRestoreStartFails(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("startfails", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("startfails", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	seeded := seed(t, mp, 3, 51)
 	bind := filepath.Join(t.TempDir(), "bind")

@@ -8,8 +8,8 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/location"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // TestAppDownStorageOutage: the repository's server (sshd) goes away as
@@ -27,7 +27,7 @@ func TestAppDownStorageOutage(t *testing.T) {
 	c.env["XDG_STATE_HOME"] = t.TempDir()
 	c.must("init")
 	f := &volFixture{Env: env, t: t, c: c}
-	vol := f.Volume("outage", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("outage", map[string]string{appplan.LabelBackup: "true"})
 	seed(t, f.mountpoint(vol), 10, 4)
 	id := f.Container(dockertest.Spec{Name: "outage", Mounts: []string{vol + ":/data"}})
 	signals := stopSignals(t, f, id)

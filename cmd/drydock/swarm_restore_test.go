@@ -10,7 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestVolumesRestoreSwarmService restores the volume of a replicated
@@ -26,7 +26,7 @@ func TestVolumesRestoreSwarmService(t *testing.T) {
 	mp := f.mountpoint(vol)
 	seeded := seed(t, mp, 5, 41)
 	svc := f.Service(dockertest.ServiceSpec{Name: "svcrestore", Replicas: 2, Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelBackup: "true"}})
+		Labels: map[string]string{appplan.LabelBackup: "true"}})
 	var b backupJSON
 	f.c.mustVolumesJSON(&b, "backup", vol)
 	snap := b.app(t, vol).SnapshotID
@@ -59,7 +59,7 @@ func TestVolumesRestoreSwarmService(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, marked := s.Spec.Labels[volume.LabelScaledFrom]; marked || *s.Spec.Mode.Replicated.Replicas != 2 {
+		if _, marked := s.Spec.Labels[appplan.LabelScaledFrom]; marked || *s.Spec.Mode.Replicated.Replicas != 2 {
 			t.Errorf("restore %d: service at %d replicas (marker left: %v), want 2", i, *s.Spec.Mode.Replicated.Replicas, marked)
 		}
 		if n := len(f.TaskContainers(svc)); n != 2 {

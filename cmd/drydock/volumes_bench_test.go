@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // BenchmarkVolumesDowntime measures how long a running app is stopped for
@@ -43,7 +43,7 @@ func BenchmarkVolumesDowntime(b *testing.B) {
 			if os.Geteuid() != 0 {
 				b.Skip("volume data is readable by root only")
 			}
-			vol := env.Volume("bench", map[string]string{volume.LabelBackup: "true"})
+			vol := env.Volume("bench", map[string]string{appplan.LabelBackup: "true"})
 			v, err := env.Cli.VolumeInspect(b.Context(), vol)
 			if err != nil {
 				b.Fatal(err)

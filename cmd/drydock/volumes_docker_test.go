@@ -13,6 +13,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -29,7 +30,7 @@ import (
 func TestVolumesBackupEndToEnd(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
-	vol := f.Volume("e2e", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("e2e", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	seeded := seed(t, mp, 20, 1)
 	id := f.Container(dockertest.Spec{Name: "e2e", Mounts: []string{vol + ":/data"}})
@@ -97,7 +98,7 @@ func TestVolumesBackupEndToEnd(t *testing.T) {
 // was running, and the container runs (and writes) again afterwards.
 func TestVolumesRestore(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("restore", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("restore", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	seeded := seed(t, mp, 8, 2)
 	id := f.Container(dockertest.Spec{Name: "restore", Mounts: []string{vol + ":/data"}})
@@ -119,7 +120,7 @@ func TestVolumesRestore(t *testing.T) {
 	writeFile(t, filepath.Join(mp, "new-after-backup"), []byte("must go"))
 
 	// A later snapshot of another app: latest still means this volume's.
-	other := f.Volume("restoreother", map[string]string{volume.LabelBackup: "true"})
+	other := f.Volume("restoreother", map[string]string{appplan.LabelBackup: "true"})
 	f.c.mustVolumesJSON(&backupJSON{}, "backup", other)
 
 	var rep restoreReport
@@ -156,10 +157,10 @@ func TestVolumesRestore(t *testing.T) {
 // up; the exit code says that something failed.
 func TestVolumesFailingPreHook(t *testing.T) {
 	f := newVolFixture(t)
-	bad := f.Volume("hookbad", map[string]string{volume.LabelBackup: "true"})
-	good := f.Volume("hookgood", map[string]string{volume.LabelBackup: "true"})
+	bad := f.Volume("hookbad", map[string]string{appplan.LabelBackup: "true"})
+	good := f.Volume("hookgood", map[string]string{appplan.LabelBackup: "true"})
 	badID := f.Container(dockertest.Spec{Name: "hookbad", Mounts: []string{bad + ":/data"},
-		Labels: map[string]string{volume.LabelHookPre: `["/testapp","exit","3","hook fails on purpose"]`}})
+		Labels: map[string]string{appplan.LabelHookPre: `["/testapp","exit","3","hook fails on purpose"]`}})
 	goodID := f.Container(dockertest.Spec{Name: "hookgood", Mounts: []string{good + ":/data"}})
 	badStarted, _ := f.Times(badID)
 
@@ -210,7 +211,7 @@ func TestVolumesFailingPreHook(t *testing.T) {
 func TestVolumesLsJSON(t *testing.T) {
 	f := newVolFixture(t)
 	group := "grp" + f.Suffix
-	vol := f.Volume("ls", map[string]string{volume.LabelBackup: "true", volume.LabelGroup: group})
+	vol := f.Volume("ls", map[string]string{appplan.LabelBackup: "true", appplan.LabelGroup: group})
 	skipped := f.Volume("lsskip", nil)
 	db := f.Container(dockertest.Spec{Name: "lsdb", Mounts: []string{vol + ":/data", skipped + ":/cache"}})
 	f.Container(dockertest.Spec{Name: "lsside", NetworkMode: "container:" + f.Name("lsdb")})
@@ -269,10 +270,10 @@ func TestVolumesLsJSON(t *testing.T) {
 // volume keeps its data, with nothing left beside it.
 func TestVolumesRestoreRefusedWhileInUse(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("inuse", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("inuse", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	seed(t, mp, 3, 3)
-	id := f.Container(dockertest.Spec{Name: "inuse", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelStop: "false"}})
+	id := f.Container(dockertest.Spec{Name: "inuse", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelStop: "false"}})
 	var b backupJSON
 	f.c.mustVolumesJSON(&b, "backup", vol)
 	writeFile(t, filepath.Join(mp, "after"), []byte("kept, since the restore fails"))
@@ -297,14 +298,14 @@ func TestVolumesRestoreRefusedWhileInUse(t *testing.T) {
 // anything else.
 func TestVolumesRecoversKilledRun(t *testing.T) {
 	f := newVolFixture(t)
-	vol := f.Volume("killed", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("killed", map[string]string{appplan.LabelBackup: "true"})
 	id := f.Container(dockertest.Spec{Name: "killed", Mounts: []string{vol + ":/data"}})
 	if err := f.Cli.ContainerStop(t.Context(), id, container.StopOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	journal := map[string]any{"version": 1, "apps": map[string]any{vol: map[string]any{
 		"since": time.Now().UTC(), "pid": 1 << 22,
-		"containers": []volume.ContainerRef{{ID: id, Name: f.Name("killed")}},
+		"containers": []appplan.ContainerRef{{ID: id, Name: f.Name("killed")}},
 	}}}
 	data, err := json.Marshal(journal)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // pgImage is built offline from Debian packages by
@@ -35,14 +35,14 @@ func TestVolumesPostgresDump(t *testing.T) {
 	testenv.RequireOrSkip(t, err == nil, "image %s missing (%v): build it with scripts/build-postgres-image.sh", pgImage, err)
 	f := newVolFixture(t)
 
-	vol := f.Volume("pg", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("pg", map[string]string{appplan.LabelBackup: "true"})
 	mp := f.mountpoint(vol)
 	// Text is run by /bin/sh -c. As root the dump would fail (no role
 	// "root"), so it also proves that drydock.hook.user applies.
 	db := pgContainer(f, "pg", map[string]string{
-		volume.LabelHookPre:     "mkdir -p " + pgMount + "/dump && pg_dump -Fc -f " + pgMount + "/dump/db.dump appdb",
-		volume.LabelHookUser:    "postgres",
-		volume.LabelHookTimeout: "2m",
+		appplan.LabelHookPre:     "mkdir -p " + pgMount + "/dump && pg_dump -Fc -f " + pgMount + "/dump/db.dump appdb",
+		appplan.LabelHookUser:    "postgres",
+		appplan.LabelHookTimeout: "2m",
 	}, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: pgMount})
 	pgWaitHealthy(f, db)
 	pgMust(f, db, "psql", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE appdb")

@@ -12,7 +12,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // TestVolumesSIGTERMWhileStopped sends SIGTERM to a real drydock process
@@ -25,7 +25,7 @@ import (
 func TestVolumesSIGTERMWhileStopped(t *testing.T) {
 	resticBin := testenv.RequireBinary(t, "restic")
 	f := newVolFixture(t)
-	vol := f.Volume("sigterm", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("sigterm", map[string]string{appplan.LabelBackup: "true"})
 	writeRandomFiles(t, f.mountpoint(vol), 48, 2<<20)
 	id := f.Container(dockertest.Spec{Name: "sigterm", Mounts: []string{vol + ":/data"},
 		Cmd: []string{"run", "-dir", "/data", "-interval", "100ms", "-touch"}})

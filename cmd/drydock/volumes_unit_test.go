@@ -10,20 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 func TestSelectApps(t *testing.T) {
-	p := &volume.Plan{
-		Apps: []*volume.App{
-			{Name: "shop", Groups: []string{"shop"}, Volumes: []volume.Volume{{Name: "db"}, {Name: "uploads"}}},
-			{Name: "wiki", Volumes: []volume.Volume{{Name: "wiki"}}},
-			{Name: "a+b", Groups: []string{"a", "b"}, Volumes: []volume.Volume{{Name: "va"}}},
+	p := &appplan.Plan{
+		Apps: []*appplan.App{
+			{Name: "shop", Groups: []string{"shop"}, Volumes: []appplan.Volume{{Name: "db"}, {Name: "uploads"}}},
+			{Name: "wiki", Volumes: []appplan.Volume{{Name: "wiki"}}},
+			{Name: "a+b", Groups: []string{"a", "b"}, Volumes: []appplan.Volume{{Name: "va"}}},
 		},
-		Skipped: []volume.Skip{{Name: "cache", Reason: "drydock.tier=cache (only data is backed up)"}},
+		Skipped: []appplan.Skip{{Name: "cache", Reason: "drydock.tier=cache (only data is backed up)"}},
 	}
 	for _, tc := range []struct {
 		name      string
@@ -122,7 +122,7 @@ func TestStateDirectory(t *testing.T) {
 // TestAppViewMaxDowntime: volumes ls --json shows an app's own limit and
 // where it comes from, and nothing when the default applies.
 func TestAppViewMaxDowntime(t *testing.T) {
-	a := &volume.App{Name: "db", MaxDowntime: 90 * time.Second, MaxDowntimeFrom: "drydock.max-downtime=1m30s on volume db"}
+	a := &appplan.App{Name: "db", MaxDowntime: 90 * time.Second, MaxDowntimeFrom: "drydock.max-downtime=1m30s on volume db"}
 	b, err := json.Marshal(appView(a))
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestAppViewMaxDowntime(t *testing.T) {
 	if !strings.Contains(string(b), `"max_downtime_seconds":90`) || !strings.Contains(string(b), `"max_downtime_from":"drydock.max-downtime=1m30s on volume db"`) {
 		t.Errorf("appView JSON: %s", b)
 	}
-	b, _ = json.Marshal(appView(&volume.App{Name: "web"}))
+	b, _ = json.Marshal(appView(&appplan.App{Name: "web"}))
 	if strings.Contains(string(b), "max_downtime") {
 		t.Errorf("default limit shown as the app's own: %s", b)
 	}
@@ -141,7 +141,7 @@ func TestAppViewMaxDowntime(t *testing.T) {
 func TestWarnMalformed(t *testing.T) {
 	var errOut bytes.Buffer
 	g := &globalOptions{stderr: &errOut}
-	p := &volume.Plan{Skipped: []volume.Skip{
+	p := &appplan.Plan{Skipped: []appplan.Skip{
 		{Name: "a", Reason: `malformed labels: label drydock.backup="yes": want true or false`, Malformed: true},
 		{Name: "b", Reason: "not opted in"},
 		{Name: "c", Reason: "malformed labels: label \"Drydock.Backup\": labels are case-sensitive", Malformed: true},

@@ -12,7 +12,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // Mode says what a saved container is created again for.
@@ -408,5 +408,5 @@ func (d *Definition) Inherited(c container.InspectResponse) []string {
 // IsSwarmTask reports whether c was a task of a Swarm service: the
 // service, not the container, is what runs it again.
 func IsSwarmTask(c container.InspectResponse) bool {
-	return c.Config != nil && c.Config.Labels[volume.SwarmServiceID] != ""
+	return c.Config != nil && c.Config.Labels[appplan.SwarmServiceID] != ""
 }

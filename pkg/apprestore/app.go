@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // ContainerResult is what a whole-app restore did with one saved container.
@@ -101,7 +101,7 @@ func RestoreApp(ctx context.Context, env Env, def *appdef.Definition, opts AppOp
 // first (a container's volumes_from and container: network must exist
 // when it is created), and notes which to start after the swap.
 func (ru *run) recreate(ctx context.Context, def *appdef.Definition, opts AppOptions) error {
-	waves, warnings, err := volume.StartWaves(def.Containers)
+	waves, warnings, err := appplan.StartWaves(def.Containers)
 	if err != nil {
 		return fmt.Errorf("app %s: %w", def.App, err)
 	}
@@ -130,7 +130,7 @@ func (ru *run) recreateOne(ctx context.Context, def *appdef.Definition, c contai
 	name := appdef.ContainerName(c)
 	res := ContainerResult{Name: name}
 	if appdef.IsSwarmTask(c) {
-		res.Action, res.Why = Skipped, "a task of Swarm service "+c.Config.Labels[volume.SwarmServiceName]+": Swarm recreates its tasks (the service's definition is in the snapshot's definition/services/)"
+		res.Action, res.Why = Skipped, "a task of Swarm service "+c.Config.Labels[appplan.SwarmServiceName]+": Swarm recreates its tasks (the service's definition is in the snapshot's definition/services/)"
 		return res, nil
 	}
 	_, err := ru.env.Docker.ContainerInspect(ctx, name)

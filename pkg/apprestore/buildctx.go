@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -55,10 +56,10 @@ func buildWrites(def *appdef.Definition, dir string) (writes []defWrite, warning
 // volume.FileName made its name), from its containers' labels.
 func workingDir(def *appdef.Definition, project string) string {
 	for _, c := range def.Containers {
-		if c.Config == nil || c.Config.Labels[volume.ComposeProject] == "" || volume.FileName(c.Config.Labels[volume.ComposeProject]) != project {
+		if c.Config == nil || c.Config.Labels[appplan.ComposeProject] == "" || volume.FileName(c.Config.Labels[appplan.ComposeProject]) != project {
 			continue
 		}
-		if wd := c.Config.Labels[volume.ComposeWorkingDir]; wd != "" {
+		if wd := c.Config.Labels[appplan.ComposeWorkingDir]; wd != "" {
 			return wd
 		}
 	}

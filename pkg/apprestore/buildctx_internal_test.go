@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
@@ -21,7 +22,7 @@ func TestBuildWrites(t *testing.T) {
 	file := func(perm os.FileMode) *format.Node { return &format.Node{Type: format.NodeFile, Mode: perm} }
 	def := &appdef.Definition{App: "shop", Containers: []container.InspectResponse{{
 		ContainerJSONBase: &container.ContainerJSONBase{Name: "/web"},
-		Config:            &container.Config{Labels: map[string]string{volume.ComposeProject: "proj", volume.ComposeWorkingDir: "/srv/proj"}},
+		Config:            &container.Config{Labels: map[string]string{appplan.ComposeProject: "proj", appplan.ComposeWorkingDir: "/srv/proj"}},
 	}}, Builds: []appdef.BuildContext{
 		{Project: "proj", Service: "web", Info: volume.BuildInfo{Context: "/srv/proj/app", Dockerfile: "/srv/proj/docker/web.Dockerfile"},
 			Dockerfile: file(0o644), Context: []appdef.BuildEntry{{Rel: "run.sh", Node: file(0o755)}, {Rel: "sub/a.txt", Node: file(0o640)}}},

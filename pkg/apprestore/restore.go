@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/fsnode"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/restorer"
@@ -225,7 +226,7 @@ func (ru *run) ensureVolumes(ctx context.Context) error {
 
 // checkUsers refuses, before anything is restored, a volume that a
 // running container uses which drydock would not stop for it.
-func (ru *run) checkUsers(ctx context.Context, p *volume.Plan) error {
+func (ru *run) checkUsers(ctx context.Context, p *appplan.Plan) error {
 	stops := map[string]bool{}
 	for _, app := range ru.apps(p) {
 		for _, d := range app.Stop {
@@ -248,14 +249,14 @@ func (ru *run) checkUsers(ctx context.Context, p *volume.Plan) error {
 // apps are the plan's apps that hold a target volume, narrowed to the
 // containers that mount a target and their consumers: restoring one
 // volume of an app leaves its other containers running.
-func (ru *run) apps(p *volume.Plan) []*volume.App {
+func (ru *run) apps(p *appplan.Plan) []*appplan.App {
 	var names []string
 	for _, t := range ru.targets {
 		names = append(names, t.Name)
 	}
-	var out []*volume.App
+	var out []*appplan.App
 	for _, app := range p.Apps {
-		if slices.ContainsFunc(app.Volumes, func(v volume.Volume) bool { return !v.Bind && ru.isTarget(v.Name) }) {
+		if slices.ContainsFunc(app.Volumes, func(v appplan.Volume) bool { return !v.Bind && ru.isTarget(v.Name) }) {
 			out = append(out, p.Narrow(app, names))
 		}
 	}
@@ -306,7 +307,7 @@ func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, 
 
 // swapStopped stops the apps of the volumes, swaps every staged directory
 // in (or none), and starts the apps again on every path.
-func (ru *run) swapStopped(ctx context.Context, p *volume.Plan) (err error) {
+func (ru *run) swapStopped(ctx context.Context, p *appplan.Plan) (err error) {
 	start := time.Now()
 	var undos []volume.Undo
 	for _, app := range ru.apps(p) {
@@ -374,7 +375,7 @@ func (ru *run) report(phase Phase, stopping []string) {
 }
 
 // runningOf names the running containers Stop stops for app.
-func runningOf(app *volume.App) []string {
+func runningOf(app *appplan.App) []string {
 	var names []string
 	for _, d := range app.Stop {
 		if d.Running {
@@ -393,7 +394,7 @@ func (ru *run) toStart() []string {
 }
 
 // noteTasks records the Swarm tasks Stop scales away for app.
-func (ru *run) noteTasks(app *volume.App) {
+func (ru *run) noteTasks(app *appplan.App) {
 	for _, d := range app.Stop {
 		if d.Container.SwarmService != "" {
 			ru.tasks[d.Container.Name] = d.Container.SwarmService
@@ -424,7 +425,7 @@ func (ru *run) running(ctx context.Context, names []string) []string {
 
 // runningTasks names the running containers of Swarm service id here.
 func (ru *run) runningTasks(ctx context.Context, id string) []string {
-	list, err := ru.env.Docker.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", volume.SwarmServiceID+"="+id))})
+	list, err := ru.env.Docker.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", appplan.SwarmServiceID+"="+id))})
 	if err != nil {
 		return nil
 	}

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // AppRoot is the snapshot directory above every app's own: the files of
@@ -45,7 +45,7 @@ type appClaims struct {
 
 // appFiles are the virtual files of an app's snapshot: its dumps,
 // streamed from their commands; its definition; the images it saves.
-func (b *volumeRun) appFiles(ctx context.Context, st *appState, app volume.App) ([]archiver.VirtualFile, error) {
+func (b *volumeRun) appFiles(ctx context.Context, st *appState, app appplan.App) ([]archiver.VirtualFile, error) {
 	dir := AppDir(app.Name)
 	now := time.Now()
 	var vfs []archiver.VirtualFile

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // ErrUnknownSelector: a selector names no app, group or volume of the plan.
@@ -15,7 +15,7 @@ var ErrUnknownSelector = errors.New("no such app, group or volume in the plan")
 // SelectApps narrows p to the apps a selector names: an app name, one of
 // its groups, or one of its volumes (a volume selects its whole app, which
 // is stopped and backed up as one). No selector keeps every app.
-func SelectApps(p *volume.Plan, selectors []string) (*volume.Plan, error) {
+func SelectApps(p *appplan.Plan, selectors []string) (*appplan.Plan, error) {
 	if len(selectors) == 0 {
 		return p, nil
 	}
@@ -39,18 +39,18 @@ func SelectApps(p *volume.Plan, selectors []string) (*volume.Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(q.Apps, func(a, b *volume.App) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(q.Apps, func(a, b *appplan.App) int { return strings.Compare(a.Name, b.Name) })
 	return &q, nil
 }
 
-func appMatches(a *volume.App, s string) bool {
+func appMatches(a *appplan.App, s string) bool {
 	if a.Name == s || slices.Contains(a.Groups, s) {
 		return true
 	}
-	return slices.ContainsFunc(a.Volumes, func(v volume.Volume) bool { return v.Name == s })
+	return slices.ContainsFunc(a.Volumes, func(v appplan.Volume) bool { return v.Name == s })
 }
 
-func unknownSelector(p *volume.Plan, s string) error {
+func unknownSelector(p *appplan.Plan, s string) error {
 	for _, sk := range p.Skipped {
 		if sk.Name == s {
 			return fmt.Errorf("%q: volume is not backed up: %s: %w", s, sk.Reason, ErrUnknownSelector)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -169,7 +170,7 @@ type finalSave struct {
 // Volumes backs up the apps of p, each into its own snapshot, through m
 // (which stops and starts their containers). It returns a report per app;
 // the error is non-nil when any app failed.
-func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volume.Plan, opts VolumeOptions) ([]AppReport, error) {
+func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *appplan.Plan, opts VolumeOptions) ([]AppReport, error) {
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
@@ -226,7 +227,7 @@ func Volumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *volu
 // while it runs and keeps the tree; the final pass saves them again with
 // that tree as parent, so that only files changed since are read, and
 // writes the snapshot of record.
-func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) error {
+func (b *volumeRun) pass(ctx context.Context, app appplan.App, pass volume.Pass) error {
 	b.mu.Lock()
 	st := b.apps[app.Name]
 	if st == nil {
@@ -260,7 +261,7 @@ func (b *volumeRun) pass(ctx context.Context, app volume.App, pass volume.Pass) 
 // warm saves the app while it runs: its volumes (unless SinglePass) and
 // its dumps, definition and images, which the final pass then stores as
 // they were read here.
-func (b *volumeRun) warm(ctx context.Context, st *appState, app volume.App) error {
+func (b *volumeRun) warm(ctx context.Context, st *appState, app appplan.App) error {
 	// A final pass cut at its deadline just as it finished reading is never
 	// committed: stop its saver before this app's pass.
 	b.abandon()
@@ -530,14 +531,14 @@ func (b *volumeRun) refreshIndex(ctx context.Context) error {
 // AppPaths are the snapshot's paths: the host paths of the app's volumes
 // and the app's own directory (AppDir), sorted, stable across runs so
 // that parents are found.
-func AppPaths(app volume.App) []string {
+func AppPaths(app appplan.App) []string {
 	out := append(volumePaths(app), AppDir(app.Name))
 	slices.Sort(out)
 	return out
 }
 
 // volumePaths are the host paths of the app's volumes, sorted.
-func volumePaths(app volume.App) []string {
+func volumePaths(app appplan.App) []string {
 	var out []string
 	for _, v := range app.Volumes {
 		out = append(out, v.Mountpoint)
@@ -547,7 +548,7 @@ func volumePaths(app volume.App) []string {
 }
 
 // AppTags are the app's group tags and each volume's tag.
-func AppTags(app volume.App) []string {
+func AppTags(app appplan.App) []string {
 	tags := slices.Clone(app.Tags)
 	for _, v := range app.Volumes {
 		tags = append(tags, v.Tags...)

@@ -11,15 +11,15 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // bootAll creates and starts the copies wave by wave, providers first: a
 // wave starts once every copy with a healthcheck in the waves before it
 // reports healthy.
 func (d *drill) bootAll(ctx context.Context) error {
-	waves, warnings, err := volume.StartWaves(d.boot)
+	waves, warnings, err := appplan.StartWaves(d.boot)
 	if err != nil {
 		return fmt.Errorf("app %s: %w", d.def.App, err)
 	}
@@ -54,7 +54,7 @@ func (d *drill) bootOne(ctx context.Context, name string) error {
 	spec, err := appdef.Build(c, appdef.SpecOptions{
 		Mode: appdef.Drill, Name: d.copyName(name), Image: img.Ref, Containers: d.names,
 		Volumes: d.vols, Binds: d.binds, Inherited: d.def.Inherited(c),
-		Labels: map[string]string{volume.LabelDrill: d.res.ID, volume.LabelDrillOf: name},
+		Labels: map[string]string{appplan.LabelDrill: d.res.ID, appplan.LabelDrillOf: name},
 	})
 	if err != nil {
 		return err
@@ -146,7 +146,7 @@ func (d *drill) logTail(ctx context.Context, id string) string {
 func (d *drill) verifyAll(ctx context.Context) error {
 	for _, c := range d.boot {
 		name := appdef.ContainerName(c)
-		s, err := volume.ParseSettings(c.Config.Labels)
+		s, err := appplan.ParseSettings(c.Config.Labels)
 		if s.Verify == nil {
 			continue
 		}
@@ -159,8 +159,8 @@ func (d *drill) verifyAll(ctx context.Context) error {
 		if timeout == 0 {
 			timeout = defaultVerifyTimeout
 		}
-		out, err := d.env.Volumes.RunHook(ctx, volume.Hook{
-			Container: volume.ContainerRef{ID: d.copies[name], Name: res.Copy},
+		out, err := d.env.Volumes.RunHook(ctx, appplan.Hook{
+			Container: appplan.ContainerRef{ID: d.copies[name], Name: res.Copy},
 			Phase:     "verify", Cmd: s.Verify, User: s.HookUser, Timeout: timeout,
 		})
 		res.Output = strings.TrimSpace(out)

@@ -22,9 +22,9 @@ import (
 	dvolume "github.com/docker/docker/api/types/volume"
 
 	"github.com/drydock-backup/drydock/pkg/appdef"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/restorer"
-	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
 // Prefix starts the name of everything a drill creates.
@@ -230,7 +230,7 @@ func (d *drill) volumePath(name string) string {
 func (d *drill) scratch(ctx context.Context, of, snapPath string) (string, error) {
 	name := Prefix + d.res.ID + "-" + volumeSafe(of)
 	v, err := d.env.Docker.VolumeCreate(ctx, dvolume.CreateOptions{Name: name, Driver: "local",
-		Labels: map[string]string{volume.LabelDrill: d.res.ID, volume.LabelDrillOf: of}})
+		Labels: map[string]string{appplan.LabelDrill: d.res.ID, appplan.LabelDrillOf: of}})
 	if err != nil {
 		return "", fmt.Errorf("create scratch volume for %s: %w", of, err)
 	}
@@ -262,7 +262,7 @@ func (d *drill) excluded(name string) string {
 			mounters[appdef.ContainerName(c)] = c.Config.Labels
 		}
 	}
-	why, ok := volume.Excluded(labels, mounters)
+	why, ok := appplan.Excluded(labels, mounters)
 	if !ok {
 		return ""
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/drydock-backup/drydock/internal/heldfile"
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // The drill journal is a directory of held files (internal/heldfile), one
@@ -57,7 +57,7 @@ func (j *journal) release() { j.f.Close() }
 func remove(ctx context.Context, cli *client.Client, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	f := filters.NewArgs(filters.Arg("label", volume.LabelDrill+"="+id))
+	f := filters.NewArgs(filters.Arg("label", appplan.LabelDrill+"="+id))
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("drill %s cleanup: list containers: %w", id, err)

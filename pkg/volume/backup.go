@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // Pass says which of the two backup passes a BackupFunc is called for.
@@ -41,7 +43,7 @@ func (p Pass) String() string {
 // and tags the snapshot with app.Tags and each volume's Tags. It must return
 // promptly once ctx is done: during PassFinal, ctx ends at the app's
 // maximum downtime.
-type BackupFunc func(ctx context.Context, app App, pass Pass) error
+type BackupFunc func(ctx context.Context, app appplan.App, pass Pass) error
 
 // Step is what an app's backup does between its passes, for a status
 // line.
@@ -62,7 +64,7 @@ type StepFunc func(app string, step Step, names []string)
 type Result struct {
 	App     string
 	Volumes []string
-	Stopped []ContainerRef // containers stopped and started again
+	Stopped []appplan.ContainerRef // containers stopped and started again
 	// Downtime is the time the app was down for the final pass, from the
 	// first stop, pause or scale to 0 to the last start, unpause or scale
 	// back; 0 when nothing was touched.
@@ -70,7 +72,7 @@ type Result struct {
 	// Paused are the containers frozen (drydock.stop=pause) and thawed;
 	// Frozen is the time from the first pause to the last unpause (part
 	// of Downtime), 0 when none was paused.
-	Paused []ContainerRef
+	Paused []appplan.ContainerRef
 	Frozen time.Duration
 	// Scaled are the Swarm services scaled to 0 and back.
 	Scaled []ScaledService
@@ -103,13 +105,13 @@ func (m *Manager) Backup(ctx context.Context, fn BackupFunc) ([]Result, error) {
 //
 // After ctx is cancelled no further app is started. The failures of all
 // apps are joined; each Result carries its own.
-func (m *Manager) BackupPlan(ctx context.Context, p *Plan, fn BackupFunc) ([]Result, error) {
+func (m *Manager) BackupPlan(ctx context.Context, p *appplan.Plan, fn BackupFunc) ([]Result, error) {
 	return m.BackupPlanSteps(ctx, p, fn, nil)
 }
 
 // BackupPlanSteps is BackupPlan that tells steps (if not nil) when each
 // app is being stopped and started again.
-func (m *Manager) BackupPlanSteps(ctx context.Context, p *Plan, fn BackupFunc, steps StepFunc) ([]Result, error) {
+func (m *Manager) BackupPlanSteps(ctx context.Context, p *appplan.Plan, fn BackupFunc, steps StepFunc) ([]Result, error) {
 	if steps == nil {
 		steps = func(string, Step, []string) {}
 	}
@@ -132,10 +134,10 @@ func (m *Manager) BackupPlanSteps(ctx context.Context, p *Plan, fn BackupFunc, s
 
 // stopOutcome is what the stopped phase did to an app's containers.
 type stopOutcome struct {
-	containers []ContainerRef // stopped and started again
+	containers []appplan.ContainerRef // stopped and started again
 	downtime   time.Duration
 	killed     []Kill
-	paused     []ContainerRef
+	paused     []appplan.ContainerRef
 	frozen     time.Duration
 	scaled     []ScaledService
 }
@@ -145,7 +147,7 @@ type passOutcome struct {
 	panicked any
 }
 
-func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc, steps StepFunc) (res Result) {
+func (m *Manager) backupApp(ctx context.Context, p *appplan.Plan, a *appplan.App, fn BackupFunc, steps StepFunc) (res Result) {
 	res.App = a.Name
 	for _, v := range a.Volumes {
 		res.Volumes = append(res.Volumes, v.Name)
@@ -194,12 +196,12 @@ func (m *Manager) backupApp(ctx context.Context, p *Plan, a *App, fn BackupFunc,
 // and the app's maximum downtime (its drydock.max-downtime, else
 // Options.MaxDowntime), at which the app is started without waiting for fn
 // to return. Once the app runs again, a successful final pass is committed.
-func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn BackupFunc, steps StepFunc) (stopped stopOutcome, err error) {
+func (m *Manager) stoppedPass(ctx context.Context, p *appplan.Plan, a *appplan.App, app appplan.App, fn BackupFunc, steps StepFunc) (stopped stopOutcome, err error) {
 	log := m.log.With("app", a.Name)
 	limit, cause := m.maxDowntime(a)
 	phase, cancel := context.WithTimeoutCause(ctx, limit, cause)
 	defer cancel()
-	s := &session{m: m, g: p.graph, app: a}
+	s := newSession(m, p, a)
 	var errs []error
 	restarted := false
 	restart := func() {
@@ -211,13 +213,13 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 			if err := s.restart(ctx); err != nil {
 				errs = append(errs, err)
 			}
-			stopped = stopOutcome{containers: s.stopped(ActionStop), downtime: s.downtime(), killed: s.kills(),
-				paused: s.stopped(ActionPause), frozen: s.frozen(), scaled: s.scaled()}
+			stopped = stopOutcome{containers: s.stopped(appplan.ActionStop), downtime: s.downtime(), killed: s.kills(),
+				paused: s.stopped(appplan.ActionPause), frozen: s.frozen(), scaled: s.scaled()}
 			log.Info("app restarted", "downtime", stopped.downtime, "frozen", stopped.frozen)
 		}
 	}
 	defer restart() // when stop panics
-	if names := a.stopNames(); len(names) > 0 {
+	if names := a.StopNames(); len(names) > 0 {
 		steps(a.Name, StepStopping, names)
 	}
 	err = s.stop(phase)
@@ -269,7 +271,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *Plan, a *App, app App, fn 
 // maxDowntime returns how long app a may stay stopped, and the cause its
 // stopped phase ends with at that deadline, which says where the limit
 // comes from.
-func (m *Manager) maxDowntime(a *App) (time.Duration, error) {
+func (m *Manager) maxDowntime(a *appplan.App) (time.Duration, error) {
 	if a.MaxDowntime > 0 {
 		return a.MaxDowntime, fmt.Errorf("%w (%s)", ErrMaxDowntime, a.MaxDowntimeFrom)
 	}
@@ -290,14 +292,14 @@ func phaseErr(phase context.Context, err error) error {
 
 // refreshMountpoints returns a copy of a with each volume's host path as
 // Docker reports it now.
-func (m *Manager) refreshMountpoints(ctx context.Context, a *App) (App, error) {
+func (m *Manager) refreshMountpoints(ctx context.Context, a *appplan.App) (appplan.App, error) {
 	app := *a
-	app.Volumes = append([]Volume(nil), a.Volumes...)
+	app.Volumes = append([]appplan.Volume(nil), a.Volumes...)
 	for i, v := range app.Volumes {
 		if v.Bind {
 			continue
 		}
-		vol, err := m.api.VolumeInspect(ctx, v.Name)
+		vol, err := m.host.VolumeInspect(ctx, v.Name)
 		if err != nil {
 			return app, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}
@@ -308,8 +310,8 @@ func (m *Manager) refreshMountpoints(ctx context.Context, a *App) (App, error) {
 
 // runningHooks keeps the hooks whose container runs now: drydock does not
 // start a stopped container to run its hook.
-func (m *Manager) runningHooks(ctx context.Context, hooks []Hook) []Hook {
-	var out []Hook
+func (m *Manager) runningHooks(ctx context.Context, hooks []appplan.Hook) []appplan.Hook {
+	var out []appplan.Hook
 	for _, h := range hooks {
 		if m.runs(ctx, h.Container) {
 			out = append(out, h)

@@ -13,36 +13,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docker/go-units"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/dockerignore"
 )
 
-// LabelBuildContextMaxSize, on a compose service's container, caps the
-// bytes of its build context saved with the app's definition (e.g.
-// 20MiB); LABELS.md documents it.
-const LabelBuildContextMaxSize = "drydock.build-context.max-size"
-
-// DefaultBuildContextMaxSize is the cap without the label.
-const DefaultBuildContextMaxSize = 100 << 20
-
 // maxOmittedListed bounds the paths build.json lists as left out.
 const maxOmittedListed = 1000
-
-// parseBuildContextMax reads LabelBuildContextMaxSize: a size in bytes,
-// with binary units (20MiB, 1g); the default when unset.
-func parseBuildContextMax(labels map[string]string) (int64, error) {
-	v, ok := labels[LabelBuildContextMaxSize]
-	if !ok {
-		return DefaultBuildContextMaxSize, nil
-	}
-	n, err := units.RAMInBytes(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("label %s=%q: want a size such as 20MiB or 1GiB", LabelBuildContextMaxSize, v)
-	}
-	return n, nil
-}
 
 // BuildInfo is definition/build/<project>/<service>/build.json: where a
 // service's build context was, so that a restore puts it back in place.
@@ -85,10 +63,10 @@ func composeBuilds(project string, labels map[string]string, services map[string
 
 // projectDir is what relative paths of the compose files are relative to.
 func projectDir(labels map[string]string) string {
-	if wd := labels[ComposeWorkingDir]; wd != "" {
+	if wd := labels[appplan.ComposeWorkingDir]; wd != "" {
 		return wd
 	}
-	if paths := splitList(labels[ComposeConfigFiles]); len(paths) > 0 {
+	if paths := splitList(labels[appplan.ComposeConfigFiles]); len(paths) > 0 {
 		return filepath.Dir(paths[0])
 	}
 	return ""
@@ -100,9 +78,9 @@ func projectDir(labels map[string]string) string {
 func buildSpecs(project string, labels map[string]string) (map[string]buildSpec, []string) {
 	specs := map[string]buildSpec{}
 	var warnings []string
-	for _, p := range splitList(labels[ComposeConfigFiles]) {
+	for _, p := range splitList(labels[appplan.ComposeConfigFiles]) {
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(labels[ComposeWorkingDir], p)
+			p = filepath.Join(labels[appplan.ComposeWorkingDir], p)
 		}
 		data, err := readSmall(p)
 		if err != nil {
@@ -176,7 +154,7 @@ func saveBuild(project, svc string, spec buildSpec, base string, labels map[stri
 	if err != nil {
 		return nil, []string{fmt.Sprintf("%s: build context not saved: %v", where, err)}
 	}
-	max, err := parseBuildContextMax(labels)
+	max, err := appplan.ParseBuildContextMax(labels)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("%s: build context not saved: %v", where, err)} // the plan refuses it first
 	}
@@ -216,7 +194,7 @@ func saveBuild(project, svc string, spec buildSpec, base string, labels map[stri
 			more = fmt.Sprintf(" and %d more (listed in %s/build.json)", info.OmittedFiles-len(listed), dir)
 		}
 		warnings = append(warnings, fmt.Sprintf("%s: build context %s is larger than %s=%d bytes: left out %d files (%d bytes): %s%s",
-			where, ctxDir, LabelBuildContextMaxSize, info.MaxSize, info.OmittedFiles, info.OmittedBytes, strings.Join(listed, ", "), more))
+			where, ctxDir, appplan.LabelBuildContextMaxSize, info.MaxSize, info.OmittedFiles, info.OmittedBytes, strings.Join(listed, ", "), more))
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

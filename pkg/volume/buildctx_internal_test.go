@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 func writeTestFile(t *testing.T, p, data string) {
@@ -38,7 +40,7 @@ services:
   image-only: {image: busybox}
 `)
 	writeTestFile(t, filepath.Join(wd, "compose.override.yaml"), "services:\n  long:\n    build: {dockerfile: Dockerfile.dev}\n")
-	labels := map[string]string{ComposeConfigFiles: "compose.yaml,compose.override.yaml", ComposeWorkingDir: wd}
+	labels := map[string]string{appplan.ComposeConfigFiles: "compose.yaml,compose.override.yaml", appplan.ComposeWorkingDir: wd}
 	specs, warnings := buildSpecs("p", labels)
 	want := map[string]buildSpec{
 		"short":    {Context: "./s"},
@@ -84,7 +86,7 @@ func TestSaveBuild(t *testing.T) {
 		if err := json.Unmarshal(files[slices.IndexFunc(files, func(f DefinitionFile) bool { return strings.HasSuffix(f.Path, "build.json") })].Data, &info); err != nil {
 			t.Fatal(err)
 		}
-		if info.Context != filepath.Join(wd, "ctx") || info.Dockerfile != filepath.Join(wd, "docker", "web.Dockerfile") || info.MaxSize != DefaultBuildContextMaxSize ||
+		if info.Context != filepath.Join(wd, "ctx") || info.Dockerfile != filepath.Join(wd, "docker", "web.Dockerfile") || info.MaxSize != appplan.DefaultBuildContextMaxSize ||
 			info.IgnoreFile != filepath.Join(wd, "docker", "web.Dockerfile.dockerignore") {
 			t.Errorf("build.json: %+v", info)
 		}
@@ -126,26 +128,4 @@ func TestSaveBuild(t *testing.T) {
 			t.Errorf("warnings %v", warnings)
 		}
 	})
-}
-
-func TestParseBuildContextMax(t *testing.T) {
-	for v, want := range map[string]int64{"1KiB": 1024, "20MiB": 20 << 20, "1g": 1 << 30, "512": 512, " 2m ": 2 << 20} {
-		if got, err := parseBuildContextMax(map[string]string{LabelBuildContextMaxSize: v}); err != nil || got != want {
-			t.Errorf("%q: %d (%v), want %d", v, got, err, want)
-		}
-	}
-	if got, err := parseBuildContextMax(nil); err != nil || got != DefaultBuildContextMaxSize {
-		t.Errorf("unset: %d (%v)", got, err)
-	}
-	for _, v := range []string{"", "lots", "-1MiB", "1 parsec"} {
-		if _, err := parseBuildContextMax(map[string]string{LabelBuildContextMaxSize: v}); err == nil {
-			t.Errorf("%q: no error", v)
-		}
-	}
-	if _, err := ParseSettings(map[string]string{LabelBuildContextMaxSize: "lots"}); err == nil || !strings.Contains(err.Error(), LabelBuildContextMaxSize) {
-		t.Errorf("ParseSettings with a bad size: %v", err)
-	}
-	if _, err := ParseSettings(map[string]string{LabelBuildContextMaxSize: "5MiB"}); err != nil {
-		t.Errorf("ParseSettings with a good size: %v", err)
-	}
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // DefinitionFile is one file of what it takes to run an app again.
@@ -49,7 +51,7 @@ var predefinedNetworks = []string{"bridge", "host", "none", "default"}
 // recorded, and the build contexts of their services. A file that cannot
 // be read is a warning (the backup goes on without it); Docker failing to
 // inspect is an error.
-func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFile, warnings []string, err error) {
+func (m *Manager) Definition(ctx context.Context, app appplan.App) (files []DefinitionFile, warnings []string, err error) {
 	nets, images, mounted := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	projects := map[string]map[string]string{}            // project -> labels of one container
 	services := map[string]map[string]map[string]string{} // project -> service -> labels of one container
@@ -57,7 +59,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if ref.SwarmService != "" {
 			// The service is what runs the app again: docker service
 			// inspect, as a manager sees it.
-			_, raw, err := m.api.ServiceInspectWithRaw(ctx, ref.SwarmService, swarm.ServiceInspectOptions{})
+			_, raw, err := m.ctr.ServiceInspectWithRaw(ctx, ref.SwarmService, swarm.ServiceInspectOptions{})
 			if err != nil {
 				warnings = append(warnings, fmt.Sprintf("inspect Swarm service %s: %v", ref.SwarmServiceName, err))
 			} else {
@@ -68,7 +70,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if err != nil {
 			return nil, nil, err
 		}
-		ins, raw, err := m.api.ContainerInspectWithRaw(ctx, id, false)
+		ins, raw, err := m.host.ContainerInspectWithRaw(ctx, id, false)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect container %s: %w", ref.Name, err)
 		}
@@ -84,10 +86,10 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 				nets[n] = true
 			}
 		}
-		if ins.Config != nil && ins.Config.Labels[ComposeProject] != "" {
-			p := ins.Config.Labels[ComposeProject]
+		if ins.Config != nil && ins.Config.Labels[appplan.ComposeProject] != "" {
+			p := ins.Config.Labels[appplan.ComposeProject]
 			projects[p] = ins.Config.Labels
-			if svc := ins.Config.Labels[ComposeService]; svc != "" {
+			if svc := ins.Config.Labels[appplan.ComposeService]; svc != "" {
 				if services[p] == nil {
 					services[p] = map[string]map[string]string{}
 				}
@@ -99,7 +101,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if v.Bind {
 			continue
 		}
-		_, raw, err := m.api.VolumeInspectWithRaw(ctx, v.Name)
+		_, raw, err := m.host.VolumeInspectWithRaw(ctx, v.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect volume %s: %w", v.Name, err)
 		}
@@ -109,7 +111,7 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 	// The volumes the backup leaves out (a cache tier) are described too:
 	// a restore creates them as they were, a drill knows to boot them empty.
 	for _, n := range slices.Sorted(maps.Keys(mounted)) {
-		_, raw, err := m.api.VolumeInspectWithRaw(ctx, n)
+		_, raw, err := m.host.VolumeInspectWithRaw(ctx, n)
 		if err != nil { // informational: a drill then warns of it as missing
 			m.log.Debug("inspect volume not backed up", "volume", n, "err", err)
 			continue
@@ -120,14 +122,14 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 		if slices.Contains(predefinedNetworks, n) {
 			continue
 		}
-		_, raw, err := m.api.NetworkInspectWithRaw(ctx, n, network.InspectOptions{})
+		_, raw, err := m.host.NetworkInspectWithRaw(ctx, n, network.InspectOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("inspect network %s: %w", n, err)
 		}
 		files = append(files, DefinitionFile{Path: "networks/" + FileName(n) + ".json", Data: indentJSON(raw)})
 	}
 	for _, id := range slices.Sorted(maps.Keys(images)) {
-		_, raw, err := m.api.ImageInspectWithRaw(ctx, id)
+		_, raw, err := m.host.ImageInspectWithRaw(ctx, id)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("inspect image %s: %v", id, err)) // removed since: the container still runs
 			continue
@@ -147,16 +149,16 @@ func (m *Manager) Definition(ctx context.Context, app App) (files []DefinitionFi
 // containers: its config files and its environment file (else .env in
 // its working directory, if there is one).
 func composeFiles(project string, labels map[string]string) (files []DefinitionFile, warnings []string) {
-	paths := splitList(labels[ComposeConfigFiles])
-	envs := splitList(labels[ComposeEnvFile])
+	paths := splitList(labels[appplan.ComposeConfigFiles])
+	envs := splitList(labels[appplan.ComposeEnvFile])
 	optional := map[string]bool{}
-	if len(envs) == 0 && labels[ComposeWorkingDir] != "" {
-		env := filepath.Join(labels[ComposeWorkingDir], ".env")
+	if len(envs) == 0 && labels[appplan.ComposeWorkingDir] != "" {
+		env := filepath.Join(labels[appplan.ComposeWorkingDir], ".env")
 		envs, optional[env] = []string{env}, true
 	}
 	for _, p := range slices.Concat(paths, envs) {
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(labels[ComposeWorkingDir], p)
+			p = filepath.Join(labels[appplan.ComposeWorkingDir], p)
 		}
 		data, err := readSmall(p)
 		if errors.Is(err, fs.ErrNotExist) && optional[p] {
@@ -206,4 +208,15 @@ func FileName(s string) string {
 		return "_" + s
 	}
 	return s
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

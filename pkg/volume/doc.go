@@ -1,40 +1,19 @@
 // Package volume backs up Docker volumes consistently: it stops the
 // containers that write to a volume, lets the caller back it up, and starts
 // them again, in dependency order, on every exit path, with short downtime.
+// It is the half of drydock's Docker support that talks to Docker: the
+// stop/start session, Swarm scaling, the journal and host lock, hooks,
+// dumps, image saving and reading an app's definition. The plan it
+// carries out comes from package appplan.
 //
-// # Selection
+// # Discovery and planning
 //
-// Discovery (Manager.Discover) lists volumes and every container, running
-// or not, with its mounts, labels and recorded dependencies; compose
-// one-off containers are ignored. BuildPlan then decides, from labels, what
-// is backed up (nothing unless opted in with drydock.backup=true), which
-// containers stop, and groups volumes into apps. The labels:
-//
-//	drydock.backup=true|false       volume or container (then: its volumes)
-//	drydock.stop=true|false|pause   container; default: true iff it mounts
-//	                                a backed-up volume read-write; pause
-//	                                freezes it instead of stopping it
-//	drydock.tier=data|cache|rebuildable  only data is backed up
-//	drydock.group=NAME              volumes backed up together as one app
-//	drydock.depends-on=NAME[,NAME]  compose services or container names
-//	drydock.hook.pre / .post        command exec'd in the container
-//	drydock.hook.user / .timeout    its user and time limit
-//	drydock.max-downtime=DURATION   volume or container: the app's limit
-//
-// LABELS.md states the exact rules; Plan explains each decision (String
-// renders it for `drydock volumes ls`).
-//
-// # Ordering
-//
-// A Graph holds an edge from each consumer to each provider it needs, from
-// everything Docker records: compose's depends_on label (matched through
-// the compose project and service labels), links, network/IPC/PID mode
-// container:X, volumes_from, and drydock.depends-on. Graph.Visit applies a
-// function in dependency order — consumers before providers to stop,
-// providers before consumers to start — running independent containers in
-// parallel and rejecting cycles with their path. Containers that depend on
-// a stopped one (sharing its network namespace, say) are stopped before it
-// and started after it even when they mount nothing backed up.
+// Manager.Discover lists volumes and every container, running or not,
+// with its mounts, labels and recorded dependencies, and the Swarm
+// services of its tasks; compose one-off containers, a restore drill's
+// containers and volumes, and HostLockVolume are left out. What to do
+// with them is decided by package appplan (BuildPlan; Manager.Plan does
+// both), which never talks to Docker; this package carries the plan out.
 //
 // # Never leaving an app down
 //
@@ -55,7 +34,7 @@
 // while the app runs (a warm-up that uploads most data), and once while it
 // is stopped (the snapshot of record, which the repository makes cheap by
 // reusing unchanged files). The stopped phase is bounded by the smallest
-// drydock.max-downtime of the app's volumes and containers (App.MaxDowntime),
+// drydock.max-downtime of the app's volumes and containers (appplan.App.MaxDowntime),
 // else by Options.MaxDowntime: at the deadline the app is started at once
 // and its backup fails with ErrMaxDowntime. Each Result reports the downtime, from
 // the first stop to the last start.
@@ -72,7 +51,7 @@
 //
 // A task container of a Swarm service (label com.docker.swarm.service.id)
 // is never stopped or started itself. Discovery inspects its service
-// (Inventory.Services); the service's labels and the container's both
+// (appplan.Inventory.Services); the service's labels and the container's both
 // apply, and disagreeing values are malformed. For the final pass a
 // replicated service is scaled to 0 and back to its replica count with
 // versioned updates (ActionScale), the count journalled before the

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -17,25 +19,25 @@ func BenchmarkDockerDowntime(b *testing.B) {
 	env := dockertest.New(b)
 	env.CheckRunning = true
 	m := volume.NewWithClient(env.Cli, volume.Options{StateDir: b.TempDir(), HealthTimeout: 30 * time.Second})
-	vol := env.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := env.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	env.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true})
-	env.Container(dockertest.Spec{Name: "api", Labels: map[string]string{volume.LabelDependsOn: env.Name("db")}})
+	env.Container(dockertest.Spec{Name: "api", Labels: map[string]string{appplan.LabelDependsOn: env.Name("db")}})
 	env.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + env.Name("api")})
 	p, err := m.Plan(b.Context())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var app *volume.App
+	var app *appplan.App
 	for _, a := range p.Apps {
 		if a.Volumes[0].Name == vol {
 			app = a
 		}
 	}
 	if app == nil {
-		b.Fatalf("no app for %s:\n%s", vol, p)
+		b.Fatalf("no app for %s:\n%s", vol, planview.String(p))
 	}
-	p.Apps = []*volume.App{app}
-	noop := func(context.Context, volume.App, volume.Pass) error { return nil }
+	p.Apps = []*appplan.App{app}
+	noop := func(context.Context, appplan.App, volume.Pass) error { return nil }
 	var total time.Duration
 	b.ResetTimer()
 	for b.Loop() {

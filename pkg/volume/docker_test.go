@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -44,7 +46,7 @@ func newFixture(t *testing.T, opts volume.Options) *fixture {
 }
 
 // plan discovers the host and returns the app holding volume vol.
-func (f *fixture) plan(vol string) (*volume.Plan, *volume.App) {
+func (f *fixture) plan(vol string) (*appplan.Plan, *appplan.App) {
 	f.t.Helper()
 	p, err := f.m.Plan(f.t.Context())
 	if err != nil {
@@ -57,15 +59,15 @@ func (f *fixture) plan(vol string) (*volume.Plan, *volume.App) {
 			}
 		}
 	}
-	f.t.Fatalf("no app for volume %s in plan:\n%s", vol, p)
+	f.t.Fatalf("no app for volume %s in plan:\n%s", vol, planview.String(p))
 	return nil, nil
 }
 
 // onlyApp narrows p to one app, so that tests never touch other tests' or
 // the host's containers.
-func onlyApp(p *volume.Plan, a *volume.App) *volume.Plan {
+func onlyApp(p *appplan.Plan, a *appplan.App) *appplan.Plan {
 	q := *p
-	q.Apps = []*volume.App{a}
+	q.Apps = []*appplan.App{a}
 	return &q
 }
 
@@ -77,7 +79,7 @@ func (f *fixture) backup(vol string, fn volume.BackupFunc) (volume.Result, error
 func (f *fixture) backupCtx(ctx context.Context, vol string, fn volume.BackupFunc) (volume.Result, error) {
 	f.t.Helper()
 	p, _ := f.plan(vol)
-	f.t.Logf("plan:\n%s", p)
+	f.t.Logf("plan:\n%s", planview.String(p))
 	rs, err := f.m.BackupPlan(ctx, p, fn)
 	if len(rs) != 1 {
 		f.t.Fatalf("got %d results, want 1", len(rs))
@@ -114,10 +116,10 @@ type recorder struct {
 	ids  []string
 	mu   sync.Mutex
 	runs map[volume.Pass][]bool
-	apps []volume.App
+	apps []appplan.App
 }
 
-func (r *recorder) fn(ctx context.Context, app volume.App, pass volume.Pass) error {
+func (r *recorder) fn(ctx context.Context, app appplan.App, pass volume.Pass) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.runs == nil {
@@ -144,11 +146,11 @@ func (r *recorder) fn(ctx context.Context, app volume.App, pass volume.Pass) err
 func TestDockerChainComposeLinksVolumesFrom(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	project := "proj" + f.Suffix
-	vol := f.Volume("db", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("db", map[string]string{appplan.LabelBackup: "true"})
 	compose := func(svc, dependsOn string) map[string]string {
 		return map[string]string{
-			volume.ComposeProject: project, volume.ComposeService: svc,
-			volume.ComposeContainerNumber: "1", volume.ComposeDependsOn: dependsOn,
+			appplan.ComposeProject: project, appplan.ComposeService: svc,
+			appplan.ComposeContainerNumber: "1", appplan.ComposeDependsOn: dependsOn,
 		}
 	}
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true, Labels: compose("db", "")})
@@ -183,13 +185,13 @@ func TestDockerChainComposeLinksVolumesFrom(t *testing.T) {
 
 func TestDockerDiamondNamespacesAndLabel(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("base", map[string]string{volume.LabelGroup: "diamond"})
+	vol := f.Volume("base", map[string]string{appplan.LabelGroup: "diamond"})
 	base := f.Container(dockertest.Spec{Name: "base", Mounts: []string{vol + ":/data"}, IpcMode: "shareable",
-		Labels: map[string]string{volume.LabelBackup: "true"}})
+		Labels: map[string]string{appplan.LabelBackup: "true"}})
 	left := f.Container(dockertest.Spec{Name: "left", NetworkMode: "container:" + f.Name("base")})
 	right := f.Container(dockertest.Spec{Name: "right", IpcMode: "container:" + base})
 	top := f.Container(dockertest.Spec{Name: "top", PidMode: "container:" + f.Name("right"),
-		Labels: map[string]string{volume.LabelDependsOn: f.Name("left")}})
+		Labels: map[string]string{appplan.LabelDependsOn: f.Name("left")}})
 
 	p, app := f.plan(vol)
 	if app.Name != "diamond" || !slices.Equal(app.Tags, []string{"group=diamond"}) {
@@ -199,7 +201,7 @@ func TestDockerDiamondNamespacesAndLabel(t *testing.T) {
 	if !slices.EqualFunc(app.StopWaves, wantWaves, slices.Equal) {
 		t.Errorf("stop waves %v, want %v", app.StopWaves, wantWaves)
 	}
-	rs, err := f.m.BackupPlan(t.Context(), p, func(context.Context, volume.App, volume.Pass) error { return nil })
+	rs, err := f.m.BackupPlan(t.Context(), p, func(context.Context, appplan.App, volume.Pass) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +216,10 @@ func TestDockerDiamondNamespacesAndLabel(t *testing.T) {
 func TestDockerFailingFinalPassRestarts(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	vol := f.Volume("data", nil)
-	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelBackup: "true"}})
+	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelBackup: "true"}})
 	boom := errors.New("repository unreachable")
 	committed := false
-	res, err := f.backup(vol, func(_ context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(_ context.Context, _ appplan.App, pass volume.Pass) error {
 		switch pass {
 		case volume.PassFinal:
 			return boom
@@ -244,9 +246,9 @@ func TestDockerFailingFinalPassRestarts(t *testing.T) {
 func TestDockerFailingCommit(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	vol := f.Volume("data", nil)
-	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelBackup: "true"}})
+	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelBackup: "true"}})
 	boom := errors.New("snapshot not written")
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass != volume.PassCommit {
 			return nil
 		}
@@ -265,14 +267,14 @@ func TestDockerHooks(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	vol := f.Volume("data", nil)
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelBackup:   "true",
-		volume.LabelStop:     "false", // a database that dumps instead of stopping
-		volume.LabelHookPre:  `["/testapp", "dump", "/data/pre.dump"]`,
-		volume.LabelHookPost: `["/testapp", "dump", "/data/post.dump"]`,
-		volume.LabelHookUser: "0",
+		appplan.LabelBackup:   "true",
+		appplan.LabelStop:     "false", // a database that dumps instead of stopping
+		appplan.LabelHookPre:  `["/testapp", "dump", "/data/pre.dump"]`,
+		appplan.LabelHookPost: `["/testapp", "dump", "/data/post.dump"]`,
+		appplan.LabelHookUser: "0",
 	}})
 	var warm []string
-	_, err := f.backup(vol, func(_ context.Context, app volume.App, pass volume.Pass) error {
+	_, err := f.backup(vol, func(_ context.Context, app appplan.App, pass volume.Pass) error {
 		if pass == volume.PassWarm {
 			entries, _ := os.ReadDir(app.Volumes[0].Mountpoint)
 			for _, e := range entries {
@@ -294,13 +296,13 @@ func TestDockerHooks(t *testing.T) {
 
 func TestDockerHookTimeout(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelHookPre:     `["/testapp", "sleep", "30s"]`,
-		volume.LabelHookTimeout: "500ms",
+		appplan.LabelHookPre:     `["/testapp", "sleep", "30s"]`,
+		appplan.LabelHookTimeout: "500ms",
 	}})
 	start := time.Now()
-	_, err := f.backup(vol, func(context.Context, volume.App, volume.Pass) error { return nil })
+	_, err := f.backup(vol, func(context.Context, appplan.App, volume.Pass) error { return nil })
 	var he *volume.HookError
 	if !errors.As(err, &he) || !errors.Is(err, context.DeadlineExceeded) || he.ExitCode != -1 {
 		t.Fatalf("err %v, want a HookError for the timeout", err)
@@ -312,14 +314,14 @@ func TestDockerHookTimeout(t *testing.T) {
 
 func TestDockerFailingPreHookAbortsAndRunsPost(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
-		volume.LabelHookPre:  `["/testapp", "exit", "3", "disk full"]`,
-		volume.LabelHookPost: `["/testapp", "dump", "/data/post.dump"]`,
+		appplan.LabelHookPre:  `["/testapp", "exit", "3", "disk full"]`,
+		appplan.LabelHookPost: `["/testapp", "dump", "/data/post.dump"]`,
 	}})
 	startedBefore, _ := f.Times(db)
 	called := false
-	res, err := f.backup(vol, func(context.Context, volume.App, volume.Pass) error { called = true; return nil })
+	res, err := f.backup(vol, func(context.Context, appplan.App, volume.Pass) error { called = true; return nil })
 	var he *volume.HookError
 	if !errors.As(err, &he) {
 		t.Fatalf("err %v, want a HookError", err)
@@ -345,12 +347,12 @@ func TestDockerFailingPreHookAbortsAndRunsPost(t *testing.T) {
 
 func TestDockerCancelDuringFinalPass(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true})
 	web := f.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + db})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	res, err := f.backupCtx(ctx, vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backupCtx(ctx, vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass == volume.PassFinal {
 			cancel() // as SIGINT would
 			<-ctx.Done()
@@ -369,7 +371,7 @@ func TestDockerCancelDuringFinalPass(t *testing.T) {
 
 func TestDockerPanicInFinalPassRestarts(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}})
 	func() {
 		defer func() {
@@ -377,7 +379,7 @@ func TestDockerPanicInFinalPassRestarts(t *testing.T) {
 				t.Errorf("recovered %v, want the callback's panic", r)
 			}
 		}()
-		_, _ = f.backup(vol, func(_ context.Context, _ volume.App, pass volume.Pass) error {
+		_, _ = f.backup(vol, func(_ context.Context, _ appplan.App, pass volume.Pass) error {
 			if pass == volume.PassFinal {
 				panic("callback bug")
 			}
@@ -392,23 +394,20 @@ func TestDockerPanicInFinalPassRestarts(t *testing.T) {
 
 func TestDockerMaxDowntime(t *testing.T) {
 	f := newFixture(t, volume.Options{MaxDowntime: 2 * time.Second})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}})
 	restartedFirst := false
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass != volume.PassFinal {
 			return nil
 		}
 		<-ctx.Done()
 		// A slow callback: drydock must start the app without waiting for
 		// it to return, so db runs again while this one still runs.
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		restartedFirst = waitUntil(30*time.Second, func() bool {
 			ins, err := f.Cli.ContainerInspect(context.Background(), db)
-			if err == nil && ins.State.Running {
-				restartedFirst = true
-				break
-			}
-		}
+			return err == nil && ins.State.Running
+		})
 		return nil
 	})
 	if !errors.Is(err, volume.ErrMaxDowntime) {
@@ -427,9 +426,9 @@ func TestDockerMaxDowntime(t *testing.T) {
 
 func TestDockerKilledThenRecover(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true})
-	web := f.Container(dockertest.Spec{Name: "web", Labels: map[string]string{volume.LabelDependsOn: f.Name("db")}})
+	web := f.Container(dockertest.Spec{Name: "web", Labels: map[string]string{appplan.LabelDependsOn: f.Name("db")}})
 	p, app := f.plan(vol)
 	// Stop, then "die": the undo is never called, as after kill -9.
 	if _, err := f.m.Stop(t.Context(), p, app); err != nil {
@@ -459,10 +458,10 @@ func TestDockerKilledThenRecover(t *testing.T) {
 
 func TestDockerStoppedContainerStaysStopped(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}})
 	idle := f.Container(dockertest.Spec{Name: "idle", Mounts: []string{vol + ":/data"}, NoStart: true})
-	res, err := f.backup(vol, func(context.Context, volume.App, volume.Pass) error { return nil })
+	res, err := f.backup(vol, func(context.Context, appplan.App, volume.Pass) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,10 +480,10 @@ func TestDockerRecreatedContainerIsFoundAgain(t *testing.T) {
 	}{{"by compose project and service", true}, {"by name", false}} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, volume.Options{})
-			vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+			vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 			var labels map[string]string
 			if tt.compose {
-				labels = map[string]string{volume.ComposeProject: "proj" + f.Suffix, volume.ComposeService: "db", volume.ComposeContainerNumber: "1"}
+				labels = map[string]string{appplan.ComposeProject: "proj" + f.Suffix, appplan.ComposeService: "db", appplan.ComposeContainerNumber: "1"}
 			}
 			old := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Labels: labels})
 			p, app := f.plan(vol)
@@ -512,12 +511,12 @@ func TestDockerRecreatedContainerIsFoundAgain(t *testing.T) {
 
 func TestDockerCycleIsRejected(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
-	a := f.Container(dockertest.Spec{Name: "a", Mounts: []string{vol + ":/data"}, Labels: map[string]string{volume.LabelDependsOn: f.Name("b")}})
-	b := f.Container(dockertest.Spec{Name: "b", Labels: map[string]string{volume.LabelDependsOn: f.Name("a")}})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
+	a := f.Container(dockertest.Spec{Name: "a", Mounts: []string{vol + ":/data"}, Labels: map[string]string{appplan.LabelDependsOn: f.Name("b")}})
+	b := f.Container(dockertest.Spec{Name: "b", Labels: map[string]string{appplan.LabelDependsOn: f.Name("a")}})
 	called := false
-	_, err := f.backup(vol, func(context.Context, volume.App, volume.Pass) error { called = true; return nil })
-	var ce *volume.CycleError
+	_, err := f.backup(vol, func(context.Context, appplan.App, volume.Pass) error { called = true; return nil })
+	var ce *appplan.CycleError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err %v, want a CycleError", err)
 	}
@@ -532,11 +531,11 @@ func TestDockerCycleIsRejected(t *testing.T) {
 
 func TestDockerDiscoveryOneoffAndBinds(t *testing.T) {
 	f := newFixture(t, volume.Options{IncludeBinds: true})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	dir := t.TempDir()
-	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data", dir + ":/conf"}, Labels: map[string]string{volume.LabelBackup: "true"}})
+	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data", dir + ":/conf"}, Labels: map[string]string{appplan.LabelBackup: "true"}})
 	f.Container(dockertest.Spec{Name: "run", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.ComposeOneoff: "True", volume.ComposeProject: "x", volume.ComposeService: "db"}})
+		Labels: map[string]string{appplan.ComposeOneoff: "True", appplan.ComposeProject: "x", appplan.ComposeService: "db"}})
 	_, app := f.plan(vol)
 	var names []string
 	for _, v := range app.Volumes {
@@ -556,11 +555,11 @@ func TestDockerDiscoveryOneoffAndBinds(t *testing.T) {
 // of a backed-up volume: no backup stops or stores them.
 func TestDockerDiscoveryIgnoresDrills(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("real", map[string]string{volume.LabelBackup: "true"})
-	scratch := f.Volume("scratch", map[string]string{volume.LabelBackup: "true", volume.LabelDrill: "d1"})
+	vol := f.Volume("real", map[string]string{appplan.LabelBackup: "true"})
+	scratch := f.Volume("scratch", map[string]string{appplan.LabelBackup: "true", appplan.LabelDrill: "d1"})
 	real := f.Container(dockertest.Spec{Name: "real", Mounts: []string{vol + ":/data"}})
 	f.Container(dockertest.Spec{Name: "copy", Mounts: []string{vol + ":/data", scratch + ":/s"},
-		Labels: map[string]string{volume.LabelDrill: "d1", volume.LabelDrillOf: "real", volume.LabelBackup: "true"}})
+		Labels: map[string]string{appplan.LabelDrill: "d1", appplan.LabelDrillOf: "real", appplan.LabelBackup: "true"}})
 	p, app := f.plan(vol)
 	if len(app.Stop) != 1 || app.Stop[0].Container.ID != real || len(app.Containers) != 1 {
 		t.Errorf("stop %v, containers %v: want only the real container", app.Stop, app.Containers)

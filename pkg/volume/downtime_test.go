@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -19,10 +21,10 @@ import (
 func TestDockerMaxDowntimeLabel(t *testing.T) {
 	const label, longPass = 2 * time.Second, 6 * time.Second
 	f := newFixture(t, volume.Options{MaxDowntime: time.Minute})
-	short := f.Volume("short", map[string]string{volume.LabelBackup: "true"})
-	long := f.Volume("long", map[string]string{volume.LabelBackup: "true"})
+	short := f.Volume("short", map[string]string{appplan.LabelBackup: "true"})
+	long := f.Volume("long", map[string]string{appplan.LabelBackup: "true"})
 	shortID := f.Container(dockertest.Spec{Name: "short", Mounts: []string{short + ":/data"},
-		Labels: map[string]string{volume.LabelMaxDowntime: label.String()}})
+		Labels: map[string]string{appplan.LabelMaxDowntime: label.String()}})
 	longID := f.Container(dockertest.Spec{Name: "long", Mounts: []string{long + ":/data"}})
 
 	p, err := f.m.Plan(t.Context())
@@ -31,13 +33,13 @@ func TestDockerMaxDowntimeLabel(t *testing.T) {
 	}
 	longApp, shortApp := appOf(t, p, long), appOf(t, p, short)
 	if shortApp.MaxDowntime != label || longApp.MaxDowntime != 0 {
-		t.Fatalf("plan: max downtime %s and %s, want %s and none\n%s", shortApp.MaxDowntime, longApp.MaxDowntime, label, p)
+		t.Fatalf("plan: max downtime %s and %s, want %s and none\n%s", shortApp.MaxDowntime, longApp.MaxDowntime, label, planview.String(p))
 	}
-	p.Apps = []*volume.App{longApp, shortApp} // only this test's apps, in this order
+	p.Apps = []*appplan.App{longApp, shortApp} // only this test's apps, in this order
 
 	startedEarly := false
 	var longErr error
-	fn := func(ctx context.Context, app volume.App, pass volume.Pass) error {
+	fn := func(ctx context.Context, app appplan.App, pass volume.Pass) error {
 		if pass != volume.PassFinal {
 			return nil
 		}
@@ -49,13 +51,10 @@ func TestDockerMaxDowntimeLabel(t *testing.T) {
 				return errors.New("the stopped phase was not cut at the label's limit")
 			}
 			// drydock must start the app without waiting for this pass.
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			startedEarly = waitUntil(30*time.Second, func() bool {
 				ins, err := f.Cli.ContainerInspect(context.Background(), shortID)
-				if err == nil && ins.State.Running {
-					startedEarly = true
-					break
-				}
-			}
+				return err == nil && ins.State.Running
+			})
 			return ctx.Err()
 		case long:
 			select {
@@ -99,7 +98,7 @@ func TestDockerMaxDowntimeLabel(t *testing.T) {
 }
 
 // appOf returns the app of p that backs up volume vol.
-func appOf(t *testing.T, p *volume.Plan, vol string) *volume.App {
+func appOf(t *testing.T, p *appplan.Plan, vol string) *appplan.App {
 	t.Helper()
 	for _, a := range p.Apps {
 		for _, v := range a.Volumes {
@@ -108,6 +107,6 @@ func appOf(t *testing.T, p *volume.Plan, vol string) *volume.App {
 			}
 		}
 	}
-	t.Fatalf("no app for volume %s in plan:\n%s", vol, p)
+	t.Fatalf("no app for volume %s in plan:\n%s", vol, planview.String(p))
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // OpenDump runs d's command in its (running) container and returns its
@@ -20,7 +22,7 @@ import (
 // command, its exit code and the end of its stderr. Close stops waiting
 // for the command; like a hook's, a process Docker started cannot be
 // killed through the exec API and may run on inside the container.
-func (m *Manager) OpenDump(ctx context.Context, d Dump) (io.ReadCloser, error) {
+func (m *Manager) OpenDump(ctx context.Context, d appplan.Dump) (io.ReadCloser, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, d.Timeout, fmt.Errorf("timed out after %s", d.Timeout))
 	stderr := &tailBuffer{max: outputTail}
 	fail := func(err error) error {
@@ -31,13 +33,13 @@ func (m *Manager) OpenDump(ctx context.Context, d Dump) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fail(err)
 	}
-	exec, err := m.api.ContainerExecCreate(ctx, id, container.ExecOptions{
+	exec, err := m.host.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: d.User, Cmd: d.Cmd, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return nil, fail(fmt.Errorf("create exec: %w", err))
 	}
-	att, err := m.api.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	att, err := m.host.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return nil, fail(fmt.Errorf("attach exec: %w", err))
 	}
@@ -67,7 +69,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit code %d", e.code) }
 
 // dumpEnd decides how a dump's stream ended: nil for a complete dump.
 // Errors other than an exitError wrap their cause once, for HookError.Err.
-func (m *Manager) dumpEnd(ctx context.Context, d Dump, execID string, n int64, copyErr error) error {
+func (m *Manager) dumpEnd(ctx context.Context, d appplan.Dump, execID string, n int64, copyErr error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("dump: %w", context.Cause(ctx))
 	}
@@ -82,7 +84,7 @@ func (m *Manager) dumpEnd(ctx context.Context, d Dump, execID string, n int64, c
 		return exitError{ins.ExitCode}
 	}
 	if n == 0 && !d.AllowEmpty {
-		return fmt.Errorf("dump: %w", fmt.Errorf("wrote nothing to stdout (set %s=true if that is fine)", LabelDumpAllowEmpty))
+		return fmt.Errorf("dump: %w", fmt.Errorf("wrote nothing to stdout (set %s=true if that is fine)", appplan.LabelDumpAllowEmpty))
 	}
 	return nil
 }
@@ -128,7 +130,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // runningDumps splits the dumps into those whose container runs now and
 // the others: a stopped container is not started to be dumped, and the
 // snapshot then lacks its dump, which the caller reports.
-func (m *Manager) runningDumps(ctx context.Context, dumps []Dump) (running, skipped []Dump) {
+func (m *Manager) runningDumps(ctx context.Context, dumps []appplan.Dump) (running, skipped []appplan.Dump) {
 	for _, d := range dumps {
 		if m.runs(ctx, d.Container) {
 			running = append(running, d)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // Sentinels callers branch on.
@@ -35,7 +37,7 @@ func (e *HookError) Error() string {
 	case "verify":
 		what = "drydock.verify command"
 	}
-	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, clipArgv(e.Cmd))
+	fmt.Fprintf(&b, "%s in container %s: %q", what, e.Container, appplan.ClipArgv(e.Cmd))
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
 	} else {
@@ -65,4 +67,12 @@ func joinErrs(errs []error) error {
 		return kept[0]
 	}
 	return errors.Join(kept...)
+}
+
+func toSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }

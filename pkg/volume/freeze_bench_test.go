@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -85,7 +87,7 @@ func benchFreeze(b *testing.B, mode string, dep bool) {
 		b.Skip("volume data is readable by root only")
 	}
 	env := dockertest.New(b)
-	vol := env.Volume("freeze", map[string]string{volume.LabelBackup: "true"})
+	vol := env.Volume("freeze", map[string]string{appplan.LabelBackup: "true"})
 	v, err := env.Cli.VolumeInspect(b.Context(), vol)
 	if err != nil {
 		b.Fatal(err)
@@ -108,7 +110,7 @@ func benchFreeze(b *testing.B, mode string, dep bool) {
 	labels := func() map[string]string {
 		l := map[string]string{}
 		if mode == "pause" {
-			l[volume.LabelStop] = volume.StopPause
+			l[appplan.LabelStop] = appplan.StopPause
 		}
 		return l
 	}
@@ -116,7 +118,7 @@ func benchFreeze(b *testing.B, mode string, dep bool) {
 	order := []string{db} // stop order: consumers first
 	if dep {
 		l := labels()
-		l[volume.LabelDependsOn] = env.Name("app")
+		l[appplan.LabelDependsOn] = env.Name("app")
 		// It shares the volume too: drydock pauses only the containers
 		// that mount it (stopping takes the consumers along).
 		api := env.Container(dockertest.Spec{Name: "api", Labels: l, Mounts: []string{vol + ":/shared"}})
@@ -151,16 +153,16 @@ func benchFreeze(b *testing.B, mode string, dep bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var app *volume.App
+	var app *appplan.App
 	for _, a := range p.Apps {
 		if len(a.Volumes) > 0 && a.Volumes[0].Name == vol {
 			app = a
 		}
 	}
 	if app == nil || len(app.Stop) != len(order) {
-		b.Fatalf("want an app of %d containers for %s:\n%s", len(order), vol, p)
+		b.Fatalf("want an app of %d containers for %s:\n%s", len(order), vol, planview.String(p))
 	}
-	p.Apps = []*volume.App{app}
+	p.Apps = []*appplan.App{app}
 	// The first snapshot, which the next ones build on.
 	if _, err := backup.Volumes(b.Context(), m, r, p, backup.VolumeOptions{Host: "bench"}); err != nil {
 		b.Fatal(err)

@@ -2,38 +2,17 @@ package volume
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
-)
 
-// ParseCommand parses a hook label. Like a Dockerfile's CMD, a JSON array
-// (`["pg_dump","-f","/backup/db.sql"]`) is exec'd as is, which works in
-// images without a shell; any other text runs as `/bin/sh -c <text>`.
-func ParseCommand(v string) ([]string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, errors.New("empty command")
-	}
-	if strings.HasPrefix(v, "[") {
-		var argv []string
-		if err := json.Unmarshal([]byte(v), &argv); err != nil {
-			return nil, fmt.Errorf("command %q: not a JSON array of strings: %w", Clip(v), err)
-		}
-		if len(argv) == 0 || argv[0] == "" {
-			return nil, fmt.Errorf("command %q: empty argv", Clip(v))
-		}
-		return argv, nil
-	}
-	return []string{"/bin/sh", "-c", v}, nil
-}
+	"github.com/drydock-backup/drydock/pkg/appplan"
+)
 
 // outputTail is how much of a hook's output an error keeps.
 const outputTail = 2048
@@ -64,7 +43,7 @@ func (t *tailBuffer) String() string {
 // runHook execs h in its container and waits for it, bounded by h.Timeout.
 // Docker cannot kill an exec'd process: on timeout drydock stops waiting
 // and reports it, and the process may run on inside the container.
-func (m *Manager) runHook(ctx context.Context, h Hook) (output string, err error) {
+func (m *Manager) runHook(ctx context.Context, h appplan.Hook) (output string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	out := &tailBuffer{max: outputTail}
@@ -75,13 +54,13 @@ func (m *Manager) runHook(ctx context.Context, h Hook) (output string, err error
 	if err != nil {
 		return "", fail(err)
 	}
-	exec, err := m.api.ContainerExecCreate(ctx, id, container.ExecOptions{
+	exec, err := m.host.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: h.User, Cmd: h.Cmd, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return "", fail(fmt.Errorf("create exec: %w", err))
 	}
-	att, err := m.api.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	att, err := m.host.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return "", fail(fmt.Errorf("attach exec: %w", err))
 	}
@@ -115,7 +94,7 @@ func (m *Manager) runHook(ctx context.Context, h Hook) (output string, err error
 // moment before Docker records the exit code, so poll briefly.
 func (m *Manager) waitExec(ctx context.Context, id string) (container.ExecInspect, error) {
 	for {
-		ins, err := m.api.ContainerExecInspect(ctx, id)
+		ins, err := m.host.ContainerExecInspect(ctx, id)
 		if err != nil {
 			return ins, fmt.Errorf("inspect exec: %w", err)
 		}
@@ -133,13 +112,13 @@ func (m *Manager) waitExec(ctx context.Context, id string) (container.ExecInspec
 // runHooks runs the hooks of one phase one after another. A pre hook
 // failure stops the rest (the backup is aborted anyway); post hooks all run
 // and their failures are joined.
-func (m *Manager) runHooks(ctx context.Context, hooks []Hook, phase string) error {
+func (m *Manager) runHooks(ctx context.Context, hooks []appplan.Hook, phase string) error {
 	var errs []error
 	for _, h := range hooks {
 		if h.Phase != phase {
 			continue
 		}
-		log := m.log.With("container", h.Container.Name, "phase", phase, "cmd", clipArgv(h.Cmd))
+		log := m.log.With("container", h.Container.Name, "phase", phase, "cmd", appplan.ClipArgv(h.Cmd))
 		log.Info("running hook")
 		out, err := m.runHook(ctx, h)
 		if err != nil {
@@ -159,6 +138,6 @@ func (m *Manager) runHooks(ctx context.Context, hooks []Hook, phase string) erro
 // RunHook execs h in its container and waits for it, bounded by
 // h.Timeout: for commands other than the backup's hooks (a restore
 // drill's drydock.verify). The error is a *HookError when the command ran.
-func (m *Manager) RunHook(ctx context.Context, h Hook) (output string, err error) {
+func (m *Manager) RunHook(ctx context.Context, h appplan.Hook) (output string, err error) {
 	return m.runHook(ctx, h)
 }

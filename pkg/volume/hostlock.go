@@ -11,6 +11,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	dvolume "github.com/docker/docker/api/types/volume"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // HostLockVolume is the Docker volume whose directory holds the host lock
@@ -54,10 +56,10 @@ func (m *Manager) hostDir(ctx context.Context, create bool) (string, error) {
 	var err error
 	if create {
 		// Idempotent: Docker returns the volume if it exists.
-		v, err = m.api.VolumeCreate(ctx, dvolume.CreateOptions{Name: HostLockVolume, Driver: "local",
-			Labels: map[string]string{LabelHostLock: "true"}})
+		v, err = m.host.VolumeCreate(ctx, dvolume.CreateOptions{Name: HostLockVolume, Driver: "local",
+			Labels: map[string]string{appplan.LabelHostLock: "true"}})
 	} else {
-		v, err = m.api.VolumeInspect(ctx, HostLockVolume)
+		v, err = m.host.VolumeInspect(ctx, HostLockVolume)
 		if cerrdefs.IsNotFound(err) {
 			return "", nil
 		}
@@ -136,7 +138,7 @@ func mergeEntries(a, b journalEntry) journalEntry {
 	return out
 }
 
-func containsRef(refs []ContainerRef, r ContainerRef) bool {
+func containsRef(refs []appplan.ContainerRef, r appplan.ContainerRef) bool {
 	for _, p := range refs {
 		if p.ID == r.ID {
 			return true

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	dvolume "github.com/docker/docker/api/types/volume"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // signalWriter closes seen when a write contains want.
@@ -86,12 +88,12 @@ func TestLockHostAdoptsStateDirJournal(t *testing.T) {
 	state, host := t.TempDir(), t.TempDir()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	writeJournalAt(t, state, journal{Version: 1, Apps: map[string]journalEntry{
-		"shop": {Containers: []ContainerRef{{ID: "1", Name: "db"}, {ID: "2", Name: "web"}}, Stops: map[string]time.Time{"1": at}},
-		"wiki": {Containers: []ContainerRef{{ID: "5", Name: "wiki"}}},
+		"shop": {Containers: []appplan.ContainerRef{{ID: "1", Name: "db"}, {ID: "2", Name: "web"}}, Stops: map[string]time.Time{"1": at}},
+		"wiki": {Containers: []appplan.ContainerRef{{ID: "5", Name: "wiki"}}},
 	}})
 	writeJournalAt(t, host, journal{Version: 1, Apps: map[string]journalEntry{
-		"shop": {Containers: []ContainerRef{{ID: "2", Name: "web"}, {ID: "3", Name: "worker"}}},
-		"blog": {Containers: []ContainerRef{{ID: "4", Name: "blog"}}},
+		"shop": {Containers: []appplan.ContainerRef{{ID: "2", Name: "web"}, {ID: "3", Name: "worker"}}},
+		"blog": {Containers: []appplan.ContainerRef{{ID: "4", Name: "blog"}}},
 	}})
 	m := newManager(lockVolumeAPI{dir: host}, Options{StateDir: state})
 	unlock, err := m.LockHost(t.Context(), 0)
@@ -106,7 +108,7 @@ func TestLockHostAdoptsStateDirJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]ContainerRef{
+	want := map[string][]appplan.ContainerRef{
 		"shop": {{ID: "2", Name: "web"}, {ID: "3", Name: "worker"}, {ID: "1", Name: "db"}},
 		"blog": {{ID: "4", Name: "blog"}},
 		"wiki": {{ID: "5", Name: "wiki"}},
@@ -121,7 +123,7 @@ func TestLockHostAdoptsStateDirJournal(t *testing.T) {
 	if !j.Apps["shop"].Stops["1"].Equal(at) {
 		t.Errorf("the stop time of the moved entry was lost: %+v", j.Apps["shop"])
 	}
-	if err := m.journalAdd("new", []ContainerRef{{ID: "9"}}); err != nil {
+	if err := m.journalAdd("new", []appplan.ContainerRef{{ID: "9"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(state, JournalFile)); !os.IsNotExist(err) {

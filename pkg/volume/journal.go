@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/fsutil"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // JournalFile is the name of the stop journal: beside the host lock in
@@ -33,7 +34,7 @@ type journalEntry struct {
 	Since time.Time `json:"since"`
 	PID   int       `json:"pid"`
 	// Containers in stop order; they are started in reverse.
-	Containers []ContainerRef `json:"containers"`
+	Containers []appplan.ContainerRef `json:"containers"`
 	// Stops holds when drydock asked Docker to stop each container, by
 	// ID, written before the request. Docker carries a stop through even
 	// when drydock gives up on it or dies: a container that ignores its
@@ -89,7 +90,7 @@ func readJournalFile(path string) (journal, error) {
 }
 
 // journalAdd records that app's containers are about to be stopped.
-func (m *Manager) journalAdd(app string, refs []ContainerRef) error {
+func (m *Manager) journalAdd(app string, refs []appplan.ContainerRef) error {
 	m.journal.Lock()
 	defer m.journal.Unlock()
 	j, err := m.readJournal()
@@ -100,7 +101,7 @@ func (m *Manager) journalAdd(app string, refs []ContainerRef) error {
 	// started one day.
 	prev := j.Apps[app].Containers
 	for _, r := range refs {
-		if !slices.ContainsFunc(prev, func(p ContainerRef) bool { return p.ID == r.ID }) {
+		if !slices.ContainsFunc(prev, func(p appplan.ContainerRef) bool { return p.ID == r.ID }) {
 			prev = append(prev, r)
 		}
 	}
@@ -220,12 +221,12 @@ func (m *Manager) writeJournal(j journal) error {
 // Recover runs on a context that the caller's cancellation does not cut
 // short, bounded by Options.RestartTimeout per app: it is cleanup that must
 // happen.
-func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
+func (m *Manager) Recover(ctx context.Context) ([]appplan.ContainerRef, error) {
 	j, err := m.readJournal()
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
-	var started []ContainerRef
+	var started []appplan.ContainerRef
 	var errs []error
 	for _, app := range slices.Sorted(maps.Keys(j.Apps)) {
 		e := j.Apps[app]
@@ -251,7 +252,7 @@ func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
 						appErrs = append(appErrs, err)
 						continue
 					}
-					started = append(started, ContainerRef{Name: ref.SwarmServiceName, SwarmService: svc, SwarmServiceName: ref.SwarmServiceName})
+					started = append(started, appplan.ContainerRef{Name: ref.SwarmServiceName, SwarmService: svc, SwarmServiceName: ref.SwarmServiceName})
 				}
 				continue
 			}
@@ -291,12 +292,12 @@ func (m *Manager) Recover(ctx context.Context) ([]ContainerRef, error) {
 }
 
 // Pending returns the apps the journal says have stopped containers.
-func (m *Manager) Pending() (map[string][]ContainerRef, error) {
+func (m *Manager) Pending() (map[string][]appplan.ContainerRef, error) {
 	j, err := m.readJournal()
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]ContainerRef{}
+	out := map[string][]appplan.ContainerRef{}
 	for app, e := range j.Apps {
 		out[app] = e.Containers
 	}

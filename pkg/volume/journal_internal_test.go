@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 func TestJournalRoundTrip(t *testing.T) {
 	m := newManager(nil, Options{StateDir: filepath.Join(t.TempDir(), "state")})
-	a := []ContainerRef{{ID: "1", Name: "web"}, {ID: "2", Name: "db", Project: "p", Service: "db", Number: "1"}}
+	a := []appplan.ContainerRef{{ID: "1", Name: "web"}, {ID: "2", Name: "db", Project: "p", Service: "db", Number: "1"}}
 	if err := m.journalAdd("shop", a); err != nil {
 		t.Fatal(err)
 	}
@@ -17,14 +19,14 @@ func TestJournalRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second stop of the same app before recovery keeps the first list.
-	if err := m.journalAdd("shop", []ContainerRef{{ID: "3", Name: "worker"}}); err != nil {
+	if err := m.journalAdd("shop", []appplan.ContainerRef{{ID: "3", Name: "worker"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := m.Pending()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]ContainerRef{"shop": append(a[:2:2], ContainerRef{ID: "3", Name: "worker"}), "blog": a[:1]}
+	want := map[string][]appplan.ContainerRef{"shop": append(a[:2:2], appplan.ContainerRef{ID: "3", Name: "worker"}), "blog": a[:1]}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("pending %+v, want %+v", got, want)
 	}

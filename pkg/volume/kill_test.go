@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -52,7 +53,7 @@ func TestHelperStopAndHang(t *testing.T) {
 
 func TestDockerKill9ThenRecover(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"}, Health: true})
 	web := f.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + db})
 
@@ -116,7 +117,7 @@ func TestDockerKill9ThenRecover(t *testing.T) {
 // instead of failing every later run on the engine for it.
 func TestDockerRecoverGoneContainer(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	kept := f.Container(dockertest.Spec{Name: "kept", Mounts: []string{vol + ":/data"}})
 	if err := f.Cli.ContainerStop(t.Context(), kept, container.StopOptions{}); err != nil {
 		t.Fatal(err)

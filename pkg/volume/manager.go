@@ -17,17 +17,33 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	dvolume "github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
-// dockerAPI is the part of the Docker client drydock uses.
-type dockerAPI interface {
-	VolumeList(ctx context.Context, options dvolume.ListOptions) (dvolume.ListResponse, error)
-	VolumeInspect(ctx context.Context, volumeID string) (dvolume.Volume, error)
-	VolumeCreate(ctx context.Context, options dvolume.CreateOptions) (dvolume.Volume, error)
+// containerAPI is what the stop/start session asks Docker, and all it
+// asks: find, stop, start, pause and unpause containers, and scale Swarm
+// services. The Docker client is one implementation; the engine of
+// session_fake_test.go, which runs the session's table suite without
+// Docker, is the other.
+type containerAPI interface {
 	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
 	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
 	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
+	ContainerPause(ctx context.Context, containerID string) error
+	ContainerUnpause(ctx context.Context, containerID string) error
+	ServiceInspectWithRaw(ctx context.Context, serviceID string, opts swarm.ServiceInspectOptions) (swarm.Service, []byte, error)
+	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
+	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
+}
+
+// hostAPI is the rest of what drydock asks Docker: volumes, execs (hooks
+// and dumps), the raw inspects an app's definition holds, images.
+type hostAPI interface {
+	VolumeList(ctx context.Context, options dvolume.ListOptions) (dvolume.ListResponse, error)
+	VolumeInspect(ctx context.Context, volumeID string) (dvolume.Volume, error)
+	VolumeCreate(ctx context.Context, options dvolume.CreateOptions) (dvolume.Volume, error)
 	ContainerExecCreate(ctx context.Context, containerID string, options container.ExecOptions) (container.ExecCreateResponse, error)
 	ContainerExecAttach(ctx context.Context, execID string, config container.ExecAttachOptions) (types.HijackedResponse, error)
 	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
@@ -36,11 +52,12 @@ type dockerAPI interface {
 	NetworkInspectWithRaw(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, []byte, error)
 	ImageInspectWithRaw(ctx context.Context, imageID string) (image.InspectResponse, []byte, error)
 	ImageSave(ctx context.Context, imageIDs []string, saveOpts ...client.ImageSaveOption) (io.ReadCloser, error)
-	ContainerPause(ctx context.Context, containerID string) error
-	ContainerUnpause(ctx context.Context, containerID string) error
-	ServiceInspectWithRaw(ctx context.Context, serviceID string, opts swarm.ServiceInspectOptions) (swarm.Service, []byte, error)
-	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
-	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
+}
+
+// dockerAPI is the part of the Docker client drydock uses.
+type dockerAPI interface {
+	containerAPI
+	hostAPI
 }
 
 var _ dockerAPI = (*client.Client)(nil)
@@ -98,8 +115,9 @@ func (o *Options) applyDefaults() {
 // Docker host. It is safe for concurrent use, but backs up one app at a
 // time per call.
 type Manager struct {
-	api     dockerAPI
-	closer  io.Closer // the client New made; nil when the caller owns it
+	ctr     containerAPI // containers and services: what the session uses
+	host    hostAPI      // everything else
+	closer  io.Closer    // the client New made; nil when the caller owns it
 	opts    Options
 	log     *slog.Logger
 	journal sync.Mutex // serialises read-modify-write of the journal file
@@ -135,16 +153,16 @@ func NewWithClient(cli *client.Client, opts Options) *Manager {
 
 func newManager(api dockerAPI, opts Options) *Manager {
 	opts.applyDefaults()
-	return &Manager{api: api, opts: opts, log: opts.Logger}
+	return &Manager{ctr: api, host: api, opts: opts, log: opts.Logger}
 }
 
 // Plan discovers the host and builds the backup plan.
-func (m *Manager) Plan(ctx context.Context) (*Plan, error) {
+func (m *Manager) Plan(ctx context.Context) (*appplan.Plan, error) {
 	inv, err := m.Discover(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return BuildPlan(inv, PlanOptions{IncludeBinds: m.opts.IncludeBinds, HookTimeout: m.opts.HookTimeout}), nil
+	return appplan.BuildPlan(inv, appplan.PlanOptions{IncludeBinds: m.opts.IncludeBinds, HookTimeout: m.opts.HookTimeout}), nil
 }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

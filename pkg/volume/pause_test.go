@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -19,13 +20,13 @@ import (
 // the same container runs on, unpaused, writing again.
 func TestDockerPause(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
 		Cmd:    []string{"run", "-dir", "/data", "-interval", "10ms"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	web := f.Container(dockertest.Spec{Name: "web", NetworkMode: "container:" + db})
 	_, app := f.plan(vol)
-	if len(app.Stop) != 1 || app.Stop[0].Action != volume.ActionPause || len(app.Kept) != 0 {
+	if len(app.Stop) != 1 || app.Stop[0].Action != appplan.ActionPause || len(app.Kept) != 0 {
 		t.Fatalf("plan stops %+v, want db paused and its consumer web left alone", app.Stop)
 	}
 	before := f.Inspect(db)
@@ -34,14 +35,17 @@ func TestDockerPause(t *testing.T) {
 	var warm, snapshot []byte
 	var frozenSize int64 = -1
 	paused := false
-	res, err := f.backup(vol, func(_ context.Context, app volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(_ context.Context, app appplan.App, pass volume.Pass) error {
 		switch pass {
 		case volume.PassWarm:
 			warm, _ = os.ReadFile(logFile)
 		case volume.PassFinal:
 			paused = f.Inspect(db).State.Paused
 			snapshot, _ = os.ReadFile(logFile)
-			time.Sleep(300 * time.Millisecond) // 30 writes, were it running
+			// The point is time passing while frozen: a running db would
+			// write 30 lines meanwhile; no event marks writes that do not
+			// happen.
+			time.Sleep(300 * time.Millisecond)
 			if fi, err := os.Stat(logFile); err == nil {
 				frozenSize = fi.Size()
 			}
@@ -78,16 +82,12 @@ func TestDockerPause(t *testing.T) {
 	if !f.Running(web) {
 		t.Error("web is not running")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		now, _ := os.ReadFile(logFile)
-		if len(now) > len(snapshot) && bytes.HasPrefix(now, snapshot) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log did not grow after the thaw (%d bytes, snapshot %d)", len(now), len(snapshot))
-		}
-		time.Sleep(20 * time.Millisecond)
+	var now []byte
+	if !waitUntil(10*time.Second, func() bool {
+		now, _ = os.ReadFile(logFile)
+		return len(now) > len(snapshot) && bytes.HasPrefix(now, snapshot)
+	}) {
+		t.Fatalf("log did not grow after the thaw (%d bytes, snapshot %d)", len(now), len(snapshot))
 	}
 	f.assertJournalCleared()
 }
@@ -96,9 +96,9 @@ func TestDockerPause(t *testing.T) {
 // frozen leaves the journal; the next one unpauses it.
 func TestDockerPauseKilledThenRecover(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	p, app := f.plan(vol)
 	if _, err := f.m.Stop(t.Context(), p, app); err != nil {
 		t.Fatal(err)
@@ -124,21 +124,19 @@ func TestDockerPauseKilledThenRecover(t *testing.T) {
 // downtime, while the final pass still runs, and the backup fails.
 func TestDockerPauseMaxDowntime(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	db := f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelStop: volume.StopPause, volume.LabelMaxDowntime: "1s"}})
+		Labels: map[string]string{appplan.LabelStop: appplan.StopPause, appplan.LabelMaxDowntime: "1s"}})
 	thawedFirst := false
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass != volume.PassFinal {
 			return nil
 		}
 		<-ctx.Done()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if ins, err := f.Cli.ContainerInspect(context.Background(), db); err == nil && !ins.State.Paused {
-				thawedFirst = true
-				break
-			}
-		}
+		thawedFirst = waitUntil(30*time.Second, func() bool {
+			ins, err := f.Cli.ContainerInspect(context.Background(), db)
+			return err == nil && !ins.State.Paused
+		})
 		return ctx.Err()
 	})
 	if !errors.Is(err, volume.ErrMaxDowntime) {

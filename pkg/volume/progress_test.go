@@ -7,6 +7,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -18,11 +19,11 @@ import (
 // stopped, the start naming both, and the commit.
 func TestDockerBackupProgressPhases(t *testing.T) {
 	f := newFixture(t, volume.Options{})
-	vol := f.Volume("progress", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("progress", map[string]string{appplan.LabelBackup: "true"})
 	f.Container(dockertest.Spec{Name: "db", Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelSaveImage: string(volume.SaveImageAlways)}})
+		Labels: map[string]string{appplan.LabelSaveImage: string(appplan.SaveImageAlways)}})
 	f.Container(dockertest.Spec{Name: "api", Mounts: []string{vol + ":/shared"},
-		Labels: map[string]string{volume.LabelDependsOn: f.Name("db")}})
+		Labels: map[string]string{appplan.LabelDependsOn: f.Name("db")}})
 	r, _ := repotest.New(t, 2, repo.Options{})
 	p, _ := f.plan(vol)
 

@@ -6,52 +6,24 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/docker/docker/api/types/container"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
-
-// StartWaves orders containers Docker described (`docker inspect`, as an
-// app's saved definition holds them) for a start: providers before their
-// consumers, each wave's members independent of each other. It returns
-// container names; dependencies on containers outside ins are warnings.
-func StartWaves(ins []container.InspectResponse) (waves [][]string, warnings []string, err error) {
-	cs := make([]*Container, 0, len(ins))
-	ids := make([]string, 0, len(ins))
-	for _, in := range ins {
-		c := containerFromInspect(in, nil)
-		cs = append(cs, c)
-		ids = append(ids, c.ID)
-	}
-	g, warnings := NewGraph(cs)
-	idWaves, err := g.Waves(ids, StartOrder)
-	if err != nil {
-		return nil, warnings, err
-	}
-	for _, w := range idWaves {
-		names := make([]string, 0, len(w))
-		for _, id := range w {
-			names = append(names, g.name(id))
-		}
-		slices.Sort(names)
-		waves = append(waves, names)
-	}
-	return waves, warnings, nil
-}
 
 // StartContainers starts the containers of p named in names that do not
 // run, in start order: independents in parallel, and a provider of another
 // named container waited for until healthy first. It is for containers a
 // restore created or left stopped; Stop's undo restarts what Stop stopped.
-func (m *Manager) StartContainers(ctx context.Context, p *Plan, names []string) error {
+func (m *Manager) StartContainers(ctx context.Context, p *appplan.Plan, names []string) error {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
 	var ids []string
-	refs := map[string]ContainerRef{}
-	for id, c := range p.graph.byID {
+	refs := map[string]appplan.ContainerRef{}
+	for _, c := range p.Graph().Containers() {
 		if want[c.Name] {
-			ids = append(ids, id)
-			refs[id] = c.Ref()
+			ids = append(ids, c.ID)
+			refs[c.ID] = c.Ref()
 			delete(want, c.Name)
 		}
 	}
@@ -59,32 +31,9 @@ func (m *Manager) StartContainers(ctx context.Context, p *Plan, names []string) 
 		return fmt.Errorf("start containers: not found: %v", slices.Sorted(maps.Keys(want)))
 	}
 	set := toSet(ids)
-	return p.graph.Visit(ctx, ids, StartOrder, VisitOptions{Parallel: m.opts.Parallel}, func(ctx context.Context, id string) error {
-		wait := slices.ContainsFunc(p.graph.Consumers(id), func(c string) bool { return set[c] })
+	return p.Graph().Visit(ctx, ids, appplan.StartOrder, appplan.VisitOptions{Parallel: m.opts.Parallel}, func(ctx context.Context, id string) error {
+		wait := slices.ContainsFunc(p.Graph().Consumers(id), func(c string) bool { return set[c] })
 		_, err := m.startRef(ctx, refs[id], wait)
 		return err
 	})
-}
-
-// Narrow returns app reduced to what restoring some of its volumes must
-// stop: the containers mounting one of volumes (by name) that the app
-// stops, and their consumers; the app's other containers keep running.
-func (p *Plan) Narrow(app *App, volumes []string) *App {
-	var direct []string
-	for _, id := range app.stopIDs {
-		c := p.graph.Container(id)
-		if slices.ContainsFunc(c.Mounts, func(m Mount) bool { return !m.Bind && slices.Contains(volumes, m.Name) }) {
-			direct = append(direct, id)
-		}
-	}
-	in := toSet(stopClosure(p.graph, direct))
-	for id := range in {
-		if !slices.Contains(app.stopIDs, id) {
-			delete(in, id)
-		}
-	}
-	n := *app
-	n.stopIDs = slices.DeleteFunc(slices.Clone(app.stopIDs), func(id string) bool { return !in[id] })
-	n.Stop = slices.DeleteFunc(slices.Clone(app.Stop), func(d Decision) bool { return !in[d.Container.ID] })
-	return &n
 }

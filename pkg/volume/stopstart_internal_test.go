@@ -12,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // fakeDocker is a stand-in for the few calls Stop and undo make, to check
@@ -63,21 +66,21 @@ func (f *fakeDocker) ContainerStart(_ context.Context, id string, _ container.St
 	return nil
 }
 
-func fakePlan(t *testing.T) (*Plan, *App) {
+func fakePlan(t *testing.T) (*appplan.Plan, *appplan.App) {
 	t.Helper()
-	mk := func(name string, deps ...string) *Container {
-		c := &Container{ID: name, Name: name, Running: true, Settings: Settings{Backup: True}}
+	mk := func(name string, deps ...string) *appplan.Container {
+		c := &appplan.Container{ID: name, Name: name, Running: true, Settings: appplan.Settings{Backup: appplan.True}}
 		for _, d := range deps {
-			c.Deps = append(c.Deps, RawDep{Source: DepLabel, Target: d})
+			c.Deps = append(c.Deps, appplan.RawDep{Source: appplan.DepLabel, Target: d})
 		}
 		return c
 	}
 	db := mk("db")
-	db.Mounts = []Mount{{Name: "v", RW: true}}
+	db.Mounts = []appplan.Mount{{Name: "v", RW: true}}
 	web1, web2 := mk("web1", "db"), mk("web2", "db")
-	p := BuildPlan(&Inventory{Volumes: []VolumeInfo{{Name: "v"}}, Containers: []*Container{db, web1, web2}}, PlanOptions{})
+	p := appplan.BuildPlan(&appplan.Inventory{Volumes: []appplan.VolumeInfo{{Name: "v"}}, Containers: []*appplan.Container{db, web1, web2}}, appplan.PlanOptions{})
 	if len(p.Apps) != 1 || len(p.Apps[0].Stop) != 3 {
-		t.Fatalf("plan:\n%s", p)
+		t.Fatalf("plan:\n%s", planview.String(p))
 	}
 	return p, p.Apps[0]
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // Docker's defaults when a container sets no stop signal or timeout.
@@ -26,7 +28,7 @@ const (
 // not a clean shutdown: it has to recover at its next start, and the
 // snapshot of record holds what it left on disk when it was killed.
 type Kill struct {
-	Container ContainerRef
+	Container appplan.ContainerRef
 	Signal    string        // the stop signal it did not honour
 	Timeout   time.Duration // its stop timeout
 }
@@ -76,7 +78,7 @@ func stopTimeout(ins container.InspectResponse) time.Duration {
 }
 
 // killOf describes the kill of ref that ins shows, or returns nil.
-func killOf(ref ContainerRef, ins container.InspectResponse) *Kill {
+func killOf(ref appplan.ContainerRef, ins container.InspectResponse) *Kill {
 	if !killedOnStop(ins) {
 		return nil
 	}
@@ -91,12 +93,12 @@ func killOf(ref ContainerRef, ins container.InspectResponse) *Kill {
 // ends. It reports whether the container was stopped, and the kill if
 // Docker had to kill it (nil otherwise). Errors only cut the wait short:
 // the start that follows reports them.
-func (m *Manager) awaitStop(ctx context.Context, ref ContainerRef, at time.Time) (kill *Kill, stopped bool) {
+func (m *Manager) awaitStop(ctx context.Context, ref appplan.ContainerRef, at time.Time) (kill *Kill, stopped bool) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	logged := false
 	for {
-		ins, err := m.api.ContainerInspect(ctx, ref.ID)
+		ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 		if err != nil || ins.State == nil {
 			return nil, false // gone or unreachable: resolve and start handle it
 		}

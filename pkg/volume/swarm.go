@@ -12,52 +12,26 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
-
-// Labels Docker sets on the containers of Swarm tasks.
-const (
-	SwarmServiceID   = "com.docker.swarm.service.id"
-	SwarmServiceName = "com.docker.swarm.service.name"
-	SwarmTaskID      = "com.docker.swarm.task.id"
-)
-
-// Service is a Swarm service that has running tasks on this node.
-type Service struct {
-	ID   string
-	Name string
-	// Global is true for a service that runs one task per node: Swarm
-	// cannot scale it to 0, so drydock never stops its tasks.
-	Global bool
-	// Mode is "replicated", "global", "replicated-job" or "global-job".
-	Mode     string
-	Replicas uint64 // desired replicas of a replicated service
-	// Labels are the service's own (docker service create --label), not
-	// its containers' (--container-label).
-	Labels map[string]string
-	// Err is why the service could not be inspected: on a node that is
-	// not a Swarm manager, for instance. drydock cannot scale it then.
-	Err error
-}
-
-// scalable tells whether drydock can scale s to 0 and back.
-func (s *Service) scalable() bool { return s.Err == nil && s.Mode == "replicated" }
 
 // discoverServices inspects the Swarm services the containers are tasks
 // of. A failure (this node is no manager, the service was removed) is kept
 // on the Service: its tasks then cannot be scaled, which the plan reports.
-func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectResponse) map[string]*Service {
-	out := map[string]*Service{}
+func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectResponse) map[string]*appplan.Service {
+	out := map[string]*appplan.Service{}
 	for _, ins := range cs {
 		if ins.Config == nil {
 			continue
 		}
-		id := ins.Config.Labels[SwarmServiceID]
+		id := ins.Config.Labels[appplan.SwarmServiceID]
 		if id == "" || out[id] != nil {
 			continue
 		}
-		svc := &Service{ID: id, Name: ins.Config.Labels[SwarmServiceName]}
+		svc := &appplan.Service{ID: id, Name: ins.Config.Labels[appplan.SwarmServiceName]}
 		out[id] = svc
-		s, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+		s, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if err != nil {
 			svc.Err = fmt.Errorf("inspect Swarm service %s: %w", svc.Name, err)
 			continue
@@ -80,47 +54,6 @@ func (m *Manager) discoverServices(ctx context.Context, cs []container.InspectRe
 	return out
 }
 
-// mergeLabels combines a task's labels with its service's. drydock labels
-// may sit on either; one set on both with different values is an error
-// (neither wins: which one the user meant cannot be known). drydock's own
-// scaled-from marker is not a setting and is left out.
-func mergeLabels(svc *Service, own map[string]string) (map[string]string, error) {
-	merged := maps.Clone(own)
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	var errs []string
-	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if k == LabelScaledFrom || !strings.HasPrefix(strings.ToLower(k), "drydock.") {
-			continue
-		}
-		v := svc.Labels[k]
-		if have, ok := merged[k]; ok && have != v {
-			errs = append(errs, fmt.Sprintf("label %s is %q on Swarm service %s and %q on its container: set it in one place", k, Clip(v), svc.Name, Clip(have)))
-			continue
-		}
-		merged[k] = v
-	}
-	if len(errs) > 0 {
-		return merged, fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	return merged, nil
-}
-
-// healthBudget is how long a container may fail its healthcheck before
-// Docker calls it unhealthy: interval x retries (Docker's defaults 30s
-// and 3 when unset).
-func healthBudget(h *container.HealthConfig) time.Duration {
-	interval, retries := h.Interval, h.Retries
-	if interval <= 0 {
-		interval = 30 * time.Second
-	}
-	if retries <= 0 {
-		retries = 3
-	}
-	return interval * time.Duration(retries)
-}
-
 // ScaledService is a Swarm service drydock scaled to 0 for the final pass
 // and back to Replicas.
 type ScaledService struct {
@@ -139,7 +72,7 @@ var liveTaskStates = []swarm.TaskState{swarm.TaskStateNew, swarm.TaskStateAlloca
 // before the update is sent (the journal). It returns the count to scale
 // back to; 0 when the service asked for none.
 func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(uint64) error) (uint64, error) {
-	svc, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+	svc, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("swarm service %s: inspect: %w (only a manager node can scale a service)", name, err)
 	}
@@ -147,9 +80,9 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 	if rep == nil {
 		return 0, fmt.Errorf("swarm service %s is not a replicated service: it cannot be scaled to 0", name)
 	}
-	if v, ok := svc.Spec.Labels[LabelScaledFrom]; ok {
+	if v, ok := svc.Spec.Labels[appplan.LabelScaledFrom]; ok {
 		return 0, fmt.Errorf("swarm service %s carries %s=%s: another drydock scaled it to 0 and has not scaled it back; "+
-			"if none runs, scale it with `docker service scale %s=%s` and remove the label", name, LabelScaledFrom, v, name, v)
+			"if none runs, scale it with `docker service scale %s=%s` and remove the label", name, appplan.LabelScaledFrom, v, name, v)
 	}
 	if rep.Replicas == nil || *rep.Replicas == 0 {
 		return 0, nil
@@ -163,13 +96,13 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 	if spec.Labels == nil {
 		spec.Labels = map[string]string{}
 	}
-	spec.Labels[LabelScaledFrom] = fmt.Sprint(n)
+	spec.Labels[appplan.LabelScaledFrom] = fmt.Sprint(n)
 	zero := uint64(0)
 	spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &zero}
 	m.log.Info("scaling Swarm service to 0", "service", name, "replicas", n)
 	// The version makes this a compare-and-swap: if anyone changed the
 	// service since the inspect (another node's drydock), it fails.
-	if _, err := m.api.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+	if _, err := m.ctr.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
 		err = fmt.Errorf("swarm service %s: scale to 0: %w", name, err)
 		if updateRefused(err) {
 			return 0, err // not applied: nothing to scale back
@@ -184,22 +117,22 @@ func (m *Manager) scaleDown(ctx context.Context, id, name string, record func(ui
 // until n of its tasks run, healthy where they have a healthcheck.
 func (m *Manager) scaleUp(ctx context.Context, id, name string, n uint64) error {
 	for attempt := 0; ; attempt++ {
-		svc, _, err := m.api.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+		svc, _, err := m.ctr.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 		if err != nil {
 			return fmt.Errorf("swarm service %s: inspect to scale back to %d: %w", name, n, err)
 		}
 		rep := svc.Spec.Mode.Replicated
-		_, marked := svc.Spec.Labels[LabelScaledFrom]
+		_, marked := svc.Spec.Labels[appplan.LabelScaledFrom]
 		if rep == nil || (!marked && rep.Replicas != nil && *rep.Replicas != 0) {
 			m.log.Warn("Swarm service was changed since drydock scaled it to 0; leaving it as it is", "service", name)
 			return nil
 		}
 		spec := svc.Spec
 		spec.Labels = maps.Clone(spec.Labels)
-		delete(spec.Labels, LabelScaledFrom)
+		delete(spec.Labels, appplan.LabelScaledFrom)
 		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &n}
 		m.log.Info("scaling Swarm service back", "service", name, "replicas", n)
-		_, err = m.api.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{})
+		_, err = m.ctr.ServiceUpdate(ctx, id, svc.Version, spec, swarm.ServiceUpdateOptions{})
 		if err == nil {
 			break
 		}
@@ -239,7 +172,7 @@ func (m *Manager) waitTasks(ctx context.Context, id, name string, want uint64) e
 // (healthy if checked) and no task on its way up or down, and what it saw.
 func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (bool, string, error) {
 	f := swarmFilter("service", id)
-	tasks, err := m.api.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+	tasks, err := m.ctr.TaskList(ctx, swarm.TaskListOptions{Filters: f})
 	if err != nil {
 		return false, "", fmt.Errorf("list tasks: %w", err)
 	}
@@ -249,7 +182,7 @@ func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (boo
 		case t.Status.State == swarm.TaskStateRunning && t.DesiredState == swarm.TaskStateRunning:
 			running++
 			if cs := t.Status.ContainerStatus; cs != nil && cs.ContainerID != "" {
-				ins, err := m.api.ContainerInspect(ctx, cs.ContainerID)
+				ins, err := m.ctr.ContainerInspect(ctx, cs.ContainerID)
 				if err == nil && ins.State != nil && ins.State.Health != nil && ins.State.Health.Status != container.Healthy {
 					return false, fmt.Sprintf("task container %s is %s", shortID(cs.ContainerID), ins.State.Health.Status), nil
 				}
@@ -261,7 +194,7 @@ func (m *Manager) tasksSettled(ctx context.Context, id string, want uint64) (boo
 	// The task list lags behind the containers by a moment: check that
 	// no container of the service still runs here once none should.
 	if want == 0 && running == 0 && other == 0 {
-		cs, err := m.api.ContainerList(ctx, container.ListOptions{Filters: labelFilter(SwarmServiceID, id)})
+		cs, err := m.ctr.ContainerList(ctx, container.ListOptions{Filters: labelFilter(appplan.SwarmServiceID, id)})
 		if err != nil {
 			return false, "", fmt.Errorf("list containers: %w", err)
 		}

@@ -16,6 +16,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/planview"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -49,7 +51,7 @@ func serviceReplicas(t *testing.T, f *fixture, id string) (uint64, bool) {
 	if err != nil {
 		t.Fatalf("inspect service: %v", err)
 	}
-	_, marked := svc.Spec.Labels[volume.LabelScaledFrom]
+	_, marked := svc.Spec.Labels[appplan.LabelScaledFrom]
 	return *svc.Spec.Mode.Replicated.Replicas, marked
 }
 
@@ -65,13 +67,13 @@ func TestDockerSwarmReplicatedService(t *testing.T) {
 	vol := f.Volume("data", nil)
 	svc := f.Service(dockertest.ServiceSpec{Name: "app", Replicas: 2, Mounts: []string{vol + ":/data"}, Health: true,
 		Labels: map[string]string{
-			volume.LabelBackup:  "true",
-			volume.LabelHookPre: `["/testapp", "mark", "/data/pre-hook.log"]`,
+			appplan.LabelBackup:  "true",
+			appplan.LabelHookPre: `["/testapp", "mark", "/data/pre-hook.log"]`,
 		},
-		ContainerLabels: map[string]string{volume.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`},
+		ContainerLabels: map[string]string{appplan.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`},
 	})
 	_, app := f.plan(vol)
-	if len(app.Stop) != 2 || app.Stop[0].Action != volume.ActionScale || app.Stop[1].Action != volume.ActionScale {
+	if len(app.Stop) != 2 || app.Stop[0].Action != appplan.ActionScale || app.Stop[1].Action != appplan.ActionScale {
 		t.Fatalf("plan stops %+v, want the 2 tasks, by scaling", app.Stop)
 	}
 	if len(app.Hooks) != 2 || len(app.Containers) != 1 {
@@ -82,7 +84,7 @@ func TestDockerSwarmReplicatedService(t *testing.T) {
 		var mu sync.Mutex
 		var snapshot map[string][]byte
 		finalRunning := -1
-		res, err := f.backup(vol, func(_ context.Context, app volume.App, pass volume.Pass) error {
+		res, err := f.backup(vol, func(_ context.Context, app appplan.App, pass volume.Pass) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if pass == volume.PassFinal {
@@ -110,7 +112,10 @@ func TestDockerSwarmReplicatedService(t *testing.T) {
 		if got := len(f.TaskContainers(svc)); got != 2 {
 			t.Errorf("backup %d: %d task containers run, want 2", n, got)
 		}
-		time.Sleep(time.Second) // a surplus task would show up by now
+		// A sleep on purpose: what is checked is that no surplus task
+		// appears, an event that must not happen; a second is when it
+		// would have.
+		time.Sleep(time.Second)
 		if got := len(f.TaskContainers(svc)); got != 2 {
 			t.Errorf("backup %d: %d task containers run a second later, want 2", n, got)
 		}
@@ -158,7 +163,7 @@ func (f *fixture) volumePath(name string) string {
 func TestDockerSwarmKilledThenRecover(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	f.Swarm()
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	svc := f.Service(dockertest.ServiceSpec{Name: "app", Replicas: 2, Mounts: []string{vol + ":/data"}})
 	p, app := f.plan(vol)
 	// Scale down, then "die": the undo is never called, as after kill -9.
@@ -193,18 +198,20 @@ func TestDockerSwarmKilledThenRecover(t *testing.T) {
 func TestDockerSwarmGlobalServiceIsBackedUpLive(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	f.Swarm()
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	svc := f.Service(dockertest.ServiceSpec{Name: "agent", Global: true, Mounts: []string{vol + ":/data"}})
 	before := f.TaskContainers(svc)
 	p, app := f.plan(vol)
 	if len(app.Stop) != 0 || len(app.Kept) != 1 || !strings.Contains(app.Kept[0].Reason, "global Swarm service "+f.Name("agent")+", which cannot be scaled") {
-		t.Fatalf("plan:\n%s\nwant the global task kept running, saying why", p)
+		t.Fatalf("plan:\n%s\nwant the global task kept running, saying why", planview.String(p))
 	}
-	if !strings.Contains(p.String(), "cannot be scaled to 0: backed up live") {
-		t.Errorf("volumes ls text does not say the global service is backed up live:\n%s", p)
+	// The kept reason is what drydock volumes ls prints beside the task
+	// (cmd/drydock's TestVolumesRenderPlan shows kept reasons rendered).
+	if !strings.Contains(app.Kept[0].Reason, "cannot be scaled to 0: backed up live") {
+		t.Errorf("volumes ls text does not say the global service is backed up live:\n%s", planview.String(p))
 	}
 	running := true
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass == volume.PassFinal {
 			running = f.Running(before[0])
 		}
@@ -227,16 +234,18 @@ func TestDockerSwarmGlobalServiceIsBackedUpLive(t *testing.T) {
 func TestDockerSwarmTaskIsPausedNotRescheduled(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	f.Swarm()
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	svc := f.Service(dockertest.ServiceSpec{Name: "db", Replicas: 1, Mounts: []string{vol + ":/data"},
-		ContainerLabels: map[string]string{volume.LabelStop: volume.StopPause}})
+		ContainerLabels: map[string]string{appplan.LabelStop: appplan.StopPause}})
 	before := f.TaskContainers(svc)
 	startedBefore, _ := f.Times(before[0])
 	paused := false
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass == volume.PassFinal {
 			paused = f.Inspect(before[0]).State.Paused
-			time.Sleep(3 * time.Second) // long enough for Swarm to react, if it did
+			// A sleep on purpose: the task stays paused long enough for
+			// Swarm to reschedule it, if it did (checked below).
+			time.Sleep(3 * time.Second)
 		}
 		return nil
 	})
@@ -263,21 +272,16 @@ func TestDockerSwarmTaskIsPausedNotRescheduled(t *testing.T) {
 func TestDockerSwarmMaxDowntime(t *testing.T) {
 	f := newFixture(t, volume.Options{})
 	f.Swarm()
-	vol := f.Volume("data", map[string]string{volume.LabelBackup: "true"})
+	vol := f.Volume("data", map[string]string{appplan.LabelBackup: "true"})
 	svc := f.Service(dockertest.ServiceSpec{Name: "app", Replicas: 2, Mounts: []string{vol + ":/data"},
-		Labels: map[string]string{volume.LabelMaxDowntime: "15s"}})
+		Labels: map[string]string{appplan.LabelMaxDowntime: "15s"}})
 	backFirst := false
-	res, err := f.backup(vol, func(ctx context.Context, _ volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, _ appplan.App, pass volume.Pass) error {
 		if pass != volume.PassFinal {
 			return nil
 		}
 		<-ctx.Done()
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if len(f.TaskContainers(svc)) == 2 {
-				backFirst = true
-				break
-			}
-		}
+		backFirst = waitUntil(time.Minute, func() bool { return len(f.TaskContainers(svc)) == 2 })
 		return ctx.Err()
 	})
 	if !errors.Is(err, volume.ErrMaxDowntime) || !strings.Contains(err.Error(), "drydock.max-downtime=15s on container") {

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -34,10 +35,12 @@ func forceUpdate(t *testing.T, f *fixture, id string, old []string) []string {
 		return nil
 	}
 	f.WaitTasks(id, 1)
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if now := f.TaskContainers(id); len(now) == 1 && !slices.Contains(old, now[0]) {
-			return now
-		}
+	var now []string
+	if waitUntil(time.Minute, func() bool {
+		now = f.TaskContainers(id)
+		return len(now) == 1 && !slices.Contains(old, now[0])
+	}) {
+		return now
 	}
 	t.Errorf("service %s: no new task a minute after a forced update", id)
 	return nil
@@ -79,9 +82,9 @@ func TestDockerSwarmTaskReplacedDuringRun(t *testing.T) {
 	vol := f.Volume("data", nil)
 	svc := f.Service(dockertest.ServiceSpec{Name: "app", Replicas: 1, Mounts: []string{vol + ":/data"},
 		Labels: map[string]string{
-			volume.LabelBackup:   "true",
-			volume.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`,
-			volume.LabelDump:     `["/testapp", "emit", "100", "1"]`,
+			appplan.LabelBackup:   "true",
+			appplan.LabelHookPost: `["/testapp", "mark", "/data/post-hook.log"]`,
+			appplan.LabelDump:     `["/testapp", "emit", "100", "1"]`,
 		},
 	})
 	first := f.TaskContainers(svc)
@@ -90,7 +93,7 @@ func TestDockerSwarmTaskReplacedDuringRun(t *testing.T) {
 	var dump []byte
 	finalRunning := -1
 	var snapshot map[string][]byte
-	res, err := f.backup(vol, func(ctx context.Context, app volume.App, pass volume.Pass) error {
+	res, err := f.backup(vol, func(ctx context.Context, app appplan.App, pass volume.Pass) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch pass {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // scaleOp is the scaling of one Swarm service within a session: its tasks
@@ -23,9 +25,8 @@ type scaleOp struct {
 
 // addScale adds the task ref to the session, under the plan's container
 // id (the graph's node), to be scaled with its service.
-func (s *session) addScale(id string, ref ContainerRef) {
-	s.todo[id] = ref
-	s.actions[id] = ActionScale
+func (s *session) addScale(id string, ref appplan.ContainerRef) {
+	s.addMember(id, ref, appplan.ActionScale)
 	if s.scales[ref.SwarmService] == nil {
 		s.scales[ref.SwarmService] = &scaleOp{id: ref.SwarmService, name: ref.SwarmServiceName}
 	}
@@ -37,8 +38,8 @@ func (s *session) addScale(id string, ref ContainerRef) {
 // replaced ref since the plan: an update, a rollback, a restarted task).
 // With none running, ref: its service is scaled all the same, since a
 // replacement may be on its way up and would be backed up live.
-func (m *Manager) currentTask(ctx context.Context, ref ContainerRef, taken map[string]bool) (ContainerRef, error) {
-	ins, err := m.api.ContainerInspect(ctx, ref.ID)
+func (m *Manager) currentTask(ctx context.Context, ref appplan.ContainerRef, taken map[string]bool) (appplan.ContainerRef, error) {
+	ins, err := m.ctr.ContainerInspect(ctx, ref.ID)
 	if err == nil && ins.State != nil && ins.State.Running {
 		return ref, nil
 	}
@@ -64,9 +65,10 @@ func (m *Manager) currentTask(ctx context.Context, ref ContainerRef, taken map[s
 	return ref, nil
 }
 
-// scaleDownOne scales the service of the task ref to 0, once per service,
+// scaleDownOne scales the service of the task mb to 0, once per service,
 // and waits until its tasks are gone.
-func (s *session) scaleDownOne(ctx context.Context, ref ContainerRef) error {
+func (s *session) scaleDownOne(ctx context.Context, mb *member) error {
+	ref := mb.ref
 	op := s.scales[ref.SwarmService]
 	op.mu.Lock()
 	if !op.down {
@@ -86,17 +88,17 @@ func (s *session) scaleDownOne(ctx context.Context, ref ContainerRef) error {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var kill *Kill
-	if ins, err := s.m.api.ContainerInspect(ictx, ref.ID); err == nil {
+	if ins, err := s.m.ctr.ContainerInspect(ictx, ref.ID); err == nil {
 		kill = killOf(ref, ins)
 	}
-	s.stopped1(ref, kill)
+	s.markStopped(mb, kill)
 	return nil
 }
 
-// scaleUpOne scales the service of the task ref back, once per service
+// scaleUpOne scales the service of the task mb back, once per service
 // (again after a failure), and waits until its tasks run.
-func (s *session) scaleUpOne(ctx context.Context, ref ContainerRef) error {
-	op := s.scales[ref.SwarmService]
+func (s *session) scaleUpOne(ctx context.Context, mb *member) error {
+	op := s.scales[mb.ref.SwarmService]
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	if op.up || op.replicas == 0 {

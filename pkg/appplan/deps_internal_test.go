@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"reflect"
@@ -36,7 +36,7 @@ func TestContainerFromInspectDeps(t *testing.T) {
 			{Type: mount.TypeTmpfs, Destination: "/tmp"},
 		},
 	}
-	c := containerFromInspect(ins, nil)
+	c := ContainerFromInspect(ins, nil)
 	want := []RawDep{
 		{DepCompose, "db"}, {DepCompose, "queue"},
 		{DepLink, "db"}, {DepLink, "cache"},
@@ -64,7 +64,7 @@ func TestContainerFromInspectBadComposeLabel(t *testing.T) {
 		ContainerJSONBase: &container.ContainerJSONBase{ID: "c1", Name: "/x"},
 		Config:            &container.Config{Labels: map[string]string{ComposeDependsOn: "a:b:c:d"}},
 	}
-	if c := containerFromInspect(ins, nil); c.SettingsErr == nil {
+	if c := ContainerFromInspect(ins, nil); c.SettingsErr == nil {
 		t.Error("malformed depends_on label accepted")
 	}
 }

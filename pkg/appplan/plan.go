@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"fmt"
@@ -108,6 +108,31 @@ const (
 	// stopped or started itself.
 	ActionScale Action = "scale"
 )
+
+// Graph is the dependency graph the plan was built from, for visiting
+// the app's containers in order.
+func (p *Plan) Graph() *Graph { return p.graph }
+
+// StopIDs are the IDs of the containers stopped (or paused, or scaled) for
+// the app, sorted: the nodes of the plan's graph a stop visits.
+func (a *App) StopIDs() []string { return a.stopIDs }
+
+// StopNames names what the stop of a is about to stop, freeze or scale:
+// its running containers, and its Swarm services by name.
+func (a *App) StopNames() []string {
+	var out []string
+	for _, d := range a.Stop {
+		switch {
+		case d.Action == ActionScale:
+			if !slices.Contains(out, d.Container.SwarmServiceName) {
+				out = append(out, d.Container.SwarmServiceName)
+			}
+		case d.Running:
+			out = append(out, d.Container.Name)
+		}
+	}
+	return out
+}
 
 func actionOf(c *Container) Action {
 	switch {
@@ -403,6 +428,17 @@ func targetGroups(t *target) []string {
 	for _, u := range t.uses {
 		if u.c.Settings.Group != "" {
 			set[u.c.Settings.Group] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// ComposeProjects are the compose projects of the app's containers.
+func (a *App) ComposeProjects() []string {
+	set := map[string]bool{}
+	for _, c := range a.Containers {
+		if c.Project != "" {
+			set[c.Project] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))

@@ -1,4 +1,4 @@
-package volume_test
+package appplan_test
 
 import (
 	"reflect"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/drydock-backup/drydock/pkg/volume"
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
 // saved builds the inspect of a container as an app's definition holds it.
@@ -19,9 +19,9 @@ func saved(name string, labels map[string]string, hc container.HostConfig) conta
 
 func TestStartWaves(t *testing.T) {
 	compose := func(svc, deps string) map[string]string {
-		l := map[string]string{volume.ComposeProject: "p", volume.ComposeService: svc}
+		l := map[string]string{appplan.ComposeProject: "p", appplan.ComposeService: svc}
 		if deps != "" {
-			l[volume.ComposeDependsOn] = deps
+			l[appplan.ComposeDependsOn] = deps
 		}
 		return l
 	}
@@ -43,15 +43,15 @@ func TestStartWaves(t *testing.T) {
 			saved("c", nil, container.HostConfig{NetworkMode: "container:b"}),
 		}, [][]string{{"b"}, {"a", "c"}}, 0, false},
 		{"dependency outside the definition", []container.InspectResponse{
-			saved("a", map[string]string{volume.LabelDependsOn: "gone"}, container.HostConfig{}),
+			saved("a", map[string]string{appplan.LabelDependsOn: "gone"}, container.HostConfig{}),
 		}, [][]string{{"a"}}, 1, false},
 		{"cycle", []container.InspectResponse{
-			saved("a", map[string]string{volume.LabelDependsOn: "b"}, container.HostConfig{}),
-			saved("b", map[string]string{volume.LabelDependsOn: "a"}, container.HostConfig{}),
+			saved("a", map[string]string{appplan.LabelDependsOn: "b"}, container.HostConfig{}),
+			saved("b", map[string]string{appplan.LabelDependsOn: "a"}, container.HostConfig{}),
 		}, nil, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			waves, warnings, err := volume.StartWaves(tc.ins)
+			waves, warnings, err := appplan.StartWaves(tc.ins)
 			if (err != nil) != tc.err || len(warnings) != tc.warnings {
 				t.Fatalf("err %v, warnings %v", err, warnings)
 			}

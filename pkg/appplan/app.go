@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"fmt"
@@ -8,13 +8,35 @@ import (
 	"time"
 )
 
-// buildApp assembles one App from targets that are backed up together.
+// buildApp assembles one App from targets that are backed up together:
+// its volumes and name, then what stops and in which order, then what its
+// containers add to the snapshot, then its limits.
 func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*target]string, opts PlanOptions) *App {
 	a := &App{}
-	groups := map[string]bool{}
-	direct := map[string]string{} // container ID -> why it stops
-	kept := map[string]string{}
-	mounting := map[string]bool{}
+	u := a.addVolumes(targets, tiers, reasons)
+	a.name(u.groups)
+	a.planStops(g, u.direct, u.kept)
+	members := sortedKeysByName(g, mergeKeys(u.mounting, toSet(a.stopIDs)))
+	a.addMembers(g, members, opts)
+	if err := uniqueDumps(a.Dumps); err != nil && a.Err == nil {
+		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
+	}
+	a.MaxDowntime, a.MaxDowntimeFrom = maxDowntime(g, targets, members)
+	return a
+}
+
+// usage is what the containers mounting an app's volumes ask for.
+type usage struct {
+	groups   map[string]bool   // drydock.group names
+	direct   map[string]string // container ID -> why it stops
+	kept     map[string]string // container ID -> why it keeps running
+	mounting map[string]bool   // container IDs mounting a volume
+}
+
+// addVolumes adds a Volume per target, sorted by name, and returns what
+// their containers ask for.
+func (a *App) addVolumes(targets []*target, tiers map[*target]Tier, reasons map[*target]string) usage {
+	u := usage{groups: map[string]bool{}, direct: map[string]string{}, kept: map[string]string{}, mounting: map[string]bool{}}
 	for _, t := range targets {
 		v := Volume{Name: t.name, Bind: t.bind, Mountpoint: t.mountpoint, Tier: tiers[t], Reason: reasons[t]}
 		if t.bind {
@@ -22,25 +44,31 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 		} else {
 			v.Tags = []string{"volume=" + t.name}
 		}
-		for _, u := range t.uses {
-			v.MountedBy = append(v.MountedBy, u.c.Name)
-			mounting[u.c.ID] = true
+		for _, use := range t.uses {
+			v.MountedBy = append(v.MountedBy, use.c.Name)
+			u.mounting[use.c.ID] = true
 		}
 		slices.Sort(v.MountedBy)
 		v.MountedBy = slices.Compact(v.MountedBy)
 		a.Volumes = append(a.Volumes, v)
 		for _, grp := range targetGroups(t) {
-			groups[grp] = true
+			u.groups[grp] = true
 		}
 		stop, keep := stops(t)
 		for id, why := range stop {
-			direct[id] = appendReason(direct[id], why)
+			u.direct[id] = appendReason(u.direct[id], why)
 		}
 		for id, why := range keep {
-			kept[id] = appendReason(kept[id], why)
+			u.kept[id] = appendReason(u.kept[id], why)
 		}
 	}
 	slices.SortFunc(a.Volumes, func(x, y Volume) int { return strings.Compare(x.Name, y.Name) })
+	return u
+}
+
+// name sets the app's groups, their tags, and its name: the groups joined
+// by "+", else its first volume.
+func (a *App) name(groups map[string]bool) {
 	a.Groups = slices.Sorted(maps.Keys(groups))
 	for _, grp := range a.Groups {
 		a.Tags = append(a.Tags, "group="+grp)
@@ -49,7 +77,12 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 	if a.Name == "" {
 		a.Name = a.Volumes[0].Name
 	}
+}
 
+// planStops decides what stops for the app (the containers stopping
+// directly and their consumers), in which waves, and which of the
+// mounting containers keep running.
+func (a *App) planStops(g *Graph, direct, kept map[string]string) {
 	a.stopIDs = stopClosure(g, slices.Sorted(maps.Keys(direct)))
 	for _, id := range a.stopIDs {
 		if c := g.Container(id); c.Swarm != nil && c.Swarm.Err != nil && !c.Settings.Pause && a.Err == nil {
@@ -65,22 +98,27 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 		delete(kept, id)
 	}
 	a.Kept = decisions(g, slices.Sorted(maps.Keys(kept)), func(id string) string { return kept[id] }, func(*Container) Action { return "" })
+	why := func(id string) string { return stopReason(g, id, direct, a.stopIDs) }
 	stopWaves, err := g.Waves(a.stopIDs, StopOrder)
 	if err != nil {
 		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
-		a.Stop = decisions(g, a.stopIDs, func(id string) string { return stopReason(g, id, direct, a.stopIDs) }, actionOf)
-	} else {
-		startWaves, _ := g.Waves(a.stopIDs, StartOrder)
-		a.StopWaves, a.StartWaves = names(g, stopWaves), names(g, startWaves)
-		a.Stop = decisions(g, slices.Concat(stopWaves...), func(id string) string { return stopReason(g, id, direct, a.stopIDs) }, actionOf)
+		a.Stop = decisions(g, a.stopIDs, why, actionOf)
+		return
 	}
-	members := sortedKeysByName(g, mergeKeys(mounting, toSet(a.stopIDs)))
+	startWaves, _ := g.Waves(a.stopIDs, StartOrder)
+	a.StopWaves, a.StartWaves = names(g, stopWaves), names(g, startWaves)
+	a.Stop = decisions(g, slices.Concat(stopWaves...), why, actionOf)
+}
+
+// addMembers adds the app's containers (members, by ID) with what each
+// puts into the snapshot: hooks, dumps, a saved image. A Swarm service
+// counts once: hooks, dumps and its definition are taken in one of its
+// running tasks, never in every replica.
+func (a *App) addMembers(g *Graph, members []string, opts PlanOptions) {
 	services := map[string]bool{}
 	for _, id := range members {
 		c := g.Container(id)
 		if c.Swarm != nil {
-			// Hooks, dumps and the definition of a service: once, in one
-			// of its running tasks, never in every replica.
 			if services[c.Swarm.ID] {
 				continue
 			}
@@ -95,11 +133,6 @@ func buildApp(g *Graph, targets []*target, tiers map[*target]Tier, reasons map[*
 			a.Images = append(a.Images, ImageSave{Container: c.Ref(), Image: c.Image, ImageID: c.ImageID, When: c.Settings.SaveImage})
 		}
 	}
-	if err := uniqueDumps(a.Dumps); err != nil && a.Err == nil {
-		a.Err = fmt.Errorf("app %s: %w", a.Name, err)
-	}
-	a.MaxDowntime, a.MaxDowntimeFrom = maxDowntime(g, targets, members)
-	return a
 }
 
 // maxDowntime returns the smallest drydock.max-downtime of the app's

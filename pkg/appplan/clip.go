@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"fmt"
@@ -26,9 +26,9 @@ func Clip(s string) string {
 	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
-// clipArgv is Clip for each argument of a command, and for the number of
+// ClipArgv is Clip for each argument of a command, and for the number of
 // arguments.
-func clipArgv(argv []string) []string {
+func ClipArgv(argv []string) []string {
 	out := make([]string, 0, min(len(argv), 20))
 	for i, a := range argv {
 		if i == 20 {

@@ -1,23 +1,17 @@
-package volume
+package main
 
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
-// String renders the plan as text for people (`drydock volumes ls`).
-func (p *Plan) String() string {
-	var b strings.Builder
-	_ = p.Render(&b)
-	return b.String()
-}
-
-// Render writes the plan as aligned text to w.
-func (p *Plan) Render(w io.Writer) error {
+// renderPlan writes the plan as aligned text to w, for people: the text
+// of `drydock volumes ls` and `drydock volumes backup --dry-run`.
+func renderPlan(w io.Writer, p *appplan.Plan) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(p.Apps) == 0 {
 		fmt.Fprintln(tw, "nothing to back up")
@@ -47,7 +41,7 @@ func (p *Plan) Render(w io.Writer) error {
 	return tw.Flush()
 }
 
-func renderApp(w io.Writer, a *App) {
+func renderApp(w io.Writer, a *appplan.App) {
 	fmt.Fprintf(w, "app %s", a.Name)
 	if len(a.Tags) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(a.Tags, ", "))
@@ -69,9 +63,9 @@ func renderApp(w io.Writer, a *App) {
 			switch {
 			case !d.Running:
 				state = "not running, left alone"
-			case d.Action == ActionPause:
+			case d.Action == appplan.ActionPause:
 				state = "running, paused (frozen) for the final pass"
-			case d.Action == ActionScale:
+			case d.Action == appplan.ActionScale:
 				state = "running, task of Swarm service " + d.Container.SwarmServiceName + ": the service is scaled to 0 and back"
 			}
 			fmt.Fprintf(w, "    %s\t%s\t%s\n", d.Container.Name, state, d.Reason)
@@ -96,7 +90,7 @@ func renderApp(w io.Writer, a *App) {
 			if user == "" {
 				user = "(image default)"
 			}
-			fmt.Fprintf(w, "    %s\t%s\t%q\tuser %s\ttimeout %s\n", h.Phase, h.Container.Name, clipArgv(h.Cmd), user, h.Timeout)
+			fmt.Fprintf(w, "    %s\t%s\t%q\tuser %s\ttimeout %s\n", h.Phase, h.Container.Name, appplan.ClipArgv(h.Cmd), user, h.Timeout)
 		}
 	}
 }
@@ -113,11 +107,11 @@ func renderWaves(w io.Writer, title string, waves [][]string) {
 }
 
 // renderAppFiles lists what the app's snapshot holds besides its volumes.
-func renderAppFiles(w io.Writer, a *App) {
+func renderAppFiles(w io.Writer, a *appplan.App) {
 	if len(a.Dumps) > 0 {
 		fmt.Fprintln(w, "  dumps (stdout stored as a file of the snapshot):")
 		for _, d := range a.Dumps {
-			fmt.Fprintf(w, "    %s\t%s\t%q\ttimeout %s\n", d.Name, d.Container.Name, clipArgv(d.Cmd), d.Timeout)
+			fmt.Fprintf(w, "    %s\t%s\t%q\ttimeout %s\n", d.Name, d.Container.Name, appplan.ClipArgv(d.Cmd), d.Timeout)
 		}
 	}
 	names := make([]string, 0, len(a.Containers))
@@ -130,17 +124,6 @@ func renderAppFiles(w io.Writer, a *App) {
 	}
 	fmt.Fprintln(w)
 	for _, img := range a.Images {
-		fmt.Fprintf(w, "  image: %s of %s (%s=%s)\n", img.Image, img.Container.Name, LabelSaveImage, img.When)
+		fmt.Fprintf(w, "  image: %s of %s (%s=%s)\n", img.Image, img.Container.Name, appplan.LabelSaveImage, img.When)
 	}
-}
-
-// ComposeProjects are the compose projects of the app's containers.
-func (a *App) ComposeProjects() []string {
-	set := map[string]bool{}
-	for _, c := range a.Containers {
-		if c.Project != "" {
-			set[c.Project] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
 }

@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"context"
@@ -352,4 +352,13 @@ func toSet(ids []string) map[string]bool {
 		m[id] = true
 	}
 	return m
+}
+
+// Containers returns the graph's containers, sorted by ID.
+func (g *Graph) Containers() []*Container {
+	out := make([]*Container, 0, len(g.byID))
+	for _, id := range slices.Sorted(maps.Keys(g.byID)) {
+		out = append(out, g.byID[id])
+	}
+	return out
 }

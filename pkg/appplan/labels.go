@@ -1,4 +1,4 @@
-package volume
+package appplan
 
 import (
 	"fmt"
@@ -305,7 +305,7 @@ func ParseSettings(labels map[string]string) (Settings, error) {
 		s.Verify, err = ParseCommand(v)
 		note(wrapLabel(LabelVerify, err))
 	}
-	_, err = parseBuildContextMax(labels)
+	_, err = ParseBuildContextMax(labels)
 	note(err)
 	if len(errs) > 0 {
 		return s, fmt.Errorf("%s", strings.Join(errs, "; "))
