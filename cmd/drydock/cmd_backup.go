@@ -86,33 +86,41 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if g.defaultRepo == nil {
 		g.defaultRepo = embeddedDefault(g)
 	}
-	// The walk starts in the lock protocol's wait (repo.LockEarly); the
-	// snapshot is written once the lock is confirmed.
+	// The walk starts in the lock protocol's wait (repo.LockMode.Early);
+	// the snapshot is written once the lock is confirmed.
 	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
 	defer stopPrefetch()
-	return g.withLockEarly(ctx, func(ctx context.Context, r *repo.Repository, l *repo.Lock) error {
-		if err := r.LoadIndex(ctx); err != nil {
-			return err
-		}
-		sns, err := r.ReadableSnapshots(ctx)
-		if err != nil {
-			return err
-		}
-		stopPrefetch()
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, l.Confirmed, g)
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			fmt.Fprintf(g.stderr, "warning: %v\n", w)
-		}
-		sum.Warnings += len(skipped)
-		printBackupSummary(g, sn, sum)
-		if n := len(warnings) + len(skipped); n > 0 {
-			return fmt.Errorf("%w: %d files or paths could not be read", errIncomplete, n)
-		}
-		return nil
+	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		return r.WithLock(ctx, repo.LockMode{Early: true}, func(ctx context.Context, l *repo.Lock) error {
+			return backupLocked(ctx, r, l, opts, targets, skipped, stopPrefetch, g)
+		})
 	})
+}
+
+// backupLocked runs the backup under l, which may not be confirmed yet.
+func backupLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts backupOptions, targets []string, skipped []error,
+	stopPrefetch func(), g *globalOptions) error {
+	if err := r.LoadIndex(ctx); err != nil {
+		return err
+	}
+	sns, err := r.ReadableSnapshots(ctx)
+	if err != nil {
+		return err
+	}
+	stopPrefetch()
+	sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, l.Confirmed, g)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(g.stderr, "warning: %v\n", w)
+	}
+	sum.Warnings += len(skipped)
+	printBackupSummary(g, sn, sum)
+	if n := len(warnings) + len(skipped); n > 0 {
+		return fmt.Errorf("%w: %d files or paths could not be read", errIncomplete, n)
+	}
+	return nil
 }
 
 // backupTargets makes the paths absolute and clean. Like restic, a path
