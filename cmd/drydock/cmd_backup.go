@@ -86,41 +86,25 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if g.defaultRepo == nil {
 		g.defaultRepo = embeddedDefault(g)
 	}
-	// The walk starts in the lock protocol's wait (repo.LockMode.Early);
-	// the snapshot is written once the lock is confirmed.
+	// The walk starts in the lock protocol's wait (backup.RunPaths); the
+	// prefetch warms the directory cache until the index is loaded.
 	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
 	defer stopPrefetch()
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		return r.WithLock(ctx, repo.LockMode{Early: true}, func(ctx context.Context, l *repo.Lock) error {
-			return backupLocked(ctx, r, l, opts, targets, skipped, stopPrefetch, g)
-		})
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, stopPrefetch, g)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(g.stderr, "warning: %v\n", w)
+		}
+		sum.Warnings += len(skipped)
+		printBackupSummary(g, sn, sum)
+		if n := len(warnings) + len(skipped); n > 0 {
+			return fmt.Errorf("%w: %d files or paths could not be read", errIncomplete, n)
+		}
+		return nil
 	})
-}
-
-// backupLocked runs the backup under l, which may not be confirmed yet.
-func backupLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts backupOptions, targets []string, skipped []error,
-	stopPrefetch func(), g *globalOptions) error {
-	if err := r.LoadIndex(ctx); err != nil {
-		return err
-	}
-	sns, err := r.ReadableSnapshots(ctx)
-	if err != nil {
-		return err
-	}
-	stopPrefetch()
-	sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, l.Confirmed, g)
-	if err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(g.stderr, "warning: %v\n", w)
-	}
-	sum.Warnings += len(skipped)
-	printBackupSummary(g, sn, sum)
-	if n := len(warnings) + len(skipped); n > 0 {
-		return fmt.Errorf("%w: %d files or paths could not be read", errIncomplete, n)
-	}
-	return nil
 }
 
 // backupTargets makes the paths absolute and clean. Like restic, a path
@@ -150,14 +134,14 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 	return targets, skipped, nil
 }
 
-// backupPaths saves the targets and, once confirm allows, writes the
-// snapshot. The index and snapshots sns were loaded under the lock.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot,
-	confirm func(context.Context) error, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
+// backupPaths backs the targets up under a lock of r, showing progress on
+// stderr, and returns what the summary shows.
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, loaded func(),
+	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
-	res, err := pathbackup.Paths(ctx, r, targets, sns, pathbackup.PathOptions{
+	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
 		Host: opts.host, Tags: opts.tags, Excludes: opts.excludes, Force: opts.force,
-		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Confirm: confirm,
+		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
 		SkipIfUnchanged: opts.skipUnchanged,
 	})
 	prog.finish()

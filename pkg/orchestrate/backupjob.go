@@ -85,34 +85,16 @@ func lockedLoading(ctx context.Context, r *repo.Repository, fn func(ctx context.
 	})
 }
 
-// refreshLoading brings the index up to date (only what changed, on a
-// handle a run before left open) and returns the snapshots.
-func refreshLoading(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, error) {
-	if _, err := r.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	return r.ReadableSnapshots(ctx)
-}
-
-// backupPaths runs the whole backup in the lock protocol's 200 ms wait
-// (repo.LockMode.Early): an unchanged tree is often walked before the wait is
-// over. The snapshot is written only once the lock is confirmed.
+// backupPaths backs up the job's paths (backup.RunPaths) and records the
+// result.
 func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 	paths := make([]string, len(x.job.Paths))
 	for i, p := range x.job.Paths {
 		paths[i] = filepath.Clean(p)
 	}
-	var res backup.PathResult
-	err := r.WithLock(ctx, repo.LockMode{Early: true}, func(ctx context.Context, l *repo.Lock) error {
-		sns, err := refreshLoading(ctx, r)
-		if err != nil {
-			return err
-		}
-		res, err = backup.Paths(ctx, r, paths, sns, backup.PathOptions{
-			Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
-			Confirm: l.Confirmed, SkipIfUnchanged: x.job.SkipIfUnchanged,
-		})
-		return err
+	res, err := backup.RunPaths(ctx, r, paths, backup.PathOptions{
+		Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
+		SkipIfUnchanged: x.job.SkipIfUnchanged,
 	})
 	if err != nil {
 		return err
@@ -152,12 +134,8 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 	if p, err = backup.SelectApps(p, x.job.Volumes.Select); err != nil {
 		return err
 	}
-	var reports []backup.AppReport
-	err = r.WithLock(ctx, repo.LockMode{}, func(ctx context.Context, _ *repo.Lock) error {
-		reports, err = backup.Volumes(ctx, m, r, p, backup.VolumeOptions{
-			Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
-		})
-		return err
+	reports, err := backup.RunVolumes(ctx, m, r, p, backup.VolumeOptions{
+		Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
 	})
 	for _, rep := range reports {
 		x.res.Apps = append(x.res.Apps, AppResult{App: rep.App, Snapshot: rep.SnapshotID, DowntimeSeconds: rep.DowntimeSeconds, FrozenSeconds: rep.FrozenSeconds,
