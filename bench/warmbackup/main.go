@@ -14,7 +14,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -74,44 +73,45 @@ func run(ctx context.Context, dir string, runs int, cache int64, prof string, op
 			}
 		}
 		opened := time.Now()
-		// As the daemon does: the lock is taken early (repo.LockEarly);
+		// As the daemon does: the lock is taken early (repo.LockMode.Early);
 		// index, snapshots and the walk run in the protocol's wait, the
 		// snapshot is written once the lock is confirmed.
 		var indexed, listed, walked, confirmed time.Time
 		var res backup.PathResult
 		loads0, hits0 := r.TreeCounters()
-		l, lctx, err := r.LockEarly(ctx, false)
-		if err != nil {
-			return err
-		}
-		locked := time.Now()
-		if kind == "cold" {
-			err = r.LoadIndex(lctx)
-		} else {
-			_, err = r.Refresh(lctx)
-		}
-		indexed = time.Now()
-		var sns []repo.Snapshot
-		if err == nil {
-			sns, err = r.ReadableSnapshots(lctx)
-			listed = time.Now()
-		}
-		if err == nil {
-			o := opts
-			o.Confirm = func(ctx context.Context) error {
-				walked = time.Now()
-				err := l.Confirmed(ctx)
-				confirmed = time.Now()
-				return err
+		var locked, committed time.Time
+		err := r.WithLock(ctx, repo.LockMode{Early: true}, func(lctx context.Context, l *repo.Lock) error {
+			locked = time.Now()
+			var err error
+			if kind == "cold" {
+				err = r.LoadIndex(lctx)
+			} else {
+				_, err = r.Refresh(lctx)
 			}
-			res, err = backup.Paths(lctx, r, targets, sns, o)
-		}
-		if walked.IsZero() { // unchanged: nothing to confirm
-			walked = time.Now()
-			confirmed = walked
-		}
-		committed := time.Now()
-		if err := errors.Join(err, l.Unlock()); err != nil {
+			indexed = time.Now()
+			var sns []repo.Snapshot
+			if err == nil {
+				sns, err = r.ReadableSnapshots(lctx)
+				listed = time.Now()
+			}
+			if err == nil {
+				o := opts
+				o.Confirm = func(ctx context.Context) error {
+					walked = time.Now()
+					err := l.Confirmed(ctx)
+					confirmed = time.Now()
+					return err
+				}
+				res, err = backup.Paths(lctx, r, targets, sns, o)
+			}
+			if walked.IsZero() { // unchanged: nothing to confirm
+				walked = time.Now()
+				confirmed = walked
+			}
+			committed = time.Now() // what follows is the unlock
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		total := time.Since(start)

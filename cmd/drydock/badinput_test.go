@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
@@ -36,14 +37,11 @@ func TestExitCodes(t *testing.T) {
 
 	// Another process holds an exclusive lock (as restic's prune would).
 	r := c.openRepo(repoDir)
-	lock, _, err := r.Lock(t.Context(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := repotest.HoldLock(t, r, true)
 	if _, errOut, code := c.run("backup", src); code != exitLocked || !strings.Contains(errOut, "locked") {
 		t.Errorf("backup under an exclusive lock: exit %d, %q; want %d", code, errOut, exitLocked)
 	}
-	if err := lock.Unlock(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	if _, errOut, code := c.run("restore", "deadbeef", "--target", t.TempDir()); code != exitFailure || !strings.Contains(errOut, "no matching snapshot") {

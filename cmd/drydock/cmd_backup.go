@@ -86,20 +86,12 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if g.defaultRepo == nil {
 		g.defaultRepo = embeddedDefault(g)
 	}
-	// The walk starts in the lock protocol's wait (repo.LockEarly); the
-	// snapshot is written once the lock is confirmed.
+	// The walk starts in the lock protocol's wait (backup.RunPaths); the
+	// prefetch warms the directory cache until the index is loaded.
 	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
 	defer stopPrefetch()
-	return g.withLockEarly(ctx, func(ctx context.Context, r *repo.Repository, l *repo.Lock) error {
-		if err := r.LoadIndex(ctx); err != nil {
-			return err
-		}
-		sns, err := r.ReadableSnapshots(ctx)
-		if err != nil {
-			return err
-		}
-		stopPrefetch()
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, sns, l.Confirmed, g)
+	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, stopPrefetch, g)
 		if err != nil {
 			return err
 		}
@@ -142,14 +134,14 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 	return targets, skipped, nil
 }
 
-// backupPaths saves the targets and, once confirm allows, writes the
-// snapshot. The index and snapshots sns were loaded under the lock.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, sns []repo.Snapshot,
-	confirm func(context.Context) error, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
+// backupPaths backs the targets up under a lock of r, showing progress on
+// stderr, and returns what the summary shows.
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, loaded func(),
+	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
-	res, err := pathbackup.Paths(ctx, r, targets, sns, pathbackup.PathOptions{
+	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
 		Host: opts.host, Tags: opts.tags, Excludes: opts.excludes, Force: opts.force,
-		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Confirm: confirm,
+		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
 		SkipIfUnchanged: opts.skipUnchanged,
 	})
 	prog.finish()

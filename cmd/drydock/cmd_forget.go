@@ -100,20 +100,22 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 			return err
 		}
 	}
-	return g.withLock(ctx, true, func(ctx context.Context, r *repo.Repository) error {
-		removed, err := forgetLocked(ctx, r, opts, g, args)
-		if err != nil || !opts.prune || len(removed) == 0 {
-			return err
-		}
-		if opts.dryRun {
-			// The snapshots are still there: a prune plan now would count
-			// their data as used and report nothing to free.
-			if !g.quiet && !g.json {
-				fmt.Fprintln(g.stdout, "dry run: prune would run next; run drydock prune --dry-run after a real forget to see what it frees")
+	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+			removed, err := forgetLocked(ctx, r, opts, g, args)
+			if err != nil || !opts.prune || len(removed) == 0 {
+				return err
 			}
-			return nil
-		}
-		return pruneLocked(ctx, r, opts.pruning, g)
+			if opts.dryRun {
+				// The snapshots are still there: a prune plan now would count
+				// their data as used and report nothing to free.
+				if !g.quiet && !g.json {
+					fmt.Fprintln(g.stdout, "dry run: prune would run next; run drydock prune --dry-run after a real forget to see what it frees")
+				}
+				return nil
+			}
+			return pruneLocked(ctx, r, l, opts.pruning, g)
+		})
 	})
 }
 

@@ -61,13 +61,15 @@ type pruneSummary struct {
 }
 
 func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
-	return g.withLock(ctx, true, func(ctx context.Context, r *repo.Repository) error {
-		return pruneLocked(ctx, r, opts, g)
+	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+			return pruneLocked(ctx, r, l, opts, g)
+		})
 	})
 }
 
-// pruneLocked prunes r, which the caller holds exclusively.
-func pruneLocked(ctx context.Context, r *repo.Repository, opts pruneOptions, g *globalOptions) error {
+// pruneLocked prunes r, which the caller holds exclusively with l.
+func pruneLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts pruneOptions, g *globalOptions) error {
 	text := !g.json && !g.quiet
 	if opts.RepackUncompressed && g.compression == compress.ModeOff {
 		return errors.New("--repack-uncompressed needs compression; it cannot be combined with --compression off")
@@ -91,7 +93,7 @@ func pruneLocked(ctx context.Context, r *repo.Repository, opts pruneOptions, g *
 		fmt.Fprintln(g.stdout)
 	}
 	if !opts.dryRun {
-		res, err := plan.Execute(ctx)
+		res, err := plan.Execute(ctx, l)
 		sum.Result = &res
 		if err != nil {
 			return err

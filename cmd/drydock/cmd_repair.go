@@ -63,11 +63,13 @@ removes the old index files. Use it when an index file is missing or
 damaged, or when packs exist that no index lists (check says so).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
-				opts.Logger = g.logger()
-				res, err := repair.Index(ctx, r, opts, r.CheckExclusive)
-				printRepairIndex(g, res)
-				return err
+			return g.withRepository(cmd.Context(), func(ctx context.Context, r *repo.Repository) error {
+				return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+					opts.Logger = g.logger()
+					res, err := repair.Index(ctx, r, opts, l.CheckExclusive)
+					printRepairIndex(g, res)
+					return err
+				})
 			})
 		},
 	}

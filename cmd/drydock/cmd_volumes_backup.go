@@ -77,7 +77,7 @@ func runVolumesBackup(ctx context.Context, vopts *volumesOptions, opts volumesBa
 		return renderPlan(g.stdout, p)
 	}
 	var reports []appReport
-	err = g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
+	err = g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
 		reports, err = backupVolumes(ctx, env.m, r, p, opts, g)
 		return err
 	})
@@ -161,7 +161,7 @@ func volumesExit(err error, reports []appReport) error {
 func backupVolumes(ctx context.Context, m *volume.Manager, r *repo.Repository, p *appplan.Plan, opts volumesBackupOptions, g *globalOptions) ([]appReport, error) {
 	line, progress := volumesProgress(g.stderr, g.quiet || g.json)
 	defer line.finish()
-	return backup.Volumes(ctx, m, r, p, backup.VolumeOptions{
+	return backup.RunVolumes(ctx, m, r, p, backup.VolumeOptions{
 		Host: opts.host, Force: opts.force, SinglePass: opts.singlePass, Program: "drydock " + version, Logger: g.logger(),
 		Progress: progress,
 	})

@@ -118,16 +118,13 @@ func TestForgetByID(t *testing.T) {
 // another process's lock, and says so with restic's exit code 11.
 func TestForgetLocksExclusively(t *testing.T) {
 	c, r, _ := forgetRepo(t)
-	lock, _, err := r.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := repotest.HoldLock(t, r, false)
 	for _, args := range [][]string{{"forget", "-l", "1"}, {"forget", "-n", "-l", "1"}} {
 		if _, errOut, code := c.run(args...); code != exitLocked {
 			t.Errorf("%v beside a shared lock: exit %d, want %d\n%s", args, code, exitLocked, errOut)
 		}
 	}
-	if err := lock.Unlock(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	out := c.must("forget", "-l", "1")

@@ -221,46 +221,19 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 // withLock opens the repository, locks it and runs fn under the lock's
 // context; the lock is released on every path.
 func (g *globalOptions) withLock(ctx context.Context, exclusive bool, fn func(ctx context.Context, r *repo.Repository) error) error {
-	return g.withLockLoading(ctx, exclusive, nil, fn)
+	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		return r.WithLock(ctx, repo.LockMode{Exclusive: exclusive}, func(ctx context.Context, _ *repo.Lock) error {
+			return fn(ctx, r)
+		})
+	})
 }
 
-// withLockEarly opens the repository and runs fn under a lock taken with
-// repo.WithLockEarly: fn starts in the lock protocol's wait and must call
-// l.Confirmed before it writes what refers to its work.
-func (g *globalOptions) withLockEarly(ctx context.Context, fn func(ctx context.Context, r *repo.Repository, l *repo.Lock) error) error {
+// withRepository opens the repository, runs fn and closes it.
+func (g *globalOptions) withRepository(ctx context.Context, fn func(ctx context.Context, r *repo.Repository) error) error {
 	r, err := g.openRepository(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Backend().Close()
-	return r.WithLockEarly(ctx, false, func(ctx context.Context, l *repo.Lock) error {
-		return fn(ctx, r, l)
-	}, g.unlock)
-}
-
-// unlock releases a lock, warning if a lock file is left behind.
-func (g *globalOptions) unlock(l *repo.Lock) {
-	if err := l.Unlock(); err != nil {
-		g.logger().Warn("cannot remove lock", "err", err)
-	}
-}
-
-// withLockLoading is withLock that runs load while the lock protocol waits
-// (see repo.LockDuring): commands load the index and snapshots there.
-func (g *globalOptions) withLockLoading(ctx context.Context, exclusive bool, load func(ctx context.Context, r *repo.Repository) error, fn func(ctx context.Context, r *repo.Repository) error) error {
-	r, err := g.openRepository(ctx)
-	if err != nil {
-		return err
-	}
-	defer r.Backend().Close()
-	var during func(context.Context) error
-	if load != nil {
-		during = func(ctx context.Context) error { return load(ctx, r) }
-	}
-	lock, lctx, err := r.LockDuring(ctx, exclusive, during)
-	if err != nil {
-		return err
-	}
-	defer g.unlock(lock)
-	return fn(lctx, r)
+	return fn(ctx, r)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
@@ -213,11 +214,7 @@ func TestPruneCommand(t *testing.T) {
 	}
 
 	holder := openCLIRepo(t, c, repoDir, 0)
-	l, _, err := holder.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
+	repotest.HoldLock(t, holder, false)
 	for _, args := range [][]string{{"prune"}, {"prune", "--retry-lock", "700ms"}} {
 		start := time.Now()
 		if _, errOut, code := c.run(args...); code != exitLocked || !strings.Contains(errOut, "locked") {
@@ -309,18 +306,19 @@ func openCLIRepo(t *testing.T, c *cli, dir string, lockRetry time.Duration) *rep
 // forget does. It reports whether the repository was locked.
 func forgetIDs(t *testing.T, c *cli, dir string, ids []string) (locked bool, err error) {
 	r := openCLIRepo(t, c, dir, 2*time.Second)
-	l, lctx, err := r.Lock(t.Context(), true)
+	err = r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, func(lctx context.Context, _ *repo.Lock) error {
+		for _, id := range ids {
+			if err := r.Backend().Remove(lctx, backend.Handle{Type: backend.SnapshotFile, Name: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if errors.Is(err, repo.ErrLocked) {
 		return true, nil
 	}
 	if err != nil {
 		return false, err
-	}
-	defer l.Unlock()
-	for _, id := range ids {
-		if err := r.Backend().Remove(lctx, backend.Handle{Type: backend.SnapshotFile, Name: id}); err != nil {
-			return false, err
-		}
 	}
 	return false, nil
 }

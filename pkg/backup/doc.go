@@ -3,9 +3,12 @@
 // daemon both run backups through it, so that a scheduled backup is the
 // same as one started by hand.
 //
-// Every function here runs under a repository lock its caller holds, and
-// keeps restic's write order: packs, then the index files that describe
-// them, then the snapshot.
+// RunPaths and RunVolumes are the use cases the CLI and the daemon call:
+// they lock the repository, load what the backup needs and report
+// progress through callbacks, so that callers differ only in how they
+// show progress and results. Paths and Volumes, which they run, work under
+// a lock their caller holds. Everything keeps restic's write order: packs,
+// then the index files that describe them, then the snapshot.
 package backup
 
 import "errors"

@@ -27,8 +27,12 @@ type PathOptions struct {
 	Progress func(archiver.Stats)
 	// Confirm, if set, is called once the data is saved and before the
 	// snapshot is written; an error stops the backup there. A backup run
-	// in the lock protocol's wait passes repo.Lock.Confirmed.
+	// in the lock protocol's wait passes repo.Lock.Confirmed (RunPaths
+	// does).
 	Confirm func(ctx context.Context) error
+	// Loaded, if set, is called by RunPaths once the index and snapshots
+	// are loaded, before the walk (the CLI stops its prefetch there).
+	Loaded func()
 }
 
 // PathResult is what a path backup wrote.

@@ -47,7 +47,7 @@ func TestPathsConfirm(t *testing.T) {
 
 	attempts, confirmedAt := 0, []int{}
 	var res backup.PathResult
-	err = r.WithLockEarly(t.Context(), false, func(ctx context.Context, l *repo.Lock) error {
+	err = r.WithLock(t.Context(), repo.LockMode{Early: true}, func(ctx context.Context, l *repo.Lock) error {
 		attempts++
 		if attempts == 1 {
 			id := repotest.SaveLock(t, r, repotest.OtherExclusive())
@@ -64,7 +64,7 @@ func TestPathsConfirm(t *testing.T) {
 			return err
 		}})
 		return err
-	}, func(l *repo.Lock) { _ = l.Unlock() })
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

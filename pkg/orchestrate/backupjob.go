@@ -13,7 +13,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -62,13 +61,13 @@ func (x *run) tags() []string {
 	return slices.Compact(tags)
 }
 
-// lockLoading takes a non-exclusive lock, loading the index (only what
-// changed, on a handle a run before left open) and the snapshots during
-// the lock protocol's wait, for a verify run, which tests the job's latest
-// snapshots: while a snapshot file cannot be read, which those are is
-// unknown (repo.DamagedSnapshotsError.LatestUnknown), so it fails, as
+// lockedLoading runs fn under a non-exclusive lock, the index (only what
+// changed, on a handle a run before left open) and the snapshots loaded
+// during the lock protocol's wait, for a verify run, which tests the job's
+// latest snapshots: while a snapshot file cannot be read, which those are
+// is unknown (repo.DamagedSnapshotsError.LatestUnknown), so it fails, as
 // drydock verify does, rather than test older ones.
-func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.Context, []repo.Snapshot, error) {
+func lockedLoading(ctx context.Context, r *repo.Repository, fn func(ctx context.Context, sns []repo.Snapshot) error) error {
 	var sns []repo.Snapshot
 	load := func(ctx context.Context) (err error) {
 		if _, err := r.Refresh(ctx); err != nil {
@@ -81,42 +80,22 @@ func lockLoading(ctx context.Context, r *repo.Repository) (*repo.Lock, context.C
 		}
 		return err
 	}
-	lock, lctx, err := r.LockDuring(ctx, false, load)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return lock, lctx, sns, nil
+	return r.WithLock(ctx, repo.LockMode{Load: load}, func(ctx context.Context, _ *repo.Lock) error {
+		return fn(ctx, sns)
+	})
 }
 
-// refreshLoading brings the index up to date (only what changed, on a
-// handle a run before left open) and returns the snapshots.
-func refreshLoading(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, error) {
-	if _, err := r.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	return r.ReadableSnapshots(ctx)
-}
-
-// backupPaths runs the whole backup in the lock protocol's 200 ms wait
-// (repo.LockEarly): an unchanged tree is often walked before the wait is
-// over. The snapshot is written only once the lock is confirmed.
+// backupPaths backs up the job's paths (backup.RunPaths) and records the
+// result.
 func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 	paths := make([]string, len(x.job.Paths))
 	for i, p := range x.job.Paths {
 		paths[i] = filepath.Clean(p)
 	}
-	var res backup.PathResult
-	err := r.WithLockEarly(ctx, false, func(ctx context.Context, l *repo.Lock) error {
-		sns, err := refreshLoading(ctx, r)
-		if err != nil {
-			return err
-		}
-		res, err = backup.Paths(ctx, r, paths, sns, backup.PathOptions{
-			Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
-			Confirm: l.Confirmed, SkipIfUnchanged: x.job.SkipIfUnchanged,
-		})
-		return err
-	}, x.unlock)
+	res, err := backup.RunPaths(ctx, r, paths, backup.PathOptions{
+		Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
+		SkipIfUnchanged: x.job.SkipIfUnchanged,
+	})
 	if err != nil {
 		return err
 	}
@@ -155,12 +134,7 @@ func (x *run) backupVolumes(ctx context.Context, r *repo.Repository) error {
 	if p, err = backup.SelectApps(p, x.job.Volumes.Select); err != nil {
 		return err
 	}
-	lock, lctx, err := r.Lock(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer x.unlock(lock)
-	reports, err := backup.Volumes(lctx, m, r, p, backup.VolumeOptions{
+	reports, err := backup.RunVolumes(ctx, m, r, p, backup.VolumeOptions{
 		Host: x.cfg.Host, Tags: x.tags(), Program: x.d.opts.Program, Logger: x.d.log,
 	})
 	for _, rep := range reports {
@@ -286,42 +260,4 @@ func (d *Daemon) recoverOnce(ctx context.Context, stateDir string) error {
 	}
 	done()
 	return nil
-}
-
-// unlock releases a repository lock, logging (not failing) on error. Lock
-// files it could not remove would block every prune until someone ran
-// 'drydock unlock': the next job on the repository removes them.
-func (x *run) unlock(l *repo.Lock) {
-	err := l.Unlock()
-	if err == nil {
-		return
-	}
-	x.d.log.Warn("cannot remove repository lock; the repository's next job tries again", "job", x.name, "err", err)
-	var uerr *repo.UnlockError
-	if errors.As(err, &uerr) {
-		x.d.mu.Lock()
-		x.d.leftLocks[x.job.Repository] = append(x.d.leftLocks[x.job.Repository], uerr.IDs...)
-		x.d.mu.Unlock()
-	}
-}
-
-// removeLeftLocks removes the lock files earlier jobs on repository name
-// failed to remove, keeping those that still cannot be.
-func (d *Daemon) removeLeftLocks(ctx context.Context, name string, r *repo.Repository) {
-	d.mu.Lock()
-	ids := d.leftLocks[name]
-	delete(d.leftLocks, name)
-	d.mu.Unlock()
-	var keep []format.ID
-	for _, id := range ids {
-		if err := r.RemoveLock(ctx, id); err != nil {
-			d.log.Warn("still cannot remove an earlier lock", "repository", name, "lock", id.Str(), "err", err)
-			keep = append(keep, id)
-		}
-	}
-	if len(keep) > 0 {
-		d.mu.Lock()
-		d.leftLocks[name] = append(d.leftLocks[name], keep...)
-		d.mu.Unlock()
-	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 // Options tune a Daemon.
@@ -49,8 +48,9 @@ type Daemon struct {
 	tasks    map[taskKey]*task
 	gates    map[string]*sync.RWMutex
 	stopping bool
-	// leftLocks are lock files, by repository, that jobs failed to remove.
-	leftLocks map[string][]format.ID
+	// leftLocks are lock files, by repository, that jobs failed to remove:
+	// the repository's next lock removes them, on whichever handle.
+	leftLocks map[string]*repo.LeftLocks
 	running   sync.WaitGroup
 	addr      net.Addr      // of the HTTP endpoints, once listening
 	ready     chan struct{} // closed once jobs are scheduled
@@ -92,7 +92,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, metrics: newMetrics(), sched: sched,
 		tasks: map[taskKey]*task{}, gates: map[string]*sync.RWMutex{}, ready: make(chan struct{}),
-		leftLocks: map[string][]format.ID{}}
+		leftLocks: map[string]*repo.LeftLocks{}}
 	d.pool = newRepoPool(func(name string) { d.metrics.repoOpens.WithLabelValues(name).Inc() })
 	return d, nil
 }
@@ -122,7 +122,7 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 				continue // created with the repository at the first start
 			}
 		}
-		r, err := openRepo(ctx, name, rc, getenv, log, create, owner)
+		r, err := openRepo(ctx, name, rc, getenv, log, create, owner, nil)
 		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
 			continue
 		}
@@ -455,7 +455,6 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 	// repository, a removed key, a failing backend) leaves it to be
 	// opened afresh.
 	defer func() { release(!keepAfter(err)) }()
-	d.removeLeftLocks(ctx, job.Repository, r)
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {
 		err = x.verify(ctx, r)
@@ -475,8 +474,21 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 // marked init and missing.
 func (d *Daemon) opener(cfg *config.Config, name string) opener {
 	return func(ctx context.Context) (*repo.Repository, error) {
-		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true, d.owner)
+		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true, d.owner, d.leftLocksOf(name))
 	}
+}
+
+// leftLocksOf returns where the handles of repository name note the lock
+// files they could not remove.
+func (d *Daemon) leftLocksOf(name string) *repo.LeftLocks {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.leftLocks[name]
+	if l == nil {
+		l = new(repo.LeftLocks)
+		d.leftLocks[name] = l
+	}
+	return l
 }
 
 // measure publishes the repository's size and snapshot count.

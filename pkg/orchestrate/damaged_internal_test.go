@@ -1,6 +1,7 @@
 package orchestrate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,9 +38,13 @@ func TestVerifyRunsRefuseLatestBesideDamagedSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	lock, _, sns, err := lockLoading(t.Context(), r)
-	if err == nil || !strings.Contains(err.Error(), "snapshot "+ids[1].Str()+" cannot be read") || lock != nil || sns != nil {
-		t.Fatalf("lockLoading beside a damaged newest snapshot: lock %v, snapshots %v, %v", lock, sns, err)
+	ran := false
+	err := lockedLoading(t.Context(), r, func(context.Context, []repo.Snapshot) error {
+		ran = true
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "snapshot "+ids[1].Str()+" cannot be read") || ran {
+		t.Fatalf("lockedLoading beside a damaged newest snapshot: ran %v, %v", ran, err)
 	}
 	if locks, err := r.List(t.Context(), backend.LockFile); err != nil || len(locks) != 0 {
 		t.Errorf("locks left: %v, %v", locks, err)
@@ -48,9 +53,12 @@ func TestVerifyRunsRefuseLatestBesideDamagedSnapshot(t *testing.T) {
 	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
 	}
-	lock, _, sns, err = lockLoading(t.Context(), r)
+	var sns []repo.Snapshot
+	err = lockedLoading(t.Context(), r, func(_ context.Context, got []repo.Snapshot) error {
+		sns = got
+		return nil
+	})
 	if err != nil || len(sns) != 1 || sns[0].ID != ids[0] {
-		t.Fatalf("lockLoading once the file is gone: %v, %v", sns, err)
+		t.Fatalf("lockedLoading once the file is gone: %v, %v", sns, err)
 	}
-	lock.Unlock()
 }

@@ -46,21 +46,18 @@ func (x *run) drills(ctx context.Context, r *repo.Repository) error {
 	gate := x.d.gate(x.job.Repository)
 	gate.RLock()
 	defer gate.RUnlock()
-	lock, lctx, sns, err := lockLoading(ctx, r)
-	if err != nil {
-		return err
-	}
-	defer x.unlock(lock)
-	env := apprestore.Env{Docker: cli, Volumes: m, Repo: r, Logger: x.d.log}
-	var errs []error
-	for _, sn := range latestPerPaths(x.ownSnapshots(sns)) {
-		for _, app := range appdef.Apps(sn) {
-			if err := x.drill(lctx, env, sn, app); err != nil {
-				errs = append(errs, err)
+	return lockedLoading(ctx, r, func(ctx context.Context, sns []repo.Snapshot) error {
+		env := apprestore.Env{Docker: cli, Volumes: m, Repo: r, Logger: x.d.log}
+		var errs []error
+		for _, sn := range latestPerPaths(x.ownSnapshots(sns)) {
+			for _, app := range appdef.Apps(sn) {
+				if err := x.drill(ctx, env, sn, app); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
-	}
-	return errors.Join(errs...)
+		return errors.Join(errs...)
+	})
 }
 
 func (x *run) drill(ctx context.Context, env apprestore.Env, sn repo.Snapshot, app string) error {

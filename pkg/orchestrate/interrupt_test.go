@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
@@ -45,8 +46,8 @@ func TestVerifyInterruptedByShutdown(t *testing.T) {
 	writeFile(t, filepath.Join(data, "f"), "content")
 	hook := newHookServer(t)
 	td := startDaemon(t, fill(verifyJob, "STATE", state, "DATA", data, "HOOK", hook.url()), nil)
-	lock := holdLock(t, state)
-	defer func() { _ = lock.Unlock() }()
+	unlock := holdLock(t, state)
+	defer func() { _ = unlock() }()
 	// A verification that started before the lock was taken has ended by
 	// now; the one running next waits for the lock.
 	time.Sleep(2 * time.Second)
@@ -89,8 +90,9 @@ func TestVerifyInterruptedByShutdown(t *testing.T) {
 }
 
 // holdLock takes a non-exclusive lock on the repository in state, as a
-// backup on another host would: a check waits for it.
-func holdLock(t *testing.T, state string) *repo.Lock {
+// backup on another host would: a check waits for it. It returns the
+// lock's release.
+func holdLock(t *testing.T, state string) (unlock func() error) {
 	t.Helper()
 	be, err := local.Open(t.Context(), filepath.Join(state, "repo"))
 	if err != nil {
@@ -104,11 +106,7 @@ func holdLock(t *testing.T, state string) *repo.Lock {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, _, err := r.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lock
+	return repotest.HoldLock(t, r, false)
 }
 
 func get(t *testing.T, url string) string {

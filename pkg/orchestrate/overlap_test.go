@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/location"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
@@ -53,10 +54,7 @@ func TestJobRunsDoNotOverlap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, _, err := r.Lock(t.Context(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := repotest.HoldLock(t, r, true)
 	before := job(td.status(), "slow", orchestrate.KindBackup).Runs
 	time.Sleep(2 * time.Second)
 	// A reload replaces the schedule while a run waits for the lock: the
@@ -69,7 +67,7 @@ func TestJobRunsDoNotOverlap(t *testing.T) {
 	if js := job(st, "slow", orchestrate.KindBackup); !js.Running || js.Runs > before+1 {
 		t.Errorf("while locked: running %v, %d runs finished (had %d): want one waiting run", js.Running, js.Runs, before)
 	}
-	if err := lock.Unlock(); err != nil {
+	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
 	st = td.waitFor("runs after the lock is gone", time.Minute, func(st orchestrate.Status) bool {

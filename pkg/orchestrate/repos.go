@@ -24,12 +24,13 @@ func repoEnv(rc *config.Repository, getenv func(string) string) func(string) str
 }
 
 // openRepo opens (and with create and init, first creates) the
-// repository named name, its locks marked by owner (may be nil). The
-// caller closes its backend.
-func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner) (*repo.Repository, error) {
+// repository named name, its locks marked by owner (may be nil), the lock
+// files it cannot remove noted in left (nil: its own). The caller closes
+// its backend.
+func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner, left *repo.LeftLocks) (*repo.Repository, error) {
 	// The daemon keeps repositories open (repoPool): parent trees of the
 	// next backup come from the cache.
-	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache, LockOwner: owner}
+	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache, LockOwner: owner, LeftLocks: left}
 	if opts.LockRetry == 0 {
 		opts.LockRetry = defaultLockWait
 	}

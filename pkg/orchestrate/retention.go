@@ -55,12 +55,20 @@ func (x *run) retention(ctx context.Context, r *repo.Repository) error {
 	if err != nil {
 		return err
 	}
-	lock, lctx, err := r.Lock(ctx, true)
-	if err != nil {
+	var locked bool
+	err = r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+		locked = true
+		return x.forgetAndPrune(ctx, r, l, policy, popts)
+	})
+	if !locked {
 		return fmt.Errorf("retention: %w", err)
 	}
-	defer x.unlock(lock)
-	res, err := retention.Forget(lctx, r, retention.Options{
+	return err
+}
+
+// forgetAndPrune is retention under the exclusive lock l.
+func (x *run) forgetAndPrune(ctx context.Context, r *repo.Repository, l *repo.Lock, policy retention.Policy, popts prune.Options) error {
+	res, err := retention.Forget(ctx, r, retention.Options{
 		Policy: policy,
 		Filter: retention.Filter{Hosts: []string{x.host()}, Tags: retention.TagLists{{jobTag(x.name)}}},
 	})
@@ -73,15 +81,15 @@ func (x *run) retention(ctx context.Context, r *repo.Repository) error {
 	}
 	// The index as a fresh load would find it (what others wrote since
 	// the backup's lock), reading only what changed.
-	if _, err := r.Refresh(lctx); err != nil {
+	if _, err := r.Refresh(ctx); err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
 	popts.Logger = x.d.log
-	plan, err := prune.NewPlan(lctx, r, popts)
+	plan, err := prune.NewPlan(ctx, r, popts)
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	pres, err := plan.Execute(lctx)
+	pres, err := plan.Execute(ctx, l)
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}

@@ -41,11 +41,14 @@ func (x *run) restoreTest(ctx context.Context, r *repo.Repository) error {
 	gate := x.d.gate(x.job.Repository)
 	gate.RLock()
 	defer gate.RUnlock()
-	lock, lctx, sns, err := lockLoading(ctx, r)
-	if err != nil {
-		return err
-	}
-	defer x.unlock(lock)
+	return lockedLoading(ctx, r, func(ctx context.Context, sns []repo.Snapshot) error {
+		return x.restoreLatest(ctx, r, sns)
+	})
+}
+
+// restoreLatest test-restores the job's latest snapshot of each path set
+// among sns.
+func (x *run) restoreLatest(ctx context.Context, r *repo.Repository, sns []repo.Snapshot) error {
 	latest := latestPerPaths(x.ownSnapshots(sns))
 	if len(latest) == 0 {
 		// The repository was checked; there is just nothing of this job
@@ -55,7 +58,7 @@ func (x *run) restoreTest(ctx context.Context, r *repo.Repository) error {
 	}
 	scratch := filepath.Join(x.cfg.StateDir, "verify")
 	for _, sn := range latest {
-		rep, err := verify.RestoreTest(lctx, r, *sn.Tree, scratch, verify.Options{Logger: x.d.log})
+		rep, err := verify.RestoreTest(ctx, r, *sn.Tree, scratch, verify.Options{Logger: x.d.log})
 		if err != nil {
 			return fmt.Errorf("test restore of snapshot %s (%s): %w", sn.ID.Str(), strings.Join(sn.Paths, ", "), err)
 		}
@@ -71,14 +74,15 @@ func (x *run) check(ctx context.Context, r *repo.Repository, subset string) erro
 	gate := x.d.gate(x.job.Repository)
 	gate.Lock()
 	defer gate.Unlock()
-	lock, lctx, err := r.Lock(ctx, true)
+	var rep *checker.Report
+	err := r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, _ *repo.Lock) (err error) {
+		if rep, err = checker.Check(ctx, r, checker.Options{ReadDataSubset: subset}); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer x.unlock(lock)
-	rep, err := checker.Check(lctx, r, checker.Options{ReadDataSubset: subset})
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
 	}
 	x.res.Checked = true
 	if !rep.OK() {

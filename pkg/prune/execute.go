@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/index"
 )
@@ -36,11 +37,12 @@ func (p *Plan) Empty() bool {
 }
 
 // Execute carries the plan out in the crash-safe order of the package
-// comment. ctx should be the exclusive lock's context, so that a lost lock
-// stops prune. A plan can be executed once. Afterwards, and after an error
+// comment, under l, the exclusive lock the caller holds: it checks that l
+// is still intact before deleting anything. ctx should be l's context, so
+// that a lost lock stops prune. A plan can be executed once. Afterwards, and after an error
 // too, the repository's in-memory index is reloaded; if that fails, the
 // caller must call LoadIndex before using it again.
-func (p *Plan) Execute(ctx context.Context) (Result, error) {
+func (p *Plan) Execute(ctx context.Context, l *repo.Lock) (Result, error) {
 	if p.executed {
 		return Result{}, errors.New("prune plan was executed already")
 	}
@@ -49,14 +51,14 @@ func (p *Plan) Execute(ctx context.Context) (Result, error) {
 		return Result{}, nil
 	}
 	var res Result
-	err := p.execute(ctx, &res)
+	err := p.execute(ctx, l, &res)
 	if lerr := p.r.LoadIndex(ctx); lerr != nil {
 		err = errors.Join(err, fmt.Errorf("reload the index after pruning: %w", lerr))
 	}
 	return res, err
 }
 
-func (p *Plan) execute(ctx context.Context, res *Result) error {
+func (p *Plan) execute(ctx context.Context, l *repo.Lock, res *Result) error {
 	var added *index.Index
 	if len(p.repack) > 0 {
 		p.opts.Progress(StageRepack)
@@ -73,7 +75,7 @@ func (p *Plan) execute(ctx context.Context, res *Result) error {
 			return err
 		}
 		res.IndexFilesWritten = len(written)
-		if err := p.checkUnchanged(ctx, written); err != nil {
+		if err := p.checkUnchanged(ctx, l, written); err != nil {
 			return err
 		}
 		p.opts.Progress(StageDeleteIndex)
@@ -82,7 +84,7 @@ func (p *Plan) execute(ctx context.Context, res *Result) error {
 		}
 		res.IndexFilesDeleted = len(p.indexFiles)
 	}
-	if err := p.checkUnchanged(ctx, written); err != nil {
+	if err := p.checkUnchanged(ctx, l, written); err != nil {
 		return err
 	}
 	p.opts.Progress(StageDeletePacks)
@@ -153,11 +155,14 @@ func (p *Plan) verifyComplete(final *index.Index) error {
 // checkUnchanged lists snapshots and index files again: a new snapshot or
 // a foreign index file means another process writes, and its data may sit
 // in packs this plan deletes.
-func (p *Plan) checkUnchanged(ctx context.Context, written []format.ID) error {
+func (p *Plan) checkUnchanged(ctx context.Context, l *repo.Lock, written []format.ID) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped before deleting: %w", context.Cause(ctx))
 	}
-	if err := p.r.CheckExclusive(ctx); err != nil {
+	if l == nil {
+		return fmt.Errorf("stopped before deleting: %w: prune holds no exclusive lock", repo.ErrLockGone)
+	}
+	if err := l.CheckExclusive(ctx); err != nil {
 		return fmt.Errorf("stopped before deleting: %w", err)
 	}
 	sns, err := p.r.List(ctx, backend.SnapshotFile)

@@ -241,17 +241,18 @@ func openRepo(t *testing.T, dir string, wrap func(backend.Backend) backend.Backe
 
 // runPrune plans and executes a prune under an exclusive lock.
 func runPrune(ctx context.Context, r *repo.Repository, opts prune.Options) (prune.Stats, prune.Result, error) {
-	l, lctx, err := r.Lock(ctx, true)
-	if err != nil {
-		return prune.Stats{}, prune.Result{}, err
-	}
-	defer l.Unlock()
-	p, err := prune.NewPlan(lctx, r, opts)
-	if err != nil {
-		return prune.Stats{}, prune.Result{}, err
-	}
-	res, err := p.Execute(lctx)
-	return p.Stats(), res, err
+	var st prune.Stats
+	var res prune.Result
+	err := r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(lctx context.Context, l *repo.Lock) error {
+		p, err := prune.NewPlan(lctx, r, opts)
+		if err != nil {
+			return err
+		}
+		res, err = p.Execute(lctx, l)
+		st = p.Stats()
+		return err
+	})
+	return st, res, err
 }
 
 func mustPrune(t *testing.T, dir string, opts prune.Options) (prune.Stats, prune.Result) {

@@ -151,23 +151,21 @@ func TestPruneStopsWhenLockIsGone(t *testing.T) {
 	before := packs(t, b.dir)
 
 	r := openRepo(t, b.dir, nil)
-	l, lctx, err := r.Lock(t.Context(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
-	p, err := prune.NewPlan(lctx, r, prune.Options{MaxUnused: mustMaxUnused(t, "0%")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	locks, err := r.List(t.Context(), backend.LockFile)
-	if err != nil || len(locks) != 1 {
-		t.Fatalf("locks %v, %v", locks, err)
-	}
-	if err := r.Backend().Remove(t.Context(), backend.Handle{Type: backend.LockFile, Name: locks[0].String()}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = p.Execute(lctx)
+	err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, func(lctx context.Context, l *repo.Lock) error {
+		p, err := prune.NewPlan(lctx, r, prune.Options{MaxUnused: mustMaxUnused(t, "0%")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks, err := r.List(t.Context(), backend.LockFile)
+		if err != nil || len(locks) != 1 {
+			t.Fatalf("locks %v, %v", locks, err)
+		}
+		if err := r.Backend().Remove(t.Context(), backend.Handle{Type: backend.LockFile, Name: locks[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Execute(lctx, l)
+		return err
+	})
 	if !errors.Is(err, repo.ErrLockGone) {
 		t.Fatalf("execute without our lock: %v, want ErrLockGone", err)
 	}

@@ -56,7 +56,8 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
-// Lock is a lock file this process holds and keeps fresh.
+// Lock is a lock file this process holds and keeps fresh, for as long as
+// the function given to WithLock runs.
 type Lock struct {
 	r        *Repository
 	doc      format.Lock
@@ -75,77 +76,99 @@ type Lock struct {
 // appeared beside our exclusive one.
 var ErrLockGone = errors.New("repository lock lost")
 
-// Lock takes a lock on the repository the way restic does: check for
-// conflicting locks, write ours, wait 200 ms, check again. The returned
-// context is cancelled if the lock cannot be refreshed for too long; work
-// done under the lock must use it. Unlock releases the lock.
-func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
-	return r.LockDuring(ctx, exclusive, nil)
+// LockMode says how WithLock locks the repository.
+type LockMode struct {
+	// Exclusive: no other lock may exist (prune, forget, check, key
+	// changes); otherwise the lock is shared (backup, restore, reading).
+	Exclusive bool
+	// Early starts the work as soon as our lock file is written, before
+	// the protocol's second check, so that it uses the 200 ms wait.
+	// Nothing that makes the repository refer to that work (a snapshot)
+	// may be written before Lock.Confirmed returns nil: if the check finds
+	// a conflicting lock, the lock's context is cancelled, the work is
+	// discarded and done once more under a lock taken afresh, whose first
+	// check now sees that lock and waits for it as Options.LockRetry
+	// allows. Reading and deduplicating against the index in the wait is
+	// safe for the reason Load gives; so is writing packs and index files,
+	// which refer only to what they hold. If the work succeeds without
+	// calling Confirmed, it committed nothing (a backup of an unchanged
+	// tree that writes no snapshot): the lock is released at once, without
+	// waiting for the check.
+	Early bool
+	// Load, if set, runs in the protocol's wait, before the work: reading
+	// the index or snapshots there is safe, because once our lock file
+	// exists an exclusive locker (prune) either existed already and makes
+	// our second check fail, or sees our lock and gives up before deleting
+	// anything. If the lock is not obtained, what Load read must be
+	// discarded; if Load fails, no lock is kept and the work does not run.
+	// Without Early, a conflict found by the second check starts the whole
+	// protocol (and Load) again, as Options.LockRetry allows.
+	Load func(ctx context.Context) error
 }
 
-// LockDuring is Lock that runs during (if not nil) while it waits before
-// its second check, to use those 200 ms. Reading the index or snapshots
-// there is safe: once our lock file exists, an exclusive locker (prune)
-// either existed already and makes our second check fail, or sees our lock
-// and gives up before deleting anything. If the lock is not obtained,
-// during's work must be discarded; if during fails, no lock is kept.
+// WithLock locks the repository the way restic does (check for
+// conflicting locks, write ours, wait 200 ms, check again) and runs fn
+// under the lock; mode says which lock, whether fn starts in the wait and
+// what is loaded there. fn's context is cancelled if the lock cannot be
+// refreshed for too long or, with Early, if the second check fails: work
+// done under the lock must use it. The lock is released when fn returns,
+// a panic included: a lock left behind would be refreshed for as long as
+// the process lives. A lock file that cannot be removed then is logged and
+// removed by the repository's next WithLock (Options.LeftLocks).
 //
-// With Options.LockRetry set, a conflicting lock is waited for: the whole
-// protocol (and during) is tried again after waits that start at
-// LockRetry/16 (at most 5 s) and double up to 60 s, like restic's
-// --retry-lock, until LockRetry has passed or ctx is done. Then the last
-// LockedError is returned. Other errors are returned at once.
-func (r *Repository) LockDuring(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
-	return r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.lockWaiting(ctx, exclusive, during) })
-}
-
-// LockEarly is Lock that returns as soon as its lock file is written,
-// before the protocol's second check, so that the work under the lock can
-// use the 200 ms wait. Nothing that makes the repository refer to that
-// work (a snapshot) may be written before Confirmed returns nil: if the
-// check finds a conflicting lock, the lock's context is cancelled and the
-// work must be discarded. Reading and deduplicating against the index in
-// the wait is safe for the reason LockDuring gives; so is writing packs
-// and index files, which refer only to what they hold. Options.LockRetry
-// applies to the first check; see WithLockEarly for a caller that starts
-// again when the second one fails.
-func (r *Repository) LockEarly(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
-	return r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.beginLock(ctx, exclusive) })
-}
-
-// WithLockEarly runs fn under a lock taken with LockEarly and then hands
-// the lock to release (which removes it and reports what it could not).
-// fn must call l.Confirmed before it commits its work. If the second check
-// found a conflicting lock, fn's work is discarded and fn runs once more
-// under a lock taken afresh, whose first check now sees that lock and
-// waits for it as Options.LockRetry allows. When the check fails, its
-// error is returned rather than fn's, which is then only its consequence.
-// If fn succeeds without calling Confirmed, it committed nothing (a backup
-// of an unchanged tree that writes no snapshot): the lock is released at
-// once, without waiting for the check.
-func (r *Repository) WithLockEarly(ctx context.Context, exclusive bool, fn func(ctx context.Context, l *Lock) error, release func(*Lock)) error {
-	err, cerr := r.lockedEarly(ctx, exclusive, fn, release)
-	if cerr == nil || !errors.As(cerr, new(*LockedError)) {
-		return cmp.Or(cerr, err)
+// With Options.LockRetry set, a conflicting lock is waited for: the
+// protocol is tried again after waits that start at LockRetry/16 (at most
+// 5 s) and double up to 60 s, like restic's --retry-lock, until LockRetry
+// has passed or ctx is done. Then the last LockedError is returned. Other
+// errors are returned at once. When the second check of an Early lock
+// fails, its error is returned rather than fn's, which is then only its
+// consequence.
+func (r *Repository) WithLock(ctx context.Context, mode LockMode, fn func(ctx context.Context, l *Lock) error) error {
+	r.removeLeftLocks(ctx)
+	if !mode.Early {
+		return r.lockedAfterCheck(ctx, mode, fn)
 	}
-	r.opts.Logger.Info("another process locked the repository at the same moment; starting again", "err", cerr)
-	err, cerr = r.lockedEarly(ctx, exclusive, fn, release)
-	return cmp.Or(cerr, err)
+	again, err := r.lockedEarly(ctx, mode, fn)
+	if !again {
+		return err
+	}
+	r.opts.Logger.Info("another process locked the repository at the same moment; starting again", "err", err)
+	_, err = r.lockedEarly(ctx, mode, fn)
+	return err
 }
 
-// lockedEarly is one attempt of WithLockEarly: fn's error and the second
-// check's. The lock is released however fn ends, a panic included: a lock
-// left behind would be refreshed for as long as the process lives.
-func (r *Repository) lockedEarly(ctx context.Context, exclusive bool, fn func(ctx context.Context, l *Lock) error, release func(*Lock)) (err, cerr error) {
-	l, lctx, err := r.LockEarly(ctx, exclusive)
+// lockedAfterCheck runs fn once the protocol has completed.
+func (r *Repository) lockedAfterCheck(ctx context.Context, mode LockMode, fn func(ctx context.Context, l *Lock) error) error {
+	l, lctx, err := r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.lockWaiting(ctx, mode) })
 	if err != nil {
-		return err, nil
+		return err
 	}
-	defer release(l)
-	if err = fn(lctx, l); err == nil && !l.asked.Load() {
-		return nil, nil
+	defer l.release(ctx)
+	return fn(lctx, l)
+}
+
+// lockedEarly is one attempt of an Early WithLock. again says that the
+// second check found a conflicting lock: fn's work was discarded and is
+// worth doing once more.
+func (r *Repository) lockedEarly(ctx context.Context, mode LockMode, fn func(ctx context.Context, l *Lock) error) (again bool, err error) {
+	l, lctx, err := r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.beginLock(ctx, mode.Exclusive) })
+	if err != nil {
+		return false, err
 	}
-	return err, l.Confirmed(ctx)
+	defer l.release(ctx)
+	if mode.Load != nil {
+		err = mode.Load(lctx)
+	}
+	if err == nil {
+		err = fn(lctx, l)
+	}
+	if err == nil && !l.asked.Load() {
+		return false, nil
+	}
+	if cerr := l.Confirmed(ctx); cerr != nil {
+		return errors.As(cerr, new(*LockedError)), cerr
+	}
+	return false, err
 }
 
 // retryLocked runs attempt until it succeeds, fails with anything but a
@@ -186,25 +209,25 @@ func firstLockRetryWait(budget time.Duration) time.Duration {
 	return max(lockRetryMinWait, min(lockRetryFirstWait, budget/16))
 }
 
-// lockWaiting runs restic's lock protocol once, with during in its wait,
-// and returns once the second check has passed.
-func (r *Repository) lockWaiting(ctx context.Context, exclusive bool, during func(ctx context.Context) error) (*Lock, context.Context, error) {
-	l, lctx, err := r.beginLock(ctx, exclusive)
+// lockWaiting runs restic's lock protocol once, with mode.Load in its
+// wait, and returns once the second check has passed.
+func (r *Repository) lockWaiting(ctx context.Context, mode LockMode) (*Lock, context.Context, error) {
+	l, lctx, err := r.beginLock(ctx, mode.Exclusive)
 	if err != nil {
 		return nil, nil, err
 	}
 	kept := false
-	defer func() { // on every other way out, a panic of during's included
+	defer func() { // on every other way out, a panic of Load's included
 		if !kept {
-			l.drop()
+			l.release(ctx)
 		}
 	}()
-	var derr error
-	if during != nil {
-		derr = during(lctx)
+	var lerr error
+	if mode.Load != nil {
+		lerr = mode.Load(lctx)
 	}
-	// The check's failure comes first: it is why during was cancelled.
-	if err := cmp.Or(l.Confirmed(ctx), derr); err != nil {
+	// The check's failure comes first: it is why Load was cancelled.
+	if err := cmp.Or(l.Confirmed(ctx), lerr); err != nil {
 		return nil, nil, err
 	}
 	kept = true
@@ -220,12 +243,11 @@ func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, cont
 	}
 	id, err := r.saveLock(ctx, doc)
 	if err != nil {
-		r.dropLock(id) // the upload may have succeeded before it failed
+		r.dropLock(ctx, id) // the upload may have succeeded before it failed
 		return nil, nil, err
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{}), checked: make(chan struct{})}
-	r.held.Store(l, struct{}{})
 	go l.refreshLoop(lctx)
 	go l.secondCheck(lctx)
 	return l, lctx, nil
@@ -267,7 +289,7 @@ func (l *Lock) secondCheck(ctx context.Context) {
 }
 
 // Confirmed waits for the lock protocol's second check and returns its
-// result. A lock from Lock or LockDuring is confirmed already.
+// result. Only an Early lock can be unconfirmed while its work runs.
 func (l *Lock) Confirmed(ctx context.Context) error {
 	l.asked.Store(true)
 	select {
@@ -275,14 +297,6 @@ func (l *Lock) Confirmed(ctx context.Context) error {
 		return l.checkErr
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	}
-}
-
-// drop releases a lock that did not become the caller's, saying so if its
-// file cannot be removed: such a file blocks prune until removed.
-func (l *Lock) drop() {
-	if err := l.Unlock(); err != nil {
-		l.r.opts.Logger.Warn("cannot remove our lock file; remove it with 'drydock unlock' once stale", "err", err)
 	}
 }
 
@@ -356,29 +370,6 @@ func (r *Repository) saveLock(ctx context.Context, doc format.Lock) (format.ID, 
 	return id, nil
 }
 
-// dropLock removes a lock file of an attempt that did not become a Lock,
-// saying so if it cannot: such a file blocks prune until removed.
-func (r *Repository) dropLock(id format.ID) {
-	if id.IsNull() {
-		return
-	}
-	if err := r.removeLock(id); err != nil {
-		r.opts.Logger.Warn("cannot remove our lock file; remove it with 'drydock unlock' once stale", "lock", id.Str(), "err", err)
-	}
-}
-
-// removeLock deletes a lock even when the caller's context is done: a
-// leftover lock would block every exclusive operation.
-func (r *Repository) removeLock(id format.ID) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
-	if err != nil && r.opts.LockOwner != nil {
-		r.opts.LockOwner.Left()
-	}
-	return err
-}
-
 // refreshLoop replaces the lock file every lockRefresh; new file first, then
 // the old one is removed, so the repository is never unlocked in between.
 func (l *Lock) refreshLoop(ctx context.Context) {
@@ -419,7 +410,7 @@ func (l *Lock) refresh(ctx context.Context) error {
 		}
 		return err
 	}
-	if err := l.r.removeLock(l.id); err != nil {
+	if err := l.r.removeLock(ctx, l.id); err != nil {
 		l.r.opts.Logger.Warn("cannot remove the previous lock file; trying again at unlock", "lock", l.id.Str(), "err", err)
 		l.leftover = append(l.leftover, l.id)
 	}
@@ -427,26 +418,18 @@ func (l *Lock) refresh(ctx context.Context) error {
 	return nil
 }
 
-// CheckExclusive verifies, against storage, that the repository is still
-// locked exclusively by this process: our lock file exists and no other
-// does. Prune calls it before deleting anything, because a lock can be
-// lost without this process noticing (a long suspend, after which another
-// host removed it as stale and started a backup).
-func (r *Repository) CheckExclusive(ctx context.Context) error {
-	var l *Lock
-	r.held.Range(func(k, _ any) bool {
-		if c := k.(*Lock); c.doc.Exclusive {
-			l = c
-			return false
-		}
-		return true
-	})
-	if l == nil {
-		return fmt.Errorf("%w: this process holds no exclusive lock", ErrLockGone)
+// CheckExclusive verifies, against storage, that l is an exclusive lock
+// this process still holds: its lock file exists and no other does. Prune
+// calls it before deleting anything, because a lock can be lost without
+// this process noticing (a long suspend, after which another host removed
+// it as stale and started a backup).
+func (l *Lock) CheckExclusive(ctx context.Context) error {
+	if !l.doc.Exclusive {
+		return fmt.Errorf("%w: this process holds no exclusive lock, only a shared one", ErrLockGone)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ids, err := r.List(ctx, backend.LockFile)
+	ids, err := l.r.List(ctx, backend.LockFile)
 	if err != nil {
 		return fmt.Errorf("list locks: %w", err)
 	}
@@ -466,39 +449,6 @@ func (r *Repository) CheckExclusive(ctx context.Context) error {
 	}
 	return nil
 }
-
-// Unlock stops refreshing and removes the lock file.
-func (l *Lock) Unlock() error {
-	l.cancel(errors.New("unlocked"))
-	<-l.done
-	<-l.checked
-	l.r.held.Delete(l)
-	var failed []format.ID
-	var errs []error
-	for _, id := range append(l.leftover, l.id) {
-		if err := l.r.removeLock(id); err != nil {
-			failed, errs = append(failed, id), append(errs, err)
-		}
-	}
-	if len(failed) > 0 {
-		return &UnlockError{IDs: failed, Err: errors.Join(errs...)}
-	}
-	return nil
-}
-
-// UnlockError lists the lock files Unlock could not remove. They block
-// exclusive operations (prune) until removed: by RemoveLock when storage
-// is back, or by 'drydock unlock' once they are stale.
-type UnlockError struct {
-	IDs []format.ID
-	Err error
-}
-
-func (e *UnlockError) Error() string {
-	return fmt.Sprintf("cannot remove %d lock file(s): %v", len(e.IDs), e.Err)
-}
-
-func (e *UnlockError) Unwrap() error { return e.Err }
 
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {

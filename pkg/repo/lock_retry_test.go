@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -43,11 +44,7 @@ func TestLockRetry(t *testing.T) {
 			if tc.garbage {
 				release = putGarbageLock(t, holder)
 			} else {
-				l, _, err := holder.Lock(t.Context(), true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				release = l.Unlock
+				release = repotest.HoldLock(t, holder, true)
 			}
 			waiter := openWithOptions(t, dir, repo.Options{LockRetry: tc.retry})
 			ctx, cancel := context.WithCancel(t.Context())
@@ -63,11 +60,8 @@ func TestLockRetry(t *testing.T) {
 			} else {
 				defer release()
 			}
-			l, _, err := waiter.Lock(ctx, false)
+			err := waiter.WithLock(ctx, repo.LockMode{}, func(context.Context, *repo.Lock) error { return nil })
 			took := time.Since(start)
-			if err == nil {
-				defer l.Unlock()
-			}
 			switch {
 			case tc.garbage && (err == nil || errors.Is(err, repo.ErrLocked)):
 				t.Fatalf("unreadable lock: %v, want an error that is not ErrLocked", err)
@@ -89,19 +83,18 @@ func TestLockRetry(t *testing.T) {
 // file of the waiter behind.
 func TestLockRetryNoLeftovers(t *testing.T) {
 	holder, dir := newLocalRepo(t, 2, repo.Options{})
-	l, _, err := holder.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
+	repotest.HoldLock(t, holder, false)
 	waiter := openWithOptions(t, dir, repo.Options{LockRetry: 600 * time.Millisecond})
-	if _, _, err := waiter.Lock(t.Context(), true); !errors.Is(err, repo.ErrLocked) {
+	if err := waiter.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.Is(err, repo.ErrLocked) {
 		t.Fatalf("exclusive lock over a shared one: %v", err)
 	}
 	if ids, _ := holder.List(t.Context(), backend.LockFile); len(ids) != 1 {
 		t.Fatalf("%d lock files, want only the holder's", len(ids))
 	}
 }
+
+// noWork is work under a lock that does nothing.
+func noWork(context.Context, *repo.Lock) error { return nil }
 
 func openWithOptions(t *testing.T, dir string, opts repo.Options) *repo.Repository {
 	t.Helper()

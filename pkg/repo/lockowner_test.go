@@ -4,6 +4,7 @@ package repo_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -44,13 +45,14 @@ func TestHelperHoldLock(t *testing.T) {
 	}
 	defer o.Close()
 	r := openWithOwner(t, dir, o, nil)
-	l, _, err := r.Lock(t.Context(), false)
+	err = r.WithLock(t.Context(), repo.LockMode{}, func(context.Context, *repo.Lock) error {
+		os.Stdout.WriteString("locked\n")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Unlock()
-	os.Stdout.WriteString("locked\n")
-	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
 // holder is a TestHelperHoldLock process.
@@ -131,7 +133,7 @@ func TestDeadOwnersLockRemoved(t *testing.T) {
 
 	// Alive: its lock blocks, and neither unlock nor the daemon's sweep
 	// removes it.
-	if _, _, err := r.Lock(t.Context(), true); !errors.As(err, new(*repo.LockedError)) {
+	if err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.As(err, new(*repo.LockedError)) {
 		t.Fatalf("exclusive lock beside a live drydock's: %v, want a LockedError", err)
 	}
 	if n, err := r.RemoveDeadLocks(t.Context()); n != 0 || err != nil {
@@ -145,15 +147,14 @@ func TestDeadOwnersLockRemoved(t *testing.T) {
 	}
 
 	h.kill()
-	l, _, err := r.Lock(t.Context(), true)
+	err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, func(context.Context, *repo.Lock) error {
+		if got := lockIDs(t, r); len(got) != 1 || got[0] == held[0] {
+			t.Errorf("locks %v: the dead holder's %v is still there", got, held[0].Str())
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("exclusive lock after the holder was killed: %v", err)
-	}
-	if got := lockIDs(t, r); len(got) != 1 || got[0] == held[0] {
-		t.Errorf("locks %v: the dead holder's %v is still there", got, held[0].Str())
-	}
-	if err := l.Unlock(); err != nil {
-		t.Fatal(err)
 	}
 	if s := logs.String(); !strings.Contains(s, "no longer running") || !strings.Contains(s, held[0].Str()) {
 		t.Errorf("no log line naming the removed lock %s:\n%s", held[0].Str(), s)
@@ -172,7 +173,7 @@ func TestOtherInstallationsDeadLockKept(t *testing.T) {
 		t.Fatalf("RemoveDeadLocks of another installation's lock: %d, %v", n, err)
 	}
 	var locked *repo.LockedError
-	if _, _, err := r.Lock(t.Context(), true); !errors.As(err, &locked) || !locked.Stale {
+	if err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.As(err, &locked) || !locked.Stale {
 		t.Fatalf("exclusive lock beside another installation's dead lock: %v, want a stale LockedError", err)
 	}
 }
@@ -184,11 +185,7 @@ func TestOwnedLockCarriesIDs(t *testing.T) {
 	state := t.TempDir()
 	o := openOwner(t, state)
 	r := openWithOwner(t, dir, o, nil)
-	l, _, err := r.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
+	repotest.HoldLock(t, r, false)
 	doc := loadLock(t, r, lockIDs(t, r)[0])
 	inst, err := os.ReadFile(filepath.Join(state, lockowner.InstallationFile))
 	if err != nil {

@@ -3,6 +3,7 @@ package repo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,29 +24,31 @@ import (
 // lock, refresh, back up src with parent, save the snapshot, unlock.
 func warmRun(t *testing.T, r *repo.Repository, src string, parent *format.ID) (format.ID, format.ID, repo.RefreshStats, repo.SaverStats) {
 	t.Helper()
-	l, ctx, err := r.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
-	st, err := r.Refresh(ctx)
-	if err != nil {
-		t.Fatalf("refresh: %v", err)
-	}
-	var res archiver.Result
-	sst, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+	var sn, tree format.ID
+	var st repo.RefreshStats
+	var sst repo.SaverStats
+	err := r.WithLock(t.Context(), repo.LockMode{}, func(ctx context.Context, _ *repo.Lock) error {
 		var err error
-		res, err = archiver.Save(ctx, r, s, []string{src}, parent, archiver.Options{})
+		if st, err = r.Refresh(ctx); err != nil {
+			return fmt.Errorf("refresh: %w", err)
+		}
+		var res archiver.Result
+		sst, err = r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
+			var err error
+			res, err = archiver.Save(ctx, r, s, []string{src}, parent, archiver.Options{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		tree = res.Tree
+		sn, err = r.SaveSnapshot(ctx, &format.Snapshot{Time: time.Now(), Tree: &res.Tree, Paths: []string{src}, Hostname: "a"})
 		return err
 	})
 	if err != nil {
-		t.Fatalf("backup: %v", err)
-	}
-	sn, err := r.SaveSnapshot(ctx, &format.Snapshot{Time: time.Now(), Tree: &res.Tree, Paths: []string{src}, Hostname: "a"})
-	if err != nil {
 		t.Fatal(err)
 	}
-	return sn, res.Tree, st, sst
+	return sn, tree, st, sst
 }
 
 // packSet is an index as pack ID → its blobs, sorted, for comparing.
@@ -142,18 +145,15 @@ func TestRefreshSeesOtherHostsPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, lctx, err := b.Lock(t.Context(), true)
+	err = b.WithLock(t.Context(), repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+		plan, err := prune.NewPlan(ctx, b, prune.Options{MaxUnused: mu})
+		if err != nil {
+			return err
+		}
+		_, err = plan.Execute(ctx, l)
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := prune.NewPlan(lctx, b, prune.Options{MaxUnused: mu})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := plan.Execute(lctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
 	if packs, _ := b.List(t.Context(), backend.PackFile); len(packs) != 0 {

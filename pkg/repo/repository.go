@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os/user"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,9 +44,8 @@ type Options struct {
 	Uploads     int           // packs uploaded at once; 0 means 4
 	TempDir     string        // for packs being written, unless the backend takes them in place; "" means os.TempDir()
 	Logger      *slog.Logger  // nil discards
-	// LockRetry is how long Lock and LockDuring keep trying while another
-	// process holds a conflicting lock (restic's --retry-lock); 0 fails at
-	// once.
+	// LockRetry is how long WithLock keeps trying while another process
+	// holds a conflicting lock (restic's --retry-lock); 0 fails at once.
 	LockRetry time.Duration
 	// TreeCache bounds the memory, in bytes, of the decoded trees
 	// LoadTreeCached keeps; 0 keeps none (one-shot commands gain nothing).
@@ -57,6 +55,10 @@ type Options struct {
 	// recognises those of dead drydocks of the same installation, which
 	// are then removed wherever locks are read (internal/lockowner).
 	LockOwner LockOwner
+	// LeftLocks, if set, collects our lock files that could not be
+	// removed, for the next lock to remove; nil gives the Repository one
+	// of its own.
+	LeftLocks *LeftLocks
 }
 
 // LockOwner is what the lock code needs of internal/lockowner.Owner.
@@ -79,6 +81,9 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.LeftLocks == nil {
+		o.LeftLocks = new(LeftLocks)
+	}
 	return o
 }
 
@@ -91,7 +96,6 @@ type Repository struct {
 	cfg   format.Config
 	opts  Options
 	idx   atomic.Pointer[index.Index]
-	held  sync.Map // *Lock -> struct{}: the locks this Repository holds
 	idxs  idxState // what idx was built from, for Refresh
 
 	trees     *treeCache

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
@@ -180,69 +181,70 @@ func TestResticChecksSaverOutput(t *testing.T) {
 
 func TestLocks(t *testing.T) {
 	r, dir := newLocalRepo(t, 2, repo.Options{})
-	shared1, _, err := r.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shared1 := repotest.HoldLock(t, r, false)
 	r2, err := openLocal(t, dir, password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared2, _, err := r2.Lock(t.Context(), false)
-	if err != nil {
-		t.Fatalf("two non-exclusive locks must coexist: %v", err)
-	}
+	shared2 := repotest.HoldLock(t, r2, false) // two non-exclusive locks coexist
 	var le *repo.LockedError
-	if _, _, err := r2.Lock(t.Context(), true); !errors.As(err, &le) || !errors.Is(err, repo.ErrLocked) {
+	if err := r2.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.As(err, &le) || !errors.Is(err, repo.ErrLocked) {
 		t.Fatalf("exclusive lock over shared ones: %v, want a LockedError", err)
 	}
-	if err := errors.Join(shared1.Unlock(), shared2.Unlock()); err != nil {
+	if err := errors.Join(shared1(), shared2()); err != nil {
 		t.Fatal(err)
 	}
-	excl, _, err := r.Lock(t.Context(), true)
+	err = r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, func(context.Context, *repo.Lock) error {
+		if err := r2.WithLock(t.Context(), repo.LockMode{}, noWork); !errors.Is(err, repo.ErrLocked) {
+			t.Fatalf("shared lock under an exclusive one: %v, want ErrLocked", err)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("exclusive lock after unlock: %v", err)
-	}
-	if _, _, err := r2.Lock(t.Context(), false); !errors.Is(err, repo.ErrLocked) {
-		t.Fatalf("shared lock under an exclusive one: %v, want ErrLocked", err)
-	}
-	if err := excl.Unlock(); err != nil {
-		t.Fatal(err)
 	}
 	if ids, _ := r.List(t.Context(), backend.LockFile); len(ids) != 0 {
 		t.Fatalf("%d lock files left after unlocking", len(ids))
 	}
 }
 
-// TestLockDuring: the work given to LockDuring runs inside the 200 ms wait
-// (the lock takes no longer than a plain one), a failing one leaves no lock
-// file, and a conflicting lock still wins over it.
-func TestLockDuring(t *testing.T) {
+// TestLockLoad: the Load of a lock runs inside the 200 ms wait (the lock
+// takes no longer than a plain one), a failing one leaves no lock file,
+// and a conflicting lock still wins over it.
+func TestLockLoad(t *testing.T) {
 	r, _ := newLocalRepo(t, 2, repo.Options{})
 	ran := false
 	start := time.Now()
-	l, _, err := r.LockDuring(t.Context(), false, func(ctx context.Context) error {
+	load := func(ctx context.Context) error {
 		ran = true
 		return sleepCtx(ctx, 150*time.Millisecond)
+	}
+	err := r.WithLock(t.Context(), repo.LockMode{Load: load}, func(context.Context, *repo.Lock) error {
+		if !ran {
+			t.Fatal("the work started before Load ran")
+		}
+		if d := time.Since(start); d > 1500*time.Millisecond {
+			t.Fatalf("locking with Load took %v; Load should overlap the wait", d)
+		}
+		exclusive := repo.LockMode{Exclusive: true, Load: func(context.Context) error { return nil }}
+		if err := r.WithLock(t.Context(), exclusive, noWork); !errors.Is(err, repo.ErrLocked) {
+			t.Fatalf("exclusive lock with Load over a shared lock: %v", err)
+		}
+		return nil
 	})
 	if err != nil || !ran {
-		t.Fatalf("LockDuring: %v, ran %v", err, ran)
-	}
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Fatalf("LockDuring took %v; the work should overlap the wait", d)
-	}
-	if _, _, err := r.LockDuring(t.Context(), true, func(context.Context) error { return nil }); !errors.Is(err, repo.ErrLocked) {
-		t.Fatalf("exclusive LockDuring over a shared lock: %v", err)
+		t.Fatalf("WithLock: %v, Load ran %v", err, ran)
 	}
 	must := errors.New("load failed")
-	if err := l.Unlock(); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.LockDuring(t.Context(), false, func(context.Context) error { return must }); !errors.Is(err, must) {
-		t.Fatalf("failing during: %v", err)
+	failing := repo.LockMode{Load: func(context.Context) error { return must }}
+	if err := r.WithLock(t.Context(), failing, func(context.Context, *repo.Lock) error {
+		t.Fatal("the work ran after Load failed")
+		return nil
+	}); !errors.Is(err, must) {
+		t.Fatalf("failing Load: %v", err)
 	}
 	if ids, _ := r.List(t.Context(), backend.LockFile); len(ids) != 0 {
-		t.Fatalf("%d lock files left after a failed LockDuring", len(ids))
+		t.Fatalf("%d lock files left after a failed Load", len(ids))
 	}
 }
 

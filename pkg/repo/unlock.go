@@ -31,7 +31,7 @@ func (r *Repository) RemoveStaleLocks(ctx context.Context, all bool) (UnlockRepo
 			return rep, err
 		}
 		for _, id := range ids {
-			if err := r.RemoveLock(ctx, id); err != nil {
+			if err := r.deleteLock(ctx, id); err != nil {
 				return rep, fmt.Errorf("remove lock %v: %w", id.Str(), err)
 			}
 			rep.Removed++
@@ -51,7 +51,7 @@ func (r *Repository) RemoveStaleLocks(ctx context.Context, all bool) (UnlockRepo
 			rep.Kept++
 			continue
 		}
-		if err := r.RemoveLock(ctx, l.id); err != nil {
+		if err := r.deleteLock(ctx, l.id); err != nil {
 			return rep, fmt.Errorf("remove lock %v: %w", l.id.Str(), err)
 		}
 		rep.Removed++
@@ -117,7 +117,7 @@ func (r *Repository) readLocks(ctx context.Context, skip format.ID) ([]lockFile,
 // removeDeadLock deletes the lock of a drydock of this installation that
 // has died, and says so: an operator may wonder where the lock went.
 func (r *Repository) removeDeadLock(ctx context.Context, id format.ID, doc format.Lock) error {
-	if err := r.RemoveLock(ctx, id); err != nil {
+	if err := r.deleteLock(ctx, id); err != nil {
 		return fmt.Errorf("remove lock %v of a drydock that is no longer running: %w", id.Str(), err)
 	}
 	kind := "non-exclusive"
@@ -128,10 +128,4 @@ func (r *Repository) removeDeadLock(ctx context.Context, id format.ID, doc forma
 		"lock", id.Str(), "kind", kind, "pid", doc.PID, "host", doc.Hostname,
 		"created", doc.Time.Format(time.RFC3339), "process", doc.Process)
 	return nil
-}
-
-// RemoveLock deletes one lock file by ID, e.g. one whose Unlock failed
-// earlier; a lock already gone is no error.
-func (r *Repository) RemoveLock(ctx context.Context, id format.ID) error {
-	return r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
 }
