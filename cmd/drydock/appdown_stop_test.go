@@ -44,8 +44,18 @@ func stopSignals(t *testing.T, f *volFixture, id string) <-chan string {
 		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id), filters.Arg("event", "kill"))})
 	out := make(chan string, 16)
 	go func() {
-		for m := range msgs {
-			out <- m.Actor.Attributes["signal"]
+		// Docker never closes msgs: the end of the test (cancel) ends this.
+		for {
+			select {
+			case m := <-msgs:
+				select {
+				case out <- m.Actor.Attributes["signal"]:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	return out
