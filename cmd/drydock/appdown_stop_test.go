@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 )
@@ -42,8 +44,18 @@ func stopSignals(t *testing.T, f *volFixture, id string) <-chan string {
 		filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id), filters.Arg("event", "kill"))})
 	out := make(chan string, 16)
 	go func() {
-		for m := range msgs {
-			out <- m.Actor.Attributes["signal"]
+		// Docker never closes msgs: the end of the test (cancel) ends this.
+		for {
+			select {
+			case m := <-msgs:
+				select {
+				case out <- m.Actor.Attributes["signal"]:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	return out
@@ -67,12 +79,17 @@ func waitStopBegins(t *testing.T, signals <-chan string, exited <-chan struct{})
 	}
 }
 
-// assertStaysUp checks, once Docker's kill of a stop begun at begun must
-// have happened, that container id runs and was started after it.
+// assertStaysUp checks that container id runs again, started after a stop
+// begun at begun, by the time Docker's kill at its stop timeout must have
+// happened.
 func assertStaysUp(t *testing.T, f *volFixture, id string, begun time.Time) {
 	t.Helper()
-	time.Sleep(time.Until(begun.Add(stubbornStopTimeout + 3*time.Second)))
-	ins := f.Inspect(id)
+	var ins container.InspectResponse
+	testenv.Eventually(time.Until(begun.Add(stubbornStopTimeout+3*time.Second)), 100*time.Millisecond, func() bool {
+		ins = f.Inspect(id)
+		started, _ := f.Times(id)
+		return ins.State.Running && !started.Before(begun)
+	})
 	if !ins.State.Running {
 		t.Fatalf("the container drydock asked Docker to stop is down (%s, exit code %d): nobody started it again after Docker killed it",
 			ins.State.Status, ins.State.ExitCode)
@@ -97,7 +114,10 @@ func TestAppDownSIGTERMWhileStopping(t *testing.T) {
 
 	waitStopBegins(t, signals, d.exited)
 	begun := time.Now()
-	time.Sleep(500 * time.Millisecond) // well inside the stop timeout
+	// The signal must come while Docker is stopping the container, well
+	// inside its stop timeout, not at the first instant: this wait is the
+	// scenario, not a guess at an event.
+	time.Sleep(500 * time.Millisecond)
 	must(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-d.exited:
@@ -202,7 +222,10 @@ func TestAppDownKillIsAWarning(t *testing.T) {
 		return false
 	})
 	metrics := httpGet(t, "http://"+d.addr+"/metrics")
-	time.Sleep(time.Second) // notifications are sent as the run ends
+	// Notifications are sent as the run ends, just after its status.
+	testenv.Eventually(30*time.Second, 50*time.Millisecond, func() bool {
+		return slices.ContainsFunc(hook.messages(), func(m map[string]string) bool { return m["event"] == "warning" })
+	})
 	p.signal(syscall.SIGTERM)
 	if code := p.wait(2 * time.Minute); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)

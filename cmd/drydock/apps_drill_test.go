@@ -88,20 +88,18 @@ func (f *volFixture) startDrill(a *twoTierApp) (*exec.Cmd, <-chan struct{}, *byt
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	args := filters.NewArgs(filters.Arg("label", appplan.LabelDrill))
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the drill's copies did not come up\n%s", out.String())
-		}
+	if !testenv.Eventually(2*time.Minute, 50*time.Millisecond, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("drydock exited too early\n%s", out.String())
 		default:
 		}
 		cs, err := f.Cli.ContainerList(t.Context(), container.ListOptions{Filters: args})
-		if err == nil && len(cs) == 2 && f.execRunning(cs) {
-			return cmd, exited, out
-		}
+		return err == nil && len(cs) == 2 && f.execRunning(cs)
+	}) {
+		t.Fatalf("the drill's copies did not come up\n%s", out.String())
 	}
+	return cmd, exited, out
 }
 
 // execRunning reports whether an exec (the verify command) runs in one of

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 )
@@ -99,13 +100,10 @@ func TestAppDumpOfStoppedContainerDaemon(t *testing.T) {
 		t.Errorf("last run does not warn %q: %+v", want, run)
 	}
 	var msgs []map[string]string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if msgs = hook.messages(); slices.ContainsFunc(msgs, func(m map[string]string) bool {
-			return m["event"] == "warning" && strings.Contains(m["message"], want)
-		}) {
-			break
-		}
-	}
+	testenv.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
+		msgs = hook.messages()
+		return slices.ContainsFunc(msgs, func(m map[string]string) bool { return m["event"] == "warning" && strings.Contains(m["message"], want) })
+	})
 	if !slices.ContainsFunc(msgs, func(m map[string]string) bool { return m["event"] == "warning" && strings.Contains(m["message"], want) }) {
 		t.Errorf("no warning notification about the dump: %v", msgs)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 )
@@ -71,7 +72,7 @@ func TestAppRestoreJoinedNamespaces(t *testing.T) {
 		return ins, err == nil
 	}
 	var sideCopy, dbCopy container.InspectResponse
-	for seen := false; !seen; time.Sleep(50 * time.Millisecond) {
+	if !testenv.Eventually(3*time.Minute, 50*time.Millisecond, func() bool {
 		select {
 		case <-done:
 			t.Fatalf("the drill ended before its copies were seen: exit %d\n%s%s", dCode, dOut, dErr)
@@ -80,7 +81,9 @@ func TestAppRestoreJoinedNamespaces(t *testing.T) {
 		var ok1, ok2 bool
 		sideCopy, ok1 = copyOf(sideName)
 		dbCopy, ok2 = copyOf(dbName)
-		seen = ok1 && ok2
+		return ok1 && ok2
+	}) {
+		t.Fatal("the drill's copies were not seen within 3 minutes")
 	}
 	<-done
 	t.Logf("verify --boot: exit %d\n%s%s", dCode, dOut, dErr)

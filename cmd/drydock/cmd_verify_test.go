@@ -124,7 +124,9 @@ func TestVerifyFilters(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = append(ids, sum.SnapshotID)
-		time.Sleep(10 * time.Millisecond) // distinct times: "latest" is well defined
+		// Distinct snapshot times, so that "latest" is well defined: the
+		// wall clock moving on is what is waited for.
+		time.Sleep(10 * time.Millisecond)
 	}
 	for _, tt := range []struct {
 		args []string

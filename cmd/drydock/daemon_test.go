@@ -167,18 +167,20 @@ func (p *daemonProc) status(c *cli) (*orchestrate.Status, bool) {
 
 func (p *daemonProc) waitStatus(c *cli, what string, cond func(*orchestrate.Status) bool) *orchestrate.Status {
 	p.t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	var st *orchestrate.Status
+	if !testenv.Eventually(time.Minute, 200*time.Millisecond, func() bool {
 		select {
 		case <-p.exited:
 			p.t.Fatalf("daemon exited (%v) while waiting for %s:\n%s", p.cmd.ProcessState, what, p.stderr())
 		default:
 		}
-		if st, ok := p.status(c); ok && cond(st) {
-			return st
-		}
+		var ok bool
+		st, ok = p.status(c)
+		return ok && cond(st)
+	}) {
+		p.t.Fatalf("timed out waiting for %s", what)
 	}
-	p.t.Fatalf("timed out waiting for %s", what)
-	return nil
+	return st
 }
 
 func (p *daemonProc) signal(sig syscall.Signal) {
@@ -259,10 +261,8 @@ func TestDaemonSignals(t *testing.T) {
 
 	writeFile(t, cfgFile, []byte("jobs: [this is not a configuration\n"))
 	p.signal(syscall.SIGHUP)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.stderr(), "configuration not reloaded"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no error logged for the broken configuration")
-		}
+	if !testenv.Eventually(30*time.Second, 100*time.Millisecond, func() bool { return strings.Contains(p.stderr(), "configuration not reloaded") }) {
+		t.Fatal("no error logged for the broken configuration")
 	}
 	before := p.waitStatus(c, "job second still there", hasJob("second"))
 	runs := before.Jobs[0].Runs
@@ -318,19 +318,17 @@ func newNotifySocket(t *testing.T) *notifySocket {
 // forgets what was received so far.
 func (s *notifySocket) want(states ...string) {
 	s.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	var missing, got []string
+	if !testenv.Eventually(30*time.Second, 50*time.Millisecond, func() bool {
 		s.mu.Lock()
-		missing := slices.DeleteFunc(slices.Clone(states), func(st string) bool { return slices.Contains(s.got, st) })
+		defer s.mu.Unlock()
+		missing = slices.DeleteFunc(slices.Clone(states), func(st string) bool { return slices.Contains(s.got, st) })
 		if len(missing) == 0 {
 			s.got = nil
 		}
-		got := slices.Clone(s.got)
-		s.mu.Unlock()
-		if len(missing) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("systemd never got %v (got %v)", missing, got)
-		}
+		got = slices.Clone(s.got)
+		return len(missing) == 0
+	}) {
+		s.t.Fatalf("systemd never got %v (got %v)", missing, got)
 	}
 }

@@ -72,15 +72,14 @@ func TestImageAgentHealthAndExec(t *testing.T) {
 		"-v", cfg+":/etc/drydock/drydock.yaml:ro", tag); err != nil {
 		t.Fatalf("docker run: %v\n%s", err, out)
 	}
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		out, err := docker("inspect", "--format", "{{.State.Health.Status}}", name)
-		if err == nil && strings.TrimSpace(out) == "healthy" {
-			break
-		}
-		if time.Now().After(deadline) {
-			logs, _ := docker("logs", name)
-			t.Fatalf("the agent did not turn healthy (last: %s, %v):\n%s", out, err, logs)
-		}
+	var health string
+	var herr error
+	if !testenv.Eventually(2*time.Minute, 500*time.Millisecond, func() bool {
+		health, herr = docker("inspect", "--format", "{{.State.Health.Status}}", name)
+		return herr == nil && strings.TrimSpace(health) == "healthy"
+	}) {
+		logs, _ := docker("logs", name)
+		t.Fatalf("the agent did not turn healthy (last: %s, %v):\n%s", health, herr, logs)
 	}
 	out, err := docker("exec", name, "drydock", "snapshots")
 	if err != nil || !strings.Contains(out, "made-on-host") {

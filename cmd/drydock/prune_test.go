@@ -397,6 +397,7 @@ func backupLoop(ctx context.Context, bin string, c *cli, src string, n int, log 
 			out, err := cmd.Output()
 			if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitLocked {
 				log.locked.Add(1)
+				// The workload's own backoff, as a scheduler's retry.
 				time.Sleep(time.Duration(50+mathrand.IntN(150)) * time.Millisecond)
 				continue
 			}
@@ -464,8 +465,8 @@ func TestPruneConcurrentBackup(t *testing.T) {
 	// Prune after every third backup while the backups go on, and once
 	// more at the end.
 	for round := 1; ; round++ {
-		for log.count() < 3*round && len(done) == 0 {
-			time.Sleep(50 * time.Millisecond)
+		if !testenv.Eventually(10*time.Minute, 50*time.Millisecond, func() bool { return log.count() >= 3*round || len(done) > 0 }) {
+			t.Fatalf("no 3 more backups within 10 minutes (%d so far)", log.count())
 		}
 		if len(done) > 0 {
 			break

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
@@ -69,14 +70,13 @@ func killWhileStaging(t *testing.T, f *volFixture, snap, vol, mp string) string 
 	go func() { _ = cmd.Wait(); close(exited) }()
 	defer func() { _ = cmd.Process.Kill(); <-exited }()
 	staging := ""
-	for deadline := time.Now().Add(2 * time.Minute); staging == ""; time.Sleep(2 * time.Millisecond) {
+	// Polled fast: the staging directory is there only while the restore
+	// writes it.
+	if !testenv.Eventually(2*time.Minute, 2*time.Millisecond, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("drydock exited before it staged anything:\n%s", out)
 		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no staging directory beside %s after 2 minutes", mp)
 		}
 		entries, _ := os.ReadDir(filepath.Dir(mp))
 		for _, e := range entries {
@@ -84,6 +84,9 @@ func killWhileStaging(t *testing.T, f *volFixture, snap, vol, mp string) string 
 				staging = filepath.Join(filepath.Dir(mp), e.Name())
 			}
 		}
+		return staging != ""
+	}) {
+		t.Fatalf("no staging directory beside %s after 2 minutes", mp)
 	}
 	must(t, cmd.Process.Kill())
 	<-exited

@@ -143,6 +143,8 @@ func TestS3ServerRestartDuringBackup(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	// The outage must come while the backup writes (320 MiB take far
+	// longer than this); the check below fails the test if it came late.
 	time.Sleep(500 * time.Millisecond)
 	srv.Stop(t)
 	select {
@@ -150,7 +152,7 @@ func TestS3ServerRestartDuringBackup(t *testing.T) {
 		t.Fatalf("the backup ended (%v) before the server went away: nothing was tested\n%s", err, out.String())
 	default:
 	}
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // the outage under test: 3 s
 	srv.Restart(t)
 	err := <-exited
 	t.Logf("backup across the restart: err=%v\n%s", err, out.String())

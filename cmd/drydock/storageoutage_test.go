@@ -8,6 +8,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/dockertest"
 	"github.com/drydock-backup/drydock/internal/testkit/sshtest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 	"github.com/drydock-backup/drydock/pkg/location"
 )
@@ -38,14 +39,12 @@ func TestAppDownStorageOutage(t *testing.T) {
 	waitStopBegins(t, signals, d.exited)
 	begun := time.Now()
 	srv.Stop(t)
-	for f.Running(id) { // the stop itself is Docker's
-		time.Sleep(50 * time.Millisecond)
+	// The stop itself is Docker's.
+	if !testenv.Eventually(3*time.Minute, 50*time.Millisecond, func() bool { return !f.Running(id) }) {
+		t.Fatalf("the app was not stopped within 3 minutes\n%s", d.stderr.String())
 	}
-	for !f.Running(id) {
-		if time.Since(begun) > 25*time.Second {
-			t.Fatalf("the app is still down %s after its stop, with the storage gone\n%s", time.Since(begun), d.stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testenv.Eventually(time.Until(begun.Add(25*time.Second)), 100*time.Millisecond, func() bool { return f.Running(id) }) {
+		t.Fatalf("the app is still down %s after its stop, with the storage gone\n%s", time.Since(begun), d.stderr.String())
 	}
 	down := time.Since(begun)
 	select {

@@ -196,10 +196,8 @@ func waitGrows(t testing.TB, dir string) {
 		return n
 	}
 	before := size()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if size() > before {
-			return
-		}
+	if testenv.Eventually(10*time.Second, 100*time.Millisecond, func() bool { return size() > before }) {
+		return
 	}
 	t.Errorf("the container does not write into %s any more", dir)
 }

@@ -131,14 +131,13 @@ func pgContainer(f *volFixture, base string, labels map[string]string, mounts ..
 func pgWaitHealthy(f *volFixture, id string) {
 	f.t.Helper()
 	var ins container.InspectResponse
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	healthy := func() bool { return ins.State.Health != nil && ins.State.Health.Status == container.Healthy }
+	testenv.Eventually(time.Minute, 100*time.Millisecond, func() bool {
 		ins = f.Inspect(id)
-		if !ins.State.Running {
-			break
-		}
-		if ins.State.Health != nil && ins.State.Health.Status == container.Healthy {
-			return
-		}
+		return !ins.State.Running || healthy()
+	})
+	if ins.State.Running && healthy() {
+		return
 	}
 	logs := ""
 	if ins.State.Health != nil && len(ins.State.Health.Log) > 0 {
@@ -167,17 +166,18 @@ func pgMust(f *volFixture, id string, cmd ...string) string {
 		f.t.Fatalf("exec %v: %v", cmd, err)
 	}
 	// The stream may end a moment before Docker records the exit code.
-	for {
-		ins, err := f.Cli.ContainerExecInspect(ctx, ex.ID)
-		if err != nil {
+	var ins container.ExecInspect
+	if !testenv.Eventually(time.Minute, 20*time.Millisecond, func() bool {
+		var err error
+		if ins, err = f.Cli.ContainerExecInspect(ctx, ex.ID); err != nil {
 			f.t.Fatalf("exec %v: %v", cmd, err)
 		}
-		if !ins.Running {
-			if ins.ExitCode != 0 {
-				f.t.Fatalf("exec %v: exit %d\n%s%s", cmd, ins.ExitCode, out.String(), errOut.String())
-			}
-			return out.String()
-		}
-		time.Sleep(20 * time.Millisecond)
+		return !ins.Running
+	}) {
+		f.t.Fatalf("exec %v: still running a minute after its output ended", cmd)
 	}
+	if ins.ExitCode != 0 {
+		f.t.Fatalf("exec %v: exit %d\n%s%s", cmd, ins.ExitCode, out.String(), errOut.String())
+	}
+	return out.String()
 }

@@ -74,21 +74,24 @@ func TestVolumesSIGTERMWhileStopped(t *testing.T) {
 // drydock exits first or this takes minutes.
 func (f *volFixture) waitStoppedByDrydock(id string, started time.Time, exited <-chan struct{}) {
 	f.t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	// Polled fast: the container is down only for the final pass.
+	if !testenv.Eventually(3*time.Minute, 10*time.Millisecond, func() bool {
 		select {
 		case <-exited:
 			f.t.Fatal("drydock exited before it stopped the container")
 		default:
 		}
 		ins := f.Inspect(id)
-		if !ins.State.Running {
-			if s, _ := time.Parse(time.RFC3339Nano, ins.State.StartedAt); !s.Equal(started) {
-				f.t.Fatalf("container restarted (%s, was %s) before it was seen stopped", s, started)
-			}
-			return
+		if ins.State.Running {
+			return false
 		}
+		if s, _ := time.Parse(time.RFC3339Nano, ins.State.StartedAt); !s.Equal(started) {
+			f.t.Fatalf("container restarted (%s, was %s) before it was seen stopped", s, started)
+		}
+		return true
+	}) {
+		f.t.Fatal("drydock did not stop the container within 3 minutes")
 	}
-	f.t.Fatal("drydock did not stop the container within 3 minutes")
 }
 
 // assertNoLeftovers checks that the repository holds no lock and that the

@@ -157,19 +157,24 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	d.sweepDrills(ctx, cfg)
 	closeOwner := d.openLockOwner(cfg.StateDir)
 	defer closeOwner()
-	if err := preflight(ctx, cfg, d.opts.Getenv, d.log, true, d.owner); err != nil {
+	// The scheduler's goroutine runs from New on: a start that fails ends it.
+	abort := func(err error) error {
+		_ = d.sched.Shutdown()
 		return err
+	}
+	if err := preflight(ctx, cfg, d.opts.Getenv, d.log, true, d.owner); err != nil {
+		return abort(err)
 	}
 	d.started = time.Now()
 	srv, err := d.serve(cfg.Listen)
 	if err != nil {
-		return err
+		return abort(err)
 	}
 	if err := d.apply(ctx, cfg); err != nil {
 		if srv != nil {
 			srv.Close()
 		}
-		return err
+		return abort(err)
 	}
 	d.sched.Start()
 	if !recovered {

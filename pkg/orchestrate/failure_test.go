@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/orchestrate"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -46,13 +47,8 @@ func TestFailingJobNotifiesAndTurnsUnhealthy(t *testing.T) {
 	td.waitFor("two failed runs", time.Minute, func(st orchestrate.Status) bool {
 		return job(st, "doomed", orchestrate.KindBackup).Failures >= 2
 	})
-	deadline := time.Now().Add(30 * time.Second)
 	var msgs []map[string]string
-	for len(msgs) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-		msgs = hook.messages()
-	}
-	if len(msgs) == 0 {
+	if !testenv.Eventually(30*time.Second, 100*time.Millisecond, func() bool { msgs = hook.messages(); return len(msgs) > 0 }) {
 		t.Fatal("no notification arrived")
 	}
 	m := msgs[0]
@@ -69,9 +65,14 @@ func TestFailingJobNotifiesAndTurnsUnhealthy(t *testing.T) {
 		t.Errorf("notification title %q", m["title"])
 	}
 
-	// Interval 1 s: unhealthy once 2 s pass without a success.
-	time.Sleep(time.Until(start.Add(2500 * time.Millisecond)))
-	code, body := td.get("/healthz")
+	// Interval 1 s: unhealthy once 2 s pass without a success, so by
+	// 2.5 s. (TestUnhealthyAtTwiceTheInterval pins the moment in a bubble.)
+	var code int
+	var body string
+	testenv.Eventually(time.Until(start.Add(2500*time.Millisecond)), 100*time.Millisecond, func() bool {
+		code, body = td.get("/healthz")
+		return code == 503
+	})
 	if code != 503 || !strings.Contains(body, "job doomed (backup)") {
 		t.Errorf("/healthz: %d %q, want 503 naming the job", code, body)
 	}

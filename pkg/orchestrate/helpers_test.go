@@ -89,8 +89,13 @@ func (td *testDaemon) get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// status is what /status serves; a daemon that does not listen (in a
+// synctest bubble, where no network belongs) is asked in-process.
 func (td *testDaemon) status() orchestrate.Status {
 	td.t.Helper()
+	if td.d.Addr() == nil {
+		return td.d.Status()
+	}
 	code, body := td.get("/status")
 	var st orchestrate.Status
 	if code != 200 {
@@ -105,18 +110,12 @@ func (td *testDaemon) status() orchestrate.Status {
 // waitFor polls cond until it holds or the timeout passes.
 func (td *testDaemon) waitFor(what string, timeout time.Duration, cond func(orchestrate.Status) bool) orchestrate.Status {
 	td.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		st := td.status()
-		if cond(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			b, _ := json.MarshalIndent(st, "", "  ")
-			td.t.Fatalf("timed out waiting for %s; status:\n%s\nlog:\n%s", what, b, td.logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
+	var st orchestrate.Status
+	if !testenv.Eventually(timeout, 200*time.Millisecond, func() bool { st = td.status(); return cond(st) }) {
+		b, _ := json.MarshalIndent(st, "", "  ")
+		td.t.Fatalf("timed out waiting for %s; status:\n%s\nlog:\n%s", what, b, td.logs.String())
 	}
+	return st
 }
 
 func job(st orchestrate.Status, name, kind string) orchestrate.JobStatus {

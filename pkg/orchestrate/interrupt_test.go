@@ -46,15 +46,15 @@ func TestVerifyInterruptedByShutdown(t *testing.T) {
 	writeFile(t, filepath.Join(data, "f"), "content")
 	hook := newHookServer(t)
 	td := startDaemon(t, fill(verifyJob, "STATE", state, "DATA", data, "HOOK", hook.url()), nil)
+	waits := func() int { return strings.Count(td.logs.String(), `msg="repository is locked, waiting"`) }
 	unlock := holdLock(t, state)
 	defer func() { _ = unlock() }()
-	// A verification that started before the lock was taken has ended by
-	// now; the one running next waits for the lock.
-	time.Sleep(2 * time.Second)
+	// A verification that started before the lock was taken may end;
+	// one that logs waiting for it is the one to interrupt.
+	waited := waits()
 	td.waitFor("a verification waiting for the lock", time.Minute, func(st orchestrate.Status) bool {
-		return job(st, "checked", orchestrate.KindVerify).Running
+		return job(st, "checked", orchestrate.KindVerify).Running && waits() > waited
 	})
-	time.Sleep(time.Second)
 	before := job(td.status(), "checked", orchestrate.KindVerify)
 	if !before.Running {
 		t.Fatalf("the verification did not wait for the lock: %+v", before)
@@ -81,7 +81,9 @@ func TestVerifyInterruptedByShutdown(t *testing.T) {
 	if strings.Contains(metrics, `result="failure"`) {
 		t.Errorf("/metrics counts a failure:\n%s", grepLines(metrics, "drydock_job_runs_total"))
 	}
-	time.Sleep(500 * time.Millisecond) // a notification would be sent before Run returns
+	// Nothing to wait for: this checks that no notification comes. One is
+	// sent before Run returns; a late one would arrive within this.
+	time.Sleep(500 * time.Millisecond)
 	for _, m := range hook.messages() {
 		if m["kind"] == orchestrate.KindVerify && m["event"] != "success" {
 			t.Errorf("notification for the interrupted verification: %v", m)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
@@ -32,11 +33,16 @@ jobs:
 // TestJobRunsDoNotOverlap: while another process holds an exclusive lock,
 // a job scheduled every second waits for it for several seconds; the
 // ticks in between are skipped, never run alongside (also across a
-// configuration reload), and the job succeeds once the lock is gone.
-func TestJobRunsDoNotOverlap(t *testing.T) {
+// configuration reload), and the job succeeds once the lock is gone. It
+// runs in a synctest bubble (without the HTTP endpoint, as no network
+// belongs there): its seconds of waiting take none, and the ticks are
+// exact.
+func TestJobRunsDoNotOverlap(t *testing.T) { synctest.Test(t, jobRunsDoNotOverlap) }
+
+func jobRunsDoNotOverlap(t *testing.T) {
 	state, data := t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(data, "f"), "content")
-	td := startDaemon(t, fill(slowJob, "STATE", state, "DATA", data), nil)
+	td := startDaemon(t, fill(slowJob, "STATE", state, "DATA", data, "listen: 127.0.0.1:0", "listen: off"), nil)
 	td.waitFor("a first success", time.Minute, func(st orchestrate.Status) bool {
 		return job(st, "slow", orchestrate.KindBackup).LastSuccess != nil
 	})

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
@@ -142,7 +143,8 @@ func TestRepoPool(t *testing.T) {
 // TestRepoPoolOpensOnce: callers that come while the handle is being
 // opened wait for it instead of opening their own: a run for a reader's
 // open, a reader for a run's; a run for a run's does not (it would wait
-// for the whole run).
+// for the whole run). In a synctest bubble, so that "the second caller
+// waits" is seen when it blocks, not guessed after a sleep.
 func TestRepoPoolOpensOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
@@ -155,54 +157,58 @@ func TestRepoPoolOpensOnce(t *testing.T) {
 		{"run beside run", useRun, useRun, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newPoolFixture(t)
-			gate, started := make(chan struct{}), make(chan struct{})
-			slow := func(ctx context.Context) (*repo.Repository, error) {
-				close(started)
-				<-gate
-				return f.open(ctx)
-			}
-			type got struct {
-				r       *repo.Repository
-				release func(bool)
-			}
-			results := make(chan got, 2)
-			var wg sync.WaitGroup
-			acquire := func(u use, open opener) {
-				defer wg.Done()
-				r, _, release, err := f.p.acquire(t.Context(), "r", f.rc, u, open)
-				if err != nil {
-					t.Error(err)
-					return
+			synctest.Test(t, func(t *testing.T) {
+				f := newPoolFixture(t)
+				gate, started := make(chan struct{}), make(chan struct{})
+				slow := func(ctx context.Context) (*repo.Repository, error) {
+					close(started)
+					<-gate
+					return f.open(ctx)
 				}
-				results <- got{r, release}
-			}
-			wg.Add(2)
-			go acquire(tc.first, slow)
-			<-started
-			go acquire(tc.second, f.open)
-			if !tc.shared {
-				// The second run opens its own at once, while the first
-				// still opens.
-				a := <-results
-				a.release(false)
-			}
-			time.Sleep(100 * time.Millisecond)
-			if tc.shared && len(results) > 0 {
-				t.Error("the second caller did not wait for the open under way")
-			}
-			close(gate)
-			wg.Wait()
-			close(results)
-			var rs []*repo.Repository
-			for g := range results {
-				rs = append(rs, g.r)
-				g.release(false)
-			}
-			opens, _ := f.p.counts("r")
-			if shared := opens == 1 && len(rs) == 2 && rs[0] == rs[1]; shared != tc.shared {
-				t.Errorf("opens %d, %d handles: shared %v, want %v", opens, len(rs), shared, tc.shared)
-			}
+				type got struct {
+					r       *repo.Repository
+					release func(bool)
+				}
+				results := make(chan got, 2)
+				var wg sync.WaitGroup
+				acquire := func(u use, open opener) {
+					defer wg.Done()
+					r, _, release, err := f.p.acquire(t.Context(), "r", f.rc, u, open)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					results <- got{r, release}
+				}
+				wg.Add(2)
+				go acquire(tc.first, slow)
+				<-started
+				go acquire(tc.second, f.open)
+				if !tc.shared {
+					// The second run opens its own at once, while the first
+					// still opens.
+					a := <-results
+					a.release(false)
+				}
+				// Every goroutine of the bubble blocks: the first in its
+				// open, a second that waits for it on the slot.
+				synctest.Wait()
+				if tc.shared && len(results) > 0 {
+					t.Error("the second caller did not wait for the open under way")
+				}
+				close(gate)
+				wg.Wait()
+				close(results)
+				var rs []*repo.Repository
+				for g := range results {
+					rs = append(rs, g.r)
+					g.release(false)
+				}
+				opens, _ := f.p.counts("r")
+				if shared := opens == 1 && len(rs) == 2 && rs[0] == rs[1]; shared != tc.shared {
+					t.Errorf("opens %d, %d handles: shared %v, want %v", opens, len(rs), shared, tc.shared)
+				}
+			})
 		})
 	}
 }

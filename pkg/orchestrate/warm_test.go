@@ -81,17 +81,16 @@ func TestDaemonKeepsRepositoryWarm(t *testing.T) {
 // takes one every two seconds).
 func resticRetry(t *testing.T, bin, repo, pw string, args ...string) {
 	t.Helper()
-	for i := 0; ; i++ {
+	var out []byte
+	var err error
+	if testenv.Eventually(time.Minute, 200*time.Millisecond, func() bool {
 		cmd := exec.Command(bin, append([]string{"--no-cache", "-r", repo, "--password-file", pw}, args...)...)
-		out, err := cmd.CombinedOutput()
-		if err == nil {
-			return
-		}
-		if i == 50 || !strings.Contains(string(out), "locked") {
-			t.Fatalf("restic %v: %v\n%s", args, err, out)
-		}
-		time.Sleep(200 * time.Millisecond)
+		out, err = cmd.CombinedOutput()
+		return err == nil || !strings.Contains(string(out), "locked")
+	}) && err == nil {
+		return
 	}
+	t.Fatalf("restic %v: %v\n%s", args, err, out)
 }
 
 func grep(s, sub string) string {
@@ -132,16 +131,12 @@ func TestDaemonReloadClosesRepository(t *testing.T) {
 	}
 	handles := func(what string, opens, closes int) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			o, c := orchestrate.RepositoryHandles(td.d, "local")
-			if o == opens && c == closes {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d opens, %d closes; want %d, %d", what, o, c, opens, closes)
-			}
-			time.Sleep(50 * time.Millisecond)
+		var o, c int
+		if !testenv.Eventually(30*time.Second, 50*time.Millisecond, func() bool {
+			o, c = orchestrate.RepositoryHandles(td.d, "local")
+			return o == opens && c == closes
+		}) {
+			t.Fatalf("%s: %d opens, %d closes; want %d, %d", what, o, c, opens, closes)
 		}
 	}
 	reload := func(yaml string) {

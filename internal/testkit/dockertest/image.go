@@ -54,6 +54,7 @@ func Main(m *testing.M, pkg string) int {
 			fmt.Fprintf(os.Stderr, "dockertest: remove image %s: %v\n", img.ref, err)
 		}
 	}
+	testenv.CloseDocker()
 	return code
 }
 

@@ -41,3 +41,12 @@ func Docker(t testing.TB) *client.Client {
 	RequireOrSkip(t, docker.err == nil, "Docker daemon not reachable (start one with scripts/start-dockerd.sh): %v", docker.err)
 	return docker.cli
 }
+
+// CloseDocker closes the shared client once the tests are done (from
+// TestMain, after m.Run): its idle connection to the daemon would
+// otherwise outlive them, and goleak would report its goroutines.
+func CloseDocker() {
+	if docker.cli != nil {
+		_ = docker.cli.Close()
+	}
+}

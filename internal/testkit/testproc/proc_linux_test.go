@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
 // TestKillTreeReachesGrandchildren starts a shell whose child detaches into
@@ -35,13 +37,9 @@ func TestKillTreeReachesGrandchildren(t *testing.T) {
 	}
 	KillTree(cmd)
 	_ = cmd.Wait()
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(child) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(child, syscall.SIGKILL)
-			t.Fatalf("grandchild %d survived KillTree", child)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Eventually(5*time.Second, 20*time.Millisecond, func() bool { return !alive(child) }) {
+		_ = syscall.Kill(child, syscall.SIGKILL)
+		t.Fatalf("grandchild %d survived KillTree", child)
 	}
 }
 

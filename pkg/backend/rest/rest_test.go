@@ -172,7 +172,7 @@ func TestRetryRidesOverRestart(t *testing.T) {
 	restarted := make(chan struct{})
 	go func() {
 		defer close(restarted)
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // the outage the save rides over
 		srv.Restart(t)
 	}()
 	data, _ := backendtest.RandomData(t, 1000)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
@@ -288,25 +289,28 @@ func TestNoWritesAfterCancel(t *testing.T) {
 	}
 }
 
-// Cancelling while waiting between attempts returns promptly.
+// Cancelling while waiting between attempts returns at once, after one
+// attempt (in a bubble: the cancel comes at exactly 200 ms).
 func TestCancelDuringBackoff(t *testing.T) {
-	f := newFaulty(t)
-	f.fail["save"] = 1 << 30
-	be := retry.New(f, retry.Options{InitialInterval: 10 * time.Second, MaxElapsed: time.Minute})
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	data, id := backendtest.RandomData(t, 10)
-	start := time.Now()
-	err := be.Save(ctx, backend.Handle{Type: backend.PackFile, Name: id}, backend.NewByteReader(data))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want context.DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("returned after %v", d)
-	}
-	if c := f.count("save"); c != 1 {
-		t.Fatalf("%d attempts, want 1", c)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFaulty(t)
+		f.fail["save"] = 1 << 30
+		be := retry.New(f, retry.Options{InitialInterval: 10 * time.Second, MaxElapsed: time.Minute})
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		data, id := backendtest.RandomData(t, 10)
+		start := time.Now()
+		err := be.Save(ctx, backend.Handle{Type: backend.PackFile, Name: id}, backend.NewByteReader(data))
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v, want context.DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 200*time.Millisecond {
+			t.Fatalf("returned after %v, want at the cancel (200ms)", d)
+		}
+		if c := f.count("save"); c != 1 {
+			t.Fatalf("%d attempts, want 1", c)
+		}
+	})
 }
 
 // TestWindowCapsRetries: a call made under an open window gives up at the

@@ -3,11 +3,16 @@ package s3_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
@@ -34,7 +39,7 @@ func TestOpenRetriesBucketCheck(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // the outage the open rides over
 	srv.Restart(t)
 	if err := <-done; err != nil {
 		t.Fatalf("open across a MinIO restart: %v", err)
@@ -65,7 +70,14 @@ func TestOpenRetriesBucketCheck(t *testing.T) {
 func TestUploadsSurviveAServerRestart(t *testing.T) {
 	srv := miniotest.Start(t)
 	bucket := srv.NewBucket(t)
-	be := retry.New(open(t, config(srv, bucket, "")), retry.Options{
+	tr, err := minio.DefaultTransport(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flight := &inFlight{next: tr}
+	cfg := config(srv, bucket, "")
+	cfg.Transport = flight
+	be := retry.New(open(t, cfg), retry.Options{
 		MaxElapsed: 30 * time.Second, InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second,
 	})
 	ctx := t.Context()
@@ -101,9 +113,11 @@ func TestUploadsSurviveAServerRestart(t *testing.T) {
 	for range objs {
 		<-started
 	}
-	time.Sleep(50 * time.Millisecond)
+	if !testenv.Eventually(10*time.Second, time.Millisecond, func() bool { return flight.n.Load() > 0 }) {
+		t.Fatal("no upload in flight")
+	}
 	srv.Stop(t)
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // the outage the uploads ride over
 	srv.Restart(t)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -115,4 +129,16 @@ func TestUploadsSurviveAServerRestart(t *testing.T) {
 			t.Fatalf("%v: read back %d bytes, %v", o.h, len(got), err)
 		}
 	}
+}
+
+// inFlight counts the requests under way through it.
+type inFlight struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (f *inFlight) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.n.Add(1)
+	defer f.n.Add(-1)
+	return f.next.RoundTrip(req)
 }

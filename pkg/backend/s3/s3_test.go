@@ -19,6 +19,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/drydock-backup/drydock/internal/testkit/miniotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/backendtest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
@@ -242,7 +243,7 @@ func TestServerRestartDuringSave(t *testing.T) {
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- be.Save(ctx, h, backend.NewByteReader(data)) }()
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // the outage the save rides over
 	srv.Restart(t)
 	if err := <-done; err != nil {
 		t.Fatalf("save across a MinIO restart: %v", err)
@@ -260,7 +261,7 @@ func TestServerRestartDuringSave(t *testing.T) {
 		}
 		loaded <- got
 	}()
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // the outage the load rides over
 	srv.Restart(t)
 	if got := <-loaded; !bytes.Equal(got, data[5:1005]) {
 		t.Fatalf("load across restart returned %d wrong bytes", len(got))
@@ -398,7 +399,7 @@ func (g *gauge) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	g.mu.Unlock()
 	if !isLock {
-		time.Sleep(200 * time.Millisecond) // keep the slot busy
+		time.Sleep(200 * time.Millisecond) // a slow upload: keeps its slot busy
 	}
 	resp, err := g.next.RoundTrip(req)
 	if !isLock {
@@ -428,7 +429,14 @@ func TestMaxUploads(t *testing.T) {
 			errs <- be.Save(t.Context(), backend.Handle{Type: backend.PackFile, Name: id}, backend.NewByteReader(data))
 		})
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The lock is saved while both upload slots are taken.
+	if !testenv.Eventually(10*time.Second, time.Millisecond, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.cur == 2
+	}) {
+		t.Fatal("the uploads never took both slots")
+	}
 	lock, lockID := backendtest.RandomData(t, 100)
 	if err := be.Save(t.Context(), backend.Handle{Type: backend.LockFile, Name: lockID}, backend.NewByteReader(lock)); err != nil {
 		t.Fatal(err)
