@@ -50,6 +50,7 @@ var floors = []struct {
 	{36, "format", []string{"pkg/repo/compress"}},
 	{30, "", []string{"pkg/chunker", "pkg/directio"}},
 	{25, "docker", []string{"pkg/volume"}},
+	{22, "docker", []string{"pkg/appplan"}},
 	{20, "docker", []string{"pkg/dockerignore"}},
 	{15, "", []string{"internal/heldfile"}},
 	{10, "", []string{"internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen", "pkg/secret"}},
@@ -57,9 +58,11 @@ var floors = []struct {
 
 // forbidden are imports from outside the module that packages (a path or
 // a prefix ending in "/") must not have: the repository's and the
-// storage's layers never touch Docker.
+// storage's layers never touch Docker, and the app plan is pure (Docker's
+// API types, never its client).
 var forbidden = []struct{ pkgs, imports []string }{
 	{[]string{"pkg/repo", "pkg/repo/", "pkg/backend", "pkg/backend/", "pkg/chunker"}, []string{"github.com/docker/", "github.com/moby/"}},
+	{[]string{"pkg/appplan"}, []string{"github.com/docker/docker/client"}},
 }
 
 // testOnly are packages for tests (fixtures, servers, suites, a test
@@ -91,8 +94,13 @@ func TestForbiddenImports(t *testing.T) {
 	for _, err := range checkForbidden(external) {
 		t.Error(err)
 	}
-	if errs := checkForbidden(map[string][]string{"pkg/repo/pack": {"github.com/docker/docker/client"}}); len(errs) != 1 {
-		t.Errorf("a forbidden import got %v, want one error", errs)
+	for pkg, imp := range map[string]string{
+		"pkg/repo/pack": "github.com/docker/docker/client",
+		"pkg/appplan":   "github.com/docker/docker/client",
+	} {
+		if errs := checkForbidden(map[string][]string{pkg: {imp}}); len(errs) != 1 {
+			t.Errorf("%s importing %s got %v, want one error", pkg, imp, errs)
+		}
 	}
 }
 
@@ -127,6 +135,7 @@ func TestLayeringCatches(t *testing.T) {
 	for _, c := range []struct{ from, to, want string }{
 		{"pkg/repo", "pkg/backup", "floor"},
 		{"pkg/volume", "pkg/repo", "floor"},
+		{"pkg/appplan", "pkg/volume", "floor"},
 		{"pkg/backend/local", "pkg/repo/format", "column"},
 		{"pkg/repo/format", "pkg/backend", "column"},
 		{"pkg/volume", "internal/lockowner", "column"}, // reaches the format
