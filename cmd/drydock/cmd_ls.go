@@ -18,44 +18,85 @@ import (
 )
 
 type lsOptions struct {
-	long bool
+	long      bool
+	recursive bool
+	filter    retention.Filter
 }
 
 func newLsCommand(g *globalOptions) *cobra.Command {
 	var opts lsOptions
 	cmd := &cobra.Command{
-		Use:   "ls SNAPSHOT [PATH]",
+		Use:   "ls SNAPSHOT [DIR...]",
 		Short: "List the files of a snapshot (SNAPSHOT is an ID, a prefix of one, or latest)",
-		Args:  cobra.RangeArgs(1, 2),
+		Long: `Ls lists the files and folders of a snapshot, all of them without DIR. With
+one or more DIRs (absolute paths in the snapshot), it lists each DIR and what
+is directly in it, or with --recursive everything below it, as restic does.
+--host, --tag and --path narrow the snapshots "latest" picks from.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			dirs, err := lsDirs(args[1:])
+			if err != nil {
+				return err
+			}
 			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				return runLs(ctx, r, opts, g, args)
+				return runLs(ctx, r, opts, g, args[0], dirs)
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&opts.long, "long", "l", false, "show mode, owner, size and time")
+	f := cmd.Flags()
+	f.BoolVarP(&opts.long, "long", "l", false, "show mode, owner, size and time")
+	f.BoolVar(&opts.recursive, "recursive", false, "with DIRs, list everything below them, not only what is directly in them")
+	addSnapshotFilterFlags(f, &opts.filter, "H")
 	return cmd
 }
 
-func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, args []string) error {
-	sn, err := findSnapshot(ctx, r, g, args[0], retention.Filter{})
+// lsDirs checks and cleans ls's DIR arguments: paths in a snapshot are
+// absolute, and a relative one is a mistake to report, not to guess at.
+func lsDirs(args []string) ([]string, error) {
+	dirs := make([]string, len(args))
+	for i, a := range args {
+		if !strings.HasPrefix(a, "/") {
+			return nil, fmt.Errorf("ls: %q is not an absolute path: a DIR names a folder in the snapshot from its root, for example /etc", a)
+		}
+		dirs[i] = path.Clean(a)
+	}
+	return dirs, nil
+}
+
+// lsJSONSnapshot is the first line of ls --json: the snapshot with the
+// type fields restic 0.14 (struct_type) and 0.17 on (message_type) print.
+type lsJSONSnapshot struct {
+	snapshotJSON
+}
+
+func (s lsJSONSnapshot) MarshalJSON() ([]byte, error) {
+	doc, err := s.snapshotJSON.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return append(doc[:len(doc)-1], `,"message_type":"snapshot","struct_type":"snapshot"}`...), nil
+}
+
+func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, ref string, dirs []string) error {
+	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
 	if err != nil {
 		return err
 	}
-	filter := ""
-	if len(args) == 2 {
-		filter = path.Clean("/" + args[1])
-	}
 	enc := json.NewEncoder(g.stdout)
 	if g.json {
-		if err := enc.Encode(snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}); err != nil {
+		if err := enc.Encode(lsJSONSnapshot{snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}}); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(g.stdout, "snapshot %s of %v at %s:\n", sn.ID.Str(), quoteNames(sn.Paths), sn.Time.Local().Format(time.RFC3339))
+		filtered := ""
+		if len(dirs) > 0 {
+			filtered = fmt.Sprintf(" filtered by %v", quoteNames(dirs))
+		}
+		fmt.Fprintf(g.stdout, "snapshot %s of %v%s at %s:\n", sn.ID.Str(), quoteNames(sn.Paths), filtered, sn.Time.Local().Format(time.RFC3339))
 	}
-	return walkTree(ctx, r, *sn.Tree, "/", func(p string, n *format.Node) error {
-		if filter != "" && p != filter && !strings.HasPrefix(p, strings.TrimSuffix(filter, "/")+"/") {
+	sel := lsSelection{dirs: dirs, recursive: opts.recursive}
+	return walkTreeWhere(ctx, r, *sn.Tree, "/", sel.descend, func(p string, n *format.Node) error {
+		if !sel.lists(p) {
 			return nil
 		}
 		switch {
@@ -71,9 +112,55 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 	})
 }
 
+// lsSelection is what ls lists of a snapshot given its DIRs (clean,
+// absolute): with none, everything; else each DIR, what is directly in
+// it, and with recursive everything below it. Only folders on the way to
+// a DIR, or inside one as far as it lists, are read.
+type lsSelection struct {
+	dirs      []string
+	recursive bool
+}
+
+func (s lsSelection) lists(p string) bool {
+	if len(s.dirs) == 0 {
+		return true
+	}
+	for _, d := range s.dirs {
+		if p == d || (s.recursive && below(p, d)) || path.Dir(p) == d {
+			return true
+		}
+	}
+	return false
+}
+
+// descend says whether ls reads the folder at p: one on the way to a DIR,
+// a DIR itself, or below one with recursive.
+func (s lsSelection) descend(p string) bool {
+	if len(s.dirs) == 0 {
+		return true
+	}
+	for _, d := range s.dirs {
+		if p == d || below(d, p) || (s.recursive && below(p, d)) {
+			return true
+		}
+	}
+	return false
+}
+
+// below says whether p is strictly inside dir; both are clean and absolute.
+func below(p, dir string) bool {
+	return dir == "/" && p != "/" || strings.HasPrefix(p, dir+"/")
+}
+
 // walkTree calls fn for every node below tree in depth-first order, with
 // its absolute path in the snapshot.
 func walkTree(ctx context.Context, r *repo.Repository, tree format.ID, dir string, fn func(p string, n *format.Node) error) error {
+	return walkTreeWhere(ctx, r, tree, dir, func(string) bool { return true }, fn)
+}
+
+// walkTreeWhere is walkTree that reads only the folders descend accepts;
+// fn still sees every node of the folders read.
+func walkTreeWhere(ctx context.Context, r *repo.Repository, tree format.ID, dir string, descend func(p string) bool, fn func(p string, n *format.Node) error) error {
 	t, err := r.LoadTree(ctx, tree)
 	if err != nil {
 		return err
@@ -83,8 +170,8 @@ func walkTree(ctx context.Context, r *repo.Repository, tree format.ID, dir strin
 		if err := fn(p, n); err != nil {
 			return err
 		}
-		if n.Type == format.NodeDir && n.Subtree != nil {
-			if err := walkTree(ctx, r, *n.Subtree, p, fn); err != nil {
+		if n.Type == format.NodeDir && n.Subtree != nil && descend(p) {
+			if err := walkTreeWhere(ctx, r, *n.Subtree, p, descend, fn); err != nil {
 				return err
 			}
 		}

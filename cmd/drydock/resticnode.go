@@ -15,8 +15,9 @@ import (
 // with stock restic, command by command.
 
 // lsNodeJSON is one node line of ls --json: a fixed selection of the node's
-// fields, in restic's order. LinkTarget is drydock's addition, printed
-// since drydock's first ls; restic 0.14 has no such field.
+// fields, in restic's order. Inode and message_type are restic 0.17's
+// additions, which 0.14 lacks; LinkTarget is drydock's, printed since
+// drydock's first ls.
 type lsNodeJSON struct {
 	Name        string      `json:"name"`
 	Type        string      `json:"type"`
@@ -29,6 +30,8 @@ type lsNodeJSON struct {
 	ModTime     time.Time   `json:"mtime"`
 	AccessTime  time.Time   `json:"atime"`
 	ChangeTime  time.Time   `json:"ctime"`
+	Inode       uint64      `json:"inode,omitempty"`
+	MessageType string      `json:"message_type"`
 	StructType  string      `json:"struct_type"`
 	LinkTarget  string      `json:"linktarget,omitempty"`
 }
@@ -36,7 +39,7 @@ type lsNodeJSON struct {
 func newLsNodeJSON(p string, n *format.Node) lsNodeJSON {
 	j := lsNodeJSON{Name: n.Name, Type: string(n.Type), Path: p, UID: n.UID, GID: n.GID,
 		Mode: n.Mode, Permissions: n.Mode.String(), ModTime: n.ModTime, AccessTime: n.AccessTime,
-		ChangeTime: n.ChangeTime, StructType: "node", LinkTarget: n.LinkTarget}
+		ChangeTime: n.ChangeTime, Inode: n.Inode, MessageType: "node", StructType: "node", LinkTarget: n.LinkTarget}
 	if n.Type == format.NodeFile {
 		size := n.Size
 		j.Size = &size

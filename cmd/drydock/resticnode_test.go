@@ -13,12 +13,13 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
-// nodeJSONExtras are the fields drydock prints beside restic's, per command:
-// ls has printed link targets from the start; find shows every stored field
+// nodeJSONExtras are the fields drydock prints beside restic 0.14's, per
+// command: ls has printed link targets from the start, and prints restic
+// 0.17's inode and message_type; find shows every stored field
 // it does not hide, and drydock stores non-UTF-8 link targets as restic
 // 0.14 cannot.
 var nodeJSONExtras = map[string][]string{
-	"ls":   {"linktarget"},
+	"ls":   {"linktarget", "inode", "message_type"},
 	"find": {"linktarget_raw"},
 }
 
