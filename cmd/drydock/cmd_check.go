@@ -29,7 +29,7 @@ indexed. --read-data also downloads every pack and verifies every blob;
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Exclusive, like restic: a prune running meanwhile would make
 			// packs disappear under the check.
-			return g.withLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
+			return g.withReadLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
 				return runCheck(ctx, r, opts, g)
 			})
 		},

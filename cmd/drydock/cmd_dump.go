@@ -39,7 +39,7 @@ dump with an error (exit 1) rather than writing wrong bytes.`,
 			if opts.archive != "tar" {
 				return fmt.Errorf("--archive %q: only tar is supported", opts.archive)
 			}
-			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withReadLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				sn, err := findSnapshot(ctx, r, g, args[0], opts.filter)
 				if err != nil {
 					return err

@@ -101,7 +101,7 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 		}
 	}
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+		run := func(ctx context.Context, l *repo.Lock) error {
 			removed, err := forgetLocked(ctx, r, opts, g, args)
 			if err != nil || !opts.prune || len(removed) == 0 {
 				return err
@@ -115,7 +115,11 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 				return nil
 			}
 			return pruneLocked(ctx, r, l, opts.pruning, g)
-		})
+		}
+		if opts.dryRun && g.noLock {
+			return run(ctx, nil) // a dry run removes nothing
+		}
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, run)
 	})
 }
 

@@ -63,11 +63,12 @@ another password, "key remove" deletes a key other than the one in use.`,
 		Short: "List the repository's keys (* marks the one in use)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withReadLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				return runKeyList(ctx, r, g)
 			})
 		},
 	}
+	readsWithoutLock(list)
 	remove := &cobra.Command{
 		Use:   "remove ID",
 		Short: "Remove a key (not the one in use)",

@@ -62,13 +62,17 @@ type pruneSummary struct {
 
 func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
+		if opts.dryRun && g.noLock {
+			return pruneLocked(ctx, r, nil, opts, g) // a dry run uses no lock
+		}
 		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
 			return pruneLocked(ctx, r, l, opts, g)
 		})
 	})
 }
 
-// pruneLocked prunes r, which the caller holds exclusively with l.
+// pruneLocked prunes r, which the caller holds exclusively with l (nil for
+// a dry run under --no-lock, which removes nothing).
 func pruneLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts pruneOptions, g *globalOptions) error {
 	text := !g.json && !g.quiet
 	if opts.RepackUncompressed && g.compression == compress.ModeOff {

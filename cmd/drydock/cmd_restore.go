@@ -42,7 +42,7 @@ NAME.drydock-partial, and the exit code is then 1.`,
 					return fmt.Errorf("--include %q: %w", pat, err)
 				}
 			}
-			return g.withLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withReadLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				return runRestore(ctx, r, opts, g, args[0])
 			})
 		},

@@ -38,6 +38,7 @@ type globalOptions struct {
 	quiet       bool
 	retryMax    time.Duration
 	retryLock   time.Duration
+	noLock      bool     // --no-lock: commands that only read take no lock
 	options     []string // -o key=value
 	caCerts     []string
 	clientCert  string
@@ -63,6 +64,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "print only errors")
 	f.DurationVar(&g.retryMax, "retry-max", 2*time.Minute, "how long to retry a failing repository operation before giving up")
+	f.BoolVar(&g.noLock, "no-lock", false, "read without locking the repository (ls, cat, snapshots, restore, check and the other commands that only read; forget and prune with --dry-run), as restic's --no-lock")
 	f.DurationVar(&g.retryLock, "retry-lock", 0, "wait this long for another process's conflicting lock to go away (e.g. 10m), as restic's --retry-lock")
 	f.StringArrayVarP(&g.options, "option", "o", nil, "backend option `key=value`: sftp.command, sftp.args, sftp.connections, rest.connections (repeatable)")
 	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for a rest: repository over https (repeatable; default: $RESTIC_CACERT)")
