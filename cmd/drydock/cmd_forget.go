@@ -8,8 +8,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -273,40 +271,6 @@ func printForgetGroup(w io.Writer, opts forgetOptions, grp retention.GroupResult
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-func printSnapshotTable(w io.Writer, newestFirst []repo.Snapshot, reasons map[format.ID][]string, withReasons, compact bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := []string{"ID", "Time", "Host", "Tags"}
-	if withReasons && !compact {
-		head = append(head, "Reasons")
-	}
-	if !compact {
-		head = append(head, "Paths")
-	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, sn := range slices.Backward(newestFirst) {
-		row := []string{sn.ID.Str(), sn.Time.Local().Format(time.DateTime), sn.Hostname, strings.Join(sn.Tags, ",")}
-		why := reasons[sn.ID]
-		if withReasons && !compact {
-			row = append(row, first(why))
-		}
-		if !compact {
-			row = append(row, strings.Join(sn.Paths, ","))
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-		for i := 1; withReasons && !compact && i < len(why); i++ {
-			fmt.Fprintf(tw, "\t\t\t\t%s\t\n", why[i])
-		}
-	}
-	return tw.Flush()
-}
-
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }
 
 // describeGroup names the grouped fields of key: "host [h], paths [/a, /b]".
