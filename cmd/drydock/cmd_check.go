@@ -49,6 +49,7 @@ func runCheck(ctx context.Context, r *repo.Repository, opts checkOptions, g *glo
 		return err
 	}
 	if g.json {
+		printCheckErrorsJSON(g, rep)
 		if err := json.NewEncoder(g.stdout).Encode(rep); err != nil {
 			return err
 		}
@@ -63,4 +64,20 @@ func runCheck(ctx context.Context, r *repo.Repository, opts checkOptions, g *glo
 			len(rep.Unread), rep.Unread[0])
 	}
 	return nil
+}
+
+// printCheckErrorsJSON writes each error (and each pack that could not be
+// read) on stderr as restic 0.19's check --json does, one
+// {"message_type":"error","message":...} line each; the report, restic's
+// summary among its fields, goes to stdout.
+func printCheckErrorsJSON(g *globalOptions, rep *checker.Report) {
+	enc := json.NewEncoder(g.stderr)
+	for _, errs := range [][]error{rep.Errors, rep.Unread} {
+		for _, err := range errs {
+			_ = enc.Encode(struct {
+				MessageType string `json:"message_type"`
+				Message     string `json:"message"`
+			}{"error", err.Error()})
+		}
+	}
 }

@@ -75,6 +75,8 @@ type Report struct {
 	BytesRead  int64 // pack bytes downloaded (ReadData)
 
 	packsReadWhole int // packs read a second time, whole, to report their damage
+
+	hintRepairIndex, hintPrune bool // suggested by notices (see SuggestRepairIndex)
 }
 
 // OK reports whether no errors were found; notices do not count, nor do
@@ -143,8 +145,24 @@ func (c *checker) addError(err error) {
 	c.mu.Unlock()
 }
 
-func (c *checker) addNotice(format string, args ...any) {
+// A hint is the command a notice suggests, as restic's check --json
+// summary reports it.
+type hint int
+
+const (
+	hintNone hint = iota
+	hintRepairIndex
+	hintPrune
+)
+
+func (c *checker) addNotice(h hint, format string, args ...any) {
 	c.mu.Lock()
 	c.rep.Notices = append(c.rep.Notices, fmt.Sprintf(format, args...))
+	switch h {
+	case hintRepairIndex:
+		c.rep.hintRepairIndex = true
+	case hintPrune:
+		c.rep.hintPrune = true
+	}
 	c.mu.Unlock()
 }

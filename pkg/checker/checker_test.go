@@ -42,7 +42,13 @@ type corruption struct {
 	// restic reports the missing pack at once, then retries loading the
 	// tree for ~45 s before failing. The verdict is its printed error.
 	resticKill time.Duration
+	// hints are restic 0.19's check --json summary fields for the damage:
+	// the damaged object among broken_packs, suggest_repair_index,
+	// suggest_prune.
+	hints hints
 }
+
+type hints struct{ broken, repairIndex, prune bool }
 
 func TestCorruptions(t *testing.T) {
 	cases := []corruption{{
@@ -56,7 +62,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticSays: "no errors were found",
 	}, {
-		name: "flipped byte in a data pack",
+		name:  "flipped byte in a data pack",
+		hints: hints{broken: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			id := f.dataPacks[0]
 			modify(t, packPath(f.dir, id), func(b []byte) []byte { b[len(b)/3] ^= 0x01; return b })
@@ -71,7 +78,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticFails: true, resticSays: "Pack ID does not match",
 	}, {
-		name: "data pack truncated by one byte",
+		name:  "data pack truncated by one byte",
+		hints: hints{broken: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			id := f.dataPacks[1]
 			modify(t, packPath(f.dir, id), func(b []byte) []byte { return b[:len(b)-1] })
@@ -95,7 +103,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticFails: true, resticSays: "does not exist", resticArgs: []string{"check"},
 	}, {
-		name: "unreferenced copy of a pack",
+		name:  "unreferenced copy of a pack",
+		hints: hints{prune: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			data, err := os.ReadFile(packPath(f.dir, f.dataPacks[0]))
 			if err != nil {
@@ -113,7 +122,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticSays: "additional files",
 	}, {
-		name: "pack described by two index files",
+		name:  "pack described by two index files",
+		hints: hints{repairIndex: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			doc, r := indexDoc(t, f, f.indexFiles[0])
 			id, err := r.SaveUnpacked(t.Context(), backend.IndexFile, doc) // new IV, new name
@@ -130,7 +140,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticSays: "contained in several indexes",
 	}, {
-		name: "truncated index file",
+		name:  "truncated index file",
+		hints: hints{repairIndex: true, prune: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			id := f.indexFiles[0]
 			modify(t, filepath.Join(f.dir, "index", id.String()), func(b []byte) []byte { return b[:len(b)-10] })
@@ -169,7 +180,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticFails: true, resticSays: "does not exist", resticArgs: []string{"check"}, resticKill: 4 * time.Second,
 	}, {
-		name: "data pack dropped from the index",
+		name:  "data pack dropped from the index",
+		hints: hints{prune: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			id := f.dataPacks[3]
 			dropFromIndex(t, f, id)
@@ -188,7 +200,8 @@ func TestCorruptions(t *testing.T) {
 		},
 		resticFails: true, resticSays: "not found in index",
 	}, {
-		name: "index entry of a pack lacks its last blob",
+		name:  "index entry of a pack lacks its last blob",
+		hints: hints{broken: true},
 		damage: func(t *testing.T, f fixture) format.ID {
 			id := f.dataPacks[4]
 			rewriteIndex(t, f, func(idx *format.Index) bool {
@@ -242,6 +255,7 @@ func TestCorruptions(t *testing.T) {
 					!plain.OK(), tc.structural, !full.OK(), tc.readData, printed(plain), printed(full))
 			}
 			tc.want(t, full, damaged)
+			checkHints(t, full, damaged, tc.hints)
 			if t.Failed() {
 				t.Logf("report:\n%s", printed(full))
 			}
@@ -261,6 +275,18 @@ func TestCorruptions(t *testing.T) {
 				t.Errorf("restic %s: %v (want failure: %v, saying %q)\n%s", strings.Join(args, " "), err, tc.resticFails, tc.resticSays, out)
 			}
 		})
+	}
+}
+
+// checkHints compares the report's restic-style summary with want.
+func checkHints(t *testing.T, rep *checker.Report, damaged format.ID, want hints) {
+	t.Helper()
+	broken := rep.BrokenPacks()
+	if got := slices.Contains(broken, damaged); got != want.broken || (!want.broken && len(broken) > 0) {
+		t.Errorf("broken packs %v: want %v among them: %v, and no other", broken, damaged.Str(), want.broken)
+	}
+	if rep.SuggestRepairIndex() != want.repairIndex || rep.SuggestPrune() != want.prune {
+		t.Errorf("suggest repair index %v, prune %v; want %v, %v", rep.SuggestRepairIndex(), rep.SuggestPrune(), want.repairIndex, want.prune)
 	}
 }
 
@@ -410,12 +436,22 @@ func TestReportJSON(t *testing.T) {
 		Errors []struct {
 			Kind, Pack string
 		} `json:"errors"`
+		// restic 0.19's summary
+		MessageType        *string   `json:"message_type"`
+		NumErrors          *int      `json:"num_errors"`
+		BrokenPacks        *[]string `json:"broken_packs"`
+		SuggestRepairIndex *bool     `json:"suggest_repair_index"`
+		SuggestPrune       *bool     `json:"suggest_prune"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.OK || len(got.Errors) != 1 || got.Errors[0].Kind != "pack" || got.Errors[0].Pack != f.dataPacks[0].String() {
 		t.Fatalf("JSON report: %s", b)
+	}
+	if got.MessageType == nil || *got.MessageType != "summary" || got.NumErrors == nil || *got.NumErrors != 1 ||
+		got.BrokenPacks == nil || len(*got.BrokenPacks) != 0 || got.SuggestRepairIndex == nil || got.SuggestPrune == nil {
+		t.Fatalf("JSON report lacks restic's summary (summary, 1 error, no broken pack, both suggestions): %s", b)
 	}
 	if s := printed(rep); !strings.Contains(s, "repository contains errors") || !strings.Contains(s, f.dataPacks[0].String()) {
 		t.Fatalf("printed report:\n%s", s)

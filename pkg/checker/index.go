@@ -54,7 +54,7 @@ func (c *checker) loadIndex(ctx context.Context) error {
 	c.rep.Packs = len(c.packs)
 	for id, p := range c.packs {
 		if len(p.files) > 1 {
-			c.addNotice("pack %v: contained in several indexes: %s", id, joinIDs(p.files))
+			c.addNotice(hintRepairIndex, "pack %v: contained in several indexes: %s", id, joinIDs(p.files))
 		}
 	}
 	return nil
@@ -79,7 +79,7 @@ func (c *checker) addIndexFile(file format.ID, f *format.Index) {
 			c.addError(&PackError{Pack: p.ID, Err: fmt.Errorf("index %v: %w", file.Str(), err)})
 		}
 		if mixed(blobs) {
-			c.addNotice("pack %v: contains both data and tree blobs; run `restic prune`", p.ID)
+			c.addNotice(hintPrune, "pack %v: contains both data and tree blobs; run `drydock prune`", p.ID)
 		}
 		info := &packInfo{size: packedSize(blobs), digest: digest(blobs), files: []format.ID{file}}
 		c.mu.Lock()
@@ -178,7 +178,7 @@ func (c *checker) checkPackFiles(ctx context.Context) (map[format.ID]int64, erro
 	}
 	for id := range listed {
 		if _, ok := c.packs[id]; !ok {
-			c.addNotice("pack %v%s", id, unreferencedSuffix)
+			c.addNotice(hintPrune, "pack %v%s", id, unreferencedSuffix)
 		}
 	}
 	return listed, nil

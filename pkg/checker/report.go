@@ -1,11 +1,15 @@
 package checker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
 // Print writes the report in restic's wording: notices as hints, each
@@ -25,7 +29,7 @@ func (r *Report) Print(w io.Writer) {
 	}
 	if unreferenced > 0 {
 		p("%d additional files were found in the repo, which likely contain duplicate data.\n", unreferenced)
-		p("This is non-critical, you can run `restic prune` to correct this.\n")
+		p("This is non-critical, you can run `drydock prune` to correct this.\n")
 	}
 	for _, err := range r.Errors {
 		p("error: %v\n", err)
@@ -59,11 +63,54 @@ type jsonError struct {
 	Path     string `json:"path,omitempty"`
 }
 
+// SuggestRepairIndex says whether repair index would mend what was found:
+// an index file that cannot be read, index files that disagree, or a pack
+// described by several of them.
+func (r *Report) SuggestRepairIndex() bool {
+	return r.hintRepairIndex || slices.ContainsFunc(r.Errors, func(err error) bool {
+		var ie *IndexError
+		return errors.As(err, &ie) || errors.Is(err, ErrIndexInconsistent)
+	})
+}
+
+// SuggestPrune says whether prune would tidy what was found: packs no
+// index lists, or packs that mix data and tree blobs.
+func (r *Report) SuggestPrune() bool { return r.hintPrune }
+
+// BrokenPacks are the packs whose content is damaged (a blob that does not
+// authenticate or decode, a wrong size, index entries that do not tile
+// it), sorted: restic's check names them for its repair packs. A missing
+// pack is not among them (nothing is left to repair), nor one that could
+// not be downloaded.
+func (r *Report) BrokenPacks() []format.ID {
+	var ids []format.ID
+	for _, err := range r.Errors {
+		var pe *PackError
+		if errors.As(err, &pe) && !errors.Is(err, ErrPackMissing) && !errors.Is(err, ErrIndexInconsistent) {
+			ids = append(ids, pe.Pack)
+		}
+	}
+	slices.SortFunc(ids, func(a, b format.ID) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(ids)
+}
+
 // MarshalJSON encodes the report with errors as objects naming the kind of
 // object and its ID, plus an "ok" field: no error, and every pack to be
-// read was read.
+// read was read. It carries restic 0.19's summary fields too (message_type
+// "summary", num_errors, broken_packs, suggest_repair_index,
+// suggest_prune), so that a script written for restic's check --json reads it.
 func (r *Report) MarshalJSON() ([]byte, error) {
+	broken := []string{}
+	for _, id := range r.BrokenPacks() {
+		broken = append(broken, id.String())
+	}
 	return json.Marshal(struct {
+		MessageType        string   `json:"message_type"`
+		NumErrors          int      `json:"num_errors"`
+		BrokenPacks        []string `json:"broken_packs"`
+		SuggestRepairIndex bool     `json:"suggest_repair_index"`
+		SuggestPrune       bool     `json:"suggest_prune"`
+
 		OK         bool        `json:"ok"`
 		Errors     []jsonError `json:"errors"`
 		Unread     []jsonError `json:"unread"`
@@ -75,7 +122,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		PacksRead  int         `json:"packs_read"`
 		BlobsRead  int         `json:"blobs_read"`
 		BytesRead  int64       `json:"bytes_read"`
-	}{r.OK() && r.Complete(), toJSONAll(r.Errors), toJSONAll(r.Unread), nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
+	}{"summary", len(r.Errors), broken, r.SuggestRepairIndex(), r.SuggestPrune(),
+		r.OK() && r.Complete(), toJSONAll(r.Errors), toJSONAll(r.Unread), nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
 }
 
 // toJSONAll encodes errs, an empty list if there are none.

@@ -92,7 +92,7 @@ func (c *checker) checkTree(_ context.Context, t *walk.Tree, err error) error {
 		fail(err)
 	}
 	if unsorted {
-		c.addNotice("tree %v (%s in snapshot %v): nodes are not sorted by name; restic's tree rewriting will refuse it", t.ID.Str(), t.Path, t.Snapshot.Str())
+		c.addNotice(hintNone, "tree %v (%s in snapshot %v): nodes are not sorted by name; restic's tree rewriting will refuse it", t.ID.Str(), t.Path, t.Snapshot.Str())
 	}
 	for _, n := range t.Tree.Nodes {
 		if n.Type != format.NodeFile {

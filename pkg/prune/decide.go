@@ -18,7 +18,7 @@ var (
 	// blobs a snapshot uses do not have the size their index entries imply
 	// (check reports each as checker.ErrPackSizeMismatch); their used blobs
 	// may be lost, and repacking them would spread the damage.
-	ErrUsedPackSizeMismatch = errors.New("packs holding used data differ in size from their index entries: prune refuses to run (run 'restic repair index', or 'restic rebuild-index' before 0.15)")
+	ErrUsedPackSizeMismatch = errors.New("packs holding used data differ in size from their index entries: prune refuses to run (run 'drydock repair index')")
 	// ErrPacksMissing: indexed packs are missing from storage.
 	ErrPacksMissing = errors.New("packs in the index are missing from storage")
 )

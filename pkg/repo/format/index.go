@@ -20,7 +20,7 @@ const MaxIndexBlobs = 50000
 var (
 	// ErrOldIndexFormat is returned for the pre-0.8 top-level array index
 	// format, which restic 0.18+ rejects too.
-	ErrOldIndexFormat = errors.New("old index format (top-level JSON array) is not supported; run `restic repair index`")
+	ErrOldIndexFormat = errors.New("old index format (top-level JSON array) is not supported; run `drydock repair index`")
 	// ErrV1Compression is returned when a v1 repository's index uses
 	// compression, which restic refuses as well.
 	ErrV1Compression = errors.New("index uses compression, which repository version 1 does not support")
