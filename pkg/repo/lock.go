@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,9 +34,10 @@ var ErrLocked = errors.New("repository is locked")
 
 // LockedError names the lock that is in the way.
 type LockedError struct {
-	ID    format.ID
-	Lock  format.Lock
-	Stale bool
+	ID          format.ID
+	Lock        format.Lock
+	Stale       bool   // by restic's rule (see isStale)
+	StaleReason string // why, when Stale
 }
 
 func (e *LockedError) Error() string {
@@ -47,8 +49,7 @@ func (e *LockedError) Error() string {
 	msg := fmt.Sprintf("repository is already locked %s by PID %d on host %s by user %s (created %s, %v ago, lock %s)",
 		kind, e.Lock.PID, e.Lock.Hostname, e.Lock.Username, e.Lock.Time.Format(time.RFC3339), age, e.ID.Str())
 	if e.Stale {
-		return msg + "; the lock is stale (its process is gone, or it is older than 30 minutes): " +
-			"remove it with 'drydock unlock' (or 'restic unlock')"
+		return msg + "; the lock is stale (" + e.StaleReason + "): remove it with 'drydock unlock' (or 'restic unlock')"
 	}
 	return msg + "; if that process is still running, wait for it (--retry-lock) or stop it; " +
 		"if you are sure no other process uses the repository, remove the lock with 'drydock unlock --remove-all'"
@@ -256,7 +257,7 @@ func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, cont
 func (r *Repository) newLockDoc(exclusive bool) format.Lock {
 	host, _ := os.Hostname()
 	doc := format.Lock{Time: time.Now(), Exclusive: exclusive, Hostname: host, Username: currentUser(), PID: os.Getpid(),
-		PIDNamespace: pidNamespace()}
+		PIDNamespace: pidNamespace(), BootID: bootID()}
 	if u, err := user.Current(); err == nil {
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
@@ -300,8 +301,8 @@ func (l *Lock) Confirmed(ctx context.Context) error {
 	}
 }
 
-// checkLocks fails if a lock other than ours conflicts with doc. Locks of
-// dead drydocks of this installation are removed on the way (readLocks),
+// checkLocks fails if a lock other than ours conflicts with doc. Locks
+// whose holder is provably gone are removed on the way (readLocks),
 // conflicting or not: a dead shared lock blocks everyone's prune too.
 func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours format.ID) error {
 	locks, _, err := r.readLocks(ctx, ours)
@@ -313,7 +314,8 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 			return fmt.Errorf("lock %v is unreadable (%w); if no other process uses the repository, remove it with 'drydock unlock --remove-all'", l.id.Str(), l.err)
 		}
 		if doc.Exclusive || l.doc.Exclusive {
-			return &LockedError{ID: l.id, Lock: *l.doc, Stale: isStale(*l.doc)}
+			reason := staleness(*l.doc)
+			return &LockedError{ID: l.id, Lock: *l.doc, Stale: reason != "", StaleReason: reason}
 		}
 	}
 	return nil
@@ -322,25 +324,47 @@ func (r *Repository) checkLocks(ctx context.Context, doc format.Lock, ours forma
 // isStale applies restic's rule, which the README documents: older than
 // 30 minutes, or made on this host by a process that no longer exists.
 // Stale locks still block, as in restic; 'drydock unlock' removes them.
+func isStale(l format.Lock) bool { return staleness(l) != "" }
+
+// staleness says why l is stale by restic's rule, "" if it is not.
 //
-// A PID means nothing in another PID namespace: a drydock in a container
-// with the host's network has the host's name. Its locks say which
-// namespace they come from, and one of another namespace is stale only by
-// age (it is refreshed every 5 minutes while its process lives). restic's
-// locks carry no namespace; for them the PID probe decides, as in restic.
-func isStale(l format.Lock) bool {
-	if time.Since(l.Time) > lockStaleAge {
-		return true
+// A PID means nothing in another PID namespace (a drydock in a container
+// with the host's network has the host's name), nor on another machine of
+// the same name or in an earlier boot. drydock's locks say which namespace
+// and which boot they come from, and one of another is stale only by age
+// (it is refreshed every 5 minutes while its process lives). restic's
+// locks carry neither; for them the PID probe decides, as in restic.
+func staleness(l format.Lock) string {
+	if age := time.Since(l.Time); age > lockStaleAge {
+		return fmt.Sprintf("not refreshed for %v, more than 30 minutes", age.Round(time.Second))
 	}
 	host, _ := os.Hostname()
 	if l.Hostname != host || l.PID <= 0 {
-		return false
+		return ""
 	}
-	if l.PIDNamespace != 0 && l.PIDNamespace != pidNamespace() {
-		return false
+	if l.PIDNamespace != 0 && l.PIDNamespace != pidNamespace() || l.BootID != "" && l.BootID != bootID() {
+		return ""
 	}
-	// Signal 0 checks for existence without disturbing the process.
-	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
+	if !pidGone(l.PID) {
+		return ""
+	}
+	return fmt.Sprintf("its process, PID %d on this host, no longer runs", l.PID)
+}
+
+// processGone says whether l's process is provably gone: a drydock lock
+// made in this boot of this machine, in this PID namespace, by a PID that
+// no longer exists. Such a lock is removed by the next lock taken; a lock
+// that lacks either mark (restic's) is only ever called stale.
+func processGone(l format.Lock) bool {
+	return l.BootID != "" && l.BootID == bootID() && l.PIDNamespace != 0 && l.PIDNamespace == pidNamespace() &&
+		l.PID > 0 && pidGone(l.PID)
+}
+
+// pidGone probes pid with signal 0, which checks for existence without
+// disturbing the process. A PID given out again since reads as alive:
+// the lock is then kept, the safe mistake.
+func pidGone(pid int) bool {
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // pidNamespace returns the inode of this process's PID namespace, 0 where
@@ -354,6 +378,15 @@ func pidNamespace() uint64 {
 		return uint64(st.Ino)
 	}
 	return 0
+}
+
+// bootID returns the kernel's boot ID, "" where it cannot be read.
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // saveLock writes a lock file. On error it still returns the ID the file

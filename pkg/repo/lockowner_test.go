@@ -161,20 +161,24 @@ func TestDeadOwnersLockRemoved(t *testing.T) {
 	}
 }
 
-// TestOtherInstallationsDeadLockKept: a killed drydock of another state
-// directory is not ours to judge: its lock stays (stale by restic's rule
-// here, so 'drydock unlock' removes it, but taking a lock does not).
-func TestOtherInstallationsDeadLockKept(t *testing.T) {
+// TestOtherInstallationsDeadLockRemoved: a killed drydock of another state
+// directory, on this machine and in this PID namespace, is provably gone
+// by its PID: the next lock removes its lock, saying why.
+func TestOtherInstallationsDeadLockRemoved(t *testing.T) {
 	_, dir := repotest.New(t, 0, repo.Options{})
 	h := startHolder(t, dir, t.TempDir())
-	h.kill()
-	r := openWithOwner(t, dir, openOwner(t, t.TempDir()), nil)
-	if n, err := r.RemoveDeadLocks(t.Context()); n != 0 || err != nil {
-		t.Fatalf("RemoveDeadLocks of another installation's lock: %d, %v", n, err)
+	var logs testenv.SyncBuffer
+	r := openWithOwner(t, dir, openOwner(t, t.TempDir()), slog.New(slog.NewTextHandler(&logs, nil)))
+	held := lockIDs(t, r)
+	if err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.As(err, new(*repo.LockedError)) {
+		t.Fatalf("exclusive lock beside another installation's live drydock: %v, want a LockedError", err)
 	}
-	var locked *repo.LockedError
-	if err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); !errors.As(err, &locked) || !locked.Stale {
-		t.Fatalf("exclusive lock beside another installation's dead lock: %v, want a stale LockedError", err)
+	h.kill()
+	if err := r.WithLock(t.Context(), repo.LockMode{Exclusive: true}, noWork); err != nil {
+		t.Fatalf("exclusive lock after another installation's drydock was killed: %v", err)
+	}
+	if s := logs.String(); !strings.Contains(s, "no longer runs") || !strings.Contains(s, held[0].Str()) {
+		t.Errorf("no log line naming the removed lock %s and why:\n%s", held[0].Str(), s)
 	}
 }
 

@@ -59,15 +59,11 @@ func (r *Repository) RemoveStaleLocks(ctx context.Context, all bool) (UnlockRepo
 	return rep, nil
 }
 
-// RemoveDeadLocks deletes the locks of dead drydocks of this installation
-// (Options.LockOwner) and returns how many went. Without a LockOwner it
-// does nothing. Taking a lock does the same; the daemon calls this at
-// start, so that a killed agent's locks do not block others (a stock
-// restic's check) until its next job.
+// RemoveDeadLocks deletes the locks whose holder is provably gone (see
+// deadHolder) and returns how many went. Taking a lock does the same; the
+// daemon calls this at start, so that a killed agent's locks do not block
+// others (a stock restic's check) until its next job.
 func (r *Repository) RemoveDeadLocks(ctx context.Context) (int, error) {
-	if r.opts.LockOwner == nil {
-		return 0, nil
-	}
 	_, n, err := r.readLocks(ctx, format.ID{})
 	return n, err
 }
@@ -79,8 +75,8 @@ type lockFile struct {
 	err error
 }
 
-// readLocks loads every lock file but skip, removing those of dead
-// drydocks of this installation, and returns the others and how many went.
+// readLocks loads every lock file but skip, removing those whose holder
+// is provably gone (deadHolder), and returns the others and how many went.
 // Locks removed while we list are left out.
 func (r *Repository) readLocks(ctx context.Context, skip format.ID) ([]lockFile, int, error) {
 	ids, err := r.List(ctx, backend.LockFile)
@@ -99,11 +95,15 @@ func (r *Repository) readLocks(ctx context.Context, skip format.ID) ([]lockFile,
 		if errors.Is(l.err, backend.ErrNotExist) {
 			continue // removed while we listed
 		}
+		why := ""
 		if l.err == nil {
 			l.doc, l.err = format.DecodeLock(raw)
 		}
-		if l.err == nil && r.opts.LockOwner != nil && r.opts.LockOwner.Dead(*l.doc) {
-			if err := r.removeDeadLock(ctx, id, *l.doc); err != nil {
+		if l.err == nil {
+			why = r.deadHolder(*l.doc)
+		}
+		if why != "" {
+			if err := r.removeDeadLock(ctx, id, *l.doc, why); err != nil {
 				return nil, dead, err
 			}
 			dead++
@@ -114,18 +114,32 @@ func (r *Repository) readLocks(ctx context.Context, skip format.ID) ([]lockFile,
 	return locks, dead, nil
 }
 
-// removeDeadLock deletes the lock of a drydock of this installation that
-// has died, and says so: an operator may wonder where the lock went.
-func (r *Repository) removeDeadLock(ctx context.Context, id format.ID, doc format.Lock) error {
+// removeDeadLock deletes a lock whose holder is provably gone (why says
+// how we know), and says so: an operator may wonder where the lock went.
+func (r *Repository) removeDeadLock(ctx context.Context, id format.ID, doc format.Lock, why string) error {
 	if err := r.deleteLock(ctx, id); err != nil {
-		return fmt.Errorf("remove lock %v of a drydock that is no longer running: %w", id.Str(), err)
+		return fmt.Errorf("remove lock %v, whose holder is gone (%s): %w", id.Str(), why, err)
 	}
 	kind := "non-exclusive"
 	if doc.Exclusive {
 		kind = "exclusive"
 	}
-	r.opts.Logger.Warn("removed a lock left by a drydock of this installation that is no longer running",
+	r.opts.Logger.Warn("removed a lock whose holder is gone", "why", why,
 		"lock", id.Str(), "kind", kind, "pid", doc.PID, "host", doc.Hostname,
 		"created", doc.Time.Format(time.RFC3339), "process", doc.Process)
 	return nil
+}
+
+// deadHolder says why the process that made doc is provably gone, "" if
+// it may be alive: a drydock of this installation whose process file is
+// no longer held (Options.LockOwner), or a drydock of this machine, boot
+// and PID namespace whose PID no longer exists (processGone).
+func (r *Repository) deadHolder(doc format.Lock) string {
+	switch {
+	case r.opts.LockOwner != nil && r.opts.LockOwner.Dead(doc):
+		return "a drydock of this installation that is no longer running"
+	case processGone(doc):
+		return fmt.Sprintf("PID %d of this machine, boot and PID namespace, which no longer runs", doc.PID)
+	}
+	return ""
 }

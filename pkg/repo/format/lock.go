@@ -21,6 +21,11 @@ type Lock struct {
 	// host name) does not take the PID for one of its own. See
 	// docs/format.md §9.
 	PIDNamespace uint64 `json:"pid_namespace,omitempty"`
+	// BootID is drydock's: the creator kernel's boot ID, the same in every
+	// container of a machine and new at every boot, so that a PID is
+	// judged only on the machine and in the boot that gave it out, never
+	// on another machine of the same host name. See docs/format.md §9.
+	BootID string `json:"drydock_boot_id,omitempty"`
 	// Installation and Process are drydock's too: random IDs of the
 	// creator's installation (its state directory) and of the process,
 	// which holds a flock in that directory while it lives, so that a
