@@ -75,6 +75,9 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 	}
 	if !g.quiet {
 		fmt.Fprintf(g.stdout, "created repository %s at %s (version %d)\n", r.Config().ID[:10], loc, r.Config().Version)
+		if pol != 0 {
+			fmt.Fprintf(g.stdout, "with the chunker polynomial of the source repository, so that copies from it deduplicate with backups\n")
+		}
 	}
 	return nil
 }
@@ -84,6 +87,10 @@ func runInit(ctx context.Context, opts initOptions, g *globalOptions) error {
 // the flag (by RESTIC_FROM_REPOSITORY too) is refused, as restic does: it
 // would be ignored.
 func sourcePolynomial(ctx context.Context, opts initOptions, g *globalOptions, dst secret.URL) (chunker.Pol, error) {
+	if opts.from.legacy != "" {
+		_, err := g.sourceLocation(&opts.from)
+		return 0, err
+	}
 	if !opts.copyChunker {
 		if from, err := g.locationOf(&opts.from); err != nil || !from.IsZero() {
 			return 0, errors.New("a source repository (--from-repo, --from-repository-file, RESTIC_FROM_REPOSITORY or RESTIC_FROM_REPOSITORY_FILE) is for --copy-chunker-params: add it, or leave the source out")

@@ -89,6 +89,13 @@ func TestCopyCLI(t *testing.T) {
 		}
 	}
 
+	// The source's location from a file this time.
+	delete(b.env, "RESTIC_FROM_REPOSITORY")
+	locFile := filepath.Join(t.TempDir(), "from")
+	if err := os.WriteFile(locFile, []byte(dirA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.env["RESTIC_FROM_REPOSITORY_FILE"] = locFile
 	before := repoFiles(t, dirB)
 	out = b.must("copy")
 	if strings.Count(out, ": skipped, already in the destination as ") != 2 || !strings.Contains(out, "copied 0 of 2 snapshots, skipped 2") {
@@ -98,6 +105,7 @@ func TestCopyCLI(t *testing.T) {
 		t.Errorf("second copy: %d files in B, had %d", after, before)
 	}
 	// restic 0.14 too sees B's snapshots as copies of A's.
+	delete(b.env, "RESTIC_FROM_REPOSITORY_FILE")
 	if out := b.mustRestic(bin, "copy", "--from-repo", dirA); strings.Contains(out, "copy started") {
 		t.Errorf("restic copies again what drydock copied:\n%s", out)
 	}
@@ -327,6 +335,19 @@ func TestCopyRefusals(t *testing.T) {
 		}
 	}
 	b.env["RESTIC_FROM_REPOSITORY"] = dirA
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"copy", "--repo2", dirA}, "-r DESTINATION --from-repo SOURCE"},
+		{[]string{"init", "--copy-chunker-params", "--password-file2", "x"}, "-r DESTINATION --from-repo SOURCE"},
+		{[]string{"copy", "--from-repo", dirA, "--from-repository-file", dirA}, "exclude each other"},
+		{[]string{"init"}, "is for --copy-chunker-params"},
+	} {
+		if _, errOut, code := b.run(c.args...); code != exitFailure || !strings.Contains(errOut, c.want) {
+			t.Errorf("drydock %v: exit %d, %s; want exit 1 and %q", c.args, code, errOut, c.want)
+		}
+	}
 
 	for line := range strings.Lines(a.must("list", "packs")) {
 		pack := strings.TrimSpace(line)

@@ -28,6 +28,9 @@ type repoAccess struct {
 	// keyHint is restic's --from-key-hint, accepted for its scripts: a
 	// hint only, drydock tries every key file anyway.
 	keyHint string
+	// legacy is restic's old --repo2 (or a flag of its group), if given:
+	// refused (see legacySecondaryFlags).
+	legacy string
 	// passwordFromConfig: the repository and its password file came from a
 	// configuration (--config/--repo-name).
 	passwordFromConfig bool
@@ -75,20 +78,22 @@ func (g *globalOptions) repoLocation() secret.URL {
 	return secret.NewURL(g.getenv("RESTIC_REPOSITORY"))
 }
 
-// locationOf is repoLocation for any repoAccess: the flag, the location
-// file's flag, then their variables (restic's order; flag and file
-// exclude each other). Zero if none is set.
+// locationOf is repoLocation for any repoAccess: the location, or the
+// file holding it, each from its flag, else its variable; as in restic,
+// the two exclude each other, whichever way each is given. Zero if none
+// is set.
 func (g *globalOptions) locationOf(a *repoAccess) (secret.URL, error) {
 	n := a.namesOf()
-	file := a.repoFile
-	if a.repo.IsZero() && file == "" && n.repoFileEnv != "" {
+	l, file := a.repo, a.repoFile
+	if l.IsZero() {
+		l = secret.NewURL(g.getenv(n.repoEnv))
+	}
+	if file == "" && n.repoFileEnv != "" {
 		file = g.getenv(n.repoFileEnv)
 	}
 	switch {
-	case !a.repo.IsZero() && a.repoFile != "":
-		return secret.URL{}, fmt.Errorf("%s and %s exclude each other: give one", n.repoFlag, n.repoFileFlag)
-	case !a.repo.IsZero():
-		return a.repo, nil
+	case !l.IsZero() && file != "":
+		return secret.URL{}, fmt.Errorf("%s (or %s) and %s (or %s) exclude each other: give one", n.repoFlag, n.repoEnv, n.repoFileFlag, n.repoFileEnv)
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -96,7 +101,7 @@ func (g *globalOptions) locationOf(a *repoAccess) (secret.URL, error) {
 		}
 		return secret.NewURL(strings.TrimSpace(string(b))), nil
 	}
-	return secret.NewURL(g.getenv(n.repoEnv)), nil
+	return l, nil
 }
 
 // password is passwordOf for the repository of the command.
