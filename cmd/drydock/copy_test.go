@@ -146,6 +146,29 @@ func TestCopyWithRestic(t *testing.T) {
 	}
 }
 
+// TestCopyRecognisesResticCopies: snapshots restic 0.14 copied into B
+// are skipped by drydock's copy, which writes nothing.
+func TestCopyRecognisesResticCopies(t *testing.T) {
+	bin := testenv.RequireBinary(t, "restic")
+	src := t.TempDir()
+	writeRandomFiles(t, src, 2, 1000)
+	dirA, dirB := filepath.Join(t.TempDir(), "A"), filepath.Join(t.TempDir(), "B")
+	a, b := copyCLIs(t, dirA, dirB)
+	a.must("init")
+	a.must("backup", "--tag", "x", src)
+	a.mustRestic(bin, "backup", "--host", "other", src)
+	b.mustRestic(bin, "init")
+	b.mustRestic(bin, "copy", "--from-repo", dirA)
+	before := repoFiles(t, dirB)
+	out := b.must("copy", "--from-repo", dirA)
+	if strings.Count(out, ": skipped, already in the destination as ") != 2 {
+		t.Errorf("drydock copies again what restic copied:\n%s", out)
+	}
+	if after := repoFiles(t, dirB); after != before {
+		t.Errorf("%d files in B, had %d", after, before)
+	}
+}
+
 // blobCounts counts a repository's data and tree blobs.
 func blobCounts(t *testing.T, c *cli) (data, trees int) {
 	t.Helper()
