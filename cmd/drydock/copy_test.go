@@ -169,6 +169,49 @@ func TestCopyRecognisesResticCopies(t *testing.T) {
 	}
 }
 
+// TestCopySourcePassword: the source's password from each of restic's
+// flags and variables for it, never from the destination's.
+func TestCopySourcePassword(t *testing.T) {
+	src := t.TempDir()
+	writeRandomFiles(t, src, 1, 100)
+	dirA, dirB := filepath.Join(t.TempDir(), "A"), filepath.Join(t.TempDir(), "B")
+	a, b := copyCLIs(t, dirA, dirB)
+	a.must("init")
+	a.must("backup", src)
+	b.must("init")
+	delete(b.env, "RESTIC_FROM_PASSWORD")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte(a.env["RESTIC_PASSWORD"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"flag file", nil, []string{"--from-password-file", pwFile}, 0, ""},
+		{"flag command", nil, []string{"--from-password-command", "cat " + pwFile}, 0, ""},
+		{"variable file", map[string]string{"RESTIC_FROM_PASSWORD_FILE": pwFile}, nil, 0, ""},
+		{"variable command", map[string]string{"RESTIC_FROM_PASSWORD_COMMAND": "cat " + pwFile}, nil, 0, ""},
+		{"variable", map[string]string{"RESTIC_FROM_PASSWORD": a.env["RESTIC_PASSWORD"]}, nil, 0, ""},
+		{"file and command", nil, []string{"--from-password-file", pwFile, "--from-password-command", "cat " + pwFile}, exitFailure, "exclude each other"},
+		{"the destination's only", nil, nil, exitFailure, "no password for the source repository"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				b.env[k] = v
+				defer delete(b.env, k)
+			}
+			_, errOut, code := b.run(append([]string{"copy", "--from-repo", dirA}, c.args...)...)
+			if code != c.code || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d, %s; want %d and %q", code, errOut, c.code, c.want)
+			}
+		})
+	}
+}
+
 // blobCounts counts a repository's data and tree blobs.
 func blobCounts(t *testing.T, c *cli) (data, trees int) {
 	t.Helper()
