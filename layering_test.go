@@ -34,7 +34,7 @@ var floors = []struct {
 	{80, "", []string{"pkg/drill"}},
 	{75, "", []string{"pkg/apprestore"}},
 	{70, "", []string{"pkg/appdef"}},
-	{65, "", []string{"pkg/backup", "pkg/verify"}},
+	{65, "", []string{"pkg/backup", "pkg/verify", "pkg/snapcopy"}},
 	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree"}},
 	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location"}},

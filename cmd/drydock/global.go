@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
 	loc "github.com/drydock-backup/drydock/pkg/location"
@@ -24,12 +20,9 @@ import (
 // globalOptions are the flags every repository command takes. They mirror
 // restic's, and so do the environment variables.
 type globalOptions struct {
-	repo         secret.URL // -r
-	passwordFile string
-	passwordCmd  string // --password-command
-	// passwordFromConfig: the repository and its password file came from a
-	// configuration (--config/--repo-name).
-	passwordFromConfig bool
+	// repoAccess is the repository's -r, --password-file and
+	// --password-command (see repo_access.go).
+	repoAccess
 	// environ lists the environment, for warnings about variables
 	// drydock does not read; nil in tests that give only getenv.
 	environ     func() []string
@@ -85,68 +78,6 @@ func (g *globalOptions) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// repoLocation returns where the repository is, from the flag, then the
-// environment.
-func (g *globalOptions) repoLocation() secret.URL {
-	if !g.repo.IsZero() {
-		return g.repo
-	}
-	return secret.NewURL(g.getenv("RESTIC_REPOSITORY"))
-}
-
-// password follows restic's order: --password-file or $RESTIC_PASSWORD_FILE,
-// or --password-command or $RESTIC_PASSWORD_COMMAND (never both), then
-// $RESTIC_PASSWORD, then a prompt if stdin is a terminal, then a line
-// piped in on stdin. Like restic, it refuses an empty password: taken as
-// is, it would be reported as a wrong one, or init would make a repository
-// anyone can open.
-func (g *globalOptions) password(ctx context.Context) (secret.Value, error) {
-	pw, source, err := g.readPassword(ctx)
-	if err != nil {
-		return pw, err
-	}
-	if pw.IsZero() {
-		return pw, fmt.Errorf("%w %s", loc.ErrEmptyPassword, source)
-	}
-	return pw, nil
-}
-
-// readPassword returns the password and where it came from.
-func (g *globalOptions) readPassword(ctx context.Context) (pw secret.Value, source string, err error) {
-	file := g.passwordFile
-	if file == "" {
-		file = g.getenv("RESTIC_PASSWORD_FILE")
-	}
-	cmd := g.passwordCommand()
-	switch {
-	case file != "" && cmd != "":
-		return secret.Value{}, "", fmt.Errorf("a password file (%s) and a password command (%q) exclude each other: give one", file, cmd)
-	case file != "":
-		pw, err := loc.ReadPassword(file)
-		return pw, "in password file " + file, err
-	case cmd != "":
-		pw, err := g.runPasswordCommand(ctx, cmd)
-		return pw, "printed by the password command", err
-	}
-	if pw := g.getenv("RESTIC_PASSWORD"); pw != "" {
-		return secret.New(pw), "in RESTIC_PASSWORD", nil
-	}
-	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(g.stderr, "enter password for repository: ")
-		pw, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(g.stderr)
-		return secret.New(string(pw)), "entered", err
-	}
-	// Like restic: a password may be piped in on stdin.
-	if g.stdin != nil {
-		line, err := bufio.NewReader(g.stdin).ReadString('\n')
-		if err == nil || (errors.Is(err, io.EOF) && line != "") {
-			return secret.New(strings.TrimRight(line, "\r\n")), "read from stdin", nil
-		}
-	}
-	return secret.Value{}, "", errors.New("no password: use --password-file, --password-command, RESTIC_PASSWORD_FILE, RESTIC_PASSWORD_COMMAND or RESTIC_PASSWORD")
-}
-
 // openBackend connects to the repository's storage; create makes the
 // directory or bucket if needed (for init).
 func (g *globalOptions) openBackend(ctx context.Context, location secret.URL, create bool) (backend.Backend, error) {
@@ -195,7 +126,7 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		return nil, err
 	}
 	location := g.repoLocation()
-	if location.IsZero() && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" && g.passwordCommand() == "" {
+	if location.IsZero() && g.passwordFile == "" && g.getenv("RESTIC_PASSWORD_FILE") == "" && g.getenv("RESTIC_PASSWORD") == "" && g.passwordCommand(&g.repoAccess) == "" {
 		// Nothing configured: the default repository, created by backup
 		// and used by every other command once it exists.
 		find := g.defaultRepo
@@ -209,15 +140,26 @@ func (g *globalOptions) openRepository(ctx context.Context) (*repo.Repository, e
 		g.warnStrayResticVars(path)
 		location, g.passwordFile = secret.NewURL(path), pwFile
 	}
+	return g.openLocation(ctx, &g.repoAccess, location)
+}
+
+// openLocation opens the repository at location with the password a
+// chooses: the one path by which every repository is opened, copy's
+// source as well.
+func (g *globalOptions) openLocation(ctx context.Context, a *repoAccess, location secret.URL) (*repo.Repository, error) {
 	lopts, err := g.locationOptions(location, false)
 	if err != nil {
 		return nil, err
 	}
-	pw, err := g.password(ctx)
+	pw, err := g.passwordOf(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return loc.OpenRepository(ctx, location, pw, lopts, g.repoOptions())
+	r, err := loc.OpenRepository(ctx, location, pw, lopts, g.repoOptions())
+	if err != nil && a.names != nil {
+		return nil, fmt.Errorf("%s %s: %w", a.names.what, location, err)
+	}
+	return r, err
 }
 
 // withLock opens the repository, locks it and runs fn under the lock's

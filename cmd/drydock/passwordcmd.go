@@ -11,14 +11,15 @@ import (
 	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
-// passwordCommand is --password-command, else $RESTIC_PASSWORD_COMMAND,
+// passwordCommand is a's --password-command, else $RESTIC_PASSWORD_COMMAND
+// (the source's: --from-password-command, $RESTIC_FROM_PASSWORD_COMMAND),
 // unless the repository (and its password file) came from a
 // configuration, which ignores $RESTIC_PASSWORD*.
-func (g *globalOptions) passwordCommand() string {
-	if g.passwordCmd != "" || g.passwordFromConfig {
-		return g.passwordCmd
+func (g *globalOptions) passwordCommand(a *repoAccess) string {
+	if a.passwordCmd != "" || a.passwordFromConfig {
+		return a.passwordCmd
 	}
-	return g.getenv("RESTIC_PASSWORD_COMMAND")
+	return g.getenv(a.namesOf().passwordCmdEnv)
 }
 
 // runPasswordCommand runs cmd with the shell and returns what it prints,

@@ -78,6 +78,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newTagCommand(g),
 		newRewriteCommand(g),
 		newRepairCommand(g),
+		newCopyCommand(g),
 	)
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { g.warnIgnoredNoLock(cmd) }
 	explainArgErrors(root)

@@ -11,6 +11,9 @@ import (
 var resticTuning = []string{
 	"RESTIC_CACHE_DIR", "RESTIC_CACERT", "RESTIC_COMPRESSION", "RESTIC_FEATURES", "RESTIC_HOST",
 	"RESTIC_KEY_HINT", "RESTIC_PACK_SIZE", "RESTIC_PROGRESS_FPS", "RESTIC_READ_CONCURRENCY", "RESTIC_TLS_CLIENT_CERT",
+	// copy's source (sourceNames): they choose no destination.
+	"RESTIC_FROM_REPOSITORY", "RESTIC_FROM_REPOSITORY_FILE", "RESTIC_FROM_PASSWORD", "RESTIC_FROM_PASSWORD_FILE",
+	"RESTIC_FROM_PASSWORD_COMMAND", "RESTIC_FROM_KEY_HINT",
 }
 
 // warnStrayResticVars warns, when the default repository is about to be

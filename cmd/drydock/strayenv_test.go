@@ -20,6 +20,7 @@ func TestDefaultRepositoryWarnsOfStrayResticVars(t *testing.T) {
 		{map[string]string{"RESTIC_REPOSITRY": "/srv/backup"}, "although RESTIC_REPOSITRY is set"},
 		{map[string]string{"RESTIC_REPOSITORY_FILE": "/etc/repo", "RESTIC_PASWORD": "x"}, "although RESTIC_PASWORD, RESTIC_REPOSITORY_FILE are set"},
 		{map[string]string{"RESTIC_CACHE_DIR": "/var/cache/restic"}, ""},
+		{map[string]string{"RESTIC_FROM_PASSWORD_FILE": "/etc/source-pw"}, ""},
 	} {
 		env := map[string]string{"HOME": t.TempDir()}
 		for k, v := range tc.env {

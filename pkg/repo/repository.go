@@ -107,6 +107,11 @@ type Repository struct {
 type InitOptions struct {
 	Version uint          // 1 or 2; 0 means 2, restic's default since 0.14
 	KDF     crypto.Params // zero means crypto.DefaultParams
+	// Polynomial is the chunker polynomial; 0 means a random one. Another
+	// repository's (init --copy-chunker-params) makes the same files cut
+	// into the same blobs, so that copied snapshots and later backups
+	// share their data.
+	Polynomial chunker.Pol
 }
 
 // Init creates a repository in be: a key file for password, then the
@@ -123,7 +128,7 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 	if init.KDF == (crypto.Params{}) {
 		init.KDF = crypto.DefaultParams
 	}
-	pol, err := chunker.RandomPol(nil)
+	pol, err := initPolynomial(init.Polynomial)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +160,17 @@ func Init(ctx context.Context, be backend.Backend, password string, init InitOpt
 		return nil, fmt.Errorf("save config: %w", err)
 	}
 	return r, nil
+}
+
+// initPolynomial is pol if it is valid, a random one if pol is 0.
+func initPolynomial(pol chunker.Pol) (chunker.Pol, error) {
+	if pol == 0 {
+		return chunker.RandomPol(nil)
+	}
+	if err := pol.Validate(); err != nil {
+		return 0, fmt.Errorf("chunker polynomial %v: %w", pol, err)
+	}
+	return pol, nil
 }
 
 func currentUser() string {
