@@ -37,7 +37,7 @@ var floors = []struct {
 	{65, "", []string{"pkg/backup", "pkg/verify"}},
 	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree"}},
 	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
-	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location"}},
+	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location", "pkg/resticjson"}},
 	{50, "", []string{"pkg/repo"}},
 	{45, "backend", []string{"pkg/backend/s3"}},
 	{44, "backend", []string{"pkg/backend/retry", "pkg/backend/local", "pkg/backend/rest", "pkg/backend/sftp"}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -48,7 +49,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 	}
 	enc := json.NewEncoder(g.stdout)
 	if g.json {
-		if err := enc.Encode(snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}); err != nil {
+		if err := enc.Encode(resticjson.NewSnapshot(sn)); err != nil {
 			return err
 		}
 	} else {
@@ -60,7 +61,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 		}
 		switch {
 		case g.json:
-			return enc.Encode(newLsNodeJSON(p, n))
+			return enc.Encode(resticjson.NewLsNode(p, n))
 		case opts.long:
 			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 			return err

@@ -36,7 +36,7 @@ func Lookup(ctx context.Context, r *repo.Repository, root format.ID, p string) (
 		if n.Type != format.NodeDir || n.Subtree == nil {
 			return nil, fmt.Errorf("%s: not a directory in the snapshot", path.Dir(walked))
 		}
-		t, err := r.LoadTree(ctx, *n.Subtree)
+		t, err := r.LoadTreeCached(ctx, *n.Subtree)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path.Dir(walked), err)
 		}
@@ -113,7 +113,7 @@ func Files(ctx context.Context, r *repo.Repository, dir *format.Node) ([]File, e
 	var out []File
 	var walk func(n *format.Node, prefix string) error
 	walk = func(n *format.Node, prefix string) error {
-		t, err := r.LoadTree(ctx, *n.Subtree)
+		t, err := r.LoadTreeCached(ctx, *n.Subtree)
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)
 		}
