@@ -30,6 +30,7 @@ var floors = []struct {
 }{
 	{100, "", []string{"cmd/drydock", "bench/warmbackup", "bench/probeeval", "bench/sha256walk", "bench"}},
 	{90, "", []string{"pkg/orchestrate"}},
+	{88, "", []string{"pkg/console"}},
 	{85, "", []string{"pkg/orchestrate/config"}},
 	{80, "", []string{"pkg/drill"}},
 	{75, "", []string{"pkg/apprestore"}},
