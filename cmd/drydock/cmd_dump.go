@@ -70,4 +70,3 @@ func dumpToFile(ctx context.Context, r *repo.Repository, root format.ID, p, targ
 	}()
 	return snaptree.Dump(ctx, r, root, p, f)
 }
-

@@ -73,6 +73,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newDaemonCommand(g),
 		newConfigCommand(g),
 		newStatusCommand(g),
+		newUICommand(g),
 		newCatCommand(g),
 		newListCommand(g),
 		newTagCommand(g),
