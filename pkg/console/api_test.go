@@ -208,3 +208,38 @@ func TestDownloadFolder(t *testing.T) {
 		t.Errorf("tar entries %v, want %s", got, want)
 	}
 }
+
+// TestConcurrentRequests: requests at once, each under its own lock and
+// index refresh, answer what one at a time would (run with -race).
+func TestConcurrentRequests(t *testing.T) {
+	f := newFixture(t)
+	paths := []string{
+		"/api/v1/repositories/default/snapshots",
+		"/api/v1/repositories/default/snapshots/latest/tree" + f.snapPath("big") + "?limit=5",
+		"/api/v1/repositories/default/snapshots/" + f.alpha.Str() + "/download" + f.snapPath("bin/blob.bin"),
+		"/repositories/default/snapshots/latest/tree" + f.snapPath("etc/app/config.txt"),
+	}
+	errs := make(chan error, 4*len(paths))
+	for range 4 {
+		for _, p := range paths {
+			go func() {
+				req, _ := http.NewRequestWithContext(t.Context(), "GET", f.srv.URL+p, nil)
+				req.Header.Set("Authorization", "Bearer "+testToken)
+				res, err := http.DefaultClient.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if err == nil && res.StatusCode != http.StatusOK {
+						err = fmt.Errorf("GET %s: %s", p, res.Status)
+					}
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(paths) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
