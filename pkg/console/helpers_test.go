@@ -29,6 +29,7 @@ type fixture struct {
 	srv   *httptest.Server
 	con   *Server
 	r     *repo.Repository
+	dir   string            // the repository's directory
 	data  string            // the backed-up directory, as its path in the snapshots
 	alpha format.ID         // host alpha, tag web: the older snapshot
 	beta  format.ID         // host beta: the newer
@@ -37,7 +38,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	r, _ := repotest.New(t, 2, repo.Options{TreeCache: repo.DefaultTreeCache})
+	r, dir := repotest.New(t, 2, repo.Options{TreeCache: repo.DefaultTreeCache})
 	data := filepath.Join(t.TempDir(), "data")
 	bin := make([]byte, 300<<10)
 	rand.Read(bin)
@@ -63,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.Mkdir(filepath.Join(data, "emptydir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{r: r, data: data, files: files}
+	f := &fixture{r: r, dir: dir, data: data, files: files}
 	a, err := backup.RunPaths(t.Context(), r, []string{data}, backup.PathOptions{Host: "alpha", Tags: []string{"web"}})
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ type source struct {
 
 	mu      sync.Mutex // one index load or refresh at a time
 	indexed bool
+	snaps   snapshotCache
 }
 
 // read runs fn under a shared lock, as drydock ls and dump read. The lock
@@ -61,15 +62,13 @@ func (src *source) snapshots(ctx context.Context, f retention.Filter) ([]repo.Sn
 }
 
 func (src *source) allSnapshots(ctx context.Context) ([]repo.Snapshot, *repo.DamagedSnapshotsError, error) {
-	all, err := src.r.Snapshots(ctx)
-	var dmg *repo.DamagedSnapshotsError
-	if errors.As(err, &dmg) {
+	all, dmg, err := src.snaps.snapshots(ctx, src.r)
+	if dmg != nil {
 		for _, d := range dmg.Damaged {
 			src.log.Warn("skipping snapshot, it cannot be read", "repository", src.name, "snapshot", d.ID.Str(), "err", d.Err)
 		}
-		return all, dmg, nil
 	}
-	return all, nil, err
+	return all, dmg, err
 }
 
 // snapshot resolves ref as drydock's commands do: "latest", a full ID or

@@ -90,17 +90,23 @@ func (r *Repository) Snapshots(ctx context.Context) ([]Snapshot, error) {
 		}
 		intact = append(intact, sn)
 	}
-	slices.SortStableFunc(intact, func(a, b Snapshot) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID.String(), b.ID.String())
-	})
+	SortSnapshots(intact)
 	if len(damaged) > 0 {
 		slices.SortFunc(damaged, func(a, b DamagedSnapshot) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 		return intact, &DamagedSnapshotsError{Damaged: damaged}
 	}
 	return intact, nil
+}
+
+// SortSnapshots sorts sns in Snapshots' order: oldest first, snapshots of
+// the same time by ID.
+func SortSnapshots(sns []Snapshot) {
+	slices.SortStableFunc(sns, func(a, b Snapshot) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
 }
 
 // DamagedSnapshot is a snapshot file that could not be loaded.
