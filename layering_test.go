@@ -30,6 +30,7 @@ var floors = []struct {
 }{
 	{100, "", []string{"cmd/drydock", "bench/warmbackup", "bench/probeeval", "bench/sha256walk", "bench"}},
 	{90, "", []string{"pkg/orchestrate"}},
+	{88, "", []string{"pkg/console"}},
 	{85, "", []string{"pkg/orchestrate/config"}},
 	{80, "", []string{"pkg/drill"}},
 	{75, "", []string{"pkg/apprestore"}},
@@ -37,7 +38,7 @@ var floors = []struct {
 	{65, "", []string{"pkg/backup", "pkg/verify", "pkg/snapcopy"}},
 	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree"}},
 	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
-	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location"}},
+	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location", "pkg/resticjson"}},
 	{50, "", []string{"pkg/repo"}},
 	{45, "backend", []string{"pkg/backend/s3"}},
 	{44, "backend", []string{"pkg/backend/retry", "pkg/backend/local", "pkg/backend/rest", "pkg/backend/sftp"}},

@@ -2,8 +2,9 @@
 # Installs and starts what drydock's tests need on a fresh Debian machine:
 # stock restic (the compatibility oracle), a Docker engine without any
 # container networking, a local PostgreSQL image built from Debian packages
-# (debootstrap; no image registry), and a MinIO server binary built from
-# the pinned module. Idempotent: what is there already is kept.
+# (debootstrap; no image registry), a MinIO server binary built from
+# the pinned module, and chromium for the console's browser tests.
+# Idempotent: what is there already is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Go may only be in /usr/local/go/bin; a go on PATH comes first.
@@ -15,6 +16,8 @@ PATH="$PATH:/usr/sbin:/sbin" command -v debootstrap >/dev/null || need+=(deboots
 PATH="$PATH:/usr/sbin:/sbin" command -v sshd >/dev/null || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v rclone >/dev/null || need+=(rclone)
+# The console's browser tests (pkg/console) drive Debian's chromium.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -102,23 +103,23 @@ func (fp findPatterns) match(p string) bool {
 }
 
 type findResult struct {
-	Matches  []findNodeJSON `json:"matches"`
-	Hits     int            `json:"hits"`
-	Snapshot string         `json:"snapshot"`
+	Matches  []resticjson.FindNode `json:"matches"`
+	Hits     int                   `json:"hits"`
+	Snapshot string                `json:"snapshot"`
 }
 
 func runFind(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, fp findPatterns, opts findOptions, g *globalOptions) error {
 	results := []findResult{}
 	for i := len(sns) - 1; i >= 0; i-- { // newest first, as restic
 		sn := sns[i]
-		res := findResult{Snapshot: sn.ID.String(), Matches: []findNodeJSON{}}
+		res := findResult{Snapshot: sn.ID.String(), Matches: []resticjson.FindNode{}}
 		err := walkTree(ctx, r, *sn.Tree, "/", func(p string, n *format.Node) error {
 			if !fp.match(p) {
 				return nil
 			}
 			res.Hits++
 			if g.json {
-				res.Matches = append(res.Matches, newFindNodeJSON(p, n))
+				res.Matches = append(res.Matches, resticjson.NewFindNode(p, n))
 				return nil
 			}
 			if res.Hits == 1 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -187,12 +188,12 @@ func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *
 
 // forgetGroupJSON is an element of restic's `forget --json` output.
 type forgetGroupJSON struct {
-	Tags    []string         `json:"tags"`
-	Host    string           `json:"host"`
-	Paths   []string         `json:"paths"`
-	Keep    []snapshotJSON   `json:"keep"`
-	Remove  []snapshotJSON   `json:"remove"`
-	Reasons []keepReasonJSON `json:"reasons"`
+	Tags    []string              `json:"tags"`
+	Host    string                `json:"host"`
+	Paths   []string              `json:"paths"`
+	Keep    []resticjson.Snapshot `json:"keep"`
+	Remove  []resticjson.Snapshot `json:"remove"`
+	Reasons []keepReasonJSON      `json:"reasons"`
 }
 
 // keepReasonJSON is restic's reason object: the snapshot document (no ID),
@@ -239,10 +240,10 @@ func printForgetJSON(w io.Writer, groups []retention.GroupResult) error {
 
 // toSnapshotJSON converts a list, keeping nil as nil: restic prints an
 // empty keep or remove list as null.
-func toSnapshotJSON(sns []repo.Snapshot) []snapshotJSON {
-	var out []snapshotJSON
+func toSnapshotJSON(sns []repo.Snapshot) []resticjson.Snapshot {
+	var out []resticjson.Snapshot
 	for _, sn := range sns {
-		out = append(out, snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()})
+		out = append(out, resticjson.NewSnapshot(sn))
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -63,20 +64,6 @@ func lsDirs(args []string) ([]string, error) {
 	return dirs, nil
 }
 
-// lsJSONSnapshot is the first line of ls --json: the snapshot with the
-// type fields restic 0.14 (struct_type) and 0.17 on (message_type) print.
-type lsJSONSnapshot struct {
-	snapshotJSON
-}
-
-func (s lsJSONSnapshot) MarshalJSON() ([]byte, error) {
-	doc, err := s.snapshotJSON.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return append(doc[:len(doc)-1], `,"message_type":"snapshot","struct_type":"snapshot"}`...), nil
-}
-
 func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, ref string, dirs []string) error {
 	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
 	if err != nil {
@@ -84,7 +71,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 	}
 	enc := json.NewEncoder(g.stdout)
 	if g.json {
-		if err := enc.Encode(lsJSONSnapshot{snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}}); err != nil {
+		if err := enc.Encode(resticjson.NewLsSnapshot(sn)); err != nil {
 			return err
 		}
 	} else {
@@ -101,7 +88,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 		}
 		switch {
 		case g.json:
-			return enc.Encode(newLsNodeJSON(p, n))
+			return enc.Encode(resticjson.NewLsNode(p, n))
 		case opts.long:
 			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 			return err

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -42,23 +43,6 @@ func newSnapshotsCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// snapshotJSON is restic's `snapshots --json` element: the document plus
-// its ID and short ID.
-type snapshotJSON struct {
-	repo.Snapshot
-	ID      string `json:"id"`
-	ShortID string `json:"short_id"`
-}
-
-func (s snapshotJSON) MarshalJSON() ([]byte, error) {
-	doc, err := json.Marshal(s.Snapshot.Snapshot)
-	if err != nil {
-		return nil, err
-	}
-	extra := fmt.Sprintf(`,"id":%q,"short_id":%q}`, s.ID, s.ShortID)
-	return append(doc[:len(doc)-1], extra...), nil
-}
-
 func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, refs []string, opts snapshotsOptions) error {
 	sns, err := selectSnapshots(ctx, r, g, refs, opts.filter)
 	if err != nil {
@@ -75,12 +59,12 @@ func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, ref
 		for _, grp := range groups {
 			all = append(all, grp.Snapshots...)
 		}
-		return json.NewEncoder(g.stdout).Encode(toSnapshotList(all))
+		return json.NewEncoder(g.stdout).Encode(resticjson.Snapshots(all))
 	}
 	if g.json {
 		out := make([]snapshotGroupJSON, len(groups))
 		for i, grp := range groups {
-			out[i] = snapshotGroupJSON{Key: grp.Key, Snapshots: toSnapshotList(grp.Snapshots)}
+			out[i] = snapshotGroupJSON{Key: grp.Key, Snapshots: resticjson.Snapshots(grp.Snapshots)}
 		}
 		return json.NewEncoder(g.stdout).Encode(out)
 	}
@@ -101,18 +85,8 @@ func runSnapshots(ctx context.Context, r *repo.Repository, g *globalOptions, ref
 
 // snapshotGroupJSON is an element of restic's snapshots --json --group-by.
 type snapshotGroupJSON struct {
-	Key       retention.GroupKey `json:"group_key"`
-	Snapshots []snapshotJSON     `json:"snapshots"`
-}
-
-// toSnapshotList is sns as restic's snapshots --json lists them: [] when
-// there are none.
-func toSnapshotList(sns []repo.Snapshot) []snapshotJSON {
-	out := make([]snapshotJSON, len(sns))
-	for i, sn := range sns {
-		out[i] = snapshotJSON{Snapshot: sn, ID: sn.ID.String(), ShortID: sn.ID.Str()}
-	}
-	return out
+	Key       retention.GroupKey    `json:"group_key"`
+	Snapshots []resticjson.Snapshot `json:"snapshots"`
 }
 
 // latestOfEach keeps the n newest snapshots of each host and set of paths

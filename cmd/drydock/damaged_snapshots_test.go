@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 )
 
 // damagedSnapshotRepo makes a repository with two snapshots, of dirs a and
@@ -195,7 +196,7 @@ func TestBackupBesideDamagedSnapshot(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, damaged.Str()) {
 		t.Fatalf("backup beside a damaged snapshot: exit %d\n%s%s", code, out, errOut)
 	}
-	var sns []snapshotJSON
+	var sns []resticjson.Snapshot
 	must(t, json.Unmarshal([]byte(c.must("snapshots", "--json")), &sns))
 	if len(sns) != 2 {
 		t.Errorf("%d readable snapshots after the backup, want 2", len(sns))

@@ -46,6 +46,9 @@ type globalOptions struct {
 	repoConfig repoConfigOptions
 	locks      lockOwnerState // see lockowner.go
 	verbose    int            // -v: info, -vv: debug
+	// treeCache bounds the repository's cache of decoded trees; 0 keeps
+	// none (one-shot commands), the console keeps one.
+	treeCache int64
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -116,7 +119,7 @@ func parseOptions(opts []string) (map[string]string, error) {
 }
 
 func (g *globalOptions) repoOptions() repo.Options {
-	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner()}
+	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner(), TreeCache: g.treeCache}
 }
 
 // openRepository opens the configured repository. With g.defaultRepo set

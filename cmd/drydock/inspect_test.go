@@ -12,6 +12,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 )
 
 // inspectRepo backs up the fixture, changes it (content, a removed file,
@@ -33,7 +34,7 @@ func inspectRepo(t *testing.T) (c *cli, src string, ids [2]string) {
 	must(t, os.WriteFile(filepath.Join(src, "deep/a/b/c/empty"), []byte("now a file\n"), 0o644))
 	must(t, os.Chmod(filepath.Join(src, "data/text-3MiB"), 0o600))
 	c.must("backup", src)
-	var sns []snapshotJSON
+	var sns []resticjson.Snapshot
 	must(t, json.Unmarshal([]byte(c.must("snapshots", "--json")), &sns))
 	if len(sns) != 2 {
 		t.Fatalf("%d snapshots", len(sns))

@@ -11,6 +11,7 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/resticjson"
 )
 
 // TestRestoreCraftedSnapshot: restore and verify (which the daemon runs on
@@ -117,7 +118,7 @@ func TestRestoreSelection(t *testing.T) {
 		args []string
 		want int
 	}{{nil, 2}, {[]string{"--host", "a"}, 1}, {[]string{"--tag", "x"}, 1}, {[]string{"--host", "c"}, 0}, {[]string{"latest"}, 1}} {
-		var sns []snapshotJSON
+		var sns []resticjson.Snapshot
 		must(t, json.Unmarshal([]byte(c.must(append([]string{"snapshots", "--json"}, tc.args...)...)), &sns))
 		if len(sns) != tc.want {
 			t.Errorf("snapshots %v: %d, want %d", tc.args, len(sns), tc.want)

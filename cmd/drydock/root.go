@@ -73,6 +73,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newDaemonCommand(g),
 		newConfigCommand(g),
 		newStatusCommand(g),
+		newUICommand(g),
 		readsWithoutLock(newCatCommand(g)),
 		readsWithoutLock(newListCommand(g)),
 		newTagCommand(g),

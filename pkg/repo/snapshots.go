@@ -17,6 +17,10 @@ import (
 // ErrSnapshotNotFound is returned when no snapshot matches.
 var ErrSnapshotNotFound = errors.New("no matching snapshot found")
 
+// ErrAmbiguousSnapshot is returned for a prefix that more than one
+// snapshot's ID starts with.
+var ErrAmbiguousSnapshot = errors.New("is ambiguous")
+
 // Snapshot is a snapshot document with the ID of the file it was read from.
 type Snapshot struct {
 	ID format.ID
@@ -86,17 +90,23 @@ func (r *Repository) Snapshots(ctx context.Context) ([]Snapshot, error) {
 		}
 		intact = append(intact, sn)
 	}
-	slices.SortStableFunc(intact, func(a, b Snapshot) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID.String(), b.ID.String())
-	})
+	SortSnapshots(intact)
 	if len(damaged) > 0 {
 		slices.SortFunc(damaged, func(a, b DamagedSnapshot) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 		return intact, &DamagedSnapshotsError{Damaged: damaged}
 	}
 	return intact, nil
+}
+
+// SortSnapshots sorts sns in Snapshots' order: oldest first, snapshots of
+// the same time by ID.
+func SortSnapshots(sns []Snapshot) {
+	slices.SortStableFunc(sns, func(a, b Snapshot) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
 }
 
 // DamagedSnapshot is a snapshot file that could not be loaded.
@@ -209,7 +219,7 @@ func FindSnapshotAmong(snapshots []Snapshot, dmg *DamagedSnapshotsError, ref str
 	case n == 0 || ref == "":
 		return Snapshot{}, fmt.Errorf("%w: %q", ErrSnapshotNotFound, ref)
 	case n > 1:
-		return Snapshot{}, fmt.Errorf("snapshot prefix %q is ambiguous (%d matches)", ref, n)
+		return Snapshot{}, fmt.Errorf("snapshot prefix %q %w (%d matches)", ref, ErrAmbiguousSnapshot, n)
 	case len(broken) == 1:
 		return Snapshot{}, fmt.Errorf("snapshot %s cannot be read: %w", broken[0].ID.Str(), broken[0].Err)
 	}

@@ -19,6 +19,10 @@ import (
 // ErrNotFound is returned when a path is not in the snapshot.
 var ErrNotFound = errors.New("not in the snapshot")
 
+// ErrNotDir is returned for a path that goes through, or must be, a
+// directory and is not one.
+var ErrNotDir = errors.New("not a directory in the snapshot")
+
 // ErrTooLarge is returned by ReadFile for a file over its limit.
 var ErrTooLarge = errors.New("file too large")
 
@@ -34,9 +38,9 @@ func Lookup(ctx context.Context, r *repo.Repository, root format.ID, p string) (
 	for name := range strings.SplitSeq(clean, "/") {
 		walked += "/" + name
 		if n.Type != format.NodeDir || n.Subtree == nil {
-			return nil, fmt.Errorf("%s: not a directory in the snapshot", path.Dir(walked))
+			return nil, fmt.Errorf("%s: %w", path.Dir(walked), ErrNotDir)
 		}
-		t, err := r.LoadTree(ctx, *n.Subtree)
+		t, err := r.LoadTreeCached(ctx, *n.Subtree)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path.Dir(walked), err)
 		}
@@ -55,7 +59,7 @@ func LookupDir(ctx context.Context, r *repo.Repository, root format.ID, p string
 		return nil, err
 	}
 	if n.Type != format.NodeDir || n.Subtree == nil {
-		return nil, fmt.Errorf("%s: not a directory in the snapshot", p)
+		return nil, fmt.Errorf("%s: %w", p, ErrNotDir)
 	}
 	return n, nil
 }
@@ -113,7 +117,7 @@ func Files(ctx context.Context, r *repo.Repository, dir *format.Node) ([]File, e
 	var out []File
 	var walk func(n *format.Node, prefix string) error
 	walk = func(n *format.Node, prefix string) error {
-		t, err := r.LoadTree(ctx, *n.Subtree)
+		t, err := r.LoadTreeCached(ctx, *n.Subtree)
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)
 		}

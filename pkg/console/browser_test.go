@@ -1,0 +1,190 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	cdp "github.com/chromedp/chromedp"
+
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+)
+
+// TestBrowser drives Debian's chromium through the console as an operator
+// would: log in with the token, see the snapshots, open one, browse down
+// two folders to a file, download it, page through a big folder, and see
+// the pages on a phone in dark mode. Each page is saved as a PNG in
+// $DRYDOCK_ARTIFACTS/console (else a temporary directory) to look at.
+func TestBrowser(t *testing.T) {
+	chromium := testenv.RequireBinary(t, "chromium")
+	f := newFixture(t)
+	b := newBrowser(t, chromium)
+	downloads := t.TempDir()
+	data := filepath.ToSlash(f.data)
+	link := func(text string) string { return `//main//a[normalize-space()="` + text + `"]` }
+	heading := func(p string) string { return `//h1[normalize-space()="` + p + `"]` }
+
+	b.do(cdp.Navigate(f.srv.URL + "/"))
+	b.do(cdp.WaitVisible(cdp.CSS("#token")))
+	b.shot("01-login")
+	b.do(cdp.SendKeys(cdp.CSS("#token"), testToken), cdp.Submit(cdp.CSS("#token")), cdp.WaitVisible(`//main//table`))
+	b.shot("02-snapshots")
+	snapshots := b.text("main")
+	for _, want := range []string{f.alpha.Str(), f.beta.Str(), "alpha", "beta", "web", "1–2 of 2"} {
+		if !strings.Contains(snapshots, want) {
+			t.Errorf("snapshots page lacks %q:\n%s", want, snapshots)
+		}
+	}
+	b.do(cdp.Click(link(f.beta.Str())), cdp.WaitVisible(heading("/")))
+	b.shot("03-snapshot-root")
+
+	// The backed-up folder lies deep in a temporary path: go there as
+	// from a bookmark, then browse by the links.
+	dataURL := f.srv.URL + treeURL("default", f.beta.String(), data)
+	b.do(cdp.Navigate(dataURL), cdp.WaitVisible(heading(data)))
+	b.shot("04-folder")
+	b.do(cdp.Click(link("etc/")), cdp.WaitVisible(heading(data+"/etc")))
+	b.do(cdp.Click(link("app/")), cdp.WaitVisible(heading(data+"/etc/app")))
+	b.shot("05-subfolder")
+	b.do(cdp.Click(link("config.txt")), cdp.WaitVisible(cdp.CSS("pre.text")))
+	b.shot("06-file")
+	if got := b.text(cdp.CSS("pre.text")); got != string(f.files["etc/app/config.txt"]) {
+		t.Errorf("file page shows %q, want the file", got)
+	}
+
+	_, err := cdp.Call(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress := cdp.Events(b.ctx, browser.DownloadProgress)
+	b.do(cdp.Click(link("Download")))
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("waiting for the download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			got, err := os.ReadFile(filepath.Join(downloads, ev.GUID))
+			if err != nil || !bytes.Equal(got, f.files["etc/app/config.txt"]) {
+				t.Errorf("downloaded %q (%v), want the file's bytes", got, err)
+			}
+			break
+		}
+	}
+
+	// Back up the breadcrumb, and into the big folder.
+	b.do(cdp.Click(`//nav[@class="crumbs"]/a[normalize-space()="data"]`), cdp.WaitVisible(heading(data)))
+	b.do(cdp.Click(link("big/")), cdp.WaitVisible(heading(data+"/big")))
+	b.view("07-big-folder")
+	first := b.text(cdp.CSS("p.count"))
+	b.do(cdp.ScrollIntoView(cdp.CSS("nav.pager")))
+	b.view("08-big-folder-bottom")
+	b.do(cdp.Click(`//nav[@class="pager"]/a[@rel="next"]`), cdp.WaitVisible(link("f00500.txt")))
+	b.view("09-big-folder-page-2")
+	if second := b.text(cdp.CSS("p.count")); first != "1–500 of 1200 entries" || second != "501–1000 of 1200 entries" {
+		t.Errorf("big folder pages say %q and %q", first, second)
+	}
+
+	// A phone in the dark.
+	if _, err := cdp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(cdp.Navigate(f.srv.URL+"/repositories/default/snapshots"), cdp.WaitVisible(`//main//table`))
+	b.shot("10-snapshots-phone-dark")
+	b.do(cdp.Navigate(f.srv.URL+treeURL("default", f.beta.String(), data+"/etc/app")), cdp.WaitVisible(`//main//table`))
+	b.shot("11-folder-phone-dark")
+	b.do(cdp.Navigate(f.srv.URL+treeURL("default", f.beta.String(), data+"/etc/app/config.txt")), cdp.WaitVisible(cdp.CSS("pre.text")))
+	b.shot("12-file-phone-dark")
+	t.Logf("screenshots in %s", b.shots)
+}
+
+// testBrowser is a headless chromium tab that a test drives step by step,
+// failing at the first step that fails.
+type testBrowser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func newBrowser(t *testing.T, chromium string) *testBrowser {
+	alloc, cancelAlloc := cdp.NewExecAllocator(context.Background(), append(cdp.DefaultExecAllocatorOptions[:],
+		cdp.ExecPath(chromium), cdp.NoSandbox, cdp.Headless, cdp.DisableGPU, cdp.WindowSize(1280, 900))...)
+	ctx, cancelTab := cdp.NewContext(alloc)
+	// The browser lives as long as the context of the first Run: start
+	// it without a timeout, then bound each step.
+	if err := cdp.Do(ctx); err != nil {
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc() // stops the browser process and waits for it
+	})
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	b := &testBrowser{t: t, ctx: tctx, shots: t.TempDir()}
+	if d := os.Getenv("DRYDOCK_ARTIFACTS"); d != "" {
+		b.shots = filepath.Join(d, "console")
+	}
+	if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (b *testBrowser) do(steps ...cdp.Action[cdp.Void]) {
+	b.t.Helper()
+	if err := cdp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v (screenshots so far in %s)", err, b.shots)
+	}
+}
+
+func (b *testBrowser) text(sel any) string {
+	b.t.Helper()
+	var a cdp.Action[string]
+	switch s := sel.(type) {
+	case cdp.CSS:
+		a = cdp.Text(s)
+	case string:
+		a = cdp.Text(s)
+	}
+	v, err := cdp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: text of %v: %v", sel, err)
+	}
+	return v
+}
+
+// shot saves the whole page as name.png.
+func (b *testBrowser) shot(name string) {
+	b.t.Helper()
+	png, err := cdp.Run(b.ctx, cdp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// view saves what the window shows as name.png: a page of hundreds of rows
+// is too tall to look at whole.
+func (b *testBrowser) view(name string) {
+	b.t.Helper()
+	png, err := cdp.Run(b.ctx, cdp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}

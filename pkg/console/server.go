@@ -1,0 +1,145 @@
+package console
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/secret"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure a Server.
+type Options struct {
+	// Repositories are the repositories served, by the name that URLs
+	// use; the caller keeps them open and closes them after the Server.
+	// Open them with repo.Options.TreeCache set, so browsing is fast.
+	Repositories map[string]*repo.Repository
+	// Token is what a browser or API client must present.
+	Token secret.Value
+	// Logger gets logins and server-side errors; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the console's http.Handler.
+type Server struct {
+	token    secret.Value
+	log      *slog.Logger
+	sources  map[string]*source
+	names    []string // sorted
+	sessions *sessions
+	limit    *limiter
+	pages    *templates
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// New builds the console for opts.
+func New(opts Options) (*Server, error) {
+	if len(opts.Token.Reveal()) < minTokenLen {
+		return nil, fmt.Errorf("console token: want at least %d characters", minTokenLen)
+	}
+	if len(opts.Repositories) == 0 {
+		return nil, errors.New("console: no repository to serve")
+	}
+	s := &Server{token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+		sessions: newSessions(), limit: newLimiter(failDelay)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for name, r := range opts.Repositories {
+		if name == "" || url.PathEscape(name) != name {
+			return nil, fmt.Errorf("console repository name %q: want letters, digits, '-', '_' or '.'", name)
+		}
+		s.sources[name] = &source{name: name, r: r, log: s.log}
+		s.names = append(s.names, name)
+	}
+	sort.Strings(s.names)
+	var err error
+	if s.pages, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(assets, "assets/static")
+	open := http.NewServeMux()
+	open.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	open.HandleFunc("GET /login", s.loginForm)
+	open.HandleFunc("POST /login", s.login)
+	open.HandleFunc("POST /logout", s.logout)
+
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.pageHome)
+	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
+	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
+	m.HandleFunc("GET /api/v1/repositories", s.apiRepositories)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots", s.apiSnapshots)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots/{id}", s.apiSnapshot)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots/{id}/tree/{path...}", s.apiTree)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots/{id}/download/{path...}", s.download)
+	m.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
+	})
+	open.Handle("/", s.requireAuth(m))
+	s.mux = open
+	// Cross-origin protection before everything: a POST another site
+	// makes a browser send is refused whatever cookie or token it carries.
+	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(open))
+}
+
+// ServeHTTP serves the console.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// securityHeaders sets on every answer what keeps a browser from running
+// script that is not ours, framing the console or leaking its URLs (they
+// name files) to other sites; nothing is cached, since pages show backed
+// up files.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// source looks up the repository a request names.
+func (s *Server) source(name string) (*source, error) {
+	src, ok := s.sources[name]
+	if !ok {
+		return nil, notFound("no repository %q here (the console serves %v)", name, s.names)
+	}
+	return src, nil
+}
+
+// repositoryNames returns the names served, sorted.
+func (s *Server) repositoryNames() []string { return slices.Clone(s.names) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

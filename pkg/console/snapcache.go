@@ -1,0 +1,91 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
+)
+
+// snapshotCache keeps the snapshots read so far. A snapshot file never
+// changes (its name is its content's hash), so each request only lists the
+// snapshot files and reads those it has not seen: a page of a snapshot
+// with a thousand beside it costs one listing, not a thousand reads. A
+// file no longer listed (forgotten) is dropped; a damaged one is not kept
+// and is tried again next time.
+type snapshotCache struct {
+	mu   sync.Mutex
+	byID map[format.ID]repo.Snapshot
+}
+
+// snapshots returns the listed snapshots in repo.Snapshots' order, with a
+// *repo.DamagedSnapshotsError for those that cannot be read (nil if none).
+func (c *snapshotCache) snapshots(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, *repo.DamagedSnapshotsError, error) {
+	ids, err := r.List(ctx, backend.SnapshotFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	if c.byID == nil {
+		c.byID = map[format.ID]repo.Snapshot{}
+	}
+	var missing []format.ID
+	for _, id := range ids {
+		if _, ok := c.byID[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+
+	loaded := make([]repo.Snapshot, len(missing))
+	errs := make([]error, len(missing))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, id := range missing {
+		g.Go(func() error {
+			loaded[i], errs[i] = r.LoadSnapshot(gctx, id)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through errs
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load snapshots: %w", err)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var dmg []repo.DamagedSnapshot
+	for i, id := range missing {
+		if errs[i] != nil {
+			dmg = append(dmg, repo.DamagedSnapshot{ID: id, Err: errs[i]})
+			continue
+		}
+		c.byID[id] = loaded[i]
+	}
+	listed := make(map[format.ID]bool, len(ids))
+	out := make([]repo.Snapshot, 0, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+		if sn, ok := c.byID[id]; ok {
+			out = append(out, sn)
+		}
+	}
+	for id := range c.byID {
+		if !listed[id] {
+			delete(c.byID, id)
+		}
+	}
+	repo.SortSnapshots(out)
+	if len(dmg) == 0 {
+		return out, nil, nil
+	}
+	slices.SortFunc(dmg, func(a, b repo.DamagedSnapshot) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	return out, &repo.DamagedSnapshotsError{Damaged: dmg}, nil
+}
