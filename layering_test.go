@@ -40,7 +40,7 @@ var floors = []struct {
 	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location", "pkg/resticjson"}},
 	{50, "", []string{"pkg/repo"}},
-	{45, "backend", []string{"pkg/backend/s3"}},
+	{45, "backend", []string{"pkg/backend/s3", "pkg/backend/rclone"}},
 	{44, "backend", []string{"pkg/backend/retry", "pkg/backend/local", "pkg/backend/rest", "pkg/backend/sftp"}},
 	{43, "backend", []string{"pkg/backend"}},
 	{40, "format", []string{"pkg/repo/pack"}},

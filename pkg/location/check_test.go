@@ -74,7 +74,7 @@ func TestReadPasswordEmpty(t *testing.T) {
 func TestUnsupportedSchemes(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	for _, loc := range []string{"b2:bucket:path", "azure:container:/", "gs:bucket:/", "swift:c:/p", "rclone:remote:path",
+	for _, loc := range []string{"b2:bucket:path", "azure:container:/", "gs:bucket:/", "swift:c:/p",
 		"ftp:host/path", "file:/srv/repo", "foo:bar", "S3x:whatever"} {
 		err := Check(secret.NewURL(loc))
 		if !errors.Is(err, ErrUnsupportedScheme) {

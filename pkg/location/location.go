@@ -14,6 +14,7 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
+	"github.com/drydock-backup/drydock/pkg/backend/rclone"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
@@ -67,6 +68,8 @@ func Check(location secret.URL) error {
 		_, err = sftp.ParseLocation(location)
 	case hasScheme(location, "rest"):
 		_, err = rest.ParseLocation(location)
+	case hasScheme(location, "rclone"):
+		_, err = rclone.ParseLocation(location.Reveal())
 	}
 	if err != nil {
 		return err

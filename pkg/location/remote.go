@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/rclone"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
 	"github.com/drydock-backup/drydock/pkg/secret"
@@ -21,7 +22,7 @@ const (
 )
 
 // extendedOptions are the -o keys drydock knows, as restic names them.
-var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", "rest.connections"}
+var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", "rest.connections", "rclone.program", "rclone.args", "rclone.connections"}
 
 // CheckOptions refuses -o keys drydock does not know, options meant for
 // another kind of repository and malformed values, instead of ignoring
@@ -30,7 +31,7 @@ func CheckOptions(location secret.URL, ext map[string]string) error {
 	if err := checkExtended(location, ext); err != nil {
 		return err
 	}
-	for _, k := range []string{"sftp.connections", "rest.connections"} {
+	for _, k := range []string{"sftp.connections", "rest.connections", "rclone.connections"} {
 		if _, err := connections(ext, k); err != nil {
 			return err
 		}
@@ -106,8 +107,23 @@ func restConfig(location secret.URL, opts Options) (rest.Config, error) {
 	return cfg, nil
 }
 
-// openRemote opens an sftp: or rest: repository; ok is false for other
-// locations.
+// rcloneConfig builds an rclone backend's configuration from the location
+// and the -o options.
+func rcloneConfig(location secret.URL, opts Options) (rclone.Config, error) {
+	cfg, err := rclone.ParseLocation(location.Reveal())
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Program, cfg.Args = opts.Extended["rclone.program"], opts.Extended["rclone.args"]
+	if cfg.Connections, err = connections(opts.Extended, "rclone.connections"); err != nil {
+		return cfg, err
+	}
+	cfg.Logger = opts.Logger
+	return cfg, nil
+}
+
+// openRemote opens an sftp:, rest: or rclone: repository; ok is false for
+// other locations.
 func openRemote(ctx context.Context, location secret.URL, opts Options) (be backend.Backend, ok bool, err error) {
 	switch {
 	case hasScheme(location, "sftp"):
@@ -130,6 +146,17 @@ func openRemote(ctx context.Context, location secret.URL, opts Options) (be back
 			be, err = rest.Create(ctx, cfg)
 		} else {
 			be, err = rest.Open(ctx, cfg)
+		}
+		return be, true, err
+	case hasScheme(location, "rclone"):
+		cfg, err := rcloneConfig(location, opts)
+		if err != nil {
+			return nil, true, err
+		}
+		if opts.Create {
+			be, err = rclone.Create(ctx, cfg)
+		} else {
+			be, err = rclone.Open(ctx, cfg)
 		}
 		return be, true, err
 	}

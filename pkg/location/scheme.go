@@ -12,11 +12,11 @@ import (
 
 // ErrUnsupportedScheme is returned for a location whose "word:" prefix
 // names a kind of storage drydock cannot open (restic's b2:, azure:, gs:,
-// swift:, rclone: and any other).
+// swift: and any other).
 var ErrUnsupportedScheme = errors.New("unsupported repository type")
 
 // supportedSchemes are the location prefixes drydock opens.
-var supportedSchemes = []string{"local", "s3", "sftp", "rest"}
+var supportedSchemes = []string{"local", "s3", "sftp", "rest", "rclone"}
 
 // schemePrefix matches a location's "word:" prefix.
 var schemePrefix = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)

@@ -38,6 +38,9 @@ type Config struct {
 	Transport http.RoundTripper
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
+	// Name replaces the URL in messages, for a server reached another
+	// way than its URL says (rclone over a pipe).
+	Name string
 }
 
 // BasicAuth is the user and password of a repository URL (or of restic's
@@ -99,6 +102,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 
 // String returns the location, with the password replaced by "***".
 func (c Config) String() string {
+	if c.Name != "" {
+		return c.Name
+	}
 	if c.URL == nil {
 		return "rest:"
 	}
