@@ -166,7 +166,14 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 		return abort(err)
 	}
 	d.started = time.Now()
-	srv, err := d.serve(cfg.Listen)
+	wc, err := d.openConsole(ctx, cfg)
+	if err != nil {
+		return abort(err)
+	}
+	if wc != nil {
+		defer wc.close()
+	}
+	srv, err := d.serve(cfg.Listen, wc)
 	if err != nil {
 		return abort(err)
 	}
@@ -221,6 +228,9 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 	old := d.config()
 	if old != nil && old.Listen != cfg.Listen {
 		d.log.Warn("listen changed: restart drydock to apply it", "listen", old.Listen)
+	}
+	if old != nil && consoleChanged(old, cfg) {
+		d.log.Warn("the console's settings or repositories changed: restart drydock to apply them to the console; the jobs use the new ones now")
 	}
 	if err := d.apply(ctx, cfg); err != nil {
 		return err
@@ -517,8 +527,9 @@ func hostName(cfg *config.Config) string {
 
 func (x *run) host() string { return hostName(x.cfg) }
 
-// serve starts the HTTP endpoints unless listen is "off".
-func (d *Daemon) serve(listen string) (*http.Server, error) {
+// serve starts the HTTP endpoints unless listen is "off", and the web
+// console wc beside them unless it is nil.
+func (d *Daemon) serve(listen string, wc *webConsole) (*http.Server, error) {
 	if listen == "off" {
 		return nil, nil
 	}
@@ -526,10 +537,17 @@ func (d *Daemon) serve(listen string) (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for metrics and health on %s: %w", listen, err)
 	}
+	h := d.Handler()
+	if wc != nil {
+		if ln, err = wc.tlsListener(ln); err != nil {
+			return nil, err
+		}
+		h = wc.mux(h)
+	}
 	d.mu.Lock()
 	d.addr = ln.Addr()
 	d.mu.Unlock()
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("metrics endpoint failed", "err", err)

@@ -23,6 +23,10 @@ import (
 // unless configured otherwise: loopback only.
 const DefaultListen = "127.0.0.1:9867"
 
+// DefaultConsoleTokenFile is the console's token file, in the state
+// directory.
+const DefaultConsoleTokenFile = "console-token"
+
 //go:embed default.yaml
 var defaultYAML []byte
 
@@ -247,6 +251,12 @@ func (c *Config) applyDefaults(getenv func(string) string) error {
 			r.S3.SecretAccessKeyFile = c.resolve(r.S3.SecretAccessKeyFile)
 		}
 	}
+	if c.Console.TokenFile == "" {
+		c.Console.TokenFile = DefaultConsoleTokenFile
+	}
+	c.Console.TokenFile = c.resolve(c.Console.TokenFile)
+	c.Console.TLSCertFile = c.resolve(c.Console.TLSCertFile)
+	c.Console.TLSKeyFile = c.resolve(c.Console.TLSKeyFile)
 	for _, n := range c.Notify {
 		if n == nil {
 			continue

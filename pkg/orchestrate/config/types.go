@@ -25,6 +25,8 @@ type Config struct {
 	Repositories map[string]*Repository `yaml:"repositories"`
 	Jobs         map[string]*Job        `yaml:"jobs"`
 	Notify       []*Notify              `yaml:"notify"`
+	// Console is the web console served at / of Listen.
+	Console Console `yaml:"console"`
 
 	// File is where the configuration was read from ("" for the default).
 	File string `yaml:"-"`
@@ -179,3 +181,24 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalText writes the duration back.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Console configures the web console the daemon serves at / of its
+// listener, beside /metrics, /healthz and /status (which stay open).
+type Console struct {
+	// Enabled defaults to true; false serves only the three endpoints.
+	Enabled *bool `yaml:"enabled"`
+	// TokenFile holds the token that logs in; created (0600, 256 random
+	// bits) if missing. Default console-token in the state directory.
+	TokenFile string `yaml:"token_file"`
+	// TLSCertFile and TLSKeyFile make the listener HTTPS, which a
+	// listener other hosts can reach needs (the endpoints too are then
+	// served over HTTPS).
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// PlainHTTP allows plain HTTP on a non-loopback listener, for a
+	// TLS-terminating proxy in front.
+	PlainHTTP bool `yaml:"plain_http"`
+}
+
+// On says whether the console is served.
+func (c Console) On() bool { return c.Enabled == nil || *c.Enabled }

@@ -138,6 +138,9 @@ func (c *Config) Validate() error {
 			v.add("listen", "want host:port or off: %v", err)
 		}
 	}
+	if cc := c.Console; (cc.TLSCertFile == "") != (cc.TLSKeyFile == "") {
+		v.add("console", "TLS needs both tls_cert_file and tls_key_file")
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		v.add("log_level", "want debug, info, warn or error, not %q", c.LogLevel)
 	}

@@ -1,0 +1,111 @@
+package orchestrate
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+
+	"github.com/drydock-backup/drydock/pkg/console"
+	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/repo"
+)
+
+// webConsole is the console the daemon serves at / of its listener, on
+// repository handles of its own: the pool's handles refresh their index
+// only between a job's steps, the console on every request.
+type webConsole struct {
+	handler http.Handler
+	listen  console.Listen
+	repos   []*repo.Repository
+}
+
+// consoleListen is how cfg's listener is served with the console on.
+func consoleListen(cfg *config.Config) console.Listen {
+	c := cfg.Console
+	return console.Listen{Addr: cfg.Listen, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile, PlainHTTP: c.PlainHTTP}
+}
+
+// openConsole builds the console for cfg's repositories, or returns nil
+// when it is off. A listener other hosts can reach without TLS (or
+// console.plain_http) is refused: it would carry the token and every
+// backed-up file in the clear.
+func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConsole, error) {
+	if !cfg.Console.On() || cfg.Listen == "off" {
+		return nil, nil
+	}
+	l := consoleListen(cfg)
+	if err := console.CheckListen(l); err != nil {
+		return nil, fmt.Errorf("%w (console.tls_cert_file and console.tls_key_file, console.plain_http: true, or console.enabled: false to serve only /metrics, /healthz and /status)", err)
+	}
+	tok, created, err := console.LoadOrCreateToken(cfg.Console.TokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("console token: %w", err)
+	}
+	wc := &webConsole{listen: l}
+	repos := map[string]*repo.Repository{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Repositories)) {
+		r, err := openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, false, d.owner, d.leftLocksOf(name))
+		if err != nil {
+			wc.close()
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		repos[name] = r
+		wc.repos = append(wc.repos, r)
+	}
+	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log}); err != nil {
+		wc.close()
+		return nil, err
+	}
+	verb := "read"
+	if created {
+		verb = "created"
+	}
+	d.log.Info("web console at / of the listener; log in with the token in its file", "token_file", cfg.Console.TokenFile, "token", verb, "tls", l.TLS())
+	return wc, nil
+}
+
+func (wc *webConsole) close() {
+	for _, r := range wc.repos {
+		_ = r.Backend().Close()
+	}
+}
+
+// mux serves the daemon's endpoints as they are, open to all, and the
+// console at every other path.
+func (wc *webConsole) mux(endpoints http.Handler) http.Handler {
+	m := http.NewServeMux()
+	for _, p := range []string{"/metrics", "/healthz", "/status"} {
+		m.Handle(p, endpoints)
+	}
+	m.Handle("/", wc.handler)
+	return m
+}
+
+// tlsListener wraps ln in TLS when the console's listener has a
+// certificate.
+func (wc *webConsole) tlsListener(ln net.Listener) (net.Listener, error) {
+	if !wc.listen.TLS() {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(wc.listen.CertFile, wc.listen.KeyFile)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("console TLS certificate: %w", err), ln.Close())
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// consoleChanged says whether a reload from old to cfg changes what the
+// console, opened at start, would serve.
+func consoleChanged(old, cfg *config.Config) bool {
+	if consoleListen(old) != consoleListen(cfg) || old.Console.On() != cfg.Console.On() || old.Console.TokenFile != cfg.Console.TokenFile {
+		return true
+	}
+	return !maps.EqualFunc(old.Repositories, cfg.Repositories, func(a, b *config.Repository) bool {
+		return fingerprint(a) == fingerprint(b)
+	})
+}
