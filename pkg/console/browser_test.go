@@ -91,6 +91,13 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("big folder pages say %q and %q", first, second)
 	}
 
+	// The fleet: from the header, every host's last snapshot.
+	b.do(cdp.Click(`//header//a[normalize-space()="Hosts"]`), cdp.WaitVisible(`//main//table`))
+	b.view("09b-hosts")
+	if hosts := b.text(cdp.CSS("main table")); !strings.Contains(hosts, "alpha") || !strings.Contains(hosts, "beta") {
+		t.Errorf("hosts page shows %q, want alpha and beta", hosts)
+	}
+
 	// A phone in the dark.
 	if _, err := cdp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
 		t.Fatal(err)
@@ -104,6 +111,8 @@ func TestBrowser(t *testing.T) {
 	b.shot("11-folder-phone-dark")
 	b.do(cdp.Navigate(f.srv.URL+treeURL("default", f.beta.String(), data+"/etc/app/config.txt")), cdp.WaitVisible(cdp.CSS("pre.text")))
 	b.shot("12-file-phone-dark")
+	b.do(cdp.Navigate(f.srv.URL+"/hosts"), cdp.WaitVisible(`//main//table`))
+	b.shot("13-hosts-phone-dark")
 	t.Logf("screenshots in %s", b.shots)
 }
 

@@ -83,8 +83,10 @@ func (s *Server) routes() {
 
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.pageHome)
+	m.HandleFunc("GET /hosts", s.pageHosts)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
 	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
+	m.HandleFunc("GET /api/v1/hosts", s.apiHosts)
 	m.HandleFunc("GET /api/v1/repositories", s.apiRepositories)
 	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots", s.apiSnapshots)
 	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots/{id}", s.apiSnapshot)
