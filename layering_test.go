@@ -54,7 +54,7 @@ var floors = []struct {
 	{22, "docker", []string{"pkg/appplan"}},
 	{20, "docker", []string{"pkg/dockerignore"}},
 	{15, "", []string{"internal/heldfile"}},
-	{10, "", []string{"internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen", "pkg/secret"}},
+	{10, "", []string{"internal/errjoin", "internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen", "pkg/secret"}},
 }
 
 // forbidden are imports from outside the module that packages (a path or

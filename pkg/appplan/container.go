@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/errjoin"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 )
@@ -114,7 +116,7 @@ func ContainerFromInspect(ins container.InspectResponse, svc *Service) *Containe
 		labels, err = mergeLabels(svc, c.Labels)
 	}
 	c.Settings, c.SettingsErr = ParseSettings(labels)
-	c.SettingsErr = joinErrs([]error{err, c.SettingsErr})
+	c.SettingsErr = errjoin.Join(err, c.SettingsErr)
 	for _, mp := range ins.Mounts {
 		switch mp.Type {
 		case mount.TypeVolume:
@@ -133,7 +135,7 @@ func containerDeps(c *Container, hc *container.HostConfig) []RawDep {
 	if v, ok := c.Labels[ComposeDependsOn]; ok {
 		cds, err := ParseComposeDependsOn(v)
 		if err != nil {
-			c.SettingsErr = joinErrs([]error{c.SettingsErr, err})
+			c.SettingsErr = errjoin.Join(c.SettingsErr, err)
 		}
 		for _, d := range cds {
 			deps = append(deps, RawDep{Source: DepCompose, Target: d.Service})

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drydock-backup/drydock/internal/errjoin"
+
 	"golang.org/x/sync/errgroup"
 )
 
@@ -343,7 +345,7 @@ func (g *Graph) Visit(ctx context.Context, set []string, dir Direction, opts Vis
 	}
 	mu.Unlock()
 	_ = eg.Wait() // run reports through errs
-	return joinErrs(errs)
+	return errjoin.Join(errs...)
 }
 
 func toSet(ids []string) map[string]bool {

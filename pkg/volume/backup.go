@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/errjoin"
+
 	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
@@ -129,7 +131,7 @@ func (m *Manager) BackupPlanSteps(ctx context.Context, p *appplan.Plan, fn Backu
 			errs = append(errs, r.Err)
 		}
 	}
-	return results, joinErrs(errs)
+	return results, errjoin.Join(errs...)
 }
 
 // stopOutcome is what the stopped phase did to an app's containers.
@@ -155,7 +157,7 @@ func (m *Manager) backupApp(ctx context.Context, p *appplan.Plan, a *appplan.App
 	log := m.log.With("app", a.Name)
 	fail := func(step string, err error) {
 		if err != nil {
-			res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %s: %w", a.Name, step, err)})
+			res.Err = errjoin.Join(res.Err, fmt.Errorf("app %s: %s: %w", a.Name, step, err))
 		}
 	}
 	if a.Err != nil {
@@ -186,7 +188,7 @@ func (m *Manager) backupApp(ctx context.Context, p *appplan.Plan, a *appplan.App
 	res.Stopped, res.Downtime, res.Killed = stopped.containers, stopped.downtime, stopped.killed
 	res.Paused, res.Frozen, res.Scaled = stopped.paused, stopped.frozen, stopped.scaled
 	if err != nil {
-		res.Err = joinErrs([]error{res.Err, fmt.Errorf("app %s: %w", a.Name, err)})
+		res.Err = errjoin.Join(res.Err, fmt.Errorf("app %s: %w", a.Name, err))
 	}
 	return res
 }
@@ -226,7 +228,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *appplan.Plan, a *appplan.A
 	app.Stopped = s.stoppedNames()
 	if err != nil {
 		restart()
-		return stopped, joinErrs(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...))
+		return stopped, errjoin.Join(append([]error{fmt.Errorf("stop: %w", phaseErr(phase, err))}, errs...)...)
 	}
 	done := make(chan passOutcome, 1)
 	go func() {
@@ -257,7 +259,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *appplan.Plan, a *appplan.A
 	}
 	if out.err != nil {
 		errs = append([]error{fmt.Errorf("final pass: %w", phaseErr(phase, out.err))}, errs...)
-		return stopped, joinErrs(errs)
+		return stopped, errjoin.Join(errs...)
 	}
 	// What the final pass read is consistent whether or not every
 	// container started again: commit it.
@@ -265,7 +267,7 @@ func (m *Manager) stoppedPass(ctx context.Context, p *appplan.Plan, a *appplan.A
 	if err := fn(ctx, app, PassCommit); err != nil {
 		errs = append([]error{fmt.Errorf("commit: %w", err)}, errs...)
 	}
-	return stopped, joinErrs(errs)
+	return stopped, errjoin.Join(errs...)
 }
 
 // maxDowntime returns how long app a may stay stopped, and the cause its

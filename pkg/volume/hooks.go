@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/errjoin"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -132,7 +134,7 @@ func (m *Manager) runHooks(ctx context.Context, hooks []appplan.Hook, phase stri
 		}
 		log.Debug("hook done", "output", out)
 	}
-	return joinErrs(errs)
+	return errjoin.Join(errs...)
 }
 
 // RunHook execs h in its container and waits for it, bounded by

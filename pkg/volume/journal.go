@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/errjoin"
+
 	"github.com/drydock-backup/drydock/internal/fsutil"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 )
@@ -284,11 +286,11 @@ func (m *Manager) Recover(ctx context.Context) ([]appplan.ContainerRef, error) {
 		if len(appErrs) == 0 {
 			appErrs = append(appErrs, m.journalRemove(app))
 		}
-		if err := joinErrs(appErrs); err != nil {
+		if err := errjoin.Join(appErrs...); err != nil {
 			errs = append(errs, fmt.Errorf("recover app %s: %w", app, err))
 		}
 	}
-	return started, joinErrs(errs)
+	return started, errjoin.Join(errs...)
 }
 
 // Pending returns the apps the journal says have stopped containers.
