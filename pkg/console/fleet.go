@@ -11,7 +11,7 @@ import (
 )
 
 // staleAfter is the age at which a host's last snapshot of something is
-// shown as overdue, until the console knows the jobs' schedules.
+// shown as overdue where no job's schedule says otherwise (Options.Due).
 const staleAfter = 24 * time.Hour
 
 // appRoot is where an app's snapshot keeps drydock's files of the app
@@ -31,13 +31,17 @@ type fleetEntry struct {
 	AgeSeconds int64     `json:"age_seconds"`
 	// Size is what the last backup read (its summary's total), absent for
 	// snapshots without a summary (restic before 0.17).
-	Size  *uint64 `json:"size,omitempty"`
-	Stale bool    `json:"stale"` // older than staleAfter
+	Size *uint64 `json:"size,omitempty"`
+	// Due is when the next snapshot is expected: by its job's schedule
+	// where the console knows it, else a day after the last one.
+	Due   time.Time `json:"due"`
+	Stale bool      `json:"stale"` // not there by Due
 }
 
 // fleet groups sns (of repository name) by host and app or paths and
-// keeps the newest of each, ordered by host, then app or paths.
-func fleet(name string, sns []repo.Snapshot, now time.Time) []fleetEntry {
+// keeps the newest of each, ordered by host, then app or paths; due (may
+// be nil) says when each is expected next.
+func fleet(name string, sns []repo.Snapshot, now time.Time, due func(DueQuery) (time.Time, bool)) []fleetEntry {
 	byKey := map[string]*fleetEntry{}
 	for _, sn := range sns {
 		app, paths := subject(sn.Paths)
@@ -59,8 +63,13 @@ func fleet(name string, sns []repo.Snapshot, now time.Time) []fleetEntry {
 	}
 	out := make([]fleetEntry, 0, len(byKey))
 	for _, e := range byKey {
-		age := now.Sub(e.Time)
-		e.AgeSeconds, e.Stale = int64(age/time.Second), age > staleAfter
+		e.AgeSeconds, e.Due = int64(now.Sub(e.Time)/time.Second), e.Time.Add(staleAfter)
+		if due != nil {
+			if d, ok := due(DueQuery{Repository: name, Host: e.Host, App: e.App, Paths: e.Paths, Last: e.Time}); ok {
+				e.Due = d
+			}
+		}
+		e.Stale = now.After(e.Due)
 		out = append(out, *e)
 	}
 	slices.SortFunc(out, func(a, b fleetEntry) int {

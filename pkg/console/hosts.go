@@ -42,7 +42,7 @@ func (s *Server) hosts(ctx context.Context) hostsJSON {
 			out.Unreadable = append(out.Unreadable, unreadableJSON{Repository: name, Error: err.Error()})
 			continue
 		}
-		out.Hosts = append(out.Hosts, fleet(name, sns, now)...)
+		out.Hosts = append(out.Hosts, fleet(name, sns, now, s.due)...)
 	}
 	return out
 }

@@ -33,7 +33,7 @@ func TestFleet(t *testing.T) {
 		sn(4, "web1", 40*time.Hour, 0, "/etc", "/home"),
 		sn(5, "db2", 2*time.Hour, 50, "/etc"),
 	}
-	got := fleet("main", sns, now)
+	got := fleet("main", sns, now, nil)
 	type row struct {
 		host, app, paths string
 		n                int
@@ -59,6 +59,25 @@ func TestFleet(t *testing.T) {
 	}
 	if got[0].Repository != "main" || got[2].AgeSeconds != 3600 {
 		t.Errorf("repository %q, age %d s; want main and 3600", got[0].Repository, got[2].AgeSeconds)
+	}
+
+	// A job's schedule decides where it is known: db2's /etc is hourly,
+	// so 2 hours is overdue; what it does not know keeps the day.
+	var asked []DueQuery
+	due := func(q DueQuery) (time.Time, bool) {
+		asked = append(asked, q)
+		if q.Host == "db2" {
+			return q.Last.Add(90 * time.Minute), true
+		}
+		return time.Time{}, false
+	}
+	got = fleet("main", sns, now, due)
+	if !got[0].Stale || !got[0].Due.Equal(now.Add(-30*time.Minute)) || got[2].Stale || !got[2].Due.Equal(now.Add(23*time.Hour)) {
+		t.Errorf("with schedules: db2 stale %v due %v, shop stale %v due %v", got[0].Stale, got[0].Due, got[2].Stale, got[2].Due)
+	}
+	shop := slices.IndexFunc(asked, func(q DueQuery) bool { return q.App == "shop" })
+	if len(asked) != 3 || shop < 0 || asked[shop].Repository != "main" || asked[shop].Host != "web1" || !asked[shop].Last.Equal(now.Add(-time.Hour)) {
+		t.Errorf("asked %+v, want one question per row, shop's with its last time", asked)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/secret"
@@ -29,10 +30,24 @@ type Options struct {
 	Token secret.Value
 	// Logger gets logins and server-side errors; nil discards.
 	Logger *slog.Logger
+	// Due, if set, says by when the next snapshot of what q names is
+	// expected (the daemon knows its jobs' schedules); known false, or a
+	// nil Due, falls back to a day after the last one.
+	Due func(q DueQuery) (due time.Time, known bool)
+}
+
+// DueQuery names one row of the hosts view: what a host backs up into a
+// repository, and when it last did.
+type DueQuery struct {
+	Repository, Host string
+	App              string   // an app's snapshots
+	Paths            []string // the others', sorted
+	Last             time.Time
 }
 
 // Server is the console's http.Handler.
 type Server struct {
+	due      func(DueQuery) (time.Time, bool)
 	token    secret.Value
 	log      *slog.Logger
 	sources  map[string]*source
@@ -52,7 +67,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("console: no repository to serve")
 	}
-	s := &Server{token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+	s := &Server{due: opts.Due, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
 		sessions: newSessions(), limit: newLimiter(failDelay)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

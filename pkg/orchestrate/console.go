@@ -8,7 +8,9 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/console"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
@@ -57,7 +59,7 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 		repos[name] = r
 		wc.repos = append(wc.repos, r)
 	}
-	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log}); err != nil {
+	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue}); err != nil {
 		wc.close()
 		return nil, err
 	}
@@ -108,4 +110,52 @@ func consoleChanged(old, cfg *config.Config) bool {
 	return !maps.EqualFunc(old.Repositories, cfg.Repositories, func(a, b *config.Repository) bool {
 		return fingerprint(a) == fingerprint(b)
 	})
+}
+
+// consoleDue tells the console's hosts view by when this host's backup
+// jobs expect their next snapshot, by the rule /healthz applies: a paths
+// job for the same paths, or for an app any volumes job of the
+// repository (the latest of their deadlines, so that no job's slower
+// schedule reads as overdue). Other hosts' snapshots are not known here.
+func (d *Daemon) consoleDue(q console.DueQuery) (time.Time, bool) {
+	cfg := d.config()
+	if cfg == nil || q.Host != hostName(cfg) {
+		return time.Time{}, false
+	}
+	var due time.Time
+	for name, j := range cfg.Jobs {
+		if j == nil || j.Repository != q.Repository || j.Schedule == "" || !backsUp(j, q) {
+			continue
+		}
+		if t, err := dueAfter(j.Schedule, q.Last, d.jitterOf(name)); err == nil && t.After(due) {
+			due = t
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// backsUp says whether job j writes the snapshots q names.
+func backsUp(j *config.Job, q console.DueQuery) bool {
+	if q.App != "" {
+		return j.Volumes != nil
+	}
+	if len(j.Paths) == 0 {
+		return false
+	}
+	paths := make([]string, len(j.Paths))
+	for i, p := range j.Paths {
+		paths[i] = filepath.Clean(p)
+	}
+	slices.Sort(paths)
+	return slices.Equal(paths, q.Paths)
+}
+
+// jitterOf is the jitter of job's backup task (0 if it has none).
+func (d *Daemon) jitterOf(job string) time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.tasks[taskKey{job, KindBackup}]; t != nil {
+		return t.jitter
+	}
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ repositories:
 jobs:
   files:
     repository: local
-    schedule: "@yearly"
+    schedule: SCHEDULE
     paths: [DATA]
 CONSOLE`
 
@@ -41,7 +42,7 @@ CONSOLE`
 func TestDaemonConsole(t *testing.T) {
 	state, data := t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(data, "f"), "content")
-	td := startDaemon(t, fill(consoleJob, "STATE", state, "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", ""), nil)
+	td := startDaemon(t, fill(consoleJob, "STATE", state, "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", "", "SCHEDULE", `"* * * * * *"`), nil)
 	base := "http://" + td.d.Addr().String()
 	tokFile := filepath.Join(state, config.DefaultConsoleTokenFile)
 	fi, err := os.Stat(tokFile)
@@ -82,6 +83,31 @@ func TestDaemonConsole(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"local"`) {
 		t.Errorf("API with the token: %d %s, want the repository local", resp.StatusCode, body)
 	}
+	// The hosts view knows this host's job: its next snapshot is due by
+	// the job's schedule (every second), not a day after the last.
+	td.waitFor("a first backup", time.Minute, func(st orchestrate.Status) bool {
+		return job(st, "files", orchestrate.KindBackup).LastSuccess != nil
+	})
+	req, _ = http.NewRequest("GET", base+"/api/v1/hosts", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts struct {
+		Hosts []struct {
+			Paths     []string
+			Time, Due time.Time
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&hosts)
+	resp.Body.Close()
+	if err != nil || len(hosts.Hosts) != 1 || !slices.Equal(hosts.Hosts[0].Paths, []string{data}) {
+		t.Fatalf("hosts: %v, %+v", err, hosts)
+	}
+	if h := hosts.Hosts[0]; h.Due.Sub(h.Time) > time.Minute || !h.Due.After(h.Time) {
+		t.Errorf("due %v for a snapshot of %v by a job running every second", h.Due, h.Time)
+	}
 	if strings.Contains(td.logs.String(), token) {
 		t.Error("the token is in the log")
 	}
@@ -93,7 +119,7 @@ func TestDaemonConsole(t *testing.T) {
 // endpoints and the console are served over HTTPS.
 func TestDaemonConsoleListenRules(t *testing.T) {
 	state, data := t.TempDir(), t.TempDir()
-	cfg, err := config.Parse([]byte(fill(consoleJob, "STATE", state, "DATA", data, "LISTEN", "0.0.0.0:0", "CONSOLE", "")), "test.yaml", func(string) string { return "" })
+	cfg, err := config.Parse([]byte(fill(consoleJob, "STATE", state, "DATA", data, "LISTEN", "0.0.0.0:0", "CONSOLE", "", "SCHEDULE", "\"@yearly\"")), "test.yaml", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +135,7 @@ func TestDaemonConsoleListenRules(t *testing.T) {
 		t.Fatalf("start on 0.0.0.0 without TLS: %v, want a refusal naming the settings", err)
 	}
 
-	off := startDaemon(t, fill(consoleJob, "STATE", t.TempDir(), "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", "console:\n  enabled: false\n"), nil)
+	off := startDaemon(t, fill(consoleJob, "STATE", t.TempDir(), "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", "console:\n  enabled: false\n", "SCHEDULE", "\"@yearly\""), nil)
 	if code, _ := off.get("/"); code != http.StatusNotFound {
 		t.Errorf("GET / with the console off: %d, want 404", code)
 	}
@@ -123,7 +149,7 @@ func TestDaemonConsoleListenRules(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "cert.pem"), string(certPEM))
 	writeFile(t, filepath.Join(dir, "key.pem"), string(keyPEM))
 	tlsCfg := "console:\n  tls_cert_file: " + filepath.Join(dir, "cert.pem") + "\n  tls_key_file: " + filepath.Join(dir, "key.pem") + "\n"
-	td := startDaemon(t, fill(consoleJob, "STATE", t.TempDir(), "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", tlsCfg), nil)
+	td := startDaemon(t, fill(consoleJob, "STATE", t.TempDir(), "DATA", data, "LISTEN", "127.0.0.1:0", "CONSOLE", tlsCfg, "SCHEDULE", "\"@yearly\""), nil)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.PEM)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}

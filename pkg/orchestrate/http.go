@@ -91,13 +91,21 @@ func (d *Daemon) Status() Status {
 // schedules (weekdays only, 03:00 and 04:00) have gaps longer than their
 // next interval that are not failures.
 func healthy(js JobStatus, jitter time.Duration, started, now time.Time) bool {
-	sched, err := config.ParseSchedule(js.Schedule)
-	if err != nil {
-		return false
-	}
 	ref := started
 	if js.LastSuccess != nil {
 		ref = *js.LastSuccess
+	}
+	deadline, err := dueAfter(js.Schedule, ref, jitter)
+	return err == nil && !now.After(deadline)
+}
+
+// dueAfter is when a job of schedule that last succeeded at ref is
+// overdue: twice the interval after ref, or its second run after ref,
+// whichever is later, plus its jitter.
+func dueAfter(schedule string, ref time.Time, jitter time.Duration) (time.Time, error) {
+	sched, err := config.ParseSchedule(schedule)
+	if err != nil {
+		return time.Time{}, err
 	}
 	n1 := sched.Next(ref)
 	n2 := sched.Next(n1)
@@ -105,5 +113,5 @@ func healthy(js JobStatus, jitter time.Duration, started, now time.Time) bool {
 	if n2.After(deadline) {
 		deadline = n2
 	}
-	return !now.After(deadline.Add(jitter))
+	return deadline.Add(jitter), nil
 }
