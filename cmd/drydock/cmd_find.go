@@ -126,7 +126,7 @@ func runFind(ctx context.Context, r *repo.Repository, sns []repo.Snapshot, fp fi
 				fmt.Fprintf(g.stdout, "Found matching entries in snapshot %s from %s\n", sn.ID.Str(), sn.Time.Local().Format(time.DateTime))
 			}
 			if opts.long {
-				_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
+				_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %6d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 				return err
 			}
 			_, err := fmt.Fprintln(g.stdout, quoteName(p))

@@ -90,7 +90,7 @@ func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOpt
 		case g.json:
 			return enc.Encode(resticjson.NewLsNode(p, n))
 		case opts.long:
-			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %12d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
+			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %6d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
 			return err
 		default:
 			_, err := fmt.Fprintln(g.stdout, quoteName(p))

@@ -57,6 +57,24 @@ func TestLsDirsAsRestic(t *testing.T) {
 	}
 }
 
+// TestLsLongAsRestic: ls --long prints each entry as restic 0.14 does,
+// column for column (mode, uid, gid, size, local time, path).
+func TestLsLongAsRestic(t *testing.T) {
+	bin := testenv.RequireBinary(t, "restic")
+	src := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(src, "d"), 0o750))
+	must(t, os.WriteFile(filepath.Join(src, "d", "small"), []byte("x"), 0o640))
+	must(t, os.WriteFile(filepath.Join(src, "big"), make([]byte, 3<<20), 0o600))
+	c := newCLI(t, filepath.Join(t.TempDir(), "repo"))
+	c.must("init")
+	c.must("backup", src)
+	body := func(out string) string { _, rest, _ := strings.Cut(out, "\n"); return rest }
+	want := body(c.mustResticRaw(bin, "ls", "--long", "latest", src))
+	if got := body(c.must("ls", "--long", "latest", src)); got != want {
+		t.Errorf("drydock ls --long:\n%s\nrestic:\n%s", got, want)
+	}
+}
+
 // lsPaths is the listed paths of ls output, text or --json, without the
 // snapshot line.
 func lsPaths(t *testing.T, out string) []string {
