@@ -117,7 +117,7 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 		if opts.dryRun && g.noLock {
 			return run(ctx, nil) // a dry run removes nothing
 		}
-		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, run)
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: !opts.dryRun}, run)
 	})
 }
 

@@ -65,7 +65,7 @@ func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
 		if opts.dryRun && g.noLock {
 			return pruneLocked(ctx, r, nil, opts, g) // a dry run uses no lock
 		}
-		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: !opts.dryRun}, func(ctx context.Context, l *repo.Lock) error {
 			return pruneLocked(ctx, r, l, opts, g)
 		})
 	})
