@@ -132,3 +132,16 @@ func dirFiles(t *testing.T, dir string) map[string]int64 {
 	}
 	return files
 }
+
+// TestREADMEShowsTestedPolicy: the README's append-only S3 policy is the
+// one the tests give their MinIO user, verbatim.
+func TestREADMEShowsTestedPolicy(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented := "  " + strings.ReplaceAll(miniotest.AppendOnlyPolicy, "\n", "\n  ")
+	if !strings.Contains(string(readme), "```json\n"+indented+"\n  ```") {
+		t.Errorf("README.md does not show miniotest.AppendOnlyPolicy as a json block indented by two spaces:\n%s", indented)
+	}
+}
