@@ -87,3 +87,14 @@ func randomName() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// RefusedDelete returns err, a failed Remove of a file of type t, as a
+// *DeleteRefusedError if the storage refused it (ErrPermission), so that a
+// delete refused in the middle of a command names the missing permission
+// as CheckDeletes does; other errors are returned as they are.
+func RefusedDelete(t FileType, err error) error {
+	if err == nil || !errors.Is(err, ErrPermission) || errors.Is(err, ErrDeleteRefused) {
+		return err
+	}
+	return &DeleteRefusedError{Dir: Dir(t), Err: err}
+}
