@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/minio/madmin-go/v3"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // AddUser creates a user on the server, as `mc admin user add` and
@@ -14,7 +15,7 @@ import (
 // append-only one.
 func (s *Server) AddUser(t testing.TB, policy string) (accessKey, secretKey string) {
 	t.Helper()
-	adm, err := madmin.New(s.Endpoint, s.AccessKey, s.SecretKey, false)
+	adm, err := madmin.NewWithOptions(s.Endpoint, &madmin.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
 	if err != nil {
 		t.Fatalf("minio admin client: %v", err)
 	}
