@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
 )
@@ -14,11 +15,11 @@ import (
 var _ backend.DeleteChecker = (*Backend)(nil)
 
 // CheckDeletes implements backend.DeleteChecker. Removing a missing name
-// says nothing here (the kernel answers "no such file" before it checks
-// the directory's permission), so it asks whether this process may write
-// the directory that holds files of type t: a read-only mount or a
-// directory without write permission refuses deletes. A directory that does
-// not exist holds nothing to delete.
+// says too little here: the kernel answers "no such file" before it checks
+// the directory's permission (only a read-only mount is reported first).
+// So it asks whether this process may write the directory that holds files
+// of type t: a read-only mount or a directory without write permission
+// refuses deletes. A directory that does not exist holds nothing to delete.
 func (b *Backend) CheckDeletes(ctx context.Context, t backend.FileType) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -31,14 +32,11 @@ func (b *Backend) CheckDeletes(ctx context.Context, t backend.FileType) error {
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 		return nil
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, errReadOnly):
-		return &backend.DeleteRefusedError{Dir: backend.Dir(t), Err: err}
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return &backend.DeleteRefusedError{Dir: backend.Dir(t), Err: fmt.Errorf("%s: %w", dir, err)}
 	}
 	return fmt.Errorf("check whether %s may be deleted from: %w", dir, err)
 }
-
-// errReadOnly is writable's answer on a read-only file system.
-var errReadOnly = errors.New("read-only file system")
 
 // statDir fails for a missing dir with fs.ErrNotExist.
 func statDir(dir string) error {
