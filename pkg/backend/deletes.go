@@ -50,6 +50,10 @@ var deletedTypes = []FileType{SnapshotFile, PackFile, IndexFile, KeyFile}
 // exist: an S3 server that allows DeleteObject answers success, and one
 // whose policy forbids it AccessDenied; an append-only REST server answers
 // 403 to any DELETE outside locks/. Nothing is left behind either way.
+// SFTP has no append-only mode (sftp-server -P remove refuses lock
+// removal too), and its client answers a refused remove of a missing name
+// with "no such file": there the check allows, and a refused delete shows
+// when it happens.
 func CheckDeletes(ctx context.Context, be Backend) error {
 	for _, t := range deletedTypes {
 		if err := checkDeletes(ctx, be, t); err != nil {
