@@ -75,7 +75,9 @@ nothing, and snapshots with equal times are taken in ID order.
 
 Only snapshot files go; their data stays in the repository until a prune
 (--prune runs one right after, under the same lock). The repository is
-locked exclusively, for --dry-run as well.`,
+locked exclusively, for --dry-run as well. On storage that refuses deletes (an
+append-only host: see the README) forget stops with exit 1 before changing
+anything; --dry-run still works there.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForget(cmd.Context(), opts, g, args)
 		},
