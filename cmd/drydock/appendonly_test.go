@@ -90,6 +90,9 @@ func runAppendOnly(t *testing.T, ar appendOnlyRepo) {
 	}
 
 	before := ar.files(t)
+	// Dry runs delete nothing, so they work there.
+	c.must("forget", "--keep-last", "1", "--dry-run")
+	c.must("prune", "--dry-run")
 	for _, args := range deletingCommands {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errOut, code := c.run(args...)
