@@ -76,7 +76,9 @@ nothing, and snapshots with equal times are taken in ID order.
 
 Only snapshot files go; their data stays in the repository until a prune
 (--prune runs one right after, under the same lock). The repository is
-locked exclusively, for --dry-run as well.`,
+locked exclusively, for --dry-run as well. On storage that refuses deletes (an
+append-only host: see the README) forget stops with exit 1 before changing
+anything; --dry-run still works there.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForget(cmd.Context(), opts, g, args)
 		},
@@ -118,7 +120,7 @@ func runForget(ctx context.Context, opts forgetOptions, g *globalOptions, args [
 		if opts.dryRun && g.noLock {
 			return run(ctx, nil) // a dry run removes nothing
 		}
-		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, run)
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: !opts.dryRun}, run)
 	})
 }
 

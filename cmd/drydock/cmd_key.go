@@ -74,7 +74,7 @@ another password, "key remove" deletes a key other than the one in use.`,
 		Short: "Remove a key (not the one in use)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
+			return g.withLockMode(cmd.Context(), deleting(true), func(ctx context.Context, r *repo.Repository) error {
 				return runKeyRemove(ctx, r, g, args[0])
 			})
 		},
@@ -122,7 +122,7 @@ func runKeyList(ctx context.Context, r *repo.Repository, g *globalOptions) error
 }
 
 func runKeyAdd(ctx context.Context, g *globalOptions, opts keyOptions, replace bool) error {
-	return g.withLock(ctx, replace, func(ctx context.Context, r *repo.Repository) error {
+	return g.withLockMode(ctx, deleting(replace), func(ctx context.Context, r *repo.Repository) error {
 		pw, err := newPassword(g, opts.newPasswordFile)
 		if err != nil {
 			return err

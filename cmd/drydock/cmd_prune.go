@@ -31,7 +31,9 @@ trees, and in version 2 repositories packs with uncompressed trees, are always
 repacked. Prune refuses to run if a snapshot refers to data that is missing.
 
 Prune takes an exclusive lock: it waits for running backups (--retry-lock) and
-backups wait for it. --dry-run prints what would be done and changes nothing.`,
+backups wait for it. --dry-run prints what would be done and changes nothing.
+On storage that refuses deletes (an append-only host: see the README) it stops
+with exit 1 before changing anything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPrune(cmd.Context(), opts, g)
@@ -65,7 +67,7 @@ func runPrune(ctx context.Context, opts pruneOptions, g *globalOptions) error {
 		if opts.dryRun && g.noLock {
 			return pruneLocked(ctx, r, nil, opts, g) // a dry run uses no lock
 		}
-		return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+		return r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: !opts.dryRun}, func(ctx context.Context, l *repo.Lock) error {
 			return pruneLocked(ctx, r, l, opts, g)
 		})
 	})

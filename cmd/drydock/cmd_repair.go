@@ -33,7 +33,7 @@ the repair is tagged "repaired"; with --forget the original is removed once
 the repair is stored, and prune can then clean up. Run repair index first.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLock(cmd.Context(), opts.Forget && !opts.DryRun, func(ctx context.Context, r *repo.Repository) error {
+			return g.withLockMode(cmd.Context(), deleting(opts.Forget && !opts.DryRun), func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectSnapshots(ctx, r, g, args, filter)
 				if err != nil {
 					return err
@@ -64,7 +64,7 @@ damaged, or when packs exist that no index lists (check says so).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withRepository(cmd.Context(), func(ctx context.Context, r *repo.Repository) error {
-				return r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+				return r.WithLock(ctx, deleting(true), func(ctx context.Context, l *repo.Lock) error {
 					opts.Logger = g.logger()
 					res, err := repair.Index(ctx, r, opts, l.CheckExclusive)
 					printRepairIndex(g, res)

@@ -39,7 +39,7 @@ alone.`,
 			if err := archiver.CheckPatterns(opts.Excludes); err != nil {
 				return err
 			}
-			return g.withLock(cmd.Context(), opts.Forget && !opts.DryRun, func(ctx context.Context, r *repo.Repository) error {
+			return g.withLockMode(cmd.Context(), deleting(opts.Forget && !opts.DryRun), func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectTrees(ctx, r, g, args, filter)
 				if err != nil {
 					return err

@@ -29,7 +29,7 @@ that does not exist is an error, and nothing is changed.`,
 			if err := c.Validate(); err != nil {
 				return err
 			}
-			return g.withLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
+			return g.withLockMode(cmd.Context(), deleting(true), func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectSnapshots(ctx, r, g, args, filter)
 				if err != nil {
 					return err

@@ -168,8 +168,21 @@ func (g *globalOptions) openLocation(ctx context.Context, a *repoAccess, locatio
 // withLock opens the repository, locks it and runs fn under the lock's
 // context; the lock is released on every path.
 func (g *globalOptions) withLock(ctx context.Context, exclusive bool, fn func(ctx context.Context, r *repo.Repository) error) error {
+	return g.withLockMode(ctx, repo.LockMode{Exclusive: exclusive}, fn)
+}
+
+// deleting is the lock of a command that deletes files other than locks
+// when deletes is true (tag, rewrite --forget): exclusive, and refused up
+// front by storage that cannot delete. Otherwise a shared lock.
+func deleting(deletes bool) repo.LockMode {
+	return repo.LockMode{Exclusive: deletes, Deletes: deletes}
+}
+
+// withLockMode opens the repository, runs fn under a lock of mode and
+// closes it.
+func (g *globalOptions) withLockMode(ctx context.Context, mode repo.LockMode, fn func(ctx context.Context, r *repo.Repository) error) error {
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		return r.WithLock(ctx, repo.LockMode{Exclusive: exclusive}, func(ctx context.Context, _ *repo.Lock) error {
+		return r.WithLock(ctx, mode, func(ctx context.Context, _ *repo.Lock) error {
 			return fn(ctx, r)
 		})
 	})

@@ -56,7 +56,7 @@ func (x *run) retention(ctx context.Context, r *repo.Repository) error {
 		return err
 	}
 	var locked bool
-	err = r.WithLock(ctx, repo.LockMode{Exclusive: true}, func(ctx context.Context, l *repo.Lock) error {
+	err = r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: true}, func(ctx context.Context, l *repo.Lock) error {
 		locked = true
 		return x.forgetAndPrune(ctx, r, l, policy, popts)
 	})

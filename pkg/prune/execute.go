@@ -210,7 +210,7 @@ func (p *Plan) deleteFiles(ctx context.Context, t backend.FileType, ids []format
 			}
 			h := backend.Handle{Type: t, Name: id.String()}
 			if err := p.r.Backend().Remove(gctx, h); err != nil {
-				return fmt.Errorf("remove %v: %w", h, err)
+				return fmt.Errorf("remove %v: %w", h, backend.RefusedDelete(t, err))
 			}
 			return nil
 		})

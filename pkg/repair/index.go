@@ -87,7 +87,7 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions, check fun
 			continue // the same content, written again
 		}
 		if err := r.Backend().Remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
-			return res, fmt.Errorf("remove old index file %s (the new index is complete; run repair index again): %w", id.Str(), err)
+			return res, fmt.Errorf("remove old index file %s (the new index is complete; run repair index again): %w", id.Str(), backend.RefusedDelete(backend.IndexFile, err))
 		}
 		res.Removed++
 	}

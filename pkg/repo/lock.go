@@ -105,6 +105,13 @@ type LockMode struct {
 	// Without Early, a conflict found by the second check starts the whole
 	// protocol (and Load) again, as Options.LockRetry allows.
 	Load func(ctx context.Context) error
+	// Deletes says that fn deletes files other than locks (forget, prune,
+	// tag, rewrite --forget, repair index, key remove). Right after the
+	// lock is taken the storage is asked whether this credential may
+	// delete (backend.CheckDeletes): on an append-only host fn does not run
+	// and WithLock returns an error wrapping backend.ErrDeleteRefused, with
+	// nothing changed but our lock file, which is released as usual.
+	Deletes bool
 }
 
 // WithLock locks the repository the way restic does (check for
@@ -126,6 +133,9 @@ type LockMode struct {
 // consequence.
 func (r *Repository) WithLock(ctx context.Context, mode LockMode, fn func(ctx context.Context, l *Lock) error) error {
 	r.removeLeftLocks(ctx)
+	if mode.Deletes {
+		fn = r.deletesChecked(fn)
+	}
 	if !mode.Early {
 		return r.lockedAfterCheck(ctx, mode, fn)
 	}
@@ -492,5 +502,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// deletesChecked returns fn preceded by the check of LockMode.Deletes.
+func (r *Repository) deletesChecked(fn func(ctx context.Context, l *Lock) error) func(ctx context.Context, l *Lock) error {
+	return func(ctx context.Context, l *Lock) error {
+		if err := backend.CheckDeletes(ctx, r.be); err != nil {
+			return err
+		}
+		return fn(ctx, l)
 	}
 }

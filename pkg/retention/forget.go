@@ -60,7 +60,7 @@ func RemoveSnapshots(ctx context.Context, r *repo.Repository, ids []format.ID) (
 			}
 			h := backend.Handle{Type: backend.SnapshotFile, Name: id.String()}
 			if err := r.Backend().Remove(gctx, h); err != nil {
-				return fmt.Errorf("remove snapshot %v: %w", id.Str(), err)
+				return fmt.Errorf("remove snapshot %v: %w", id.Str(), backend.RefusedDelete(h.Type, err))
 			}
 			done[i] = true
 			return nil

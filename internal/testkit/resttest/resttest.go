@@ -33,6 +33,9 @@ type Options struct {
 	// ClientCA (with TLS) requires clients to present a certificate
 	// signed by the same CA (Server.ClientCertFile).
 	ClientCA bool
+	// AppendOnly serves with --append-only: the server refuses to delete
+	// or overwrite anything but lock files.
+	AppendOnly bool
 }
 
 // Server is a running rclone REST server.
@@ -75,6 +78,9 @@ func Start(t testing.TB, opts Options) *Server {
 		"--user", s.User, "--pass", s.Pass,
 		// Tests plant and inspect files in Dir directly.
 		"--cache-objects=false",
+	}
+	if opts.AppendOnly {
+		s.args = append(s.args, "--append-only")
 	}
 	if opts.TLS {
 		s.args = append(s.args, writeCerts(t, s, home, opts.ClientCA)...)
