@@ -55,3 +55,29 @@ func TestRcloneOptions(t *testing.T) {
 		t.Errorf("snapshots with -o rclone.program: %q", out)
 	}
 }
+
+// TestRcloneAppendOnly: through rclone serve restic --append-only (as
+// -o rclone.args), a backup works and forget stops before changing
+// anything, naming the refused delete, and leaves no lock.
+func TestRcloneAppendOnly(t *testing.T) {
+	testenv.RequireBinary(t, "rclone")
+	dir := filepath.Join(t.TempDir(), "repo")
+	c := newCLI(t, "rclone:"+dir)
+	c.must("init")
+	src := t.TempDir()
+	fixture.Build(t, src)
+	c.must("backup", src)
+	appendOnly := []string{"-o", "rclone.args=serve restic --stdio --append-only"}
+	c.must(append(appendOnly, "backup", src)...)
+	before := c.must("snapshots", "--json")
+	_, errOut, code := c.run(append(appendOnly, "forget", "--keep-last", "1")...)
+	if code != exitFailure || !strings.Contains(errOut, "refuses deletes") {
+		t.Errorf("forget through an append-only rclone: exit %d, %q", code, errOut)
+	}
+	if after := c.must("snapshots", "--json"); after != before {
+		t.Errorf("snapshots changed:\n%s\nwas\n%s", after, before)
+	}
+	if locks := c.must("list", "locks"); strings.TrimSpace(locks) != "" {
+		t.Errorf("locks left: %q", locks)
+	}
+}
