@@ -23,9 +23,9 @@ import (
 
 // Options tune a backup. The zero value means defaults.
 type Options struct {
-	Excludes []string     // patterns; see Excluded
-	Files    int          // files read at once; 0 means 2 x GOMAXPROCS
-	Logger   *slog.Logger // nil discards
+	Exclude Exclusions   // what is left out below the targets
+	Files   int          // files read at once; 0 means 2 x GOMAXPROCS
+	Logger  *slog.Logger // nil discards
 	// Progress, if set, is called after each file with the running totals.
 	Progress func(Stats)
 	// Virtual are files stored in the snapshot that are not on disk.
@@ -100,9 +100,10 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 			return Result{}, fmt.Errorf("backup target %q is not an absolute, clean path", t)
 		}
 	}
-	if err := CheckPatterns(opts.Excludes); err != nil {
+	if err := opts.Exclude.Check(); err != nil {
 		return Result{}, err
 	}
+	opts.Exclude = opts.Exclude.folded()
 	if err := checkVirtual(targets, opts.Virtual); err != nil {
 		return Result{}, err
 	}
@@ -314,10 +315,11 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		return a.saveTree(ctx, nil)
 	}
 	nodes := make([]*format.Node, 0, len(entries))
+	markers := a.opts.Exclude.markersIn(dir)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, e := range entries { // ReadDir sorts by name, bytewise: restic's order
 		path := filepath.Join(dir, e.Name())
-		if Excluded(a.opts.Excludes, path) {
+		if a.excluded(path, e, markers) {
 			continue
 		}
 		prev := old[e.Name()]
@@ -340,6 +342,17 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		return format.ID{}, err
 	}
 	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+// excluded reports whether the entry e at path, in a directory holding
+// markers, is left out.
+func (a *archiver) excluded(path string, e os.DirEntry, markers []string) bool {
+	for _, m := range markers {
+		if e.Name() != m {
+			return true
+		}
+	}
+	return a.opts.Exclude.byName(path) || a.opts.Exclude.bySize(e)
 }
 
 func (a *archiver) saveTree(ctx context.Context, nodes []*format.Node) (format.ID, error) {

@@ -13,9 +13,14 @@ import (
 
 // PathOptions describe a snapshot of plain paths.
 type PathOptions struct {
-	Host     string // recorded host name; default: this host's
-	Tags     []string
-	Excludes []string
+	Host string // recorded host name; default: this host's
+	Tags []string
+	// Exclude is what is left out.
+	Exclude archiver.Exclusions
+	// RecordExcludes are the patterns the snapshot records as its
+	// excludes: restic records those of --exclude, not those read from
+	// files or the other rules.
+	RecordExcludes []string
 	// Force reads every file, ignoring the parent snapshot.
 	Force bool
 	// SkipIfUnchanged writes no snapshot when the tree saved is the
@@ -62,7 +67,7 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 	var res archiver.Result
 	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.Excludes, Logger: opts.Logger, Progress: opts.Progress})
+		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Exclude: opts.Exclude, Logger: opts.Logger, Progress: opts.Progress})
 		return err
 	})
 	if err != nil {
@@ -71,7 +76,7 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 	end := time.Now()
 	sn := &format.Snapshot{
 		Time: start, Parent: parentID, Tree: &res.Tree, Paths: targets, Hostname: opts.Host,
-		Excludes: opts.Excludes, Tags: opts.Tags, ProgramVersion: opts.Program,
+		Excludes: opts.RecordExcludes, Tags: opts.Tags, ProgramVersion: opts.Program,
 		Summary: summary(start, end, res.Stats, stats),
 	}
 	SetOwner(sn)
