@@ -152,3 +152,21 @@ func TestBackupExcludeFlagsAsRestic(t *testing.T) {
 		{[]string{"--exclude-larger-than", "2K"}, nil},
 	})
 }
+
+// TestBackupOneFileSystemAsRestic: -x keeps a tmpfs mounted below the
+// target as an empty directory and leaves out a file mounted from it, as
+// restic 0.14 does, and crosses a bind mount of the same device.
+func TestBackupOneFileSystemAsRestic(t *testing.T) {
+	dir, other := filepath.Join(t.TempDir(), "data"), t.TempDir()
+	writeTree(t, dir, map[string]string{"a": "a", "sub/b": "b", "filemnt": "covered", "mnt/.keep": "", "bind/.keep": ""})
+	writeTree(t, other, map[string]string{"o": "other directory"})
+	testenv.Mount(t, "-t", "tmpfs", "none", filepath.Join(dir, "mnt"))
+	writeTree(t, filepath.Join(dir, "mnt"), map[string]string{"inner/f": "on tmpfs", "ff": "tmpfs file"})
+	testenv.Mount(t, "--bind", other, filepath.Join(dir, "bind"))
+	testenv.Mount(t, "--bind", filepath.Join(dir, "mnt/ff"), filepath.Join(dir, "filemnt"))
+	sameBackupAsRestic(t, dir, []backupFlagCase{
+		{[]string{"-x"}, []string{"mnt/inner", "mnt/ff", "filemnt"}},
+		{[]string{"--one-file-system"}, []string{"mnt/inner"}},
+		{nil, nil},
+	})
+}

@@ -29,6 +29,7 @@ type backupOptions struct {
 	excludeCaches                          bool
 	excludeIfPresent                       []string
 	excludeLargerThan                      string
+	oneFileSystem                          bool
 	force                                  bool
 	// skipUnchanged: restic's --skip-if-unchanged.
 	skipUnchanged bool
@@ -60,6 +61,7 @@ random password file on first use.`,
 	f.BoolVar(&opts.excludeCaches, "exclude-caches", false, "leave out the contents of directories holding a CACHEDIR.TAG")
 	f.StringArrayVar(&opts.excludeIfPresent, "exclude-if-present", nil, "leave out the contents of directories holding `filename[:header]` (repeatable)")
 	f.StringVar(&opts.excludeLargerThan, "exclude-larger-than", "", "leave out files larger than `size` (500k, 2M, 3G, 4T)")
+	f.BoolVarP(&opts.oneFileSystem, "one-file-system", "x", false, "do not cross into other file systems below the targets (mount points are kept, empty)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
 	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
@@ -186,7 +188,7 @@ func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, ex
 	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
 	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
-		Host: opts.host, Tags: opts.tags, Exclude: excl, RecordExcludes: opts.excludes, Force: opts.force,
+		Host: opts.host, Tags: opts.tags, Exclude: excl, RecordExcludes: opts.excludes, OneFileSystem: opts.oneFileSystem, Force: opts.force,
 		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
 		SkipIfUnchanged: opts.skipUnchanged,
 	})

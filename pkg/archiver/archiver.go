@@ -23,9 +23,14 @@ import (
 
 // Options tune a backup. The zero value means defaults.
 type Options struct {
-	Exclude Exclusions   // what is left out below the targets
-	Files   int          // files read at once; 0 means 2 x GOMAXPROCS
-	Logger  *slog.Logger // nil discards
+	Exclude Exclusions // what is left out below the targets
+	// OneFileSystem stays on the file system of each target (restic's
+	// --one-file-system): entries below it on another are left out, but
+	// for mount points, saved as empty directories. Bind mounts of the
+	// same device are crossed, as restic crosses them.
+	OneFileSystem bool
+	Files         int          // files read at once; 0 means 2 x GOMAXPROCS
+	Logger        *slog.Logger // nil discards
 	// Progress, if set, is called after each file with the running totals.
 	Progress func(Stats)
 	// Virtual are files stored in the snapshot that are not on disk.
@@ -269,7 +274,7 @@ func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string
 		})
 	case format.NodeDir:
 		g.Go(func() error {
-			sub, err := a.saveDir(ctx, path, subtreeOf(old))
+			sub, err := a.saveDir(ctx, path, subtreeOf(old), n.DeviceID)
 			if err != nil {
 				return err
 			}
@@ -306,8 +311,9 @@ func (a *archiver) loadParent(ctx context.Context, id *format.ID) map[string]*fo
 	return m
 }
 
-// saveDir stores the tree of a directory and everything below it.
-func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (format.ID, error) {
+// saveDir stores the tree of a directory, on device dev, and everything
+// below it.
+func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID, dev uint64) (format.ID, error) {
 	old := a.loadParent(ctx, parent)
 	entries, err := os.ReadDir(dir)
 	if err != nil && len(entries) == 0 {
@@ -331,6 +337,15 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 			a.warn(path, err)
 			continue
 		}
+		if a.opts.OneFileSystem && n.DeviceID != dev {
+			if n.Type == format.NodeDir {
+				if err := a.saveMountPoint(ctx, n, prev); err != nil {
+					return format.ID{}, err
+				}
+				nodes = append(nodes, n)
+			}
+			continue
+		}
 		nodes = append(nodes, n)
 		if err := a.saveEntry(gctx, g, path, n, prev); err != nil {
 			// An entry below failed, or the backup was cancelled: g.Wait
@@ -342,6 +357,18 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		return format.ID{}, err
 	}
 	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+// saveMountPoint gives n, a directory on another file system, an empty
+// tree: --one-file-system keeps mount points, not what is mounted.
+func (a *archiver) saveMountPoint(ctx context.Context, n, old *format.Node) error {
+	sub, err := a.saveTree(ctx, nil)
+	if err != nil {
+		return err
+	}
+	n.Subtree = &sub
+	a.countDir(old, sub)
+	return nil
 }
 
 // excluded reports whether the entry e at path, in a directory holding

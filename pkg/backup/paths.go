@@ -21,6 +21,8 @@ type PathOptions struct {
 	// excludes: restic records those of --exclude, not those read from
 	// files or the other rules.
 	RecordExcludes []string
+	// OneFileSystem: see archiver.Options.
+	OneFileSystem bool
 	// Force reads every file, ignoring the parent snapshot.
 	Force bool
 	// SkipIfUnchanged writes no snapshot when the tree saved is the
@@ -67,7 +69,7 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 	var res archiver.Result
 	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Exclude: opts.Exclude, Logger: opts.Logger, Progress: opts.Progress})
+		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Exclude: opts.Exclude, OneFileSystem: opts.OneFileSystem, Logger: opts.Logger, Progress: opts.Progress})
 		return err
 	})
 	if err != nil {
