@@ -83,7 +83,10 @@ func sameBackupAsRestic(t *testing.T, dir string, cases []backupFlagCase) {
 	for _, fc := range cases {
 		t.Run(strings.Join(fc.flags, " "), func(t *testing.T) {
 			c.t = t
-			args := append(append([]string{"backup", "--json"}, fc.flags...), dir)
+			args := append([]string{"backup", "--json"}, fc.flags...)
+			if !fc.flagsNameTargets {
+				args = append(args, dir)
+			}
 			ours := backupSnapshotID(t, c.must(args...))
 			theirs := backupSnapshotID(t, c.mustResticRaw(bin, args...))
 			got, want := drydockPaths(t, c, ours, dir), resticPaths(t, c, bin, theirs, dir)
@@ -107,6 +110,8 @@ func sameBackupAsRestic(t *testing.T, dir string, cases []backupFlagCase) {
 type backupFlagCase struct {
 	flags   []string
 	leftOut []string
+	// flagsNameTargets: the tree is not given as an argument.
+	flagsNameTargets bool
 }
 
 // TestBackupExcludeFlagsAsRestic: each --exclude* flag of restic's backup
@@ -141,15 +146,15 @@ func TestBackupExcludeFlagsAsRestic(t *testing.T) {
 	iexcludes := filepath.Join(base, "iexcludes")
 	must(t, os.WriteFile(iexcludes, []byte("*.TMP\n"+filepath.Join(dir, "mixed")+"\n"), 0o644))
 	sameBackupAsRestic(t, dir, []backupFlagCase{
-		{[]string{"--exclude-file", excludes}, []string{"b.tmp", "notes.log"}},
-		{[]string{"--exclude-file", excludes, "--exclude", "a.txt"}, []string{"a.txt", "b.tmp"}},
-		{[]string{"--iexclude", "*.tmp"}, []string{"b.tmp", "B.TMP"}},
-		{[]string{"--iexclude-file", iexcludes}, []string{"b.tmp", "B.TMP", "Mixed"}},
-		{[]string{"--exclude-caches"}, []string{"cache/data", "cache/deep"}},
-		{[]string{"--exclude-if-present", ".nobackup"}, []string{"skip/data", "hdr/data", "hdr2/data"}},
-		{[]string{"--exclude-if-present", ".nobackup:KEEP-OUT", "--exclude-caches"}, []string{"hdr/data", "cache/data"}},
-		{[]string{"--exclude-larger-than", "1k"}, []string{"big.bin", "sub/big.bin"}},
-		{[]string{"--exclude-larger-than", "2K"}, nil},
+		{[]string{"--exclude-file", excludes}, []string{"b.tmp", "notes.log"}, false},
+		{[]string{"--exclude-file", excludes, "--exclude", "a.txt"}, []string{"a.txt", "b.tmp"}, false},
+		{[]string{"--iexclude", "*.tmp"}, []string{"b.tmp", "B.TMP"}, false},
+		{[]string{"--iexclude-file", iexcludes}, []string{"b.tmp", "B.TMP", "Mixed"}, false},
+		{[]string{"--exclude-caches"}, []string{"cache/data", "cache/deep"}, false},
+		{[]string{"--exclude-if-present", ".nobackup"}, []string{"skip/data", "hdr/data", "hdr2/data"}, false},
+		{[]string{"--exclude-if-present", ".nobackup:KEEP-OUT", "--exclude-caches"}, []string{"hdr/data", "cache/data"}, false},
+		{[]string{"--exclude-larger-than", "1k"}, []string{"big.bin", "sub/big.bin"}, false},
+		{[]string{"--exclude-larger-than", "2K"}, nil, false},
 	})
 }
 
@@ -165,8 +170,35 @@ func TestBackupOneFileSystemAsRestic(t *testing.T) {
 	testenv.Mount(t, "--bind", other, filepath.Join(dir, "bind"))
 	testenv.Mount(t, "--bind", filepath.Join(dir, "mnt/ff"), filepath.Join(dir, "filemnt"))
 	sameBackupAsRestic(t, dir, []backupFlagCase{
-		{[]string{"-x"}, []string{"mnt/inner", "mnt/ff", "filemnt"}},
-		{[]string{"--one-file-system"}, []string{"mnt/inner"}},
-		{nil, nil},
+		{[]string{"-x"}, []string{"mnt/inner", "mnt/ff", "filemnt"}, false},
+		{[]string{"--one-file-system"}, []string{"mnt/inner"}, false},
+		{nil, nil, false},
+	})
+}
+
+// TestBackupFilesFromAsRestic: the --files-from* flags name the targets as
+// restic 0.14's do, alone or with path arguments: patterns with comments
+// and globs, verbatim lines, NUL-separated names.
+func TestBackupFilesFromAsRestic(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "data")
+	writeTree(t, dir, map[string]string{
+		"a.txt": "a", "b.txt": "b", "c.log": "c", "sub/d.txt": "d", "sub/e.log": "e",
+		" lead": "leading space", "star*": "a star", "#hash": "hash", "new\nline": "newline", "other/x": "x",
+	})
+	list := func(name, content string) string {
+		p := filepath.Join(base, name)
+		must(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	d := dir + "/"
+	patterns := list("patterns", "# the text files\n"+d+"*.txt\n\n  "+d+"sub/*.log  \r\n#"+d+"c.log\n"+d+"nothing-*\n")
+	verbatim := list("verbatim", d+" lead\n"+d+"star*\n\n"+d+"#hash\n")
+	raw := list("raw", d+"new\nline\x00"+d+"c.log\x00")
+	sameBackupAsRestic(t, dir, []backupFlagCase{
+		{[]string{"--files-from", patterns}, []string{"c.log", "other", "sub/d.txt"}, true},
+		{[]string{"--files-from-verbatim", verbatim}, []string{"star", "a.txt"}, true},
+		{[]string{"--files-from-raw", raw}, []string{"a.txt"}, true},
+		{[]string{"--files-from", patterns, "--files-from-raw", raw, "--files-from-verbatim", verbatim, d + "other"}, []string{"sub/d.txt"}, true},
 	})
 }

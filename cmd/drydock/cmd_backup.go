@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ type backupOptions struct {
 	excludeIfPresent                       []string
 	excludeLargerThan                      string
 	oneFileSystem                          bool
+	filesFrom                              filesFrom
 	force                                  bool
 	// skipUnchanged: restic's --skip-if-unchanged.
 	skipUnchanged bool
@@ -46,7 +48,13 @@ parent snapshot (same host and paths) are not read again.
 With no repository configured (no -r, RESTIC_REPOSITORY or password), drydock
 uses its default repository in the user's data directory, creating it and a
 random password file on first use.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			f := opts.filesFrom
+			if len(f.patterns)+len(f.verbatim)+len(f.raw) > 0 {
+				return nil // the files may name the targets
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBackup(cmd.Context(), opts, g, args)
 		},
@@ -62,6 +70,9 @@ random password file on first use.`,
 	f.StringArrayVar(&opts.excludeIfPresent, "exclude-if-present", nil, "leave out the contents of directories holding `filename[:header]` (repeatable)")
 	f.StringVar(&opts.excludeLargerThan, "exclude-larger-than", "", "leave out files larger than `size` (500k, 2M, 3G, 4T)")
 	f.BoolVarP(&opts.oneFileSystem, "one-file-system", "x", false, "do not cross into other file systems below the targets (mount points are kept, empty)")
+	f.StringArrayVar(&opts.filesFrom.patterns, "files-from", nil, "back up what the patterns in `file` match, one a line, # comments (repeatable; - is stdin)")
+	f.StringArrayVar(&opts.filesFrom.verbatim, "files-from-verbatim", nil, "back up the paths in `file`, one a line, as they are (repeatable; - is stdin)")
+	f.StringArrayVar(&opts.filesFrom.raw, "files-from-raw", nil, "back up the NUL-terminated paths in `file` (repeatable; - is stdin)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
 	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
@@ -87,7 +98,14 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if err != nil {
 		return err
 	}
-	targets, skipped, err := backupTargets(args)
+	listed, err := opts.filesFrom.targets(g.stdin, g.stderr)
+	if err != nil {
+		return err
+	}
+	if len(listed)+len(args) == 0 {
+		return errors.New("nothing to back up: the --files-from files name no target")
+	}
+	targets, skipped, err := backupTargets(append(listed, args...))
 	if err != nil {
 		return err
 	}
