@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,8 @@ type backupOptions struct {
 	excludeLargerThan                      string
 	oneFileSystem                          bool
 	filesFrom                              filesFrom
+	parent                                 string
+	time                                   string
 	force                                  bool
 	// skipUnchanged: restic's --skip-if-unchanged.
 	skipUnchanged bool
@@ -73,6 +76,8 @@ random password file on first use.`,
 	f.StringArrayVar(&opts.filesFrom.patterns, "files-from", nil, "back up what the patterns in `file` match, one a line, # comments (repeatable; - is stdin)")
 	f.StringArrayVar(&opts.filesFrom.verbatim, "files-from-verbatim", nil, "back up the paths in `file`, one a line, as they are (repeatable; - is stdin)")
 	f.StringArrayVar(&opts.filesFrom.raw, "files-from-raw", nil, "back up the NUL-terminated paths in `file` (repeatable; - is stdin)")
+	f.StringVar(&opts.parent, "parent", "", "use `snapshot` (ID prefix or latest) as the parent instead of the newest of the same host and paths")
+	f.StringVar(&opts.time, "time", "", "record `time` (\"2006-01-02 15:04:05\", local time) as the snapshot's time (default: now)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
 	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
@@ -95,6 +100,10 @@ type backupSummary struct {
 func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args []string) error {
 	// Bad input fails before anything is opened or created.
 	excl, err := opts.exclusions()
+	if err != nil {
+		return err
+	}
+	snTime, err := opts.snapshotTime()
 	if err != nil {
 		return err
 	}
@@ -123,7 +132,7 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	stopPrefetch := archiver.Prefetch(ctx, targets, excl.Patterns)
 	defer stopPrefetch()
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, excl, targets, stopPrefetch, g)
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, excl, snTime, targets, stopPrefetch, g)
 		if err != nil {
 			return err
 		}
@@ -137,6 +146,19 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		}
 		return nil
 	})
+}
+
+// snapshotTime parses --time as restic does: local time, to the second;
+// zero without the flag.
+func (o backupOptions) snapshotTime() (time.Time, error) {
+	if o.time == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(time.DateTime, o.time, time.Local)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--time %q: want \"2006-01-02 15:04:05\" (local time): %w", o.time, err)
+	}
+	return t, nil
 }
 
 // exclusions gathers the --exclude* flags into the archiver's rules and
@@ -202,11 +224,12 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 
 // backupPaths backs the targets up under a lock of r, showing progress on
 // stderr, and returns what the summary shows.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, excl archiver.Exclusions, targets []string, loaded func(),
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, excl archiver.Exclusions, snTime time.Time, targets []string, loaded func(),
 	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
 	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
 		Host: opts.host, Tags: opts.tags, Exclude: excl, RecordExcludes: opts.excludes, OneFileSystem: opts.oneFileSystem, Force: opts.force,
+		Parent: opts.parent, Time: snTime,
 		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
 		SkipIfUnchanged: opts.skipUnchanged,
 	})
