@@ -155,6 +155,9 @@ func TestBackupExcludeFlagsAsRestic(t *testing.T) {
 		{[]string{"--exclude-if-present", ".nobackup:KEEP-OUT", "--exclude-caches"}, []string{"hdr/data", "cache/data"}, false},
 		{[]string{"--exclude-larger-than", "1k"}, []string{"big.bin", "sub/big.bin"}, false},
 		{[]string{"--exclude-larger-than", "2K"}, nil, false},
+		{[]string{"--exclude-larger-than", "1k", "--exclude", "*.tmp", "--exclude-if-present", ".nobackup",
+			filepath.Join(dir, "big.bin"), filepath.Join(dir, "b.tmp"), filepath.Join(dir, "a.txt"), filepath.Join(dir, "skip/data"),
+			filepath.Join(dir, "skip/.nobackup"), filepath.Join(dir, "sub")}, []string{"big.bin", "b.tmp", "skip/data", "sub/big.bin"}, true},
 	})
 }
 

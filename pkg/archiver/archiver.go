@@ -227,6 +227,10 @@ func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent 
 			nodes[i] = n
 			continue
 		}
+		if a.targetExcluded(path, n) {
+			nodes[i] = &format.Node{} // dropped, as restic drops it
+			continue
+		}
 		nodes[i] = n
 		a.saveEntry(gctx, g, path, n, old[name])
 	}
@@ -369,6 +373,19 @@ func (a *archiver) saveMountPoint(ctx context.Context, n, old *format.Node) erro
 	n.Subtree = &sub
 	a.countDir(old, sub)
 	return nil
+}
+
+// targetExcluded reports whether the target at path, of node n, is left
+// out: restic applies the exclusions to the targets too, a marker in the
+// directory above a target included.
+func (a *archiver) targetExcluded(path string, n *format.Node) bool {
+	e := a.opts.Exclude
+	for _, m := range e.markersIn(filepath.Dir(path)) {
+		if filepath.Base(path) != m {
+			return true
+		}
+	}
+	return e.byName(path) || (e.LargerThan > 0 && n.Type != format.NodeDir && int64(n.Size) > e.LargerThan)
 }
 
 // excluded reports whether the entry e at path, in a directory holding
