@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +26,16 @@ type backupOptions struct {
 	tags     []string
 	host     string
 	excludes []string
-	force    bool
+	// The other --exclude* flags, read by exclusions.
+	excludeFiles, iexcludes, iexcludeFiles []string
+	excludeCaches                          bool
+	excludeIfPresent                       []string
+	excludeLargerThan                      string
+	oneFileSystem                          bool
+	filesFrom                              filesFrom
+	parent                                 string
+	time                                   string
+	force                                  bool
 	// skipUnchanged: restic's --skip-if-unchanged.
 	skipUnchanged bool
 }
@@ -40,7 +51,13 @@ parent snapshot (same host and paths) are not read again.
 With no repository configured (no -r, RESTIC_REPOSITORY or password), drydock
 uses its default repository in the user's data directory, creating it and a
 random password file on first use.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			f := opts.filesFrom
+			if len(f.patterns)+len(f.verbatim)+len(f.raw) > 0 {
+				return nil // the files may name the targets
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBackup(cmd.Context(), opts, g, args)
 		},
@@ -49,6 +66,18 @@ random password file on first use.`,
 	f.StringArrayVar(&opts.tags, "tag", nil, "add a tag to the snapshot (repeatable)")
 	f.StringVar(&opts.host, "host", "", "hostname to record (default: this host's name)")
 	f.StringArrayVarP(&opts.excludes, "exclude", "e", nil, "exclude a pattern (repeatable; see below)")
+	f.StringArrayVar(&opts.excludeFiles, "exclude-file", nil, "read exclude patterns from a `file` (repeatable)")
+	f.StringArrayVar(&opts.iexcludes, "iexclude", nil, "like --exclude, ignoring case (repeatable)")
+	f.StringArrayVar(&opts.iexcludeFiles, "iexclude-file", nil, "like --exclude-file, ignoring case (repeatable)")
+	f.BoolVar(&opts.excludeCaches, "exclude-caches", false, "leave out the contents of directories holding a CACHEDIR.TAG")
+	f.StringArrayVar(&opts.excludeIfPresent, "exclude-if-present", nil, "leave out the contents of directories holding `filename[:header]` (repeatable)")
+	f.StringVar(&opts.excludeLargerThan, "exclude-larger-than", "", "leave out files larger than `size` (500k, 2M, 3G, 4T)")
+	f.BoolVarP(&opts.oneFileSystem, "one-file-system", "x", false, "do not cross into other file systems below the targets (mount points are kept, empty)")
+	f.StringArrayVar(&opts.filesFrom.patterns, "files-from", nil, "back up what the patterns in `file` match, one a line, # comments (repeatable; - is stdin)")
+	f.StringArrayVar(&opts.filesFrom.verbatim, "files-from-verbatim", nil, "back up the paths in `file`, one a line, as they are (repeatable; - is stdin)")
+	f.StringArrayVar(&opts.filesFrom.raw, "files-from-raw", nil, "back up the NUL-terminated paths in `file` (repeatable; - is stdin)")
+	f.StringVar(&opts.parent, "parent", "", "use `snapshot` (ID prefix or latest) as the parent instead of the newest of the same host and paths")
+	f.StringVar(&opts.time, "time", "", "record `time` (\"2006-01-02 15:04:05\", local time) as the snapshot's time (default: now)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
 	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
@@ -70,10 +99,22 @@ type backupSummary struct {
 
 func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args []string) error {
 	// Bad input fails before anything is opened or created.
-	if err := archiver.CheckPatterns(opts.excludes); err != nil {
+	excl, err := opts.exclusions()
+	if err != nil {
 		return err
 	}
-	targets, skipped, err := backupTargets(args)
+	snTime, err := opts.snapshotTime()
+	if err != nil {
+		return err
+	}
+	listed, err := opts.filesFrom.targets(g.stdin, g.stderr)
+	if err != nil {
+		return err
+	}
+	if len(listed)+len(args) == 0 {
+		return errors.New("nothing to back up: the --files-from files name no target")
+	}
+	targets, skipped, err := backupTargets(append(listed, args...))
 	if err != nil {
 		return err
 	}
@@ -88,10 +129,10 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	}
 	// The walk starts in the lock protocol's wait (backup.RunPaths); the
 	// prefetch warms the directory cache until the index is loaded.
-	stopPrefetch := archiver.Prefetch(ctx, targets, opts.excludes)
+	stopPrefetch := archiver.Prefetch(ctx, targets, excl.Patterns)
 	defer stopPrefetch()
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, targets, stopPrefetch, g)
+		sn, sum, warnings, err := backupPaths(ctx, r, opts, excl, snTime, targets, stopPrefetch, g)
 		if err != nil {
 			return err
 		}
@@ -105,6 +146,53 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		}
 		return nil
 	})
+}
+
+// snapshotTime parses --time as restic does: local time, to the second;
+// zero without the flag.
+func (o backupOptions) snapshotTime() (time.Time, error) {
+	if o.time == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(time.DateTime, o.time, time.Local)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--time %q: want \"2006-01-02 15:04:05\" (local time): %w", o.time, err)
+	}
+	return t, nil
+}
+
+// exclusions gathers the --exclude* flags into the archiver's rules and
+// checks them.
+func (o backupOptions) exclusions() (archiver.Exclusions, error) {
+	e := archiver.Exclusions{Patterns: o.excludes, IPatterns: o.iexcludes}
+	for _, f := range o.excludeFiles {
+		pats, err := archiver.ReadPatternFile(f)
+		if err != nil {
+			return e, err
+		}
+		e.Patterns = append(e.Patterns, pats...)
+	}
+	for _, f := range o.iexcludeFiles {
+		pats, err := archiver.ReadPatternFile(f)
+		if err != nil {
+			return e, err
+		}
+		e.IPatterns = append(e.IPatterns, pats...)
+	}
+	if o.excludeCaches {
+		e.IfPresent = append(e.IfPresent, archiver.CacheMarker)
+	}
+	for _, m := range o.excludeIfPresent {
+		e.IfPresent = append(e.IfPresent, archiver.ParseMarker(m))
+	}
+	if o.excludeLargerThan != "" {
+		n, err := humanize.ParseBytes(o.excludeLargerThan)
+		if err != nil {
+			return e, fmt.Errorf("--exclude-larger-than: %w", err)
+		}
+		e.LargerThan = n
+	}
+	return e, e.Check()
 }
 
 // backupTargets makes the paths absolute and clean. Like restic, a path
@@ -136,11 +224,12 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 
 // backupPaths backs the targets up under a lock of r, showing progress on
 // stderr, and returns what the summary shows.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, targets []string, loaded func(),
+func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, excl archiver.Exclusions, snTime time.Time, targets []string, loaded func(),
 	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
 	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
-		Host: opts.host, Tags: opts.tags, Excludes: opts.excludes, Force: opts.force,
+		Host: opts.host, Tags: opts.tags, Exclude: excl, RecordExcludes: opts.excludes, OneFileSystem: opts.oneFileSystem, Force: opts.force,
+		Parent: opts.parent, Time: snTime,
 		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
 		SkipIfUnchanged: opts.skipUnchanged,
 	})

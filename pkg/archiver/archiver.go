@@ -23,9 +23,14 @@ import (
 
 // Options tune a backup. The zero value means defaults.
 type Options struct {
-	Excludes []string     // patterns; see Excluded
-	Files    int          // files read at once; 0 means 2 x GOMAXPROCS
-	Logger   *slog.Logger // nil discards
+	Exclude Exclusions // what is left out below the targets
+	// OneFileSystem stays on the file system of each target (restic's
+	// --one-file-system): entries below it on another are left out, but
+	// for mount points, saved as empty directories. Bind mounts of the
+	// same device are crossed, as restic crosses them.
+	OneFileSystem bool
+	Files         int          // files read at once; 0 means 2 x GOMAXPROCS
+	Logger        *slog.Logger // nil discards
 	// Progress, if set, is called after each file with the running totals.
 	Progress func(Stats)
 	// Virtual are files stored in the snapshot that are not on disk.
@@ -100,9 +105,10 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 			return Result{}, fmt.Errorf("backup target %q is not an absolute, clean path", t)
 		}
 	}
-	if err := CheckPatterns(opts.Excludes); err != nil {
+	if err := opts.Exclude.Check(); err != nil {
 		return Result{}, err
 	}
+	opts.Exclude = opts.Exclude.folded()
 	if err := checkVirtual(targets, opts.Virtual); err != nil {
 		return Result{}, err
 	}
@@ -221,6 +227,10 @@ func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent 
 			nodes[i] = n
 			continue
 		}
+		if a.targetExcluded(path, n) {
+			nodes[i] = &format.Node{} // dropped, as restic drops it
+			continue
+		}
 		nodes[i] = n
 		a.saveEntry(gctx, g, path, n, old[name])
 	}
@@ -268,7 +278,7 @@ func (a *archiver) saveEntry(ctx context.Context, g *errgroup.Group, path string
 		})
 	case format.NodeDir:
 		g.Go(func() error {
-			sub, err := a.saveDir(ctx, path, subtreeOf(old))
+			sub, err := a.saveDir(ctx, path, subtreeOf(old), n.DeviceID)
 			if err != nil {
 				return err
 			}
@@ -305,8 +315,9 @@ func (a *archiver) loadParent(ctx context.Context, id *format.ID) map[string]*fo
 	return m
 }
 
-// saveDir stores the tree of a directory and everything below it.
-func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (format.ID, error) {
+// saveDir stores the tree of a directory, on device dev, and everything
+// below it.
+func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID, dev uint64) (format.ID, error) {
 	old := a.loadParent(ctx, parent)
 	entries, err := os.ReadDir(dir)
 	if err != nil && len(entries) == 0 {
@@ -314,10 +325,11 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		return a.saveTree(ctx, nil)
 	}
 	nodes := make([]*format.Node, 0, len(entries))
+	markers := a.opts.Exclude.markersIn(dir)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, e := range entries { // ReadDir sorts by name, bytewise: restic's order
 		path := filepath.Join(dir, e.Name())
-		if Excluded(a.opts.Excludes, path) {
+		if a.excluded(path, e, markers) {
 			continue
 		}
 		prev := old[e.Name()]
@@ -327,6 +339,15 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		}
 		if err != nil {
 			a.warn(path, err)
+			continue
+		}
+		if a.opts.OneFileSystem && n.DeviceID != dev {
+			if n.Type == format.NodeDir {
+				if err := a.saveMountPoint(ctx, n, prev); err != nil {
+					return format.ID{}, err
+				}
+				nodes = append(nodes, n)
+			}
 			continue
 		}
 		nodes = append(nodes, n)
@@ -340,6 +361,42 @@ func (a *archiver) saveDir(ctx context.Context, dir string, parent *format.ID) (
 		return format.ID{}, err
 	}
 	return a.saveTree(ctx, slices.DeleteFunc(nodes, dropped))
+}
+
+// saveMountPoint gives n, a directory on another file system, an empty
+// tree: --one-file-system keeps mount points, not what is mounted.
+func (a *archiver) saveMountPoint(ctx context.Context, n, old *format.Node) error {
+	sub, err := a.saveTree(ctx, nil)
+	if err != nil {
+		return err
+	}
+	n.Subtree = &sub
+	a.countDir(old, sub)
+	return nil
+}
+
+// targetExcluded reports whether the target at path, of node n, is left
+// out: restic applies the exclusions to the targets too, a marker in the
+// directory above a target included.
+func (a *archiver) targetExcluded(path string, n *format.Node) bool {
+	e := a.opts.Exclude
+	for _, m := range e.markersIn(filepath.Dir(path)) {
+		if filepath.Base(path) != m {
+			return true
+		}
+	}
+	return e.byName(path) || (e.LargerThan > 0 && n.Type != format.NodeDir && int64(n.Size) > e.LargerThan)
+}
+
+// excluded reports whether the entry e at path, in a directory holding
+// markers, is left out.
+func (a *archiver) excluded(path string, e os.DirEntry, markers []string) bool {
+	for _, m := range markers {
+		if e.Name() != m {
+			return true
+		}
+	}
+	return a.opts.Exclude.byName(path) || a.opts.Exclude.bySize(e)
 }
 
 func (a *archiver) saveTree(ctx context.Context, nodes []*format.Node) (format.ID, error) {

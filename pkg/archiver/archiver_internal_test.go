@@ -208,7 +208,7 @@ func TestCancelledWhileFilesWait(t *testing.T) {
 		a.files <- struct{}{} // every reader busy
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err := a.saveDir(ctx, src, nil)
+		_, err := a.saveDir(ctx, src, nil, 0)
 		return err
 	})
 	if !errors.Is(err, context.Canceled) {

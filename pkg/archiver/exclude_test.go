@@ -42,7 +42,7 @@ func TestCheckPatterns(t *testing.T) {
 func TestSaveRejectsBadPattern(t *testing.T) {
 	r := testRepo(t)
 	_, err := r.WithBlobSaver(t.Context(), func(ctx context.Context, s *repo.BlobSaver) error {
-		_, err := Save(ctx, r, s, []string{t.TempDir()}, nil, Options{Excludes: []string{"["}})
+		_, err := Save(ctx, r, s, []string{t.TempDir()}, nil, Options{Exclude: Exclusions{Patterns: []string{"["}}})
 		return err
 	})
 	if !errors.Is(err, filepath.ErrBadPattern) {

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -13,9 +14,23 @@ import (
 
 // PathOptions describe a snapshot of plain paths.
 type PathOptions struct {
-	Host     string // recorded host name; default: this host's
-	Tags     []string
-	Excludes []string
+	Host string // recorded host name; default: this host's
+	Tags []string
+	// Exclude is what is left out.
+	Exclude archiver.Exclusions
+	// RecordExcludes are the patterns the snapshot records as its
+	// excludes: restic records those of --exclude, not those read from
+	// files or the other rules.
+	RecordExcludes []string
+	// OneFileSystem: see archiver.Options.
+	OneFileSystem bool
+	// Parent, if set, names the parent snapshot ("latest" or an ID
+	// prefix, restic's --parent) instead of the newest one of the same
+	// host and paths.
+	Parent string
+	// Time, if set, is the snapshot's time (restic's --time); the parent
+	// found is then the newest not newer than it.
+	Time time.Time
 	// Force reads every file, ignoring the parent snapshot.
 	Force bool
 	// SkipIfUnchanged writes no snapshot when the tree saved is the
@@ -55,14 +70,20 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 		opts.Host, _ = os.Hostname()
 	}
 	start := time.Now()
+	snTime := opts.Time
+	if snTime.IsZero() {
+		snTime = start
+	}
 	var parentID, parentTree *format.ID
-	if p, ok := repo.FindParent(sns, opts.Host, targets, start); ok && !opts.Force {
+	if p, ok, err := parent(sns, targets, snTime, opts); err != nil {
+		return PathResult{}, err
+	} else if ok {
 		parentID, parentTree = &p.ID, p.Tree
 	}
 	var res archiver.Result
 	stats, err := r.WithBlobSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
 		var err error
-		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Excludes: opts.Excludes, Logger: opts.Logger, Progress: opts.Progress})
+		res, err = archiver.Save(ctx, r, s, targets, parentTree, archiver.Options{Exclude: opts.Exclude, OneFileSystem: opts.OneFileSystem, Logger: opts.Logger, Progress: opts.Progress})
 		return err
 	})
 	if err != nil {
@@ -70,8 +91,8 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 	}
 	end := time.Now()
 	sn := &format.Snapshot{
-		Time: start, Parent: parentID, Tree: &res.Tree, Paths: targets, Hostname: opts.Host,
-		Excludes: opts.Excludes, Tags: opts.Tags, ProgramVersion: opts.Program,
+		Time: snTime, Parent: parentID, Tree: &res.Tree, Paths: targets, Hostname: opts.Host,
+		Excludes: opts.RecordExcludes, Tags: opts.Tags, ProgramVersion: opts.Program,
 		Summary: summary(start, end, res.Stats, stats),
 	}
 	SetOwner(sn)
@@ -89,6 +110,24 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 		return PathResult{}, err
 	}
 	return PathResult{ID: id, Snapshot: sn, Warnings: res.Warnings, Duration: end.Sub(start)}, nil
+}
+
+// parent returns the snapshot whose unchanged files are not read again:
+// none with Force, the one named by Parent, or the newest of the same host
+// and paths not newer than snTime.
+func parent(sns []repo.Snapshot, targets []string, snTime time.Time, opts PathOptions) (repo.Snapshot, bool, error) {
+	switch {
+	case opts.Force:
+		return repo.Snapshot{}, false, nil
+	case opts.Parent != "":
+		p, err := repo.FindSnapshot(sns, opts.Parent)
+		if err != nil {
+			return repo.Snapshot{}, false, fmt.Errorf("parent snapshot: %w", err)
+		}
+		return p, true, nil
+	}
+	p, ok := repo.FindParent(sns, opts.Host, targets, snTime)
+	return p, ok, nil
 }
 
 // summary is restic's snapshot summary for one archiver run.

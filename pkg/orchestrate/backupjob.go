@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/apprestore"
+	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
@@ -93,7 +94,7 @@ func (x *run) backupPaths(ctx context.Context, r *repo.Repository) error {
 		paths[i] = filepath.Clean(p)
 	}
 	res, err := backup.RunPaths(ctx, r, paths, backup.PathOptions{
-		Host: x.cfg.Host, Tags: x.tags(), Excludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
+		Host: x.cfg.Host, Tags: x.tags(), Exclude: archiver.Exclusions{Patterns: x.job.Exclude}, RecordExcludes: x.job.Exclude, Program: x.d.opts.Program, Logger: x.d.log,
 		SkipIfUnchanged: x.job.SkipIfUnchanged,
 	})
 	if err != nil {
