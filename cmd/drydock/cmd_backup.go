@@ -17,6 +17,7 @@ import (
 	pathbackup "github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
 // version is reported in snapshots' program_version.
@@ -38,6 +39,9 @@ type backupOptions struct {
 	force                                  bool
 	// skipUnchanged: restic's --skip-if-unchanged.
 	skipUnchanged bool
+	dryRun        bool
+	groupBy       retention.GroupBy
+	stdin         stdinOptions
 }
 
 func newBackupCommand(g *globalOptions) *cobra.Command {
@@ -53,8 +57,8 @@ uses its default repository in the user's data directory, creating it and a
 random password file on first use.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			f := opts.filesFrom
-			if len(f.patterns)+len(f.verbatim)+len(f.raw) > 0 {
-				return nil // the files may name the targets
+			if len(f.patterns)+len(f.verbatim)+len(f.raw) > 0 || opts.stdin.enabled() {
+				return nil // the files or the stream name the targets; runBackup checks
 			}
 			return cobra.MinimumNArgs(1)(cmd, args)
 		},
@@ -79,6 +83,12 @@ random password file on first use.`,
 	f.StringVar(&opts.parent, "parent", "", "use `snapshot` (ID prefix or latest) as the parent instead of the newest of the same host and paths")
 	f.StringVar(&opts.time, "time", "", "record `time` (\"2006-01-02 15:04:05\", local time) as the snapshot's time (default: now)")
 	f.BoolVar(&opts.force, "force", false, "read every file, ignoring the parent snapshot")
+	f.BoolVarP(&opts.dryRun, "dry-run", "n", false, "read and pack everything, write nothing: show what the backup would add")
+	opts.groupBy = retention.DefaultGroupBy
+	f.VarP(&opts.groupBy, "group-by", "g", "find the parent among the snapshots of the same `group`: host, paths and/or tags, comma-separated ('' for all)")
+	f.BoolVar(&opts.stdin.stdin, "stdin", false, "back up standard input as one file (see --stdin-filename)")
+	f.StringVar(&opts.stdin.filename, "stdin-filename", "stdin", "`name` of the file --stdin and --stdin-from-command save")
+	f.BoolVar(&opts.stdin.fromCommand, "stdin-from-command", false, "run the arguments as a command and back up its output; a command that fails saves no snapshot")
 	f.BoolVar(&opts.skipUnchanged, "skip-if-unchanged", false, "write no snapshot if nothing changed since the parent snapshot")
 	return cmd
 }
@@ -95,10 +105,15 @@ type backupSummary struct {
 	*format.SnapshotSummary
 	Duration float64 `json:"total_duration"`
 	Warnings int     `json:"warnings"`
+	// DryRun: --dry-run wrote nothing; SnapshotID is empty.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args []string) error {
 	// Bad input fails before anything is opened or created.
+	if err := opts.stdin.check(args, opts.filesFrom); err != nil {
+		return err
+	}
 	excl, err := opts.exclusions()
 	if err != nil {
 		return err
@@ -107,24 +122,18 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	if err != nil {
 		return err
 	}
-	listed, err := opts.filesFrom.targets(g.stdin, g.stderr)
-	if err != nil {
+	var targets []string
+	var skipped []error
+	if opts.stdin.enabled() {
+		g.stdinIsData = opts.stdin.stdin
+	} else if targets, skipped, err = opts.pathTargets(g, args); err != nil {
 		return err
-	}
-	if len(listed)+len(args) == 0 {
-		return errors.New("nothing to back up: the --files-from files name no target")
-	}
-	targets, skipped, err := backupTargets(append(listed, args...))
-	if err != nil {
-		return err
-	}
-	for _, err := range skipped {
-		fmt.Fprintf(g.stderr, "warning: backup target skipped: %v\n", err)
 	}
 	if opts.host == "" {
 		opts.host, _ = os.Hostname()
 	}
-	if g.defaultRepo == nil {
+	if g.defaultRepo == nil && !opts.dryRun {
+		// A dry run uses the default repository only if it exists.
 		g.defaultRepo = embeddedDefault(g)
 	}
 	// The walk starts in the lock protocol's wait (backup.RunPaths); the
@@ -132,7 +141,15 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 	stopPrefetch := archiver.Prefetch(ctx, targets, excl.Patterns)
 	defer stopPrefetch()
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		sn, sum, warnings, err := backupPaths(ctx, r, opts, excl, snTime, targets, stopPrefetch, g)
+		po := opts.pathOptions(excl, snTime, g)
+		po.Loaded = stopPrefetch
+		if opts.stdin.enabled() {
+			po.Stdin = opts.stdin.stream(g, args)
+		}
+		sn, sum, warnings, err := backupPaths(ctx, r, po, targets, g)
+		if cf := (*commandFailedError)(nil); errors.As(err, &cf) {
+			return cf // the command's failure, not the chunker's view of it
+		}
 		if err != nil {
 			return err
 		}
@@ -146,6 +163,36 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, args [
 		}
 		return nil
 	})
+}
+
+// pathTargets are the paths to back up: the arguments and those the
+// --files-from* files list; the ones that cannot be read are skipped.
+func (o backupOptions) pathTargets(g *globalOptions, args []string) (targets []string, skipped []error, err error) {
+	listed, err := o.filesFrom.targets(g.stdin, g.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(listed)+len(args) == 0 {
+		return nil, nil, errors.New("nothing to back up: the --files-from files name no target")
+	}
+	targets, skipped, err = backupTargets(append(listed, args...))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, err := range skipped {
+		fmt.Fprintf(g.stderr, "warning: backup target skipped: %v\n", err)
+	}
+	return targets, skipped, nil
+}
+
+// pathOptions are the backup's options for backup.RunPaths.
+func (o backupOptions) pathOptions(excl archiver.Exclusions, snTime time.Time, g *globalOptions) pathbackup.PathOptions {
+	groupBy := o.groupBy
+	return pathbackup.PathOptions{
+		Host: o.host, Tags: o.tags, Exclude: excl, RecordExcludes: o.excludes, OneFileSystem: o.oneFileSystem, Force: o.force,
+		Parent: o.parent, Time: snTime, GroupBy: &groupBy, DryRun: o.dryRun,
+		Program: "drydock " + version, Logger: g.logger(), SkipIfUnchanged: o.skipUnchanged,
+	}
 }
 
 // snapshotTime parses --time as restic does: local time, to the second;
@@ -224,24 +271,20 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 
 // backupPaths backs the targets up under a lock of r, showing progress on
 // stderr, and returns what the summary shows.
-func backupPaths(ctx context.Context, r *repo.Repository, opts backupOptions, excl archiver.Exclusions, snTime time.Time, targets []string, loaded func(),
-	g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
+func backupPaths(ctx context.Context, r *repo.Repository, po pathbackup.PathOptions, targets []string, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
-	res, err := pathbackup.RunPaths(ctx, r, targets, pathbackup.PathOptions{
-		Host: opts.host, Tags: opts.tags, Exclude: excl, RecordExcludes: opts.excludes, OneFileSystem: opts.oneFileSystem, Force: opts.force,
-		Parent: opts.parent, Time: snTime,
-		Program: "drydock " + version, Logger: g.logger(), Progress: prog.update, Loaded: loaded,
-		SkipIfUnchanged: opts.skipUnchanged,
-	})
+	po.Progress = prog.update
+	res, err := pathbackup.RunPaths(ctx, r, targets, po)
 	prog.finish()
 	if err != nil {
 		return format.ID{}, backupSummary{}, nil, err
 	}
 	sum := backupSummary{MessageType: "summary", SnapshotSummary: res.Snapshot.Summary,
-		Duration: res.Duration.Seconds(), Warnings: len(res.Warnings)}
-	if res.Unchanged {
+		Duration: res.Duration.Seconds(), Warnings: len(res.Warnings), DryRun: res.DryRun}
+	switch {
+	case res.Unchanged:
 		sum.Unchanged, sum.Parent = true, res.ID.String()
-	} else {
+	case !res.DryRun:
 		sum.SnapshotID = res.ID.String()
 	}
 	return res.ID, sum, res.Warnings, nil
@@ -257,9 +300,17 @@ func printBackupSummary(g *globalOptions, id format.ID, s backupSummary) {
 	}
 	fmt.Fprintf(g.stdout, "Files:       %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
 	fmt.Fprintf(g.stdout, "Dirs:        %d new, %d changed, %d unmodified\n", s.DirsNew, s.DirsChanged, s.DirsUnmodified)
-	fmt.Fprintf(g.stdout, "Added to the repository: %s (%s stored)\n", humanize.Bytes(s.DataAdded, 3), humanize.Bytes(s.DataAddedPacked, 3))
+	verb := "Added"
+	if s.DryRun {
+		verb = "Would add"
+	}
+	fmt.Fprintf(g.stdout, "%s to the repository: %s (%s stored)\n", verb, humanize.Bytes(s.DataAdded, 3), humanize.Bytes(s.DataAddedPacked, 3))
 	fmt.Fprintf(g.stdout, "processed %d files, %s in %.1fs\n", s.TotalFilesProcessed, humanize.Bytes(s.TotalBytesProcessed, 3), s.Duration)
-	if s.Unchanged {
+	switch {
+	case s.DryRun:
+		fmt.Fprintln(g.stdout, "dry run: no snapshot written")
+		return
+	case s.Unchanged:
 		fmt.Fprintf(g.stdout, "nothing changed since snapshot %s: no snapshot written\n", id.Str())
 		return
 	}

@@ -36,7 +36,10 @@ type globalOptions struct {
 	caCerts     []string
 	clientCert  string
 
-	stdin          io.Reader
+	stdin io.Reader
+	// stdinIsData: backup --stdin reads the data there, so the password
+	// may not be read from it.
+	stdinIsData    bool
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	// defaultRepo, if set, is used when no repository is configured; the

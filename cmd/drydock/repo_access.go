@@ -147,6 +147,9 @@ func (g *globalOptions) readPassword(ctx context.Context, a *repoAccess) (pw sec
 	if pw := g.getenv(n.passwordEnv); pw != "" {
 		return secret.New(pw), "in " + n.passwordEnv, nil
 	}
+	if g.stdinIsData {
+		return secret.Value{}, "", fmt.Errorf("backup --stdin reads the data from standard input, so the password for %s cannot come from there: give --password-file, --password-command or %s", n.what, n.passwordEnv)
+	}
 	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprintf(g.stderr, "enter password for %s: ", n.what)
 		pw, err := term.ReadPassword(int(f.Fd()))

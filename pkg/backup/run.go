@@ -15,9 +15,22 @@ import (
 // walked in the lock protocol's 200 ms wait, and an unchanged tree is
 // often walked before the wait is over. The snapshot is written only once
 // the lock is confirmed (RunPaths sets opts.Confirm); if the check finds a
-// conflicting lock, the work is done once more under a new lock. Progress
-// goes to opts.Progress and opts.Loaded; nothing is printed.
+// conflicting lock, the work is done once more under a new lock. A dry run
+// takes no lock. Progress goes to opts.Progress and opts.Loaded; nothing is
+// printed.
 func RunPaths(ctx context.Context, r *repo.Repository, targets []string, opts PathOptions) (PathResult, error) {
+	if opts.DryRun {
+		// It writes nothing, so, as restic's, it takes no lock: a dry run
+		// works on read-only and append-only storage too.
+		sns, err := refreshed(ctx, r)
+		if err != nil {
+			return PathResult{}, err
+		}
+		if opts.Loaded != nil {
+			opts.Loaded()
+		}
+		return Paths(ctx, r, targets, sns, opts)
+	}
 	var res PathResult
 	err := r.WithLock(ctx, repo.LockMode{Early: true}, func(ctx context.Context, l *repo.Lock) error {
 		sns, err := refreshed(ctx, r)

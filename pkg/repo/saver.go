@@ -38,6 +38,9 @@ type BlobSaver struct {
 	// repack: save every blob once even if indexed, keep new packs out of
 	// r.Index() and out of index files (see WithRepackSaver).
 	repack bool
+	// dry: pack and seal every new blob, to count what it would add, but
+	// store nothing (see WithDryRunSaver).
+	dry bool
 
 	mu        sync.Mutex
 	pending   map[format.BlobHandle]struct{} // being packed, not yet indexed
@@ -70,7 +73,7 @@ func (p *packer) close() {
 // to the saved blobs: this is the pack -> index -> snapshot order that keeps
 // a crash from leaving a snapshot that points at missing data.
 func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (SaverStats, error) {
-	s, err := r.runSaver(ctx, false, fn)
+	s, err := r.runSaver(ctx, saveNew, fn)
 	if err == nil {
 		err = s.writeIndex(ctx, s.takeUnindexed())
 	}
@@ -84,19 +87,40 @@ func (r *Repository) WithBlobSaver(ctx context.Context, fn func(ctx context.Cont
 // of the uploaded packs, which the caller writes together with the packs
 // that stay. Until then the new packs are unreferenced, which is harmless.
 func (r *Repository) WithRepackSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (*index.Index, SaverStats, error) {
-	s, err := r.runSaver(ctx, true, fn)
+	s, err := r.runSaver(ctx, saveRepack, fn)
 	if err != nil {
 		return nil, s.Stats(), err
 	}
 	return s.takeUnindexed(), s.Stats(), nil
 }
 
+// WithDryRunSaver is WithBlobSaver for a dry run (backup --dry-run): new
+// blobs are compressed, encrypted and packed as they would be, so that the
+// stats say what a real run would add, but no pack or index file is
+// written, nothing is added to r.Index(), and no file is created in the
+// repository (packs go to unlinked temporary files). It writes nothing, so
+// it needs no lock.
+func (r *Repository) WithDryRunSaver(ctx context.Context, fn func(ctx context.Context, s *BlobSaver) error) (SaverStats, error) {
+	s, err := r.runSaver(ctx, saveDry, fn)
+	return s.Stats(), err
+}
+
+// saverMode says what a BlobSaver does with the packs it fills.
+type saverMode int
+
+const (
+	saveNew    saverMode = iota // store and index new blobs
+	saveRepack                  // store every blob given, index apart
+	saveDry                     // store nothing, only count
+)
+
 // PackSize returns the target size of new packs in bytes.
 func (r *Repository) PackSize() int { return r.opts.PackSize }
 
 // runSaver runs fn with a new BlobSaver, then flushes its packs and waits
 // for the uploads.
-func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx context.Context, s *BlobSaver) error) (*BlobSaver, error) {
+func (r *Repository) runSaver(ctx context.Context, mode saverMode, fn func(ctx context.Context, s *BlobSaver) error) (*BlobSaver, error) {
+	repack := mode == saveRepack
 	g, gctx := errgroup.WithContext(ctx)
 	s := &BlobSaver{
 		r:       r,
@@ -105,6 +129,7 @@ func (r *Repository) runSaver(ctx context.Context, repack bool, fn func(ctx cont
 		// queueing, which bounds memory at one pack per packer and uploader.
 		uploads:   make(chan *packer),
 		repack:    repack,
+		dry:       mode == saveDry,
 		pending:   map[format.BlobHandle]struct{}{},
 		unindexed: index.New(),
 	}
@@ -269,7 +294,7 @@ func (s *BlobSaver) newPacker(t format.BlobType) (*packer, error) {
 // the pack file itself (a local repository), else an unlinked temporary
 // file that uploading copies.
 func (s *BlobSaver) packFile() (f *os.File, adopt bool, err error) {
-	if fs, ok := backend.AsFileSaver(s.r.be); ok {
+	if fs, ok := backend.AsFileSaver(s.r.be); ok && !s.dry {
 		if f, err := fs.CreateFile(); err == nil {
 			return f, true, nil
 		}
@@ -339,6 +364,10 @@ func (s *BlobSaver) flush(ctx context.Context, ship bool) error {
 // durable and no index file grows too large.
 func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 	for p := range s.uploads {
+		if s.dry {
+			s.countDry(p)
+			continue
+		}
 		err := s.store(ctx, p)
 		p.close()
 		if err != nil {
@@ -371,6 +400,15 @@ func (s *BlobSaver) uploadLoop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// countDry counts a dry run's pack as uploaded and drops it.
+func (s *BlobSaver) countDry(p *packer) {
+	p.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Packs++
+	s.stats.DataAddedPacked += uint64(p.res.Size)
 }
 
 func (s *BlobSaver) takeUnindexed() *index.Index {
