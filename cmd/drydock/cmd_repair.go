@@ -14,7 +14,7 @@ import (
 
 func newRepairCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "repair", Short: "Mend a damaged repository, as restic's repair"}
-	cmd.AddCommand(newRepairIndexCommand(g), newRepairSnapshotsCommand(g))
+	cmd.AddCommand(newRepairIndexCommand(g), newRepairSnapshotsCommand(g), newRepairPacksCommand(g))
 	return cmd
 }
 
