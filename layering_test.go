@@ -54,6 +54,7 @@ var floors = []struct {
 	{22, "docker", []string{"pkg/appplan"}},
 	{20, "docker", []string{"pkg/dockerignore"}},
 	{15, "", []string{"internal/heldfile"}},
+	{12, "", []string{"pkg/oplog"}},
 	{10, "", []string{"internal/errjoin", "internal/bufpool", "internal/fsutil", "internal/humanize", "internal/statedir", "pkg/chunker/internal/asmgen", "pkg/secret"}},
 }
 
