@@ -33,8 +33,13 @@ func TestBrowser(t *testing.T) {
 	b.do(cdp.Navigate(f.srv.URL + "/"))
 	b.do(cdp.WaitVisible(cdp.CSS("#token")))
 	b.shot("01-login")
-	b.do(cdp.SendKeys(cdp.CSS("#token"), testToken), cdp.Submit(cdp.CSS("#token")), cdp.WaitVisible(`//main//table`))
-	b.shot("02-snapshots")
+	b.do(cdp.SendKeys(cdp.CSS("#token"), testToken), cdp.Submit(cdp.CSS("#token")), cdp.WaitVisible(heading("Overview")))
+	b.shot("02-overview")
+	if overview := b.text("main"); !strings.Contains(overview, "docs") || !strings.Contains(overview, "Nothing has run yet") {
+		t.Errorf("overview lacks the jobs or the empty history:\n%s", overview)
+	}
+	b.do(cdp.Click(link("default")), cdp.WaitVisible(`//main//table`))
+	b.shot("02b-snapshots")
 	snapshots := b.text("main")
 	for _, want := range []string{f.alpha.Str(), f.beta.Str(), "alpha", "beta", "web", "1–2 of 2"} {
 		if !strings.Contains(snapshots, want) {
@@ -98,6 +103,32 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("hosts page shows %q, want alpha and beta", hosts)
 	}
 
+	// Run a job now from the overview and watch it finish on its page;
+	// a job that fails is an alert on the overview.
+	runNow := func(job string) {
+		t.Helper()
+		b.do(cdp.Navigate(f.srv.URL+"/"), cdp.WaitVisible(heading("Overview")))
+		b.do(cdp.Click(`//tr[td/strong[normalize-space()="`+job+`"]]//button`), cdp.WaitVisible(`//dl[@data-operation]`))
+	}
+	runNow("slow")
+	b.do(cdp.WaitVisible(`//span[contains(@class,"status") and normalize-space()="running"]`))
+	b.shot("09c-operation-running")
+	f.jobs.gate["slow"] <- struct{}{}
+	b.do(cdp.WaitVisible(`//span[contains(@class,"status") and normalize-space()="success"]`))
+	b.shot("09d-operation-done")
+	if log := b.text(cdp.CSS("table.log")); !strings.Contains(log, "snapshot ") {
+		t.Errorf("operation page's log: %q", log)
+	}
+	runNow("broken")
+	b.do(cdp.WaitVisible(`//span[contains(@class,"status") and normalize-space()="failure"]`))
+	b.do(cdp.Navigate(f.srv.URL+"/"), cdp.WaitVisible(`//p[@class="alert"]`))
+	b.shot("09e-overview-alert")
+	if alert := b.text(cdp.CSS("p.alert")); !strings.Contains(alert, "broken") {
+		t.Errorf("overview alert: %q", alert)
+	}
+	b.do(cdp.Click(`//header//a[normalize-space()="History"]`), cdp.WaitVisible(heading("History")))
+	b.shot("09f-history")
+
 	// A phone in the dark.
 	if _, err := cdp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
 		t.Fatal(err)
@@ -113,6 +144,8 @@ func TestBrowser(t *testing.T) {
 	b.shot("12-file-phone-dark")
 	b.do(cdp.Navigate(f.srv.URL+"/hosts"), cdp.WaitVisible(`//main//table`))
 	b.shot("13-hosts-phone-dark")
+	b.do(cdp.Navigate(f.srv.URL+"/"), cdp.WaitVisible(heading("Overview")))
+	b.shot("14-overview-phone-dark")
 	t.Logf("screenshots in %s", b.shots)
 }
 
@@ -138,7 +171,7 @@ func newBrowser(t *testing.T, chromium string) *testBrowser {
 		cancelTab()
 		cancelAlloc() // stops the browser process and waits for it
 	})
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	t.Cleanup(cancel)
 	b := &testBrowser{t: t, ctx: tctx, shots: t.TempDir()}
 	if d := os.Getenv("DRYDOCK_ARTIFACTS"); d != "" {

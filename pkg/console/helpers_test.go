@@ -13,6 +13,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/oplog"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/secret"
@@ -34,6 +35,8 @@ type fixture struct {
 	alpha format.ID         // host alpha, tag web: the older snapshot
 	beta  format.ID         // host beta: the newer
 	files map[string][]byte // relative to data
+	jobs  *pathJobs         // docs backs up data, broken a path that is not absolute, slow waits for its gate
+	ops   *oplog.Log
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -74,7 +77,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.alpha, f.beta = a.ID, b.ID
-	f.con, err = New(Options{Repositories: map[string]*repo.Repository{"default": r}, Token: secret.New(testToken)})
+	if f.ops, err = oplog.Open(filepath.Join(t.TempDir(), "history"), 100); err != nil {
+		t.Fatal(err)
+	}
+	f.jobs = newPathJobs(r, f.ops, map[string][]string{
+		"docs": {filepath.Join(data, "etc")}, "broken": {"not/absolute"}, "slow": {filepath.Join(data, "etc")}})
+	f.jobs.gate["slow"] = make(chan struct{})
+	f.con, err = New(Options{Repositories: map[string]*repo.Repository{"default": r}, Token: secret.New(testToken), Jobs: f.jobs, History: f.ops})
 	if err != nil {
 		t.Fatal(err)
 	}

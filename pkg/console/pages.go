@@ -84,19 +84,6 @@ type errorPage struct {
 
 func (p errorPage) title() string { return http.StatusText(p.Status) }
 
-type homePage struct{ Repositories []string }
-
-func (homePage) title() string { return "Repositories" }
-
-// pageHome lists the repositories, or goes straight to the only one.
-func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) {
-	names := s.repositoryNames()
-	if len(names) == 1 {
-		http.Redirect(w, r, "/repositories/"+names[0]+"/snapshots", http.StatusSeeOther)
-		return
-	}
-	s.render(w, r, http.StatusOK, "home", homePage{Repositories: names})
-}
 
 type snapshotsPage struct {
 	Repo             string

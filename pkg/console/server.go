@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/oplog"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/secret"
 )
@@ -34,6 +35,12 @@ type Options struct {
 	// expected (the daemon knows its jobs' schedules); known false, or a
 	// nil Due, falls back to a day after the last one.
 	Due func(q DueQuery) (due time.Time, known bool)
+	// Jobs, if set, are the daemon's jobs: the overview shows them and
+	// runs them on request. Nil under drydock ui.
+	Jobs Jobs
+	// History, if set, is the history of operations the console shows
+	// and streams (/api/v1/events).
+	History *oplog.Log
 }
 
 // DueQuery names one row of the hosts view: what a host backs up into a
@@ -48,6 +55,8 @@ type DueQuery struct {
 // Server is the console's http.Handler.
 type Server struct {
 	due      func(DueQuery) (time.Time, bool)
+	jobs     Jobs
+	history  *oplog.Log
 	token    secret.Value
 	log      *slog.Logger
 	sources  map[string]*source
@@ -67,7 +76,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("console: no repository to serve")
 	}
-	s := &Server{due: opts.Due, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+	s := &Server{due: opts.Due, jobs: opts.Jobs, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
 		sessions: newSessions(), limit: newLimiter(failDelay)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -97,8 +106,16 @@ func (s *Server) routes() {
 	open.HandleFunc("POST /logout", s.logout)
 
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", s.pageHome)
+	m.HandleFunc("GET /{$}", s.pageOverview)
 	m.HandleFunc("GET /hosts", s.pageHosts)
+	m.HandleFunc("GET /history", s.pageHistory)
+	m.HandleFunc("GET /operations/{id}", s.pageOperation)
+	m.HandleFunc("POST /jobs/{job}/run", s.runJob)
+	m.HandleFunc("GET /api/v1/jobs", s.apiJobs)
+	m.HandleFunc("POST /api/v1/jobs/{job}/run", s.runJob)
+	m.HandleFunc("GET /api/v1/operations", s.apiOperations)
+	m.HandleFunc("GET /api/v1/operations/{id}", s.apiOperation)
+	m.HandleFunc("GET /api/v1/events", s.events)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
 	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
 	m.HandleFunc("GET /api/v1/hosts", s.apiHosts)

@@ -1,0 +1,150 @@
+package console
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/humanize"
+	"github.com/drydock-backup/drydock/pkg/oplog"
+)
+
+// overviewOperations is how many recent operations the overview shows.
+const overviewOperations = 10
+
+type overviewPage struct {
+	Alerts       []string
+	Daemon       bool // jobs are shown and can be run
+	Tasks        []taskRow
+	Operations   []operationRow
+	Repositories []string
+}
+
+func (overviewPage) title() string { return "Overview" }
+
+type taskRow struct {
+	Job, Kind, Repository, Schedule string
+	Next                            string
+	Running, Healthy                bool
+	Last, LastAge, LastTook         string // the last run's result, how long ago, how long it took
+	LastError                       string
+}
+
+type operationRow struct {
+	ID, URL, Kind, Job, Repository, Trigger, Status string
+	Started, Took, Bytes, Error                     string
+}
+
+// pageOverview is the console's front page: alerts first, then the jobs
+// with a button to run each now, the latest operations and the
+// repositories.
+func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
+	p := overviewPage{Daemon: s.jobs != nil, Repositories: s.repositoryNames()}
+	if s.jobs != nil {
+		for _, t := range s.jobs.Tasks() {
+			p.Tasks = append(p.Tasks, newTaskRow(t))
+			if alert := taskAlert(t); alert != "" {
+				p.Alerts = append(p.Alerts, alert)
+			}
+		}
+	}
+	if s.history != nil {
+		for _, op := range s.history.List(overviewOperations) {
+			p.Operations = append(p.Operations, newOperationRow(op))
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview", p)
+}
+
+// taskAlert says what is wrong with a task, if anything: its last run
+// failed, or it has not succeeded for longer than its schedule allows.
+func taskAlert(t Task) string {
+	switch {
+	case t.LastResult == oplog.Failure:
+		return "Job " + t.Job + " (" + t.Kind + ") failed: " + t.LastError
+	case !t.Healthy && t.LastSuccess != nil:
+		return "Job " + t.Job + " (" + t.Kind + ") has not succeeded since " + t.LastSuccess.Local().Format("2006-01-02 15:04")
+	case !t.Healthy:
+		return "Job " + t.Job + " (" + t.Kind + ") has not succeeded yet"
+	}
+	return ""
+}
+
+func newTaskRow(t Task) taskRow {
+	row := taskRow{Job: t.Job, Kind: t.Kind, Repository: t.Repository, Schedule: t.Schedule,
+		Running: t.Running, Healthy: t.Healthy, Last: t.LastResult, LastError: t.LastError}
+	if t.NextRun != nil {
+		row.Next = t.NextRun.Local().Format("2006-01-02 15:04")
+	}
+	if t.LastStart != nil {
+		row.LastAge = age(time.Since(*t.LastStart))
+		row.LastTook = took(t.LastSeconds)
+	}
+	return row
+}
+
+func newOperationRow(op oplog.Operation) operationRow {
+	row := operationRow{ID: op.ID, URL: operationURL(op.ID), Kind: op.Kind, Job: op.Job, Repository: op.Repository,
+		Trigger: op.Trigger, Status: op.Status, Started: op.Started.Local().Format("2006-01-02 15:04:05"), Error: op.Error}
+	if op.Finished != nil {
+		row.Took = took(op.Seconds)
+	}
+	if op.Bytes > 0 {
+		row.Bytes = humanize.Bytes(op.Bytes, 1)
+	}
+	return row
+}
+
+// took is a duration as people read it: 0.4 s, 12 s, 3 min 5 s.
+func took(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d < 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
+}
+
+type historyPage struct{ Operations []operationRow }
+
+func (historyPage) title() string { return "History" }
+
+// pageHistory lists the operations, newest first.
+func (s *Server) pageHistory(w http.ResponseWriter, r *http.Request) {
+	var p historyPage
+	if s.history != nil {
+		for _, op := range s.history.List(historyLimit) {
+			p.Operations = append(p.Operations, newOperationRow(op))
+		}
+	}
+	s.render(w, r, http.StatusOK, "history", p)
+}
+
+type operationPage struct {
+	operationRow
+	Finished string
+	Log      []logRow
+}
+
+type logRow struct{ Time, Level, Text string }
+
+func (p operationPage) title() string { return p.Kind + " " + p.ID }
+
+// pageOperation shows one operation with its log; while it runs, the
+// page's script follows it live.
+func (s *Server) pageOperation(w http.ResponseWriter, r *http.Request) {
+	op, err := s.operation(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := operationPage{operationRow: newOperationRow(op)}
+	if op.Finished != nil {
+		p.Finished = op.Finished.Local().Format("2006-01-02 15:04:05")
+	}
+	for _, l := range op.Log {
+		p.Log = append(p.Log, logRow{Time: l.Time.Local().Format("15:04:05"), Level: l.Level, Text: l.Text})
+	}
+	s.render(w, r, http.StatusOK, "operation", p)
+}
