@@ -84,7 +84,6 @@ type errorPage struct {
 
 func (p errorPage) title() string { return http.StatusText(p.Status) }
 
-
 type snapshotsPage struct {
 	Repo             string
 	Host, Tag, Path  string // the filter, as given

@@ -123,4 +123,3 @@ func TestLongLogKeepsHeadAndTail(t *testing.T) {
 		t.Errorf("trimmed log: %d lines, first %q, middle %q, last %q", len(op.Log), op.Log[0].Text, op.Log[maxLines/2].Text, op.Log[len(op.Log)-1].Text)
 	}
 }
-
