@@ -83,12 +83,17 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("job started from the console", "job", op.Job, "kind", op.Kind, "operation", op.ID)
-	if isAPI(r) {
-		w.Header().Set("Location", "/api/v1/operations/"+url.PathEscape(op.ID))
+	switch {
+	case isAPI(r):
+		if op.ID != "" {
+			w.Header().Set("Location", "/api/v1/operations/"+url.PathEscape(op.ID))
+		}
 		writeJSON(w, http.StatusAccepted, op)
-		return
+	case op.ID == "": // no history to follow it in
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, operationURL(op.ID), http.StatusSeeOther)
 	}
-	http.Redirect(w, r, operationURL(op.ID), http.StatusSeeOther)
 }
 
 func operationURL(id string) string { return "/operations/" + url.PathEscape(id) }

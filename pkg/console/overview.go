@@ -14,6 +14,7 @@ const overviewOperations = 10
 type overviewPage struct {
 	Alerts       []string
 	Daemon       bool // jobs are shown and can be run
+	History      bool // there is a history to show
 	Tasks        []taskRow
 	Operations   []operationRow
 	Repositories []string
@@ -38,7 +39,7 @@ type operationRow struct {
 // with a button to run each now, the latest operations and the
 // repositories.
 func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
-	p := overviewPage{Daemon: s.jobs != nil, Repositories: s.repositoryNames()}
+	p := overviewPage{Daemon: s.jobs != nil, History: s.history != nil, Repositories: s.repositoryNames()}
 	if s.jobs != nil {
 		for _, t := range s.jobs.Tasks() {
 			p.Tasks = append(p.Tasks, newTaskRow(t))

@@ -59,7 +59,8 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 		repos[name] = r
 		wc.repos = append(wc.repos, r)
 	}
-	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue}); err != nil {
+	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue,
+		Jobs: consoleJobs{d}, History: d.history}); err != nil {
 		wc.close()
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/drydock-backup/drydock/internal/statedir"
+	"github.com/drydock-backup/drydock/pkg/oplog"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
 )
@@ -62,6 +63,10 @@ type Daemon struct {
 	// owner marks our repository locks and finds those of a killed agent
 	// of this state directory (lockowner.go); nil without one.
 	owner repo.LockOwner
+	// history records every run (history.go); nil if it cannot be kept.
+	history *oplog.Log
+	// base is Run's context: runs asked for outside a schedule use it.
+	base context.Context
 }
 
 type taskKey struct{ job, kind string }
@@ -155,6 +160,8 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 		}
 	}
 	d.sweepDrills(ctx, cfg)
+	d.base = ctx
+	d.openHistory(cfg.StateDir)
 	closeOwner := d.openLockOwner(cfg.StateDir)
 	defer closeOwner()
 	// The scheduler's goroutine runs from New on: a start that fails ends it.
@@ -347,28 +354,39 @@ func taskSpecs(cfg *config.Config) []taskSpec {
 	return out
 }
 
-// begin registers a run of a task unless the daemon is stopping or the
-// task is still running (from before a reload).
-func (d *Daemon) begin(key taskKey) (*task, bool) {
+// Why begin refuses a run.
+var (
+	errNoTask   = errors.New("no such job")
+	errRunning  = errors.New("the job runs already")
+	errStopping = errors.New("drydock is stopping")
+)
+
+// begin registers a run of a task unless the daemon is stopping, the
+// task is gone (a reload removed it) or it is still running.
+func (d *Daemon) begin(key taskKey) (*task, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t := d.tasks[key]
-	if d.stopping || t == nil {
-		return nil, false
-	}
-	if t.status.Running {
-		d.log.Warn("job still running: this run is skipped", "job", key.job, "kind", key.kind)
-		return nil, false
+	switch {
+	case d.stopping:
+		return nil, errStopping
+	case t == nil:
+		return nil, fmt.Errorf("%w: %s (%s)", errNoTask, key.job, key.kind)
+	case t.status.Running:
+		return nil, errRunning
 	}
 	d.running.Add(1)
 	t.status.Running = true
-	return t, true
+	return t, nil
 }
 
 // execute is one scheduled run of a task.
 func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
-	t, ok := d.begin(key)
-	if !ok {
+	t, err := d.begin(key)
+	if errors.Is(err, errRunning) {
+		d.log.Warn("job still running: this run is skipped", "job", key.job, "kind", key.kind)
+	}
+	if err != nil {
 		return
 	}
 	defer d.running.Done()
@@ -380,6 +398,29 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 		case <-time.After(delay):
 		}
 	}
+	d.perform(ctx, cfg, key, t, d.startOperation(key, t, oplog.Scheduled))
+}
+
+// RunNow starts a run of job's task kind at once, as its schedule would
+// (without the jitter), and returns the operation that records it.
+func (d *Daemon) RunNow(job, kind string) (oplog.Operation, error) {
+	key := taskKey{job, kind}
+	t, err := d.begin(key)
+	if err != nil {
+		return oplog.Operation{}, err
+	}
+	op := d.startOperation(key, t, oplog.Manual)
+	ctx, cfg := d.base, d.config()
+	go func() {
+		defer d.running.Done()
+		d.perform(ctx, cfg, key, t, op)
+	}()
+	d.log.Info("job run asked for", "job", job, "kind", kind, "operation", op.ID)
+	return op, nil
+}
+
+// perform runs a task that begin registered and records how it went.
+func (d *Daemon) perform(ctx context.Context, cfg *config.Config, key taskKey, t *task, op oplog.Operation) {
 	res := &RunResult{Start: time.Now()}
 	err := ctx.Err()
 	if err == nil {
@@ -406,6 +447,7 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 			"snapshots", len(res.Snapshots), "bytes_added", res.BytesAdded, "forgotten", res.Forgotten)
 	}
 	d.finish(t, res)
+	d.finishOperation(op, res)
 }
 
 // interrupted tells whether err only says that the daemon's shutdown cut
