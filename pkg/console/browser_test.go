@@ -14,6 +14,7 @@ import (
 	cdp "github.com/chromedp/chromedp"
 
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/oplog"
 )
 
 // TestBrowser drives Debian's chromium through the console as an operator
@@ -128,6 +129,15 @@ func TestBrowser(t *testing.T) {
 	}
 	b.do(cdp.Click(`//header//a[normalize-space()="History"]`), cdp.WaitVisible(heading("History")))
 	b.shot("09f-history")
+	for i := range 4 {
+		op, _ := f.ops.Start(oplog.Operation{Kind: "backup", Job: "apps", Repository: "default"})
+		_ = f.ops.Finish(op.ID, nil, func(o *oplog.Operation) {
+			o.After = &oplog.RepositoryFigures{Bytes: int64(i+2) << 28, Snapshots: 3 + i}
+			o.Downtime = map[string]float64{"wiki": 1.5 + float64(i%2), "db": 4 - float64(i)}
+		})
+	}
+	b.do(cdp.Click(`//header//a[normalize-space()="Plots"]`), cdp.WaitVisible(`//figure[@class="plot"]`))
+	b.shot("09g-plots")
 
 	// A phone in the dark.
 	if _, err := cdp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
@@ -146,6 +156,8 @@ func TestBrowser(t *testing.T) {
 	b.shot("13-hosts-phone-dark")
 	b.do(cdp.Navigate(f.srv.URL+"/"), cdp.WaitVisible(heading("Overview")))
 	b.shot("14-overview-phone-dark")
+	b.do(cdp.Navigate(f.srv.URL+"/plots"), cdp.WaitVisible(`//figure[@class="plot"]`))
+	b.shot("15-plots-phone-dark")
 	t.Logf("screenshots in %s", b.shots)
 }
 

@@ -109,6 +109,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.pageOverview)
 	m.HandleFunc("GET /hosts", s.pageHosts)
 	m.HandleFunc("GET /history", s.pageHistory)
+	m.HandleFunc("GET /plots", s.pagePlots)
 	m.HandleFunc("GET /operations/{id}", s.pageOperation)
 	m.HandleFunc("POST /jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/jobs", s.apiJobs)

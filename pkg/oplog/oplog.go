@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,16 @@ type Operation struct {
 	Bytes      uint64     `json:"bytes"` // read (backup), written (restore)
 	Error      string     `json:"error,omitempty"`
 	Log        []Line     `json:"log,omitempty"`
+	// Figures a backup leaves for the console's plots.
+	After *RepositoryFigures `json:"repository_figures,omitempty"`
+	// Downtime is each app's time stopped (or frozen), in seconds.
+	Downtime map[string]float64 `json:"downtime_seconds,omitempty"`
+}
+
+// RepositoryFigures describe the repository after an operation.
+type RepositoryFigures struct {
+	Bytes     int64 `json:"bytes"`
+	Snapshots int   `json:"snapshots"`
 }
 
 // Line is one line of an operation's log.
@@ -321,6 +332,11 @@ func trimLines(op *Operation) {
 func clone(op *Operation) Operation {
 	c := *op
 	c.Log = slices.Clone(op.Log)
+	c.Downtime = maps.Clone(op.Downtime)
+	if op.After != nil {
+		a := *op.After
+		c.After = &a
+	}
 	if op.Finished != nil {
 		f := *op.Finished
 		c.Finished = &f

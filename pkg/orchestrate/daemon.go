@@ -522,7 +522,7 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 	// daemon's own bookkeeping, not part of the job's duration.
 	res.End = time.Now()
 	if ctx.Err() == nil {
-		d.measure(ctx, job.Repository, r)
+		d.measure(ctx, job.Repository, r, res)
 	}
 	return err
 }
@@ -549,7 +549,7 @@ func (d *Daemon) leftLocksOf(name string) *repo.LeftLocks {
 }
 
 // measure publishes the repository's size and snapshot count.
-func (d *Daemon) measure(ctx context.Context, name string, r *repo.Repository) {
+func (d *Daemon) measure(ctx context.Context, name string, r *repo.Repository, res *RunResult) {
 	size, snaps, err := repoSize(ctx, r)
 	if err != nil {
 		d.log.Warn("cannot measure the repository", "repository", name, "err", err)
@@ -557,6 +557,7 @@ func (d *Daemon) measure(ctx context.Context, name string, r *repo.Repository) {
 	}
 	d.metrics.repoSize.WithLabelValues(name).Set(float64(size))
 	d.metrics.repoSnaps.WithLabelValues(name).Set(float64(snaps))
+	res.RepositoryBytes, res.RepositorySnapshots = &size, &snaps
 }
 
 func hostName(cfg *config.Config) string {

@@ -53,6 +53,17 @@ func (d *Daemon) finishOperation(op oplog.Operation, res *RunResult) {
 	}
 	ferr := d.history.Finish(op.ID, err, func(o *oplog.Operation) {
 		o.Bytes = res.BytesRead
+		if res.RepositoryBytes != nil && res.RepositorySnapshots != nil {
+			o.After = &oplog.RepositoryFigures{Bytes: *res.RepositoryBytes, Snapshots: *res.RepositorySnapshots}
+		}
+		for _, a := range res.Apps {
+			if a.Snapshot != "" {
+				if o.Downtime == nil {
+					o.Downtime = map[string]float64{}
+				}
+				o.Downtime[a.App] = a.DowntimeSeconds + a.FrozenSeconds
+			}
+		}
 		for _, line := range runLines(res) {
 			oplog.AddLine(o, line.level, line.text)
 		}

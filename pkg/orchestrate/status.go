@@ -66,6 +66,9 @@ type RunResult struct {
 	Apps       []AppResult `json:"apps,omitempty"`
 	Forgotten  int         `json:"snapshots_forgotten"`
 	Pruned     bool        `json:"pruned"`
+	// The repository after the run, as /metrics has it.
+	RepositoryBytes     *int64 `json:"repository_bytes,omitempty"`
+	RepositorySnapshots *int   `json:"repository_snapshots,omitempty"`
 	// Verify runs.
 	Checked  bool          `json:"checked,omitempty"`
 	Restored int           `json:"snapshots_restored,omitempty"`

@@ -10,13 +10,26 @@
   var id = el.getAttribute("data-operation");
   var events = new EventSource("/api/v1/events");
   var pending = false;
-  events.addEventListener("operation", function (e) {
-    var op = JSON.parse(e.data);
-    if (op.id !== id || pending) {
+  function reload(delay) {
+    if (pending) {
       return;
     }
     // Coalesce a burst of progress into one reload a second.
     pending = true;
-    setTimeout(function () { events.close(); location.reload(); }, op.status === "running" ? 1000 : 0);
+    setTimeout(function () { events.close(); location.reload(); }, delay);
+  }
+  events.addEventListener("operation", function (e) {
+    var op = JSON.parse(e.data);
+    if (op.id === id) {
+      reload(op.status === "running" ? 1000 : 0);
+    }
   });
+  // A change between the page's rendering and the stream's start would
+  // be missed: once the stream runs, ask once how the operation stands.
+  events.addEventListener("open", function () {
+    fetch("/api/v1/operations/" + encodeURIComponent(id), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (op) { if (op && op.status !== "running") { reload(0); } })
+      .catch(function () {});
+  }, { once: true });
 })();
