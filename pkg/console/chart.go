@@ -37,11 +37,11 @@ type chart struct {
 
 // Chart geometry, in SVG units; the SVG scales to the page's width.
 const (
-	chartW, chartH         = 720.0, 220.0
-	padLeft, padRight      = 70.0, 12.0
-	padTop, padBottom      = 12.0, 28.0
-	maxSeriesColours       = 6
-	chartTick              = 3
+	chartW, chartH    = 720.0, 220.0
+	padLeft, padRight = 70.0, 12.0
+	padTop, padBottom = 12.0, 28.0
+	maxSeriesColours  = 6
+	chartTick         = 3
 )
 
 // svg renders the chart, or nothing if it has no point.
