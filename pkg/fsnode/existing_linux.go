@@ -21,6 +21,7 @@ type Entry struct {
 	Mode    os.FileMode // type bits only: 0 for a regular file, os.ModeDir, ...
 	Size    int64
 	ModTime time.Time
+	Links   uint64 // names of its inode: above 1, some may be outside the root
 }
 
 // OpenExistingRoot is OpenRoot for a directory that must exist already: a
@@ -45,7 +46,7 @@ func (d *Dir) Lstat(name string) (e Entry, ok bool, err error) {
 		}
 		return Entry{}, false, d.pathErr("stat", name, err)
 	}
-	return Entry{Mode: typeBits(st.Mode), Size: st.Size, ModTime: time.Unix(st.Mtim.Unix())}, true, nil
+	return Entry{Mode: typeBits(st.Mode), Size: st.Size, ModTime: time.Unix(st.Mtim.Unix()), Links: uint64(st.Nlink)}, true, nil
 }
 
 func typeBits(mode uint32) os.FileMode {

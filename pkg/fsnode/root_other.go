@@ -66,6 +66,7 @@ type Entry struct {
 	Mode    os.FileMode
 	Size    int64
 	ModTime time.Time
+	Links   uint64
 }
 
 // OpenExistingRoot is not implemented on this system yet.

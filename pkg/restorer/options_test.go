@@ -374,3 +374,30 @@ func TestRestoreVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreKeepsSharedInodes: a file in the target with the snapshot's
+// content but hardlinked elsewhere is replaced by a file of its own, so
+// that restoring its metadata cannot change the other name's.
+func TestRestoreKeepsSharedInodes(t *testing.T) {
+	r, tree := backupTree(t, map[string]string{"f": "content"})
+	dst, outside := t.TempDir(), t.TempDir()
+	writeTree(t, outside, map[string]string{"f": "content"})
+	if err := os.Chmod(filepath.Join(outside, "f"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(outside, "f"), filepath.Join(dst, "f")); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []restorer.Overwrite{restorer.OverwriteAlways, restorer.OverwriteIfChanged} {
+		if _, err := restorer.Restore(t.Context(), r, tree, dst, restorer.Options{Overwrite: mode}); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(outside, "f"))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%v: the file outside the target: %v, %v", mode, fi.Mode(), err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dst, "f")); string(got) != "content" {
+			t.Fatalf("%v: restored %q", mode, got)
+		}
+	}
+}

@@ -78,6 +78,11 @@ func (rs *restorer) decide(d *fsnode.Dir, rel, name string, n *format.Node) verd
 	if n.Type != format.NodeFile || e.Mode != 0 {
 		return restoreNew
 	}
+	if e.Links > 1 {
+		// Its metadata would be set on an inode that may have a name
+		// outside the target: it is replaced by a file of its own.
+		return restoreOver
+	}
 	if uint64(e.Size) == n.Size {
 		if rs.opts.Overwrite == OverwriteIfChanged && e.ModTime.Equal(n.ModTime) {
 			return keepContent
