@@ -49,9 +49,6 @@ func newSelector(o Options) (selector, error) {
 func (s selector) includes() bool { return !s.include.Empty() || !s.iinclude.Empty() }
 func (s selector) excludes() bool { return !s.exclude.Empty() || !s.iexclude.Empty() }
 
-// filtered reports whether s leaves anything out.
-func (s selector) filtered() bool { return s.includes() || s.excludes() }
-
 // selected reports, as restic's restore decides, whether the entry at
 // snapshot path p is restored, and whether its children may be (for a
 // directory, whether to descend). An excluded directory is not entered:
