@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/restorer"
@@ -398,6 +399,31 @@ func TestRestoreKeepsSharedInodes(t *testing.T) {
 		}
 		if got, _ := os.ReadFile(filepath.Join(dst, "f")); string(got) != "content" {
 			t.Fatalf("%v: restored %q", mode, got)
+		}
+	}
+}
+
+// TestRestoreAgainDeletesNothing: restoring the fixture over its own
+// restore with Delete keeps it exact (symlinks, fifo, hardlinks, modes,
+// times) and deletes nothing; every file is found unchanged or, if
+// hardlinked, replaced.
+func TestRestoreAgainDeletesNothing(t *testing.T) {
+	src := t.TempDir()
+	fixture.Build(t, src)
+	r, tree := backup(t, src)
+	dst := t.TempDir()
+	first, err := restorer.Restore(t.Context(), r, tree, dst, restorer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []restorer.Overwrite{restorer.OverwriteAlways, restorer.OverwriteIfChanged, restorer.OverwriteIfNewer, restorer.OverwriteNever} {
+		st, err := restorer.Restore(t.Context(), r, tree, dst, restorer.Options{Delete: true, Overwrite: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture.Compare(t, src, filepath.Join(dst, src), fixture.CompareOptions{})
+		if st.Deleted != 0 || st.Skipped == 0 || st.Files+st.Skipped < first.Files {
+			t.Errorf("%v: again %+v, first %+v", mode, st, first)
 		}
 	}
 }
