@@ -49,7 +49,7 @@ var floors = []struct {
 	{38, "format", []string{"pkg/repo/crypto"}},
 	{37, "format", []string{"pkg/repo/format"}},
 	{36, "format", []string{"pkg/repo/compress"}},
-	{30, "", []string{"pkg/chunker", "pkg/directio"}},
+	{30, "", []string{"pkg/chunker", "pkg/directio", "pkg/pathmatch"}},
 	{25, "docker", []string{"pkg/volume"}},
 	{22, "docker", []string{"pkg/appplan"}},
 	{20, "docker", []string{"pkg/dockerignore"}},

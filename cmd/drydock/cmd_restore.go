@@ -2,100 +2,133 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
-	"sync"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 	"github.com/drydock-backup/drydock/pkg/retention"
+	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
 
 type restoreOptions struct {
-	target   string
-	includes []string
-	filter   retention.Filter
+	target    string
+	include   patternFlags
+	exclude   patternFlags
+	filter    retention.Filter
+	dryRun    bool
+	verify    bool
+	delete    bool
+	overwrite restorer.Overwrite
 }
 
 func newRestoreCommand(g *globalOptions) *cobra.Command {
 	var opts restoreOptions
 	cmd := &cobra.Command{
-		Use:   "restore SNAPSHOT --target DIR",
+		Use:   "restore SNAPSHOT[:SUBFOLDER] --target DIR",
 		Short: "Restore a snapshot (an ID, a prefix of one, or latest) into a directory",
 		Long: `Restore writes SNAPSHOT (an ID, a unique prefix, or latest of the snapshots
---host/--tag/--path select) into --target. It never writes outside the target
-and restores everything it can from a damaged repository: each entry it
-cannot restore is named on stderr, a file restored only in part is kept as
-NAME.drydock-partial, and the exit code is then 1.`,
+--host/--tag/--path select) into --target; SNAPSHOT:SUBFOLDER restores only
+that directory of the snapshot (a path as drydock ls shows it), its content
+directly into the target. --include and --exclude patterns are restic's
+(mutually exclusive); --overwrite says what becomes of files already in the
+target, --delete removes what the snapshot lacks, --dry-run (with -vv to see
+each entry) writes nothing, and --verify reads the restored files back.
+
+It never writes or deletes outside the target and restores everything it
+can from a damaged repository: each entry it cannot restore is named on
+stderr, a file restored only in part is kept as NAME.drydock-partial, and
+the exit code is then 1, as it is when --verify finds a difference.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.target == "" {
-				return fmt.Errorf("--target is required")
-			}
-			for _, pat := range opts.includes {
-				if _, err := path.Match(pat, "/"); err != nil {
-					return fmt.Errorf("--include %q: %w", pat, err)
-				}
+			ro, err := opts.restorerOptions()
+			if err != nil {
+				return err
 			}
 			return g.withReadLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
-				return runRestore(ctx, r, opts, g, args[0])
+				return runRestore(ctx, r, opts, ro, g, args[0])
 			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.target, "target", "t", "", "directory to restore into")
-	f.StringArrayVarP(&opts.includes, "include", "i", nil, "restore only paths matching this pattern (repeatable)")
+	opts.exclude.addFlags(f, "exclude", "e", "leave out")
+	opts.include.addFlags(f, "include", "i", "restore only")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "write nothing, only say what would be done (each entry with -vv)")
+	f.BoolVar(&opts.verify, "verify", false, "read the restored files back and check their content")
+	f.Var(&opts.overwrite, "overwrite", "what to do with files already in the target: always, if-changed, if-newer or never")
+	f.BoolVar(&opts.delete, "delete", false, "delete what the target has and the snapshot does not (see it first with --dry-run -vv)")
 	addSnapshotFilterFlags(f, &opts.filter, "H")
 	return cmd
 }
 
-func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, g *globalOptions, ref string) error {
+// restorerOptions checks the flags, as restic does before it opens the
+// repository, and reads the pattern files.
+func (o restoreOptions) restorerOptions() (restorer.Options, error) {
+	var ro restorer.Options
+	if o.target == "" {
+		return ro, errors.New("--target is required: the directory to restore into, e.g. drydock restore latest --target /tmp/restore")
+	}
+	var err error
+	if ro.Include, ro.IInclude, err = o.include.collect(); err != nil {
+		return ro, err
+	}
+	if ro.Exclude, ro.IExclude, err = o.exclude.collect(); err != nil {
+		return ro, err
+	}
+	filtered := len(ro.Include)+len(ro.IInclude)+len(ro.Exclude)+len(ro.IExclude) > 0
+	switch {
+	case (len(ro.Include) > 0 || len(ro.IInclude) > 0) && (len(ro.Exclude) > 0 || len(ro.IExclude) > 0):
+		return ro, fmt.Errorf("--include and --exclude: %w", restorer.ErrIncludeAndExclude)
+	case o.dryRun && o.verify:
+		return ro, errors.New("--dry-run and --verify are mutually exclusive: a dry run writes nothing to verify")
+	case o.delete && filepath.Clean(o.target) == "/" && !filtered:
+		return ro, errors.New("--target / --delete must be combined with an include or exclude filter: it would delete everything the snapshot lacks")
+	}
+	ro.DryRun, ro.Verify, ro.Delete, ro.Overwrite = o.dryRun, o.verify, o.delete, o.overwrite
+	return ro, nil
+}
+
+func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, ro restorer.Options, g *globalOptions, arg string) error {
+	ref, subfolder, _ := strings.Cut(arg, ":")
 	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
 	if err != nil {
 		return err
 	}
-	if !g.quiet && !g.json {
-		fmt.Fprintf(g.stdout, "restoring snapshot %s of %v to %s\n", sn.ID.Str(), sn.Paths, opts.target)
+	tree := *sn.Tree
+	if subfolder != "" {
+		n, err := snaptree.LookupDir(ctx, r, tree, subfolder)
+		if err != nil {
+			return fmt.Errorf("snapshot %s: subfolder %w", sn.ID.Str(), err)
+		}
+		tree = *n.Subtree
 	}
-	st, err := restorer.Restore(ctx, r, *sn.Tree, opts.target, restorer.Options{
-		Include: opts.includes, Logger: g.logger(), Failed: restoreFailurePrinter(g, "error"), Warned: restoreFailurePrinter(g, "warning")})
-	if err != nil && !errors.Is(err, restorer.ErrIncomplete) {
+	target, err := filepath.Abs(opts.target)
+	if err != nil {
+		return fmt.Errorf("--target: %w", err)
+	}
+	out := newRestoreOutput(g)
+	out.start(sn, target)
+	ro.Logger, ro.Item = g.logger(), out.item
+	ro.Failed, ro.Warned = restoreFailurePrinter(g, "error"), restoreFailurePrinter(g, "warning")
+	ro.Verifying = func(st restorer.Stats) { out.summary(st); out.verifying(target) }
+	st, err := restorer.Restore(ctx, r, tree, target, ro)
+	if err != nil && !errors.Is(err, restorer.ErrIncomplete) && !errors.Is(err, restorer.ErrVerify) {
 		return err
 	}
+	out.summary(st) // unless Verifying printed it
 	switch {
-	case g.json:
-		jerr := json.NewEncoder(g.stdout).Encode(map[string]any{"message_type": "summary", "files": st.Files,
-			"dirs": st.Dirs, "hardlinks": st.Links, "other": st.Other, "bytes": st.Bytes, "failed": st.Failed})
-		if jerr != nil {
-			return jerr
-		}
-	case !g.quiet:
-		fmt.Fprintf(g.stdout, "restored %d files (%s), %d dirs, %d hardlinks, %d other entries\n", st.Files, humanize.Bytes(st.Bytes, 3), st.Dirs, st.Links, st.Other)
-	}
-	if err != nil {
+	case errors.Is(err, restorer.ErrVerify):
+		return fmt.Errorf("verifying the files in %s: %w", target, err)
+	case err != nil:
 		return fmt.Errorf("%d entries could not be restored fully (each is named above; partly restored files end in %s): %w",
 			st.Failed, restorer.PartialSuffix, restorer.ErrIncomplete)
+	case ro.Verify:
+		out.verified(st, target)
 	}
 	return nil
-}
-
-// restoreFailurePrinter prints each entry a restore could not restore (or,
-// as a "warning", restored without some metadata), as it happens, on
-// stderr (as a JSON message with --json, like restic's).
-func restoreFailurePrinter(g *globalOptions, level string) func(restorer.Failure) {
-	var mu sync.Mutex
-	return func(f restorer.Failure) {
-		mu.Lock()
-		defer mu.Unlock()
-		if g.json {
-			_ = json.NewEncoder(g.stderr).Encode(map[string]any{"message_type": level, "item": f.Path, "error": f.Err.Error()})
-			return
-		}
-		fmt.Fprintf(g.stderr, "%s: %s: %v\n", level, quoteName(f.Path), f.Err)
-	}
 }

@@ -108,7 +108,7 @@ func Save(ctx context.Context, r *repo.Repository, s Saver, targets []string, pa
 	if err := opts.Exclude.Check(); err != nil {
 		return Result{}, err
 	}
-	opts.Exclude = opts.Exclude.folded()
+	opts.Exclude = opts.Exclude.compiled()
 	if err := checkVirtual(targets, opts.Virtual); err != nil {
 		return Result{}, err
 	}

@@ -186,6 +186,10 @@ func TestExcluded(t *testing.T) {
 		{[]string{"/data/cache"}, "/data/cache/deep/file", true},
 		{[]string{"/data/cache"}, "/data/cachet", false},
 		{[]string{"/data/*/logs"}, "/data/app/logs/x", true},
+		// restic's "**", relative paths and "!" (pathmatch)
+		{[]string{"/data/**/x.log"}, "/data/a/b/x.log", true},
+		{[]string{"logs/*.gz"}, "/var/logs/old.gz", true},
+		{[]string{"*.tmp", "!keep.tmp"}, "/data/keep.tmp", false},
 		{nil, "/data/x", false},
 	} {
 		if got := Excluded(c.pats, c.path); got != c.want {

@@ -2,9 +2,8 @@ package archiver
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/pathmatch"
 )
 
 // CheckPatterns returns an error naming the first malformed pattern.
@@ -12,53 +11,29 @@ import (
 // check a typo such as "[" would silently back up what the user meant to
 // leave out.
 func CheckPatterns(patterns []string) error {
-	for _, p := range patterns {
-		// Match checks the whole pattern's syntax even when the name does
-		// not match, so any name will do.
-		if _, err := filepath.Match(p, ""); err != nil {
-			return fmt.Errorf("exclude pattern %q: %w", p, err)
-		}
+	if err := pathmatch.Check(patterns); err != nil {
+		return fmt.Errorf("exclude %w", err)
 	}
 	return nil
 }
 
-// Excluded reports whether path matches one of patterns. A pattern without
-// a slash matches the base name of any entry ("*.tmp", ".cache"); one with a
-// slash matches the whole absolute path or any of its parent directories
-// ("/var/lib/app/cache"). Patterns use filepath.Match syntax; callers check
-// them first with CheckPatterns, as a malformed one matches nothing here.
+// Excluded reports whether path matches one of patterns, restic's
+// (pathmatch): "*.tmp" and ".cache" match an entry of that name anywhere,
+// "/var/lib/app/cache" that path and everything below it, "**" any
+// number of directories, and "!" takes back an earlier match. Callers
+// check patterns first with CheckPatterns, as a malformed list matches
+// nothing here.
 func Excluded(patterns []string, path string) bool {
-	for _, p := range patterns {
-		if !strings.Contains(p, "/") {
-			if ok, _ := filepath.Match(p, filepath.Base(path)); ok {
-				return true
-			}
-			continue
-		}
-		for q := path; q != "/" && q != "."; q = filepath.Dir(q) {
-			if ok, _ := filepath.Match(p, q); ok {
-				return true
-			}
-		}
-	}
-	return false
+	l, err := pathmatch.Parse(patterns)
+	return err == nil && l.Match(path)
 }
 
-// ReadPatternFile reads the patterns of an exclude file as restic does:
-// one per line, surrounding white space trimmed, blank lines and lines
-// starting with # skipped, $VARIABLES expanded from the environment.
+// ReadPatternFile reads the patterns of an exclude file as restic does
+// (pathmatch.ReadFile).
 func ReadPatternFile(name string) ([]string, error) {
-	b, err := os.ReadFile(name)
+	pats, err := pathmatch.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("exclude file: %w", err)
+		return nil, fmt.Errorf("exclude %w", err)
 	}
-	var out []string
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, os.ExpandEnv(line))
-	}
-	return out, nil
+	return pats, nil
 }

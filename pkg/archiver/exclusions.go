@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/drydock-backup/drydock/pkg/pathmatch"
 )
 
 // Exclusions are the rules of restic's backup --exclude* flags; the zero
@@ -20,6 +22,8 @@ type Exclusions struct {
 	// LargerThan, if positive, leaves out everything but directories
 	// whose size is above it (--exclude-larger-than).
 	LargerThan int64
+
+	names, inames pathmatch.List // Patterns and IPatterns, parsed by compiled
 }
 
 // Marker is a file whose presence excludes the rest of its directory.
@@ -46,18 +50,18 @@ func (e Exclusions) Check() error {
 	return CheckPatterns(e.IPatterns)
 }
 
-// folded returns e with IPatterns in lower case, once per backup, for
-// byName.
-func (e Exclusions) folded() Exclusions {
-	e.IPatterns = lower(e.IPatterns)
+// compiled returns e with its patterns parsed, once per backup, for
+// byName; e was checked.
+func (e Exclusions) compiled() Exclusions {
+	e.names, _ = pathmatch.Parse(e.Patterns)
+	e.inames, _ = pathmatch.ParseFold(e.IPatterns)
 	return e
 }
 
 // byName reports whether a path is left out by its name alone; e is
-// folded.
+// compiled.
 func (e Exclusions) byName(path string) bool {
-	return Excluded(e.Patterns, path) ||
-		(len(e.IPatterns) > 0 && Excluded(e.IPatterns, strings.ToLower(path)))
+	return e.names.Match(path) || e.inames.Match(path)
 }
 
 // bySize reports whether an entry of dir is left out for its size; it
@@ -102,12 +106,4 @@ func (m Marker) presentIn(dir string) bool {
 		return false
 	}
 	return bytes.Equal(buf, []byte(m.Header))
-}
-
-func lower(pats []string) []string {
-	out := make([]string, len(pats))
-	for i, p := range pats {
-		out[i] = strings.ToLower(p)
-	}
-	return out
 }

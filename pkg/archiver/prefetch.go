@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drydock-backup/drydock/pkg/pathmatch"
 )
 
 // prefetchWorkers bounds the directories read at once: metadata reads from
@@ -36,14 +38,15 @@ func Prefetch(ctx context.Context, paths, excludes []string) (stop func()) {
 
 type prefetcher struct {
 	ctx      context.Context
-	excludes []string
+	excludes pathmatch.List
 	sem      chan struct{}
 	wg       sync.WaitGroup
 	visit    func(path string) // tests: called for every path read
 }
 
 func newPrefetcher(ctx context.Context, excludes []string) *prefetcher {
-	return &prefetcher{ctx: ctx, excludes: excludes, sem: make(chan struct{}, prefetchWorkers), visit: func(string) {}}
+	l, _ := pathmatch.Parse(excludes) // a malformed list fails the backup itself
+	return &prefetcher{ctx: ctx, excludes: l, sem: make(chan struct{}, prefetchWorkers), visit: func(string) {}}
 }
 
 // start walks paths in the background; p.wg.Wait waits for the end.
@@ -76,7 +79,7 @@ func (p *prefetcher) walk(dir string) {
 			return
 		}
 		path := filepath.Join(dir, e.Name())
-		if Excluded(p.excludes, path) {
+		if p.excludes.Match(path) {
 			continue
 		}
 		_ = unix.Lstat(path, &st)

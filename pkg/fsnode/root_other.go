@@ -5,6 +5,7 @@ package fsnode
 import (
 	"errors"
 	"os"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
@@ -59,3 +60,32 @@ func (d *Dir) ApplyMetadata(name string, n *format.Node) error { return errors.E
 
 // ApplyMetadataFile is not implemented on this system yet.
 func ApplyMetadataFile(f *os.File, n *format.Node) error { return errors.ErrUnsupported }
+
+// Entry is what Lstat found of an existing entry.
+type Entry struct {
+	Mode    os.FileMode
+	Size    int64
+	ModTime time.Time
+	Links   uint64
+}
+
+// OpenExistingRoot is not implemented on this system yet.
+func OpenExistingRoot(dir string) (*Root, error) { return nil, errors.ErrUnsupported }
+
+// Lstat is not implemented on this system yet.
+func (d *Dir) Lstat(name string) (Entry, bool, error) { return Entry{}, false, errors.ErrUnsupported }
+
+// OpenRead is not implemented on this system yet.
+func (r *Root) OpenRead(rel string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// Names is not implemented on this system yet.
+func (r *Root) Names(rel string) ([]string, error) { return nil, errors.ErrUnsupported }
+
+// RemoveAll is not implemented on this system yet.
+func (d *Dir) RemoveAll(name string, removed func(rel string)) error { return errors.ErrUnsupported }
+
+// WalkAll is not implemented on this system yet.
+func (d *Dir) WalkAll(name string, visit func(rel string)) error { return errors.ErrUnsupported }
+
+// Rmdir is not implemented on this system yet.
+func (r *Root) Rmdir(rel string) error { return errors.ErrUnsupported }

@@ -48,9 +48,10 @@ var maxOpen int32 = 256
 
 // fileState is a regular file being restored.
 type fileState struct {
-	rel  string // below the target, also its snapshot path without "/"
-	node *format.Node
-	size int64
+	rel     string // below the target, also its snapshot path without "/"
+	node    *format.Node
+	size    int64
+	updated bool // replaces a regular file that was there (restic's "updated")
 
 	mu      sync.Mutex
 	f       *os.File
@@ -92,8 +93,8 @@ func newContentPlan(idx *index.Index, root *fsnode.Root, fail *failures, log *sl
 // add records where the blobs of the file rel go; an empty file is
 // written at once, any other at its first blob, in the parallel phase.
 // A blob the index does not know makes the file partial (see finish).
-func (cp *contentPlan) add(rel string, n *format.Node, finished func(*fileState)) {
-	fs := &fileState{rel: rel, node: n, pending: len(n.Content)}
+func (cp *contentPlan) add(rel string, n *format.Node, updated bool, finished func(*fileState)) {
+	fs := &fileState{rel: rel, node: n, pending: len(n.Content), updated: updated}
 	for i, id := range n.Content {
 		loc, ok := cp.idx.Lookup(format.BlobHandle{ID: id, Type: format.DataBlob})
 		if !ok {
