@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
@@ -71,6 +72,19 @@ func TestBackupDryRunWritesNothing(t *testing.T) {
 	c.must("backup", dir)
 	writeRandomFiles(t, filepath.Join(dir, "more"), 3, 2<<20)
 	writeTree(t, dir, map[string]string{"small": "changed"})
+	// Reading updates access times, which the trees record: set them
+	// after the modification times, so that (relatime) the dry run's
+	// reading leaves them as they are and both runs see the same tree.
+	now := time.Now()
+	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, now.Add(time.Hour), now.Add(-time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := repoListing(t, repoDir)
 	dry := dryRunSummary(t, c.must("backup", "-n", "--json", dir))
 	text := c.must("backup", "--dry-run", dir)
