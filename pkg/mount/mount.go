@@ -100,8 +100,24 @@ func Serve(ctx context.Context, r *repo.Repository, dir string, opts Options) er
 	if waited {
 		<-done
 	}
-	return fmt.Errorf("%s unmounted: %w", dir, context.Cause(ctx))
+	return &UnmountedError{Dir: dir, Cause: context.Cause(ctx)}
 }
+
+// UnmountedError is Serve's error when its context ended the mount: an
+// interrupt (context.Canceled), or the loss of the repository's lock.
+type UnmountedError struct {
+	Dir   string
+	Cause error
+}
+
+func (e *UnmountedError) Error() string {
+	if errors.Is(e.Cause, context.Canceled) {
+		return "interrupted: " + e.Dir + " unmounted"
+	}
+	return e.Dir + " unmounted: " + e.Cause.Error()
+}
+
+func (e *UnmountedError) Unwrap() error { return e.Cause }
 
 func newFileSystem(r *repo.Repository, opts Options) *fileSystem {
 	fsys := &fileSystem{

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drydock-backup/drydock/internal/testkit/fixture"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/internal/testkit/testproc"
+)
+
+// requireFUSE skips (fails under CI=true) where no FUSE mount can be
+// made: no /dev/fuse, or no fusermount helper (Debian: fuse3).
+func requireFUSE(t *testing.T) {
+	t.Helper()
+	_, err := os.Stat("/dev/fuse")
+	testenv.RequireOrSkip(t, err == nil, "no /dev/fuse (%v): FUSE tests need the fuse kernel module", err)
+	_, err3 := exec.LookPath("fusermount3")
+	_, err2 := exec.LookPath("fusermount")
+	testenv.RequireOrSkip(t, err3 == nil || err2 == nil, "no fusermount3 or fusermount in PATH: install Debian's fuse3")
+}
+
+// mountProc is a drydock mount running as its own process.
+type mountProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr testenv.SyncBuffer
+	exited         chan struct{}
+	code           int
+}
+
+// startMount runs drydock mount on mnt and waits until it serves.
+func startMount(t *testing.T, c *cli, mnt string, args ...string) *mountProc {
+	t.Helper()
+	p := &mountProc{exited: make(chan struct{})}
+	p.cmd = exec.Command(drydockBinary(t), append(append([]string{"mount"}, args...), mnt)...)
+	p.cmd.Env = append(os.Environ(), c.environ()...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	testproc.DieWithParent(p.cmd)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			testproc.KillTree(p.cmd)
+			<-p.exited
+			_ = exec.Command("fusermount3", "-u", "-z", mnt).Run()
+		}
+	})
+	serving := testenv.Eventually(60*time.Second, 20*time.Millisecond, func() bool {
+		select {
+		case <-p.exited:
+			return true
+		default:
+		}
+		return strings.Contains(p.stdout.String(), "Now serving the repository at "+mnt)
+	})
+	select {
+	case <-p.exited:
+		t.Fatalf("drydock mount exited with %d before serving\n%s%s", p.code, p.stdout.String(), p.stderr.String())
+	default:
+	}
+	if !serving {
+		t.Fatalf("drydock mount did not serve within a minute\n%s%s", p.stdout.String(), p.stderr.String())
+	}
+	return p
+}
+
+// stop sends sig and returns the exit code.
+func (p *mountProc) stop(t *testing.T, sig syscall.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("drydock mount did not exit within a minute of %v\n%s", sig, p.stderr.String())
+	}
+	return p.code
+}
+
+func locks(t *testing.T, repoDir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(repoDir, "locks"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func isMountpoint(t *testing.T, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMountResticRepository mounts, as its own process, a repository
+// that stock restic 0.14 wrote: the tree under snapshots/latest is the
+// source, hosts/ and tags/ are restic's, the repository is locked while
+// mounted (unless --no-lock), and SIGINT or SIGTERM unmounts, exits 130
+// and leaves no lock behind.
+func TestMountResticRepository(t *testing.T) {
+	bin := testenv.RequireBinary(t, "restic")
+	requireFUSE(t)
+	src, repoDir := t.TempDir(), filepath.Join(t.TempDir(), "repo")
+	fixture.Build(t, src)
+	c := newCLI(t, repoDir)
+	c.mustRestic(bin, "init")
+	c.mustRestic(bin, "backup", "--host", "restic-host", "--tag", "r14", src)
+
+	for _, tc := range []struct {
+		name    string
+		sig     syscall.Signal
+		args    []string
+		locks   int
+		compare bool
+	}{
+		{name: "SIGTERM", sig: syscall.SIGTERM, locks: 1, compare: true},
+		{name: "SIGINT", sig: syscall.SIGINT, locks: 1},
+		{name: "no-lock", sig: syscall.SIGINT, args: []string{"--no-lock"}, locks: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mnt := t.TempDir()
+			p := startMount(t, c, mnt, tc.args...)
+			if got := locks(t, repoDir); len(got) != tc.locks {
+				t.Errorf("%d lock files while mounted, want %d: %q", len(got), tc.locks, got)
+			}
+			for _, dir := range []string{"hosts", "tags"} {
+				want := map[string][]string{"hosts": {"restic-host"}, "tags": {"r14"}}[dir]
+				if got := names(t, filepath.Join(mnt, dir)); !slices.Equal(got, want) {
+					t.Errorf("%s/ holds %q, want %q", dir, got, want)
+				}
+			}
+			if tc.compare {
+				// restic 0.14 predates linktarget_raw (docs/format.md §13).
+				fixture.Compare(t, src, filepath.Join(mnt, "snapshots/latest", src), fixture.CompareOptions{MangledLinkTargets: true})
+			}
+			if code := p.stop(t, tc.sig); code != exitInterrupted {
+				t.Errorf("exit code %d after %v, want %d\n%s", code, tc.sig, exitInterrupted, p.stderr.String())
+			}
+			if !strings.Contains(p.stderr.String(), "interrupted") {
+				t.Errorf("stderr does not say the mount was interrupted:\n%s", p.stderr.String())
+			}
+			if isMountpoint(t, mnt) {
+				t.Errorf("%s still mounted after %v", mnt, tc.sig)
+			}
+			if got := locks(t, repoDir); len(got) != 0 {
+				t.Errorf("lock files left after %v: %q", tc.sig, got)
+			}
+		})
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// TestMountRefusesMountpoint: a mountpoint that is missing, not empty or
+// overlaps the repository is refused with exit 1 before the repository
+// is locked; so is a time template that cannot name a directory.
+func TestMountRefusesMountpoint(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	c := newCLI(t, repoDir)
+	c.must("init")
+	full := t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing", []string{filepath.Join(t.TempDir(), "nope")}, "does not exist"},
+		{"not empty", []string{full}, "is not empty"},
+		{"inside the repository", []string{filepath.Join(repoDir, "snapshots")}, "overlap"},
+		{"time template", []string{"--time-template", "2006/", t.TempDir()}, "--time-template"},
+		{"no directory", nil, "DIR missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := c.run(append([]string{"mount"}, tc.args...)...)
+			if code != exitFailure || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr, tc.want)
+			}
+			if got := locks(t, repoDir); len(got) != 0 {
+				t.Errorf("lock files left: %q", got)
+			}
+		})
+	}
+}
