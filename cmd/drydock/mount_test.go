@@ -222,4 +222,9 @@ func TestMountRefusesMountpoint(t *testing.T) {
 			}
 		})
 	}
+	// Told before the repository is opened: here it does not exist (10).
+	_, stderr, code := newCLI(t, filepath.Join(t.TempDir(), "none")).run("mount", filepath.Join(t.TempDir(), "nope"))
+	if code != exitFailure || !strings.Contains(stderr, "mountpoint") {
+		t.Errorf("missing mountpoint and repository: exit %d, %q; want exit 1 about the mountpoint", code, stderr)
+	}
 }

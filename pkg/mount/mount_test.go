@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drydock-backup/drydock/internal/testkit/fixture"
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
@@ -40,6 +42,7 @@ func requireFUSE(t *testing.T) {
 type backedUp struct {
 	dir, src string
 	sn       format.ID
+	xattr    bool // data/small.txt has user.drydock=mounted
 }
 
 func backUpFixture(t *testing.T) backedUp {
@@ -47,11 +50,14 @@ func backUpFixture(t *testing.T) backedUp {
 	r, dir := repotest.New(t, 2, repo.Options{})
 	src := t.TempDir()
 	fixture.Build(t, src)
+	// An extended attribute to read back through the mount, where the
+	// file system here keeps user ones.
+	xattr := unix.Setxattr(filepath.Join(src, "data/small.txt"), "user.drydock", []byte("mounted"), 0) == nil
 	res, err := backup.RunPaths(t.Context(), r, []string{src}, backup.PathOptions{Host: "alpha", Tags: []string{"web", "nightly"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return backedUp{dir: dir, src: src, sn: res.ID}
+	return backedUp{dir: dir, src: src, sn: res.ID, xattr: xattr}
 }
 
 // open opens the repository at dir afresh, index loaded, as a mount
@@ -178,6 +184,21 @@ func TestMountShowsSnapshot(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			fixture.Compare(t, b.src, filepath.Join(mnt, p, b.src), fixture.CompareOptions{})
 		})
+	}
+	if b.xattr {
+		small := filepath.Join(mnt, "snapshots/latest", b.src, "data/small.txt")
+		buf := make([]byte, 64)
+		n, err := unix.Getxattr(small, "user.drydock", buf)
+		if err != nil || string(buf[:n]) != "mounted" {
+			t.Errorf("xattr user.drydock through the mount: %q, %v", buf[:max(n, 0)], err)
+		}
+		n, err = unix.Listxattr(small, buf)
+		if err != nil || string(buf[:n]) != "user.drydock\x00" {
+			t.Errorf("xattrs listed through the mount: %q, %v", buf[:max(n, 0)], err)
+		}
+		if _, err := unix.Getxattr(small, "user.other", buf); !errors.Is(err, unix.ENODATA) {
+			t.Errorf("an xattr the file does not have: %v, want ENODATA", err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(mnt, "hosts/nobody")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stat of a host that has no snapshot: %v, want not found", err)
