@@ -79,11 +79,13 @@ func startMount(t *testing.T, c *cli, mnt string, args ...string) *mountProc {
 	return p
 }
 
-// stop sends sig and returns the exit code.
+// stop sends sig (none if 0) and returns the exit code.
 func (p *mountProc) stop(t *testing.T, sig syscall.Signal) int {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
+	if sig != 0 {
+		if err := p.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
 	}
 	select {
 	case <-p.exited:
@@ -124,7 +126,8 @@ func isMountpoint(t *testing.T, dir string) bool {
 // that stock restic 0.14 wrote: the tree under snapshots/latest is the
 // source, hosts/ and tags/ are restic's, the repository is locked while
 // mounted (unless --no-lock), and SIGINT or SIGTERM unmounts, exits 130
-// and leaves no lock behind.
+// and leaves no lock behind, also while a directory of the mount is in
+// use; an unmount from outside ends it with exit 0.
 func TestMountResticRepository(t *testing.T) {
 	bin := testenv.RequireBinary(t, "restic")
 	requireFUSE(t)
@@ -136,14 +139,17 @@ func TestMountResticRepository(t *testing.T) {
 
 	for _, tc := range []struct {
 		name    string
-		sig     syscall.Signal
+		sig     syscall.Signal // 0: unmounted from outside with fusermount3 -u
 		args    []string
 		locks   int
 		compare bool
+		hold    bool // a directory of the mount is open when the signal comes
 	}{
 		{name: "SIGTERM", sig: syscall.SIGTERM, locks: 1, compare: true},
 		{name: "SIGINT", sig: syscall.SIGINT, locks: 1},
 		{name: "no-lock", sig: syscall.SIGINT, args: []string{"--no-lock"}, locks: 0},
+		{name: "busy", sig: syscall.SIGTERM, locks: 1, hold: true},
+		{name: "fusermount -u", locks: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mnt := t.TempDir()
@@ -161,17 +167,31 @@ func TestMountResticRepository(t *testing.T) {
 				// restic 0.14 predates linktarget_raw (docs/format.md §13).
 				fixture.Compare(t, src, filepath.Join(mnt, "snapshots/latest", src), fixture.CompareOptions{MangledLinkTargets: true})
 			}
-			if code := p.stop(t, tc.sig); code != exitInterrupted {
-				t.Errorf("exit code %d after %v, want %d\n%s", code, tc.sig, exitInterrupted, p.stderr.String())
+			if tc.hold {
+				f, err := os.Open(filepath.Join(mnt, "snapshots/latest", src, "data"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
 			}
-			if !strings.Contains(p.stderr.String(), "interrupted") {
-				t.Errorf("stderr does not say the mount was interrupted:\n%s", p.stderr.String())
+			wantCode, wantSays := exitInterrupted, "interrupted"
+			if tc.sig == 0 {
+				wantCode, wantSays = exitOK, ""
+				if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
+					t.Fatalf("fusermount3 -u: %v: %s", err, out)
+				}
+			}
+			if code := p.stop(t, tc.sig); code != wantCode {
+				t.Errorf("exit code %d, want %d\n%s", code, wantCode, p.stderr.String())
+			}
+			if !strings.Contains(p.stderr.String(), wantSays) {
+				t.Errorf("stderr does not say %q:\n%s", wantSays, p.stderr.String())
 			}
 			if isMountpoint(t, mnt) {
-				t.Errorf("%s still mounted after %v", mnt, tc.sig)
+				t.Errorf("%s still mounted", mnt)
 			}
 			if got := locks(t, repoDir); len(got) != 0 {
-				t.Errorf("lock files left after %v: %q", tc.sig, got)
+				t.Errorf("lock files left: %q", got)
 			}
 		})
 	}
