@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,13 +143,18 @@ func TestMountResticRepository(t *testing.T) {
 		args    []string
 		locks   int
 		compare bool
-		hold    bool // a directory of the mount is open when the signal comes
+		hold    bool              // a directory of the mount is open when the signal comes
+		layout  map[string]string // directory -> its names, as a regexp; default hosts/ and tags/
 	}{
 		{name: "SIGTERM", sig: syscall.SIGTERM, locks: 1, compare: true},
 		{name: "SIGINT", sig: syscall.SIGINT, locks: 1},
 		{name: "no-lock", sig: syscall.SIGINT, args: []string{"--no-lock"}, locks: 0},
 		{name: "busy", sig: syscall.SIGTERM, locks: 1, hold: true},
 		{name: "fusermount -u", locks: 1},
+		{name: "templates", sig: syscall.SIGINT, locks: 1,
+			args: []string{"--time-template", "2006-01-02_15-04-05", "--path-template", "by-host/%h/%T", "--path-template", "all/%T"},
+			layout: map[string]string{"": `^all by-host$`, "by-host": `^restic-host$`,
+				"by-host/restic-host": `^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d latest$`, "all": `^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d latest$`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mnt := t.TempDir()
@@ -157,10 +162,13 @@ func TestMountResticRepository(t *testing.T) {
 			if got := locks(t, repoDir); len(got) != tc.locks {
 				t.Errorf("%d lock files while mounted, want %d: %q", len(got), tc.locks, got)
 			}
-			for _, dir := range []string{"hosts", "tags"} {
-				want := map[string][]string{"hosts": {"restic-host"}, "tags": {"r14"}}[dir]
-				if got := names(t, filepath.Join(mnt, dir)); !slices.Equal(got, want) {
-					t.Errorf("%s/ holds %q, want %q", dir, got, want)
+			layout := tc.layout
+			if layout == nil {
+				layout = map[string]string{"hosts": `^restic-host$`, "tags": `^r14$`}
+			}
+			for dir, want := range layout {
+				if got := strings.Join(names(t, filepath.Join(mnt, dir)), " "); !regexp.MustCompile(want).MatchString(got) {
+					t.Errorf("%s/ holds %q, want %s", dir, got, want)
 				}
 			}
 			if tc.compare {
