@@ -256,3 +256,90 @@ func TestMountRefusesMountpoint(t *testing.T) {
 		t.Errorf("missing mountpoint and repository: exit %d, %q; want exit 1 about the mountpoint", code, stderr)
 	}
 }
+
+// TestMountLayoutAsRestic: stock restic's mount and drydock's show the
+// same names above the snapshots, with the same latest links, on the
+// same repository: equal times made unique, several tags, several hosts.
+func TestMountLayoutAsRestic(t *testing.T) {
+	bin := testenv.RequireBinary(t, "restic")
+	requireFUSE(t)
+	src, repoDir := t.TempDir(), filepath.Join(t.TempDir(), "repo")
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, repoDir)
+	c.mustRestic(bin, "init")
+	for _, args := range [][]string{
+		{"--host", "alpha", "--tag", "web", "--tag", "db", "--time", "2024-01-02 03:04:05"},
+		{"--host", "alpha", "--tag", "web", "--time", "2024-01-02 03:04:05"},
+		{"--host", "beta", "--time", "2024-02-01 00:00:00"},
+		{"--host", "beta", "--tag", "web", "--time", "2023-12-31 23:59:59"},
+	} {
+		c.mustRestic(bin, append([]string{"backup", src}, args...)...)
+	}
+
+	theirs := t.TempDir()
+	cmd := exec.Command(bin, "--no-cache", "mount", theirs)
+	cmd.Env = append(os.Environ(), c.environ()...)
+	var out testenv.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	testproc.DieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Wait()
+		_ = exec.Command("fusermount3", "-u", "-z", theirs).Run()
+	}()
+	if !testenv.Eventually(time.Minute, 50*time.Millisecond, func() bool { return isMountpoint(t, theirs) }) {
+		t.Fatalf("restic mount did not mount:\n%s", out.String())
+	}
+	ours := t.TempDir()
+	p := startMount(t, c, ours)
+	defer p.stop(t, syscall.SIGINT)
+
+	want, got := layoutOf(t, theirs), layoutOf(t, ours)
+	if got != want {
+		t.Errorf("drydock's layout:\n%s\nrestic's:\n%s", got, want)
+	}
+}
+
+// layoutOf lists the names of a mount above the snapshots' content, one
+// per line, links with their targets.
+func layoutOf(t *testing.T, mnt string) string {
+	t.Helper()
+	var lines []string
+	var walk func(rel string, depth int)
+	walk = func(rel string, depth int) {
+		for _, name := range names(t, filepath.Join(mnt, rel)) {
+			p := filepath.Join(rel, name)
+			fi, err := os.Lstat(filepath.Join(mnt, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := p
+			if fi.Mode()&os.ModeSymlink != 0 {
+				line += " -> " + readlinkOf(t, filepath.Join(mnt, p))
+			}
+			lines = append(lines, line)
+			// ids/ID and snapshots/TIME are snapshots; hosts/H/TIME and
+			// tags/T/TIME one level further down.
+			top, _, _ := strings.Cut(p, "/")
+			if fi.IsDir() && (depth == 0 || (depth == 1 && (top == "hosts" || top == "tags"))) {
+				walk(p, depth+1)
+			}
+		}
+	}
+	walk("", 0)
+	return strings.Join(lines, "\n")
+}
+
+func readlinkOf(t *testing.T, p string) string {
+	t.Helper()
+	s, err := os.Readlink(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
