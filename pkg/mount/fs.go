@@ -25,8 +25,9 @@ type fileSystem struct {
 	r         *repo.Repository
 	snapshots *snapshotSet
 	blobs     *blobCache
-	ownerRoot bool   // --owner-root: everything belongs to root
-	uid, gid  uint32 // owner of the layout's directories
+	ownerRoot bool      // --owner-root: everything belongs to root
+	uid, gid  uint32    // owner of the layout's directories
+	started   time.Time // when mounted: the time of the layout's directories
 	log       *slog.Logger
 }
 

@@ -30,10 +30,13 @@ var (
 	_ fs.NodeReadlinker = (*snapshotLink)(nil)
 )
 
+// fill: read-only, owned by the mounting user, with the time of the
+// mount, as restic shows them.
 func (d *metaDir) fill(a *fuse.Attr) {
 	a.Mode = syscall.S_IFDIR | 0o555
 	a.Uid, a.Gid = d.fsys.uid, d.fsys.gid
 	a.Nlink = 2
+	timeAttr(a, d.fsys.started)
 }
 
 func (d *metaDir) Getattr(_ context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

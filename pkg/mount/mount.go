@@ -124,6 +124,7 @@ func newFileSystem(r *repo.Repository, opts Options) *fileSystem {
 		r:         r,
 		blobs:     newBlobCache(blobCacheSize),
 		ownerRoot: opts.OwnerRoot,
+		started:   time.Now(),
 		log:       opts.Logger,
 		snapshots: &snapshotSet{r: r, filter: opts.Filter, every: opts.RefreshInterval,
 			paths: opts.PathTemplates, timeTmpl: opts.TimeTemplate, log: opts.Logger},
