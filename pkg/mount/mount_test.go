@@ -263,7 +263,8 @@ func TestMountOptions(t *testing.T) {
 }
 
 // TestMountSeesNewSnapshot: a snapshot written while mounted shows up
-// once the refresh interval has passed, its new blobs readable.
+// once the refresh interval has passed, its new blobs readable; one
+// forgotten goes away.
 func TestMountSeesNewSnapshot(t *testing.T) {
 	b := backUpFixture(t)
 	mnt := serve(t, open(t, b.dir), mount.Options{RefreshInterval: 50 * time.Millisecond})
@@ -297,6 +298,15 @@ func TestMountSeesNewSnapshot(t *testing.T) {
 		if err != nil || string(got) != "written after the mount\n" {
 			t.Errorf("%s: new file of the new snapshot: %q, %v", p, got, err)
 		}
+	}
+	// A snapshot forgotten (its file removed) goes away.
+	if err := os.Remove(filepath.Join(b.dir, "snapshots", b.sn.String())); err != nil {
+		t.Fatal(err)
+	}
+	if !testenv.Eventually(10*time.Second, 20*time.Millisecond, func() bool {
+		return slices.Equal(names(t, filepath.Join(mnt, "ids")), []string{res.ID.Str()})
+	}) {
+		t.Errorf("ids/ holds %q after the first snapshot was forgotten, want only %s", names(t, filepath.Join(mnt, "ids")), res.ID.Str())
 	}
 }
 
