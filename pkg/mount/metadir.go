@@ -116,7 +116,7 @@ func snapshotRoot(fsys *fileSystem, sn *repo.Snapshot, ino uint64) *dir {
 		Type: format.NodeDir, Mode: os.ModeDir | 0o555, Subtree: sn.Tree,
 		ModTime: sn.Time, AccessTime: sn.Time, ChangeTime: sn.Time,
 	}
-	return &dir{fsys: fsys, node: n, snap: ino}
+	return newDir(fsys, n, ino)
 }
 
 // snapshotLink is a "latest" link to the newest snapshot beside it.

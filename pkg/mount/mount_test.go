@@ -185,6 +185,16 @@ func TestMountShowsSnapshot(t *testing.T) {
 			fixture.Compare(t, b.src, filepath.Join(mnt, p, b.src), fixture.CompareOptions{})
 		})
 	}
+	// ls -l asks every entry for its ACL and security label: none here.
+	for _, p := range []string{"", "snapshots", "snapshots/latest", "ids/" + b.sn.Str(), "snapshots/latest/" + b.src, "snapshots/latest/" + b.src + "/data/zero", "snapshots/latest/" + b.src + "/links/relative"} {
+		buf := make([]byte, 64)
+		if _, err := unix.Lgetxattr(filepath.Join(mnt, p), "system.posix_acl_access", buf); !errors.Is(err, unix.ENODATA) && !errors.Is(err, unix.EOPNOTSUPP) {
+			t.Errorf("/%s: getxattr: %v, want ENODATA", p, err)
+		}
+		if _, err := unix.Llistxattr(filepath.Join(mnt, p), buf); err != nil {
+			t.Errorf("/%s: listxattr: %v", p, err)
+		}
+	}
 	if b.xattr {
 		small := filepath.Join(mnt, "snapshots/latest", b.src, "data/small.txt")
 		buf := make([]byte, 64)
