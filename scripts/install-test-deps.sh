@@ -18,6 +18,8 @@ command -v ssh >/dev/null || need+=(openssh-client)
 command -v rclone >/dev/null || need+=(rclone)
 # The console's browser tests (pkg/console) drive Debian's chromium.
 command -v chromium >/dev/null || need+=(chromium)
+# drydock mount's tests (pkg/mount) mount through fuse3's fusermount3.
+command -v fusermount3 >/dev/null || need+=(fuse3)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

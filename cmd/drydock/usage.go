@@ -19,6 +19,7 @@ var examples = map[string]string{
 	"drydock cat":             "drydock cat snapshot latest",
 	"drydock list":            "drydock list snapshots",
 	"drydock volumes restore": "drydock volumes restore latest pgdata",
+	"drydock mount":           "drydock mount /mnt/restic",
 }
 
 // explainArgErrors makes every command below cmd say in drydock's words
