@@ -10,6 +10,7 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/statedir"
 	"github.com/drydock-backup/drydock/pkg/console"
+	"github.com/drydock-backup/drydock/pkg/oplog"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
 )
@@ -73,9 +74,18 @@ func runUI(ctx context.Context, g *globalOptions, opts uiOptions) error {
 	if created {
 		fmt.Fprintf(g.stderr, "created a new console token in %s\n", tokenFile)
 	}
+	dir, err := opts.stateDirectory(g)
+	if err != nil {
+		return err
+	}
+	// The restores asked for in this console, kept across its restarts.
+	history, err := oplog.Open(filepath.Join(dir, "ui-history.jsonl"), 1000)
+	if err != nil {
+		return err
+	}
 	g.treeCache = repo.DefaultTreeCache
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger()})
+		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger(), History: history})
 		if err != nil {
 			return err
 		}
@@ -95,6 +105,16 @@ func (o uiOptions) tokenPath(g *globalOptions) (string, error) {
 	if o.tokenFile != "" {
 		return filepath.Abs(o.tokenFile)
 	}
+	dir, err := o.stateDirectory(g)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "ui-token"), nil
+}
+
+// stateDirectory is --state-dir or the default, made (owner-only) if
+// missing.
+func (o uiOptions) stateDirectory(g *globalOptions) (string, error) {
 	dir := o.stateDir
 	if dir == "" {
 		d, err := config.DefaultStateDir(g.getenv)
@@ -106,5 +126,5 @@ func (o uiOptions) tokenPath(g *globalOptions) (string, error) {
 	if err := statedir.Ensure(dir, g.logger()); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "ui-token"), nil
+	return dir, nil
 }

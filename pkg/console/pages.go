@@ -176,13 +176,14 @@ type treePage struct {
 	Rows                                  []entryRow
 	Total, From, To                       int
 	PrevURL, NextURL, DownloadURL         string
+	RestoreURL                            string // the restore form's action; empty without a history
 }
 
 func (p treePage) title() string { return p.Path + " in snapshot " + p.ShortID }
 
 type entryRow struct {
-	Name, URL, Type, Size, ModTime, Mode, Owner string
-	IsDir                                       bool
+	Name, Path, URL, Type, Size, ModTime, Mode, Owner string
+	IsDir                                             bool
 }
 
 type filePage struct {
@@ -226,6 +227,9 @@ func (s *Server) pageTree(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		tp := newTreePage(src.name, sn, p)
+		if s.history != nil {
+			tp.RestoreURL = "/repositories/" + src.name + "/snapshots/" + sn.ID.String() + "/restore"
+		}
 		if n.Type != format.NodeDir {
 			name = "file"
 			page, err = src.filePage(ctx, tp, n)
@@ -265,7 +269,7 @@ func newTreePage(repoName string, sn repo.Snapshot, p string) treePage {
 // fill adds a folder page's entries and paging links.
 func (tp *treePage) fill(f folder, u *url.URL) {
 	for _, n := range f.Nodes {
-		row := entryRow{Name: n.Name, URL: treeURL(tp.Repo, tp.SnapshotID, path.Join(f.Path, n.Name)),
+		row := entryRow{Name: n.Name, Path: path.Join(f.Path, n.Name), URL: treeURL(tp.Repo, tp.SnapshotID, path.Join(f.Path, n.Name)),
 			Type: string(n.Type), ModTime: formatTime(n.ModTime), Mode: n.Mode.String(), Owner: owner(n),
 			IsDir: n.Type == format.NodeDir}
 		if n.Type == format.NodeFile {

@@ -117,6 +117,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/operations", s.apiOperations)
 	m.HandleFunc("GET /api/v1/operations/{id}", s.apiOperation)
 	m.HandleFunc("GET /api/v1/events", s.events)
+	m.HandleFunc("POST /api/v1/repositories/{repo}/restore", s.apiRestore)
+	m.HandleFunc("POST /repositories/{repo}/snapshots/{id}/restore", s.formRestore)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
 	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
 	m.HandleFunc("GET /api/v1/hosts", s.apiHosts)
