@@ -154,7 +154,7 @@ func backsUp(j *config.Job, q console.DueQuery) bool {
 func (d *Daemon) jitterOf(job string) time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t := d.tasks[taskKey{job, KindBackup}]; t != nil {
+	if t := d.tasks[taskKey{job: job, kind: KindBackup}]; t != nil {
 		return t.jitter
 	}
 	return 0

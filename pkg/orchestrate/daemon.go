@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,13 +65,15 @@ type Daemon struct {
 	owner repo.LockOwner
 }
 
-type taskKey struct{ job, kind string }
+// taskKey names a task: a job's backup, its verification, or its copy
+// to destination dest.
+type taskKey struct{ job, kind, dest string }
 
 // task is a scheduled job kind with its status.
 type task struct {
 	status JobStatus
 	id     uuid.UUID
-	gjob   gocron.Job
+	gjob   gocron.Job // nil for a copy run after each backup
 	jitter time.Duration
 }
 
@@ -254,18 +257,24 @@ func (d *Daemon) config() *config.Config {
 
 // gate is the in-process read-write mutex of a repository.
 func (d *Daemon) gate(repository string) *sync.RWMutex {
+	_, g := d.gateOf(repository)
+	return g
+}
+
+// gateOf is gate with the location it is kept by (never shown).
+func (d *Daemon) gateOf(repository string) (string, *sync.RWMutex) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	loc := repository
 	if rc := d.cfg.Repositories[repository]; rc != nil {
-		loc = rc.Location.Reveal() // a map key, never shown
+		loc = rc.Location.Reveal()
 	}
 	g := d.gates[loc]
 	if g == nil {
 		g = &sync.RWMutex{}
 		d.gates[loc] = g
 	}
-	return g
+	return loc, g
 }
 
 // apply schedules cfg's jobs in place of the current ones. The new jobs
@@ -293,10 +302,14 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 		}
 	}
 	for _, spec := range taskSpecs(cfg) {
-		key := taskKey{spec.job, spec.kind}
+		key := taskKey{spec.job, spec.kind, spec.dest}
+		if spec.afterBackup {
+			next = append(next, added{key: key, t: spec}) // run by the backup, not scheduled
+			continue
+		}
 		gj, err := d.sched.NewJob(gocron.CronJob(spec.schedule, true),
 			gocron.NewTask(func() { d.execute(ctx, cfg, key) }),
-			gocron.WithName(spec.job+" "+spec.kind),
+			gocron.WithName(strings.TrimSpace(spec.job+" "+spec.kind+" "+spec.dest)),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
 			undo()
@@ -313,14 +326,19 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	for _, a := range next {
 		t := d.tasks[a.key]
 		if t == nil {
-			t = &task{status: JobStatus{Job: a.key.job, Kind: a.key.kind}}
+			t = &task{status: JobStatus{Job: a.key.job, Kind: a.key.kind, Destination: a.key.dest}}
 		}
 		t.status.Repository, t.status.Schedule, t.jitter = a.t.repository, a.t.schedule, a.t.jitter
+		t.status.AfterBackup = a.t.afterBackup
 		t.id, t.gjob = a.id, a.job
 		tasks[a.key] = t
 	}
 	for key := range d.tasks {
-		if tasks[key] == nil {
+		switch {
+		case tasks[key] != nil:
+		case key.kind == KindCopy:
+			d.metrics.forgetCopy(key.job, key.dest)
+		default:
 			d.metrics.forget(key.job)
 		}
 	}
@@ -331,17 +349,28 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 
 // taskSpec is one scheduled task of a configuration.
 type taskSpec struct {
-	job, kind, repository, schedule string
-	jitter                          time.Duration
+	job, kind, dest, repository, schedule string
+	jitter                                time.Duration
+	// afterBackup: a copy run after each successful backup; schedule and
+	// jitter are the backup's, for its health.
+	afterBackup bool
 }
 
 func taskSpecs(cfg *config.Config) []taskSpec {
 	var out []taskSpec
 	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
 		j := cfg.Jobs[name]
-		out = append(out, taskSpec{name, KindBackup, j.Repository, j.Schedule, time.Duration(j.Jitter)})
+		jitter := time.Duration(j.Jitter)
+		out = append(out, taskSpec{job: name, kind: KindBackup, repository: j.Repository, schedule: j.Schedule, jitter: jitter})
 		if j.Verify != nil {
-			out = append(out, taskSpec{name, KindVerify, j.Repository, j.Verify.Schedule, 0})
+			out = append(out, taskSpec{job: name, kind: KindVerify, repository: j.Repository, schedule: j.Verify.Schedule})
+		}
+		for _, c := range j.Copy {
+			spec := taskSpec{job: name, kind: KindCopy, dest: c.Repository, repository: j.Repository, schedule: c.Schedule}
+			if c.Schedule == "" {
+				spec.schedule, spec.jitter, spec.afterBackup = j.Schedule, jitter, true
+			}
+			out = append(out, spec)
 		}
 	}
 	return out
@@ -380,10 +409,30 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 		case <-time.After(delay):
 		}
 	}
+	res := d.perform(ctx, cfg, key, t)
+	if key.kind == KindBackup && res.Result == ResultSuccess {
+		// Beside the backup's schedule: a long copy offsite does not
+		// hold up the next backup (a copy still running then skips its
+		// turn, and the next catches up).
+		d.running.Add(1)
+		go func() {
+			defer d.running.Done()
+			d.copyAfterBackup(ctx, cfg, key.job)
+		}()
+	}
+}
+
+// perform runs the task t, which begin registered, records its result
+// and returns it.
+func (d *Daemon) perform(ctx context.Context, cfg *config.Config, key taskKey, t *task) *RunResult {
+	log := d.log.With("job", key.job, "kind", key.kind)
+	if key.dest != "" {
+		log = log.With("destination", key.dest)
+	}
 	res := &RunResult{Start: time.Now()}
 	err := ctx.Err()
 	if err == nil {
-		d.log.Info("job started", "job", key.job, "kind", key.kind)
+		log.Info("job started")
 		err = d.runSafely(ctx, cfg, key, res)
 	}
 	if res.End.IsZero() { // runOnce did not get as far
@@ -393,28 +442,30 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 	switch {
 	case err != nil && interrupted(ctx, key, err):
 		res.Result, res.Interrupted = ResultInterrupted, "drydock is stopping: "+err.Error()
-		d.log.Warn("job interrupted: drydock is stopping", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+		log.Warn("job interrupted: drydock is stopping", "err", err, "seconds", res.Seconds)
 	case err != nil:
 		res.Result, res.Error = ResultFailure, err.Error()
 		if ctx.Err() != nil {
 			res.Error = "interrupted: drydock is stopping: " + res.Error
 		}
-		d.log.Error("job failed", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+		log.Error("job failed", "err", err, "seconds", res.Seconds)
 	default:
 		res.Result = ResultSuccess
-		d.log.Info("job succeeded", "job", key.job, "kind", key.kind, "seconds", res.Seconds,
+		log.Info("job succeeded", "seconds", res.Seconds,
 			"snapshots", len(res.Snapshots), "bytes_added", res.BytesAdded, "forgotten", res.Forgotten)
 	}
 	d.finish(t, res)
+	return res
 }
 
 // interrupted tells whether err only says that the daemon's shutdown cut
-// a verification short: it then found nothing wrong and runs again at its
-// next time. A backup cut short is a failure all the same (no snapshot,
-// perhaps a container killed), and so is a verification that failed
-// for another reason as the shutdown came.
+// a verification or a copy short: the verification found nothing wrong,
+// the copy goes on where it stopped, at their next run. A backup cut short
+// is a failure all the same (no snapshot, perhaps a container killed), and
+// so is a verification or copy that failed for another reason as the
+// shutdown came.
 func interrupted(ctx context.Context, key taskKey, err error) bool {
-	return key.kind == KindVerify && ctx.Err() != nil && errors.Is(err, context.Canceled)
+	return (key.kind == KindVerify || key.kind == KindCopy) && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // finish records a run's result and sends notifications.
@@ -429,6 +480,9 @@ func (d *Daemon) finish(t *task, res *RunResult) {
 	if res.OK() {
 		end := res.End
 		t.status.LastSuccess = &end
+	}
+	if t.status.Kind == KindCopy {
+		t.status.Behind = res.Behind
 	}
 	js := t.status
 	n := d.notifier
@@ -470,6 +524,9 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 	// repository, a removed key, a failing backend) leaves it to be
 	// opened afresh.
 	defer func() { release(!keepAfter(err)) }()
+	if key.kind == KindCopy {
+		return d.copyOnce(ctx, cfg, key, res)
+	}
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {
 		err = x.verify(ctx, r)
