@@ -328,3 +328,33 @@ func TestDaemonReloadCopyDestinations(t *testing.T) {
 		}
 	})
 }
+
+// TestDaemonCopyDestinationDownAtStart: a copy destination that cannot be
+// reached when the daemon starts does not stop it, as a job's own
+// repository would: backups run, the copy is behind, and once the server
+// is up the copy creates the repository (init) and catches up.
+func TestDaemonCopyDestinationDownAtStart(t *testing.T) {
+	resticBin := testenv.RequireBinary(t, "restic")
+	rest := resttest.Start(t, resttest.Options{})
+	rest.Stop(t)
+	state, data := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(data, "file"), "content\n")
+	td := startDaemon(t, fill(copyToServer, "STATE", state, "DATA", data, "RESTURL", rest.Location("repo"), "HOOK", newHookServer(t).url()), nil)
+	td.waitFor("two backups, the copy behind", 2*time.Minute, func(st orchestrate.Status) bool {
+		js := job(st, "j", orchestrate.KindBackup)
+		return js.Runs >= 2 && js.Failures == 0 && copyStatus(st, "server").Behind
+	})
+	rest.Restart(t)
+	st := td.waitFor("the copy caught up", 2*time.Minute, func(st orchestrate.Status) bool {
+		c := copyStatus(st, "server")
+		return !c.Behind && c.LastRun != nil && c.LastRun.OK()
+	})
+	td.stop()
+	if c := copyStatus(st, "server"); c.LastRun.Copied < 2 {
+		t.Errorf("the first copy copied %d snapshots, want every one (at least 2)", c.LastRun.Copied)
+	}
+	pw := filepath.Join(state, "rest-password")
+	if out := restic(t, resticBin, rest.Location("repo"), pw, nil, "check"); !strings.Contains(out, "no errors were found") {
+		t.Errorf("restic check:\n%s", out)
+	}
+}

@@ -110,7 +110,10 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 }
 
 // preflight is Preflight that, with owner, also removes from each
-// repository the locks of killed drydocks of this installation.
+// repository the locks of killed drydocks of this installation. With
+// create (the daemon's start and reload), a repository that is only a
+// copy destination does not stop the daemon: an offsite store that is
+// down must not stop the backups, and each copy run reports it (behind).
 func preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner) error {
 	if create {
 		if err := statedir.Ensure(cfg.StateDir, log); err != nil {
@@ -129,6 +132,10 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
 			continue
 		}
+		if err != nil && create && copyOnly(cfg, name) {
+			log.Warn("a copy destination cannot be opened; its copies will fail until it can", "repository", name, "err", err)
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -140,6 +147,19 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// copyOnly tells whether repository name is a copy destination of some
+// job and the repository of none.
+func copyOnly(cfg *config.Config, name string) bool {
+	dest := false
+	for _, j := range cfg.Jobs {
+		if j.Repository == name {
+			return false
+		}
+		dest = dest || destination(j, name) != nil
+	}
+	return dest
 }
 
 // Run serves the endpoints and runs the jobs until ctx is cancelled, then
