@@ -358,3 +358,39 @@ func TestDaemonCopyDestinationDownAtStart(t *testing.T) {
 		t.Errorf("restic check:\n%s", out)
 	}
 }
+
+// TestDaemonCopyBehindAfterRestart: a daemon that starts finds, before
+// any copy runs, which destinations lack the job's latest snapshot: one
+// the copies never reached is behind at once (/status, /healthz), one
+// that holds it is not.
+func TestDaemonCopyBehindAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		state, data := t.TempDir(), t.TempDir()
+		writeFile(t, filepath.Join(data, "f"), "content")
+		yaml := fill(reloadCopies, "STATE", state, "DATA", data)
+		td := startDaemon(t, strings.Replace(yaml, "DEST", "b", 1), nil)
+		td.waitFor("a backup copied to b", time.Minute, func(st orchestrate.Status) bool {
+			c := copyStatus(st, "b")
+			return c.Runs >= 1 && !c.Running && c.Runs == job(st, "j", orchestrate.KindBackup).Runs
+		})
+		td.stop()
+
+		daily := strings.Replace(strings.Replace(yaml, "DEST", "b, a", 1), `"*/10 * * * * *"`, `"0 0 3 * * *"`, 1)
+		td = startDaemon(t, daily, nil)
+		st := td.waitFor("the copy to a behind", time.Minute, func(st orchestrate.Status) bool {
+			return copyStatus(st, "a").Behind
+		})
+		if b := copyStatus(st, "b"); b.Behind || !b.Healthy || b.Runs != 0 {
+			t.Errorf("copy to b, which holds the latest snapshot: %+v", b)
+		}
+		if a := copyStatus(st, "a"); a.Healthy || a.Runs != 0 {
+			t.Errorf("copy to a: %+v", a)
+		}
+		if code, body := td.serve("/healthz"); code != 503 || !strings.Contains(body, "copy of job j to a: behind") || strings.Contains(body, "to b") {
+			t.Errorf("/healthz: %d %q", code, body)
+		}
+		if _, m := td.serve("/metrics"); !strings.Contains(m, `drydock_copy_behind{destination="a",job="j"} 1`) || !strings.Contains(m, `drydock_copy_behind{destination="b",job="j"} 0`) {
+			t.Errorf("/metrics:\n%s", grep(m, "drydock_copy_behind"))
+		}
+	})
+}

@@ -218,6 +218,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	go func() {
 		defer d.running.Done()
 		d.seedLastSuccess(ctx, cfg)
+		d.seedBehind(ctx, cfg)
 	}()
 	d.opts.SdNotify("READY=1")
 	close(d.ready)

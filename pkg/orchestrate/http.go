@@ -41,7 +41,11 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, _ *http.Request) {
 			continue
 		}
 		if js.Behind {
-			bad = append(bad, fmt.Sprintf("copy of job %s to %s: behind, the job's latest snapshot may not be there: %s", js.Job, js.Destination, lastError(js)))
+			msg := fmt.Sprintf("copy of job %s to %s: behind, the job's latest snapshot may not be there", js.Job, js.Destination)
+			if e := lastError(js); e != "" {
+				msg += ": " + e
+			}
+			bad = append(bad, msg)
 			continue
 		}
 		last := "never"
@@ -102,8 +106,8 @@ func taskName(js JobStatus) string {
 	return js.Kind
 }
 
-// lastError is the error of js's last run, or "" (in a bubble, a copy can
-// be behind while running for the first time).
+// lastError is the error of js's last run, or "" (a copy found behind at
+// start has not run).
 func lastError(js JobStatus) string {
 	if js.LastRun == nil {
 		return ""

@@ -71,11 +71,16 @@ func (c copyMetrics) record(js *JobStatus, res *RunResult) {
 	}
 	c.snapshots.With(l).Add(float64(res.Copied))
 	c.bytes.With(l).Add(float64(res.BytesCopied))
-	behind := 0.0
-	if res.Behind {
-		behind = 1
+	c.seed(js.Job, js.Destination, res.Behind)
+}
+
+// seed sets the behind gauge of a copy that has not run yet.
+func (c copyMetrics) seed(job, dest string, behind bool) {
+	v := 0.0
+	if behind {
+		v = 1
 	}
-	c.behind.With(l).Set(behind)
+	c.behind.WithLabelValues(job, dest).Set(v)
 }
 
 // forget drops the series matching l.
