@@ -38,7 +38,8 @@ type JobStatus struct {
 	LastRun     *RunResult `json:"last_run,omitempty"`
 	LastSuccess *time.Time `json:"last_success,omitempty"`
 	// Behind (copies): the job's latest snapshot is not known to be in
-	// the destination, since the last copy failed.
+	// the destination: the last copy failed or, before the first run,
+	// it was not there at start.
 	Behind bool `json:"behind,omitempty"`
 	// Healthy is false when the last success is older than twice the
 	// schedule's interval, or a copy is behind.
