@@ -173,3 +173,16 @@ func (d *Daemon) readGates(names ...string) func() {
 		}
 	}
 }
+
+// copyOnly tells whether repository name is a copy destination of some
+// job and the repository of none.
+func copyOnly(cfg *config.Config, name string) bool {
+	dest := false
+	for _, j := range cfg.Jobs {
+		if j.Repository == name {
+			return false
+		}
+		dest = dest || destination(j, name) != nil
+	}
+	return dest
+}

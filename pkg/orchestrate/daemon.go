@@ -149,19 +149,6 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	return errors.Join(errs...)
 }
 
-// copyOnly tells whether repository name is a copy destination of some
-// job and the repository of none.
-func copyOnly(cfg *config.Config, name string) bool {
-	dest := false
-	for _, j := range cfg.Jobs {
-		if j.Repository == name {
-			return false
-		}
-		dest = dest || destination(j, name) != nil
-	}
-	return dest
-}
-
 // Run serves the endpoints and runs the jobs until ctx is cancelled, then
 // waits for running jobs, which restart any containers they stopped.
 func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
@@ -366,35 +353,6 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	d.tasks, d.cfg, d.notifier = tasks, cfg, n
 	d.pool.retain(cfg)
 	return nil
-}
-
-// taskSpec is one scheduled task of a configuration.
-type taskSpec struct {
-	job, kind, dest, repository, schedule string
-	jitter                                time.Duration
-	// afterBackup: a copy run after each successful backup; schedule and
-	// jitter are the backup's, for its health.
-	afterBackup bool
-}
-
-func taskSpecs(cfg *config.Config) []taskSpec {
-	var out []taskSpec
-	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
-		j := cfg.Jobs[name]
-		jitter := time.Duration(j.Jitter)
-		out = append(out, taskSpec{job: name, kind: KindBackup, repository: j.Repository, schedule: j.Schedule, jitter: jitter})
-		if j.Verify != nil {
-			out = append(out, taskSpec{job: name, kind: KindVerify, repository: j.Repository, schedule: j.Verify.Schedule})
-		}
-		for _, c := range j.Copy {
-			spec := taskSpec{job: name, kind: KindCopy, dest: c.Repository, repository: j.Repository, schedule: c.Schedule}
-			if c.Schedule == "" {
-				spec.schedule, spec.jitter, spec.afterBackup = j.Schedule, jitter, true
-			}
-			out = append(out, spec)
-		}
-	}
-	return out
 }
 
 // begin registers a run of a task unless the daemon is stopping or the
