@@ -85,14 +85,17 @@ func TestDaemonCopyJobs(t *testing.T) {
 		t.Errorf("backup: %d failures, last %+v", js.Failures, js.LastRun)
 	}
 	off := copyStatus(st, "offsite")
-	if r := off.LastRun; off.Failures != 0 || r == nil || r.Copied < 1 || r.CopySkipped != 0 || r.Forgotten < 1 || off.Behind || !off.Healthy || !off.AfterBackup {
-		t.Errorf("copy to offsite: %d failures, behind %v, last %+v; want new snapshots copied and older ones forgotten", off.Failures, off.Behind, r)
+	// How many one run copies depends on timing (a copy still running
+	// when the next backup ends skips that turn): the counts are checked
+	// on the destinations below.
+	if off.Failures != 0 || off.LastRun == nil || off.Behind || !off.Healthy || !off.AfterBackup {
+		t.Errorf("copy to offsite: %d failures, behind %v, last %+v", off.Failures, off.Behind, off.LastRun)
 	}
 	if later := copyStatus(st, "later"); later.Failures != 0 || later.AfterBackup || later.NextRun == nil {
 		t.Errorf("scheduled copy to later: %+v", later)
 	}
 	ao := copyStatus(st, "appendonly")
-	if r := ao.LastRun; r == nil || !strings.Contains(r.Error, "refuses deletes") || ao.Behind || r.Copied < 1 {
+	if r := ao.LastRun; r == nil || !strings.Contains(r.Error, "refuses deletes") || ao.Behind || ao.Failures != ao.Runs {
 		t.Errorf("copy to the append-only server: behind %v, last %+v; want the snapshot copied, the retention refused", ao.Behind, r)
 	}
 	for _, want := range []string{`drydock_copy_snapshots_total{destination="offsite",job="j"}`, `drydock_copy_behind{destination="offsite",job="j"} 0`,
@@ -105,8 +108,11 @@ func TestDaemonCopyJobs(t *testing.T) {
 	srcIDs := resticSnapshots(t, resticBin, filepath.Join(state, "repo"), filepath.Join(state, "local-password"))
 	// Each source snapshot is copied to offsite once: what its retention
 	// forgot is not copied again.
-	if n := metricValue(t, metrics, `drydock_copy_snapshots_total{destination="offsite",job="j"}`); n > float64(len(srcIDs)) {
-		t.Errorf("%v snapshots copied to offsite, more than the source's %d", n, len(srcIDs))
+	if n := metricValue(t, metrics, `drydock_copy_snapshots_total{destination="offsite",job="j"}`); n > float64(len(srcIDs)) || n < 2 {
+		t.Errorf("%v snapshots copied to offsite, want one per backup: at least 2, at most the source's %d", n, len(srcIDs))
+	}
+	if n := metricValue(t, metrics, `drydock_copy_snapshots_total{destination="appendonly",job="j"}`); n < 1 {
+		t.Errorf("%v snapshots copied to the append-only server", n)
 	}
 	for _, d := range []struct{ name, loc, pw string }{
 		{"offsite", filepath.Join(state, "offsite"), "offsite-password"},
