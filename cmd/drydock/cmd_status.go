@@ -54,7 +54,7 @@ image's HEALTHCHECK runs it.`,
 			var bad []string
 			for _, j := range st.Jobs {
 				if !j.Healthy {
-					bad = append(bad, j.Job+" ("+j.Kind+")")
+					bad = append(bad, j.Job+" ("+taskKind(j)+")")
 				}
 			}
 			if len(bad) > 0 {
@@ -66,6 +66,14 @@ image's HEALTHCHECK runs it.`,
 	opts.addFlags(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "", "the daemon's listen address (default: from its configuration)")
 	return cmd
+}
+
+// taskKind is the KIND column: backup, verify, or copy to DESTINATION.
+func taskKind(j orchestrate.JobStatus) string {
+	if j.Destination != "" {
+		return j.Kind + " to " + j.Destination
+	}
+	return j.Kind
 }
 
 // runResultWord is the RESULT column for a finished run.
@@ -123,11 +131,17 @@ func printStatus(w io.Writer, st *orchestrate.Status) {
 		if j.Running {
 			result = "running"
 		}
+		if j.AfterBackup {
+			next = "after backup"
+		}
 		health := "ok"
-		if !j.Healthy {
+		switch {
+		case j.Behind:
+			health = "BEHIND"
+		case !j.Healthy:
 			health = "UNHEALTHY"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Job, j.Kind, j.Repository, next, last, result, dur, health)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Job, taskKind(j), j.Repository, next, last, result, dur, health)
 	}
 	tw.Flush()
 	for _, j := range st.Jobs {
@@ -137,9 +151,9 @@ func printStatus(w io.Writer, st *orchestrate.Status) {
 		}
 		switch {
 		case r.Error != "":
-			fmt.Fprintf(w, "\n%s (%s) failed: %s\n", j.Job, j.Kind, r.Error)
+			fmt.Fprintf(w, "\n%s (%s) failed: %s\n", j.Job, taskKind(j), r.Error)
 		case r.Interrupted != "":
-			fmt.Fprintf(w, "\n%s (%s) interrupted: %s\n", j.Job, j.Kind, r.Interrupted)
+			fmt.Fprintf(w, "\n%s (%s) interrupted: %s\n", j.Job, taskKind(j), r.Interrupted)
 		}
 		for _, a := range r.Apps {
 			fmt.Fprintf(w, "  %s: app %s down %.2fs", j.Job, a.App, a.DowntimeSeconds)

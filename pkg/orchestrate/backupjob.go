@@ -41,7 +41,7 @@ func (x *run) backup(ctx context.Context, r *repo.Repository) error {
 	gate := x.d.gate(x.job.Repository)
 	gate.Lock()
 	defer gate.Unlock()
-	return x.retention(ctx, r)
+	return x.retention(ctx, r, x.job.Retention)
 }
 
 // save runs the backup itself, sharing the repository with the daemon's

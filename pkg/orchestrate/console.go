@@ -52,6 +52,12 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 	repos := map[string]*repo.Repository{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Repositories)) {
 		r, err := openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, false, d.owner, d.leftLocksOf(name))
+		if err != nil && copyOnly(cfg, name) {
+			// As in preflight: a copy destination that is down must not
+			// stop the daemon; the console shows it after a restart.
+			d.log.Warn("the console leaves out a copy destination that cannot be opened", "repository", name, "err", err)
+			continue
+		}
 		if err != nil {
 			wc.close()
 			return nil, fmt.Errorf("console: %w", err)
@@ -155,7 +161,7 @@ func backsUp(j *config.Job, q console.DueQuery) bool {
 func (d *Daemon) jitterOf(job string) time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t := d.tasks[taskKey{job, KindBackup}]; t != nil {
+	if t := d.tasks[taskKey{job: job, kind: KindBackup}]; t != nil {
 		return t.jitter
 	}
 	return 0

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,13 +70,15 @@ type Daemon struct {
 	base context.Context
 }
 
-type taskKey struct{ job, kind string }
+// taskKey names a task: a job's backup, its verification, or its copy
+// to destination dest.
+type taskKey struct{ job, kind, dest string }
 
 // task is a scheduled job kind with its status.
 type task struct {
 	status JobStatus
 	id     uuid.UUID
-	gjob   gocron.Job
+	gjob   gocron.Job // nil for a copy run after each backup
 	jitter time.Duration
 }
 
@@ -112,7 +115,10 @@ func Preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 }
 
 // preflight is Preflight that, with owner, also removes from each
-// repository the locks of killed drydocks of this installation.
+// repository the locks of killed drydocks of this installation. With
+// create (the daemon's start and reload), a repository that is only a
+// copy destination does not stop the daemon: an offsite store that is
+// down must not stop the backups, and each copy run reports it (behind).
 func preflight(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner) error {
 	if create {
 		if err := statedir.Ensure(cfg.StateDir, log); err != nil {
@@ -129,6 +135,10 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		}
 		r, err := openRepo(ctx, name, rc, getenv, log, create, owner, nil)
 		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
+			continue
+		}
+		if err != nil && create && copyOnly(cfg, name) {
+			log.Warn("a copy destination cannot be opened; its copies will fail until it can", "repository", name, "err", err)
 			continue
 		}
 		if err != nil {
@@ -202,6 +212,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	go func() {
 		defer d.running.Done()
 		d.seedLastSuccess(ctx, cfg)
+		d.seedBehind(ctx, cfg)
 	}()
 	d.opts.SdNotify("READY=1")
 	close(d.ready)
@@ -261,18 +272,24 @@ func (d *Daemon) config() *config.Config {
 
 // gate is the in-process read-write mutex of a repository.
 func (d *Daemon) gate(repository string) *sync.RWMutex {
+	_, g := d.gateOf(repository)
+	return g
+}
+
+// gateOf is gate with the location it is kept by (never shown).
+func (d *Daemon) gateOf(repository string) (string, *sync.RWMutex) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	loc := repository
 	if rc := d.cfg.Repositories[repository]; rc != nil {
-		loc = rc.Location.Reveal() // a map key, never shown
+		loc = rc.Location.Reveal()
 	}
 	g := d.gates[loc]
 	if g == nil {
 		g = &sync.RWMutex{}
 		d.gates[loc] = g
 	}
-	return g
+	return loc, g
 }
 
 // apply schedules cfg's jobs in place of the current ones. The new jobs
@@ -300,10 +317,14 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 		}
 	}
 	for _, spec := range taskSpecs(cfg) {
-		key := taskKey{spec.job, spec.kind}
+		key := taskKey{spec.job, spec.kind, spec.dest}
+		if spec.afterBackup {
+			next = append(next, added{key: key, t: spec}) // run by the backup, not scheduled
+			continue
+		}
 		gj, err := d.sched.NewJob(gocron.CronJob(spec.schedule, true),
 			gocron.NewTask(func() { d.execute(ctx, cfg, key) }),
-			gocron.WithName(spec.job+" "+spec.kind),
+			gocron.WithName(strings.TrimSpace(spec.job+" "+spec.kind+" "+spec.dest)),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
 			undo()
@@ -320,38 +341,25 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config) error {
 	for _, a := range next {
 		t := d.tasks[a.key]
 		if t == nil {
-			t = &task{status: JobStatus{Job: a.key.job, Kind: a.key.kind}}
+			t = &task{status: JobStatus{Job: a.key.job, Kind: a.key.kind, Destination: a.key.dest}}
 		}
 		t.status.Repository, t.status.Schedule, t.jitter = a.t.repository, a.t.schedule, a.t.jitter
+		t.status.AfterBackup = a.t.afterBackup
 		t.id, t.gjob = a.id, a.job
 		tasks[a.key] = t
 	}
 	for key := range d.tasks {
-		if tasks[key] == nil {
+		switch {
+		case tasks[key] != nil:
+		case key.kind == KindCopy:
+			d.metrics.forgetCopy(key.job, key.dest)
+		default:
 			d.metrics.forget(key.job)
 		}
 	}
 	d.tasks, d.cfg, d.notifier = tasks, cfg, n
 	d.pool.retain(cfg)
 	return nil
-}
-
-// taskSpec is one scheduled task of a configuration.
-type taskSpec struct {
-	job, kind, repository, schedule string
-	jitter                          time.Duration
-}
-
-func taskSpecs(cfg *config.Config) []taskSpec {
-	var out []taskSpec
-	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
-		j := cfg.Jobs[name]
-		out = append(out, taskSpec{name, KindBackup, j.Repository, j.Schedule, time.Duration(j.Jitter)})
-		if j.Verify != nil {
-			out = append(out, taskSpec{name, KindVerify, j.Repository, j.Verify.Schedule, 0})
-		}
-	}
-	return out
 }
 
 // Why begin refuses a run.
@@ -398,13 +406,29 @@ func (d *Daemon) execute(ctx context.Context, cfg *config.Config, key taskKey) {
 		case <-time.After(delay):
 		}
 	}
-	d.perform(ctx, cfg, key, t, d.startOperation(key, t, oplog.Scheduled))
+	res := d.perform(ctx, cfg, key, t, d.startOperation(key, t, oplog.Scheduled))
+	d.afterRun(ctx, cfg, key, res)
+}
+
+// afterRun starts what follows a successful backup: its copies, beside
+// the backup's schedule, so that a long copy offsite does not hold up the
+// next backup (a copy still running then skips its turn, and the next
+// catches up).
+func (d *Daemon) afterRun(ctx context.Context, cfg *config.Config, key taskKey, res *RunResult) {
+	if key.kind != KindBackup || res.Result != ResultSuccess {
+		return
+	}
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		d.copyAfterBackup(ctx, cfg, key.job)
+	}()
 }
 
 // RunNow starts a run of job's task kind at once, as its schedule would
 // (without the jitter), and returns the operation that records it.
 func (d *Daemon) RunNow(job, kind string) (oplog.Operation, error) {
-	key := taskKey{job, kind}
+	key := taskKey{job: job, kind: kind}
 	t, err := d.begin(key)
 	if err != nil {
 		return oplog.Operation{}, err
@@ -413,18 +437,24 @@ func (d *Daemon) RunNow(job, kind string) (oplog.Operation, error) {
 	ctx, cfg := d.base, d.config()
 	go func() {
 		defer d.running.Done()
-		d.perform(ctx, cfg, key, t, op)
+		res := d.perform(ctx, cfg, key, t, op)
+		d.afterRun(ctx, cfg, key, res)
 	}()
 	d.log.Info("job run asked for", "job", job, "kind", kind, "operation", op.ID)
 	return op, nil
 }
 
-// perform runs a task that begin registered and records how it went.
-func (d *Daemon) perform(ctx context.Context, cfg *config.Config, key taskKey, t *task, op oplog.Operation) {
+// perform runs the task t, which begin registered, records its result
+// (in the status and in the history as op) and returns it.
+func (d *Daemon) perform(ctx context.Context, cfg *config.Config, key taskKey, t *task, op oplog.Operation) *RunResult {
+	log := d.log.With("job", key.job, "kind", key.kind)
+	if key.dest != "" {
+		log = log.With("destination", key.dest)
+	}
 	res := &RunResult{Start: time.Now()}
 	err := ctx.Err()
 	if err == nil {
-		d.log.Info("job started", "job", key.job, "kind", key.kind)
+		log.Info("job started")
 		err = d.runSafely(ctx, cfg, key, res)
 	}
 	if res.End.IsZero() { // runOnce did not get as far
@@ -434,29 +464,31 @@ func (d *Daemon) perform(ctx context.Context, cfg *config.Config, key taskKey, t
 	switch {
 	case err != nil && interrupted(ctx, key, err):
 		res.Result, res.Interrupted = ResultInterrupted, "drydock is stopping: "+err.Error()
-		d.log.Warn("job interrupted: drydock is stopping", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+		log.Warn("job interrupted: drydock is stopping", "err", err, "seconds", res.Seconds)
 	case err != nil:
 		res.Result, res.Error = ResultFailure, err.Error()
 		if ctx.Err() != nil {
 			res.Error = "interrupted: drydock is stopping: " + res.Error
 		}
-		d.log.Error("job failed", "job", key.job, "kind", key.kind, "err", err, "seconds", res.Seconds)
+		log.Error("job failed", "err", err, "seconds", res.Seconds)
 	default:
 		res.Result = ResultSuccess
-		d.log.Info("job succeeded", "job", key.job, "kind", key.kind, "seconds", res.Seconds,
+		log.Info("job succeeded", "seconds", res.Seconds,
 			"snapshots", len(res.Snapshots), "bytes_added", res.BytesAdded, "forgotten", res.Forgotten)
 	}
 	d.finish(t, res)
 	d.finishOperation(op, res)
+	return res
 }
 
 // interrupted tells whether err only says that the daemon's shutdown cut
-// a verification short: it then found nothing wrong and runs again at its
-// next time. A backup cut short is a failure all the same (no snapshot,
-// perhaps a container killed), and so is a verification that failed
-// for another reason as the shutdown came.
+// a verification or a copy short: the verification found nothing wrong,
+// the copy goes on where it stopped, at their next run. A backup cut short
+// is a failure all the same (no snapshot, perhaps a container killed), and
+// so is a verification or copy that failed for another reason as the
+// shutdown came.
 func interrupted(ctx context.Context, key taskKey, err error) bool {
-	return key.kind == KindVerify && ctx.Err() != nil && errors.Is(err, context.Canceled)
+	return (key.kind == KindVerify || key.kind == KindCopy) && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // finish records a run's result and sends notifications.
@@ -471,6 +503,9 @@ func (d *Daemon) finish(t *task, res *RunResult) {
 	if res.OK() {
 		end := res.End
 		t.status.LastSuccess = &end
+	}
+	if t.status.Kind == KindCopy {
+		t.status.Behind = res.Behind
 	}
 	js := t.status
 	n := d.notifier
@@ -512,6 +547,9 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 	// repository, a removed key, a failing backend) leaves it to be
 	// opened afresh.
 	defer func() { release(!keepAfter(err)) }()
+	if key.kind == KindCopy {
+		return d.copyOnce(ctx, cfg, key, res)
+	}
 	x := &run{d: d, cfg: cfg, name: key.job, job: job, res: res}
 	if key.kind == KindVerify {
 		err = x.verify(ctx, r)

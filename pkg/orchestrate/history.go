@@ -32,9 +32,18 @@ func (d *Daemon) startOperation(key taskKey, t *task, trigger string) oplog.Oper
 	if d.history == nil {
 		return oplog.Operation{}
 	}
-	op, err := d.history.Start(oplog.Operation{Kind: key.kind, Job: key.job, Repository: t.status.Repository, Trigger: trigger})
+	repository := t.status.Repository
+	if key.dest != "" {
+		repository = key.dest // a copy's figures are the destination's
+	}
+	op, err := d.history.Start(oplog.Operation{Kind: key.kind, Job: key.job, Repository: repository, Trigger: trigger})
 	if err != nil {
 		d.log.Warn("cannot record the run in the history", "job", key.job, "err", err)
+	}
+	if key.dest != "" {
+		d.history.Update(op.ID, func(o *oplog.Operation) {
+			oplog.AddLine(o, "info", fmt.Sprintf("copying job %s's new snapshots from %s to %s", key.job, t.status.Repository, key.dest))
+		})
 	}
 	return op
 }

@@ -40,11 +40,19 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, _ *http.Request) {
 		if js.Healthy {
 			continue
 		}
+		if js.Behind {
+			msg := fmt.Sprintf("copy of job %s to %s: behind, the job's latest snapshot may not be there", js.Job, js.Destination)
+			if e := lastError(js); e != "" {
+				msg += ": " + e
+			}
+			bad = append(bad, msg)
+			continue
+		}
 		last := "never"
 		if js.LastSuccess != nil {
 			last = js.LastSuccess.Format(time.RFC3339)
 		}
-		bad = append(bad, fmt.Sprintf("job %s (%s): last success %s, more than twice its schedule %q ago", js.Job, js.Kind, last, js.Schedule))
+		bad = append(bad, fmt.Sprintf("job %s (%s): last success %s, more than twice its schedule %q ago", js.Job, taskName(js), last, js.Schedule))
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if len(bad) > 0 {
@@ -65,17 +73,22 @@ func (d *Daemon) Status() Status {
 	}
 	for _, t := range d.tasks {
 		js := t.status
-		if next, err := t.gjob.NextRun(); err == nil && !next.IsZero() {
-			js.NextRun = &next
+		if t.gjob != nil {
+			if next, err := t.gjob.NextRun(); err == nil && !next.IsZero() {
+				js.NextRun = &next
+			}
 		}
-		js.Healthy = healthy(js, t.jitter, d.started, now)
+		js.Healthy = !js.Behind && healthy(js, t.jitter, d.started, now)
 		st.Jobs = append(st.Jobs, js)
 	}
 	d.mu.Unlock()
 	slices.SortFunc(st.Jobs, func(a, b JobStatus) int {
-		return strings.Compare(a.Job+"\x00"+a.Kind, b.Job+"\x00"+b.Kind)
+		return strings.Compare(a.Job+"\x00"+a.Kind+"\x00"+a.Destination, b.Job+"\x00"+b.Kind+"\x00"+b.Destination)
 	})
 	for _, js := range st.Jobs {
+		if js.Kind == KindCopy {
+			continue // drydock_copy_behind and its last success say it
+		}
 		v := 0.0
 		if js.Healthy {
 			v = 1
@@ -83,6 +96,23 @@ func (d *Daemon) Status() Status {
 		d.metrics.healthy.With(prometheus.Labels{"job": js.Job, "kind": js.Kind}).Set(v)
 	}
 	return st
+}
+
+// taskName is "backup", "verify" or "copy to DEST".
+func taskName(js JobStatus) string {
+	if js.Kind == KindCopy {
+		return "copy to " + js.Destination
+	}
+	return js.Kind
+}
+
+// lastError is the error of js's last run, or "" (a copy found behind at
+// start has not run).
+func lastError(js JobStatus) string {
+	if js.LastRun == nil {
+		return ""
+	}
+	return js.LastRun.Error
 }
 
 // healthy: the job succeeded (or, before any success, the daemon

@@ -26,6 +26,71 @@ type metrics struct {
 	repoSnaps    *prometheus.GaugeVec
 	healthy      *prometheus.GaugeVec
 	notifyFailed prometheus.Counter
+	copies       copyMetrics
+}
+
+// copyMetrics are the series of copies, by job and destination.
+type copyMetrics struct {
+	lastSuccess *prometheus.GaugeVec
+	snapshots   *prometheus.CounterVec
+	bytes       *prometheus.CounterVec
+	failures    *prometheus.CounterVec
+	behind      *prometheus.GaugeVec
+}
+
+func newCopyMetrics() copyMetrics {
+	l := []string{"job", "destination"}
+	return copyMetrics{
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_copy_last_success_timestamp_seconds",
+			Help: "When the job's snapshots were last copied to the destination (and its retention there applied), Unix time."}, l),
+		snapshots: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_copy_snapshots_total",
+			Help: "Snapshots of the job copied to the destination."}, l),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_copy_bytes_total",
+			Help: "Bytes of new data (before compression) that copies of the job's snapshots added to the destination."}, l),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drydock_copy_failures_total",
+			Help: "Copies of the job to the destination that failed (the copy, or the retention there)."}, l),
+		behind: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "drydock_copy_behind",
+			Help: "1 while the job's latest snapshot is not known to be in the destination (its last copy failed), else 0."}, l),
+	}
+}
+
+func (c copyMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{c.lastSuccess, c.snapshots, c.bytes, c.failures, c.behind}
+}
+
+// record publishes a finished copy run of js.
+func (c copyMetrics) record(js *JobStatus, res *RunResult) {
+	l := prometheus.Labels{"job": js.Job, "destination": js.Destination}
+	if res.OK() {
+		c.lastSuccess.With(l).Set(float64(res.End.Unix()))
+	}
+	if res.Result == ResultFailure {
+		c.failures.With(l).Inc()
+	} else {
+		c.failures.With(l).Add(0) // the series exists before the first failure
+	}
+	c.snapshots.With(l).Add(float64(res.Copied))
+	c.bytes.With(l).Add(float64(res.BytesCopied))
+	c.seed(js.Job, js.Destination, res.Behind)
+}
+
+// seed sets the behind gauge of a copy that has not run yet.
+func (c copyMetrics) seed(job, dest string, behind bool) {
+	v := 0.0
+	if behind {
+		v = 1
+	}
+	c.behind.WithLabelValues(job, dest).Set(v)
+}
+
+// forget drops the series matching l.
+func (c copyMetrics) forget(l prometheus.Labels) {
+	for _, v := range []*prometheus.GaugeVec{c.lastSuccess, c.behind} {
+		v.DeletePartialMatch(l)
+	}
+	for _, v := range []*prometheus.CounterVec{c.snapshots, c.bytes, c.failures} {
+		v.DeletePartialMatch(l)
+	}
 }
 
 func newMetrics() *metrics {
@@ -67,15 +132,22 @@ func newMetrics() *metrics {
 			Help: "1 if the job succeeded within twice its schedule's interval, else 0."}, job),
 		notifyFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "drydock_notifications_failed_total",
 			Help: "Notifications that could not be sent."}),
+		copies: newCopyMetrics(),
 	}
+	m.reg.MustRegister(m.copies.collectors()...)
 	m.reg.MustRegister(m.lastSuccess, m.lastRun, m.duration, m.runs, m.files, m.bytesRead, m.bytesAdded,
 		m.errors, m.downtime, m.frozen, m.drillSuccess, m.killed, m.repoOpens, m.repoSize, m.repoSnaps, m.healthy, m.notifyFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// record publishes a finished run.
+// record publishes a finished run. A copy has series of its own, by
+// destination.
 func (m *metrics) record(js *JobStatus, res *RunResult) {
+	if js.Kind == KindCopy {
+		m.copies.record(js, res)
+		return
+	}
 	l := prometheus.Labels{"job": js.Job, "kind": js.Kind}
 	m.lastRun.With(l).Set(float64(res.End.Unix()))
 	m.duration.With(l).Set(res.Seconds)
@@ -114,4 +186,10 @@ func (m *metrics) forget(job string) {
 		v.DeletePartialMatch(l)
 	}
 	m.runs.DeletePartialMatch(l)
+	m.copies.forget(l)
+}
+
+// forgetCopy drops the series of a copy destination no longer configured.
+func (m *metrics) forgetCopy(job, dest string) {
+	m.copies.forget(prometheus.Labels{"job": job, "destination": dest})
 }

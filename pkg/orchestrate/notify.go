@@ -75,11 +75,14 @@ func (n *notifier) send(js *JobStatus, res *RunResult) {
 	if !ok {
 		return
 	}
-	title := fmt.Sprintf("drydock: %s of job %s on %s %s", js.Kind, js.Job, n.host, map[string]string{
+	title := fmt.Sprintf("drydock: %s of job %s on %s %s", taskName(*js), js.Job, n.host, map[string]string{
 		config.EventSuccess: "succeeded", config.EventWarning: "succeeded with warnings", config.EventFailure: "FAILED"}[event])
 	msg := fmt.Sprintf("%s at %s after %.1fs", title, res.End.Format(time.RFC3339), res.Seconds)
 	if res.Error != "" {
 		msg += ": " + res.Error
+	}
+	if res.Behind {
+		msg += fmt.Sprintf("\n%s is behind: the job's latest snapshot may not be there; the next run copies what is missing", js.Destination)
 	}
 	for _, a := range res.Apps {
 		if a.Error != "" {
@@ -93,7 +96,7 @@ func (n *notifier) send(js *JobStatus, res *RunResult) {
 	params := types.Params{
 		"title": title, "job": js.Job, "kind": js.Kind, "event": event, "host": n.host,
 		"repository": js.Repository, "time": res.End.Format(time.RFC3339), "error": res.Error,
-		"warnings": strings.Join(warnings, "\n"),
+		"warnings": strings.Join(warnings, "\n"), "destination": js.Destination,
 	}
 	for i, t := range n.targets {
 		if !slices.Contains(t.on, event) {

@@ -42,23 +42,24 @@ func pruneOptions(rc *config.Retention) (prune.Options, error) {
 	return o, nil
 }
 
-// retention forgets the job's own snapshots (this host, the job's tag)
-// that its policy does not keep, grouped by paths as restic does, and then
+// retention forgets the job's own snapshots (this host, the job's tag) in
+// r that rc does not keep, grouped by paths as restic does, and then
 // prunes if any were removed. Both hold an exclusive lock, which waits for
-// other hosts' backups to finish (lock_wait).
-func (x *run) retention(ctx context.Context, r *repo.Repository) error {
-	policy, err := Policy(x.job.Retention)
+// other hosts' backups to finish (lock_wait). r is the job's repository,
+// or a copy destination with a retention of its own.
+func (x *run) retention(ctx context.Context, r *repo.Repository, rc *config.Retention) error {
+	policy, err := Policy(rc)
 	if err != nil {
 		return err
 	}
-	popts, err := pruneOptions(x.job.Retention)
+	popts, err := pruneOptions(rc)
 	if err != nil {
 		return err
 	}
 	var locked bool
 	err = r.WithLock(ctx, repo.LockMode{Exclusive: true, Deletes: true}, func(ctx context.Context, l *repo.Lock) error {
 		locked = true
-		return x.forgetAndPrune(ctx, r, l, policy, popts)
+		return x.forgetAndPrune(ctx, r, l, policy, popts, rc.PruneEnabled())
 	})
 	if !locked {
 		return fmt.Errorf("retention: %w", err)
@@ -66,17 +67,20 @@ func (x *run) retention(ctx context.Context, r *repo.Repository) error {
 	return err
 }
 
+// ownFilter selects the job's snapshots: this host's, with the job's
+// tag (in a copy destination too, as a copy keeps both).
+func (x *run) ownFilter() retention.Filter {
+	return retention.Filter{Hosts: []string{x.host()}, Tags: retention.TagLists{{jobTag(x.name)}}}
+}
+
 // forgetAndPrune is retention under the exclusive lock l.
-func (x *run) forgetAndPrune(ctx context.Context, r *repo.Repository, l *repo.Lock, policy retention.Policy, popts prune.Options) error {
-	res, err := retention.Forget(ctx, r, retention.Options{
-		Policy: policy,
-		Filter: retention.Filter{Hosts: []string{x.host()}, Tags: retention.TagLists{{jobTag(x.name)}}},
-	})
+func (x *run) forgetAndPrune(ctx context.Context, r *repo.Repository, l *repo.Lock, policy retention.Policy, popts prune.Options, prunes bool) error {
+	res, err := retention.Forget(ctx, r, retention.Options{Policy: policy, Filter: x.ownFilter()})
 	x.res.Forgotten = len(res.Removed)
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)
 	}
-	if len(res.Removed) == 0 || !x.job.Retention.PruneEnabled() {
+	if len(res.Removed) == 0 || !prunes {
 		return nil
 	}
 	// The index as a fresh load would find it (what others wrote since

@@ -57,7 +57,7 @@ func (d *Daemon) seedLastSuccess(ctx context.Context, cfg *config.Config) {
 func (d *Daemon) seedTask(job string, when time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t := d.tasks[taskKey{job, KindBackup}]; t != nil && t.status.Runs == 0 {
+	if t := d.tasks[taskKey{job: job, kind: KindBackup}]; t != nil && t.status.Runs == 0 {
 		if t.status.LastSuccess == nil || when.After(*t.status.LastSuccess) {
 			t.status.LastSuccess = &when
 		}

@@ -8,6 +8,8 @@ import (
 const (
 	KindBackup = "backup"
 	KindVerify = "verify"
+	// KindCopy copies a job's snapshots to one of its destinations.
+	KindCopy = "copy"
 )
 
 // Status is what /status serves and `drydock status` prints.
@@ -17,12 +19,17 @@ type Status struct {
 	Jobs       []JobStatus `json:"jobs"`
 }
 
-// JobStatus is one scheduled task of a job: its backup or its
-// verification.
+// JobStatus is one scheduled task of a job: its backup, its verification
+// or its copy to one destination.
 type JobStatus struct {
-	Job         string     `json:"job"`
-	Kind        string     `json:"kind"`
-	Repository  string     `json:"repository"`
+	Job  string `json:"job"`
+	Kind string `json:"kind"`
+	// Repository is the job's; a copy's destination is Destination.
+	Repository  string `json:"repository"`
+	Destination string `json:"destination,omitempty"`
+	// AfterBackup: a copy that runs after each successful backup (its
+	// Schedule is then the backup's).
+	AfterBackup bool       `json:"after_backup,omitempty"`
 	Schedule    string     `json:"schedule"`
 	NextRun     *time.Time `json:"next_run,omitempty"`
 	Running     bool       `json:"running"`
@@ -30,8 +37,12 @@ type JobStatus struct {
 	Failures    int        `json:"failures"`
 	LastRun     *RunResult `json:"last_run,omitempty"`
 	LastSuccess *time.Time `json:"last_success,omitempty"`
+	// Behind (copies): the job's latest snapshot is not known to be in
+	// the destination: the last copy failed or, before the first run,
+	// it was not there at start.
+	Behind bool `json:"behind,omitempty"`
 	// Healthy is false when the last success is older than twice the
-	// schedule's interval.
+	// schedule's interval, or a copy is behind.
 	Healthy bool `json:"healthy"`
 }
 
@@ -73,6 +84,14 @@ type RunResult struct {
 	Checked  bool          `json:"checked,omitempty"`
 	Restored int           `json:"snapshots_restored,omitempty"`
 	Drills   []DrillResult `json:"drills,omitempty"`
+	// Copy runs: snapshots copied, those the destination had already,
+	// the new data they added there (before compression), and whether
+	// the destination is behind when the run ends. Forgotten and Pruned
+	// are the destination's retention.
+	Copied      int    `json:"snapshots_copied,omitempty"`
+	CopySkipped int    `json:"snapshots_skipped,omitempty"`
+	BytesCopied uint64 `json:"bytes_copied,omitempty"`
+	Behind      bool   `json:"behind,omitempty"`
 }
 
 // AppResult is one app of a volumes backup.

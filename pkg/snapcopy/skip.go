@@ -69,3 +69,12 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// Holds reports whether the destination's snapshot c holds sn, as Run
+// decides to skip sn: c is sn's copy (or sn itself, or a copy of the same
+// original) and describes the same backup.
+func Holds(c, sn repo.Snapshot) bool {
+	id := persistentID(sn)
+	named := c.ID == id || (c.Original != nil && *c.Original == id)
+	return named && Similar(c.Snapshot, sn.Snapshot)
+}

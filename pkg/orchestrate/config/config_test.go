@@ -88,6 +88,31 @@ func TestGoodConfig(t *testing.T) {
 	}
 }
 
+// TestCopyForms: a copy destination is a repository name or a mapping
+// with its own schedule and retention.
+func TestCopyForms(t *testing.T) {
+	text := strings.Replace(good, "      select: [db]\n", `      select: [db]
+    copy:
+      - local
+      - repository: offsite
+        schedule: "0 5 * * *"
+        retention: {keep_daily: 30, prune: false}
+`, 1)
+	text = strings.Replace(text, "jobs:\n", "  offsite:\n    location: offsite\n    password_file: pw\njobs:\n", 1)
+	path, _ := writeConfig(t, text)
+	c, err := Load(path, env(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := c.Jobs["apps"].Copy
+	if len(cp) != 2 || *cp[0] != (Copy{Repository: "local"}) {
+		t.Fatalf("copy: %+v", cp)
+	}
+	if cp[1].Repository != "offsite" || cp[1].Schedule != "0 5 * * *" || cp[1].Retention == nil || cp[1].Retention.KeepDaily != 30 || cp[1].Retention.PruneEnabled() {
+		t.Errorf("copy with schedule and retention: %+v %+v", cp[1], cp[1].Retention)
+	}
+}
+
 func TestDefaultConfig(t *testing.T) {
 	dir := t.TempDir()
 	c, err := Default(env(dir))
@@ -184,6 +209,13 @@ func TestBadConfigs(t *testing.T) {
 		{"bad max_unused", "      keep_last: 3", "      keep_last: 3\n      max_unused: lots", []string{":21:", "max_unused"}},
 		{"wrong type", "keep_last: 3", "keep_last: three", []string{":20:", "cannot unmarshal"}},
 		{"bad yaml", "jobs:\n", "jobs:\n  - [\n", []string{"drydock.yaml:"}},
+		{"copy to unknown", "      select: [db]\n", "      select: [db]\n    copy: [offsite]\n", []string{":29:", "jobs.apps.copy.0", `no repository named "offsite"`}},
+		{"copy to itself", "      select: [db]\n", "      select: [db]\n    copy: [bucket]\n", []string{":29:", "jobs.apps.copy.0", "the job's own repository"}},
+		{"copy twice", "      select: [db]\n", "      select: [db]\n    copy: [local, {repository: local}]\n", []string{"jobs.apps.copy.1", "listed twice"}},
+		{"copy unknown key", "      select: [db]\n", "      select: [db]\n    copy:\n      - repository: local\n        schedul: x\n", []string{":31:", `unknown key "schedul"`}},
+		{"copy retention unknown key", "      select: [db]\n", "      select: [db]\n    copy:\n      - repository: local\n        retention: {keep_dayly: 3}\n", []string{":31:", `unknown key "keep_dayly"`}},
+		{"copy bad schedule", "      select: [db]\n", "      select: [db]\n    copy: [{repository: local, schedule: \"@every 1s\"}]\n", []string{":29:", "jobs.apps.copy.0.schedule", "shortest allowed"}},
+		{"copy empty retention", "      select: [db]\n", "      select: [db]\n    copy: [{repository: local, retention: {prune: true}}]\n", []string{"jobs.apps.copy.0.retention", "remove every snapshot"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -98,6 +99,66 @@ type Job struct {
 	Tags            []string   `yaml:"tags"`
 	Retention       *Retention `yaml:"retention"`
 	Verify          *Verify    `yaml:"verify"`
+	// Copy lists other configured repositories that receive copies of
+	// the job's snapshots.
+	Copy []*Copy `yaml:"copy"`
+}
+
+// Copy is one destination of a job's copies: the job's snapshots that the
+// destination lacks are copied there after each successful backup, or on
+// Schedule, and then its own Retention (if any) is applied there. In YAML
+// an item is either a repository name or a mapping:
+//
+//	copy: [offsite]
+//	copy: [{repository: offsite, schedule: "0 5 * * *", retention: {keep_daily: 30}}]
+type Copy struct {
+	Repository string `yaml:"repository"`
+	// Schedule, if set, runs the copy on its own cron schedule instead of
+	// after each successful backup.
+	Schedule  string     `yaml:"schedule"`
+	Retention *Retention `yaml:"retention"`
+}
+
+// UnmarshalYAML accepts a bare repository name as well as the mapping.
+// yaml's Node.Decode forgets the decoder's KnownFields, so unknown keys
+// are looked for here, reported as the decoder reports its own.
+func (c *Copy) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		c.Repository = strings.TrimSpace(n.Value)
+		return nil
+	}
+	if msgs := unknownKeys(n, reflect.TypeFor[Copy]()); len(msgs) > 0 {
+		return &yaml.TypeError{Errors: msgs}
+	}
+	type plain Copy // without this method
+	return n.Decode((*plain)(c))
+}
+
+// unknownKeys lists, in yaml's words, the keys of mapping n (and of the
+// mappings below it) that struct type t has no field for.
+func unknownKeys(n *yaml.Node, t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		fields[name] = f.Type
+	}
+	var msgs []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		ft, ok := fields[k.Value]
+		if !ok {
+			msgs = append(msgs, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, t))
+			continue
+		}
+		msgs = append(msgs, unknownKeys(n.Content[i+1], ft)...)
+	}
+	return msgs
 }
 
 // Volumes selects Docker volumes by drydock's labels.

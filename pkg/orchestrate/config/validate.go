@@ -282,11 +282,42 @@ func (v *validator) job(key string, j *Job) {
 	if j.Retention != nil {
 		v.retention(key+".retention", j.Retention)
 	}
+	for i := range j.Copy {
+		v.copy(fmt.Sprintf("%s.copy.%d", key, i), j, i)
+	}
 	if j.Verify != nil {
 		v.verify(key+".verify", j.Verify)
 		if j.Verify.Boot && j.Volumes == nil {
 			v.add(key+".verify.boot", "a restore drill boots apps: only for a job with volumes")
 		}
+	}
+}
+
+// copy checks the i-th copy destination of job j: another configured
+// repository, named once.
+func (v *validator) copy(key string, j *Job, i int) {
+	c := j.Copy[i]
+	if c == nil || c.Repository == "" {
+		v.add(key, "copy destination is missing (a repository name, or repository: NAME)")
+		return
+	}
+	dst := v.c.Repositories[c.Repository]
+	switch src := v.c.Repositories[j.Repository]; {
+	case dst == nil:
+		v.add(key, "no repository named %q (have: %s)", c.Repository, strings.Join(slices.Sorted(maps.Keys(v.c.Repositories)), ", "))
+	case c.Repository == j.Repository || (src != nil && src.Location.Reveal() == dst.Location.Reveal()):
+		v.add(key, "repository %q is the job's own repository: a copy needs another one", c.Repository)
+	}
+	for _, other := range j.Copy[:i] {
+		if other != nil && other.Repository == c.Repository {
+			v.add(key, "repository %q is listed twice", c.Repository)
+		}
+	}
+	if c.Schedule != "" {
+		v.schedule(key+".schedule", c.Schedule)
+	}
+	if c.Retention != nil {
+		v.retention(key+".retention", c.Retention)
 	}
 }
 
