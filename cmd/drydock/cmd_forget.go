@@ -144,6 +144,7 @@ func forgetLocked(ctx context.Context, r *repo.Repository, opts forgetOptions, g
 	if perr := printForget(g, opts, res); perr != nil && err == nil {
 		err = perr
 	}
+	printRetained(g, res.Retained.Lines())
 	return res.Removed, err
 }
 
@@ -172,8 +173,9 @@ func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *
 		}
 	}
 	removed := ids
+	var kept retention.Retained
 	if !opts.dryRun {
-		removed, err = retention.RemoveSnapshots(ctx, r, ids)
+		removed, kept, err = retention.RemoveUnlessRetained(ctx, r, ids)
 		errs = append(errs, err)
 	}
 	if !g.json && !g.quiet {
@@ -185,7 +187,23 @@ func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *
 			fmt.Fprintf(g.stdout, "%s snapshot %s\n", verb, id.Str())
 		}
 	}
+	printRetained(g, kept.Lines())
 	return removed, errors.Join(errs...)
+}
+
+// printRetained tells what S3 Object Lock kept or extended: on stdout
+// with the rest of the text, on stderr beside JSON, which stays restic's.
+func printRetained(g *globalOptions, lines []string) {
+	w := g.stdout
+	switch {
+	case g.json:
+		w = g.stderr
+	case g.quiet:
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // forgetGroupJSON is an element of restic's `forget --json` output.

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,7 +21,7 @@ const retentionParallel = 8
 func Retained(ctx context.Context, r Retainer, hs []Handle, now time.Time) (map[Handle]Retention, error) {
 	var mu sync.Mutex
 	kept := map[Handle]Retention{}
-	err := eachHandle(ctx, hs, func(ctx context.Context, h Handle) error {
+	err := EachHandle(ctx, hs, func(ctx context.Context, h Handle) error {
 		ret, err := r.Retention(ctx, h)
 		if err != nil {
 			return err
@@ -50,7 +51,7 @@ func ExtendRetention(ctx context.Context, r Retainer, hs []Handle, now time.Time
 	pol := r.ObjectLock()
 	ext := Extension{Extended: map[FileType]int{}, Until: now.Add(pol.Duration)}
 	var mu sync.Mutex
-	err := eachHandle(ctx, hs, func(ctx context.Context, h Handle) error {
+	err := EachHandle(ctx, hs, func(ctx context.Context, h Handle) error {
 		ret, err := r.Retention(ctx, h)
 		if err != nil {
 			return err
@@ -77,12 +78,14 @@ func ExtendRetention(ctx context.Context, r Retainer, hs []Handle, now time.Time
 func (e Extension) Lines() []string {
 	var lines []string
 	for _, t := range slices.Sorted(maps.Keys(e.Extended)) {
-		lines = append(lines, fmt.Sprintf("extended the retention of %s until %s", plural(e.Extended[t], t), FormatUntil(e.Until)))
+		lines = append(lines, fmt.Sprintf("extended the retention of %s until %s", Files(e.Extended[t], t), FormatUntil(e.Until)))
 	}
 	return lines
 }
 
-func eachHandle(ctx context.Context, hs []Handle, fn func(context.Context, Handle) error) error {
+// EachHandle calls fn for every handle of hs, a few at a time, and stops
+// at the first error.
+func EachHandle(ctx context.Context, hs []Handle, fn func(context.Context, Handle) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(retentionParallel)
 	for _, h := range hs {
@@ -122,7 +125,7 @@ func (k KeptFiles) Lines() []string {
 	var lines []string
 	for _, t := range slices.Sorted(maps.Keys(k)) {
 		c := k[t]
-		lines = append(lines, fmt.Sprintf("kept %s under retention (S3 Object Lock) until %s at the latest", plural(c.Files, t), FormatUntil(c.Until)))
+		lines = append(lines, fmt.Sprintf("kept %s under retention (S3 Object Lock) until %s at the latest", Files(c.Files, t), FormatUntil(c.Until)))
 	}
 	return lines
 }
@@ -132,7 +135,8 @@ func FormatUntil(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04:05 MST")
 }
 
-func plural(n int, t FileType) string {
+// Files counts files of type t for people: "1 pack", "3 index files".
+func Files(n int, t FileType) string {
 	name := t.String()
 	switch {
 	case t == IndexFile:
@@ -144,4 +148,33 @@ func plural(n int, t FileType) string {
 		name += "s"
 	}
 	return fmt.Sprintf("%d %s", n, name)
+}
+
+// keptJSON is one file type of KeptFiles in JSON.
+type keptJSON struct {
+	Type  string    `json:"type"`
+	Files int       `json:"files"`
+	Until time.Time `json:"until"`
+}
+
+// MarshalJSON writes k as a list, one element per file type in layout
+// order: {"type": "pack", "files": 3, "until": "2027-01-06T12:00:00Z"}.
+func (k KeptFiles) MarshalJSON() ([]byte, error) {
+	out := []keptJSON{}
+	for _, t := range slices.Sorted(maps.Keys(k)) {
+		out = append(out, keptJSON{Type: t.String(), Files: k[t].Files, Until: k[t].Until.UTC()})
+	}
+	return json.Marshal(out)
+}
+
+// MarshalJSON writes e as {"until": …, "files": {"pack": 3, …}}.
+func (e Extension) MarshalJSON() ([]byte, error) {
+	files := map[string]int{}
+	for t, n := range e.Extended {
+		files[t.String()] = n
+	}
+	return json.Marshal(struct {
+		Until time.Time      `json:"until"`
+		Files map[string]int `json:"files"`
+	}{e.Until.UTC(), files})
 }

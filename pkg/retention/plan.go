@@ -75,6 +75,8 @@ type Result struct {
 	// Removed lists the snapshots removed, or, for a dry run, those that
 	// would have been; sorted by ID.
 	Removed []format.ID
+	// Retained is what an object lock kept and extended.
+	Retained Retained
 }
 
 // Kept lists the IDs of the snapshots every group kept, sorted.
