@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
@@ -106,7 +108,21 @@ func pruneLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts pru
 		}
 	}
 	printPruneSummary(g, sum)
+	if sum.Result != nil && !g.json { // JSON has them in the summary
+		printRetained(g, slices.Concat(sum.Result.Retained.Lines(), extensionLines(sum.Result.Extension)))
+	} else if !g.json && !g.quiet {
+		for _, line := range plan.Retained().Lines() {
+			fmt.Fprintln(g.stdout, "dry run: would have "+line)
+		}
+	}
 	return nil
+}
+
+func extensionLines(e *backend.Extension) []string {
+	if e == nil {
+		return nil
+	}
+	return e.Lines()
 }
 
 func printPruneSummary(g *globalOptions, s pruneSummary) {
