@@ -3,6 +3,7 @@ package miniotest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -66,4 +67,42 @@ const ObjectLockPolicy = `{
 // ObjectLockPolicyFor returns ObjectLockPolicy for bucket.
 func ObjectLockPolicyFor(bucket string) string {
 	return strings.ReplaceAll(ObjectLockPolicy, "BUCKET", bucket)
+}
+
+// ShortenRetention sets the governance retention of the current version
+// of key to until, bypassing the lock as a root credential may, so that a
+// test sees a retention about to run out without waiting for it.
+func (s *Server) ShortenRetention(t testing.TB, bucket, key string, until time.Time) {
+	t.Helper()
+	mode, u := minio.Governance, until.UTC()
+	err := s.Client(t).PutObjectRetention(t.Context(), bucket, key, minio.PutObjectRetentionOptions{GovernanceBypass: true, Mode: &mode, RetainUntilDate: &u})
+	if err != nil {
+		t.Fatalf("shorten the retention of %s: %v", key, err)
+	}
+}
+
+// Keys lists the current objects of bucket under prefix.
+func (s *Server) Keys(t testing.TB, bucket, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for obj := range s.Client(t).ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatalf("list %s: %v", prefix, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys
+}
+
+// Versions counts the versions and delete markers of bucket under prefix.
+func (s *Server) Versions(t testing.TB, bucket, prefix string) int {
+	t.Helper()
+	n := 0
+	for obj := range s.Client(t).ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithVersions: true}) {
+		if obj.Err != nil {
+			t.Fatalf("list versions under %s: %v", prefix, obj.Err)
+		}
+		n++
+	}
+	return n
 }
