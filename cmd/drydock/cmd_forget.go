@@ -78,7 +78,9 @@ Only snapshot files go; their data stays in the repository until a prune
 (--prune runs one right after, under the same lock). The repository is
 locked exclusively, for --dry-run as well. On storage that refuses deletes (an
 append-only host: see the README) forget stops with exit 1 before changing
-anything; --dry-run still works there.`,
+anything; --dry-run still works there. With -o s3.object-lock it keeps
+snapshots still under retention, says until when, and exits 0; it extends
+the retention of the snapshots the policy keeps.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForget(cmd.Context(), opts, g, args)
 		},

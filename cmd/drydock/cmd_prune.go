@@ -35,7 +35,10 @@ repacked. Prune refuses to run if a snapshot refers to data that is missing.
 Prune takes an exclusive lock: it waits for running backups (--retry-lock) and
 backups wait for it. --dry-run prints what would be done and changes nothing.
 On storage that refuses deletes (an append-only host: see the README) it stops
-with exit 1 before changing anything.`,
+with exit 1 before changing anything. With -o s3.object-lock it keeps what is
+still under retention, says until when, and exits 0; it extends the retention
+of the packs, keys and config the snapshots need, and writes the index anew
+when its files are due.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPrune(cmd.Context(), opts, g)

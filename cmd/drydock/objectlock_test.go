@@ -270,3 +270,15 @@ func TestObjectLockInit(t *testing.T) {
 		t.Errorf("a bad -o s3.object-lock: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestREADMEShowsObjectLockPolicy: the README's policy for the backup user
+// of a locked bucket is the one the tests give their MinIO user, verbatim.
+func TestREADMEShowsObjectLockPolicy(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```json\n"+miniotest.ObjectLockPolicy+"\n```") {
+		t.Errorf("README.md does not show miniotest.ObjectLockPolicy as a json block:\n%s", miniotest.ObjectLockPolicy)
+	}
+}
