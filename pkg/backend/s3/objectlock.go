@@ -134,9 +134,17 @@ func (b *Backend) removeVersions(ctx context.Context, h backend.Handle) error {
 }
 
 // isRetained tells whether resp is the storage refusing to delete or
-// overwrite a retained version: MinIO says "Object is WORM protected",
-// AWS "… protected by object lock", both with AccessDenied.
+// overwrite a retained version: MinIO answers InvalidRequest "Object is
+// WORM protected", AWS AccessDenied "… protected by object lock".
 func isRetained(resp minio.ErrorResponse) bool {
 	msg := strings.ToLower(resp.Message)
-	return resp.Code == "ObjectLocked" || strings.Contains(msg, "worm protected") || strings.Contains(msg, "object lock")
+	switch resp.Code {
+	case "ObjectLocked":
+		return true
+	case "InvalidRequest":
+		return strings.Contains(msg, "worm protected")
+	case "AccessDenied":
+		return strings.Contains(msg, "worm protected") || strings.Contains(msg, "protected by object lock")
+	}
+	return false
 }
