@@ -115,8 +115,27 @@ func TestObjectLockForgetPrune(t *testing.T) {
 	l.resticCheck(bin)
 
 	l.unretain("data/")
-	out = l.must("prune")
-	wantLines(t, out, "index files under retention", "packs under retention", "extended the retention of ")
+	var sum struct {
+		Result struct {
+			Retained []struct {
+				Type  string    `json:"type"`
+				Files int       `json:"files"`
+				Until time.Time `json:"until"`
+			} `json:"retained"`
+			Extension struct {
+				Files map[string]int `json:"files"`
+			} `json:"retention_extended"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(l.must("prune", "--json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if r := sum.Result.Retained; len(r) != 2 || r[0].Type != "pack" || r[1].Type != "index" || r[0].Files == 0 || time.Until(r[1].Until) <= 0 {
+		t.Errorf("prune --json: retained %+v, want packs and index files with a retention to come", r)
+	}
+	if sum.Result.Extension.Files["pack"] == 0 {
+		t.Errorf("prune --json: extension %+v, want the used packs whose retention was lifted", sum.Result.Extension)
+	}
 	if n := len(l.keys("data/")); n != packsBefore {
 		t.Fatalf("%d packs after prune, want all %d kept: their index file is retained", n, packsBefore)
 	}
