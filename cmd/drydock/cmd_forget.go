@@ -146,7 +146,13 @@ func forgetLocked(ctx context.Context, r *repo.Repository, opts forgetOptions, g
 	if perr := printForget(g, opts, res); perr != nil && err == nil {
 		err = perr
 	}
-	printRetained(g, res.Retained.Lines())
+	lines := res.Retained.Lines()
+	if opts.dryRun {
+		for i, l := range lines {
+			lines[i] = "dry run: would have " + l
+		}
+	}
+	printRetained(g, lines)
 	return res.Removed, err
 }
 

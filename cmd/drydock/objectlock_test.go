@@ -96,7 +96,9 @@ func TestObjectLockForgetPrune(t *testing.T) {
 	l.must("backup", src)
 	packsBefore := len(l.keys("data/"))
 
-	out := l.must("forget", "--keep-last", "1", "--prune")
+	out := l.must("forget", "--keep-last", "1", "--dry-run")
+	wantLines(t, out, "would remove 0 snapshots", "dry run: would have kept 1 snapshot under retention (S3 Object Lock) until ")
+	out = l.must("forget", "--keep-last", "1", "--prune")
 	wantLines(t, out, "removed 0 snapshots", "kept 1 snapshot under retention (S3 Object Lock) until ")
 	if n := l.snapshotCount(); n != 2 {
 		t.Fatalf("%d snapshots after forgetting a retained one, want 2", n)

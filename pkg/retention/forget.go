@@ -38,7 +38,8 @@ func Forget(ctx context.Context, r *repo.Repository, o Options) (Result, error) 
 	}
 	res := Result{Groups: groups, Removed: toRemove(groups)}
 	if o.DryRun {
-		return res, nil
+		res.Removed, res.Retained, err = splitRetained(ctx, r, res.Removed)
+		return res, err
 	}
 	res.Removed, res.Retained, err = RemoveUnlessRetained(ctx, r, res.Removed)
 	if err != nil {

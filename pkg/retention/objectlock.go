@@ -30,17 +30,26 @@ func (r Retained) Lines() []string { return slices.Concat(r.Files.Lines(), r.Ext
 // under retention, which it returns in kept without trying to delete
 // them. Without an object lock it is RemoveSnapshots.
 func RemoveUnlessRetained(ctx context.Context, r *repo.Repository, ids []format.ID) (removed []format.ID, kept Retained, err error) {
+	remove, kept, err := splitRetained(ctx, r, ids)
+	if err != nil {
+		return nil, kept, err
+	}
+	removed, err = RemoveSnapshots(ctx, r, remove)
+	return removed, kept, err
+}
+
+// splitRetained splits ids into those that may be removed and those
+// still under retention.
+func splitRetained(ctx context.Context, r *repo.Repository, ids []format.ID) (remove []format.ID, kept Retained, err error) {
 	ret, ok := backend.AsRetainer(r.Backend())
 	if !ok || len(ids) == 0 {
-		removed, err = RemoveSnapshots(ctx, r, ids)
-		return removed, kept, err
+		return ids, kept, nil
 	}
 	retained, err := backend.Retained(ctx, ret, snapshotHandles(ids), time.Now())
 	if err != nil {
 		return nil, kept, fmt.Errorf("forget: ask which snapshots are under retention (nothing was removed): %w", err)
 	}
 	kept.Files = backend.KeptFiles{}
-	var remove []format.ID
 	for _, id := range ids {
 		h := backend.Handle{Type: backend.SnapshotFile, Name: id.String()}
 		if rt, ok := retained[h]; ok {
@@ -51,8 +60,7 @@ func RemoveUnlessRetained(ctx context.Context, r *repo.Repository, ids []format.
 		remove = append(remove, id)
 	}
 	kept.IDs = sortIDs(kept.IDs)
-	removed, err = RemoveSnapshots(ctx, r, remove)
-	return removed, kept, err
+	return remove, kept, nil
 }
 
 // extendKept extends the retention of the snapshots the policy keeps
