@@ -303,3 +303,32 @@ func TestREADMEShowsObjectLockPolicy(t *testing.T) {
 		t.Errorf("README.md does not show miniotest.ObjectLockPolicy as a json block:\n%s", miniotest.ObjectLockPolicy)
 	}
 }
+
+// The daemon's configuration carries the option as the repository's
+// options (as -o): files written through it are retained, and a bad value
+// is refused when the configuration is read.
+func TestObjectLockFromConfig(t *testing.T) {
+	l := newLockedRepo(t, "governance:1m")
+	l.must("init")
+	pw := filepath.Join(t.TempDir(), "pw")
+	secret := filepath.Join(t.TempDir(), "secret")
+	writeFile(t, pw, []byte(l.c.env["RESTIC_PASSWORD"]+"\n"))
+	writeFile(t, secret, []byte(l.c.env["AWS_SECRET_ACCESS_KEY"]+"\n"))
+	repo := func(lock string) string {
+		return "location: " + l.c.env["RESTIC_REPOSITORY"] + "\npassword_file: " + pw +
+			"\ns3:\n  access_key_id: " + l.c.env["AWS_ACCESS_KEY_ID"] + "\n  secret_access_key_file: " + secret +
+			"\noptions:\n  s3.object-lock: " + lock
+	}
+	c := bareCLI(t)
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "f"), []byte("retained through the configuration"))
+	c.must("backup", "--config", configRepos(t, map[string]string{"locked": repo("governance:1m")}), src)
+	snap := l.keys("snapshots/")[0]
+	if _, until, err := l.srv.Client(t).GetObjectRetention(t.Context(), l.bucket, snap, ""); err != nil || until == nil || time.Until(*until) < 50*time.Second {
+		t.Errorf("snapshot written through the configuration: retained until %v (%v), want about a minute", until, err)
+	}
+	_, errOut, code := c.run("snapshots", "--config", configRepos(t, map[string]string{"locked": repo("governance:someday")}))
+	if code != exitFailure || !strings.Contains(errOut, "s3.object-lock") || !strings.Contains(errOut, "want MODE:DURATION") {
+		t.Errorf("a bad s3.object-lock in the configuration: exit %d\n%s", code, errOut)
+	}
+}
