@@ -221,6 +221,12 @@ func TestObjectLockExtendAndCheck(t *testing.T) {
 	if ids := l.keys("index/"); len(ids) != 2 || !contains(ids, idx) {
 		t.Fatalf("index files %v: want the new one and the retained %s", ids, path.Base(idx))
 	}
+	// The old index file is still due, but the new one names all its
+	// packs: another prune does not write the index again.
+	l.must("prune")
+	if ids := l.keys("index/"); len(ids) != 2 {
+		t.Fatalf("index files %v after a second prune: want still the two", ids)
+	}
 	out = l.must("check")
 	wantLines(t, out, "warning: 1 files are retained", "  1 index file, retained until ")
 

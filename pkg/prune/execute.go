@@ -38,7 +38,7 @@ type Result struct {
 
 // Empty reports whether the plan changes nothing (retentions aside).
 func (p *Plan) Empty() bool {
-	return len(p.repack)+len(p.remove)+len(p.unref)+len(p.forget) == 0 && !p.ret.rewriteIndex
+	return len(p.repack)+len(p.remove)+len(p.unref)+len(p.forget)+len(p.ret.obsolete) == 0 && !p.ret.rewriteIndex
 }
 
 // Execute carries the plan out in the crash-safe order of the package
@@ -96,6 +96,12 @@ func (p *Plan) execute(ctx context.Context, l *repo.Lock, res *Result) error {
 			return fmt.Errorf("delete old index files (no pack was deleted): %w", err)
 		}
 		res.IndexFilesDeleted = len(old)
+	} else if len(p.ret.obsolete) > 0 {
+		// Other index files name all their packs: nothing to write.
+		if err := p.deleteFiles(ctx, backend.IndexFile, p.ret.obsolete); err != nil {
+			return fmt.Errorf("delete index files whose packs other index files name: %w", err)
+		}
+		res.IndexFilesDeleted = len(p.ret.obsolete)
 	}
 	if err := p.checkUnchanged(ctx, l, written); err != nil {
 		return err

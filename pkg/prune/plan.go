@@ -111,9 +111,9 @@ func (p *Plan) loadIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.idx, err = index.Load(ctx, ids, p.r.Config().Version, func(ctx context.Context, id format.ID) ([]byte, error) {
+	p.idx, err = index.Load(ctx, ids, p.r.Config().Version, p.recordPacks(func(ctx context.Context, id format.ID) ([]byte, error) {
 		return p.r.LoadUnpacked(ctx, backend.IndexFile, id)
-	})
+	}))
 	if err != nil {
 		return err
 	}

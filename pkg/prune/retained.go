@@ -21,9 +21,12 @@ import (
 // It also keeps what the snapshots need retained: packs holding used
 // blobs, keys and config get their retention extended when less than half
 // of the policy's duration is left (backend.ObjectLock.Due). Index files
-// are not extended but written anew when one is due, since an old index
-// file extended would keep alive every pack it names, also those its
-// successors no longer list.
+// are not extended, since an old index file extended would keep alive
+// every pack it names, also those its successors no longer list: the
+// index is written anew when a due index file names a pack that no index
+// file which is not due names, and an expired one that only repeats those
+// is deleted, so that a superseded file does not make every prune write
+// the index again.
 
 // retainedState is what a plan knows about retention; zero without an
 // object lock.
@@ -32,17 +35,52 @@ type retainedState struct {
 	kept     backend.KeptFiles
 	// index are the index files that stay because they are retained.
 	index map[format.ID]struct{}
-	// rewriteIndex: an index file is due, so the index is written anew.
+	// packsOf are the packs each index file names, recorded as it loads.
+	packsOf map[format.ID][]format.ID
+	// rewriteIndex: an index file is due, and it names a pack no other
+	// index file that is not due names, so the index is written anew.
 	rewriteIndex bool
+	// obsolete are index files whose retention has run out and whose
+	// packs index files that are not due all name: deleted without
+	// writing the index anew.
+	obsolete []format.ID
+}
+
+// recordPacks wraps the index loader to note the packs of each file, under
+// an object lock.
+func (p *Plan) recordPacks(load index.LoadFunc) index.LoadFunc {
+	ret, ok := backend.AsRetainer(p.r.Backend())
+	if !ok {
+		return load
+	}
+	p.ret = retainedState{retainer: ret, kept: backend.KeptFiles{}, index: map[format.ID]struct{}{}, packsOf: map[format.ID][]format.ID{}}
+	var mu sync.Mutex
+	return func(ctx context.Context, id format.ID) ([]byte, error) {
+		data, err := load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		f, err := format.DecodeIndex(data, p.r.Config().Version)
+		if err != nil {
+			return data, nil // index.Load reports it
+		}
+		packs := make([]format.ID, len(f.Packs))
+		for i, pk := range f.Packs {
+			packs[i] = pk.ID
+		}
+		mu.Lock()
+		p.ret.packsOf[id] = packs
+		mu.Unlock()
+		return data, nil
+	}
 }
 
 // keepRetained takes out of the plan every delete storage would refuse.
 func (p *Plan) keepRetained(ctx context.Context) error {
-	ret, ok := backend.AsRetainer(p.r.Backend())
-	if !ok {
+	ret := p.ret.retainer
+	if ret == nil {
 		return nil
 	}
-	p.ret = retainedState{retainer: ret, kept: backend.KeptFiles{}, index: map[format.ID]struct{}{}}
 	now := time.Now()
 	pinned, err := p.retainedIndex(ctx, now)
 	if err != nil {
@@ -77,39 +115,49 @@ func (p *Plan) keepRetained(ctx context.Context) error {
 // them. It also decides whether the index is due to be written anew.
 func (p *Plan) retainedIndex(ctx context.Context, now time.Time) (map[format.ID]time.Time, error) {
 	pol := p.ret.retainer.ObjectLock()
-	pinned := map[format.ID]time.Time{}
+	rets := make(map[format.ID]backend.Retention, len(p.indexFiles))
 	var mu sync.Mutex
 	err := eachIndexFile(ctx, p.indexFiles, func(ctx context.Context, id format.ID) error {
-		h := backend.Handle{Type: backend.IndexFile, Name: id.String()}
-		rt, err := p.ret.retainer.Retention(ctx, h)
-		if err != nil {
-			return err
-		}
-		var packs []format.ID
-		if rt.Active(now) {
-			if packs, err = p.packsOf(ctx, id); err != nil {
-				return err
+		rt, err := p.ret.retainer.Retention(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()})
+		mu.Lock()
+		rets[id] = rt
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ask which index files are under retention (nothing was changed): %w", err)
+	}
+	pinned := map[format.ID]time.Time{}
+	fresh := map[format.ID]struct{}{} // packs named by index files not due
+	for id, rt := range rets {
+		if !pol.Due(rt.Until, now) {
+			for _, pid := range p.ret.packsOf[id] {
+				fresh[pid] = struct{}{}
 			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if pol.Due(rt.Until, now) {
-			p.ret.rewriteIndex = true
-		}
 		if !rt.Active(now) {
-			return nil
+			continue
 		}
 		p.ret.index[id] = struct{}{}
 		p.ret.kept.Add(backend.IndexFile, rt)
-		for _, pid := range packs {
+		for _, pid := range p.ret.packsOf[id] {
 			if rt.Until.After(pinned[pid]) {
 				pinned[pid] = rt.Until
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ask which index files are under retention (nothing was changed): %w", err)
+	}
+	for _, id := range p.indexFiles {
+		rt := rets[id]
+		if !pol.Due(rt.Until, now) {
+			continue
+		}
+		covered := !slices.ContainsFunc(p.ret.packsOf[id], func(pid format.ID) bool { _, ok := fresh[pid]; return !ok })
+		switch {
+		case !covered:
+			p.ret.rewriteIndex = true
+		case !rt.Active(now):
+			p.ret.obsolete = append(p.ret.obsolete, id)
+		}
 	}
 	return pinned, nil
 }
@@ -126,22 +174,6 @@ func eachIndexFile(ctx context.Context, ids []format.ID, fn func(context.Context
 		}
 		return fn(ctx, id)
 	})
-}
-
-// packsOf returns the packs one index file names.
-func (p *Plan) packsOf(ctx context.Context, id format.ID) ([]format.ID, error) {
-	idx, err := index.Load(ctx, []format.ID{id}, p.r.Config().Version, func(ctx context.Context, id format.ID) ([]byte, error) {
-		return p.r.LoadUnpacked(ctx, backend.IndexFile, id)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load retained index file %v: %w", id.Str(), err)
-	}
-	var packs []format.ID
-	idx.EachPack(func(pid format.ID, _ []format.IndexBlob) bool {
-		packs = append(packs, pid)
-		return true
-	})
-	return packs, nil
 }
 
 // keepPack takes pack id out of what the plan deletes or repacks: it
