@@ -78,7 +78,9 @@ Only snapshot files go; their data stays in the repository until a prune
 (--prune runs one right after, under the same lock). The repository is
 locked exclusively, for --dry-run as well. On storage that refuses deletes (an
 append-only host: see the README) forget stops with exit 1 before changing
-anything; --dry-run still works there.`,
+anything; --dry-run still works there. With -o s3.object-lock it keeps
+snapshots still under retention, says until when, and exits 0; it extends
+the retention of the snapshots the policy keeps.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForget(cmd.Context(), opts, g, args)
 		},
@@ -144,6 +146,13 @@ func forgetLocked(ctx context.Context, r *repo.Repository, opts forgetOptions, g
 	if perr := printForget(g, opts, res); perr != nil && err == nil {
 		err = perr
 	}
+	lines := res.Retained.Lines()
+	if opts.dryRun {
+		for i, l := range lines {
+			lines[i] = "dry run: would have " + l
+		}
+	}
+	printRetained(g, lines)
 	return res.Removed, err
 }
 
@@ -172,8 +181,9 @@ func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *
 		}
 	}
 	removed := ids
+	var kept retention.Retained
 	if !opts.dryRun {
-		removed, err = retention.RemoveSnapshots(ctx, r, ids)
+		removed, kept, err = retention.RemoveUnlessRetained(ctx, r, ids)
 		errs = append(errs, err)
 	}
 	if !g.json && !g.quiet {
@@ -185,7 +195,23 @@ func forgetByID(ctx context.Context, r *repo.Repository, opts forgetOptions, g *
 			fmt.Fprintf(g.stdout, "%s snapshot %s\n", verb, id.Str())
 		}
 	}
+	printRetained(g, kept.Lines())
 	return removed, errors.Join(errs...)
+}
+
+// printRetained tells what S3 Object Lock kept or extended: on stdout
+// with the rest of the text, on stderr beside JSON, which stays restic's.
+func printRetained(g *globalOptions, lines []string) {
+	w := g.stdout
+	switch {
+	case g.json:
+		w = g.stderr
+	case g.quiet:
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // forgetGroupJSON is an element of restic's `forget --json` output.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
@@ -33,7 +35,10 @@ repacked. Prune refuses to run if a snapshot refers to data that is missing.
 Prune takes an exclusive lock: it waits for running backups (--retry-lock) and
 backups wait for it. --dry-run prints what would be done and changes nothing.
 On storage that refuses deletes (an append-only host: see the README) it stops
-with exit 1 before changing anything.`,
+with exit 1 before changing anything. With -o s3.object-lock it keeps what is
+still under retention, says until when, and exits 0; it extends the retention
+of the packs, keys and config the snapshots need, and writes the index anew
+when its files are due.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPrune(cmd.Context(), opts, g)
@@ -106,7 +111,21 @@ func pruneLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts pru
 		}
 	}
 	printPruneSummary(g, sum)
+	if sum.Result != nil && !g.json { // JSON has them in the summary
+		printRetained(g, slices.Concat(sum.Result.Retained.Lines(), extensionLines(sum.Result.Extension)))
+	} else if !g.json && !g.quiet {
+		for _, line := range plan.Retained().Lines() {
+			fmt.Fprintln(g.stdout, "dry run: would have "+line)
+		}
+	}
 	return nil
+}
+
+func extensionLines(e *backend.Extension) []string {
+	if e == nil {
+		return nil
+	}
+	return e.Lines()
 }
 
 func printPruneSummary(g *globalOptions, s pruneSummary) {

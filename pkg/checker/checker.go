@@ -65,6 +65,9 @@ type Report struct {
 	// I/O error, not damage): they were not verified, so the repository's
 	// state there is unknown. *PackError.
 	Unread []error
+	// Retention lists, under S3 Object Lock, the files whose retention
+	// ends earlier than the policy asks; nil without an object lock.
+	Retention *RetentionReport
 
 	IndexFiles int   // index files listed
 	Packs      int   // packs described by the index
@@ -124,6 +127,9 @@ func Check(ctx context.Context, r *repo.Repository, opts Options) (*Report, erro
 		return nil, err
 	}
 	if err := c.checkSnapshots(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.checkRetention(ctx, listed); err != nil {
 		return nil, err
 	}
 	if opts.ReadData {

@@ -37,6 +37,7 @@ func (r *Report) Print(w io.Writer) {
 	for _, err := range r.Unread {
 		p("not verified: %v\n", err)
 	}
+	r.Retention.Print(w)
 	switch {
 	case !r.OK():
 		p("repository contains errors (%d)\n", len(r.Errors))
@@ -122,8 +123,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		PacksRead  int         `json:"packs_read"`
 		BlobsRead  int         `json:"blobs_read"`
 		BytesRead  int64       `json:"bytes_read"`
+
+		Retention *retentionJSON `json:"retention,omitempty"`
 	}{"summary", len(r.Errors), broken, r.SuggestRepairIndex(), r.SuggestPrune(),
-		r.OK() && r.Complete(), toJSONAll(r.Errors), toJSONAll(r.Unread), nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead})
+		r.OK() && r.Complete(), toJSONAll(r.Errors), toJSONAll(r.Unread), nonNil(r.Notices), r.IndexFiles, r.Packs, r.Snapshots, r.Trees, r.PacksRead, r.BlobsRead, r.BytesRead,
+		r.Retention.toJSON()})
 }
 
 // toJSONAll encodes errs, an empty list if there are none.

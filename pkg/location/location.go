@@ -36,7 +36,8 @@ type Options struct {
 	RetryMax time.Duration
 	Logger   *slog.Logger
 	// Extended holds restic's -o key=value options: sftp.command,
-	// sftp.args, sftp.connections, rest.connections.
+	// sftp.args, sftp.connections, rest.connections, rclone.*,
+	// s3.object-lock.
 	Extended map[string]string
 	// CACerts and ClientCert are restic's --cacert and --tls-client-cert,
 	// for rest: repositories over https.
@@ -135,6 +136,9 @@ func open(ctx context.Context, location secret.URL, opts Options) (backend.Backe
 			return nil, err
 		}
 		if err := cfg.ApplyEnv(opts.Getenv); err != nil {
+			return nil, err
+		}
+		if cfg.ObjectLock, err = objectLock(opts.Extended); err != nil {
 			return nil, err
 		}
 		cfg.RetryMax = opts.RetryMax // the bucket check at open is retried too

@@ -22,7 +22,7 @@ const (
 )
 
 // extendedOptions are the -o keys drydock knows, as restic names them.
-var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", "rest.connections", "rclone.program", "rclone.args", "rclone.connections"}
+var extendedOptions = []string{"sftp.command", "sftp.args", "sftp.connections", "rest.connections", "rclone.program", "rclone.args", "rclone.connections", "s3.object-lock"}
 
 // CheckOptions refuses -o keys drydock does not know, options meant for
 // another kind of repository and malformed values, instead of ignoring
@@ -36,7 +36,24 @@ func CheckOptions(location secret.URL, ext map[string]string) error {
 			return err
 		}
 	}
+	if _, err := objectLock(ext); err != nil {
+		return err
+	}
 	return nil
+}
+
+// objectLock parses -o s3.object-lock=MODE:DURATION; none gives the zero
+// value.
+func objectLock(ext map[string]string) (backend.ObjectLock, error) {
+	v, ok := ext["s3.object-lock"]
+	if !ok {
+		return backend.ObjectLock{}, nil
+	}
+	o, err := backend.ParseObjectLock(v)
+	if err != nil {
+		return o, fmt.Errorf("option -o s3.object-lock: %w", err)
+	}
+	return o, nil
 }
 
 func checkExtended(location secret.URL, ext map[string]string) error {

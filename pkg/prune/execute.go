@@ -29,11 +29,16 @@ type Result struct {
 	IndexFilesDeleted int    `json:"index_files_deleted"`
 	PacksDeleted      int    `json:"packs_deleted"`
 	BytesDeleted      uint64 `json:"bytes_deleted"`
+
+	// Retained is what stayed because it is under retention, Extension
+	// the retention extended (S3 Object Lock).
+	Retained  backend.KeptFiles  `json:"retained,omitempty"`
+	Extension *backend.Extension `json:"retention_extended,omitempty"`
 }
 
-// Empty reports whether the plan changes nothing.
+// Empty reports whether the plan changes nothing (retentions aside).
 func (p *Plan) Empty() bool {
-	return len(p.repack)+len(p.remove)+len(p.unref)+len(p.forget) == 0
+	return len(p.repack)+len(p.remove)+len(p.unref)+len(p.forget)+len(p.ret.obsolete) == 0 && !p.ret.rewriteIndex
 }
 
 // Execute carries the plan out in the crash-safe order of the package
@@ -47,14 +52,21 @@ func (p *Plan) Execute(ctx context.Context, l *repo.Lock) (Result, error) {
 		return Result{}, errors.New("prune plan was executed already")
 	}
 	p.executed = true
-	if p.Empty() {
-		return Result{}, nil
+	res := Result{Retained: p.ret.kept}
+	if !p.Empty() {
+		err := p.execute(ctx, l, &res)
+		if lerr := p.r.LoadIndex(ctx); lerr != nil {
+			err = errors.Join(err, fmt.Errorf("reload the index after pruning: %w", lerr))
+		}
+		if err != nil {
+			return res, err
+		}
 	}
-	var res Result
-	err := p.execute(ctx, l, &res)
-	if lerr := p.r.LoadIndex(ctx); lerr != nil {
-		err = errors.Join(err, fmt.Errorf("reload the index after pruning: %w", lerr))
+	if p.ret.retainer == nil {
+		return res, nil
 	}
+	ext, err := p.extendRetention(ctx)
+	res.Extension = &ext
 	return res, err
 }
 
@@ -68,7 +80,7 @@ func (p *Plan) execute(ctx context.Context, l *repo.Lock, res *Result) error {
 		}
 	}
 	var written []format.ID
-	if len(p.repack)+len(p.remove)+len(p.forget) > 0 {
+	if len(p.repack)+len(p.remove)+len(p.forget) > 0 || p.ret.rewriteIndex {
 		p.opts.Progress(StageWriteIndex)
 		var err error
 		if written, err = p.writeIndex(ctx, added); err != nil {
@@ -79,10 +91,17 @@ func (p *Plan) execute(ctx context.Context, l *repo.Lock, res *Result) error {
 			return err
 		}
 		p.opts.Progress(StageDeleteIndex)
-		if err := p.deleteFiles(ctx, backend.IndexFile, p.indexFiles); err != nil {
+		old := p.indexToDelete()
+		if err := p.deleteFiles(ctx, backend.IndexFile, old); err != nil {
 			return fmt.Errorf("delete old index files (no pack was deleted): %w", err)
 		}
-		res.IndexFilesDeleted = len(p.indexFiles)
+		res.IndexFilesDeleted = len(old)
+	} else if len(p.ret.obsolete) > 0 {
+		// Other index files name all their packs: nothing to write.
+		if err := p.deleteFiles(ctx, backend.IndexFile, p.ret.obsolete); err != nil {
+			return fmt.Errorf("delete index files whose packs other index files name: %w", err)
+		}
+		res.IndexFilesDeleted = len(p.ret.obsolete)
 	}
 	if err := p.checkUnchanged(ctx, l, written); err != nil {
 		return err

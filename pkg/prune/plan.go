@@ -38,6 +38,8 @@ type Plan struct {
 	keep        map[format.BlobHandle]struct{}
 	repackBlobs map[format.ID][]format.IndexBlob
 
+	ret retainedState // S3 Object Lock
+
 	executed bool
 }
 
@@ -87,12 +89,19 @@ func NewPlan(ctx context.Context, r *repo.Repository, opts Options) (*Plan, erro
 	if err := p.decide(); err != nil {
 		return nil, err
 	}
+	if err := p.keepRetained(ctx); err != nil {
+		return nil, err
+	}
 	p.collectKeep()
 	return p, nil
 }
 
 // Stats returns the numbers of the plan (restic prune's summary).
 func (p *Plan) Stats() Stats { return p.stats }
+
+// Retained returns what the plan keeps because it is under retention (S3
+// Object Lock); empty without one.
+func (p *Plan) Retained() backend.KeptFiles { return p.ret.kept }
 
 // loadIndex lists and loads the index files itself, so that it knows
 // exactly which files the index was built from.
@@ -102,9 +111,9 @@ func (p *Plan) loadIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.idx, err = index.Load(ctx, ids, p.r.Config().Version, func(ctx context.Context, id format.ID) ([]byte, error) {
+	p.idx, err = index.Load(ctx, ids, p.r.Config().Version, p.recordPacks(func(ctx context.Context, id format.ID) ([]byte, error) {
 		return p.r.LoadUnpacked(ctx, backend.IndexFile, id)
-	})
+	}))
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,9 @@ import (
 // process reads a snapshot while it goes. Data stays until a prune.
 //
 // On a removal error the Result still lists, in Removed, the snapshots that
-// were removed before it.
+// were removed before it. Under S3 Object Lock, snapshots still retained
+// are kept (Result.Retained) and the retention of those the policy keeps
+// is extended when due.
 func Forget(ctx context.Context, r *repo.Repository, o Options) (Result, error) {
 	if o.Policy.Empty() {
 		return Result{}, ErrEmptyPolicy
@@ -36,9 +38,14 @@ func Forget(ctx context.Context, r *repo.Repository, o Options) (Result, error) 
 	}
 	res := Result{Groups: groups, Removed: toRemove(groups)}
 	if o.DryRun {
-		return res, nil
+		res.Removed, res.Retained, err = splitRetained(ctx, r, res.Removed)
+		return res, err
 	}
-	res.Removed, err = RemoveSnapshots(ctx, r, res.Removed)
+	res.Removed, res.Retained, err = RemoveUnlessRetained(ctx, r, res.Removed)
+	if err != nil {
+		return res, err
+	}
+	res.Retained.Extension, err = extendKept(ctx, r, res.Kept())
 	return res, err
 }
 

@@ -73,8 +73,11 @@ func Plan(snapshots []repo.Snapshot, o Options) ([]GroupResult, error) {
 type Result struct {
 	Groups []GroupResult
 	// Removed lists the snapshots removed, or, for a dry run, those that
-	// would have been; sorted by ID.
+	// would have been; sorted by ID. Those an object lock keeps are in
+	// Retained instead.
 	Removed []format.ID
+	// Retained is what an object lock kept and extended.
+	Retained Retained
 }
 
 // Kept lists the IDs of the snapshots every group kept, sorted.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	Transport http.RoundTripper
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
+	// ObjectLock, if set, is the retention every file but locks gets (S3
+	// Object Lock); the bucket must have object locking enabled, and
+	// Create makes a missing bucket with it.
+	ObjectLock backend.ObjectLock
 	// RetryMax is how long Open and Create retry a transient failure of
 	// their bucket check (a server restarting), with the policy of
 	// pkg/backend/retry; 0 tries once. Set it to the budget the retry

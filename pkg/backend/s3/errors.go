@@ -18,6 +18,9 @@ func (b *Backend) translate(err error) error {
 	if err == nil || !errors.As(err, &resp) {
 		return err
 	}
+	if isRetained(resp) {
+		return fmt.Errorf("%w: %w", backend.ErrRetained, err)
+	}
 	switch resp.Code {
 	case "NoSuchKey":
 		return fmt.Errorf("%w: %w", backend.ErrNotExist, err)

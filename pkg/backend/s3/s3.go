@@ -58,6 +58,9 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if !ok {
 		return nil, fmt.Errorf("open %s: bucket %q: %w", cfg, cfg.Bucket, backend.ErrLocationMissing)
 	}
+	if err := b.checkObjectLock(ctx); err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg, err)
+	}
 	return b, nil
 }
 
@@ -72,13 +75,16 @@ func Create(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("create %s: check bucket: %w", cfg, err)
 	}
 	if ok {
+		if err := b.checkObjectLock(ctx); err != nil {
+			return nil, fmt.Errorf("create %s: %w", cfg, err)
+		}
 		return b, nil
 	}
 	region := cfg.Region
 	if region == "" {
 		region = "us-east-1"
 	}
-	err = b.client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: region})
+	err = b.client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: region, ObjectLocking: !cfg.ObjectLock.IsZero()})
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) && resp.Code == minio.BucketAlreadyOwnedByYou {
 		err = nil // created concurrently by us
@@ -187,11 +193,11 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 		// minio-go hashes a ReaderAt+Seeker in place instead of buffering.
 		body = io.NewSectionReader(ra, 0, size)
 	}
-	info, err := b.client.PutObject(ctx, b.cfg.Bucket, b.key(h), body, size, minio.PutObjectOptions{
+	info, err := b.client.PutObject(ctx, b.cfg.Bucket, b.key(h), body, size, b.putOptions(h.Type, minio.PutObjectOptions{
 		ContentType:    "application/octet-stream",
 		SendContentMd5: true,
 		PartSize:       partSize,
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("save %s: put %s/%s: %w", h, b.cfg.Bucket, b.key(h), b.translate(err))
 	}
@@ -263,10 +269,14 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (int64, error) {
 }
 
 // Remove implements backend.Backend. S3 reports success for a missing key,
-// which matches the contract.
+// which matches the contract. With an object lock every version of the
+// key is removed (see removeVersions).
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := check(ctx, h); err != nil {
 		return fmt.Errorf("remove %s: %w", h, err)
+	}
+	if !b.cfg.ObjectLock.IsZero() {
+		return b.removeVersions(ctx, h)
 	}
 	if err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{}); err != nil {
 		return fmt.Errorf("remove %s: %w", h, b.translate(err))
