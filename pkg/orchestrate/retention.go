@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/prune"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/retention"
@@ -80,7 +81,11 @@ func (x *run) forgetAndPrune(ctx context.Context, r *repo.Repository, l *repo.Lo
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)
 	}
-	if len(res.Removed) == 0 || !prunes {
+	// Under S3 Object Lock prune also renews the retention of what the
+	// kept snapshots need, before it runs out: it runs every time then,
+	// not only after forget removed something.
+	_, retains := backend.AsRetainer(r.Backend())
+	if !prunes || len(res.Removed) == 0 && !retains {
 		return nil
 	}
 	// The index as a fresh load would find it (what others wrote since
