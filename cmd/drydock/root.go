@@ -80,6 +80,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newRewriteCommand(g),
 		newRepairCommand(g),
 		newCopyCommand(g),
+		newCacheCommand(g),
 	)
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { g.warnIgnoredNoLock(cmd) }
 	explainArgErrors(root)
