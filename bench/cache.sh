@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Commands that read a remote repository's metadata, with the local cache
 # warm: restic against drydock, on MinIO and on SFTP (a private sshd on
-# 127.0.0.1), each tool with its own repository and its own cache.
+# 127.0.0.1), each tool with its own cache. Both use one repository that
+# restic creates and both fill, through the same key file: restic
+# calibrates scrypt to the machine's load at init (N=8192 on a busy day)
+# where drydock writes N=32768, and opening the key would otherwise weigh
+# more than anything the cache changes.
 #
 #   RESTIC_BIN=/tmp/restic-v0.19.1/restic bash bench/cache.sh [WORKDIR]
 #
@@ -53,14 +57,12 @@ run_tool() {
   RESTIC_REPOSITORY="${repo[$tool]}" RESTIC_CACHE_DIR="$work/cache-$where-$tool" "$bin" "${extra[@]}" "$@"
 }
 
-# fill: a repository per tool with nsnaps snapshots, 1% of the files
-# changed between them (in a copy of the data, so that the no-change
+# fill: the repository with nsnaps snapshots of each tool, 1% of the
+# files changed between them (in a copy of the data, so that the no-change
 # backup below has a parent).
 fill() {
   local tool i
-  for tool in restic drydock; do
-    run_tool "$tool" init > /dev/null
-  done
+  run_tool restic init > /dev/null
   rm -rf "$work/src"; cp -a "$data" "$work/src"
   for i in $(seq "$nsnaps"); do
     python3 - "$work/src" "$i" <<'PY'
@@ -109,7 +111,7 @@ rm -rf "$work/minio-data"
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/minio/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
 where=s3 extra=()
-repo[restic]="s3:http://127.0.0.1:$port/cache-restic" repo[drydock]="s3:http://127.0.0.1:$port/cache-drydock"
+repo[restic]="s3:http://127.0.0.1:$port/cache-bench" repo[drydock]="s3:http://127.0.0.1:$port/cache-bench"
 rm -rf "$work"/cache-s3-*
 fill
 bench_steps
@@ -157,7 +159,7 @@ CFG
 pids+=($!)
 for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$sport") 2>/dev/null && break; sleep 0.1; done
 where=sftp extra=(-o "sftp.command=ssh -F $sshd_dir/ssh_config bench-sftp -s sftp")
-repo[restic]="sftp:bench-sftp:restic" repo[drydock]="sftp:bench-sftp:drydock"
+repo[restic]="sftp:bench-sftp:repo" repo[drydock]="sftp:bench-sftp:repo"
 rm -rf "$work"/cache-sftp-*
 fill
 bench_steps
