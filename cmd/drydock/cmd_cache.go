@@ -80,16 +80,22 @@ func cleanupCaches(g *globalOptions, base string, old []cache.Entry) error {
 
 func printCaches(w io.Writer, entries []cache.Entry, maxAge time.Duration, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "Repository ID\tLast used\tOld\tSize")
+	measured := entries[0].Size >= 0
+	header := "Repository ID\tLast used\tOld"
+	if measured {
+		header += "\tSize"
+	}
+	fmt.Fprintln(tw, header)
 	for _, e := range entries {
-		old, size := "", ""
+		old := ""
 		if now.Sub(e.LastUsed) > maxAge {
 			old = "yes"
 		}
-		if e.Size >= 0 {
-			size = humanize.Bytes(uint64(e.Size), 1)
+		line := e.ID[:10] + "\t" + daysAgo(e.LastUsed, now) + "\t" + old
+		if measured {
+			line += "\t" + humanize.Bytes(uint64(e.Size), 1)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.ID[:10], daysAgo(e.LastUsed, now), old, size)
+		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
 }
