@@ -20,7 +20,7 @@ work="$(mktemp -d /tmp/build-restic.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/restic" "$work/chunker"
 # Test data archives are not needed (and may be absent from a snapshot).
-git --git-dir="$restic_git" archive "$tag" -- . ':(exclude)**/testdata/**' | tar -x -C "$work/restic"
+git --git-dir="$restic_git" archive "$tag" -- . ':(exclude,glob)**/testdata/**' | tar -x -C "$work/restic"
 git --git-dir="$chunker_git" archive v0.4.0 | tar -x -C "$work/chunker"
 cd "$work/restic"
 go mod edit -replace "github.com/restic/chunker=$work/chunker"

@@ -14,6 +14,7 @@ import (
 type checkOptions struct {
 	readData       bool
 	readDataSubset string
+	withCache      bool
 }
 
 func newCheckCommand(g *globalOptions) *cobra.Command {
@@ -27,6 +28,10 @@ indexed. --read-data also downloads every pack and verifies every blob;
 --read-data-subset only a part of them (restic's syntax).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The cache could hide what the check is for: a file damaged
+			// or lost in the repository but intact in the cache. As
+			// restic, the check reads the repository unless told.
+			g.noCache = g.noCache || !opts.withCache
 			// Exclusive, like restic: a prune running meanwhile would make
 			// packs disappear under the check.
 			return g.withReadLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
@@ -36,6 +41,7 @@ indexed. --read-data also downloads every pack and verifies every blob;
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.readData, "read-data", false, "read and verify all data")
+	f.BoolVar(&opts.withCache, "with-cache", false, "read index and snapshot files from the local cache, as restic's --with-cache (by default check reads them all from the repository)")
 	f.StringVar(&opts.readDataSubset, "read-data-subset", "", "read and verify a subset of the data: n/m or x%")
 	return cmd
 }

@@ -52,6 +52,10 @@ type globalOptions struct {
 	// treeCache bounds the repository's cache of decoded trees; 0 keeps
 	// none (one-shot commands), the console keeps one.
 	treeCache int64
+	// cacheDir and noCache are restic's --cache-dir and --no-cache: the
+	// local cache of remote repositories (cache.go).
+	cacheDir string
+	noCache  bool
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -69,6 +73,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for a rest: repository over https (repeatable; default: $RESTIC_CACERT)")
 	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for a rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
 	g.repoConfig.addFlags(cmd)
+	g.addCacheFlags(f)
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -105,7 +110,7 @@ func (g *globalOptions) locationOptions(location secret.URL, create bool) (loc.O
 		return loc.Options{}, err
 	}
 	return loc.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
-		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert}, nil
+		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert, CacheDir: g.cacheBase()}, nil
 }
 
 // parseOptions turns -o key=value flags into a map.

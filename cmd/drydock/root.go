@@ -81,6 +81,7 @@ func newRoot(g *globalOptions) *cobra.Command {
 		newRepairCommand(g),
 		newCopyCommand(g),
 		readsWithoutLock(newMountCommand(g)),
+		newCacheCommand(g),
 	)
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { g.warnIgnoredNoLock(cmd) }
 	explainArgErrors(root)

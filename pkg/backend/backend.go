@@ -91,6 +91,28 @@ func AsFileSaver(be Backend) (FileSaver, bool) {
 	}
 }
 
+// PackCache is implemented by a local cache in front of a backend
+// (package cache). The repository calls CachePacks after every index it
+// loads, with the names of the packs that hold trees: the cache keeps
+// those whole once read, and deletes any other pack it holds.
+type PackCache interface {
+	CachePacks(names map[string]struct{})
+}
+
+// AsPackCache returns be, or the first backend it wraps, as a PackCache.
+func AsPackCache(be Backend) (PackCache, bool) {
+	for {
+		if pc, ok := be.(PackCache); ok {
+			return pc, true
+		}
+		u, ok := be.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		be = u.Unwrap()
+	}
+}
+
 // FileType is the kind of a repository file.
 type FileType uint8
 

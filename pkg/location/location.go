@@ -43,6 +43,10 @@ type Options struct {
 	// for rest: repositories over https.
 	CACerts    []string
 	ClientCert string
+	// CacheDir, if set, is the base directory of the local cache that
+	// OpenRepository puts in front of remote repositories (package
+	// cache); "" means no cache.
+	CacheDir string
 }
 
 // IsS3 tells whether location names an S3 repository.

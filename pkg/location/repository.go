@@ -19,6 +19,9 @@ func OpenRepository(ctx context.Context, location secret.URL, password secret.Va
 	if err != nil {
 		return nil, err
 	}
+	if opts.CacheDir != "" && IsRemote(location) {
+		ropts.Cache = withCache(opts.CacheDir, opts.Logger)
+	}
 	r, err := repo.Open(ctx, be, password.Reveal(), ropts)
 	if err != nil {
 		be.Close()

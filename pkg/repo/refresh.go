@@ -150,6 +150,7 @@ func (r *Repository) Refresh(ctx context.Context) (RefreshStats, error) {
 	}
 	idx.Compact()
 	r.idxs.reset(ids)
+	r.tellPackCache(idx)
 	st.IndexLoaded = len(fresh)
 	return st, nil
 }
@@ -203,5 +204,6 @@ func (r *Repository) loadIndexFiles(ctx context.Context, ids []format.ID) error 
 	}
 	r.idxs.reset(ids)
 	r.idx.Store(idx)
+	r.tellPackCache(idx)
 	return nil
 }

@@ -55,6 +55,11 @@ type Options struct {
 	// recognises those of dead drydocks of the same installation, which
 	// are then removed wherever locks are read (internal/lockowner).
 	LockOwner LockOwner
+	// Cache, if set, puts a local cache in front of the backend once Open
+	// has read the config: it gets the repository's ID and the backend,
+	// and what it returns serves everything after (the key and config
+	// files are always read from the repository itself).
+	Cache func(repoID string, be backend.Backend) backend.Backend
 	// LeftLocks, if set, collects our lock files that could not be
 	// removed, for the next lock to remove; nil gives the Repository one
 	// of its own.
@@ -208,6 +213,9 @@ func Open(ctx context.Context, be backend.Backend, password string, opts Options
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	r.cfg = *cfg
+	if r.opts.Cache != nil {
+		r.be = r.opts.Cache(cfg.ID, r.be)
+	}
 	return r, nil
 }
 

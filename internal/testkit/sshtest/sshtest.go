@@ -50,10 +50,12 @@ type Server struct {
 	// HostPublicKey is the server's host key as written in known_hosts.
 	HostPublicKey string
 
-	dir  string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	dir        string
+	logOpens   bool
+	sftpServer string
+	mu         sync.Mutex
+	cmd        *exec.Cmd
+	done       chan struct{}
 }
 
 // output returns what sshd logged.
@@ -62,8 +64,57 @@ func (s *Server) output() string {
 	return string(b)
 }
 
+// sftpServers are where Debian and others put the stand-alone SFTP
+// server, which StartLogged needs.
+var sftpServers = []string{"/usr/lib/openssh/sftp-server", "/usr/lib/sftp-server", "/usr/libexec/sftp-server"}
+
+// subsystem is sshd's SFTP line: the built-in server, or with logOpens the
+// stand-alone one logging every file opened into sftp.log (the built-in
+// one logs to the client's stderr, out of our sight).
+func (s *Server) subsystem() string {
+	if !s.logOpens {
+		return "Subsystem sftp internal-sftp -d " + s.Root
+	}
+	return "Subsystem sftp " + s.sftpServer + " -e -l INFO -d " + s.Root + " 2>>" + filepath.Join(s.dir, "sftp.log")
+}
+
+// StartLogged is Start with a server that logs the files it opens, for
+// Opened.
+func StartLogged(t testing.TB) *Server {
+	t.Helper()
+	var bin string
+	for _, p := range sftpServers {
+		if _, err := os.Stat(p); err == nil {
+			bin = p
+			break
+		}
+	}
+	testenv.RequireOrSkip(t, bin != "", "no stand-alone sftp-server found in %v (Debian: openssh-sftp-server)", sftpServers)
+	return start(t, bin)
+}
+
+// Opened counts the files opened over SFTP so far (for reading or
+// writing) whose path contains substr, from the log of a server from
+// StartLogged: what a client fetched, seen from outside it.
+func (s *Server) Opened(substr string) int {
+	log, _ := os.ReadFile(filepath.Join(s.dir, "sftp.log"))
+	n := 0
+	for _, line := range strings.Split(string(log), "\n") {
+		if _, path, ok := strings.Cut(line, "open \""); ok && strings.Contains(path, substr) {
+			n++
+		}
+	}
+	return n
+}
+
 // Start starts sshd for t and registers its shutdown with t.Cleanup.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "")
+}
+
+// start starts sshd; a sftpServer logs the files it opens.
+func start(t testing.TB, sftpServer string) *Server {
 	t.Helper()
 	sshd := findSSHD()
 	_, kerr := exec.LookPath("ssh-keygen")
@@ -75,7 +126,7 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("current user: %v", err)
 	}
 	dir := t.TempDir()
-	s := &Server{Host: "127.0.0.1", User: u.Username, dir: dir, Root: filepath.Join(dir, "root")}
+	s := &Server{Host: "127.0.0.1", User: u.Username, dir: dir, Root: filepath.Join(dir, "root"), logOpens: sftpServer != "", sftpServer: sftpServer}
 	if err := os.Mkdir(s.Root, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +229,7 @@ func (s *Server) writeFiles(t testing.TB, hostKey string) {
 		"StrictModes no", // the temporary directory's modes are not ours to judge
 		"LogLevel VERBOSE",
 		"MaxStartups 100",
-		"Subsystem sftp internal-sftp -d " + s.Root,
+		s.subsystem(),
 	}, "\n") + "\n"
 	s.KnownHostsFile = filepath.Join(s.dir, "known_hosts")
 	s.ConfigFile = filepath.Join(s.dir, "ssh_config")
