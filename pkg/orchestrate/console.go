@@ -51,7 +51,7 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 	wc := &webConsole{listen: l}
 	repos := map[string]*repo.Repository{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Repositories)) {
-		r, err := openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, false, d.owner, d.leftLocksOf(name))
+		r, err := openRepo(ctx, name, cfg.Repositories[name], cacheDir(cfg), d.opts.Getenv, d.log, false, d.owner, d.leftLocksOf(name))
 		if err != nil && copyOnly(cfg, name) {
 			// As in preflight: a copy destination that is down must not
 			// stop the daemon; the console shows it after a restart.

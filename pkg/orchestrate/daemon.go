@@ -133,7 +133,7 @@ func preflight(ctx context.Context, cfg *config.Config, getenv func(string) stri
 				continue // created with the repository at the first start
 			}
 		}
-		r, err := openRepo(ctx, name, rc, getenv, log, create, owner, nil)
+		r, err := openRepo(ctx, name, rc, "", getenv, log, create, owner, nil)
 		if !create && rc.Init && errors.Is(err, repo.ErrNoRepository) {
 			continue
 		}
@@ -569,7 +569,7 @@ func (d *Daemon) runOnce(ctx context.Context, cfg *config.Config, key taskKey, r
 // marked init and missing.
 func (d *Daemon) opener(cfg *config.Config, name string) opener {
 	return func(ctx context.Context) (*repo.Repository, error) {
-		return openRepo(ctx, name, cfg.Repositories[name], d.opts.Getenv, d.log, true, d.owner, d.leftLocksOf(name))
+		return openRepo(ctx, name, cfg.Repositories[name], cacheDir(cfg), d.opts.Getenv, d.log, true, d.owner, d.leftLocksOf(name))
 	}
 }
 

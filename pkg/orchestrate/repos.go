@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/location"
@@ -27,7 +28,11 @@ func repoEnv(rc *config.Repository, getenv func(string) string) func(string) str
 // repository named name, its locks marked by owner (may be nil), the lock
 // files it cannot remove noted in left (nil: its own). The caller closes
 // its backend.
-func openRepo(ctx context.Context, name string, rc *config.Repository, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner, left *repo.LeftLocks) (*repo.Repository, error) {
+//
+// cacheDir, if set, is the base of the local cache of remote
+// repositories (index, snapshot and tree pack files, as the CLI's): a
+// restarted daemon reads only what changed.
+func openRepo(ctx context.Context, name string, rc *config.Repository, cacheDir string, getenv func(string) string, log *slog.Logger, create bool, owner repo.LockOwner, left *repo.LeftLocks) (*repo.Repository, error) {
 	// The daemon keeps repositories open (repoPool): parent trees of the
 	// next backup come from the cache.
 	opts := repo.Options{Logger: log, LockRetry: time.Duration(rc.LockWait), TreeCache: repo.DefaultTreeCache, LockOwner: owner, LeftLocks: left}
@@ -43,7 +48,7 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	if retryMax == 0 {
 		retryMax = defaultRetryMax
 	}
-	lopts := location.Options{Getenv: repoEnv(rc, getenv), RetryMax: retryMax, Logger: log, Extended: rc.Options}
+	lopts := location.Options{Getenv: repoEnv(rc, getenv), RetryMax: retryMax, Logger: log, Extended: rc.Options, CacheDir: cacheDir}
 	if t := rc.REST; t != nil {
 		lopts.CACerts, lopts.ClientCert = t.CACert, t.TLSClientCert
 	}
@@ -67,3 +72,6 @@ func openRepo(ctx context.Context, name string, rc *config.Repository, getenv fu
 	}
 	return r, nil
 }
+
+// cacheDir is where the daemon caches its remote repositories' files.
+func cacheDir(cfg *config.Config) string { return filepath.Join(cfg.StateDir, "cache") }
