@@ -41,7 +41,7 @@ var floors = []struct {
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location", "pkg/resticjson"}},
 	{50, "", []string{"pkg/repo"}},
 	{45, "backend", []string{"pkg/backend/s3", "pkg/backend/rclone"}},
-	{44, "backend", []string{"pkg/backend/cache", "pkg/backend/retry", "pkg/backend/local", "pkg/backend/rest", "pkg/backend/sftp"}},
+	{44, "backend", []string{"pkg/backend/cache", "pkg/backend/limit", "pkg/backend/retry", "pkg/backend/local", "pkg/backend/rest", "pkg/backend/sftp"}},
 	{43, "backend", []string{"pkg/backend"}},
 	{40, "format", []string{"pkg/repo/pack"}},
 	{39, "format", []string{"pkg/repo/index", "pkg/repo/walk"}},

@@ -56,6 +56,7 @@ type globalOptions struct {
 	// local cache of remote repositories (cache.go).
 	cacheDir string
 	noCache  bool
+	transfer transferOptions // --limit-upload, --limit-download, --pack-size
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -74,6 +75,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for a rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
 	g.repoConfig.addFlags(cmd)
 	g.addCacheFlags(f)
+	g.transfer.addFlags(f)
 }
 
 func (g *globalOptions) logger() *slog.Logger {
@@ -110,7 +112,8 @@ func (g *globalOptions) locationOptions(location secret.URL, create bool) (loc.O
 		return loc.Options{}, err
 	}
 	return loc.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
-		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert, CacheDir: g.cacheBase()}, nil
+		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert, CacheDir: g.cacheBase(),
+		LimitUpload: g.transfer.uploadRate(), LimitDownload: g.transfer.downloadRate()}, nil
 }
 
 // parseOptions turns -o key=value flags into a map.
@@ -127,7 +130,9 @@ func parseOptions(opts []string) (map[string]string, error) {
 }
 
 func (g *globalOptions) repoOptions() repo.Options {
-	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner(), TreeCache: g.treeCache}
+	packSize, _ := g.transfer.packSize(g.getenv) // checked before the command runs
+	return repo.Options{Compression: g.compression, Logger: g.logger(), LockRetry: g.retryLock, LockOwner: g.lockOwner(), TreeCache: g.treeCache,
+		PackSize: packSize}
 }
 
 // openRepository opens the configured repository. With g.defaultRepo set

@@ -83,7 +83,10 @@ func newRoot(g *globalOptions) *cobra.Command {
 		readsWithoutLock(newMountCommand(g)),
 		newCacheCommand(g),
 	)
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { g.warnIgnoredNoLock(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.warnIgnoredNoLock(cmd)
+		return g.checkTransfer()
+	}
 	explainArgErrors(root)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backend/rclone"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
+	"github.com/drydock-backup/drydock/pkg/backend/limit"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
@@ -47,6 +48,10 @@ type Options struct {
 	// OpenRepository puts in front of remote repositories (package
 	// cache); "" means no cache.
 	CacheDir string
+	// LimitUpload and LimitDownload cap the transfers to and from the
+	// storage in bytes a second (restic's --limit-upload and
+	// --limit-download); 0 means no limit.
+	LimitUpload, LimitDownload int64
 }
 
 // IsS3 tells whether location names an S3 repository.
@@ -118,6 +123,8 @@ func Open(ctx context.Context, location secret.URL, opts Options) (backend.Backe
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", location, err)
 	}
+	// Inside the retry layer: a retried transfer is limited too.
+	be = limit.New(be, opts.LimitUpload, opts.LimitDownload)
 	if opts.RetryMax > 0 {
 		be = retry.New(be, retry.Options{MaxElapsed: opts.RetryMax, Logger: opts.Logger})
 	}
