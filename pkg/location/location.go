@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/drydock-backup/drydock/pkg/backend"
+	"github.com/drydock-backup/drydock/pkg/backend/limit"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backend/rclone"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
-	"github.com/drydock-backup/drydock/pkg/backend/limit"
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/backend/s3"
 	"github.com/drydock-backup/drydock/pkg/backend/sftp"
