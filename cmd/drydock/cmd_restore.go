@@ -115,8 +115,11 @@ func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, ro
 	out.start(sn, target)
 	ro.Logger, ro.Item = g.logger(), out.item
 	ro.Failed, ro.Warned = restoreFailurePrinter(g, "error"), restoreFailurePrinter(g, "warning")
-	ro.Verifying = func(st restorer.Stats) { out.summary(st); out.verifying(target) }
+	line, progress := filesRestoreProgress(g.stderr, g.quiet || g.json || g.verbose > 0)
+	ro.Progress = progress
+	ro.Verifying = func(st restorer.Stats) { line.finish(); out.summary(st); out.verifying(target) }
 	st, err := restorer.Restore(ctx, r, tree, target, ro)
+	line.finish()
 	if err != nil && !errors.Is(err, restorer.ErrIncomplete) && !errors.Is(err, restorer.ErrVerify) {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/restorer"
 )
 
 // termWriter is stderr when it is a terminal, shared by log lines,
@@ -71,6 +72,7 @@ type statusLine struct {
 	render func(elapsed time.Duration) string
 	stop   chan struct{}
 	done   chan struct{}
+	once   sync.Once
 }
 
 // newStatusLine starts the line if w is a terminal (a *termWriter); it
@@ -101,12 +103,12 @@ func (l *statusLine) loop() {
 	}
 }
 
-// finish clears the line.
+// finish clears the line; later calls do nothing.
 func (l *statusLine) finish() {
 	if l == nil {
 		return
 	}
-	close(l.stop)
+	l.once.Do(func() { close(l.stop) })
 	<-l.done
 }
 
@@ -246,16 +248,7 @@ func restoreRender(now func() time.Time) (render func() string, update func(appr
 			line += fmt.Sprintf(" (%d of %d)", p.Index, p.Volumes)
 		}
 		line += " staged beside its data (the app still runs)"
-		s, el := p.Stats, now().Sub(since.get())
-		if s.PlannedBytes == 0 && s.Written == 0 {
-			return line + fmt.Sprintf(": reading the snapshot, %d directories", s.Dirs)
-		}
-		line += fmt.Sprintf(": %d of %d files, %s of %s, %s/s", s.Files, s.PlannedFiles,
-			humanBytes(s.Written), humanBytes(s.PlannedBytes), rate(s.Written, el))
-		if s.Written > 0 && s.PlannedBytes > s.Written {
-			line += ", ETA " + eta(el, s.Written, s.PlannedBytes)
-		}
-		return line
+		return line + ": " + restoreStatsText(p.Stats, now().Sub(since.get()))
 	}
 	update = func(p apprestore.Progress) {
 		old := last.get()
@@ -263,6 +256,48 @@ func restoreRender(now func() time.Time) (render func() string, update func(appr
 			since.set(now())
 		}
 		last.set(p)
+	}
+	return render, update
+}
+
+// restoreStatsText says how far a restore is: reading the snapshot's
+// trees, then files and bytes of the planned totals, the rate since
+// writing began (el) and an ETA.
+func restoreStatsText(s restorer.Stats, el time.Duration) string {
+	if s.PlannedBytes == 0 && s.Written == 0 {
+		return fmt.Sprintf("reading the snapshot, %d directories", s.Dirs)
+	}
+	line := fmt.Sprintf("%d of %d files, %s of %s, %s/s", s.Files, s.PlannedFiles,
+		humanBytes(s.Written), humanBytes(s.PlannedBytes), rate(s.Written, el))
+	if s.Written > 0 && s.PlannedBytes > s.Written {
+		line += ", ETA " + eta(el, s.Written, s.PlannedBytes)
+	}
+	return line
+}
+
+// filesRestoreProgress is the status line of drydock restore.
+func filesRestoreProgress(w io.Writer, quiet bool) (*statusLine, func(restorer.Stats)) {
+	render, update := filesRestoreRender(time.Now)
+	l := newStatusLine(w, quiet, func(time.Duration) string { return render() })
+	if l == nil {
+		return nil, nil
+	}
+	return l, update
+}
+
+// filesRestoreRender returns the status text of a restore and the
+// function that feeds it (restorer.Options.Progress); now is the clock.
+// The rate counts from the first byte written: reading the trees is not
+// writing.
+func filesRestoreRender(now func() time.Time) (render func() string, update func(restorer.Stats)) {
+	var last latest[restorer.Stats]
+	var since latest[time.Time]
+	render = func() string { return restoreStatsText(last.get(), now().Sub(since.get())) }
+	update = func(s restorer.Stats) {
+		if last.get().Written == 0 && s.Written > 0 || since.get().IsZero() {
+			since.set(now())
+		}
+		last.set(s)
 	}
 	return render, update
 }

@@ -116,3 +116,25 @@ func TestTermWriterClearsStatusLine(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// TestFilesRestoreStatusLine: drydock restore's status line reads the
+// trees first, then counts files and bytes of the planned totals with a
+// rate from the first byte written and an ETA.
+func TestFilesRestoreStatusLine(t *testing.T) {
+	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	render, update := filesRestoreRender(func() time.Time { return clock })
+	update(restorer.Stats{Dirs: 7})
+	if got := render(); got != "reading the snapshot, 7 directories" {
+		t.Errorf("reading trees: %q", got)
+	}
+	clock = clock.Add(time.Minute) // not part of the rate
+	update(restorer.Stats{PlannedFiles: 8, PlannedBytes: 80 << 20, Written: 1})
+	clock = clock.Add(4 * time.Second)
+	update(restorer.Stats{Files: 2, PlannedFiles: 8, PlannedBytes: 80 << 20, Written: 20 << 20})
+	got := render()
+	for _, want := range []string{"2 of 8 files", "20.0 MiB of 80.0 MiB", "5.0 MiB/s", "ETA 12s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("writing: %q lacks %q", got, want)
+		}
+	}
+}
