@@ -50,7 +50,9 @@ indexed. --read-data also downloads every pack and verifies every blob;
 var errCheckFailed = fmt.Errorf("the repository contains errors")
 
 func runCheck(ctx context.Context, r *repo.Repository, opts checkOptions, g *globalOptions) error {
-	rep, err := checker.Check(ctx, r, checker.Options{ReadData: opts.readData, ReadDataSubset: opts.readDataSubset})
+	line, progress := checkProgress(g.stderr, g.quiet || g.json)
+	rep, err := checker.Check(ctx, r, checker.Options{ReadData: opts.readData, ReadDataSubset: opts.readDataSubset, Progress: progress})
+	line.finish()
 	if err != nil {
 		return err
 	}

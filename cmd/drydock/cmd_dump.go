@@ -42,7 +42,7 @@ dump with an error (exit 1) rather than writing wrong bytes.`,
 				if opts.target == "" {
 					return snaptree.Dump(ctx, r, *sn.Tree, args[1], g.stdout)
 				}
-				return dumpToFile(ctx, r, *sn.Tree, args[1], opts.target)
+				return dumpToFile(ctx, r, *sn.Tree, args[1], opts.target, g)
 			})
 		},
 	}
@@ -55,7 +55,7 @@ dump with an error (exit 1) rather than writing wrong bytes.`,
 
 // dumpToFile dumps into a new file at target, which is removed again if
 // the dump fails: no half-written dump is left looking complete.
-func dumpToFile(ctx context.Context, r *repo.Repository, root format.ID, p, target string) (err error) {
+func dumpToFile(ctx context.Context, r *repo.Repository, root format.ID, p, target string, g *globalOptions) (err error) {
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("dump target: %w", err)
@@ -68,5 +68,12 @@ func dumpToFile(ctx context.Context, r *repo.Repository, root format.ID, p, targ
 			os.Remove(target)
 		}
 	}()
-	return snaptree.Dump(ctx, r, root, p, f)
+	var total uint64 // known for a file; a folder's tar is not
+	if n, lerr := snaptree.Lookup(ctx, r, root, p); lerr == nil && n.Type == format.NodeFile {
+		total = n.Size
+	}
+	cw := &countingWriter{w: f}
+	line := dumpProgress(g.stderr, g.quiet || g.json, cw, total)
+	defer line.finish()
+	return snaptree.Dump(ctx, r, root, p, cw)
 }

@@ -138,3 +138,17 @@ func TestFilesRestoreStatusLine(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAndDumpStatusText(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{checkStatusText([2]int{0, 0}, time.Second), "checking the index and the snapshots' trees"},
+		{checkStatusText([2]int{5, 20}, 10*time.Second), "read 5 of 20 packs, ETA 30s"},
+		{checkStatusText([2]int{20, 20}, 10*time.Second), "read 20 of 20 packs"},
+		{dumpStatusText(10<<20, 40<<20, 2*time.Second), "10.0 MiB of 40.0 MiB written, 5.0 MiB/s, ETA 6s"},
+		{dumpStatusText(10<<20, 0, 2*time.Second), "10.0 MiB written, 5.0 MiB/s"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%q, want %q", tc.got, tc.want)
+		}
+	}
+}

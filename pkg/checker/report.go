@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
@@ -19,7 +20,7 @@ func (r *Report) Print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("checked %d index files, %d packs, %d snapshots, %d trees\n", r.IndexFiles, r.Packs, r.Snapshots, r.Trees)
 	if r.PacksRead > 0 {
-		p("read %d packs (%d bytes), %d blobs\n", r.PacksRead, r.BytesRead, r.BlobsRead)
+		p("read %d packs (%s), %d blobs\n", r.PacksRead, humanize.Bytes(uint64(r.BytesRead), 3), r.BlobsRead)
 	}
 	for _, n := range r.Notices {
 		p("%s\n", n)
