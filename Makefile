@@ -5,8 +5,9 @@ export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 BIN     ?= bin/drydock
 PKGS    ?= ./...
-# Tests run with the race detector; heavy packages get a generous timeout.
-TESTFLAGS ?= -race -count=1 -timeout 30m
+# Tests run with the race detector; heavy packages get a generous timeout
+# (cmd/drydock, with Docker, MinIO, sshd, FUSE and restic, is the longest).
+TESTFLAGS ?= -race -count=1 -timeout 50m
 
 .PHONY: build test bench lint fuzz-short image
 
