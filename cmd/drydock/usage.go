@@ -71,6 +71,10 @@ func requiredArgs(use string) []string {
 		if strings.HasPrefix(w, "[") || strings.HasPrefix(w, "-") || w == "|" {
 			break
 		}
+		// "SNAPSHOT[:SUBFOLDER]" requires SNAPSHOT.
+		if i := strings.Index(w, "["); i > 0 {
+			w = w[:i]
+		}
 		req = append(req, strings.TrimSuffix(w, "..."))
 	}
 	return req

@@ -17,7 +17,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"ls"}, "ls: SNAPSHOT missing; usage: drydock ls SNAPSHOT [DIR...]; for example: drydock ls latest /etc"},
-		{[]string{"restore"}, "restore: SNAPSHOT missing; usage: drydock restore SNAPSHOT --target DIR"},
+		{[]string{"restore"}, "restore: SNAPSHOT missing; usage: drydock restore SNAPSHOT[:SUBFOLDER] --target DIR"},
 		{[]string{"diff", "a"}, "diff: SNAPSHOT-B missing"},
 		{[]string{"diff", "a", "b", "c"}, "diff: too many arguments (3)"},
 		{[]string{"init", "x"}, `init: takes no arguments, got ["x"]`},
