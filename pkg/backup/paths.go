@@ -191,18 +191,26 @@ func parent(sns []repo.Snapshot, paths []string, snTime time.Time, opts PathOpti
 	if opts.GroupBy != nil {
 		g = *opts.GroupBy
 	}
+	p, ok := newestOfGroup(sns, g, opts.Host, paths, opts.Tags, snTime)
+	return p, ok, nil
+}
+
+// newestOfGroup returns the newest snapshot not newer than notAfter that
+// falls in the group of host, paths and tags by g: restic's rule for a
+// backup's parent (docs/format.md §11.2).
+func newestOfGroup(sns []repo.Snapshot, g retention.GroupBy, host string, paths, tags []string, notAfter time.Time) (repo.Snapshot, bool) {
 	for i := len(sns) - 1; i >= 0; i-- {
 		sn := sns[i]
 		switch {
-		case sn.Time.After(snTime),
-			g.Host && sn.Hostname != opts.Host,
+		case sn.Time.After(notAfter),
+			g.Host && sn.Hostname != host,
 			g.Paths && !samePaths(sn.Paths, paths),
-			g.Tags && !hasTags(sn.Tags, opts.Tags):
+			g.Tags && !hasTags(sn.Tags, tags):
 			continue
 		}
-		return sn, true, nil
+		return sn, true
 	}
-	return repo.Snapshot{}, false, nil
+	return repo.Snapshot{}, false
 }
 
 // samePaths reports whether a and b hold the same paths in any order.

@@ -17,6 +17,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/backend/retry"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
+	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/volume"
 )
 
@@ -269,7 +270,7 @@ func (b *volumeRun) warm(ctx context.Context, st *appState, app appplan.App) err
 		return err
 	}
 	b.mu.Lock()
-	parent, ok := repo.FindParent(b.snapshots, b.opts.Host, st.report.Paths, time.Now())
+	parent, ok := newestOfGroup(b.snapshots, retention.DefaultGroupBy, b.opts.Host, st.report.Paths, nil, time.Now())
 	b.mu.Unlock()
 	st.progress = AppProgress{App: app.Name, Phase: PhaseWarm}
 	var parentTree *format.ID

@@ -76,22 +76,35 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions, check fun
 	if err != nil {
 		return res, err
 	}
-	if res.Written, err = saveIndex(ctx, r, idx); err != nil {
-		return res, fmt.Errorf("write the new index (the old index files are kept): %w", err)
+	res.Written, res.Removed, err = replaceIndex(ctx, r, idx, oldFiles, "the old index files are kept", check)
+	if err != nil {
+		return res, err
+	}
+	return res, r.LoadIndex(ctx)
+}
+
+// replaceIndex writes idx as the repository's new index, runs check,
+// and only then removes the old index files it does not rewrite byte for
+// byte: a failure at any step leaves a complete index. kept says, in an
+// error before the removal, what is still as it was.
+func replaceIndex(ctx context.Context, r *repo.Repository, idx *index.Index, oldFiles []format.ID, kept string,
+	check func(context.Context) error) (written []format.ID, removed int, err error) {
+	if written, err = saveIndex(ctx, r, idx); err != nil {
+		return nil, 0, fmt.Errorf("write the new index (%s): %w", kept, err)
 	}
 	if err := check(ctx); err != nil {
-		return res, fmt.Errorf("the new index is written, the old index files are kept: %w", err)
+		return written, 0, fmt.Errorf("the new index is written, %s: %w", kept, err)
 	}
 	for _, id := range oldFiles {
-		if slices.Contains(res.Written, id) {
+		if slices.Contains(written, id) {
 			continue // the same content, written again
 		}
 		if err := r.Backend().Remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
-			return res, fmt.Errorf("remove old index file %s (the new index is complete; run repair index again): %w", id.Str(), backend.RefusedDelete(backend.IndexFile, err))
+			return written, removed, fmt.Errorf("remove old index file %s (the new index is complete; run repair index again): %w", id.Str(), backend.RefusedDelete(backend.IndexFile, err))
 		}
-		res.Removed++
+		removed++
 	}
-	return res, r.LoadIndex(ctx)
+	return written, removed, nil
 }
 
 // packSizes lists the pack files and their sizes.

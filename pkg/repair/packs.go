@@ -89,19 +89,8 @@ func Packs(ctx context.Context, r *repo.Repository, ids []format.ID, opts PacksO
 	if err != nil {
 		return res, err
 	}
-	if res.Written, err = saveIndex(ctx, r, idx); err != nil {
-		return res, fmt.Errorf("write the new index (nothing was removed): %w", err)
-	}
-	if err := check(ctx); err != nil {
-		return res, fmt.Errorf("the new index is written, nothing was removed: %w", err)
-	}
-	for _, id := range oldFiles {
-		if slices.Contains(res.Written, id) {
-			continue
-		}
-		if err := r.Backend().Remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
-			return res, fmt.Errorf("remove old index file %s (the new index is complete; run repair index): %w", id.Str(), backend.RefusedDelete(backend.IndexFile, err))
-		}
+	if res.Written, _, err = replaceIndex(ctx, r, idx, oldFiles, "nothing was removed", check); err != nil {
+		return res, err
 	}
 	for _, id := range ids {
 		if _, ok := sizes[id]; !ok {

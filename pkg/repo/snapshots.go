@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -224,26 +223,6 @@ func FindSnapshotAmong(snapshots []Snapshot, dmg *DamagedSnapshotsError, ref str
 		return Snapshot{}, fmt.Errorf("snapshot %s cannot be read: %w", broken[0].ID.Str(), broken[0].Err)
 	}
 	return found[0], nil
-}
-
-// FindParent returns the newest snapshot with the same host and the same set
-// of paths that is not newer than notAfter: restic's rule for the parent of
-// a backup (docs/format.md §11.2).
-func FindParent(snapshots []Snapshot, host string, paths []string, notAfter time.Time) (Snapshot, bool) {
-	want := slices.Clone(paths)
-	slices.Sort(want)
-	for i := len(snapshots) - 1; i >= 0; i-- {
-		sn := snapshots[i]
-		if sn.Hostname != host || sn.Time.After(notAfter) {
-			continue
-		}
-		got := slices.Clone(sn.Paths)
-		slices.Sort(got)
-		if slices.Equal(got, want) {
-			return sn, true
-		}
-	}
-	return Snapshot{}, false
 }
 
 // ReadableSnapshots is Snapshots for callers that only read snapshots,
