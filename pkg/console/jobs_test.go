@@ -119,6 +119,10 @@ func TestEventsStreamOperations(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || ct != "text/event-stream" {
 		t.Fatalf("GET /api/v1/events: %d %s", res.StatusCode, ct)
 	}
+	// An event that never comes fails the test in time, not at the
+	// package's timeout.
+	stop := time.AfterFunc(time.Minute, func() { res.Body.Close() })
+	defer stop.Stop()
 	rd := bufio.NewReader(res.Body)
 	if line, _ := rd.ReadString('\n'); !strings.HasPrefix(line, ":") {
 		t.Fatalf("the stream starts with %q, want a comment", line)

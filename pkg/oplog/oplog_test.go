@@ -114,12 +114,28 @@ func TestSubscribersSeeEveryStep(t *testing.T) {
 }
 
 func TestLongLogKeepsHeadAndTail(t *testing.T) {
-	op := &Operation{}
-	for i := range 1000 {
-		AddLine(op, "info", fmt.Sprint(i))
-	}
-	trimLines(op)
-	if len(op.Log) != maxLines || op.Log[0].Text != "0" || op.Log[len(op.Log)-1].Text != "999" || !strings.Contains(op.Log[maxLines/2].Text, "left out") {
-		t.Errorf("trimmed log: %d lines, first %q, middle %q, last %q", len(op.Log), op.Log[0].Text, op.Log[maxLines/2].Text, op.Log[len(op.Log)-1].Text)
+	for _, tc := range []struct {
+		lines int
+		gap   string // the line that stands for the ones left out, if any
+	}{
+		{lines: maxLines},
+		{lines: maxLines + 1, gap: "(2 lines left out)"},
+		{lines: 1000, gap: fmt.Sprintf("(%d lines left out)", 1000-maxLines+1)},
+	} {
+		op := &Operation{}
+		for i := range tc.lines {
+			AddLine(op, "info", fmt.Sprint(i))
+		}
+		trimLines(op)
+		first, last := op.Log[0].Text, op.Log[len(op.Log)-1].Text
+		if first != "0" || last != fmt.Sprint(tc.lines-1) {
+			t.Errorf("%d lines: first %q, last %q", tc.lines, first, last)
+		}
+		switch {
+		case tc.gap == "" && len(op.Log) != tc.lines:
+			t.Errorf("%d lines: trimmed to %d, want them all", tc.lines, len(op.Log))
+		case tc.gap != "" && (len(op.Log) != maxLines || op.Log[maxLines/2].Text != tc.gap):
+			t.Errorf("%d lines: %d kept with %q in the middle, want %d with %q", tc.lines, len(op.Log), op.Log[maxLines/2].Text, maxLines, tc.gap)
+		}
 	}
 }
