@@ -20,17 +20,6 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/testproc"
 )
 
-// requireFUSE skips (fails under CI=true) where no FUSE mount can be
-// made: no /dev/fuse, or no fusermount helper (Debian: fuse3).
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	_, err := os.Stat("/dev/fuse")
-	testenv.RequireOrSkip(t, err == nil, "no /dev/fuse (%v): FUSE tests need the fuse kernel module", err)
-	_, err3 := exec.LookPath("fusermount3")
-	_, err2 := exec.LookPath("fusermount")
-	testenv.RequireOrSkip(t, err3 == nil || err2 == nil, "no fusermount3 or fusermount in PATH: install Debian's fuse3")
-}
-
 // mountProc is a drydock mount running as its own process.
 type mountProc struct {
 	cmd            *exec.Cmd
@@ -134,7 +123,7 @@ func isMountpoint(t *testing.T, dir string) bool {
 // use; an unmount from outside ends it with exit 0.
 func TestMountResticRepository(t *testing.T) {
 	bin := testenv.RequireBinary(t, "restic")
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	src, repoDir := t.TempDir(), filepath.Join(t.TempDir(), "repo")
 	fixture.Build(t, src)
 	c := newCLI(t, repoDir)
@@ -268,7 +257,7 @@ func TestMountRefusesMountpoint(t *testing.T) {
 // times, link count), from the layout's directories down to the files.
 func TestMountLayoutAsRestic(t *testing.T) {
 	bin := testenv.RequireBinary(t, "restic")
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	src, repoDir := t.TempDir(), filepath.Join(t.TempDir(), "repo")
 	fixture.Build(t, src)
 	c := newCLI(t, repoDir)

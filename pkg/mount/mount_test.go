@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,17 +25,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
-
-// requireFUSE skips (fails under CI=true) where no FUSE mount can be
-// made: no /dev/fuse, or no fusermount helper (Debian: fuse3).
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	_, err := os.Stat("/dev/fuse")
-	testenv.RequireOrSkip(t, err == nil, "no /dev/fuse (%v): FUSE tests need the fuse kernel module", err)
-	_, err3 := exec.LookPath("fusermount3")
-	_, err2 := exec.LookPath("fusermount")
-	testenv.RequireOrSkip(t, err3 == nil || err2 == nil, "no fusermount3 or fusermount in PATH: install Debian's fuse3")
-}
 
 // backedUp is a repository with the fixture backed up once.
 type backedUp struct {
@@ -82,7 +70,7 @@ func open(t *testing.T, dir string) *repo.Repository {
 // that the mount went away cleanly.
 func serve(t *testing.T, r *repo.Repository, opts mount.Options) string {
 	t.Helper()
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	mnt := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
