@@ -8,7 +8,7 @@ import (
 )
 
 const (
-	defaultLimit = 500
+	defaultLimit = 200
 	maxLimit     = 10000
 )
 

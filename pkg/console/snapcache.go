@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,19 @@ import (
 type snapshotCache struct {
 	mu   sync.Mutex
 	byID map[format.ID]repo.Snapshot
+	// sorted is byID in repo.Snapshots' order, nil when byID changed: a
+	// page of 10,000 snapshots is not sorted again while none came or went.
+	sorted []repo.Snapshot
+}
+
+// cached returns the snapshot id if it was read before. A snapshot file
+// never changes, so a full ID needs no listing; one forgotten since shows
+// until the next listing drops it.
+func (c *snapshotCache) cached(id format.ID) (repo.Snapshot, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sn, ok := c.byID[id]
+	return sn, ok
 }
 
 // snapshots returns the listed snapshots in repo.Snapshots' order, with a
@@ -69,20 +83,23 @@ func (c *snapshotCache) snapshots(ctx context.Context, r *repo.Repository) ([]re
 		}
 		c.byID[id] = loaded[i]
 	}
-	listed := make(map[format.ID]bool, len(ids))
-	out := make([]repo.Snapshot, 0, len(ids))
-	for _, id := range ids {
-		listed[id] = true
-		if sn, ok := c.byID[id]; ok {
-			out = append(out, sn)
-		}
+	if len(missing) > len(dmg) || len(c.byID) > len(ids)-len(dmg) {
+		c.sorted = nil // some came, or some went
 	}
-	for id := range c.byID {
-		if !listed[id] {
-			delete(c.byID, id)
+	if c.sorted == nil {
+		listed := make(map[format.ID]bool, len(ids))
+		for _, id := range ids {
+			listed[id] = true
 		}
+		for id := range c.byID {
+			if !listed[id] {
+				delete(c.byID, id)
+			}
+		}
+		c.sorted = slices.Collect(maps.Values(c.byID))
+		repo.SortSnapshots(c.sorted)
 	}
-	repo.SortSnapshots(out)
+	out := slices.Clone(c.sorted)
 	if len(dmg) == 0 {
 		return out, nil, nil
 	}

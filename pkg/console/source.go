@@ -77,11 +77,7 @@ func (src *source) snapshot(ctx context.Context, ref string) (repo.Snapshot, err
 	if ref != "latest" && !isHex(ref) {
 		return repo.Snapshot{}, badRequest("snapshot %q: want an ID, a unique prefix of one, or latest", ref)
 	}
-	all, dmg, err := src.allSnapshots(ctx)
-	if err != nil {
-		return repo.Snapshot{}, err
-	}
-	sn, err := repo.FindSnapshotAmong(all, dmg, ref)
+	sn, err := src.findSnapshot(ctx, ref)
 	if err != nil {
 		return repo.Snapshot{}, err
 	}
@@ -89,6 +85,21 @@ func (src *source) snapshot(ctx context.Context, ref string) (repo.Snapshot, err
 		return repo.Snapshot{}, errors.New("snapshot " + sn.ID.Str() + " has no tree")
 	}
 	return sn, nil
+}
+
+// findSnapshot is repo.FindSnapshotAmong, without listing the snapshot
+// files for a full ID read before: the pages link with full IDs.
+func (src *source) findSnapshot(ctx context.Context, ref string) (repo.Snapshot, error) {
+	if id, err := format.ParseID(ref); err == nil {
+		if sn, ok := src.snaps.cached(id); ok {
+			return sn, nil
+		}
+	}
+	all, dmg, err := src.allSnapshots(ctx)
+	if err != nil {
+		return repo.Snapshot{}, err
+	}
+	return repo.FindSnapshotAmong(all, dmg, ref)
 }
 
 func isHex(s string) bool {
