@@ -66,6 +66,7 @@ type Server struct {
 	pages    *templates
 	mux      *http.ServeMux
 	handler  http.Handler
+	bg       *background // restores and lock removals under way
 }
 
 // New builds the console for opts.
@@ -77,7 +78,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("console: no repository to serve")
 	}
 	s := &Server{due: opts.Due, jobs: opts.Jobs, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
-		sessions: newSessions(), limit: newLimiter(failDelay)}
+		sessions: newSessions(), limit: newLimiter(failDelay), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
