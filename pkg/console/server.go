@@ -38,6 +38,9 @@ type Options struct {
 	// Jobs, if set, are the daemon's jobs: the overview shows them and
 	// runs them on request. Nil under drydock ui.
 	Jobs Jobs
+	// Apps, if set, are the apps on the daemon's host: the overview and
+	// /api/v1/apps show them. Nil under drydock ui.
+	Apps Apps
 	// History, if set, is the history of operations the console shows
 	// and streams (/api/v1/events).
 	History *oplog.Log
@@ -56,6 +59,7 @@ type DueQuery struct {
 type Server struct {
 	due      func(DueQuery) (time.Time, bool)
 	jobs     Jobs
+	apps     Apps
 	history  *oplog.Log
 	token    secret.Value
 	log      *slog.Logger
@@ -77,7 +81,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("console: no repository to serve")
 	}
-	s := &Server{due: opts.Due, jobs: opts.Jobs, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+	s := &Server{due: opts.Due, jobs: opts.Jobs, apps: opts.Apps, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
 		sessions: newSessions(), limit: newLimiter(failDelay), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -114,6 +118,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /operations/{id}", s.pageOperation)
 	m.HandleFunc("POST /jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/jobs", s.apiJobs)
+	m.HandleFunc("GET /api/v1/apps", s.apiApps)
 	m.HandleFunc("POST /api/v1/jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/operations", s.apiOperations)
 	m.HandleFunc("GET /api/v1/operations/{id}", s.apiOperation)
