@@ -126,6 +126,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/repositories/{repo}/restore", s.apiRestore)
 	m.HandleFunc("POST /repositories/{repo}/snapshots/{id}/restore", s.formRestore)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
+	m.HandleFunc("GET /repositories/{repo}/diff", s.pageDiff)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/diff", s.apiDiff)
 	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
 	m.HandleFunc("GET /api/v1/hosts", s.apiHosts)
 	m.HandleFunc("GET /api/v1/repositories", s.apiRepositories)
