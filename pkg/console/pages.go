@@ -87,6 +87,7 @@ func (p errorPage) title() string { return http.StatusText(p.Status) }
 type snapshotsPage struct {
 	Repo             string
 	Host, Tag, Path  string // the filter, as given
+	Since, Until     string
 	Rows             []snapshotRow
 	Total            int
 	From, To         int // 1-based, for "From–To of Total"
@@ -116,9 +117,14 @@ func (s *Server) pageSnapshots(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	filter, err := parseSnapshotFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var sns []repo.Snapshot
 	err = src.read(r.Context(), func(ctx context.Context) (err error) {
-		sns, err = src.snapshots(ctx, snapshotFilter(r))
+		sns, err = src.snapshots(ctx, filter)
 		return err
 	})
 	if err != nil {
@@ -126,7 +132,8 @@ func (s *Server) pageSnapshots(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	p := snapshotsPage{Repo: src.name, Host: q.Get("host"), Tag: q.Get("tag"), Path: q.Get("path"), Total: len(sns)}
+	p := snapshotsPage{Repo: src.name, Host: q.Get("host"), Tag: q.Get("tag"), Path: q.Get("path"),
+		Since: q.Get("since"), Until: q.Get("until"), Total: len(sns)}
 	lo, hi := min(offset, len(sns)), min(offset+limit, len(sns))
 	for i := len(sns) - 1 - lo; i >= len(sns)-hi; i-- {
 		p.Rows = append(p.Rows, newSnapshotRow(src.name, sns[i]))
