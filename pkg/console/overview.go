@@ -17,6 +17,7 @@ const appsTimeout = 5 * time.Second
 
 type overviewPage struct {
 	Alerts       []string
+	LockAlerts   []lockAlert // repositories with stale locks, each with its button
 	Daemon       bool // jobs are shown and can be run
 	History      bool // there is a history to show
 	Tasks        []taskRow
@@ -59,6 +60,9 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
 	if s.apps != nil {
 		s.overviewApps(r, &p)
 	}
+	var failed []string
+	p.LockAlerts, failed = s.lockAlerts(r.Context())
+	p.Alerts = append(p.Alerts, failed...)
 	if s.history != nil {
 		for _, op := range s.history.List(overviewOperations) {
 			p.Operations = append(p.Operations, newOperationRow(op))
