@@ -18,8 +18,8 @@ const appsTimeout = 5 * time.Second
 type overviewPage struct {
 	Alerts       []string
 	LockAlerts   []lockAlert // repositories with stale locks, each with its button
-	Daemon       bool // jobs are shown and can be run
-	History      bool // there is a history to show
+	Daemon       bool        // jobs are shown and can be run
+	History      bool        // there is a history to show
 	Tasks        []taskRow
 	HasApps      bool // the host's apps are known (a daemon)
 	Apps         []appRow

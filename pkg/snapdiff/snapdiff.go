@@ -192,7 +192,6 @@ func (w *walker) whole(ctx context.Context, mod, p string, n *format.Node, count
 	return nil
 }
 
-
 // displayPath ends a directory's path with '/', as restic's diff does.
 func displayPath(p string, n *format.Node) string {
 	if n.Type == format.NodeDir {
