@@ -36,7 +36,7 @@ var floors = []struct {
 	{75, "", []string{"pkg/apprestore"}},
 	{70, "", []string{"pkg/appdef"}},
 	{65, "", []string{"pkg/backup", "pkg/verify", "pkg/snapcopy"}},
-	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree", "pkg/mount"}},
+	{60, "", []string{"pkg/archiver", "pkg/restorer", "pkg/prune", "pkg/checker", "pkg/snaptree", "pkg/snapdiff", "pkg/mount"}},
 	{62, "", []string{"pkg/snapedit", "pkg/repair"}},
 	{55, "", []string{"pkg/fsnode", "pkg/retention", "pkg/location", "pkg/resticjson"}},
 	{50, "", []string{"pkg/repo"}},

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -93,9 +95,14 @@ func runUI(ctx context.Context, g *globalOptions, opts uiOptions) error {
 		if opts.listen.TLS() {
 			scheme = "https"
 		}
-		return console.Serve(ctx, opts.listen, h, func(a net.Addr) {
+		err = console.Serve(ctx, opts.listen, h, func(a net.Addr) {
 			fmt.Fprintf(g.stderr, "console at %s://%s/ (log in with the token in %s)\n", scheme, a, tokenFile)
 		})
+		// Restores under way are cancelled and recorded as interrupted
+		// while the repository is still open.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return errors.Join(err, h.Shutdown(sctx))
 	})
 }
 

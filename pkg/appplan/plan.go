@@ -22,6 +22,9 @@ type Skip struct {
 	Name   string
 	Bind   bool
 	Reason string
+	// Tier is set when the volume is skipped for its tier (cache,
+	// rebuildable): opted in, but not worth a backup.
+	Tier Tier
 	// Malformed: skipped for labels drydock could not read (a value not
 	// documented, a mistyped drydock.* key), not by the user's choice.
 	Malformed bool
@@ -213,7 +216,7 @@ func BuildPlan(inv *Inventory, opts PlanOptions) *Plan {
 	for _, t := range targets {
 		ok, tier, why := decide(t)
 		if !ok {
-			p.Skipped = append(p.Skipped, Skip{Name: t.name, Bind: t.bind, Reason: why, Malformed: t.malformed()})
+			p.Skipped = append(p.Skipped, Skip{Name: t.name, Bind: t.bind, Reason: why, Tier: tier, Malformed: t.malformed()})
 			continue
 		}
 		chosen = append(chosen, t)

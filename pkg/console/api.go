@@ -42,9 +42,14 @@ func (s *Server) apiSnapshots(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	filter, err := parseSnapshotFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var sns []repo.Snapshot
 	err = src.read(r.Context(), func(ctx context.Context) (err error) {
-		sns, err = src.snapshots(ctx, snapshotFilter(r))
+		sns, err = src.snapshots(ctx, filter)
 		return err
 	})
 	if err != nil {

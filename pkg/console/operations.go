@@ -55,13 +55,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("no event stream here"))
 		return
 	}
+	// Subscribed before the first byte goes out: a client that acts once
+	// the stream has started must see every change that follows.
+	ch := s.history.Subscribe(r.Context())
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": drydock operations\n\n")
 	flusher.Flush()
-	ch := s.history.Subscribe(r.Context())
 	tick := time.NewTicker(25 * time.Second)
 	defer tick.Stop()
 	for {

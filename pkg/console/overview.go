@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -11,11 +12,19 @@ import (
 // overviewOperations is how many recent operations the overview shows.
 const overviewOperations = 10
 
+// appsTimeout bounds the overview's wait for Docker to list the apps.
+const appsTimeout = 5 * time.Second
+
 type overviewPage struct {
 	Alerts       []string
-	Daemon       bool // jobs are shown and can be run
-	History      bool // there is a history to show
+	LockAlerts   []lockAlert // repositories with stale locks, each with its button
+	Daemon       bool        // jobs are shown and can be run
+	History      bool        // there is a history to show
 	Tasks        []taskRow
+	HasApps      bool // the host's apps are known (a daemon)
+	Apps         []appRow
+	Skipped      []SkippedVolume // on the host, in no app
+	AppsError    string          // why the apps are not shown
 	Operations   []operationRow
 	Repositories []string
 }
@@ -48,12 +57,37 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if s.apps != nil {
+		s.overviewApps(r, &p)
+	}
+	var failed []string
+	p.LockAlerts, failed = s.lockAlerts(r.Context())
+	p.Alerts = append(p.Alerts, failed...)
 	if s.history != nil {
 		for _, op := range s.history.List(overviewOperations) {
 			p.Operations = append(p.Operations, newOperationRow(op))
 		}
 	}
 	s.render(w, r, http.StatusOK, "overview", p)
+}
+
+// overviewApps adds the host's apps, and their alerts, to p. Docker that
+// cannot be reached costs the section, not the page.
+func (s *Server) overviewApps(r *http.Request, p *overviewPage) {
+	p.HasApps = true
+	ctx, cancel := context.WithTimeout(r.Context(), appsTimeout)
+	defer cancel()
+	rep, err := s.apps.Apps(ctx)
+	if err != nil {
+		p.AppsError = err.Error()
+		p.Alerts = append(p.Alerts, "The apps on this host cannot be listed: "+err.Error())
+		return
+	}
+	for _, a := range rep.Apps {
+		p.Apps = append(p.Apps, newAppRow(a))
+		p.Alerts = append(p.Alerts, appAlerts(a)...)
+	}
+	p.Skipped = rep.Skipped
 }
 
 // taskAlert says what is wrong with a task, if anything: its last run

@@ -87,10 +87,12 @@ func (p errorPage) title() string { return http.StatusText(p.Status) }
 type snapshotsPage struct {
 	Repo             string
 	Host, Tag, Path  string // the filter, as given
+	Since, Until     string
 	Rows             []snapshotRow
 	Total            int
 	From, To         int // 1-based, for "From–To of Total"
 	PrevURL, NextURL string
+	DiffURL          string // the diff form's action
 }
 
 func (p snapshotsPage) title() string { return "Snapshots of " + p.Repo }
@@ -100,6 +102,7 @@ type snapshotRow struct {
 	Time             string
 	Host             string
 	Tags, Paths      []string
+	DiffA, DiffB     bool // preselected as a side of the diff form
 }
 
 // pageSnapshots lists the snapshots, newest first, filtered and paged.
@@ -114,9 +117,14 @@ func (s *Server) pageSnapshots(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	filter, err := parseSnapshotFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var sns []repo.Snapshot
 	err = src.read(r.Context(), func(ctx context.Context) (err error) {
-		sns, err = src.snapshots(ctx, snapshotFilter(r))
+		sns, err = src.snapshots(ctx, filter)
 		return err
 	})
 	if err != nil {
@@ -124,16 +132,18 @@ func (s *Server) pageSnapshots(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	p := snapshotsPage{Repo: src.name, Host: q.Get("host"), Tag: q.Get("tag"), Path: q.Get("path"), Total: len(sns)}
+	p := snapshotsPage{Repo: src.name, Host: q.Get("host"), Tag: q.Get("tag"), Path: q.Get("path"),
+		Since: q.Get("since"), Until: q.Get("until"), Total: len(sns)}
 	lo, hi := min(offset, len(sns)), min(offset+limit, len(sns))
 	for i := len(sns) - 1 - lo; i >= len(sns)-hi; i-- {
-		sn := sns[i]
-		p.Rows = append(p.Rows, snapshotRow{ID: sn.ID.String(), ShortID: sn.ID.Str(),
-			URL: treeURL(src.name, sn.ID.String(), "/"), Time: sn.Time.Format("2006-01-02 15:04:05 -07:00"),
-			Host: sn.Hostname, Tags: sn.Tags, Paths: sn.Paths})
+		p.Rows = append(p.Rows, newSnapshotRow(src.name, sns[i]))
 	}
 	p.From, p.To = lo+1, hi
 	p.PrevURL, p.NextURL = pageLinks(r.URL, offset, limit, len(sns))
+	if len(p.Rows) > 1 { // the newest two, preselected for a diff
+		p.Rows[0].DiffB, p.Rows[1].DiffA = true, true
+	}
+	p.DiffURL = "/repositories/" + url.PathEscape(src.name) + "/diff"
 	s.render(w, r, http.StatusOK, "snapshots", p)
 }
 

@@ -3,7 +3,10 @@ package console
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
+	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
@@ -30,12 +33,42 @@ func paging(r *http.Request) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-// snapshotFilter reads ?host=, ?tag= and ?path= as drydock snapshots reads
-// --host, --tag and --path: each may be given more than once; a tag value
-// is a comma-separated list that must all match; empty values are ignored.
-func snapshotFilter(r *http.Request) retention.Filter {
+// snapshotFilter is what the snapshots page and API select by: host, tag
+// and path as drydock snapshots does, and a time range.
+type snapshotFilter struct {
+	retention.Filter
+	Since, Until time.Time // zero: open; Until is exclusive
+}
+
+// Select returns the snapshots of sns that f keeps, in their order.
+func (f snapshotFilter) Select(sns []repo.Snapshot) []repo.Snapshot {
+	var out []repo.Snapshot
+	for _, sn := range f.Filter.Select(sns) {
+		if (f.Since.IsZero() || !sn.Time.Before(f.Since)) && (f.Until.IsZero() || sn.Time.Before(f.Until)) {
+			out = append(out, sn)
+		}
+	}
+	return out
+}
+
+// parseSnapshotFilter reads ?host=, ?tag= and ?path= as drydock snapshots
+// reads --host, --tag and --path (each may be given more than once; a tag
+// value is a comma-separated list that must all match; empty values are
+// ignored), and ?since= and ?until=: RFC 3339 times, or dates (YYYY-MM-DD,
+// the server's time zone) that include the whole day.
+func parseSnapshotFilter(r *http.Request) (snapshotFilter, error) {
 	q := r.URL.Query()
-	var f retention.Filter
+	var f snapshotFilter
+	var err error
+	if f.Since, err = parseTime("since", q.Get("since"), false); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseTime("until", q.Get("until"), true); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, badRequest("since=%s is not before until=%s", q.Get("since"), q.Get("until"))
+	}
 	for _, h := range q["host"] {
 		if h != "" {
 			f.Hosts = append(f.Hosts, h)
@@ -51,5 +84,26 @@ func snapshotFilter(r *http.Request) retention.Filter {
 			f.Paths = append(f.Paths, p)
 		}
 	}
-	return f
+	return f, nil
+}
+
+// parseTime reads a time parameter: an RFC 3339 time, or a date that
+// stands for its day's start (or, for an end, the next day's: the day is
+// included). Empty is the zero time.
+func parseTime(name, v string, end bool) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	day, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+	if err != nil {
+		return time.Time{}, badRequest("%s=%q: want a date (2026-01-31) or an RFC 3339 time (2026-01-31T18:00:00Z)", name, v)
+	}
+	if end {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day, nil
 }

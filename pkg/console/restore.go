@@ -105,6 +105,11 @@ func (s *Server) startRestore(ctx context.Context, repoName string, req restoreR
 	if err != nil {
 		return oplog.Operation{}, err
 	}
+	// Refused now, not after the history has a running operation that no
+	// one would finish.
+	if s.bg.ctx.Err() != nil {
+		return oplog.Operation{}, errStopping
+	}
 	op, err := s.history.Start(oplog.Operation{Kind: "restore", Repository: src.name, Trigger: oplog.Manual})
 	if err != nil {
 		return op, err
@@ -117,7 +122,10 @@ func (s *Server) startRestore(ctx context.Context, repoName string, req restoreR
 		oplog.AddLine(o, "info", fmt.Sprintf("restoring %s of snapshot %s to %s", what, sn.short, req.Target))
 	})
 	s.log.Info("restore started from the console", "repository", src.name, "snapshot", sn.short, "target", req.Target, "operation", op.ID)
-	go s.runRestore(context.WithoutCancel(ctx), src, sn, req.Target, include, op.ID)
+	if err := s.bg.start(func(ctx context.Context) { s.runRestore(ctx, src, sn, req.Target, include, op.ID) }); err != nil {
+		_ = s.history.Finish(op.ID, err, nil)
+		return oplog.Operation{}, err
+	}
 	return op, nil
 }
 
@@ -151,9 +159,13 @@ func (s *Server) runRestore(ctx context.Context, src *source, sn snapshotRef, ta
 		st, err = restorer.Restore(ctx, src.r, sn.tree, target, opts)
 		return err
 	})
+	stopped, err := s.bg.interrupted(err)
 	_ = s.history.Finish(id, err, func(o *oplog.Operation) {
 		o.Bytes = st.Bytes
 		oplog.AddLine(o, "info", fmt.Sprintf("restored %d files, %d dirs, %d other entries", st.Files, st.Dirs, st.Other+st.Links))
+		if stopped {
+			oplog.AddLine(o, "warning", "drydock stopped during the restore: the target holds part of it; restore again")
+		}
 	})
 }
 

@@ -38,6 +38,9 @@ type Options struct {
 	// Jobs, if set, are the daemon's jobs: the overview shows them and
 	// runs them on request. Nil under drydock ui.
 	Jobs Jobs
+	// Apps, if set, are the apps on the daemon's host: the overview and
+	// /api/v1/apps show them. Nil under drydock ui.
+	Apps Apps
 	// History, if set, is the history of operations the console shows
 	// and streams (/api/v1/events).
 	History *oplog.Log
@@ -56,6 +59,7 @@ type DueQuery struct {
 type Server struct {
 	due      func(DueQuery) (time.Time, bool)
 	jobs     Jobs
+	apps     Apps
 	history  *oplog.Log
 	token    secret.Value
 	log      *slog.Logger
@@ -66,6 +70,7 @@ type Server struct {
 	pages    *templates
 	mux      *http.ServeMux
 	handler  http.Handler
+	bg       *background // restores and lock removals under way
 }
 
 // New builds the console for opts.
@@ -76,8 +81,8 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("console: no repository to serve")
 	}
-	s := &Server{due: opts.Due, jobs: opts.Jobs, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
-		sessions: newSessions(), limit: newLimiter(failDelay)}
+	s := &Server{due: opts.Due, jobs: opts.Jobs, apps: opts.Apps, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+		sessions: newSessions(), limit: newLimiter(failDelay), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,13 +118,19 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /operations/{id}", s.pageOperation)
 	m.HandleFunc("POST /jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/jobs", s.apiJobs)
+	m.HandleFunc("GET /api/v1/apps", s.apiApps)
 	m.HandleFunc("POST /api/v1/jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/operations", s.apiOperations)
 	m.HandleFunc("GET /api/v1/operations/{id}", s.apiOperation)
 	m.HandleFunc("GET /api/v1/events", s.events)
 	m.HandleFunc("POST /api/v1/repositories/{repo}/restore", s.apiRestore)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/locks", s.apiLocks)
+	m.HandleFunc("POST /api/v1/repositories/{repo}/unlock", s.apiUnlock)
+	m.HandleFunc("POST /repositories/{repo}/unlock", s.formUnlock)
 	m.HandleFunc("POST /repositories/{repo}/snapshots/{id}/restore", s.formRestore)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
+	m.HandleFunc("GET /repositories/{repo}/diff", s.pageDiff)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/diff", s.apiDiff)
 	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/tree/{path...}", s.pageTree)
 	m.HandleFunc("GET /api/v1/hosts", s.apiHosts)
 	m.HandleFunc("GET /api/v1/repositories", s.apiRepositories)

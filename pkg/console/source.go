@@ -10,7 +10,6 @@ import (
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/retention"
 	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
 
@@ -50,10 +49,16 @@ func (src *source) loadIndex(ctx context.Context) error {
 	return err
 }
 
+// selector picks snapshots: a retention.Filter, or the snapshots page's
+// filter with its time range.
+type selector interface {
+	Select([]repo.Snapshot) []repo.Snapshot
+}
+
 // snapshots returns the snapshots f keeps, oldest first. A damaged
 // snapshot file does not hide the others (as drydock snapshots); it is
 // logged.
-func (src *source) snapshots(ctx context.Context, f retention.Filter) ([]repo.Snapshot, error) {
+func (src *source) snapshots(ctx context.Context, f selector) ([]repo.Snapshot, error) {
 	all, _, err := src.allSnapshots(ctx)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -21,10 +22,14 @@ import (
 // repository handles of its own: the pool's handles refresh their index
 // only between a job's steps, the console on every request.
 type webConsole struct {
-	handler http.Handler
+	handler *console.Server
 	listen  console.Listen
 	repos   []*repo.Repository
 }
+
+// consoleStopWait bounds how long a stopping daemon waits for the
+// console's cancelled operations to record how they ended.
+const consoleStopWait = 30 * time.Second
 
 // consoleListen is how cfg's listener is served with the console on.
 func consoleListen(cfg *config.Config) console.Listen {
@@ -59,15 +64,15 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 			continue
 		}
 		if err != nil {
-			wc.close()
+			wc.close(d.log)
 			return nil, fmt.Errorf("console: %w", err)
 		}
 		repos[name] = r
 		wc.repos = append(wc.repos, r)
 	}
 	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue,
-		Jobs: consoleJobs{d}, History: d.history}); err != nil {
-		wc.close()
+		Jobs: consoleJobs{d}, Apps: consoleApps{d}, History: d.history}); err != nil {
+		wc.close(d.log)
 		return nil, err
 	}
 	verb := "read"
@@ -78,7 +83,22 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 	return wc, nil
 }
 
-func (wc *webConsole) close() {
+// stop cancels the operations the console started (restores) and waits
+// until each is recorded as interrupted, so that the history keeps no
+// running operation once the daemon stopped. Nil-safe.
+func (wc *webConsole) stop(log *slog.Logger) {
+	if wc == nil || wc.handler == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), consoleStopWait)
+	defer cancel()
+	if err := wc.handler.Shutdown(ctx); err != nil {
+		log.Error("the console's operations did not end in time; the history records them as failed at the next start", "err", err)
+	}
+}
+
+func (wc *webConsole) close(log *slog.Logger) {
+	wc.stop(log)
 	for _, r := range wc.repos {
 		_ = r.Backend().Close()
 	}

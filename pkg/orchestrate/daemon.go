@@ -188,7 +188,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 		return abort(err)
 	}
 	if wc != nil {
-		defer wc.close()
+		defer wc.close(d.log)
 	}
 	srv, err := d.serve(cfg.Listen, wc)
 	if err != nil {
@@ -223,6 +223,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *config.Config) error {
 	d.mu.Lock()
 	d.stopping = true
 	d.mu.Unlock()
+	wc.stop(d.log) // the console's restores, cancelled and recorded
 	d.running.Wait()
 	d.pool.closeAll()
 	err = d.sched.Shutdown()
