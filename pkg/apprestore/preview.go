@@ -316,8 +316,11 @@ func (pv *previewer) room(ctx context.Context, vp *VolumePlan, st restorer.Stats
 		pv.check(KindRoom, vp.Name, nil, "not known before the volume is created (driver "+vp.Driver+"): checked then")
 		return
 	}
+	var plan restorer.Stats
 	dev, ok := fsDevice(dir)
-	plan := held[dev]
+	if ok {
+		plan = held[dev]
+	}
 	plan.PlannedFiles += st.Files
 	plan.PlannedBytes += st.Bytes
 	if ok {
