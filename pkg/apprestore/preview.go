@@ -188,7 +188,7 @@ func (pv *previewer) check(kind CheckKind, subject string, err error, note strin
 	pv.p.Checks = append(pv.p.Checks, c)
 }
 
-// volumes previews the restore of the run's targets: what do does.
+// volumes previews what run.do does with the run's targets.
 func (pv *previewer) volumes(ctx context.Context) error {
 	for _, t := range pv.ru.targets {
 		pv.volume(ctx, t)
@@ -239,14 +239,14 @@ func wrapVolume(name string, err error) error {
 func (pv *previewer) stops(p *appplan.Plan) {
 	for _, app := range pv.ru.apps(p) {
 		pv.check(KindStoppable, app.Name, app.Err, "")
+		pv.ru.noteTasks(app)
 		for _, d := range app.Stop {
-			if !d.Running {
+			if !d.Running { // as runningOf: Stop leaves it alone
 				continue
 			}
 			sp := StopPlan{Container: d.Container.Name, App: app.Name, Action: d.Action, Reason: d.Reason}
 			if d.Action == appplan.ActionScale {
 				sp.Service = d.Container.SwarmServiceName
-				pv.ru.tasks[d.Container.Name] = d.Container.SwarmService
 			}
 			pv.p.Stop = append(pv.p.Stop, sp)
 		}
@@ -264,11 +264,7 @@ func (pv *previewer) users(ctx context.Context, p *appplan.Plan) error {
 		if err != nil {
 			return err
 		}
-		var uerr error
-		if len(users) > 0 {
-			uerr = fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them first", t.Name, users)
-		}
-		pv.check(KindUnused, t.Name, uerr, "")
+		pv.check(KindUnused, t.Name, inUse(t.Name, users), "")
 	}
 	return nil
 }

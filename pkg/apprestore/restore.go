@@ -246,11 +246,20 @@ func (ru *run) checkUsers(ctx context.Context, p *appplan.Plan) error {
 		if err != nil {
 			return err
 		}
-		if len(users) > 0 {
-			return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them and retry; nothing was changed", t.Name, users)
+		if err := inUse(t.Name, users); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// inUse refuses volume name if users, running containers drydock does
+// not stop for it, use it.
+func inUse(name string, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them and retry; nothing was changed", name, users)
 }
 
 // stopSet names the containers the restore stops.
