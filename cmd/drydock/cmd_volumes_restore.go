@@ -57,7 +57,15 @@ empty state directory: only the repository and its password are needed.
 --definition-target DIR writes the app's compose files, .env and build
 contexts into DIR/<project>/ (never over an existing file); without
 --recreate that is all it does: no volume is restored, nothing stopped.
-See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
+See what a snapshot can bring back with drydock volumes ls --snapshot ID.
+
+With --dry-run (either form) nothing is changed: it prints the plan, the
+volumes replaced or created with the files and bytes each gets, the
+containers stopped and started again in their order, what --recreate would
+create, and every precondition with whether it holds now. The exit code is
+0 when all hold, 1 when one does not (named on stderr); --quiet prints
+only that line, --json the plan as JSON. It takes no host lock, and no
+repository lock with --no-lock.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.app == "" {
 				if o.recreate || o.definitionTarget != "" || o.savedImages {
@@ -73,22 +81,30 @@ See what a snapshot can bring back with drydock volumes ls --snapshot ID.`,
 				if len(args) == 1 {
 					ref = args[0]
 				}
+				if o.dryRun {
+					return runAppRestorePlan(cmd.Context(), vopts, g, ref, o)
+				}
 				return runAppRestore(cmd.Context(), vopts, g, ref, o)
+			}
+			if o.dryRun {
+				return runVolumesRestorePlan(cmd.Context(), vopts, g, args[0], args[1])
 			}
 			return runVolumesRestore(cmd.Context(), vopts, g, args[0], args[1])
 		},
 	}
+	readsWithoutLockOnDryRun(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.app, "app", "", "restore every volume of this app (as drydock volumes ls names it)")
 	f.BoolVar(&o.recreate, "recreate", false, "with --app: create the app's containers that no longer exist from the snapshot")
 	f.StringVar(&o.definitionTarget, "definition-target", "", "with --app: write the app's compose files and build contexts into this directory (alone: only that)")
 	f.BoolVar(&o.savedImages, "saved-images", false, "with --recreate: create containers from the images the snapshot saved, even where this host has a rebuilt image under the same tag")
+	f.BoolVarP(&o.dryRun, "dry-run", "n", false, "change nothing: print what the restore would stop, restore and create, and whether each precondition holds (exit 1 if one does not)")
 	return cmd
 }
 
 type appRestoreOptions struct {
-	app, definitionTarget string
-	recreate, savedImages bool
+	app, definitionTarget         string
+	recreate, savedImages, dryRun bool
 }
 
 // restoreReport is printed as text or --json.
@@ -110,24 +126,20 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 		return err
 	}
 	defer env.close()
-	vol, err := env.cli.VolumeInspect(ctx, volName)
+	mountpoint, err := volumeMountpoint(ctx, env, volName)
 	if err != nil {
-		return fmt.Errorf("volume %s (create it first with docker volume create): %w", volName, err)
+		return err
 	}
 	var ar *apprestore.Report
 	err = g.withLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
-		sn, err := volumeSnapshot(ctx, r, g, ref, volName, vol.Mountpoint)
-		if err != nil {
-			return err
-		}
-		p, err := snapshotPathOf(sn, volName, vol.Mountpoint)
+		sn, target, err := volumeTarget(ctx, r, g, ref, volName, mountpoint)
 		if err != nil {
 			return err
 		}
 		line, progress := restoreProgress(g.stderr, g.quiet || g.json)
 		renv := env.restoreEnv(r, g)
 		renv.Progress = progress
-		ar, err = apprestore.RestoreVolumes(ctx, renv, sn, []apprestore.Target{{Name: volName, SnapshotPath: p}})
+		ar, err = apprestore.RestoreVolumes(ctx, renv, sn, []apprestore.Target{target})
 		line.finish()
 		return err
 	})
@@ -152,6 +164,26 @@ func runVolumesRestore(ctx context.Context, vopts *volumesOptions, g *globalOpti
 		fmt.Fprintln(g.stdout)
 	}
 	return recovered
+}
+
+// volumeMountpoint is where volume volName, which must exist, has its data.
+func volumeMountpoint(ctx context.Context, env *volumesEnv, volName string) (string, error) {
+	vol, err := env.cli.VolumeInspect(ctx, volName)
+	if err != nil {
+		return "", fmt.Errorf("volume %s (create it first with docker volume create): %w", volName, err)
+	}
+	return vol.Mountpoint, nil
+}
+
+// volumeTarget finds the snapshot ref names for volume volName and the
+// volume's directory in it.
+func volumeTarget(ctx context.Context, r *repo.Repository, g *globalOptions, ref, volName, mountpoint string) (repo.Snapshot, apprestore.Target, error) {
+	sn, err := volumeSnapshot(ctx, r, g, ref, volName, mountpoint)
+	if err != nil {
+		return sn, apprestore.Target{}, err
+	}
+	p, err := snapshotPathOf(sn, volName, mountpoint)
+	return sn, apprestore.Target{Name: volName, SnapshotPath: p}, err
 }
 
 // sweepRestores removes what killed restores left beside volumes' data,

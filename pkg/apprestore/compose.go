@@ -21,22 +21,9 @@ import (
 // overwritten: if one exists, nothing is written. It returns the files
 // written, and warnings for the build files it has no place for.
 func WriteCompose(ctx context.Context, r *repo.Repository, def *appdef.Definition, dir string) ([]string, []string, error) {
-	if len(def.Compose) == 0 {
-		return nil, nil, fmt.Errorf("--definition-target: snapshot %s holds no compose files of app %s (its containers were not started by docker compose, or the files could not be read at backup time)", def.Snapshot.ID.Str(), def.App)
-	}
-	var writes []defWrite
-	for _, f := range def.Compose {
-		// 0600: a compose project's .env often holds passwords.
-		writes = append(writes, defWrite{dest: filepath.Join(dir, f.Project, composeRel(def, f)), node: f.Node, perm: 0o600})
-	}
-	builds, warnings := buildWrites(def, dir)
-	writes = uniqueDests(append(writes, builds...))
-	for _, w := range writes {
-		if _, err := os.Lstat(w.dest); err == nil {
-			return nil, warnings, fmt.Errorf("--definition-target: %s exists: not overwritten, nothing written", w.dest)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, warnings, fmt.Errorf("--definition-target: %w", err)
-		}
+	writes, warnings, err := composeWrites(def, dir)
+	if err != nil {
+		return nil, warnings, err
 	}
 	var written []string
 	// Links last: no file is then written through a link just made.
@@ -52,6 +39,29 @@ func WriteCompose(ctx context.Context, r *repo.Repository, def *appdef.Definitio
 		}
 	}
 	return written, warnings, nil
+}
+
+// composeWrites plans what WriteCompose writes, refusing a destination
+// that exists.
+func composeWrites(def *appdef.Definition, dir string) ([]defWrite, []string, error) {
+	if len(def.Compose) == 0 {
+		return nil, nil, fmt.Errorf("--definition-target: snapshot %s holds no compose files of app %s (its containers were not started by docker compose, or the files could not be read at backup time)", def.Snapshot.ID.Str(), def.App)
+	}
+	var writes []defWrite
+	for _, f := range def.Compose {
+		// 0600: a compose project's .env often holds passwords.
+		writes = append(writes, defWrite{dest: filepath.Join(dir, f.Project, composeRel(def, f)), node: f.Node, perm: 0o600})
+	}
+	builds, warnings := buildWrites(def, dir)
+	writes = uniqueDests(append(writes, builds...))
+	for _, w := range writes {
+		if _, err := os.Lstat(w.dest); err == nil {
+			return writes, warnings, fmt.Errorf("--definition-target: %s exists: not overwritten, nothing written", w.dest)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return writes, warnings, fmt.Errorf("--definition-target: %w", err)
+		}
+	}
+	return writes, warnings, nil
 }
 
 // uniqueDests keeps the first write of each destination: a context of

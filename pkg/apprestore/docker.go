@@ -23,22 +23,37 @@ import (
 // (driver, options, labels) when it does not exist; created says so. A
 // missing volume with nothing saved is created with the local driver.
 func EnsureVolume(ctx context.Context, cli *client.Client, name string, saved *dvolume.Volume) (v dvolume.Volume, created bool, err error) {
-	v, err = cli.VolumeInspect(ctx, name)
-	if err == nil {
-		return v, false, nil
+	v, exists, err := inspectVolume(ctx, cli, name)
+	if err != nil || exists {
+		return v, false, err
 	}
-	if !cerrdefs.IsNotFound(err) {
-		return v, false, fmt.Errorf("inspect volume %s: %w", name, err)
-	}
-	opts := dvolume.CreateOptions{Name: name}
-	if saved != nil {
-		opts.Driver, opts.DriverOpts, opts.Labels = saved.Driver, saved.Options, saved.Labels
-	}
+	opts := volumeCreateOptions(name, saved)
 	v, err = cli.VolumeCreate(ctx, opts)
 	if err != nil {
 		return v, false, fmt.Errorf("create volume %s (driver %q): %w", name, opts.Driver, err)
 	}
 	return v, true, nil
+}
+
+// inspectVolume returns volume name and whether it exists.
+func inspectVolume(ctx context.Context, cli *client.Client, name string) (dvolume.Volume, bool, error) {
+	v, err := cli.VolumeInspect(ctx, name)
+	switch {
+	case err == nil:
+		return v, true, nil
+	case cerrdefs.IsNotFound(err):
+		return v, false, nil
+	}
+	return v, false, fmt.Errorf("inspect volume %s: %w", name, err)
+}
+
+// volumeCreateOptions create volume name as saved describes it.
+func volumeCreateOptions(name string, saved *dvolume.Volume) dvolume.CreateOptions {
+	opts := dvolume.CreateOptions{Name: name}
+	if saved != nil {
+		opts.Driver, opts.DriverOpts, opts.Labels = saved.Driver, saved.Options, saved.Labels
+	}
+	return opts
 }
 
 // ImageOptions tune EnsureImage.
@@ -63,17 +78,11 @@ type Image struct {
 // the image archive the snapshot holds is loaded first (docker load).
 func EnsureImage(ctx context.Context, cli *client.Client, r *repo.Repository, def *appdef.Definition, c container.InspectResponse, opts ImageOptions, log *slog.Logger) (Image, error) {
 	name := appdef.ContainerName(c)
-	img, has := def.ImageFor(c)
-	if !opts.PreferSaved || !has {
-		ref, id, err := localImage(ctx, cli, c)
-		if err != nil || ref != "" {
-			return Image{Ref: ref, Warning: rebuiltWarning(c, id, has)}, err
-		}
+	ch, err := chooseImage(ctx, cli, def, c, opts)
+	if err != nil || ch.load == nil {
+		return ch.Image, err
 	}
-	if !has {
-		return Image{}, fmt.Errorf("container %s: image %s (%s) is not on this host and the snapshot holds no copy of it: pull or build it (docker pull %s), or back the app up with the label drydock.save-image=true",
-			name, c.Config.Image, shortImageID(c.Image), c.Config.Image)
-	}
+	img := *ch.load
 	log.Info("loading image from the snapshot", "container", name, "file", img.File, "bytes", img.Node.Size)
 	if err := loadImage(ctx, cli, r, img); err != nil {
 		return Image{}, fmt.Errorf("container %s: load image %s from the snapshot: %w", name, img.File, err)
@@ -83,6 +92,30 @@ func EnsureImage(ctx context.Context, cli *client.Client, r *repo.Repository, de
 		err = fmt.Errorf("container %s: image %s loaded from the snapshot, but Docker still has no image %s", name, img.File, shortImageID(c.Image))
 	}
 	return Image{Ref: ref, Loaded: true, Warning: rebuiltWarning(c, id, false)}, err
+}
+
+// imageChoice is what EnsureImage decided before it acts: the host's
+// image (Ref), or the snapshot's archive to load.
+type imageChoice struct {
+	Image
+	load *appdef.Image
+}
+
+// chooseImage decides which image saved container c is created from
+// (see EnsureImage), changing nothing; an error when there is none.
+func chooseImage(ctx context.Context, cli *client.Client, def *appdef.Definition, c container.InspectResponse, opts ImageOptions) (imageChoice, error) {
+	img, has := def.ImageFor(c)
+	if !opts.PreferSaved || !has {
+		ref, id, err := localImage(ctx, cli, c)
+		if err != nil || ref != "" {
+			return imageChoice{Image: Image{Ref: ref, Warning: rebuiltWarning(c, id, has)}}, err
+		}
+	}
+	if !has {
+		return imageChoice{}, fmt.Errorf("container %s: image %s (%s) is not on this host and the snapshot holds no copy of it: pull or build it (docker pull %s), or back the app up with the label drydock.save-image=true",
+			appdef.ContainerName(c), c.Config.Image, shortImageID(c.Image), c.Config.Image)
+	}
+	return imageChoice{load: &img}, nil
 }
 
 // rebuiltWarning says that the image the host has under c's reference,
@@ -157,12 +190,8 @@ func shortImageID(id string) string {
 // EnsureNetwork creates a user-defined network of the app's as it was
 // saved, unless it exists; created says so.
 func EnsureNetwork(ctx context.Context, cli *client.Client, saved network.Inspect) (created bool, err error) {
-	_, err = cli.NetworkInspect(ctx, saved.Name, network.InspectOptions{})
-	if err == nil {
-		return false, nil
-	}
-	if !cerrdefs.IsNotFound(err) {
-		return false, fmt.Errorf("inspect network %s: %w", saved.Name, err)
+	if exists, err := networkExists(ctx, cli, saved.Name); err != nil || exists {
+		return false, err
 	}
 	ipam := saved.IPAM
 	opts := network.CreateOptions{Driver: saved.Driver, Scope: saved.Scope, EnableIPv6: &saved.EnableIPv6, IPAM: &ipam,
@@ -171,6 +200,17 @@ func EnsureNetwork(ctx context.Context, cli *client.Client, saved network.Inspec
 		return false, fmt.Errorf("create network %s (driver %s): %w", saved.Name, saved.Driver, err)
 	}
 	return true, nil
+}
+
+func networkExists(ctx context.Context, cli *client.Client, name string) (bool, error) {
+	_, err := cli.NetworkInspect(ctx, name, network.InspectOptions{})
+	switch {
+	case err == nil:
+		return true, nil
+	case cerrdefs.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("inspect network %s: %w", name, err)
 }
 
 // Create creates the container spec describes and connects its further

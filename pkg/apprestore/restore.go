@@ -202,19 +202,14 @@ func (ru *run) do(ctx context.Context, prepare func(ctx context.Context) error) 
 // directory can be swapped.
 func (ru *run) ensureVolumes(ctx context.Context) error {
 	for _, t := range ru.targets {
-		v, err := ru.env.Docker.VolumeInspect(ctx, t.Name)
-		switch {
-		case err != nil && t.Create:
-			var saved *dvolume.Volume
-			if t.Saved != nil {
-				saved = t.Saved.Saved
-			}
-			v, t.res.Created, err = EnsureVolume(ctx, ru.env.Docker, t.Name, saved)
-			if err != nil {
+		v, exists, err := ru.findVolume(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if v, t.res.Created, err = EnsureVolume(ctx, ru.env.Docker, t.Name, t.saved()); err != nil {
 				return err
 			}
-		case err != nil:
-			return fmt.Errorf("volume %s (create it first with docker volume create): %w", t.Name, err)
 		}
 		t.res.Mountpoint = v.Mountpoint
 		if err := CheckSwappable(v.Mountpoint); err != nil {
@@ -224,26 +219,65 @@ func (ru *run) ensureVolumes(ctx context.Context) error {
 	return nil
 }
 
+// findVolume inspects t's volume; one that does not exist is to be
+// created if t allows it, else refused.
+func (ru *run) findVolume(ctx context.Context, t *target) (v dvolume.Volume, exists bool, err error) {
+	v, exists, err = inspectVolume(ctx, ru.env.Docker, t.Name)
+	if err == nil && !exists && !t.Create {
+		err = fmt.Errorf("volume %s does not exist: create it first with docker volume create", t.Name)
+	}
+	return v, exists, err
+}
+
+// saved is how t's volume was at backup time, to create it alike.
+func (t *target) saved() *dvolume.Volume {
+	if t.Saved == nil {
+		return nil
+	}
+	return t.Saved.Saved
+}
+
 // checkUsers refuses, before anything is restored, a volume that a
 // running container uses which drydock would not stop for it.
 func (ru *run) checkUsers(ctx context.Context, p *appplan.Plan) error {
+	stops := ru.stopSet(p)
+	for _, t := range ru.targets {
+		users, err := foreignUsers(ctx, ru.env.Docker, t.Name, stops)
+		if err != nil {
+			return err
+		}
+		if err := inUse(t.Name, users); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inUse refuses volume name if users, running containers drydock does
+// not stop for it, use it.
+func inUse(name string, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them and retry; nothing was changed", name, users)
+}
+
+// stopSet names the containers the restore stops.
+func (ru *run) stopSet(p *appplan.Plan) map[string]bool {
 	stops := map[string]bool{}
 	for _, app := range ru.apps(p) {
 		for _, d := range app.Stop {
 			stops[d.Container.Name] = true
 		}
 	}
-	for _, t := range ru.targets {
-		users, err := RunningUsers(ctx, ru.env.Docker, t.Name)
-		if err != nil {
-			return err
-		}
-		users = slices.DeleteFunc(users, func(n string) bool { return stops[n] })
-		if len(users) > 0 {
-			return fmt.Errorf("volume %s is used by running containers drydock does not stop for it (%v): stop them and retry; nothing was changed", t.Name, users)
-		}
-	}
-	return nil
+	return stops
+}
+
+// foreignUsers are the running containers mounting volume name that are
+// not in stops.
+func foreignUsers(ctx context.Context, cli *client.Client, name string, stops map[string]bool) ([]string, error) {
+	users, err := RunningUsers(ctx, cli, name)
+	return slices.DeleteFunc(users, func(n string) bool { return stops[n] }), err
 }
 
 // apps are the plan's apps that hold a target volume, narrowed to the
@@ -292,7 +326,8 @@ func (ru *run) stage(ctx context.Context, t *target, i int) error {
 }
 
 // Stage restores directory snapPath of snapshot sn into dir (created if
-// needed), with the directory's own owner, mode and times.
+// needed), with the directory's own owner, mode and times. With
+// opts.DryRun it only counts what it would restore.
 func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, dir string, opts restorer.Options) (restorer.Stats, error) {
 	node, err := snaptree.LookupDir(ctx, r, *sn.Tree, snapPath)
 	if err != nil {
@@ -301,6 +336,9 @@ func Stage(ctx context.Context, r *repo.Repository, sn repo.Snapshot, snapPath, 
 	st, err := restorer.Restore(ctx, r, *node.Subtree, dir, opts)
 	if err != nil {
 		return st, fmt.Errorf("restore %s of snapshot %s into %s: %w", snapPath, sn.ID.Str(), dir, err)
+	}
+	if opts.DryRun { // counted only: dir was not made
+		return st, nil
 	}
 	return st, fsnode.ApplyMetadata(dir, node)
 }
