@@ -64,7 +64,7 @@ func TestDiff(t *testing.T) {
 	}
 
 	page := string(readBody(t, f.get(t, "/repositories/default/diff?a="+f.alpha.Str()+"&b="+c.ID.Str(), testToken)))
-	for _, w := range []string{"1–500 of 1203 changes", `rel="next"`, "1 new, 1200 removed, 1 changed",
+	for _, w := range []string{"1–200 of 1203 changes", `rel="next"`, "1 new, 1200 removed, 1 changed",
 		`href="` + treeURL("default", f.alpha.String(), filepath.ToSlash(f.data)+"/big")} {
 		if !strings.Contains(page, w) {
 			t.Errorf("diff page lacks %q", w)
