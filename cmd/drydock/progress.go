@@ -112,6 +112,14 @@ func (l *statusLine) finish() {
 	<-l.done
 }
 
+// clear removes the line until the next tick draws it again, before a
+// line is printed on stdout (the same terminal).
+func (l *statusLine) clear() {
+	if l != nil {
+		l.w.clear()
+	}
+}
+
 // latest holds the newest value a running operation reported.
 type latest[T any] struct {
 	mu sync.Mutex
