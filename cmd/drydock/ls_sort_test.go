@@ -32,6 +32,9 @@ func lsGoldenFixture(t *testing.T) string {
 	}
 	must(t, os.MkdirAll(filepath.Join(src, "d.dir", "sub"), 0o755))
 	must(t, os.Mkdir(filepath.Join(src, "e"), 0o700))
+	for dir, mode := range map[string]os.FileMode{"d.dir": 0o755, "d.dir/sub": 0o755, "e": 0o700} {
+		must(t, os.Chmod(filepath.Join(src, dir), mode)) // whatever the umask
+	}
 	for _, f := range files {
 		p := filepath.Join(src, f.name)
 		must(t, os.WriteFile(p, []byte(strings.Repeat("x", f.size)), 0o600))
@@ -80,7 +83,6 @@ func normalizeLs(out string) string {
 func TestLsSortNcduGolden(t *testing.T) {
 	src := lsGoldenFixture(t)
 	c := newCLI(t, filepath.Join(t.TempDir(), "repo"))
-	c.env["TZ"] = "UTC"
 	c.must("init")
 	c.must("backup", src)
 	root := "latest:" + src
@@ -92,7 +94,7 @@ func TestLsSortNcduGolden(t *testing.T) {
 		"extension":      {"--sort", "extension", root},
 		"reverse":        {"--reverse", root},
 		"dir-size":       {"--sort", "size", root, "/d.dir"},
-		"subfolder-long": {"--sort", "mtime", "--long", root + "/d.dir"},
+		"subfolder-time": {"--sort", "mtime", root + "/d.dir"},
 		"ncdu":           {"--ncdu", root},
 		"ncdu-dir":       {"--ncdu", root, "/d.dir/sub"},
 	} {
