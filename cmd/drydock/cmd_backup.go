@@ -273,7 +273,9 @@ func backupTargets(args []string) (targets []string, skipped []error, err error)
 // stderr, and returns what the summary shows.
 func backupPaths(ctx context.Context, r *repo.Repository, po pathbackup.PathOptions, targets []string, g *globalOptions) (format.ID, backupSummary, []archiver.Warning, error) {
 	prog := newProgress(g.stderr, g.quiet || g.json)
-	po.Progress = prog.update
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	po.Progress, po.Reading = prog.watch(scanCtx, targets, archiver.Options{Exclude: po.Exclude, OneFileSystem: po.OneFileSystem})
 	res, err := pathbackup.RunPaths(ctx, r, targets, po)
 	prog.finish()
 	if err != nil {

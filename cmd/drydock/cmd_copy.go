@@ -72,11 +72,14 @@ func copySnapshots(ctx context.Context, src, dst *repo.Repository, opts copyOpti
 	if err != nil {
 		return fmt.Errorf("source repository: %w", err)
 	}
-	sum, err := snapcopy.Run(ctx, src, dst, sns, snapcopy.Options{Logger: g.logger(), Report: func(r snapcopy.Result) {
+	line, progress := copyProgress(g.stderr, g.quiet || g.json)
+	sum, err := snapcopy.Run(ctx, src, dst, sns, snapcopy.Options{Logger: g.logger(), Progress: progress, Report: func(r snapcopy.Result) {
 		if !g.quiet {
+			line.clear() // drawn again at the next tick, below the line
 			fmt.Fprintln(g.stdout, copyLine(r))
 		}
 	}})
+	line.finish()
 	if !g.quiet {
 		fmt.Fprintln(g.stdout, copySummary(sum, len(sns)))
 	}

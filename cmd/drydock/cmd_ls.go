@@ -3,40 +3,52 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
-	"github.com/drydock-backup/drydock/pkg/resticjson"
 	"github.com/drydock-backup/drydock/pkg/retention"
 )
 
 type lsOptions struct {
 	long      bool
 	recursive bool
+	ncdu      bool
+	sort      lsSort
+	reverse   bool
 	filter    retention.Filter
 }
 
 func newLsCommand(g *globalOptions) *cobra.Command {
 	var opts lsOptions
 	cmd := &cobra.Command{
-		Use:   "ls SNAPSHOT [DIR...]",
+		Use:   "ls SNAPSHOT[:SUBFOLDER] [DIR...]",
 		Short: "List the files of a snapshot (SNAPSHOT is an ID, a prefix of one, or latest)",
 		Long: `Ls lists the files and folders of a snapshot, all of them without DIR. With
 one or more DIRs (absolute paths in the snapshot), it lists each DIR and what
 is directly in it, or with --recursive everything below it, as restic does.
---host, --tag and --path narrow the snapshots "latest" picks from.`,
+SNAPSHOT:SUBFOLDER lists the folder SUBFOLDER of the snapshot as if it were
+the snapshot's root. --host, --tag and --path narrow the snapshots "latest"
+picks from.
+
+--sort orders the listing by name (the default: each folder's entries by
+name, depth first), size, time (mtime), atime, ctime, extension or inode,
+ties by path; --reverse turns it round. --ncdu writes ncdu's export format
+instead, for "drydock ls --ncdu latest | ncdu -f -".`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dirs, err := lsDirs(args[1:])
 			if err != nil {
+				return err
+			}
+			if err := opts.check(g); err != nil {
 				return err
 			}
 			return g.withReadLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
@@ -47,8 +59,24 @@ is directly in it, or with --recursive everything below it, as restic does.
 	f := cmd.Flags()
 	f.BoolVarP(&opts.long, "long", "l", false, "show mode, owner, size and time")
 	f.BoolVar(&opts.recursive, "recursive", false, "with DIRs, list everything below them, not only what is directly in them")
+	f.BoolVar(&opts.ncdu, "ncdu", false, "write ncdu's JSON export format (pipe into 'ncdu -f -')")
+	f.VarP(&opts.sort, "sort", "s", "sort by `name`, size, time (mtime), atime, ctime, extension or inode")
+	f.BoolVar(&opts.reverse, "reverse", false, "reverse the order")
 	addSnapshotFilterFlags(f, &opts.filter, "H")
 	return cmd
+}
+
+// check refuses flags that cannot go together, as restic does.
+func (o lsOptions) check(g *globalOptions) error {
+	switch {
+	case o.ncdu && g.json:
+		return errors.New("ls: --ncdu and --json are different output formats: give one")
+	case o.ncdu && !o.sort.byName():
+		return errors.New("ls: --ncdu cannot be sorted: ncdu sorts itself (drop --sort)")
+	case o.ncdu && o.reverse:
+		return errors.New("ls: --ncdu cannot be reversed: ncdu sorts itself (drop --reverse)")
+	}
+	return nil
 }
 
 // lsDirs checks and cleans ls's DIR arguments: paths in a snapshot are
@@ -64,39 +92,72 @@ func lsDirs(args []string) ([]string, error) {
 	return dirs, nil
 }
 
-func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, ref string, dirs []string) error {
-	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
+func (o lsOptions) printer(g *globalOptions, dirs []string) lsPrinter {
+	var p lsPrinter
+	switch {
+	case g.json:
+		p = &lsJSONPrinter{enc: json.NewEncoder(g.stdout)}
+	case o.ncdu:
+		return &lsNcduPrinter{w: g.stdout}
+	default:
+		p = &lsTextPrinter{w: g.stdout, long: o.long, dirs: dirs}
+	}
+	if !o.sort.byName() || o.reverse {
+		p = &lsSortedPrinter{lsPrinter: p, by: o.sort, reverse: o.reverse}
+	}
+	return p
+}
+
+func runLs(ctx context.Context, r *repo.Repository, opts lsOptions, g *globalOptions, arg string, dirs []string) error {
+	sn, tree, err := findSnapshotDir(ctx, r, g, arg, opts.filter)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(g.stdout)
-	if g.json {
-		if err := enc.Encode(resticjson.NewLsSnapshot(sn)); err != nil {
-			return err
-		}
-	} else {
-		filtered := ""
-		if len(dirs) > 0 {
-			filtered = fmt.Sprintf(" filtered by %v", quoteNames(dirs))
-		}
-		fmt.Fprintf(g.stdout, "snapshot %s of %v%s at %s:\n", sn.ID.Str(), quoteNames(sn.Paths), filtered, sn.Time.Local().Format(time.RFC3339))
+	// With a SUBFOLDER the snapshot printed is the subfolder's, as
+	// restic's: its tree is the subfolder's tree.
+	shown := *sn.Snapshot
+	shown.Tree = &tree
+	p := opts.printer(g, dirs)
+	if err := p.snapshot(repo.Snapshot{ID: sn.ID, Snapshot: &shown}); err != nil {
+		return err
 	}
 	sel := lsSelection{dirs: dirs, recursive: opts.recursive}
-	return walkTreeWhere(ctx, r, *sn.Tree, "/", sel.descend, func(p string, n *format.Node) error {
-		if !sel.lists(p) {
-			return nil
+	if err := walkLs(ctx, r, tree, "/", sel, p); err != nil {
+		return err
+	}
+	return p.close()
+}
+
+// walkLs hands p the nodes of tree (at dir) that sel lists, and the
+// folders on the way to them as prefixes, depth first; a folder given to
+// p is left once its contents, if read, are done.
+func walkLs(ctx context.Context, r *repo.Repository, tree format.ID, dir string, sel lsSelection, p lsPrinter) error {
+	t, err := r.LoadTree(ctx, tree)
+	if err != nil {
+		return err
+	}
+	for _, n := range t.Nodes {
+		np := path.Join(dir, n.Name)
+		listed, descend := sel.lists(np), sel.descend(np)
+		if !listed && !descend {
+			continue
 		}
-		switch {
-		case g.json:
-			return enc.Encode(resticjson.NewLsNode(p, n))
-		case opts.long:
-			_, err := fmt.Fprintf(g.stdout, "%s %5d %5d %6d %s %s\n", n.Mode, n.UID, n.GID, n.Size, n.ModTime.Local().Format(time.DateTime), quoteName(p))
-			return err
-		default:
-			_, err := fmt.Fprintln(g.stdout, quoteName(p))
+		if err := p.node(np, n, !listed); err != nil {
 			return err
 		}
-	})
+		if n.Type != format.NodeDir {
+			continue
+		}
+		if descend && n.Subtree != nil {
+			if err := walkLs(ctx, r, *n.Subtree, np, sel, p); err != nil {
+				return err
+			}
+		}
+		if err := p.leave(np); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lsSelection is what ls lists of a snapshot given its DIRs (clean,

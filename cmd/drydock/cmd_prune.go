@@ -90,8 +90,24 @@ func pruneLocked(ctx context.Context, r *repo.Repository, l *repo.Lock, opts pru
 	}
 	popts := opts.Options
 	popts.Logger = g.logger()
-	if text {
-		popts.Progress = func(s prune.Stage) { fmt.Fprintf(g.stdout, "%s\n", s) }
+	// The repacking stage has a status line on a terminal, bytes of the
+	// total; every stage ends the one before.
+	var line *statusLine
+	var update func(done, total uint64)
+	defer func() { line.finish() }()
+	popts.Progress = func(s prune.Stage) {
+		line.finish()
+		if text {
+			fmt.Fprintf(g.stdout, "%s\n", s)
+		}
+		if s == prune.StageRepack {
+			line, update = bytesProgress(g.stderr, g.quiet || g.json, repackStatusText)
+		}
+	}
+	popts.RepackProgress = func(done, total uint64) {
+		if update != nil {
+			update(done, total)
+		}
 	}
 	plan, err := prune.NewPlan(ctx, r, popts)
 	if err != nil {

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 	"github.com/drydock-backup/drydock/pkg/retention"
-	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
 
 type restoreOptions struct {
@@ -94,18 +92,9 @@ func (o restoreOptions) restorerOptions() (restorer.Options, error) {
 }
 
 func runRestore(ctx context.Context, r *repo.Repository, opts restoreOptions, ro restorer.Options, g *globalOptions, arg string) error {
-	ref, subfolder, _ := strings.Cut(arg, ":")
-	sn, err := findSnapshot(ctx, r, g, ref, opts.filter)
+	sn, tree, err := findSnapshotDir(ctx, r, g, arg, opts.filter)
 	if err != nil {
 		return err
-	}
-	tree := *sn.Tree
-	if subfolder != "" {
-		n, err := snaptree.LookupDir(ctx, r, tree, subfolder)
-		if err != nil {
-			return fmt.Errorf("snapshot %s: subfolder %w", sn.ID.Str(), err)
-		}
-		tree = *n.Subtree
 	}
 	target, err := filepath.Abs(opts.target)
 	if err != nil {

@@ -35,6 +35,7 @@ type globalOptions struct {
 	options     []string // -o key=value
 	caCerts     []string
 	clientCert  string
+	insecureTLS bool // --insecure-tls
 
 	stdin io.Reader
 	// stdinIsData: backup --stdin reads the data there, so the password
@@ -71,8 +72,9 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&g.noLock, "no-lock", false, "read without locking the repository (ls, cat, snapshots, restore, check and the other commands that only read; forget and prune with --dry-run), as restic's --no-lock")
 	f.DurationVar(&g.retryLock, "retry-lock", 0, "wait this long for another process's conflicting lock to go away (e.g. 10m), as restic's --retry-lock")
 	f.StringArrayVarP(&g.options, "option", "o", nil, "backend option `key=value`: sftp.command, sftp.args, sftp.connections, rest.connections (repeatable)")
-	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for a rest: repository over https (repeatable; default: $RESTIC_CACERT)")
-	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for a rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
+	f.StringArrayVar(&g.caCerts, "cacert", nil, "`file` of root certificates to trust for an s3: or rest: repository over https (repeatable; default: $RESTIC_CACERT)")
+	f.StringVar(&g.clientCert, "tls-client-cert", "", "`file` with a TLS client certificate and its key, for an s3: or rest: repository (default: $RESTIC_TLS_CLIENT_CERT)")
+	f.BoolVar(&g.insecureTLS, "insecure-tls", false, "skip verifying the TLS certificate of an s3: or rest: repository (insecure)")
 	g.repoConfig.addFlags(cmd)
 	g.addCacheFlags(f)
 	g.transfer.addFlags(f)
@@ -112,7 +114,7 @@ func (g *globalOptions) locationOptions(location secret.URL, create bool) (loc.O
 		return loc.Options{}, err
 	}
 	return loc.Options{Create: create, Getenv: g.getenv, RetryMax: g.retryMax, Logger: g.logger(),
-		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert, CacheDir: g.cacheBase(),
+		Extended: ext, CACerts: g.caCerts, ClientCert: g.clientCert, InsecureTLS: g.insecureTLS, CacheDir: g.cacheBase(),
 		LimitUpload: g.transfer.uploadRate(), LimitDownload: g.transfer.downloadRate()}, nil
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/drydock-backup/drydock/internal/humanize"
 	"github.com/drydock-backup/drydock/pkg/apprestore"
-	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backup"
 	"github.com/drydock-backup/drydock/pkg/restorer"
 )
@@ -112,6 +111,14 @@ func (l *statusLine) finish() {
 	<-l.done
 }
 
+// clear removes the line until the next tick draws it again, before a
+// line is printed on stdout (the same terminal).
+func (l *statusLine) clear() {
+	if l != nil {
+		l.w.clear()
+	}
+}
+
 // latest holds the newest value a running operation reported.
 type latest[T any] struct {
 	mu sync.Mutex
@@ -128,37 +135,6 @@ func (l *latest[T]) get() T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.v
-}
-
-// progress is the status line of a backup: files, bytes and rate.
-type progress struct {
-	*statusLine
-	last latest[archiver.Stats]
-}
-
-// newProgress starts a backup's status line on a terminal; nil otherwise.
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{}
-	if p.statusLine = newStatusLine(w, quiet, func(el time.Duration) string {
-		s := p.last.get()
-		return fmt.Sprintf("%d files, %s, %s/s", s.FilesProcessed, humanBytes(s.BytesProcessed), rate(s.BytesProcessed, el))
-	}); p.statusLine == nil {
-		return nil
-	}
-	return p
-}
-
-// update records the latest totals; it is the archiver's Progress callback.
-func (p *progress) update(s archiver.Stats) {
-	if p != nil {
-		p.last.set(s)
-	}
-}
-
-func (p *progress) finish() {
-	if p != nil {
-		p.statusLine.finish()
-	}
 }
 
 // volumesProgress is the status line of a volumes backup: the app, its

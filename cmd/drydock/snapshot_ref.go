@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"strings"
+
 	"github.com/drydock-backup/drydock/pkg/repo"
+	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/retention"
+	"github.com/drydock-backup/drydock/pkg/snaptree"
 )
 
 // The one place the commands that read snapshots resolve what the user
@@ -23,6 +27,24 @@ func findSnapshot(ctx context.Context, r *repo.Repository, g *globalOptions, ref
 		return repo.Snapshot{}, err
 	}
 	return sns[0], nil
+}
+
+// findSnapshotDir resolves restic's "SNAPSHOT[:SUBFOLDER]" (restore, ls):
+// the snapshot and the tree of SUBFOLDER in it, its root tree without one.
+func findSnapshotDir(ctx context.Context, r *repo.Repository, g *globalOptions, arg string, f retention.Filter) (repo.Snapshot, format.ID, error) {
+	ref, subfolder, _ := strings.Cut(arg, ":")
+	sn, err := findSnapshot(ctx, r, g, ref, f)
+	if err != nil {
+		return sn, format.ID{}, err
+	}
+	if subfolder == "" {
+		return sn, *sn.Tree, nil
+	}
+	n, err := snaptree.LookupDir(ctx, r, *sn.Tree, subfolder)
+	if err != nil {
+		return sn, format.ID{}, fmt.Errorf("snapshot %s: subfolder %w", sn.ID.Str(), err)
+	}
+	return sn, *n.Subtree, nil
 }
 
 // selectTrees is selectSnapshots for commands that read the snapshots'

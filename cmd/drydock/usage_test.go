@@ -16,7 +16,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"ls"}, "ls: SNAPSHOT missing; usage: drydock ls SNAPSHOT [DIR...]; for example: drydock ls latest /etc"},
+		{[]string{"ls"}, "ls: SNAPSHOT missing; usage: drydock ls SNAPSHOT[:SUBFOLDER] [DIR...]; for example: drydock ls latest /etc"},
 		{[]string{"restore"}, "restore: SNAPSHOT missing; usage: drydock restore SNAPSHOT[:SUBFOLDER] --target DIR"},
 		{[]string{"diff", "a"}, "diff: SNAPSHOT-B missing"},
 		{[]string{"diff", "a", "b", "c"}, "diff: too many arguments (3)"},

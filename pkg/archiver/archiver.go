@@ -33,6 +33,10 @@ type Options struct {
 	Logger        *slog.Logger // nil discards
 	// Progress, if set, is called after each file with the running totals.
 	Progress func(Stats)
+	// Reading, if set, is called with true when the content of the file
+	// at path starts being read and with false when that is over, from
+	// several goroutines at once: which files a backup is reading now.
+	Reading func(path string, reading bool)
 	// Virtual are files stored in the snapshot that are not on disk.
 	Virtual []VirtualFile
 
@@ -46,6 +50,9 @@ type Stats struct {
 	DirsNew, DirsChanged, DirsUnmodified    uint
 	BytesProcessed                          uint64
 	FilesProcessed                          uint
+	// Errors counts the files and directories skipped with a warning
+	// (Result.Warnings); the snapshot's summary has no place for it.
+	Errors uint
 }
 
 // Warning is a file that could not be saved completely; the backup goes on
@@ -135,6 +142,7 @@ func (a *archiver) warn(path string, err error) {
 	a.mu.Lock()
 	a.warnings = append(a.warnings, Warning{Path: path, Err: err})
 	a.mu.Unlock()
+	a.progress(func(s *Stats) { s.Errors++ })
 }
 
 // vdir is the part of the root tree above the targets: the components of

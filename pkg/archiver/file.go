@@ -32,6 +32,10 @@ func (a *archiver) reuse(n, old *format.Node) bool {
 // an error: it is left out of its directory (n.Type is cleared) and the
 // rest of the backup goes on.
 func (a *archiver) saveFile(ctx context.Context, path string, n, old *format.Node) error {
+	if a.opts.Reading != nil {
+		a.opts.Reading(path, true)
+		defer a.opts.Reading(path, false)
+	}
 	content, size, err := a.readFile(ctx, path, n)
 	if ctx.Err() != nil {
 		return ctx.Err()

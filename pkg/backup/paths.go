@@ -57,6 +57,8 @@ type PathOptions struct {
 	Program  string
 	Logger   *slog.Logger
 	Progress func(archiver.Stats)
+	// Reading is archiver.Options.Reading: which files are being read.
+	Reading func(path string, reading bool)
 	// Confirm, if set, is called once the data is saved and before the
 	// snapshot is written; an error stops the backup there. A backup run
 	// in the lock protocol's wait passes repo.Lock.Confirmed (RunPaths
@@ -104,7 +106,7 @@ func Paths(ctx context.Context, r *repo.Repository, targets []string, sns []repo
 	if snTime.IsZero() {
 		snTime = start
 	}
-	aopts := archiver.Options{Exclude: opts.Exclude, OneFileSystem: opts.OneFileSystem, Logger: opts.Logger, Progress: opts.Progress}
+	aopts := archiver.Options{Exclude: opts.Exclude, OneFileSystem: opts.OneFileSystem, Logger: opts.Logger, Progress: opts.Progress, Reading: opts.Reading}
 	paths := targets
 	if opts.Stdin != nil {
 		f, err := streamFile(opts.Stdin, snTime)

@@ -40,10 +40,12 @@ type Options struct {
 	// sftp.args, sftp.connections, rest.connections, rclone.*,
 	// s3.object-lock.
 	Extended map[string]string
-	// CACerts and ClientCert are restic's --cacert and --tls-client-cert,
-	// for rest: repositories over https.
-	CACerts    []string
-	ClientCert string
+	// CACerts, ClientCert and InsecureTLS are restic's --cacert,
+	// --tls-client-cert and --insecure-tls, for s3: and rest:
+	// repositories over https.
+	CACerts     []string
+	ClientCert  string
+	InsecureTLS bool
 	// CacheDir, if set, is the base directory of the local cache that
 	// OpenRepository puts in front of remote repositories (package
 	// cache); "" means no cache.
@@ -153,6 +155,7 @@ func open(ctx context.Context, location secret.URL, opts Options) (backend.Backe
 			return nil, err
 		}
 		cfg.RetryMax = opts.RetryMax // the bucket check at open is retried too
+		cfg.TLS = tlsOptions(opts)
 		if opts.Create {
 			return s3.Create(ctx, cfg)
 		}

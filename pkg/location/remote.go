@@ -110,18 +110,29 @@ func restConfig(location secret.URL, opts Options) (rest.Config, error) {
 	if cfg.Connections, err = connections(opts.Extended, "rest.connections"); err != nil {
 		return cfg, err
 	}
-	cfg.CACert, cfg.ClientCert = opts.CACerts, opts.ClientCert
+	t := tlsOptions(opts)
+	cfg.CACert, cfg.ClientCert, cfg.InsecureTLS = t.CACerts, t.ClientCert, t.Insecure
 	if opts.Getenv != nil {
 		cfg.ApplyEnv(opts.Getenv)
-		if len(cfg.CACert) == 0 && opts.Getenv("RESTIC_CACERT") != "" {
-			cfg.CACert = strings.Split(opts.Getenv("RESTIC_CACERT"), ",")
-		}
-		if cfg.ClientCert == "" {
-			cfg.ClientCert = opts.Getenv("RESTIC_TLS_CLIENT_CERT")
-		}
 	}
 	cfg.Logger = opts.Logger
 	return cfg, nil
+}
+
+// tlsOptions are the TLS flags, with RESTIC_CACERT and
+// RESTIC_TLS_CLIENT_CERT where no flag was given, as restic reads them.
+func tlsOptions(opts Options) backend.TLSOptions {
+	t := backend.TLSOptions{CACerts: opts.CACerts, ClientCert: opts.ClientCert, Insecure: opts.InsecureTLS}
+	if opts.Getenv == nil {
+		return t
+	}
+	if len(t.CACerts) == 0 && opts.Getenv("RESTIC_CACERT") != "" {
+		t.CACerts = strings.Split(opts.Getenv("RESTIC_CACERT"), ",")
+	}
+	if t.ClientCert == "" {
+		t.ClientCert = opts.Getenv("RESTIC_TLS_CLIENT_CERT")
+	}
+	return t
 }
 
 // rcloneConfig builds an rclone backend's configuration from the location

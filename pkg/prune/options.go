@@ -37,6 +37,10 @@ type Options struct {
 	Logger    *slog.Logger // warnings; nil discards
 	// Progress, if set, is called as each step starts.
 	Progress func(Stage)
+	// RepackProgress, if set, is called while packs are repacked, after
+	// each blob copied: the stored bytes copied so far of those to copy.
+	// It may be called from several goroutines at once.
+	RepackProgress func(done, total uint64)
 }
 
 // Stage names a step of a prune for progress output.
@@ -66,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Progress == nil {
 		o.Progress = func(Stage) {}
+	}
+	if o.RepackProgress == nil {
+		o.RepackProgress = func(uint64, uint64) {}
 	}
 	return o
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -22,13 +23,15 @@ type repacker struct {
 
 	mu      sync.Mutex
 	claimed map[format.BlobHandle]struct{} // copied, or being copied
+
+	done, total uint64 // stored bytes copied (atomic) and to copy
 }
 
 // repackAll uploads new packs holding every blob in p.keep and returns
 // their index (not yet written to storage).
 func (p *Plan) repackAll(ctx context.Context, res *Result) (*index.Index, error) {
 	added, st, err := p.r.WithRepackSaver(ctx, func(ctx context.Context, s *repo.BlobSaver) error {
-		rp := &repacker{p: p, s: s, claimed: make(map[format.BlobHandle]struct{}, len(p.keep))}
+		rp := &repacker{p: p, s: s, claimed: make(map[format.BlobHandle]struct{}, len(p.keep)), total: p.keepBytes()}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(p.opts.Downloads)
 		for _, id := range p.repack {
@@ -141,8 +144,30 @@ func (rp *repacker) repackPack(ctx context.Context, id format.ID) error {
 		if _, err := rp.s.SaveBlobID(ctx, b.Type, b.ID, plain); err != nil {
 			return fmt.Errorf("repack %v from pack %v: %w", b.ID.Str(), id.Str(), err)
 		}
+		rp.p.opts.RepackProgress(min(atomic.AddUint64(&rp.done, uint64(b.Length)), rp.total), rp.total)
 	}
 	return nil
+}
+
+// keepBytes is the stored size of the blobs to repack, one copy of each
+// (the first found; copies of a blob differ in size only if one is
+// compressed).
+func (p *Plan) keepBytes() uint64 {
+	seen := make(map[format.BlobHandle]struct{}, len(p.keep))
+	var n uint64
+	for _, id := range p.repack {
+		for _, b := range p.repackBlobs[id] {
+			h := format.BlobHandle{ID: b.ID, Type: b.Type}
+			if _, keep := p.keep[h]; !keep {
+				continue
+			}
+			if _, dup := seen[h]; !dup {
+				seen[h] = struct{}{}
+				n += uint64(b.Length)
+			}
+		}
+	}
+	return n
 }
 
 // otherCopy loads a blob whose copy in the pack being repacked is damaged

@@ -20,6 +20,8 @@ type copier struct {
 	// done are trees copied, with everything below them, by an earlier
 	// snapshot of this run (written by Run's goroutine between scopes).
 	done map[format.ID]struct{}
+	// progress counts the blobs copied; nil without Options.Progress.
+	progress *counter
 }
 
 // scope is the state of one snapshot's copy.
@@ -82,6 +84,7 @@ func (sc *scope) loadTree(ctx context.Context, id format.ID) (*format.Tree, erro
 		if _, err := sc.saver.SaveBlobID(ctx, format.TreeBlob, id, raw); err != nil {
 			return nil, err
 		}
+		sc.progress.copied(len(raw))
 	}
 	sc.mu.Lock()
 	sc.trees[id] = struct{}{}
@@ -130,6 +133,7 @@ func (sc *scope) copyData(ctx context.Context, queue <-chan wanted) error {
 		if _, err := sc.saver.SaveBlobID(ctx, format.DataBlob, w.id, data); err != nil {
 			return err
 		}
+		sc.progress.copied(len(data))
 		buf = data[:0]
 	}
 	return nil

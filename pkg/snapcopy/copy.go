@@ -22,6 +22,10 @@ type Options struct {
 	Logger  *slog.Logger // nil discards
 	// Report, if set, is called after each snapshot, copied or skipped.
 	Report func(Result)
+	// Progress, if set, is called after each blob copied, from several
+	// goroutines at once; Run then first walks the snapshots' trees to
+	// know the totals.
+	Progress func(Progress)
 }
 
 func (o Options) withDefaults() Options {
@@ -80,6 +84,11 @@ func Run(ctx context.Context, src, dst *repo.Repository, sns []repo.Snapshot, op
 		return Summary{}, err
 	}
 	c := &copier{src: src, dst: dst, readers: opts.Readers, done: map[format.ID]struct{}{}}
+	if opts.Progress != nil {
+		if c.progress, err = newCounter(ctx, src, dst, existing, sns, opts); err != nil {
+			return Summary{}, err
+		}
+	}
 	var sum Summary
 	for _, sn := range sns {
 		if have, ok := existing.find(sn); ok {
@@ -97,6 +106,22 @@ func Run(ctx context.Context, src, dst *repo.Repository, sns []repo.Snapshot, op
 		opts.Report(res)
 	}
 	return sum, nil
+}
+
+// newCounter measures what copying the snapshots of sns that dst lacks
+// will copy.
+func newCounter(ctx context.Context, src, dst *repo.Repository, existing copies, sns []repo.Snapshot, opts Options) (*counter, error) {
+	var todo []repo.Snapshot
+	for _, sn := range sns {
+		if _, ok := existing.find(sn); !ok {
+			todo = append(todo, sn)
+		}
+	}
+	total, err := measure(ctx, src, dst, todo, opts.Readers)
+	if err != nil {
+		return nil, fmt.Errorf("measure what to copy: %w", err)
+	}
+	return &counter{total: total, report: opts.Progress}, nil
 }
 
 // destinationSnapshots indexes dst's snapshots. A damaged snapshot file is

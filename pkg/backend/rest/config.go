@@ -1,17 +1,15 @@
 package rest
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/secret"
 )
 
@@ -29,6 +27,9 @@ type Config struct {
 	// ClientCert names one PEM file holding a client certificate and its
 	// private key (restic's --tls-client-cert).
 	ClientCert string
+	// InsecureTLS skips verifying the server's certificate (restic's
+	// --insecure-tls).
+	InsecureTLS bool
 	// Connections bounds concurrent requests (restic's
 	// -o rest.connections); saving lock files does not wait for a slot.
 	// Default 5.
@@ -132,32 +133,9 @@ func (c Config) transport() (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.MaxIdleConnsPerHost = c.Connections + 2
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(c.CACert) > 0 {
-		pool := x509.NewCertPool()
-		for _, f := range c.CACert {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("CA certificate: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA certificate %s: no PEM certificate in it", f)
-			}
-		}
-		tlsCfg.RootCAs = pool
-	}
-	if c.ClientCert != "" {
-		pem, err := os.ReadFile(c.ClientCert)
-		if err != nil {
-			return nil, fmt.Errorf("TLS client certificate: %w", err)
-		}
-		// One file holds both: X509KeyPair takes the certificates from the
-		// first argument and the first private key from the second.
-		cert, err := tls.X509KeyPair(pem, pem)
-		if err != nil {
-			return nil, fmt.Errorf("TLS client certificate %s (want certificate and private key in one PEM file): %w", c.ClientCert, err)
-		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
+	tlsCfg, err := backend.TLSOptions{CACerts: c.CACert, ClientCert: c.ClientCert, Insecure: c.InsecureTLS}.Config()
+	if err != nil {
+		return nil, err
 	}
 	tr.TLSClientConfig = tlsCfg
 	return tr, nil

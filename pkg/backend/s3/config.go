@@ -36,8 +36,11 @@ type Config struct {
 	// lock refresh never waits behind pack uploads). Default 5.
 	MaxUploads int
 	// Transport replaces the HTTP transport (tests). Default: minio-go's
-	// transport with a 10 s dial timeout.
+	// transport with a 10 s dial timeout; TLS is then ignored.
 	Transport http.RoundTripper
+	// TLS holds restic's --cacert, --tls-client-cert and --insecure-tls
+	// for an https endpoint; the zero value keeps minio-go's defaults.
+	TLS backend.TLSOptions
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 	// ObjectLock, if set, is the retention every file but locks gets (S3

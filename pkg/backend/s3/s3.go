@@ -116,6 +116,11 @@ func (b *Backend) bucketExists(ctx context.Context) (bool, error) {
 	return ok, err
 }
 
+// isZeroTLS tells whether o asks for nothing beyond the defaults.
+func isZeroTLS(o backend.TLSOptions) bool {
+	return len(o.CACerts) == 0 && o.ClientCert == "" && !o.Insecure
+}
+
 func newBackend(cfg Config) (*Backend, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, fmt.Errorf("s3: endpoint and bucket are required (got %q, %q)", cfg.Endpoint, cfg.Bucket)
@@ -138,6 +143,11 @@ func newBackend(cfg Config) (*Backend, error) {
 		// whether to try again.
 		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		t.MaxIdleConnsPerHost = cfg.MaxUploads + 4
+		if !cfg.UseHTTP && !isZeroTLS(cfg.TLS) {
+			if t.TLSClientConfig, err = cfg.TLS.Config(); err != nil {
+				return nil, fmt.Errorf("s3: %w", err)
+			}
+		}
 		tr, own = t, t
 	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
