@@ -50,6 +50,14 @@ type Backend interface {
 	Close() error
 }
 
+// NameLister is implemented by backends whose listing costs more with
+// sizes than without: a local directory stats each file for its size.
+// ListNames is List without the sizes; callers that need only names (the
+// repository's ID listings) use it where a backend has it.
+type NameLister interface {
+	ListNames(ctx context.Context, t FileType, fn func(name string) error) error
+}
+
 // Unwrapper is implemented by decorators; Unwrap returns the Backend they
 // wrap.
 type Unwrapper interface {

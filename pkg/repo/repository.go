@@ -373,13 +373,18 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t backend.FileType, doc [
 // List returns the IDs of all files of type t.
 func (r *Repository) List(ctx context.Context, t backend.FileType) ([]format.ID, error) {
 	var ids []format.ID
-	err := r.be.List(ctx, t, func(name string, _ int64) error {
-		id, err := format.ParseID(name)
-		if err == nil {
+	add := func(name string) error {
+		if id, err := format.ParseID(name); err == nil {
 			ids = append(ids, id)
 		}
 		return nil
-	})
+	}
+	var err error
+	if nl, ok := r.be.(backend.NameLister); ok {
+		err = nl.ListNames(ctx, t, add)
+	} else {
+		err = r.be.List(ctx, t, func(name string, _ int64) error { return add(name) })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list %vs: %w", t, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"testing"
 
@@ -108,7 +110,8 @@ func LoadAll(ctx context.Context, be backend.Backend, h backend.Handle, length i
 }
 
 // ListNames returns the names listed for ft with their sizes; a name listed
-// twice fails the test.
+// twice fails the test, and so does a backend.NameLister whose ListNames
+// does not name the same files.
 func ListNames(t testing.TB, be backend.Backend, ft backend.FileType) map[string]int64 {
 	t.Helper()
 	got := make(map[string]int64)
@@ -121,6 +124,19 @@ func ListNames(t testing.TB, be backend.Backend, ft backend.FileType) map[string
 	})
 	if err != nil {
 		t.Fatalf("list %v: %v", ft, err)
+	}
+	if nl, ok := be.(backend.NameLister); ok {
+		var names []string
+		if err := nl.ListNames(context.Background(), ft, func(name string) error {
+			names = append(names, name)
+			return nil
+		}); err != nil {
+			t.Fatalf("list names of %v: %v", ft, err)
+		}
+		slices.Sort(names)
+		if want := slices.Sorted(maps.Keys(got)); !slices.Equal(names, want) {
+			t.Errorf("ListNames of %v: %v, List names %v", ft, names, want)
+		}
 	}
 	return got
 }

@@ -191,6 +191,18 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, length int, offset
 // List implements backend.Backend. Under data/ it only looks inside
 // subdirectories, as restic does.
 func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(string, int64) error) error {
+	return b.list(ctx, t, true, fn)
+}
+
+// ListNames is List without the sizes, which cost a stat per file: the
+// snapshot listing of a console page or a CLI command needs only names
+// (backend.NameLister).
+func (b *Backend) ListNames(ctx context.Context, t backend.FileType, fn func(string) error) error {
+	return b.list(ctx, t, false, func(name string, _ int64) error { return fn(name) })
+}
+
+// list reports the files of type t; sizes are -1 unless withSize.
+func (b *Backend) list(ctx context.Context, t backend.FileType, withSize bool, fn func(string, int64) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -200,7 +212,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(string, 
 	}
 	base := filepath.Join(b.root, dir)
 	if t != backend.PackFile {
-		return b.listDir(ctx, base, fn)
+		return b.listDir(ctx, base, withSize, fn)
 	}
 	entries, err := os.ReadDir(base)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -213,7 +225,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(string, 
 		if !e.IsDir() {
 			continue
 		}
-		if err := b.listDir(ctx, filepath.Join(base, e.Name()), fn); err != nil {
+		if err := b.listDir(ctx, filepath.Join(base, e.Name()), withSize, fn); err != nil {
 			return err
 		}
 	}
@@ -221,7 +233,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(string, 
 }
 
 // listDir reports the regular files in dir whose names are valid IDs.
-func (b *Backend) listDir(ctx context.Context, dir string, fn func(string, int64) error) error {
+func (b *Backend) listDir(ctx context.Context, dir string, withSize bool, fn func(string, int64) error) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -234,6 +246,12 @@ func (b *Backend) listDir(ctx context.Context, dir string, fn func(string, int64
 			return err
 		}
 		if !backend.IsValidID(e.Name()) || !e.Type().IsRegular() {
+			continue
+		}
+		if !withSize {
+			if err := fn(e.Name(), -1); err != nil {
+				return err
+			}
 			continue
 		}
 		fi, err := e.Info()
