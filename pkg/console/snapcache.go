@@ -39,6 +39,19 @@ func (c *snapshotCache) cached(id format.ID) (repo.Snapshot, bool) {
 	return sn, ok
 }
 
+// put keeps sn, read by its full ID without a listing.
+func (c *snapshotCache) put(sn repo.Snapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil {
+		c.byID = map[format.ID]repo.Snapshot{}
+	}
+	if _, ok := c.byID[sn.ID]; !ok {
+		c.byID[sn.ID] = sn
+		c.sorted = nil
+	}
+}
+
 // snapshots returns the listed snapshots in repo.Snapshots' order, with a
 // *repo.DamagedSnapshotsError for those that cannot be read (nil if none).
 func (c *snapshotCache) snapshots(ctx context.Context, r *repo.Repository) ([]repo.Snapshot, *repo.DamagedSnapshotsError, error) {

@@ -93,10 +93,16 @@ func (src *source) snapshot(ctx context.Context, ref string) (repo.Snapshot, err
 }
 
 // findSnapshot is repo.FindSnapshotAmong, without listing the snapshot
-// files for a full ID read before: the pages link with full IDs.
+// files for a full ID: the pages link with full IDs.
 func (src *source) findSnapshot(ctx context.Context, ref string) (repo.Snapshot, error) {
 	if id, err := format.ParseID(ref); err == nil {
 		if sn, ok := src.snaps.cached(id); ok {
+			return sn, nil
+		}
+		// A link followed into a console just started: read that one
+		// snapshot, not all of them.
+		if sn, err := src.r.LoadSnapshot(ctx, id); err == nil {
+			src.snaps.put(sn)
 			return sn, nil
 		}
 	}
