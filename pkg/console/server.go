@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,10 @@ type Options struct {
 	// History, if set, is the history of operations the console shows
 	// and streams (/api/v1/events).
 	History *oplog.Log
+	// Prefetch reads every repository's index and snapshots in the
+	// background from the start, so that the first pages after a start
+	// are as fast as the later ones. Shutdown stops it.
+	Prefetch bool
 }
 
 // DueQuery names one row of the hosts view: what a host backs up into a
@@ -99,6 +104,12 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	if opts.Prefetch {
+		for _, name := range s.names {
+			src := s.sources[name]
+			_ = s.bg.start(func(ctx context.Context) { src.prefetch(ctx) })
+		}
+	}
 	return s, nil
 }
 

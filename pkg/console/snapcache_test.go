@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/local"
 	"github.com/drydock-backup/drydock/pkg/backup"
@@ -112,5 +114,31 @@ func TestSnapshotByFullID(t *testing.T) {
 		if n := get(tc.ref); n != tc.lists {
 			t.Errorf("tree of %s listed the snapshot files %d times, want %d", tc.ref, n, tc.lists)
 		}
+	}
+}
+
+// TestPrefetch: a console told to prefetch lists and reads the snapshots
+// at once, before any page asks.
+func TestPrefetch(t *testing.T) {
+	f := newFixture(t)
+	be, err := local.Open(t.Context(), f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &listCounter{Backend: be}
+	r, err := repo.Open(t.Context(), counted, repotest.Password, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	con, err := New(Options{Repositories: map[string]*repo.Repository{"default": r}, Token: secret.New(testToken), Prefetch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = con.Shutdown(context.Background()) })
+	if !testenv.Eventually(time.Minute, 10*time.Millisecond, func() bool {
+		_, ok := con.sources["default"].snaps.cached(f.beta)
+		return ok
+	}) {
+		t.Fatalf("no snapshot read ahead of a page (%d listings)", counted.lists.Load())
 	}
 }

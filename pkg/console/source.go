@@ -34,6 +34,17 @@ func (src *source) read(ctx context.Context, fn func(ctx context.Context) error)
 	return src.r.WithLock(ctx, mode, func(ctx context.Context, _ *repo.Lock) error { return fn(ctx) })
 }
 
+// prefetch loads the index and the snapshots, as the first page would.
+func (src *source) prefetch(ctx context.Context) {
+	err := src.read(ctx, func(ctx context.Context) error {
+		_, _, err := src.allSnapshots(ctx)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		src.log.Warn("console: reading the repository ahead of the first page failed; pages read it when asked", "repository", src.name, "err", err)
+	}
+}
+
 // loadIndex reads the index the first time and only what changed after.
 func (src *source) loadIndex(ctx context.Context) error {
 	src.mu.Lock()

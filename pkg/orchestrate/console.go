@@ -70,7 +70,7 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 		repos[name] = r
 		wc.repos = append(wc.repos, r)
 	}
-	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue,
+	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue, Prefetch: true,
 		Jobs: consoleJobs{d}, Apps: consoleApps{d}, History: d.history}); err != nil {
 		wc.close(d.log)
 		return nil, err
