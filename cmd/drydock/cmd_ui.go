@@ -87,7 +87,7 @@ func runUI(ctx context.Context, g *globalOptions, opts uiOptions) error {
 	}
 	g.treeCache = repo.DefaultTreeCache
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger(), History: history})
+		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger(), History: history, StateDir: dir})
 		if err != nil {
 			return err
 		}
