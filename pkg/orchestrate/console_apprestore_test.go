@@ -138,6 +138,10 @@ func TestDaemonConsoleAppRestore(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(mountpoint(dbVol), "db.txt")); string(got) != "changed since" || !env.Running(db) || !env.Running(web) {
 		t.Errorf("a refused restore changed the host: db.txt %q, db running %v, web running %v", got, env.Running(db), env.Running(web))
 	}
+	br := newConsoleBrowser(t, td, state)
+	if main := br.refused(path); strings.Contains(main, "Confirm") || !strings.Contains(main, env.Name("crs-reader")) {
+		t.Errorf("plan page with a foreign user: a Confirm button, or the user not named:\n%s", main)
+	}
 	if err := cli.ContainerRemove(t.Context(), reader, container.RemoveOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -167,5 +171,12 @@ func TestDaemonConsoleAppRestore(t *testing.T) {
 	}
 	if !env.Running(db) || !env.Running(web) {
 		t.Errorf("after the restore: db running %v, web running %v", env.Running(db), env.Running(web))
+	}
+
+	// Again from the browser: the plan page, Confirm, the operation's page.
+	write(dbVol, "db.txt", "changed again")
+	br.confirm(path)
+	if got, _ := os.ReadFile(filepath.Join(mountpoint(dbVol), "db.txt")); string(got) != "the database as backed up" || !env.Running(db) || !env.Running(web) {
+		t.Errorf("after the browser's restore: db.txt %q, db running %v, web running %v", got, env.Running(db), env.Running(web))
 	}
 }
