@@ -112,6 +112,11 @@ func TestDaemonConsoleAppRestore(t *testing.T) {
 	if p.Bytes != backedUp || p.Files != 2 {
 		t.Errorf("plan: %d files, %d bytes; want 2, %d", p.Files, p.Bytes, backedUp)
 	}
+	var vp consolePlan
+	if code, b := consoleAPI(t, td, state, "GET", "/api/v1/repositories/local/snapshots/"+sns[0].ID+"/apprestore?volume="+webVol); code != http.StatusOK || json.Unmarshal(b, &vp) != nil ||
+		!vp.OK || len(vp.Stop) != 1 || vp.Stop[0].Container != webName || !slices.Equal(vp.Start, []string{webName}) || vp.Bytes != uint64(len("the site")) {
+		t.Errorf("plan of volume %s: %d %s, want web alone stopped, its bytes", webVol, code, b)
+	}
 	code, page := consoleAPI(t, td, state, "GET", path)
 	for _, want := range []string{"Restore app " + app, dbName, webName, "Confirm: restore app", "Stopped, in this order", "33 B"} {
 		if code != http.StatusOK || !strings.Contains(string(page), want) {
