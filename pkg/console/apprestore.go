@@ -173,4 +173,3 @@ func (e *refusedError) Error() string {
 	}
 	return "the restore is refused, a precondition does not hold: " + strings.Join(lines, "; ")
 }
-
