@@ -35,7 +35,10 @@ func newUICommand(g *globalOptions) *cobra.Command {
 		Long: `ui serves drydock's web console for the repository given by -r /
 RESTIC_REPOSITORY (or drydock's default repository) until it is stopped
 (SIGINT, SIGTERM). It runs no jobs: it is for browsing snapshots and
-downloading files and folders, from this host or a laptop.
+downloading files and folders, from this host or a laptop. Where a Docker
+engine answers (DOCKER_HOST), a snapshot's apps and volumes can be restored
+from it too: the plan first, then Confirm, under the host lock drydock
+volumes takes.
 
 Every page and API call needs the console's token, read from --token-file
 (default ui-token in drydock's state directory, made with 256 random bits
