@@ -35,7 +35,10 @@ func newUICommand(g *globalOptions) *cobra.Command {
 		Long: `ui serves drydock's web console for the repository given by -r /
 RESTIC_REPOSITORY (or drydock's default repository) until it is stopped
 (SIGINT, SIGTERM). It runs no jobs: it is for browsing snapshots and
-downloading files and folders, from this host or a laptop.
+downloading files and folders, from this host or a laptop. Where a Docker
+engine answers (DOCKER_HOST), a snapshot's apps and volumes can be restored
+from it too: the plan first, then Confirm, under the host lock drydock
+volumes takes.
 
 Every page and API call needs the console's token, read from --token-file
 (default ui-token in drydock's state directory, made with 256 random bits
@@ -87,7 +90,7 @@ func runUI(ctx context.Context, g *globalOptions, opts uiOptions) error {
 	}
 	g.treeCache = repo.DefaultTreeCache
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
-		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger(), History: history, Prefetch: true})
+		h, err := console.New(console.Options{Repositories: map[string]*repo.Repository{"default": r}, Token: tok, Logger: g.logger(), History: history, StateDir: dir, Prefetch: true})
 		if err != nil {
 			return err
 		}

@@ -186,7 +186,8 @@ type treePage struct {
 	Rows                                  []entryRow
 	Total, From, To                       int
 	PrevURL, NextURL, DownloadURL         string
-	RestoreURL                            string // the restore form's action; empty without a history
+	RestoreURL                            string  // the restore form's action; empty without a history
+	AppRestores                           []crumb // plans of the app and volume restores the snapshot offers
 }
 
 func (p treePage) title() string { return p.Path + " in snapshot " + p.ShortID }
@@ -239,6 +240,9 @@ func (s *Server) pageTree(w http.ResponseWriter, r *http.Request) {
 		tp := newTreePage(src.name, sn, p)
 		if s.history != nil {
 			tp.RestoreURL = "/repositories/" + src.name + "/snapshots/" + sn.ID.String() + "/restore"
+		}
+		if s.stateDir != "" {
+			tp.AppRestores = appRestoreLinks(src.name, sn)
 		}
 		if n.Type != format.NodeDir {
 			name = "file"

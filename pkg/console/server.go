@@ -49,6 +49,10 @@ type Options struct {
 	// background from the start, so that the first pages after a start
 	// are as fast as the later ones. Shutdown stops it.
 	Prefetch bool
+	// StateDir, if set, is drydock's state directory (journals of the
+	// stopped containers and staged volumes): with it and a reachable
+	// Docker engine the console restores apps and volumes.
+	StateDir string
 }
 
 // DueQuery names one row of the hosts view: what a host backs up into a
@@ -76,6 +80,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	bg       *background // restores and lock removals under way
+	stateDir string
 }
 
 // New builds the console for opts.
@@ -86,7 +91,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("console: no repository to serve")
 	}
-	s := &Server{due: opts.Due, jobs: opts.Jobs, apps: opts.Apps, history: opts.History, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
+	s := &Server{due: opts.Due, jobs: opts.Jobs, apps: opts.Apps, history: opts.History, stateDir: opts.StateDir, token: opts.Token, log: opts.Logger, sources: map[string]*source{},
 		sessions: newSessions(), limit: newLimiter(failDelay), bg: newBackground()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -139,6 +144,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/repositories/{repo}/unlock", s.apiUnlock)
 	m.HandleFunc("POST /repositories/{repo}/unlock", s.formUnlock)
 	m.HandleFunc("POST /repositories/{repo}/snapshots/{id}/restore", s.formRestore)
+	m.HandleFunc("GET /repositories/{repo}/snapshots/{id}/apprestore", s.pageAppRestore)
+	m.HandleFunc("POST /repositories/{repo}/snapshots/{id}/apprestore", s.formAppRestore)
+	m.HandleFunc("GET /api/v1/repositories/{repo}/snapshots/{id}/apprestore", s.apiAppRestorePlan)
+	m.HandleFunc("POST /api/v1/repositories/{repo}/snapshots/{id}/apprestore", s.apiAppRestore)
 	m.HandleFunc("GET /repositories/{repo}/snapshots", s.pageSnapshots)
 	m.HandleFunc("GET /repositories/{repo}/diff", s.pageDiff)
 	m.HandleFunc("GET /api/v1/repositories/{repo}/diff", s.apiDiff)

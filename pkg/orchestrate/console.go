@@ -71,7 +71,7 @@ func (d *Daemon) openConsole(ctx context.Context, cfg *config.Config) (*webConso
 		wc.repos = append(wc.repos, r)
 	}
 	if wc.handler, err = console.New(console.Options{Repositories: repos, Token: tok, Logger: d.log, Due: d.consoleDue, Prefetch: true,
-		Jobs: consoleJobs{d}, Apps: consoleApps{d}, History: d.history}); err != nil {
+		Jobs: consoleJobs{d}, Apps: consoleApps{d}, History: d.history, StateDir: cfg.StateDir}); err != nil {
 		wc.close(d.log)
 		return nil, err
 	}
