@@ -347,11 +347,12 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 			if _, err := io.ReadFull(rd, sealed); err != nil {
 				return err
 			}
-			var err error
-			if plain, err = pack.OpenBlobInPlace(r.Key(), plain[:0], sealed, pb.blob); err != nil {
+			data, scratch, err := pack.OpenBlobWithin(r.Key(), plain, sealed, pb.blob)
+			plain = scratch
+			if err != nil {
 				damaged = append(damaged, pb)
 			} else {
-				cp.writeAll(pb, plain, finished)
+				cp.writeAll(pb, data, finished)
 			}
 			done = i + 1
 		}
