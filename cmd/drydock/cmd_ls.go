@@ -39,7 +39,7 @@ is directly in it, or with --recursive everything below it, as restic does.
 			if err != nil {
 				return err
 			}
-			return g.withListingLock(cmd.Context(), func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
 				return runLs(ctx, r, opts, g, args[0], dirs)
 			})
 		},
