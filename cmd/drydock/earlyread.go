@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 )
@@ -12,6 +13,14 @@ import (
 // its lock waits for the protocol's second check; a command with more to
 // say waits for the check there.
 const heldOutputMax = 4 << 20
+
+// Once the lock is confirmed, output is written out in batches of up to
+// outputBatch bytes, at most outputDelay after it was printed: ls wrote
+// each of 20,000 lines with a system call of its own.
+const (
+	outputBatch = 64 << 10
+	outputDelay = 50 * time.Millisecond
+)
 
 // withListingLock runs fn, a command whose only effect is what it prints
 // on stdout and stderr (snapshots, ls, find, stats, cat, list, diff;
@@ -43,14 +52,17 @@ func (g *globalOptions) withListingLock(ctx context.Context, exclusive bool, fn 
 
 // heldOutput is stdout while a lock is unconfirmed: writes are kept in
 // memory until the lock's second check passes, then written out, and
-// later writes go straight through. If the check fails, what was kept is
-// dropped and every write fails with the check's error.
+// later writes are batched (outputBatch, outputDelay) until release.
+// If the check fails, what was kept is dropped and every write fails with
+// the check's error.
 type heldOutput struct {
 	w        io.Writer
 	mu       sync.Mutex
 	buf      []byte
-	open     bool  // the check passed and buf was written out
-	err      error // the check's failure, or the first error writing to w
+	open     bool        // the check passed: buf is written out in batches
+	direct   bool        // released: writes go straight through
+	timer    *time.Timer // writes out buf outputDelay after a batch began
+	err      error       // the check's failure, or the first error writing to w
 	resolved chan struct{}
 }
 
@@ -67,10 +79,7 @@ func holdOutput(ctx context.Context, w io.Writer, l *repo.Lock) *heldOutput {
 			return
 		}
 		h.open = true
-		if len(h.buf) > 0 {
-			_, h.err = w.Write(h.buf)
-		}
-		h.buf = nil
+		h.writeOut()
 	}()
 	return h
 }
@@ -86,18 +95,46 @@ func (h *heldOutput) Write(p []byte) (int, error) {
 	switch {
 	case h.err != nil:
 		return 0, h.err
-	case h.open:
+	case h.direct:
 		return h.w.Write(p)
 	}
 	h.buf = append(h.buf, p...)
+	switch {
+	case !h.open:
+	case len(h.buf) >= outputBatch:
+		h.writeOut()
+	case h.timer == nil:
+		h.timer = time.AfterFunc(outputDelay, func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.writeOut()
+		})
+	}
 	return len(p), nil
 }
 
-// release waits for the check and returns its error, or that of writing
-// out what was held: the command is done printing.
+// writeOut writes what buf holds; h.mu is held.
+func (h *heldOutput) writeOut() {
+	if h.timer != nil {
+		h.timer.Stop()
+		h.timer = nil
+	}
+	if len(h.buf) > 0 && h.err == nil {
+		_, h.err = h.w.Write(h.buf)
+	}
+	h.buf = h.buf[:0]
+}
+
+// release waits for the check, writes out what is held and returns the
+// check's error or that of writing: the command is done printing, and
+// anything written later goes straight through.
 func (h *heldOutput) release() error {
 	<-h.resolved
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.err == nil {
+		h.writeOut()
+		h.direct = true
+	}
 	return h.err
 }

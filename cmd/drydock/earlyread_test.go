@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/drydock-backup/drydock/internal/testkit/repotest"
@@ -38,6 +40,29 @@ func TestHeldOutput(t *testing.T) {
 			t.Fatalf("stdout %q, want both lines in order", got)
 		}
 	})
+	t.Run("batched once confirmed", func(t *testing.T) {
+		r, _ := repotest.New(t, 2, repo.Options{})
+		var out writeCounter
+		err := r.WithLock(t.Context(), early, func(ctx context.Context, l *repo.Lock) error {
+			h := holdOutput(ctx, &out, l)
+			if err := l.Confirmed(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 1000 {
+				fmt.Fprintf(h, "line %d\n", i)
+			}
+			return h.release()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), "line 0\nline 1\n") || !strings.HasSuffix(out.String(), "line 999\n") {
+			t.Fatalf("stdout %.40q...: lines lost or out of order", out.String())
+		}
+		if out.writes > 100 {
+			t.Fatalf("1000 lines took %d writes: not batched", out.writes)
+		}
+	})
 	t.Run("dropped when the check fails", func(t *testing.T) {
 		r, _ := repotest.New(t, 2, repo.Options{})
 		var out bytes.Buffer
@@ -63,4 +88,15 @@ func TestHeldOutput(t *testing.T) {
 			t.Fatalf("printed %q under a lock that was not obtained", out.String())
 		}
 	})
+}
+
+// writeCounter is a buffer that counts the writes it gets.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
 }
