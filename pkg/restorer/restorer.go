@@ -135,6 +135,7 @@ type restorer struct {
 	noDelete bool            // a tree had names that cannot be trusted: delete nothing
 	written  []*fileState    // files whose content was written, for Verify
 	itemMu   sync.Mutex      // Options.Item is called one at a time
+	progMu   sync.Mutex      // so is Options.Progress, with totals that never go back
 }
 
 // Restore writes the tree with ID root below target, which is created if
@@ -486,11 +487,18 @@ func (rs *restorer) item(it Item) {
 func (rs *restorer) count(f func(*Stats)) {
 	rs.mu.Lock()
 	f(&rs.stats)
+	rs.mu.Unlock()
+	if rs.opts.Progress == nil {
+		return
+	}
+	// The totals are taken under progMu: taken before it, a writer's
+	// could reach Progress after a later writer's, and Written went back.
+	rs.progMu.Lock()
+	defer rs.progMu.Unlock()
+	rs.mu.Lock()
 	st := rs.stats
 	rs.mu.Unlock()
-	if rs.opts.Progress != nil {
-		rs.opts.Progress(st)
-	}
+	rs.opts.Progress(st)
 }
 
 // fileDone counts a file whose content and metadata are written.
