@@ -13,12 +13,19 @@
 # backup. Runs alternate restic, drydock, restic, ... so that load from
 # other work on the machine hits both alike. Env: CACHE_FILES (default
 # 20000) small files, CACHE_SNAPSHOTS (default 10) snapshots, CACHE_RUNS
-# (default 5) timed runs per tool and step. Prints every run, then the
-# median per tool and step and the ratio of medians (restic / drydock).
+# (default 5) timed runs per tool and step, CACHE_WHERE (default "s3 sftp")
+# the storages, CACHE_STEPS (default all five, comma-separated, e.g.
+# "snapshots,ls latest") the steps. DRYDOCK_BASE=PATH adds a third tool,
+# an earlier drydock binary, to every alternation (it only reads, with its
+# own cache), for before/after figures of one change. Prints every run,
+# then the median per tool and step and the ratio of medians (restic /
+# drydock, and restic / base).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$(mktemp -d /tmp/drydock-cache.XXXXXX)}"
 nfiles="${CACHE_FILES:-20000}"; nsnaps="${CACHE_SNAPSHOTS:-10}"; runs="${CACHE_RUNS:-5}"
+wheres="${CACHE_WHERE:-s3 sftp}"; base_bin="${DRYDOCK_BASE:-}"
+tools=(restic drydock); [ -n "$base_bin" ] && tools+=(base)
 restic_bin="${RESTIC_BIN:-restic}"
 command -v "$restic_bin" >/dev/null || { echo "restic not found (RESTIC_BIN=PATH, see bench/build-restic.sh)" >&2; exit 1; }
 "$restic_bin" version >&2
@@ -53,8 +60,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # run_tool TOOL ARGS...: the tool on its repository with its cache.
 run_tool() {
   local tool=$1; shift
-  local bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"
-  RESTIC_REPOSITORY="${repo[$tool]}" RESTIC_CACHE_DIR="$work/cache-$where-$tool" "$bin" "${extra[@]}" "$@"
+  local bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"; [ "$tool" = base ] && bin="$base_bin"
+  RESTIC_REPOSITORY="${repo[restic]}" RESTIC_CACHE_DIR="$work/cache-$where-$tool" "$bin" "${extra[@]}" "$@"
 }
 
 # fill: the repository with nsnaps snapshots of each tool, 1% of the
@@ -80,15 +87,17 @@ PY
 
 # bench_steps: every step, warm first (fills the cache), then alternating.
 bench_steps() {
-  local step tool i t0 t1 name
+  local step tool i t0 t1 name steps
   name=$(ls "$work/src/d07/e03" | head -1)
-  for step in snapshots "ls latest" "find $name" stats "backup $work/src"; do
-    for tool in restic drydock; do
+  IFS=, read -r -a steps <<< "${CACHE_STEPS:-snapshots,ls latest,find,stats,backup}"
+  for step in "${steps[@]}"; do
+    case $step in find) step="find $name" ;; backup) step="backup $work/src" ;; esac
+    for tool in "${tools[@]}"; do
       # shellcheck disable=SC2086
       run_tool "$tool" $step > "$work/$where-$tool.log" 2>&1 || { echo "$tool $step failed" >&2; tail "$work/$where-$tool.log" >&2; exit 1; }
     done
     for i in $(seq "$runs"); do
-      for tool in restic drydock; do
+      for tool in "${tools[@]}"; do
         t0=$(now_ms)
         # shellcheck disable=SC2086
         run_tool "$tool" $step > "$work/$where-$tool.log" 2>&1
@@ -101,6 +110,7 @@ bench_steps() {
 
 declare -A repo
 # MinIO.
+if [[ " $wheres " == *" s3 "* ]]; then
 minio="$(bash "$here/third_party/minio/build.sh" 2>/dev/null || true)"
 [ -x "$minio" ] || { echo "MinIO is not built (bash third_party/minio/build.sh)" >&2; exit 1; }
 port=$(free_port)
@@ -115,9 +125,11 @@ repo[restic]="s3:http://127.0.0.1:$port/cache-bench" repo[drydock]="s3:http://12
 rm -rf "$work"/cache-s3-*
 fill
 bench_steps
+fi
 
 # SFTP: sshd on a free port with its own keys, the stand-alone
 # sftp-server, both tools through the same ssh command.
+if [[ " $wheres " == *" sftp "* ]]; then
 sshd_dir="$work/sshd"; rm -rf "$sshd_dir"; mkdir -p "$sshd_dir/root"
 ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/client_key"
@@ -163,9 +175,10 @@ repo[restic]="sftp:bench-sftp:repo" repo[drydock]="sftp:bench-sftp:repo"
 rm -rf "$work"/cache-sftp-*
 fill
 bench_steps
+fi
 
 echo
-printf '%-5s %-10s %12s %12s %8s\n' where step restic-ms drydock-ms ratio
+printf '%-5s %-10s %12s %12s %8s %12s %8s\n' where step restic-ms drydock-ms ratio base-ms ratio
 python3 - "$results" <<'PY'
 import sys, statistics, collections
 runs = collections.defaultdict(list); order = []
@@ -175,5 +188,9 @@ for line in open(sys.argv[1]):
     runs[where, step, tool].append(int(ms))
 for where, step in order:
     r = statistics.median(runs[where, step, "restic"]); d = statistics.median(runs[where, step, "drydock"])
-    print("%-5s %-10s %12.0f %12.0f %7.2fx" % (where, step, r, d, r / d if d else 0))
+    line = "%-5s %-10s %12.0f %12.0f %7.2fx" % (where, step, r, d, r / d if d else 0)
+    if runs[where, step, "base"]:
+        b = statistics.median(runs[where, step, "base"])
+        line += " %12.0f %7.2fx" % (b, r / b if b else 0)
+    print(line)
 PY

@@ -85,8 +85,8 @@ func (c *checker) streamBlobs(br io.Reader, src *countingReader, sorted []format
 			return -1, err
 		}
 		pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
-		plain, err := pack.OpenBlobInPlace(c.r.Key(), (*blobBuf)[:0], sealed, pb)
-		*blobBuf = plain
+		_, scratch, err := pack.OpenBlobWithin(c.r.Key(), *blobBuf, sealed, pb)
+		*blobBuf = scratch
 		if err != nil {
 			return -1, nil
 		}

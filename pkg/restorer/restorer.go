@@ -135,6 +135,7 @@ type restorer struct {
 	noDelete bool            // a tree had names that cannot be trusted: delete nothing
 	written  []*fileState    // files whose content was written, for Verify
 	itemMu   sync.Mutex      // Options.Item is called one at a time
+	progMu   sync.Mutex      // so is Options.Progress, with totals that never go back
 }
 
 // Restore writes the tree with ID root below target, which is created if
@@ -170,7 +171,7 @@ func Restore(ctx context.Context, r *repo.Repository, root format.ID, target str
 	}
 	rs := &restorer{r: r, root: rt, opts: opts, sel: sel, fail: fail, plan: newContentPlan(r.Index(), rt, fail, opts.Logger)}
 	rs.plan.wrote = rs.wrote
-	if _, err := rs.walk(ctx, root, "", false); err != nil {
+	if _, err := rs.walk(ctx, root, "", false, false); err != nil {
 		rs.plan.closeAll()
 		return rs.result(), err
 	}
@@ -299,7 +300,10 @@ type subdir struct {
 // patterns selected itself or not; it reports whether it restored
 // anything. Damage is reported and skipped; only a cancelled context is
 // returned.
-func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, selected bool) (restored bool, err error) {
+// fresh says that this restore made dir: nothing can be in it yet, and
+// its entries are not looked up before they are created (a failing
+// lstat per file was one system call in eight of a small file's).
+func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, selected, fresh bool) (restored bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -316,6 +320,10 @@ func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, select
 		rs.fail.add(dir, fmt.Errorf("directory content not restored: %w", err))
 		return false, nil
 	}
+	look := d // where existing entries are looked up
+	if fresh {
+		look = nil
+	}
 	var subdirs []subdir
 	for _, n := range rs.validNodes(t, dir) {
 		rel := join(dir, n.Name)
@@ -323,11 +331,11 @@ func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, select
 		restored = restored || sel
 		switch {
 		case n.Type == format.NodeDir && (sel || descend):
-			if sd, ok := rs.enterDir(d, rel, n, sel); ok {
+			if sd, ok := rs.enterDir(d, look, rel, n, sel); ok {
 				subdirs = append(subdirs, sd)
 			}
 		case n.Type != format.NodeDir && sel:
-			rs.restoreNode(d, rel, n)
+			rs.restoreNode(d, look, rel, n)
 		}
 	}
 	if d != nil {
@@ -335,7 +343,7 @@ func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, select
 	}
 	for _, sd := range subdirs {
 		rel := join(dir, sd.node.Name)
-		below, err := rs.walk(ctx, *sd.node.Subtree, rel, sd.selected)
+		below, err := rs.walk(ctx, *sd.node.Subtree, rel, sd.selected, sd.created)
 		if err != nil {
 			return restored, err
 		}
@@ -350,7 +358,7 @@ func (rs *restorer) walk(ctx context.Context, tree format.ID, dir string, select
 
 // enterDir creates the directory rel (not in a dry run) to restore into;
 // it reports whether to descend.
-func (rs *restorer) enterDir(d *fsnode.Dir, rel string, n *format.Node, selected bool) (subdir, bool) {
+func (rs *restorer) enterDir(d, look *fsnode.Dir, rel string, n *format.Node, selected bool) (subdir, bool) {
 	if n.Subtree == nil {
 		rs.fail.add(rel, errors.New("skipped: directory without subtree"))
 		return subdir{}, false
@@ -360,8 +368,11 @@ func (rs *restorer) enterDir(d *fsnode.Dir, rel string, n *format.Node, selected
 		return sd, true
 	}
 	_, name := path.Split(rel)
-	e, ok, _ := d.Lstat(name)
-	sd.created = !ok || e.Mode != os.ModeDir
+	sd.created = true
+	if look != nil {
+		e, ok, _ := look.Lstat(name)
+		sd.created = !ok || e.Mode != os.ModeDir
+	}
 	if err := d.Mkdir(name); err != nil {
 		rs.fail.add(rel, err)
 		return subdir{}, false
@@ -389,13 +400,14 @@ func (rs *restorer) leaveDir(rel string, sd subdir, below bool) {
 
 // restoreNode restores the entry rel (not a directory) in d, or plans its
 // content, as Overwrite decides.
-func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) {
+// look is d, or nil if d is known to be empty.
+func (rs *restorer) restoreNode(d, look *fsnode.Dir, rel string, n *format.Node) {
 	_, name := path.Split(rel)
 	if n.Type == format.NodeFile {
-		rs.restoreFile(d, rel, name, n)
+		rs.restoreFile(d, look, rel, name, n)
 		return
 	}
-	if rs.decide(d, rel, name, n) == keepUntouched {
+	if rs.decide(look, rel, name, n) == keepUntouched {
 		rs.skip(rel, n)
 		return
 	}
@@ -415,10 +427,10 @@ func (rs *restorer) restoreNode(d *fsnode.Dir, rel string, n *format.Node) {
 
 // restoreFile restores the regular file rel, name in d: a hardlink to a
 // file restored before it, content kept as it is, or content planned.
-func (rs *restorer) restoreFile(d *fsnode.Dir, rel, name string, n *format.Node) {
+func (rs *restorer) restoreFile(d, look *fsnode.Dir, rel, name string, n *format.Node) {
 	first, link, other := rs.hard.Claim(n, rel)
 	if link {
-		if rs.untouched(d, name, n) {
+		if rs.untouched(look, name, n) {
 			rs.skip(rel, &format.Node{Type: n.Type}) // a link adds no content
 			return
 		}
@@ -433,7 +445,7 @@ func (rs *restorer) restoreFile(d *fsnode.Dir, rel, name string, n *format.Node)
 		rs.fail.note(rel, fmt.Errorf("not hardlinked to /%s as the snapshot says: it gives the two names of one inode different content; "+
 			"restored with its own content", other))
 	}
-	switch v := rs.decide(d, rel, name, n); v {
+	switch v := rs.decide(look, rel, name, n); v {
 	case keepUntouched:
 		rs.skip(rel, n)
 	case keepContent:
@@ -475,11 +487,18 @@ func (rs *restorer) item(it Item) {
 func (rs *restorer) count(f func(*Stats)) {
 	rs.mu.Lock()
 	f(&rs.stats)
+	rs.mu.Unlock()
+	if rs.opts.Progress == nil {
+		return
+	}
+	// The totals are taken under progMu: taken before it, a writer's
+	// could reach Progress after a later writer's, and Written went back.
+	rs.progMu.Lock()
+	defer rs.progMu.Unlock()
+	rs.mu.Lock()
 	st := rs.stats
 	rs.mu.Unlock()
-	if rs.opts.Progress != nil {
-		rs.opts.Progress(st)
-	}
+	rs.opts.Progress(st)
 }
 
 // fileDone counts a file whose content and metadata are written.

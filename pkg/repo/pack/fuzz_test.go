@@ -42,6 +42,10 @@ func FuzzReadHeader(f *testing.F) {
 			if (err == nil) != (errInPlace == nil) || !bytes.Equal(plain, inPlace) {
 				t.Fatalf("blob %+v: %v, in place %v", b, err, errInPlace)
 			}
+			within, _, errWithin := pack.OpenBlobWithin(key, nil, bytes.Clone(file[b.Offset:b.Offset+b.Length]), b)
+			if (err == nil) != (errWithin == nil) || err == nil && !bytes.Equal(plain, within) {
+				t.Fatalf("blob %+v: %v, within %v", b, err, errWithin)
+			}
 		}
 	})
 }

@@ -205,6 +205,18 @@ func checkPack(t *testing.T, key *crypto.Key, file []byte, res pack.Result, plai
 		if got, err := pack.OpenBlobInPlace(key, []byte("y"), sealed, b); err != nil || !bytes.Equal(got[1:], plains[i]) || got[0] != 'y' {
 			t.Fatalf("blob %d opened in place: %v", i, err)
 		}
+		sealed = bytes.Clone(file[b.Offset : b.Offset+b.Length])
+		plain, scratch, err := pack.OpenBlobWithin(key, []byte("z"), sealed, b)
+		if err != nil || !bytes.Equal(plain, plains[i]) {
+			t.Fatalf("blob %d opened within: %v", i, err)
+		}
+		// The plaintext of an uncompressed blob is the sealed buffer itself.
+		if within := len(plain) > 0 && &plain[0] == &sealed[crypto.IVSize]; len(plain) > 0 && within == b.IsCompressed() {
+			t.Fatalf("blob %d (compressed %v): plaintext within the sealed bytes is %v", i, b.IsCompressed(), within)
+		}
+		if len(scratch) != 0 {
+			t.Fatalf("blob %d: scratch returned with %d bytes, want none", i, len(scratch))
+		}
 		if b.IsCompressed() != (specs[i].compress && specs[i].size > 0) {
 			t.Fatalf("blob %d compressed=%v", i, b.IsCompressed())
 		}

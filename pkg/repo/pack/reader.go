@@ -128,6 +128,45 @@ func OpenBlobInPlace(key *crypto.Key, dst, sealed []byte, b Blob) ([]byte, error
 	return openBlob(key, dst, sealed, b, true)
 }
 
+// OpenBlobWithin is OpenBlobInPlace without a copy of an uncompressed
+// blob: sealed is decrypted where it lies and plain is part of it, or, for
+// a compressed blob, the plaintext decompressed into scratch[:0]. scratch
+// is returned (grown) for the next call; plain is valid until sealed or
+// scratch are reused. A check or a restore only reads the plaintext once,
+// so decrypting into a buffer of its own was one more pass over memory.
+func OpenBlobWithin(key *crypto.Key, scratch, sealed []byte, b Blob) (plain, scratchOut []byte, err error) {
+	scratch = scratch[:0]
+	if b.IsCompressed() {
+		out, err := openBlob(key, scratch, sealed, b, true)
+		if err != nil {
+			return nil, out[:0], err
+		}
+		return out, out[:0], nil
+	}
+	if len(sealed) != int(b.Length) {
+		return nil, scratch, &BlobError{Blob: b, Err: fmt.Errorf("got %d sealed bytes", len(sealed))}
+	}
+	pt, err := key.OpenBox(sealed[crypto.IVSize:crypto.IVSize], sealed) // overlaps exactly, as CTR allows
+	if err == nil {
+		err = checkPlain(pt, b)
+	}
+	if err != nil {
+		return nil, scratch, &BlobError{Blob: b, Err: err}
+	}
+	return pt, scratch, nil
+}
+
+// checkPlain checks a blob's plaintext against its header entry.
+func checkPlain(plain []byte, b Blob) error {
+	if uint64(len(plain)) != uint64(b.PlaintextLength()) {
+		return fmt.Errorf("decoded %d bytes, header says %d", len(plain), b.PlaintextLength())
+	}
+	if format.ID(sha256.Sum256(plain)) != b.ID {
+		return ErrIDMismatch
+	}
+	return nil
+}
+
 func openBlob(key *crypto.Key, dst, sealed []byte, b Blob, inPlace bool) ([]byte, error) {
 	fail := func(err error) ([]byte, error) { return dst, &BlobError{Blob: b, Err: err} }
 	if len(sealed) != int(b.Length) {
@@ -159,12 +198,8 @@ func openBlob(key *crypto.Key, dst, sealed []byte, b Blob, inPlace bool) ([]byte
 	if err != nil {
 		return fail(err)
 	}
-	plain := out[start:]
-	if uint64(len(plain)) != uint64(b.PlaintextLength()) {
-		return fail(fmt.Errorf("decoded %d bytes, header says %d", len(plain), b.PlaintextLength()))
-	}
-	if format.ID(sha256.Sum256(plain)) != b.ID {
-		return fail(ErrIDMismatch)
+	if err := checkPlain(out[start:], b); err != nil {
+		return fail(err)
 	}
 	return out, nil
 }
