@@ -43,7 +43,9 @@ type fleetEntry struct {
 // be nil) says when each is expected next.
 func fleet(name string, sns []repo.Snapshot, now time.Time, due func(DueQuery) (time.Time, bool)) []fleetEntry {
 	byKey := map[string]*fleetEntry{}
-	for _, sn := range sns {
+	last := map[*fleetEntry]*repo.Snapshot{} // hex-encoded once, at the end
+	for i := range sns {
+		sn := &sns[i]
 		app, paths := subject(sn.Paths)
 		key := sn.Hostname + "\x00" + app + "\x00" + strings.Join(paths, "\x00")
 		e := byKey[key]
@@ -52,17 +54,18 @@ func fleet(name string, sns []repo.Snapshot, now time.Time, due func(DueQuery) (
 			byKey[key] = e
 		}
 		e.Snapshots++
-		if e.Last != "" && !sn.Time.After(e.Time) {
-			continue
-		}
-		e.Last, e.Time, e.Size = sn.ID.String(), sn.Time, nil
-		if sn.Summary != nil {
-			size := sn.Summary.TotalBytesProcessed
-			e.Size = &size
+		if l := last[e]; l == nil || sn.Time.After(l.Time) {
+			last[e] = sn
 		}
 	}
 	out := make([]fleetEntry, 0, len(byKey))
 	for _, e := range byKey {
+		sn := last[e]
+		e.Last, e.Time = sn.ID.String(), sn.Time
+		if sn.Summary != nil {
+			size := sn.Summary.TotalBytesProcessed
+			e.Size = &size
+		}
 		e.AgeSeconds, e.Due = int64(now.Sub(e.Time)/time.Second), e.Time.Add(staleAfter)
 		if due != nil {
 			if d, ok := due(DueQuery{Repository: name, Host: e.Host, App: e.App, Paths: e.Paths, Last: e.Time}); ok {

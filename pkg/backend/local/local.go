@@ -234,7 +234,7 @@ func (b *Backend) list(ctx context.Context, t backend.FileType, withSize bool, f
 
 // listDir reports the regular files in dir whose names are valid IDs.
 func (b *Backend) listDir(ctx context.Context, dir string, withSize bool, fn func(string, int64) error) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDirUnsorted(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -266,6 +266,18 @@ func (b *Backend) listDir(ctx context.Context, dir string, withSize bool, fn fun
 		}
 	}
 	return nil
+}
+
+// readDirUnsorted is os.ReadDir without its sort by name: List promises
+// no order, and sorting 10,000 snapshot names was a tenth of a console
+// page.
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // check validates h and reports a cancelled ctx.
