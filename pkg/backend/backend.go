@@ -58,6 +58,15 @@ type NameLister interface {
 	ListNames(ctx context.Context, t FileType, fn func(name string) error) error
 }
 
+// ListNames lists the names of be's files of type t: through its
+// ListNames where it is a NameLister, else through List.
+func ListNames(ctx context.Context, be Backend, t FileType, fn func(name string) error) error {
+	if nl, ok := be.(NameLister); ok {
+		return nl.ListNames(ctx, t, fn)
+	}
+	return be.List(ctx, t, func(name string, _ int64) error { return fn(name) })
+}
+
 // Unwrapper is implemented by decorators; Unwrap returns the Backend they
 // wrap.
 type Unwrapper interface {

@@ -39,6 +39,12 @@ func New(be backend.Backend, up, down int64) backend.Backend {
 // (retention, deletes, the cache).
 func (b *Backend) Unwrap() backend.Backend { return b.Backend }
 
+// ListNames passes a listing without sizes through (backend.NameLister):
+// listings are not limited.
+func (b *Backend) ListNames(ctx context.Context, t backend.FileType, fn func(string) error) error {
+	return backend.ListNames(ctx, b.Backend, t, fn)
+}
+
 // CreateFile refuses to hand out a file of the storage to write a pack
 // into in place (a local repository does): that write would bypass the
 // limit, so packs are saved through Save.

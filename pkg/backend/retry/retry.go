@@ -130,10 +130,25 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 // List implements backend.Backend. A retried listing starts over but fn is
 // called only once per name; an error returned by fn is never retried.
 func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(string, int64) error) error {
+	return b.list(ctx, t, func(fn func(string, int64) error) error { return b.Backend.List(ctx, t, fn) }, fn)
+}
+
+// ListNames is List without sizes where the wrapped backend lists names
+// faster (backend.NameLister), under the same policy.
+func (b *Backend) ListNames(ctx context.Context, t backend.FileType, fn func(string) error) error {
+	names := func(fn func(string, int64) error) error {
+		return backend.ListNames(ctx, b.Backend, t, func(name string) error { return fn(name, -1) })
+	}
+	return b.list(ctx, t, names, func(name string, _ int64) error { return fn(name) })
+}
+
+// list runs a listing under b's policy: a retried listing reports no
+// name twice, and fn's error ends it at once.
+func (b *Backend) list(ctx context.Context, t backend.FileType, listing func(func(string, int64) error) error, fn func(string, int64) error) error {
 	seen := make(map[string]struct{})
 	var fnErr error
 	err := b.do(ctx, "list", backend.Dir(t)+"/", func() error {
-		return b.Backend.List(ctx, t, func(name string, size int64) error {
+		return listing(func(name string, size int64) error {
 			if _, ok := seen[name]; ok {
 				return nil
 			}
