@@ -379,12 +379,7 @@ func (r *Repository) List(ctx context.Context, t backend.FileType) ([]format.ID,
 		}
 		return nil
 	}
-	var err error
-	if nl, ok := r.be.(backend.NameLister); ok {
-		err = nl.ListNames(ctx, t, add)
-	} else {
-		err = r.be.List(ctx, t, func(name string, _ int64) error { return add(name) })
-	}
+	err := backend.ListNames(ctx, r.be, t, add)
 	if err != nil {
 		return nil, fmt.Errorf("list %vs: %w", t, err)
 	}
