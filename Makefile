@@ -14,12 +14,20 @@ TESTFLAGS ?= -race -count=1 -timeout 50m
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/drydock
 
+# The tests share the engine's host lock volume (every drydock on an engine
+# does); one that the run created is removed after the last package, never
+# during the run, when another package may hold the lock in it.
+HOSTLOCK := drydock-hostlock
 test: build
 	$(GO) vet $(PKGS)
-	$(GO) test $(TESTFLAGS) $(PKGS)
-	# The race detector shortens the chunker's vector tests; run them in full too.
-	$(GO) test -count=1 -run 'Vectors|OneByteReads' ./pkg/chunker/
-	$(GO) test -count=1 -run 'TestAppDumpMemory' ./cmd/drydock/ # multi-GB dump, peak RSS; too slow under -race
+	@new=; docker volume inspect $(HOSTLOCK) >/dev/null 2>&1 || new=1; rc=0; \
+	  $(GO) test $(TESTFLAGS) $(PKGS) || rc=$$?; \
+	  echo "# The race detector shortens the chunker's vector tests; run them in full too."; \
+	  [ $$rc != 0 ] || $(GO) test -count=1 -run 'Vectors|OneByteReads' ./pkg/chunker/ || rc=$$?; \
+	  echo "# A multi-GB dump with peak RSS, too slow under -race."; \
+	  [ $$rc != 0 ] || $(GO) test -count=1 -run 'TestAppDumpMemory' ./cmd/drydock/ || rc=$$?; \
+	  if [ -n "$$new" ]; then docker volume rm $(HOSTLOCK) >/dev/null 2>&1 || true; fi; \
+	  exit $$rc
 
 # Every fuzz target (the parsers of repository data) for FUZZTIME each;
 # go test fuzzes one target at a time. The seed corpora also run in test.

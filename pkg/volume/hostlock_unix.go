@@ -17,6 +17,14 @@ import (
 // lockPoll is how often a waiting lockFile tries the flock again.
 const lockPoll = 250 * time.Millisecond
 
+// holderGrace is how long a refused lockFile waits for a holder that has
+// the flock but has not written its name yet: the holder writes it right
+// after taking the flock, and a refusal that names nobody helps no one.
+const holderGrace = 2 * time.Second
+
+// unknownHolder is the holder of a lock whose file is still empty.
+const unknownHolder = "a drydock that has not said who it is yet"
+
 // lockFile takes an exclusive flock on path, waiting up to wait for its
 // holder to release it. The kernel drops the lock when the process dies,
 // so a killed run never leaves it behind. holder is written into the file
@@ -27,6 +35,7 @@ func lockFile(ctx context.Context, path, holder string, wait time.Duration, log 
 		return nil, fmt.Errorf("host lock: %w", err)
 	}
 	deadline := time.Now().Add(wait)
+	graced := false
 	logged := false
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -38,11 +47,14 @@ func lockFile(ctx context.Context, path, holder string, wait time.Duration, log 
 			return nil, fmt.Errorf("host lock %s: %w", path, err)
 		}
 		by := lockHolder(path)
+		if !time.Now().Before(deadline) && by == unknownHolder && !graced {
+			deadline, graced = time.Now().Add(holderGrace), true
+		}
 		if !time.Now().Before(deadline) {
 			f.Close()
 			return nil, fmt.Errorf("another drydock volumes command holds the host lock %s: %s; it stops and starts containers of this Docker engine, try again when it is done", path, by)
 		}
-		if !logged {
+		if !logged && !graced {
 			log.Warn("waiting for the host lock", "holder", by, "lock", path, "up_to", wait)
 			logged = true
 		}
@@ -50,7 +62,7 @@ func lockFile(ctx context.Context, path, holder string, wait time.Duration, log 
 		case <-ctx.Done():
 			f.Close()
 			return nil, fmt.Errorf("waiting for the host lock %s (held by %s): %w", path, by, context.Cause(ctx))
-		case <-time.After(min(lockPoll, time.Until(deadline))):
+		case <-time.After(min(pollEvery(by), time.Until(deadline))):
 		}
 	}
 	// The holder is only for messages; the flock is the lock.
@@ -70,5 +82,14 @@ func lockHolder(path string) string {
 	if s := strings.TrimSpace(string(b)); s != "" {
 		return s
 	}
-	return "a drydock that has not said who it is yet"
+	return unknownHolder
+}
+
+// pollEvery is how long to wait before trying the flock again: briefly
+// while the holder has not yet written its name, which it does at once.
+func pollEvery(holder string) time.Duration {
+	if holder == unknownHolder {
+		return 10 * time.Millisecond
+	}
+	return lockPoll
 }
