@@ -31,6 +31,7 @@ func TestVolumesRestoreSwarmService(t *testing.T) {
 	f.c.mustVolumesJSON(&b, "backup", vol)
 	snap := b.app(t, vol).SnapshotID
 	want, _ := snapshotOf(t, mp)
+	assertSwarmPlan(t, f, svc, snap, vol)
 
 	for i, args := range [][]string{
 		{"restore", snap, vol},
@@ -66,6 +67,38 @@ func TestVolumesRestoreSwarmService(t *testing.T) {
 			t.Errorf("restore %d: %d task containers run, want 2", i, n)
 		}
 		assertOnlyData(t, mp)
+	}
+}
+
+// assertSwarmPlan: the plan of the volume's restore scales the service
+// (both its tasks named, with the service) and starts no task itself,
+// since Swarm starts them when the service scales back; the dry run
+// leaves the service at its replicas.
+func assertSwarmPlan(t *testing.T, f *volFixture, svc, snap, vol string) {
+	t.Helper()
+	s, _, err := f.Cli.ServiceInspectWithRaw(context.Background(), svc, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.dryRun(0, snap, vol)
+	tasks := f.TaskContainers(svc)
+	if len(p.Stop) != len(tasks) || len(tasks) != 2 {
+		t.Fatalf("plan stops %+v, want the service's 2 tasks %v", p.Stop, tasks)
+	}
+	for _, st := range p.Stop {
+		if st.Service != s.Spec.Name {
+			t.Errorf("plan: %s stopped without its service %s: %+v", st.Container, s.Spec.Name, st)
+		}
+	}
+	if len(p.Start) != 0 {
+		t.Errorf("plan starts %v, want none (Swarm starts the tasks)", p.Start)
+	}
+	after, _, err := f.Cli.ServiceInspectWithRaw(context.Background(), svc, swarm.ServiceInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after.Spec.Mode.Replicated.Replicas != 2 || after.Version.Index != s.Version.Index {
+		t.Errorf("the dry run changed the service: %d replicas, version %d (was %d)", *after.Spec.Mode.Replicated.Replicas, after.Version.Index, s.Version.Index)
 	}
 }
 
