@@ -1,51 +1,24 @@
 package rest_test
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
+	"context"
 	"testing"
 
-	"github.com/drydock-backup/drydock/internal/testkit/fixture"
-	"github.com/drydock-backup/drydock/internal/testkit/repotest"
+	"github.com/drydock-backup/drydock/internal/testkit/interoptest"
 	"github.com/drydock-backup/drydock/internal/testkit/resttest"
-	"github.com/drydock-backup/drydock/internal/testkit/testenv"
+	"github.com/drydock-backup/drydock/pkg/backend"
 	"github.com/drydock-backup/drydock/pkg/backend/rest"
-	"github.com/drydock-backup/drydock/pkg/backup"
-	"github.com/drydock-backup/drydock/pkg/repo"
-	"github.com/drydock-backup/drydock/pkg/restorer"
 )
 
-const interopPassword = "rest interop password"
-
-// restic 0.14 predates raw (non-UTF-8) symlink targets; everything else of
-// the fixture must come back exactly.
-var resticCompare = fixture.CompareOptions{MangledLinkTargets: true}
-
-// resticOn returns a function running stock restic on location, with the
-// server's CA when it serves https.
+// resticOn runs stock restic on location, with the server's CA and client
+// certificate when it serves https.
 func resticOn(t *testing.T, srv *resttest.Server, location string) func(args ...string) string {
 	t.Helper()
-	bin := testenv.RequireBinary(t, "restic")
-	home := t.TempDir()
-	return func(args ...string) string {
-		t.Helper()
-		all := []string{"--no-cache", "-r", location}
-		if srv.CACertFile != "" {
-			all = append(all, "--cacert", srv.CACertFile, "--tls-client-cert", srv.ClientCertFile)
-		}
-		cmd := exec.CommandContext(t.Context(), bin, append(all, args...)...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "RESTIC_PASSWORD=" + interopPassword}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("restic %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
-		}
-		return string(out)
+	args := []string{"-r", location}
+	if srv.CACertFile != "" {
+		args = append(args, "--cacert", srv.CACertFile, "--tls-client-cert", srv.ClientCertFile)
 	}
+	return interoptest.Restic(t, args...)
 }
 
 func tlsConfig(t *testing.T, srv *resttest.Server, location string) rest.Config {
@@ -64,30 +37,11 @@ func TestDrydockWritesResticReads(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := resttest.Start(t, opts)
 			loc := srv.Location("dd")
-			restic := resticOn(t, srv, loc)
-			src := t.TempDir()
-			fixture.Build(t, src)
-			ctx := t.Context()
-			be, err := rest.Create(ctx, tlsConfig(t, srv, loc))
+			be, err := rest.Create(t.Context(), tlsConfig(t, srv, loc))
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := repo.Init(ctx, be, interopPassword, repo.InitOptions{KDF: repotest.CheapKDF}, repo.Options{PackSize: 4 << 20})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := backup.Paths(ctx, r, []string{src}, nil, backup.PathOptions{Host: "rest-interop"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := be.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if out := restic("check", "--read-data"); !strings.Contains(out, "no errors were found") {
-				t.Fatalf("restic check:\n%s", out)
-			}
-			dst := t.TempDir()
-			restic("restore", "latest", "--target", dst)
-			fixture.Compare(t, src, filepath.Join(dst, src), resticCompare)
+			interoptest.DrydockWritesResticReads(t, be, resticOn(t, srv, loc))
 		})
 	}
 }
@@ -98,32 +52,7 @@ func TestDrydockWritesResticReads(t *testing.T) {
 func TestResticWritesDrydockReads(t *testing.T) {
 	srv := resttest.Start(t, resttest.Options{})
 	loc := srv.Location("rr")
-	restic := resticOn(t, srv, loc)
-	src := t.TempDir()
-	fixture.Build(t, src)
-	restic("init")
-	restic("backup", src)
-	ctx := t.Context()
-
-	be, err := rest.Open(ctx, config(t, loc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Close()
-	r, err := repo.Open(ctx, be, interopPassword, repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil || len(sns) != 1 {
-		t.Fatalf("snapshots: %d, %v; want the one restic made", len(sns), err)
-	}
-	dst := t.TempDir()
-	if _, err := restorer.Restore(ctx, r, *sns[0].Tree, dst, restorer.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	fixture.Compare(t, src, filepath.Join(dst, src), resticCompare)
+	interoptest.ResticWritesDrydockReads(t, resticOn(t, srv, loc), func(ctx context.Context) (backend.Backend, error) {
+		return rest.Open(ctx, config(t, loc))
+	})
 }
