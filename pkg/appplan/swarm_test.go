@@ -5,31 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-
 	"github.com/drydock-backup/drydock/internal/testkit/planview"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 )
 
-// swarmInventory is a volume mounted by two tasks of service svc.
-func swarmInventory(svc *appplan.Service, labels map[string]string) *appplan.Inventory {
-	inv := &appplan.Inventory{Volumes: []appplan.VolumeInfo{{Name: "v", Settings: appplan.Settings{Backup: appplan.True}}}, Services: []*appplan.Service{svc}}
-	for _, id := range []string{"t1", "t2"} {
-		ins := container.InspectResponse{
-			ContainerJSONBase: &container.ContainerJSONBase{ID: id, Name: "/" + svc.Name + "." + id, State: &container.State{Running: true}},
-			Config: &container.Config{Labels: labels, Healthcheck: &container.HealthConfig{
-				Test: []string{"CMD", "true"}, Interval: 2 * time.Second, Retries: 5}},
-		}
-		c := appplan.ContainerFromInspect(ins, svc)
-		c.Mounts = []appplan.Mount{{Name: "v", RW: true}}
-		inv.Containers = append(inv.Containers, c)
-	}
-	return inv
-}
-
 func TestSwarmPlan(t *testing.T) {
 	replicated := &appplan.Service{ID: "s1", Name: "shop", Mode: "replicated", Replicas: 2}
-	p := appplan.BuildPlan(swarmInventory(replicated, map[string]string{appplan.LabelHookPre: "x", appplan.LabelDump: "y"}), appplan.PlanOptions{})
+	p := appplan.BuildPlan(planview.SwarmInventory(replicated, map[string]string{appplan.LabelHookPre: "x", appplan.LabelDump: "y"}), appplan.PlanOptions{})
 	a := p.Apps[0]
 	if a.Err != nil || len(a.Stop) != 2 || a.Stop[0].Action != appplan.ActionScale || a.Stop[0].Container.SwarmService != "s1" {
 		t.Fatalf("replicated: plan\n%s", planview.String(p))
@@ -39,14 +21,14 @@ func TestSwarmPlan(t *testing.T) {
 	}
 
 	global := &appplan.Service{ID: "s2", Name: "agent", Mode: "global", Global: true}
-	p = appplan.BuildPlan(swarmInventory(global, nil), appplan.PlanOptions{})
+	p = appplan.BuildPlan(planview.SwarmInventory(global, nil), appplan.PlanOptions{})
 	a = p.Apps[0]
 	if len(a.Stop) != 0 || len(a.Kept) != 2 || !strings.Contains(a.Kept[0].Reason, "global Swarm service agent, which cannot be scaled to 0: backed up live") {
 		t.Errorf("global: plan\n%s", planview.String(p))
 	}
 	// Paused, a global service's tasks are frozen; the freeze is bounded
 	// by the healthcheck budget, beyond which Swarm would replace them.
-	p = appplan.BuildPlan(swarmInventory(global, map[string]string{appplan.LabelStop: appplan.StopPause}), appplan.PlanOptions{})
+	p = appplan.BuildPlan(planview.SwarmInventory(global, map[string]string{appplan.LabelStop: appplan.StopPause}), appplan.PlanOptions{})
 	a = p.Apps[0]
 	if len(a.Stop) != 2 || a.Stop[0].Action != appplan.ActionPause || a.MaxDowntime != 10*time.Second || !strings.Contains(a.MaxDowntimeFrom, "healthcheck") {
 		t.Errorf("global paused: max downtime %s (%s), plan\n%s", a.MaxDowntime, a.MaxDowntimeFrom, planview.String(p))

@@ -6,29 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/docker/docker/api/types/container"
 
 	"github.com/drydock-backup/drydock/internal/testkit/planview"
 	"github.com/drydock-backup/drydock/pkg/appplan"
 )
-
-// swarmInventory is a volume mounted by two tasks of service svc.
-func swarmInventory(svc *appplan.Service, labels map[string]string) *appplan.Inventory {
-	inv := &appplan.Inventory{Volumes: []appplan.VolumeInfo{{Name: "v", Settings: appplan.Settings{Backup: appplan.True}}}, Services: []*appplan.Service{svc}}
-	for _, id := range []string{"t1", "t2"} {
-		ins := container.InspectResponse{
-			ContainerJSONBase: &container.ContainerJSONBase{ID: id, Name: "/" + svc.Name + "." + id, State: &container.State{Running: true}},
-			Config: &container.Config{Labels: labels, Healthcheck: &container.HealthConfig{
-				Test: []string{"CMD", "true"}, Interval: 2 * time.Second, Retries: 5}},
-		}
-		c := appplan.ContainerFromInspect(ins, svc)
-		c.Mounts = []appplan.Mount{{Name: "v", RW: true}}
-		inv.Containers = append(inv.Containers, c)
-	}
-	return inv
-}
 
 // TestSwarmNotManager: on a node that is not a manager, a service whose
 // tasks must stop makes its app fail, naming the service; nothing is
@@ -37,7 +18,7 @@ func swarmInventory(svc *appplan.Service, labels map[string]string) *appplan.Inv
 func TestSwarmNotManager(t *testing.T) {
 	notManager := errors.New("Error response from daemon: This node is not a swarm manager.")
 	svc := &appplan.Service{ID: "s1", Name: "shop", Err: notManager}
-	p := appplan.BuildPlan(swarmInventory(svc, map[string]string{appplan.LabelHookPre: "x"}), appplan.PlanOptions{})
+	p := appplan.BuildPlan(planview.SwarmInventory(svc, map[string]string{appplan.LabelHookPre: "x"}), appplan.PlanOptions{})
 	if len(p.Apps) != 1 || p.Apps[0].Err == nil {
 		t.Fatalf("plan:\n%s", planview.String(p))
 	}
@@ -55,7 +36,7 @@ func TestSwarmNotManager(t *testing.T) {
 		t.Errorf("backup: err %v, pass called %v, docker calls %v: want the error and nothing done", err, called, f.calls)
 	}
 	// drydock.stop=false on the service: backed up live, no manager needed.
-	p = appplan.BuildPlan(swarmInventory(svc, map[string]string{appplan.LabelStop: "false"}), appplan.PlanOptions{})
+	p = appplan.BuildPlan(planview.SwarmInventory(svc, map[string]string{appplan.LabelStop: "false"}), appplan.PlanOptions{})
 	if a := p.Apps[0]; a.Err != nil || len(a.Stop) != 0 {
 		t.Errorf("with drydock.stop=false: err %v, stop %v", a.Err, a.Stop)
 	}

@@ -1,6 +1,7 @@
-// Package planview prints an appplan.Plan for test failure messages: the
-// decisions a test asserts on, one per line, without the text rendering
-// of drydock volumes ls (which lives in cmd/drydock).
+// Package planview serves tests of app plans: it prints an appplan.Plan
+// for failure messages (the decisions a test asserts on, one per line,
+// without the text rendering of drydock volumes ls, which lives in
+// cmd/drydock), and builds the inventories such tests plan from.
 package planview
 
 import (
