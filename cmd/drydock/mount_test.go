@@ -101,20 +101,6 @@ func locks(t *testing.T, repoDir string) []string {
 	return out
 }
 
-func isMountpoint(t *testing.T, dir string) bool {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
-
 // TestMountResticRepository mounts, as its own process, a repository
 // that stock restic 0.14 wrote: the tree under snapshots/latest is the
 // source, hosts/ and tags/ are restic's, the repository is locked while
@@ -188,7 +174,7 @@ func TestMountResticRepository(t *testing.T) {
 			if !strings.Contains(p.stderr.String(), wantSays) {
 				t.Errorf("stderr does not say %q:\n%s", wantSays, p.stderr.String())
 			}
-			if isMountpoint(t, mnt) {
+			if testenv.IsMountpoint(t, mnt) {
 				t.Errorf("%s still mounted", mnt)
 			}
 			if got := locks(t, repoDir); len(got) != 0 {
@@ -285,7 +271,7 @@ func TestMountLayoutAsRestic(t *testing.T) {
 		_ = cmd.Wait()
 		_ = exec.Command("fusermount3", "-u", "-z", theirs).Run()
 	}()
-	if !testenv.Eventually(time.Minute, 50*time.Millisecond, func() bool { return isMountpoint(t, theirs) }) {
+	if !testenv.Eventually(time.Minute, 50*time.Millisecond, func() bool { return testenv.IsMountpoint(t, theirs) }) {
 		t.Fatalf("restic mount did not mount:\n%s", out.String())
 	}
 	ours := t.TempDir()

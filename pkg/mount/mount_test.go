@@ -89,26 +89,11 @@ func serve(t *testing.T, r *repo.Repository, opts mount.Options) string {
 		if err := <-errc; !errors.Is(err, context.Canceled) {
 			t.Errorf("Serve returned %v after its context ended, want context.Canceled", err)
 		}
-		if mounted(t, mnt) {
+		if testenv.IsMountpoint(t, mnt) {
 			t.Errorf("%s still mounted", mnt)
 		}
 	})
 	return mnt
-}
-
-// mounted reports whether dir is a mount point, from /proc/self/mountinfo.
-func mounted(t *testing.T, dir string) bool {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
 }
 
 func names(t *testing.T, dir string) []string {

@@ -3,6 +3,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -21,4 +22,20 @@ func Mount(t testing.TB, args ...string) {
 			t.Errorf("umount %s: %v\n%s", target, err, out)
 		}
 	})
+}
+
+// IsMountpoint reports whether dir is a mount point of this process's
+// mount namespace, from /proc/self/mountinfo.
+func IsMountpoint(t testing.TB, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
 }
