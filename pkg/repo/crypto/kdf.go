@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"golang.org/x/crypto/scrypt"
-
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
@@ -71,7 +69,7 @@ func DeriveKey(password string, salt []byte, p Params) (*Key, error) {
 	if b, ok := derived.get(memo); ok {
 		return keyFromBytes(b), nil
 	}
-	b, err := scrypt.Key([]byte(password), salt, p.N, p.R, p.P, 64)
+	b, err := scryptKey([]byte(password), salt, p, 64)
 	if err != nil {
 		return nil, fmt.Errorf("derive key: scrypt: %w", err)
 	}
