@@ -57,7 +57,7 @@ bytes. The master key gives access to everything: keep it safe.`,
 			case "config", "masterkey", "key", "lock":
 				return g.withRepository(ctx, run)
 			}
-			return g.withListingLock(ctx, false, run)
+			return g.withListingLock(ctx, repo.LockMode{}, run)
 		},
 	}
 }

@@ -34,7 +34,7 @@ indexed. --read-data also downloads every pack and verifies every blob;
 			g.noCache = g.noCache || !opts.withCache
 			// Exclusive, like restic: a prune running meanwhile would make
 			// packs disappear under the check.
-			return g.withListingLock(cmd.Context(), true, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), repo.LockMode{Exclusive: true}, func(ctx context.Context, r *repo.Repository) error {
 				return runCheck(ctx, r, opts, g)
 			})
 		},

@@ -24,7 +24,7 @@ SNAPSHOT-A to SNAPSHOT-B, then counts them with the blobs and bytes added
 and removed, as restic's diff does.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withListingLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), repo.LockMode{}, func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectTrees(ctx, r, g, args, retention.Filter{})
 				if err != nil {
 					return err

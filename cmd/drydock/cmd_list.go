@@ -41,7 +41,7 @@ func newListCommand(g *globalOptions) *cobra.Command {
 					return listFiles(ctx, r, g, t)
 				})
 			}
-			return g.withListingLock(ctx, false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(ctx, repo.LockMode{}, func(ctx context.Context, r *repo.Repository) error {
 				if args[0] == "blobs" {
 					return listBlobs(ctx, r, g)
 				}

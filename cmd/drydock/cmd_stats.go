@@ -37,7 +37,7 @@ select) hold, as restic's stats does, in one of these modes:
 			if !strings.Contains(","+strings.Join(statsModes, ",")+",", ","+opts.mode+",") {
 				return fmt.Errorf("--mode %q: must be one of %s", opts.mode, strings.Join(statsModes, ", "))
 			}
-			return g.withListingLock(cmd.Context(), false, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), repo.LockMode{}, func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectTrees(ctx, r, g, args, opts.filter)
 				if err != nil {
 					return err

@@ -24,21 +24,22 @@ const (
 
 // withListingLock runs fn, a command whose only effect is what it prints
 // on stdout and stderr (snapshots, ls, find, stats, cat, list, diff;
-// check, with an exclusive lock as restic's), under a lock whose 200 ms
-// wait it uses: fn starts as soon as our lock file is
-// written (repo.LockMode.Early), and what it prints is held back until
-// the second check has passed. If the check finds a conflicting lock,
+// check, with an exclusive lock as restic's), under a lock of mode whose
+// 200 ms wait it uses: fn starts as soon as our lock file is written
+// (mode is made Early), and what it prints is held back until the
+// second check has passed. If the check finds a conflicting lock,
 // nothing was printed and the work is done again under a lock taken
 // afresh, as for any Early lock. With --no-lock there is no lock to wait
 // for and fn prints directly.
-func (g *globalOptions) withListingLock(ctx context.Context, exclusive bool, fn func(ctx context.Context, r *repo.Repository) error) error {
+func (g *globalOptions) withListingLock(ctx context.Context, mode repo.LockMode, fn func(ctx context.Context, r *repo.Repository) error) error {
 	if g.noLock {
 		return g.withRepository(ctx, fn)
 	}
 	return g.withRepository(ctx, func(ctx context.Context, r *repo.Repository) error {
 		stdout := g.stdout
 		defer func() { g.stdout = stdout }()
-		return r.WithLock(ctx, repo.LockMode{Exclusive: exclusive, Early: true}, func(ctx context.Context, l *repo.Lock) error {
+		mode.Early = true
+		return r.WithLock(ctx, mode, func(ctx context.Context, l *repo.Lock) error {
 			held := holdOutput(ctx, stdout, l)
 			g.stdout = held
 			err := fn(ctx, r)

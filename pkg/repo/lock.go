@@ -112,6 +112,20 @@ type LockMode struct {
 	// and WithLock returns an error wrapping backend.ErrDeleteRefused, with
 	// nothing changed but our lock file, which is released as usual.
 	Deletes bool
+	// NoRecheckWait runs the second check as soon as our lock file is
+	// written instead of 200 ms later. Only for a shared lock whose work
+	// reads nothing but snapshot files (drydock snapshots). The wait
+	// covers storage whose listings lag behind its writes: where a
+	// listing shows every file whose upload has returned (local, SFTP
+	// and REST servers on a file system, S3 as AWS and MinIO are), two
+	// checks around our write already see any lock written before ours,
+	// and a locker that comes after ours sees ours in its own check.
+	// Where listings lag, what the wait would have caught is a prune or
+	// forget that had begun just before: such a listing of snapshot files
+	// may then name one that is being forgotten, as it may when the
+	// forget begins a moment after the listing ends. Nothing is written
+	// but our lock, so nothing else can come of it.
+	NoRecheckWait bool
 }
 
 // WithLock locks the repository the way restic does (check for
@@ -162,7 +176,7 @@ func (r *Repository) lockedAfterCheck(ctx context.Context, mode LockMode, fn fun
 // second check found a conflicting lock: fn's work was discarded and is
 // worth doing once more.
 func (r *Repository) lockedEarly(ctx context.Context, mode LockMode, fn func(ctx context.Context, l *Lock) error) (again bool, err error) {
-	l, lctx, err := r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.beginLock(ctx, mode.Exclusive) })
+	l, lctx, err := r.retryLocked(ctx, func() (*Lock, context.Context, error) { return r.beginLock(ctx, mode) })
 	if err != nil {
 		return false, err
 	}
@@ -223,7 +237,7 @@ func firstLockRetryWait(budget time.Duration) time.Duration {
 // lockWaiting runs restic's lock protocol once, with mode.Load in its
 // wait, and returns once the second check has passed.
 func (r *Repository) lockWaiting(ctx context.Context, mode LockMode) (*Lock, context.Context, error) {
-	l, lctx, err := r.beginLock(ctx, mode.Exclusive)
+	l, lctx, err := r.beginLock(ctx, mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -246,9 +260,10 @@ func (r *Repository) lockWaiting(ctx context.Context, mode LockMode) (*Lock, con
 }
 
 // beginLock checks for conflicting locks, writes ours and starts keeping
-// it fresh; the second check runs lockRecheckWait later (secondCheck).
-func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, context.Context, error) {
-	doc := r.newLockDoc(exclusive)
+// it fresh; the second check runs lockRecheckWait later (secondCheck),
+// or at once with mode.NoRecheckWait.
+func (r *Repository) beginLock(ctx context.Context, mode LockMode) (*Lock, context.Context, error) {
+	doc := r.newLockDoc(mode.Exclusive)
 	if err := r.checkLocks(ctx, doc, format.ID{}); err != nil {
 		return nil, nil, err
 	}
@@ -260,7 +275,11 @@ func (r *Repository) beginLock(ctx context.Context, exclusive bool) (*Lock, cont
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lock{r: r, doc: doc, id: id, cancel: cancel, done: make(chan struct{}), checked: make(chan struct{})}
 	go l.refreshLoop(lctx)
-	go l.secondCheck(lctx)
+	wait := lockRecheckWait
+	if mode.NoRecheckWait && !mode.Exclusive {
+		wait = 0
+	}
+	go l.secondCheck(lctx, wait)
 	return l, lctx, nil
 }
 
@@ -279,13 +298,13 @@ func (r *Repository) newLockDoc(exclusive bool) format.Lock {
 	return doc
 }
 
-// secondCheck looks for conflicting locks again once lockRecheckWait has
-// passed: a lock written at the same moment as ours by another process,
-// which either check alone could miss. If it finds one (or cannot look),
-// the lock's context is cancelled with the reason.
-func (l *Lock) secondCheck(ctx context.Context) {
+// secondCheck looks for conflicting locks again once wait has passed: a
+// lock written at the same moment as ours by another process, which
+// either check alone could miss. If it finds one (or cannot look), the
+// lock's context is cancelled with the reason.
+func (l *Lock) secondCheck(ctx context.Context, wait time.Duration) {
 	defer close(l.checked)
-	err := sleep(ctx, lockRecheckWait)
+	err := sleep(ctx, wait)
 	if err != nil {
 		err = context.Cause(ctx)
 	} else {

@@ -138,6 +138,38 @@ func TestLockRecheckAfter200ms(t *testing.T) {
 	})
 }
 
+// TestLockNoRecheckWait: with NoRecheckWait a shared lock's second check
+// runs as soon as the lock is written; an exclusive lock waits the 200 ms
+// whatever the mode says.
+func TestLockNoRecheckWait(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode repo.LockMode
+		want time.Duration
+	}{
+		{"shared", repo.LockMode{Early: true, NoRecheckWait: true}, 0},
+		{"exclusive", repo.LockMode{Early: true, Exclusive: true, NoRecheckWait: true}, 200 * time.Millisecond},
+		{"shared without", repo.LockMode{Early: true}, 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r, _ := newLocalRepo(t, 1, repo.Options{})
+				start := time.Now()
+				err := r.WithLock(t.Context(), tc.mode, func(ctx context.Context, l *repo.Lock) error {
+					err := l.Confirmed(ctx)
+					if d := time.Since(start); d != tc.want {
+						t.Errorf("confirmed after %v, want %v", d, tc.want)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
 // TestLockRetryWaits: while a conflicting lock stays, attempts are 5 s
 // apart at first, the wait doubling up to 60 s, the last one cut to what
 // is left of LockRetry; then the LockedError is returned.
