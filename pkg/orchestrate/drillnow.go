@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -193,7 +194,7 @@ func (d *Daemon) runDrill(ctx context.Context, cfg *config.Config, job, app stri
 	case err != nil:
 		d.log.Error("restore drill failed", "app", app, "job", job, "err", err)
 	}
-	d.finishDrillOperation(op, x.res, full, err)
+	d.finishDrillOperation(op, x.res, full, err, stopped)
 }
 
 // drillLatest drills the newest snapshot of app that run x's job has.
@@ -213,8 +214,9 @@ func (d *Daemon) drillLatest(ctx context.Context, x *run, app string) (err error
 }
 
 // finishDrillOperation records the end of a drill with what it did as
-// log lines: its volumes and copies, its warnings, and how it ended.
-func (d *Daemon) finishDrillOperation(op oplog.Operation, res *RunResult, full *drill.Result, err error) {
+// log lines: its volumes and copies, its warnings, and how it ended
+// (stopped: cut short by the daemon's stop).
+func (d *Daemon) finishDrillOperation(op oplog.Operation, res *RunResult, full *drill.Result, err error, stopped bool) {
 	if d.history == nil || op.ID == "" {
 		return
 	}
@@ -231,7 +233,10 @@ func (d *Daemon) finishDrillOperation(op oplog.Operation, res *RunResult, full *
 		for _, w := range res.Warnings {
 			oplog.AddLine(o, "warning", w)
 		}
-		if err != nil {
+		switch {
+		case stopped:
+			oplog.AddLine(o, "warning", "drydock stopped during the restore drill: it neither passed nor failed, and is not the app's last drill")
+		case err != nil:
 			oplog.AddLine(o, "error", err.Error())
 		}
 	})
@@ -258,19 +263,17 @@ func drillLines(res *drill.Result) []runLine {
 		if c.Health != "" {
 			text += ", " + c.Health
 		}
-		if c.Verify != nil {
-			text += fmt.Sprintf(", drydock.verify %q said: %s", c.Verify, c.Output)
+		switch {
+		case c.Verify != nil && strings.TrimSpace(c.Output) == "":
+			text += fmt.Sprintf(", drydock.verify %q gave no output", c.Verify)
+		case c.Verify != nil:
+			text += fmt.Sprintf(", drydock.verify %q said: %s", c.Verify, strings.TrimSpace(c.Output))
 		}
 		if c.Running {
 			text += ", running"
 		}
 		out = append(out, runLine{"info", text})
 	}
-	verdict := runLine{"info", fmt.Sprintf("restore drill %s passed in %.1f s", res.ID, res.Seconds)}
-	if !res.Passed {
-		verdict = runLine{"error", fmt.Sprintf("restore drill %s failed after %.1f s", res.ID, res.Seconds)}
-	}
-	out = append(out, verdict)
 	if !res.CleanedUp {
 		out = append(out, runLine{"warning", "removing what the drill made failed: the next drydock start tries again"})
 	}
