@@ -277,3 +277,18 @@ func TestDaemonDrillAppInterrupted(t *testing.T) {
 	}
 	a.untouched(t, started, files)
 }
+
+// TestDaemonDrillAppNoDocker: without a reachable Docker engine DrillApp
+// says so (ErrNoDocker, which the console answers 503), and starts no
+// operation.
+func TestDaemonDrillAppNoDocker(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
+	state := t.TempDir()
+	td := startDaemon(t, fill(drillVolumesJob, "STATE", state, "SHOP", "shop"), nil)
+	if op, err := td.d.DrillApp(t.Context(), "shop"); !errors.Is(err, orchestrate.ErrNoDocker) || op.ID != "" {
+		t.Errorf("DrillApp without Docker: %+v, %v; want ErrNoDocker", op, err)
+	}
+	if ops := operationsOf(t, td, state); len(ops) != 0 {
+		t.Errorf("operations %+v, want none", ops)
+	}
+}
