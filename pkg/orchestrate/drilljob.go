@@ -72,7 +72,8 @@ func (x *run) withDrills(ctx context.Context, r *repo.Repository, fn func(ctx co
 }
 
 // drill runs the restore drill of app in snapshot sn and records it in
-// the run's result (and, once passed, in the drill metric's source).
+// the run's result, where the status, the drill metric and the console's
+// last drill read it; while it runs, a DrillApp of the app is refused.
 func (x *run) drill(ctx context.Context, env apprestore.Env, sn repo.Snapshot, app string) error {
 	release := x.d.drills.begin(app)
 	defer release()
