@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/drydock-backup/drydock/pkg/apprestore"
 	"github.com/drydock-backup/drydock/pkg/archiver"
 	"github.com/drydock-backup/drydock/pkg/backup"
+	"github.com/drydock-backup/drydock/pkg/drill"
 	"github.com/drydock-backup/drydock/pkg/orchestrate/config"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/volume"
@@ -31,6 +33,10 @@ type run struct {
 	name string
 	job  *config.Job
 	res  *RunResult
+	// log, if set, is where the run logs instead of the daemon's log.
+	log *slog.Logger
+	// onDrill, if set, gets each restore drill's full result.
+	onDrill func(*drill.Result)
 }
 
 // backup saves the job's paths or volumes, then applies its retention.

@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,11 +34,7 @@ func (a consoleApps) Apps(ctx context.Context) (console.AppsReport, error) {
 	if len(jobs) == 0 {
 		return rep, nil
 	}
-	binds := false
-	for _, name := range jobs {
-		binds = binds || cfg.Jobs[name].Volumes.IncludeBinds
-	}
-	m, err := volume.New(volume.Options{StateDir: cfg.StateDir, Logger: a.d.log, IncludeBinds: binds})
+	m, err := volume.New(volume.Options{StateDir: cfg.StateDir, Logger: a.d.log, IncludeBinds: includeBinds(cfg, jobs)})
 	if err != nil {
 		return rep, err
 	}
@@ -56,11 +53,7 @@ func (a consoleApps) Apps(ctx context.Context) (console.AppsReport, error) {
 	}
 	for _, app := range p.Apps {
 		ca := consoleApp(app)
-		for _, name := range jobs {
-			if selects(p, cfg.Jobs[name].Volumes.Select, app.Name) {
-				ca.Jobs = append(ca.Jobs, name)
-			}
-		}
+		ca.Jobs = append(ca.Jobs, appJobs(cfg, p, app.Name)...)
 		if ca.MaxDowntimeSeconds == 0 && len(ca.Jobs) > 0 {
 			ca.MaxDowntimeSeconds = time.Duration(cfg.Jobs[ca.Jobs[0]].Volumes.MaxDowntime).Seconds()
 		}
@@ -71,7 +64,7 @@ func (a consoleApps) Apps(ctx context.Context) (console.AppsReport, error) {
 			}
 		}
 		ca.LastDowntime = lastDowntime(ops, app.Name)
-		ca.LastDrill = lastDrill(st, app.Name)
+		ca.LastDrill = newerDrill(lastDrill(st, app.Name), a.d.drills.last(app.Name))
 		rep.Apps = append(rep.Apps, ca)
 	}
 	for _, sk := range p.Skipped {
@@ -87,6 +80,28 @@ func volumesJobs(cfg *config.Config) []string {
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(cfg.Jobs)) {
 		if j := cfg.Jobs[name]; j != nil && j.Volumes != nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// includeBinds says whether any of cfg's volumes jobs backs up bind
+// mounts: the plan then shows them.
+func includeBinds(cfg *config.Config, jobs []string) bool {
+	for _, name := range jobs {
+		if cfg.Jobs[name].Volumes.IncludeBinds {
+			return true
+		}
+	}
+	return false
+}
+
+// appJobs names cfg's volumes jobs that back up app of plan p, sorted.
+func appJobs(cfg *config.Config, p *appplan.Plan, app string) []string {
+	var out []string
+	for _, name := range volumesJobs(cfg) {
+		if selects(p, cfg.Jobs[name].Volumes.Select, app) {
 			out = append(out, name)
 		}
 	}
@@ -191,4 +206,16 @@ func lastDrill(st Status, app string) *console.Drill {
 		}
 	}
 	return out
+}
+
+// Drill starts a restore drill of app now (Daemon.DrillApp) for the
+// console. A drill of the app that runs already is console.ErrRunning
+// (409); ErrNoApp, ErrNotBackedUp and ErrNoSnapshot say there is nothing
+// to drill (404), ErrNoDocker that Docker cannot be reached (503).
+func (a consoleApps) Drill(ctx context.Context, app string) (oplog.Operation, error) {
+	op, err := a.d.DrillApp(ctx, app)
+	if errors.Is(err, ErrDrillRunning) {
+		return op, fmt.Errorf("%w: %w", console.ErrRunning, err)
+	}
+	return op, err
 }

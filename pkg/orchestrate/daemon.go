@@ -66,6 +66,8 @@ type Daemon struct {
 	owner repo.LockOwner
 	// history records every run (history.go); nil if it cannot be kept.
 	history *oplog.Log
+	// drills are the restore drills running and those DrillApp ran.
+	drills drillBook
 	// base is Run's context: runs asked for outside a schedule use it.
 	base context.Context
 }
