@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/drydock-backup/drydock/pkg/oplog"
 )
 
 // Apps is the daemon's knowledge of the apps on its host: what Docker
@@ -15,6 +17,11 @@ type Apps interface {
 	// Apps discovers the host's apps now. An error (Docker unreachable)
 	// is shown in place of the apps, never fails the page.
 	Apps(ctx context.Context) (AppsReport, error)
+	// Drill starts a restore drill of app's latest snapshot now and
+	// returns the operation that follows it: ErrRunning if one runs,
+	// ErrNothingToDrill, ErrNoDocker, or repo.ErrSnapshotNotFound when no
+	// snapshot of it exists yet.
+	Drill(ctx context.Context, app string) (oplog.Operation, error)
 }
 
 // AppsReport is every app on the host, and the volumes in none.
@@ -41,6 +48,11 @@ type App struct {
 	MaxDowntimeSeconds float64         `json:"max_downtime_seconds,omitempty"`
 	LastDowntime       *Downtime       `json:"last_downtime,omitempty"`
 	LastDrill          *Drill          `json:"last_drill,omitempty"`
+	// DrillDue is by when the next restore drill is due, by the verify
+	// job (boot: true) that drills the app; nil when none does.
+	DrillDue *time.Time `json:"drill_due,omitempty"`
+	// DrillStale: DrillDue has passed; the overview alerts.
+	DrillStale bool `json:"drill_stale,omitempty"`
 	// Error is why the app cannot be backed up (a dependency cycle).
 	Error string `json:"error,omitempty"`
 }
@@ -109,6 +121,7 @@ type appRow struct {
 	App
 	Downtime, DowntimeAge string
 	DrillAge, DrillTook   string
+	DrillDueAt            string // when the next drill is due, if a job drills the app
 	MaxDowntime           string
 	Backed                bool // a job backs it up
 	SkippedTiers          string
@@ -121,6 +134,9 @@ func newAppRow(a App) appRow {
 	}
 	if d := a.LastDrill; d != nil {
 		row.DrillAge, row.DrillTook = age(time.Since(d.Time)), took(d.Seconds)
+	}
+	if a.DrillDue != nil {
+		row.DrillDueAt = a.DrillDue.Local().Format("2006-01-02 15:04")
 	}
 	if a.MaxDowntimeSeconds > 0 {
 		row.MaxDowntime = took(a.MaxDowntimeSeconds)
@@ -136,7 +152,7 @@ func newAppRow(a App) appRow {
 }
 
 // appAlerts say what is wrong with an app: it cannot be backed up, no job
-// backs it up, or its last drill failed.
+// backs it up, its last drill failed, or a drill is overdue.
 func appAlerts(a App) []string {
 	var out []string
 	if a.Error != "" {
@@ -147,6 +163,13 @@ func appAlerts(a App) []string {
 	}
 	if d := a.LastDrill; d != nil && !d.Passed {
 		out = append(out, "App "+a.Name+": the restore drill of "+d.Time.Local().Format("2006-01-02 15:04")+" failed: "+d.Error)
+	}
+	if a.DrillStale && a.DrillDue != nil {
+		since := "no restore drill has run yet"
+		if d := a.LastDrill; d != nil {
+			since = "the last restore drill ran " + d.Time.Local().Format("2006-01-02 15:04")
+		}
+		out = append(out, "App "+a.Name+": a restore drill was due by "+a.DrillDue.Local().Format("2006-01-02 15:04")+"; "+since)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock-backup/drydock/pkg/oplog"
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/secret"
 )
@@ -19,11 +20,17 @@ import (
 // what Docker and the drills would be hard to make (a failed drill, an
 // engine that does not answer).
 type fixedApps struct {
-	rep AppsReport
-	err error
+	rep      AppsReport
+	err      error
+	drill    oplog.Operation // what Drill answers
+	drillErr error
 }
 
 func (f fixedApps) Apps(context.Context) (AppsReport, error) { return f.rep, f.err }
+
+func (f fixedApps) Drill(context.Context, string) (oplog.Operation, error) {
+	return f.drill, f.drillErr
+}
 
 // TestOverviewApps: the overview shows each app's drill and downtime with
 // their age, alerts for a failed drill, an app that cannot be backed up
@@ -32,6 +39,7 @@ func (f fixedApps) Apps(context.Context) (AppsReport, error) { return f.rep, f.e
 func TestOverviewApps(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now()
+	due := now.Add(-3 * time.Hour)
 	report := AppsReport{Apps: []App{
 		{Name: "shop", Jobs: []string{"nightly"}, Volumes: []AppVolume{{Name: "shop_db", Tier: "data", Reason: "drydock.backup=true on the volume"}},
 			Containers:   []AppContainer{{Name: "shop-db-1", Running: true, Action: "stop", Reason: "mounts shop_db read-write"}},
@@ -40,6 +48,7 @@ func TestOverviewApps(t *testing.T) {
 			LastDrill:    &Drill{Time: now.Add(-26 * time.Hour), Passed: false, Seconds: 31, Error: "app did not become healthy"}},
 		{Name: "wiki", Error: "dependency cycle: a -> b -> a"},
 		{Name: "blog", LastDrill: &Drill{Time: now.Add(-time.Hour), Passed: true, Seconds: 12}},
+		{Name: "forum", Jobs: []string{"nightly"}, DrillDue: &due, DrillStale: true},
 	}}
 	for _, tc := range []struct {
 		name       string
@@ -48,8 +57,10 @@ func TestOverviewApps(t *testing.T) {
 	}{
 		{"apps", fixedApps{rep: report}, []string{"Apps on this host", "shop_db", "shop_cache", "cache, skipped", "Tiers skipped", "shop-db-1", "4.2s",
 			"App shop: the restore drill of", "app did not become healthy", "App wiki cannot be backed up: dependency cycle",
-			"App blog is labelled for backup, but no volumes job selects it", "passed"},
-			[]string{"App wiki is labelled"}},
+			"App blog is labelled for backup, but no volumes job selects it", "passed",
+			"App forum: a restore drill was due by " + due.Local().Format("2006-01-02 15:04") + "; no restore drill has run yet",
+			`action="/apps/forum/drill"`, `action="/apps/shop/drill"`},
+			[]string{"App wiki is labelled", `action="/apps/blog/drill"`, "App shop: a restore drill was due"}},
 		{"no docker", fixedApps{err: errors.New("cannot connect to the Docker daemon")}, []string{"The apps on this host cannot be listed: cannot connect to the Docker daemon"}, nil},
 		{"ui", nil, nil, []string{"Apps on this host"}},
 	} {

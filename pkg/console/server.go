@@ -135,6 +135,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/jobs", s.apiJobs)
 	m.HandleFunc("GET /api/v1/apps", s.apiApps)
+	m.HandleFunc("POST /api/v1/apps/{app}/drill", s.drillApp)
+	m.HandleFunc("POST /apps/{app}/drill", s.drillApp)
 	m.HandleFunc("POST /api/v1/jobs/{job}/run", s.runJob)
 	m.HandleFunc("GET /api/v1/operations", s.apiOperations)
 	m.HandleFunc("GET /api/v1/operations/{id}", s.apiOperation)

@@ -175,6 +175,11 @@ func TestDaemonDrillApp(t *testing.T) {
 			t.Errorf("DrillApp(%s): %+v, %v; want %v", app, op, err, want)
 		}
 	}
+	for app, want := range map[string]int{a.name: http.StatusNotFound, env.Name("nosuch"): http.StatusNotFound, env.Name("draother"): http.StatusNotFound} {
+		if code, b := consoleAPI(t, td, state, "POST", "/api/v1/apps/"+app+"/drill"); code != want {
+			t.Errorf("POST drill of %s: %d %s, want %d", app, code, b, want)
+		}
+	}
 	backUp(t, td, 1)
 	started, _ := env.Times(a.ctr)
 	files := a.files(t)
@@ -185,6 +190,9 @@ func TestDaemonDrillApp(t *testing.T) {
 	}
 	if again, err := td.d.DrillApp(t.Context(), a.name); !errors.Is(err, orchestrate.ErrDrillRunning) || again.ID != "" {
 		t.Errorf("a second DrillApp while the first runs: %+v, %v; want ErrDrillRunning", again, err)
+	}
+	if code, b := consoleAPI(t, td, state, "POST", "/api/v1/apps/"+a.name+"/drill"); code != http.StatusConflict {
+		t.Errorf("POST drill while one runs: %d %s, want 409", code, b)
 	}
 	op = waitOperation(t, td, state, op.ID)
 	t.Logf("the drill's log:\n%s", logText(op))
@@ -204,9 +212,10 @@ func TestDaemonDrillApp(t *testing.T) {
 	backUp(t, td, 2)
 	started, _ = env.Times(a.ctr)
 	files = a.files(t)
-	op, err = td.d.DrillApp(t.Context(), a.name)
-	if err != nil {
-		t.Fatal(err)
+	// This one from the console, as its Drill now button does.
+	code, b := consoleAPI(t, td, state, "POST", "/api/v1/apps/"+a.name+"/drill")
+	if code != http.StatusAccepted || json.Unmarshal(b, &op) != nil || op.Kind != orchestrate.KindDrill {
+		t.Fatalf("POST drill: %d %s", code, b)
 	}
 	op = waitOperation(t, td, state, op.ID)
 	t.Logf("the failed drill's log:\n%s", logText(op))
@@ -228,6 +237,11 @@ func TestDaemonDrillAppInterrupted(t *testing.T) {
 	a := newDrillApp(t, env, "dri", `["/testapp","sleep","5m"]`)
 	state := t.TempDir()
 	td := startDaemon(t, fill(drillVolumesJob, "STATE", state, "SHOP", a.name), nil)
+	for app, want := range map[string]int{a.name: http.StatusNotFound, env.Name("nosuch"): http.StatusNotFound, env.Name("draother"): http.StatusNotFound} {
+		if code, b := consoleAPI(t, td, state, "POST", "/api/v1/apps/"+app+"/drill"); code != want {
+			t.Errorf("POST drill of %s: %d %s, want %d", app, code, b, want)
+		}
+	}
 	backUp(t, td, 1)
 	started, _ := env.Times(a.ctr)
 	files := a.files(t)

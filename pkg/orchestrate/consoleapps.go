@@ -65,6 +65,7 @@ func (a consoleApps) Apps(ctx context.Context) (console.AppsReport, error) {
 		}
 		ca.LastDowntime = lastDowntime(ops, app.Name)
 		ca.LastDrill = newerDrill(lastDrill(st, app.Name), a.d.drills.last(app.Name))
+		ca.DrillDue, ca.DrillStale = drillDue(cfg, st, ca.Jobs, ca.LastDrill, time.Now())
 		rep.Apps = append(rep.Apps, ca)
 	}
 	for _, sk := range p.Skipped {
@@ -214,8 +215,13 @@ func lastDrill(st Status, app string) *console.Drill {
 // to drill (404), ErrNoDocker that Docker cannot be reached (503).
 func (a consoleApps) Drill(ctx context.Context, app string) (oplog.Operation, error) {
 	op, err := a.d.DrillApp(ctx, app)
-	if errors.Is(err, ErrDrillRunning) {
+	switch {
+	case errors.Is(err, ErrDrillRunning):
 		return op, fmt.Errorf("%w: %w", console.ErrRunning, err)
+	case errors.Is(err, ErrNoApp), errors.Is(err, ErrNotBackedUp):
+		return op, fmt.Errorf("%w: %w", console.ErrNothingToDrill, err)
+	case errors.Is(err, ErrNoDocker):
+		return op, fmt.Errorf("%w: %w", console.ErrNoDocker, err)
 	}
 	return op, err
 }
