@@ -357,7 +357,7 @@ func TestCacheCommand(t *testing.T) {
 	must(t, err)
 	var id string
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() && len(e.Name()) == 64 { // keyhints/ beside the caches
 			id = e.Name()
 		}
 	}

@@ -14,18 +14,31 @@ import (
 
 // OpenRepository opens the repository at location with password: its
 // storage (Open) and its key. The caller closes r.Backend().
+//
+// With a cache, a remote repository's key is derived from the key file
+// that opened it last time while its storage is being reached (see
+// prepareKey): on SFTP the ssh connection and scrypt each take a few
+// hundred milliseconds, one after the other otherwise.
 func OpenRepository(ctx context.Context, location secret.URL, password secret.Value, opts Options, ropts repo.Options) (*repo.Repository, error) {
+	hint := ""
+	if opts.CacheDir != "" && IsRemote(location) {
+		hint = keyHintPath(opts.CacheDir, location)
+		prepareKey(hint, password)
+	}
 	be, err := Open(ctx, location, opts)
 	if err != nil {
 		return nil, err
 	}
-	if opts.CacheDir != "" && IsRemote(location) {
+	if hint != "" {
 		ropts.Cache = withCache(opts.CacheDir, opts.Logger)
 	}
 	r, err := repo.Open(ctx, be, password.Reveal(), ropts)
 	if err != nil {
 		be.Close()
 		return nil, err
+	}
+	if hint != "" {
+		saveKeyHint(hint, r.KeyFile(), opts.Logger)
 	}
 	return r, nil
 }

@@ -17,6 +17,10 @@ import (
 // repository.
 func (r *Repository) KeyID() format.ID { return r.keyID }
 
+// KeyFile returns the bytes of the key file the password opened, nil if
+// the repository was created or its password changed by this process.
+func (r *Repository) KeyFile() []byte { return r.keyFile }
+
 // KeyInfo describes one key file, as restic's key list shows it. The
 // fields besides ID are the key file's own plaintext and are not
 // authenticated; Err says why a key file could not be read.
@@ -90,7 +94,7 @@ func (r *Repository) ChangePassword(ctx context.Context, password string, opts K
 	if err != nil {
 		return format.ID{}, err
 	}
-	r.keyID = id
+	r.keyID, r.keyFile = id, nil
 	if err := r.be.Remove(ctx, backend.Handle{Type: backend.KeyFile, Name: old.String()}); err != nil {
 		return id, fmt.Errorf("new key %v stored, but removing the old key %v failed: %w", id.Str(), old.Str(), err)
 	}

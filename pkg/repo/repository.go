@@ -98,10 +98,13 @@ type Repository struct {
 	be    backend.Backend
 	key   *crypto.Key
 	keyID format.ID
-	cfg   format.Config
-	opts  Options
-	idx   atomic.Pointer[index.Index]
-	idxs  idxState // what idx was built from, for Refresh
+	// keyFile is the key file that opened the repository (nil after Init
+	// or a password change): the location's key hint.
+	keyFile []byte
+	cfg     format.Config
+	opts    Options
+	idx     atomic.Pointer[index.Index]
+	idxs    idxState // what idx was built from, for Refresh
 
 	trees     *treeCache
 	treeLoads atomic.Uint64
@@ -244,7 +247,7 @@ func (r *Repository) openKey(ctx context.Context, password string) error {
 		key, data, err := r.tryKey(ctx, name, password)
 		switch {
 		case err == nil:
-			r.key, r.keyID = key, format.Hash(data)
+			r.key, r.keyID, r.keyFile = key, format.Hash(data), data
 			return nil
 		case ctx.Err() != nil:
 			return fmt.Errorf("open key: %w", ctx.Err())

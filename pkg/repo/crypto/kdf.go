@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -65,15 +66,12 @@ func DeriveKey(password string, salt []byte, p Params) (*Key, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
 	}
-	memo := kdfMemoKey(password, salt, p)
-	if b, ok := derived.get(memo); ok {
-		return keyFromBytes(b), nil
-	}
-	b, err := scryptKey([]byte(password), salt, p, 64)
+	b, err := derived.derive(kdfMemoKey(password, salt, p), func() ([]byte, error) {
+		return scryptKey([]byte(password), salt, p, 64)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("derive key: scrypt: %w", err)
 	}
-	derived.put(memo, b)
 	return keyFromBytes(b), nil
 }
 
@@ -89,7 +87,15 @@ const kdfMemoSize = 16
 type kdfMemo struct {
 	mu    sync.Mutex
 	order [][32]byte
-	keys  map[[32]byte][]byte
+	keys  map[[32]byte]*derivation
+}
+
+// derivation is one key derived, or being derived: b and err are set
+// before done is closed.
+type derivation struct {
+	done chan struct{}
+	b    []byte
+	err  error
 }
 
 func kdfMemoKey(password string, salt []byte, p Params) [32]byte {
@@ -100,26 +106,43 @@ func kdfMemoKey(password string, salt []byte, p Params) [32]byte {
 	return [32]byte(h.Sum(nil))
 }
 
-func (m *kdfMemo) get(k [32]byte) ([]byte, bool) {
+// derive returns the key remembered under k, waiting for it if another
+// goroutine derives it now, or derives it with fn: an open and a
+// derivation started ahead of it (PrepareKeyFile) run scrypt once. A
+// failed derivation is forgotten. b is read only: keyFromBytes copies.
+func (m *kdfMemo) derive(k [32]byte, fn func() ([]byte, error)) ([]byte, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.keys[k]
-	return b, ok // read only: keyFromBytes copies
+	if d, ok := m.keys[k]; ok {
+		m.mu.Unlock()
+		<-d.done
+		return d.b, d.err
+	}
+	d := &derivation{done: make(chan struct{})}
+	m.add(k, d)
+	m.mu.Unlock()
+	d.b, d.err = fn()
+	close(d.done)
+	if d.err != nil {
+		m.mu.Lock()
+		if m.keys[k] == d {
+			delete(m.keys, k)
+			m.order = slices.DeleteFunc(m.order, func(o [32]byte) bool { return o == k })
+		}
+		m.mu.Unlock()
+	}
+	return d.b, d.err
 }
 
-func (m *kdfMemo) put(k [32]byte, b []byte) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// add remembers d under k, evicting the oldest entry when full; m.mu is
+// held.
+func (m *kdfMemo) add(k [32]byte, d *derivation) {
 	if m.keys == nil {
-		m.keys = map[[32]byte][]byte{}
-	}
-	if _, ok := m.keys[k]; ok {
-		return
+		m.keys = map[[32]byte]*derivation{}
 	}
 	if len(m.order) == kdfMemoSize {
 		delete(m.keys, m.order[0])
 		m.order = m.order[1:]
 	}
 	m.order = append(m.order, k)
-	m.keys[k] = b
+	m.keys[k] = d
 }

@@ -67,6 +67,19 @@ func CreateKeyFile(password string, master *Key, opts KeyFileOptions) ([]byte, e
 	})
 }
 
+// PrepareKeyFile derives, for a later OpenKeyFile of a key file with the
+// same salt and parameters, the user key of data with password: started
+// while the storage is still being reached, scrypt is then done or under
+// way when the repository's own key file arrives. A file that differs
+// costs the work and nothing else; errors are for the open to report.
+func PrepareKeyFile(data []byte, password string) {
+	kf, err := format.DecodeKeyFile(data)
+	if err != nil {
+		return
+	}
+	_, _ = DeriveKey(password, kf.Salt, Params{N: kf.N, R: kf.R, P: kf.P})
+}
+
 // OpenKeyFile derives the user key from password with the file's own
 // parameters and returns the master key. A MAC failure yields
 // ErrWrongPassword; malformed files yield other errors.
