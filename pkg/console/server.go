@@ -81,6 +81,8 @@ type Server struct {
 	handler  http.Handler
 	bg       *background // restores and lock removals under way
 	stateDir string
+	// appsCache keeps the apps for the overview; nil without apps.
+	appsCache *refreshed[AppsReport]
 }
 
 // New builds the console for opts.
@@ -100,10 +102,16 @@ func New(opts Options) (*Server, error) {
 		if name == "" || url.PathEscape(name) != name {
 			return nil, fmt.Errorf("console repository name %q: want letters, digits, '-', '_' or '.'", name)
 		}
-		s.sources[name] = &source{name: name, r: r, log: s.log}
+		src := &source{name: name, r: r, log: s.log}
+		src.locks = newLocksCache(src, s.bg)
+		s.sources[name] = src
 		s.names = append(s.names, name)
 	}
 	sort.Strings(s.names)
+	if s.apps != nil {
+		s.appsCache = &refreshed[AppsReport]{fresh: appsFresh, maxAge: appsMaxAge, timeout: appsTimeout,
+			fetch: s.apps.Apps, background: s.bg.start}
+	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
