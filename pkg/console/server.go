@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"time"
 
@@ -204,9 +203,6 @@ func (s *Server) source(name string) (*source, error) {
 	}
 	return src, nil
 }
-
-// repositoryNames returns the names served, sorted.
-func (s *Server) repositoryNames() []string { return slices.Clone(s.names) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
