@@ -5,6 +5,7 @@
 # bench/consolebench for what is measured and how).
 #
 #   bash bench/console.sh [WORKDIR]      # CONSOLE_RUNS (default 5) starts
+#   CONSOLE_PAGES=overview,hosts bash bench/console.sh   # only those pages
 #
 # The repository is made once in WORKDIR/repo (about 2 GB, 2 minutes) and
 # kept for later runs.
@@ -15,4 +16,4 @@ export PATH="/usr/local/go/bin:$PATH" RESTIC_PASSWORD="${RESTIC_PASSWORD:-bench-
 mkdir -p "$work"
 (cd "$here" && go build -trimpath -o "$work/drydock" ./cmd/drydock && go build -trimpath -o "$work/consolebench" ./bench/consolebench)
 "$work/consolebench" make -dir "$work"
-"$work/consolebench" measure -dir "$work" -drydock "$work/drydock" -runs "${CONSOLE_RUNS:-5}"
+"$work/consolebench" measure -dir "$work" -drydock "$work/drydock" -runs "${CONSOLE_RUNS:-5}" ${CONSOLE_PAGES:+-pages "$CONSOLE_PAGES"}

@@ -6,7 +6,7 @@
 // at least as fast as drydock dump writes it.
 //
 //	consolebench make -dir DIR            # the repository, once
-//	consolebench measure -dir DIR -drydock BIN [-runs N]
+//	consolebench measure -dir DIR -drydock BIN [-runs N] [-pages overview,hosts]
 //
 // make writes DIR/repo without touching a real file system tree: one
 // snapshot of synthetic empty files (a folder "big" of 100,000 entries
@@ -14,6 +14,9 @@
 // over a year, and one snapshot holding a 1 GiB pseudo-random file.
 // measure starts `drydock ui` on the repository once per run: the first
 // request after the start is the cold figure, the next ones the warm.
+// Its state directory gets a history of 1,000 operations first (backups
+// with the repository's figures, verifications), as a daemon keeps, for
+// the overview's repositories to show; drydock ui has no jobs nor apps.
 // RESTIC_PASSWORD is the repository's password.
 package main
 
@@ -24,6 +27,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 func main() {
@@ -33,7 +37,8 @@ func main() {
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := fs.String("dir", "", "working directory (the repository is DIR/repo)")
 	bin := fs.String("drydock", "drydock", "measure: the drydock binary")
-	runs := fs.Int("runs", 5, "measure: console starts (cold figures), each with as many warm requests")
+	runs := fs.Int("runs", 5, "measure: console starts (cold figures), each with five warm requests per page")
+	only := fs.String("pages", "", "measure: only these pages, comma-separated (tree, tree-api, overview, hosts, snapshots); no weights, no download")
 	_ = fs.Parse(os.Args[2:])
 	if *dir == "" {
 		log.Fatal("-dir is required")
@@ -49,7 +54,11 @@ func main() {
 	case "make":
 		err = makeRepository(ctx, repoDir, pw)
 	case "measure":
-		err = measure(ctx, measureOptions{dir: *dir, repo: repoDir, drydock: *bin, runs: *runs})
+		o := measureOptions{dir: *dir, repo: repoDir, drydock: *bin, runs: *runs}
+		if *only != "" {
+			o.pages = strings.Split(*only, ",")
+		}
+		err = measure(ctx, o)
 	default:
 		err = fmt.Errorf("unknown step %q: want make or measure", os.Args[1])
 	}

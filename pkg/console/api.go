@@ -9,12 +9,6 @@ import (
 	"github.com/drydock-backup/drydock/pkg/resticjson"
 )
 
-// repositoryJSON is an element of GET /api/v1/repositories. It names the
-// repository only: its location may hold credentials.
-type repositoryJSON struct {
-	Name string `json:"name"`
-}
-
 // treeJSON is the answer of GET .../tree/{path}: one page of a folder's
 // entries as restic's ls --json prints nodes.
 type treeJSON struct {
@@ -24,14 +18,6 @@ type treeJSON struct {
 	Offset   int                 `json:"offset"`
 	Limit    int                 `json:"limit"`
 	Nodes    []resticjson.LsNode `json:"nodes"`
-}
-
-func (s *Server) apiRepositories(w http.ResponseWriter, r *http.Request) {
-	out := []repositoryJSON{}
-	for _, name := range s.repositoryNames() {
-		out = append(out, repositoryJSON{Name: name})
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // apiSnapshots lists the snapshots as drydock snapshots --json does,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,10 @@ func TestBrowser(t *testing.T) {
 	b.shot("09e-overview-alert")
 	if alert := b.text(cdp.CSS("p.alert")); !strings.Contains(alert, "broken") {
 		t.Errorf("overview alert: %q", alert)
+	}
+	// The pages before listed the snapshots: the overview counts them.
+	if repos := b.text(cdp.CSS("table.repositories")); !regexp.MustCompile(`default\s+\d+ snapshots`).MatchString(repos) {
+		t.Errorf("overview's repositories: %q, want default with its snapshot count", repos)
 	}
 	b.do(cdp.Click(`//header//a[normalize-space()="History"]`), cdp.WaitVisible(heading("History")))
 	b.shot("09f-history")

@@ -14,6 +14,22 @@ import (
 // locksTimeout bounds the overview's look at each repository's locks.
 const locksTimeout = 5 * time.Second
 
+// The overview's look at the locks is kept for locksFresh, and served
+// while a new one runs until locksMaxAge: listing the lock files of
+// every repository on every load is too slow for a remote one, but a
+// stale lock blocks prune, forget and check, so its alert must not wait
+// long. The page says how old the look is.
+const (
+	locksFresh  = 10 * time.Second
+	locksMaxAge = 30 * time.Second
+)
+
+// newLocksCache keeps src's stale locks for the overview.
+func newLocksCache(src *source, bg *background) *refreshed[[]repo.StaleLock] {
+	return &refreshed[[]repo.StaleLock]{fresh: locksFresh, maxAge: locksMaxAge, timeout: locksTimeout,
+		fetch: src.staleLocks, background: bg.start}
+}
+
 // staleLockJSON is a stale lock as GET .../locks shows it.
 type staleLockJSON struct {
 	ID        string    `json:"id"`
@@ -58,29 +74,30 @@ func (s *Server) apiLocks(w http.ResponseWriter, r *http.Request) {
 }
 
 // lockAlerts are the overview's alerts for repositories with stale
-// locks; one that cannot be read is an alert too.
-func (s *Server) lockAlerts(ctx context.Context) ([]lockAlert, []string) {
-	var alerts []lockAlert
-	var failed []string
+// locks; one that cannot be read is an alert too. The locks are those
+// src.locks keeps (at most locksMaxAge old); looked is when the oldest
+// of them was looked at.
+func (s *Server) lockAlerts(ctx context.Context) (alerts []lockAlert, failed []string, looked time.Time) {
 	for _, name := range s.names {
 		src := s.sources[name]
-		lctx, cancel := context.WithTimeout(ctx, locksTimeout)
-		locks, err := src.staleLocks(lctx)
-		cancel()
-		if err != nil {
-			failed = append(failed, fmt.Sprintf("The locks of repository %s cannot be read: %v", name, err))
+		a := src.locks.get(ctx)
+		if looked.IsZero() || a.At.Before(looked) {
+			looked = a.At
+		}
+		if a.Err != nil {
+			failed = append(failed, fmt.Sprintf("The locks of repository %s cannot be read: %v", name, a.Err))
 			continue
 		}
-		if len(locks) == 0 {
+		if len(a.Val) == 0 {
 			continue
 		}
-		a := lockAlert{Repo: name, UnlockURL: "/repositories/" + url.PathEscape(name) + "/unlock"}
-		for _, l := range locks {
-			a.Locks = append(a.Locks, l.String())
+		la := lockAlert{Repo: name, UnlockURL: "/repositories/" + url.PathEscape(name) + "/unlock"}
+		for _, l := range a.Val {
+			la.Locks = append(la.Locks, l.String())
 		}
-		alerts = append(alerts, a)
+		alerts = append(alerts, la)
 	}
-	return alerts, failed
+	return alerts, failed, looked
 }
 
 // apiUnlock answers POST /api/v1/repositories/{repo}/unlock: 202 and the
@@ -139,6 +156,8 @@ func (s *Server) runUnlock(ctx context.Context, src *source, id string) {
 		rep, err = src.r.RemoveStaleLocks(ctx, false)
 	}
 	_, err = s.bg.interrupted(err)
+	// The next overview looks again, with or without the locks removed.
+	src.locks.invalidate()
 	_ = s.history.Finish(id, err, func(o *oplog.Operation) {
 		for _, l := range before {
 			oplog.AddLine(o, "info", "stale: "+l.String())

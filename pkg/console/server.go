@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"time"
 
@@ -81,6 +80,8 @@ type Server struct {
 	handler  http.Handler
 	bg       *background // restores and lock removals under way
 	stateDir string
+	// appsCache keeps the apps for the overview; nil without apps.
+	appsCache *refreshed[AppsReport]
 }
 
 // New builds the console for opts.
@@ -100,10 +101,16 @@ func New(opts Options) (*Server, error) {
 		if name == "" || url.PathEscape(name) != name {
 			return nil, fmt.Errorf("console repository name %q: want letters, digits, '-', '_' or '.'", name)
 		}
-		s.sources[name] = &source{name: name, r: r, log: s.log}
+		src := &source{name: name, r: r, log: s.log}
+		src.locks = newLocksCache(src, s.bg)
+		s.sources[name] = src
 		s.names = append(s.names, name)
 	}
 	sort.Strings(s.names)
+	if s.apps != nil {
+		s.appsCache = &refreshed[AppsReport]{fresh: appsFresh, maxAge: appsMaxAge, timeout: appsTimeout,
+			fetch: s.apps.Apps, background: s.bg.start}
+	}
 	var err error
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
@@ -198,9 +205,6 @@ func (s *Server) source(name string) (*source, error) {
 	}
 	return src, nil
 }
-
-// repositoryNames returns the names served, sorted.
-func (s *Server) repositoryNames() []string { return slices.Clone(s.names) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

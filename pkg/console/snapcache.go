@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -27,6 +28,18 @@ type snapshotCache struct {
 	// sorted is byID in repo.Snapshots' order, nil when byID changed: a
 	// page of 10,000 snapshots is not sorted again while none came or went.
 	sorted []repo.Snapshot
+	// listed is when the snapshot files were last listed, and count how
+	// many could be read then: the overview shows them without a listing.
+	listed time.Time
+	count  int
+}
+
+// counted returns how many snapshots the last listing found readable,
+// and when it ran (zero: none yet).
+func (c *snapshotCache) counted() (int, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count, c.listed
 }
 
 // cached returns the snapshot id if it was read before. A snapshot file
@@ -113,6 +126,7 @@ func (c *snapshotCache) snapshots(ctx context.Context, r *repo.Repository) ([]re
 		repo.SortSnapshots(c.sorted)
 	}
 	out := slices.Clone(c.sorted)
+	c.count, c.listed = len(out), time.Now()
 	if len(dmg) == 0 {
 		return out, nil, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drydock-backup/drydock/pkg/repo"
 	"github.com/drydock-backup/drydock/pkg/repo/format"
@@ -23,6 +24,10 @@ type source struct {
 	mu      sync.Mutex // one index load or refresh at a time
 	indexed bool
 	snaps   snapshotCache
+	// locks are the stale locks as the overview last looked.
+	locks *refreshed[[]repo.StaleLock]
+	// listing is set while a listing for the overview's count runs.
+	listing atomic.Bool
 }
 
 // read runs fn under a shared lock, as drydock ls and dump read. The lock
