@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 )
 
 // ErrNothingToDrill is Apps.Drill's answer for an app that is not on this
@@ -31,17 +30,7 @@ func (s *Server) drillApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("restore drill started from the console", "app", app, "operation", op.ID)
-	switch {
-	case isAPI(r):
-		if op.ID != "" {
-			w.Header().Set("Location", "/api/v1/operations/"+url.PathEscape(op.ID))
-		}
-		writeJSON(w, http.StatusAccepted, op)
-	case op.ID == "": // no history to follow it in
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-	default:
-		http.Redirect(w, r, operationURL(op.ID), http.StatusSeeOther)
-	}
+	answerStarted(w, r, op)
 }
 
 // drillError gives Apps.Drill's errors their status.

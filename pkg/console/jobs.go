@@ -83,6 +83,13 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("job started from the console", "job", op.Job, "kind", op.Kind, "operation", op.ID)
+	answerStarted(w, r, op)
+}
+
+// answerStarted answers a request that started op: the API gets 202 and
+// the operation (Location names it), a form is sent to the operation's
+// page, or to the overview where there is no history to follow it in.
+func answerStarted(w http.ResponseWriter, r *http.Request, op oplog.Operation) {
 	switch {
 	case isAPI(r):
 		if op.ID != "" {
