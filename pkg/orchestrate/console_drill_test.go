@@ -237,11 +237,6 @@ func TestDaemonDrillAppInterrupted(t *testing.T) {
 	a := newDrillApp(t, env, "dri", `["/testapp","sleep","5m"]`)
 	state := t.TempDir()
 	td := startDaemon(t, fill(drillVolumesJob, "STATE", state, "SHOP", a.name), nil)
-	for app, want := range map[string]int{a.name: http.StatusNotFound, env.Name("nosuch"): http.StatusNotFound, env.Name("draother"): http.StatusNotFound} {
-		if code, b := consoleAPI(t, td, state, "POST", "/api/v1/apps/"+app+"/drill"); code != want {
-			t.Errorf("POST drill of %s: %d %s, want %d", app, code, b, want)
-		}
-	}
 	backUp(t, td, 1)
 	started, _ := env.Times(a.ctr)
 	files := a.files(t)
