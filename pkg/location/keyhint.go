@@ -30,22 +30,21 @@ func keyHintPath(base string, location secret.URL) string {
 // own derivation finds the result (crypto.PrepareKeyFile). The hint is a
 // guess only: the open derives from the repository's own key file, and a
 // hint that differs from it in salt or parameters is simply not used.
-func prepareKey(path string, password secret.Value) {
+// It returns the hint as read (nil if there is none), for saveKeyHint.
+func prepareKey(path string, password secret.Value) []byte {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return
+		return nil
 	}
 	go crypto.PrepareKeyFile(data, password.Reveal())
+	return data
 }
 
 // saveKeyHint keeps keyFile, the one that opened the repository, as the
-// hint at path, unless it is there already. A hint that cannot be written
-// is logged: it only makes the next open slower.
-func saveKeyHint(path string, keyFile []byte, log *slog.Logger) {
-	if keyFile == nil {
-		return
-	}
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, keyFile) {
+// hint at path, unless it equals old, the hint prepareKey read. A hint
+// that cannot be written is logged: it only makes the next open slower.
+func saveKeyHint(path string, old, keyFile []byte, log *slog.Logger) {
+	if keyFile == nil || bytes.Equal(old, keyFile) {
 		return
 	}
 	// A temporary file renamed over the hint: concurrent commands read a

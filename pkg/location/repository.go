@@ -20,10 +20,10 @@ import (
 // prepareKey): on SFTP the ssh connection and scrypt each take a few
 // hundred milliseconds, one after the other otherwise.
 func OpenRepository(ctx context.Context, location secret.URL, password secret.Value, opts Options, ropts repo.Options) (*repo.Repository, error) {
-	hint := ""
+	hint, hinted := "", []byte(nil)
 	if opts.CacheDir != "" && IsRemote(location) {
 		hint = keyHintPath(opts.CacheDir, location)
-		prepareKey(hint, password)
+		hinted = prepareKey(hint, password)
 	}
 	be, err := Open(ctx, location, opts)
 	if err != nil {
@@ -38,7 +38,7 @@ func OpenRepository(ctx context.Context, location secret.URL, password secret.Va
 		return nil, err
 	}
 	if hint != "" {
-		saveKeyHint(hint, r.KeyFile(), opts.Logger)
+		saveKeyHint(hint, hinted, r.KeyFile(), opts.Logger)
 	}
 	return r, nil
 }
