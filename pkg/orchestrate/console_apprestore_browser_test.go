@@ -73,13 +73,16 @@ func (b *consoleBrowser) shot(name string) {
 }
 
 // confirm opens the plan page at path, confirms and follows the operation
-// to its end; then shows the plan on a phone in the dark.
+// to its end, and sees the overview with its apps' Drill now; then shows
+// the plan and the overview on a phone in the dark.
 func (b *consoleBrowser) confirm(path string) {
 	b.t.Helper()
 	b.do(cdp.Navigate(b.base+path), cdp.WaitVisible(cdp.CSS("#confirm")))
 	b.shot("40-apprestore-plan")
 	b.do(cdp.Click(cdp.CSS("#confirm")), cdp.WaitVisible(`//span[contains(@class,"status") and normalize-space()="success"]`))
 	b.shot("41-apprestore-done")
+	b.do(cdp.Navigate(b.base+"/"), cdp.WaitVisible(`//button[normalize-space()="Drill now"]`))
+	b.shot("44-overview-apps")
 	if _, err := cdp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
 		b.t.Fatal(err)
 	}
@@ -88,6 +91,8 @@ func (b *consoleBrowser) confirm(path string) {
 	}
 	b.do(cdp.Navigate(b.base+path), cdp.WaitVisible(cdp.CSS("#confirm")))
 	b.shot("42-apprestore-plan-phone-dark")
+	b.do(cdp.Navigate(b.base+"/"), cdp.WaitVisible(`//button[normalize-space()="Drill now"]`))
+	b.shot("45-overview-phone-dark")
 	b.t.Logf("screenshots in %s", b.shots)
 }
 
