@@ -32,7 +32,7 @@ func TestAppDumpMemory(t *testing.T) {
 	f.Container(dockertest.Spec{Name: "dumpbig", Mounts: []string{vol + ":/data"}, Labels: map[string]string{
 		appplan.LabelDump: `["/testapp","emit","` + strconv.Itoa(size) + `","` + strconv.Itoa(seed) + `"]`,
 	}})
-	cmd := exec.Command(drydockBinary(t), "volumes", "backup", "--json", vol)
+	cmd := exec.Command(drydockBinary(t), waitingForHostLock([]string{"volumes", "backup", "--json", vol})...)
 	cmd.Env = append(os.Environ(), f.c.environ()...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

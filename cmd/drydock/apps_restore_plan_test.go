@@ -224,7 +224,7 @@ func contentSize(t testing.TB, dir string) (files int, bytes uint64) {
 func TestVolumesRestorePlan(t *testing.T) {
 	f := newVolFixture(t)
 	a := newPlanApp(f, "rpl")
-	f.c.mustVolumesJSON(&backupJSON{}, "backup", "--lock-wait", "10m", a.name) // other tests may hold the host lock
+	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
 	ids, vols := []string{a.db, a.web}, []string{a.dbVol, a.webVol}
 	before := f.hostState(ids, vols)
 
@@ -340,7 +340,7 @@ func (f *volFixture) assertGolden(name, got, vol, snapshotID string) {
 func TestVolumesRestorePlanRecreate(t *testing.T) {
 	f := newVolFixture(t)
 	a := newPlanApp(f, "rpr")
-	f.c.mustVolumesJSON(&backupJSON{}, "backup", "--lock-wait", "10m", a.name) // other tests may hold the host lock
+	f.c.mustVolumesJSON(&backupJSON{}, "backup", a.name)
 	webFiles, webBytes := contentSize(t, f.mountpoint(a.webVol))
 	f.Forget(a.web)
 	removeByName(t, f, []string{a.webNm}, []string{a.webVol})

@@ -19,7 +19,7 @@ type bgDrydock struct {
 // environment; t.Cleanup kills it if it still runs.
 func startDrydock(t *testing.T, env []string, args ...string) *bgDrydock {
 	t.Helper()
-	d := &bgDrydock{cmd: exec.Command(drydockBinary(t), args...), exited: make(chan struct{})}
+	d := &bgDrydock{cmd: exec.Command(drydockBinary(t), waitingForHostLock(args)...), exited: make(chan struct{})}
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = &d.stdout, &d.stderr
 	must(t, d.cmd.Start())

@@ -40,7 +40,7 @@ func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
 	g := &globalOptions{stdin: strings.NewReader(c.stdin), stdout: &out, stderr: &errOut, getenv: func(k string) string { return c.env[k] }, environ: c.environ}
 	root := newRoot(g)
-	root.SetArgs(args)
+	root.SetArgs(waitingForHostLock(args))
 	ctx := context.Background()
 	err := root.ExecuteContext(ctx)
 	g.closeLockOwner()

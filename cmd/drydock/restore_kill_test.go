@@ -61,7 +61,7 @@ func TestVolumesRestoreKilledWhileStaging(t *testing.T) {
 // returns the staging directory, which must still be there.
 func killWhileStaging(t *testing.T, f *volFixture, snap, vol, mp string) string {
 	t.Helper()
-	cmd := exec.Command(drydockBinary(t), "volumes", "restore", snap, vol)
+	cmd := exec.Command(drydockBinary(t), waitingForHostLock([]string{"volumes", "restore", snap, vol})...)
 	cmd.Env = append(os.Environ(), f.c.environ()...)
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,23 @@ import (
 	"github.com/drydock-backup/drydock/internal/testkit/testenv"
 )
 
+// waitingForHostLock returns a drydock command line that, if it is a
+// volumes command, waits up to 10 minutes for the host lock unless args
+// give --lock-wait: every test package that stops containers of the
+// engine shares its host lock (a daemon's backup in pkg/orchestrate,
+// pkg/volume's own tests), and a test must wait for them rather than
+// fail at once, as the flag's default of 0 would.
+func waitingForHostLock(args []string) []string {
+	i := slices.Index(args, "volumes")
+	if i < 0 || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--lock-wait") }) {
+		return args
+	}
+	return slices.Concat(args[:i+1], []string{"--lock-wait", "10m"}, args[i+1:])
+}
+
 // runVolumes runs `drydock volumes ARGS...` in-process, in a command tree
-// of its own (the root command does not register volumes yet).
+// of its own (the root command does not register volumes yet), waiting
+// for the host lock (waitingForHostLock).
 func (c *cli) runVolumes(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
@@ -29,7 +45,7 @@ func (c *cli) runVolumes(args ...string) (stdout, stderr string, code int) {
 	root.SetErr(&errOut)
 	g.addFlags(root)
 	root.AddCommand(newVolumesCommand(g))
-	root.SetArgs(append([]string{"volumes"}, args...))
+	root.SetArgs(waitingForHostLock(append([]string{"volumes"}, args...)))
 	ctx := context.Background()
 	err := root.ExecuteContext(ctx)
 	if err != nil {
