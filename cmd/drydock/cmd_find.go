@@ -40,7 +40,7 @@ them.`,
 			if err != nil {
 				return err
 			}
-			return g.withListingLock(cmd.Context(), repo.LockMode{}, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), treeListingLock, func(ctx context.Context, r *repo.Repository) error {
 				sns, err := selectTrees(ctx, r, g, opts.snapshots, opts.filter)
 				if err != nil {
 					return err

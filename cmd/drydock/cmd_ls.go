@@ -51,7 +51,7 @@ instead, for "drydock ls --ncdu latest | ncdu -f -".`,
 			if err := opts.check(g); err != nil {
 				return err
 			}
-			return g.withListingLock(cmd.Context(), repo.LockMode{}, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), treeListingLock, func(ctx context.Context, r *repo.Repository) error {
 				return runLs(ctx, r, opts, g, args[0], dirs)
 			})
 		},

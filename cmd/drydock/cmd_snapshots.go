@@ -30,7 +30,7 @@ func newSnapshotsCommand(g *globalOptions) *cobra.Command {
 			if opts.latest < 0 {
 				return fmt.Errorf("--latest %d: want a number of snapshots, 1 or more", opts.latest)
 			}
-			return g.withListingLock(cmd.Context(), repo.LockMode{NoRecheckWait: true}, func(ctx context.Context, r *repo.Repository) error {
+			return g.withListingLock(cmd.Context(), treeListingLock, func(ctx context.Context, r *repo.Repository) error {
 				return runSnapshots(ctx, r, g, args, opts)
 			})
 		},

@@ -22,6 +22,15 @@ const (
 	outputDelay = 50 * time.Millisecond
 )
 
+// treeListingLock is the lock of snapshots, ls and find: shared, checked
+// again as soon as it is written (docs/format.md §9). They read nothing
+// but snapshot files and trees, each checked against its ID, and write
+// nothing but their lock, so what the 200 ms wait guards against on
+// storage whose listings lag, a prune that began an instant before, can
+// only make them fail with the name of a file that is gone, never print
+// a wrong listing.
+var treeListingLock = repo.LockMode{NoRecheckWait: true}
+
 // withListingLock runs fn, a command whose only effect is what it prints
 // on stdout and stderr (snapshots, ls, find, stats, cat, list, diff;
 // check, with an exclusive lock as restic's), under a lock of mode whose

@@ -114,7 +114,8 @@ type LockMode struct {
 	Deletes bool
 	// NoRecheckWait runs the second check as soon as our lock file is
 	// written instead of 200 ms later. Only for a shared lock whose work
-	// reads nothing but snapshot files (drydock snapshots). The wait
+	// reads nothing but snapshot files and trees and writes nothing
+	// (drydock snapshots, ls, find). The wait
 	// covers storage whose listings lag behind its writes: where a
 	// listing shows every file whose upload has returned (local, SFTP
 	// and REST servers on a file system, S3 as AWS and MinIO are), two
@@ -123,8 +124,10 @@ type LockMode struct {
 	// Where listings lag, what the wait would have caught is a prune or
 	// forget that had begun just before: such a listing of snapshot files
 	// may then name one that is being forgotten, as it may when the
-	// forget begins a moment after the listing ends. Nothing is written
-	// but our lock, so nothing else can come of it.
+	// forget begins a moment after the listing ends, and a tree whose
+	// pack a prune deletes is an error naming it (every tree is checked
+	// against its ID, so never a wrong listing). Nothing is written but
+	// our lock, so nothing else can come of it.
 	NoRecheckWait bool
 }
 
