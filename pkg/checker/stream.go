@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"io"
 	"slices"
 
@@ -24,9 +25,8 @@ type streamed struct {
 	blobs int   // blobs opened
 }
 
-// streamPack verifies a pack in one pass over its bytes, holding one blob
-// at a time rather than the whole pack (the pack was most of what check
-// held). It only proves a pack clean: a pack laid out other than its index
+// streamPack verifies a pack in one pass over its bytes, holding neither
+// the pack nor its blobs (they were most of what check held). It only proves a pack clean: a pack laid out other than its index
 // says (blobs contiguous from offset 0 in offset order, then exactly the
 // sealed header and its length) or failing any check is not clean, and
 // the caller verifies it again the slow way, which says what is wrong.
@@ -35,11 +35,8 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 	sorted := slices.SortedFunc(slices.Values(indexed), func(a, b format.IndexBlob) int {
 		return cmp.Compare(a.Offset, b.Offset)
 	})
-	sealedBuf, blobBuf := packBufs.Get(), blobBufs.Get()
-	defer func() {
-		packBufs.Put(sealedBuf)
-		blobBufs.Put(blobBuf)
-	}()
+	tailBuf := packBufs.Get()
+	defer packBufs.Put(tailBuf)
 	var res streamed
 	err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: id.String()}, 0, 0, func(rd io.Reader) error {
 		res = streamed{} // a retried download starts over
@@ -47,12 +44,12 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 		counted := &countingReader{r: io.TeeReader(rd, h)}
 		br := bufio.NewReaderSize(counted, streamReadSize)
 		var err error
-		res.blobs, err = c.streamBlobs(br, counted, sorted, sealedBuf, blobBuf)
+		res.blobs, err = c.streamBlobs(br, counted, sorted)
 		if err != nil || res.blobs < 0 {
 			return err
 		}
-		tail, err := readAll(io.LimitReader(br, pack.MaxHeaderSize+1), *sealedBuf, 0)
-		*sealedBuf = tail
+		tail, err := readAll(io.LimitReader(br, pack.MaxHeaderSize+1), *tailBuf, 0)
+		*tailBuf = tail
 		if err != nil {
 			return err
 		}
@@ -63,32 +60,26 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 	return res, err
 }
 
-// streamBlobs reads and opens the blobs of sorted from br, which must
-// start at offset 0 and leave no gaps. It returns how many it opened, or
-// -1 if the pack is not laid out so or a blob is bad; the error is only a
-// failed read. src, below br, tells a pack that ends early from a download
-// that broke off (io.ErrUnexpectedEOF from the backend), which must be
-// returned so that it is retried.
-func (c *checker) streamBlobs(br io.Reader, src *countingReader, sorted []format.IndexBlob, sealedBuf, blobBuf *[]byte) (int, error) {
+// streamBlobs verifies the blobs of sorted as they are read from br,
+// which must start at offset 0 and leave no gaps, holding none of them
+// (pack.VerifyBlob). It returns how many it verified, or -1 if the pack
+// is not laid out so or a blob is bad; the error is only a failed read.
+// src, below br, tells a pack that ends early from a download that broke
+// off (io.ErrUnexpectedEOF from the backend), which must be returned so
+// that it is retried.
+func (c *checker) streamBlobs(br io.Reader, src *countingReader, sorted []format.IndexBlob) (int, error) {
 	var pos uint64
 	for _, b := range sorted {
 		if uint64(b.Offset) != pos {
 			return -1, nil
 		}
 		pos += uint64(b.Length)
-		sealed := slices.Grow((*sealedBuf)[:0], int(b.Length))[:b.Length]
-		*sealedBuf = sealed
-		if _, err := io.ReadFull(br, sealed); err != nil {
-			if src.ended {
-				return -1, nil // the pack is shorter than its index says
+		pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
+		if err := pack.VerifyBlob(c.r.Key(), br, pb); err != nil {
+			if src.ended || errors.As(err, new(*pack.BlobError)) {
+				return -1, nil // a bad blob, or the pack is shorter than its index says
 			}
 			return -1, err
-		}
-		pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
-		_, scratch, err := pack.OpenBlobWithin(c.r.Key(), *blobBuf, sealed, pb)
-		*blobBuf = scratch
-		if err != nil {
-			return -1, nil
 		}
 	}
 	return len(sorted), nil

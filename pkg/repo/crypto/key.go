@@ -96,6 +96,12 @@ func (k *Key) Overhead() int { return MACSize }
 
 // mac computes Poly1305-AES(r, AES-128_k(nonce), msg).
 func (m *MACKey) mac(tag *[MACSize]byte, nonce, msg []byte) {
+	poly1305.Sum(tag, msg, m.polyKey(nonce))
+}
+
+// polyKey is the one-time Poly1305 key of nonce: the clamped r, then
+// AES-128_k(nonce).
+func (m *MACKey) polyKey(nonce []byte) *[32]byte {
 	block, err := aes.NewCipher(m.K[:])
 	if err != nil {
 		panic(err) // 16-byte key: unreachable
@@ -105,7 +111,7 @@ func (m *MACKey) mac(tag *[MACSize]byte, nonce, msg []byte) {
 		pk[i] = m.R[i] & clamp[i]
 	}
 	block.Encrypt(pk[16:], nonce)
-	poly1305.Sum(tag, msg, &pk)
+	return &pk
 }
 
 func (k *Key) ctr(dst, src, iv []byte) {
