@@ -34,9 +34,9 @@ import (
 const maxGap = 256 << 10
 
 // rangeBufs keeps the sealed and opened blob buffers of pack ranges for
-// the next range: two per pack in flight (at most 8), each up to a blob's
-// largest size (chunks are at most 8 MiB).
-var rangeBufs = bufpool.New(16, 9<<20)
+// the next range: two per pack in flight (at most 6, defaultFiles), each
+// up to a blob's largest size (chunks are at most 8 MiB).
+var rangeBufs = bufpool.New(12, 9<<20)
 
 // presizeMax bounds what readRange allocates ahead for one blob: a data
 // blob holds one chunk of at most 8 MiB.
@@ -318,12 +318,17 @@ func (cp *contentPlan) readRange(ctx context.Context, r *repo.Repository, packID
 	// grown blob by blob cleared and copied it again at every larger one.
 	// Lengths come from the index, which may be damaged: only sizes a data
 	// blob can have are allocated ahead.
-	var most uint32
+	// An uncompressed blob is decrypted where it lies: only compressed
+	// ones need room for their plaintext.
+	var mostSealed, mostPlain uint32
 	for _, b := range blobs {
-		most = max(most, b.blob.BufferSize())
+		mostSealed = max(mostSealed, b.blob.Length)
+		if b.blob.IsCompressed() {
+			mostPlain = max(mostPlain, b.blob.UncompressedLength)
+		}
 	}
-	if most <= presizeMax {
-		sealed, plain = slices.Grow(sealed[:0], int(most)), slices.Grow(plain[:0], int(most))
+	if mostSealed <= presizeMax && mostPlain <= presizeMax {
+		sealed, plain = slices.Grow(sealed[:0], int(mostSealed)), slices.Grow(plain[:0], int(mostPlain))
 	}
 	defer func() {
 		*sb, *pb = sealed, plain

@@ -89,13 +89,15 @@ type Options struct {
 
 // defaultFiles is how many packs are read and written at once: one per
 // core, at least 4 (enough requests in flight to hide a remote backend's
-// latency, as check's downloads) and at most 8. Each holds a sealed and an
-// opened blob of up to 8 MiB and two direct-read buffers: on 2 cores, 4
-// packs in flight restored the 2 GB benchmark as fast as 8 did (4.19-4.81 s
-// against 3.94-4.84 s, 12 and 10 restores, alternating) and peaked at
-// 159-170 MiB instead of 206-233 MiB.
+// latency, as check's downloads) and at most 6. Each holds a sealed blob of
+// up to 8 MiB, an opened one if compressed, and two direct-read buffers:
+// on 2 cores, 4 packs in flight restored the 2 GB benchmark as fast as 8
+// did (4.19-4.81 s against 3.94-4.84 s, 12 and 10 restores, alternating)
+// and peaked at 159-170 MiB instead of 206-233 MiB; at GOMAXPROCS=16, 6
+// instead of 8 peaked at 203-231 MiB instead of 238-258 MiB (bench/README,
+// session 18). Six cores of decryption and hashing outrun the disk.
 func defaultFiles() int {
-	return max(4, min(runtime.GOMAXPROCS(0), 8))
+	return max(4, min(runtime.GOMAXPROCS(0), 6))
 }
 
 // Stats count what was restored.
