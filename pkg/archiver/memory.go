@@ -11,7 +11,7 @@ import (
 // 16-core host took 4.4 times the memory of one on 2 cores (1.15 GB).
 //
 //   - a file of directMin bytes or more is read by a Chunker with a buffer
-//     for the largest chunk (9 MiB) and two 2 MiB direct-read buffers;
+//     for the largest chunk (9 MiB) and four 2 MiB direct-read buffers;
 //     bigFileReaders of them at once. One big file already keeps every core
 //     busy: its chunks are saved in parallel.
 //   - smaller files use a Chunker of smallChunkerBuffer bytes;

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -49,23 +50,30 @@ func alignedBuffer(n int) *[]byte {
 }
 
 // Reader reads a range of a file with O_DIRECT set on its descriptor,
-// reading the next chunk while the caller consumes this one: the kernel's
-// read-ahead does not apply to direct reads. If the first read fails
-// because the file system refuses direct reads after all (EINVAL), it
-// clears O_DIRECT and goes on through the cache. Close it before using the
-// file otherwise.
+// reading the next chunks while the caller consumes this one: the
+// kernel's read-ahead does not apply to direct reads. If the first read
+// fails because the file system refuses direct reads after all (EINVAL),
+// it clears O_DIRECT and goes on through the cache. Close it before using
+// the file otherwise.
 type Reader struct {
 	f        io.ReaderAt // nil after falling back
 	fallback func() io.ReaderAt
-	restore  func() // clears O_DIRECT again
-	off, end int64  // the rest of the requested range
-	toEOF    bool   // the range ends where the file does
-	started  bool   // a direct read succeeded: EINVAL is an error now
-	next     int64  // aligned file offset of the next chunk to read
-	bufs     [2]*[]byte
-	ahead    int        // the buffer pending reads into
-	pending  chan block // the chunk being read ahead, if any
+	restore  func()     // clears O_DIRECT again
+	off, end int64      // the rest of the requested range
+	toEOF    bool       // the range ends where the file does
+	started  bool       // a direct read succeeded: EINVAL is an error now
+	next     int64      // aligned file offset of the next chunk to read
+	free     []*[]byte  // buffers no read is using
+	bufs     []*[]byte  // every buffer, returned by Close; bufs[0] is the fallback's
+	cur      *[]byte    // the buffer avail is in
+	pending  []inFlight // chunks being read ahead, in file order
 	avail    []byte     // read but not yet returned
+}
+
+// inFlight is one chunk being read ahead into buf.
+type inFlight struct {
+	buf  *[]byte
+	done chan block
 }
 
 // block is the result of one aligned read at pos.
@@ -77,24 +85,35 @@ type block struct {
 }
 
 // NewReader returns a reader of n bytes of f from off, or to the end of the
-// file if n < 0. ok is false if f's file system does not do direct reads:
-// read f itself then.
+// file if n < 0, with one chunk read ahead. ok is false if f's file system
+// does not do direct reads: read f itself then.
 func NewReader(f *os.File, off, n int64) (r *Reader, ok bool) {
+	return NewReaderAhead(f, off, n, 1)
+}
+
+// NewReaderAhead is NewReader with ahead chunks (1 to 4) read ahead at
+// once, each holding a buffer of 2 MiB: a file read on its own needs one,
+// a file read while the disk serves other reads and writes is read faster
+// with more.
+func NewReaderAhead(f *os.File, off, n int64, ahead int) (r *Reader, ok bool) {
 	if setDirect(f, true) != nil {
 		return nil, false
 	}
 	var once sync.Once
 	clearDirect := func() { once.Do(func() { _ = setDirect(f, false) }) }
 	fallback := func() io.ReaderAt { clearDirect(); return f }
-	return newReader(f, fallback, clearDirect, off, n), true
+	return newReader(f, fallback, clearDirect, off, n, ahead), true
 }
 
-func newReader(direct io.ReaderAt, fallback func() io.ReaderAt, restore func(), off, n int64) *Reader {
+func newReader(direct io.ReaderAt, fallback func() io.ReaderAt, restore func(), off, n int64, ahead int) *Reader {
 	d := &Reader{
 		f: direct, fallback: fallback, restore: restore,
 		off: off, end: off + n, next: off &^ (Align - 1),
-		bufs: [2]*[]byte{getBuffer(), getBuffer()},
 	}
+	for range min(max(ahead, 1), 4) + 1 {
+		d.bufs = append(d.bufs, getBuffer())
+	}
+	d.free = slices.Clone(d.bufs)
 	if n < 0 {
 		d.end, d.toEOF = math.MaxInt64&^(Align-1), true
 	}
@@ -121,32 +140,41 @@ func (d *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill takes the chunk read ahead (or reads one), starts reading the one
-// after it into the other buffer, and exposes its part of the range.
+// fill takes the oldest chunk read ahead (or reads one), starts reading
+// the ones after it into the free buffers, and exposes its part of the
+// range.
 func (d *Reader) fill() error {
+	if d.cur != nil {
+		d.free, d.cur = append(d.free, d.cur), nil
+	}
 	var c block
-	free := 1 // the buffer c is not in
-	if d.pending != nil {
-		c, free = <-d.pending, 1-d.ahead
-		d.pending = nil
-	} else if c = d.read(*d.bufs[0], d.next, !d.started); errors.Is(c.err, errNoDirect) {
-		d.f = nil
-		return d.fillBuffered()
+	if len(d.pending) > 0 {
+		p := d.pending[0]
+		d.pending = d.pending[1:]
+		c, d.cur = <-p.done, p.buf
+	} else {
+		d.cur, d.free = d.free[len(d.free)-1], d.free[:len(d.free)-1]
+		if c = d.read(*d.cur, d.next, !d.started); errors.Is(c.err, errNoDirect) {
+			d.f = nil
+			return d.fillBuffered()
+		}
 	}
 	d.started = true
 	if c.err != nil {
+		d.drain()
 		return c.err
 	}
-	d.next = c.pos + int64(len(c.data))
 	if !c.full {
-		// The end of the file as it was: read its last block again next
-		// time (an unaligned offset would fail once the file grows).
-		d.next &^= Align - 1
+		// The end of the file as it was: whatever was read ahead beyond it
+		// is empty, and its last block is read again next time (an
+		// unaligned offset would fail once the file grows).
+		d.drain()
+		d.next = (c.pos + int64(len(c.data))) &^ (Align - 1)
+	} else if len(d.pending) == 0 {
+		d.next = c.pos + int64(len(c.data))
 	}
-	if c.full && d.next < d.end {
-		ch, buf, pos := make(chan block, 1), *d.bufs[free], d.next
-		d.ahead, d.pending = free, ch
-		go func() { ch <- d.read(buf, pos, false) }()
+	if c.full {
+		d.readAhead()
 	}
 	lo, hi := d.off-c.pos, min(int64(len(c.data)), d.end-c.pos)
 	if hi <= lo {
@@ -154,6 +182,27 @@ func (d *Reader) fill() error {
 	}
 	d.avail = c.data[lo:hi]
 	return nil
+}
+
+// readAhead starts a read into every free buffer, up to the range's end.
+func (d *Reader) readAhead() {
+	for len(d.free) > 0 && d.next < d.end {
+		buf := d.free[len(d.free)-1]
+		d.free = d.free[:len(d.free)-1]
+		p, pos := inFlight{buf: buf, done: make(chan block, 1)}, d.next
+		go func() { p.done <- d.read(*buf, pos, false) }()
+		d.pending = append(d.pending, p)
+		d.next += int64(len(*buf))
+	}
+}
+
+// drain waits for the reads ahead and frees their buffers.
+func (d *Reader) drain() {
+	for _, p := range d.pending {
+		<-p.done
+		d.free = append(d.free, p.buf)
+	}
+	d.pending = nil
 }
 
 // endOfFile ends a range read to the end of the file; any other range was
@@ -209,19 +258,14 @@ func (d *Reader) fillBuffered() error {
 	return nil
 }
 
-// Close waits for a read in flight, returns the buffers and clears
+// Close waits for the reads in flight, returns the buffers and clears
 // O_DIRECT on the file. The file itself stays open.
 func (d *Reader) Close() {
-	if d.pending != nil {
-		<-d.pending
-		d.pending = nil
-	}
+	d.drain()
 	for _, b := range d.bufs {
-		if b != nil {
-			bufs.Put(b)
-		}
+		bufs.Put(b)
 	}
-	d.bufs, d.avail = [2]*[]byte{}, nil
+	d.bufs, d.free, d.cur, d.avail = nil, nil, nil, nil
 	if d.restore != nil {
 		d.restore()
 	}

@@ -16,7 +16,7 @@ import (
 func TestReaderRanges(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{0, 1, Align - 1, Align, Align + 1, chunk - 1, chunk, chunk + 3*Align + 17, 2*chunk + 5}
+	sizes := []int{0, 1, Align - 1, Align, Align + 1, chunk - 1, chunk, chunk + 3*Align + 17, 2*chunk + 5, 5*chunk + Align + 3}
 	for _, size := range sizes {
 		data := make([]byte, size)
 		for j := range data {
@@ -39,20 +39,22 @@ func TestReaderRanges(t *testing.T) {
 				if length >= 0 {
 					want = data[off : off+length]
 				}
-				d, ok := NewReader(f, int64(off), int64(length))
-				if !ok {
-					t.Skipf("no O_DIRECT in %s", dir)
-				}
-				got, err := io.ReadAll(struct{ io.Reader }{d})
-				if d.f == nil && len(want) > 0 { // pooled buffers stay aligned
-					t.Fatalf("size %d off %d len %d: fell back to reads through the cache", size, off, length)
-				}
-				d.Close()
-				if err != nil {
-					t.Fatalf("size %d off %d len %d: %v", size, off, length, err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Fatalf("size %d off %d len %d: got %d bytes, want %d", size, off, length, len(got), len(want))
+				for _, ahead := range []int{1, 3} {
+					d, ok := NewReaderAhead(f, int64(off), int64(length), ahead)
+					if !ok {
+						t.Skipf("no O_DIRECT in %s", dir)
+					}
+					got, err := io.ReadAll(struct{ io.Reader }{d})
+					if d.f == nil && len(want) > 0 { // pooled buffers stay aligned
+						t.Fatalf("size %d off %d len %d: fell back to reads through the cache", size, off, length)
+					}
+					d.Close()
+					if err != nil {
+						t.Fatalf("size %d off %d len %d ahead %d: %v", size, off, length, ahead, err)
+					}
+					if !bytes.Equal(got, want) {
+						t.Fatalf("size %d off %d len %d ahead %d: got %d bytes, want %d", size, off, length, ahead, len(got), len(want))
+					}
 				}
 			}
 		}
@@ -99,7 +101,7 @@ func TestReaderFallsBackOnEINVAL(t *testing.T) {
 	}
 	for _, n := range []int64{int64(len(data) - 10), -1} {
 		restored := false
-		d := newReader(einvalFile{}, func() io.ReaderAt { return bytes.NewReader(data) }, func() { restored = true }, 5, n)
+		d := newReader(einvalFile{}, func() io.ReaderAt { return bytes.NewReader(data) }, func() { restored = true }, 5, n, 1)
 		got, err := io.ReadAll(d)
 		d.Close()
 		want := data[5:]
@@ -117,7 +119,8 @@ func TestReaderFallsBackOnEINVAL(t *testing.T) {
 // log being appended to while it is backed up), and an unchanged one ends
 // cleanly.
 func TestReaderFileGrowsWhileRead(t *testing.T) {
-	for _, size := range []int{5000, 2*chunk + 5000, 3 * Align} {
+	for i, size := range []int{5000, 2*chunk + 5000, 3 * Align, 5000, 2*chunk + 5000, 3 * Align} {
+		ahead := 1 + 2*(i/3) // each size with 1 and with 3 chunks read ahead
 		name := filepath.Join(t.TempDir(), "log")
 		data := make([]byte, size)
 		for i := range data {
@@ -130,7 +133,7 @@ func TestReaderFileGrowsWhileRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, ok := NewReader(f, 0, -1)
+		d, ok := NewReaderAhead(f, 0, -1, ahead)
 		if !ok {
 			t.Skip("no O_DIRECT")
 		}
