@@ -69,13 +69,14 @@ func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format
 // that it is retried.
 func (c *checker) streamBlobs(br io.Reader, src *countingReader, sorted []format.IndexBlob) (int, error) {
 	var pos uint64
+	buf := make([]byte, pack.VerifyBuffer)
 	for _, b := range sorted {
 		if uint64(b.Offset) != pos {
 			return -1, nil
 		}
 		pos += uint64(b.Length)
 		pb := pack.Blob{Type: b.Type, ID: b.ID, Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength}
-		if err := pack.VerifyBlob(c.r.Key(), br, pb); err != nil {
+		if err := pack.VerifyBlob(c.r.Key(), br, pb, buf); err != nil {
 			if src.ended || errors.As(err, new(*pack.BlobError)) {
 				return -1, nil // a bad blob, or the pack is shorter than its index says
 			}

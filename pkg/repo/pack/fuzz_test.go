@@ -46,7 +46,7 @@ func FuzzReadHeader(f *testing.F) {
 			if (err == nil) != (errWithin == nil) || err == nil && !bytes.Equal(plain, within) {
 				t.Fatalf("blob %+v: %v, within %v", b, err, errWithin)
 			}
-			errVerify := pack.VerifyBlob(key, bytes.NewReader(file[b.Offset:b.Offset+b.Length]), b)
+			errVerify := pack.VerifyBlob(key, bytes.NewReader(file[b.Offset:b.Offset+b.Length]), b, nil)
 			if (err == nil) != (errVerify == nil) {
 				t.Fatalf("blob %+v: %v, verified as a stream %v", b, err, errVerify)
 			}

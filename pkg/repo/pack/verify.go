@@ -11,9 +11,9 @@ import (
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 )
 
-// maxCopyBuffer bounds the buffer VerifyBlob hashes an uncompressed blob
-// through.
-const maxCopyBuffer = 64 << 10
+// VerifyBuffer is the size of the buffer VerifyBlob hashes an
+// uncompressed blob through.
+const VerifyBuffer = 64 << 10
 
 // VerifyBlob reads the b.Length sealed bytes of b from r and reports
 // whether they are that blob: authenticated, decoded to its length and
@@ -22,8 +22,10 @@ const maxCopyBuffer = 64 << 10
 // tag at the end is read, so all it returns is the verdict (check's
 // --read-data, whose memory was the blobs it held). A *BlobError means
 // the bytes are not the blob; any other error is r's (io.ErrUnexpectedEOF
-// if it ended inside the blob).
-func VerifyBlob(key *crypto.Key, r io.Reader, b Blob) error {
+// if it ended inside the blob). buf, if not nil, is the buffer to hash
+// through (VerifyBuffer bytes serve any blob): one per caller spares the
+// collector one for every blob.
+func VerifyBlob(key *crypto.Key, r io.Reader, b Blob, buf []byte) error {
 	fail := func(err error) error { return &BlobError{Blob: b, Err: err} }
 	box, err := key.NewBoxReader(r, int64(b.Length))
 	if errors.Is(err, crypto.ErrInvalidCiphertext) || errors.Is(err, crypto.ErrZeroIV) {
@@ -37,7 +39,10 @@ func VerifyBlob(key *crypto.Key, r io.Reader, b Blob) error {
 	if b.IsCompressed() {
 		n, err = compress.DecodeStream(h, box, int64(b.UncompressedLength))
 	} else {
-		n, err = io.CopyBuffer(h, box, make([]byte, min(maxCopyBuffer, max(int(b.Length), 1))))
+		if len(buf) == 0 {
+			buf = make([]byte, min(VerifyBuffer, max(int(b.Length), 1)))
+		}
+		n, err = io.CopyBuffer(h, box, buf)
 	}
 	if rerr := box.Err(); rerr != nil {
 		return rerr

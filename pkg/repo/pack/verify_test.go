@@ -57,14 +57,14 @@ func TestVerifyBlob(t *testing.T) {
 	} {
 		b, sealed := sealedBlob(t, tc.plain, tc.compressed)
 		for name, r := range map[string]io.Reader{"whole": bytes.NewReader(sealed), "one byte": iotest.OneByteReader(bytes.NewReader(sealed))} {
-			if err := pack.VerifyBlob(key, r, b); err != nil {
+			if err := pack.VerifyBlob(key, r, b, nil); err != nil {
 				t.Errorf("%s, read %s: %v", tc.name, name, err)
 			}
 		}
 		bad := func(what string, sealed []byte, b pack.Blob) {
 			t.Helper()
 			_, _, openErr := pack.OpenBlobWithin(key, nil, bytes.Clone(sealed), b)
-			err := pack.VerifyBlob(key, bytes.NewReader(sealed), b)
+			err := pack.VerifyBlob(key, bytes.NewReader(sealed), b, make([]byte, 7))
 			var be *pack.BlobError
 			if openErr == nil || !errors.As(err, &be) || !errors.Is(err, pack.ErrCorrupt) {
 				t.Errorf("%s, %s: verified %v, opened %v; want both to fail, the first with a BlobError", tc.name, what, err, openErr)
@@ -87,7 +87,7 @@ func TestVerifyBlob(t *testing.T) {
 				bad("uncompressed length one less", sealed, shorter)
 			}
 		}
-		err := pack.VerifyBlob(key, bytes.NewReader(sealed[:len(sealed)-1]), b)
+		err := pack.VerifyBlob(key, bytes.NewReader(sealed[:len(sealed)-1]), b, nil)
 		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, new(*pack.BlobError)) {
 			t.Errorf("%s, one byte short: %v, want io.ErrUnexpectedEOF alone", tc.name, err)
 		}
