@@ -27,8 +27,8 @@ const (
 	chunk = 2 << 20
 )
 
-// bufs keeps enough buffers for the readers a restore (8) and a backup (4)
-// have open at once.
+// bufs keeps enough buffers for the readers a restore (6 of 2 buffers) or
+// a backup (4 of 4) has open at once.
 var bufs = bufpool.New(24, chunk)
 
 // getBuffer returns a pooled or new aligned buffer of chunk bytes.
@@ -70,9 +70,10 @@ type Reader struct {
 	avail    []byte     // read but not yet returned
 }
 
-// inFlight is one chunk being read ahead into buf.
+// inFlight is one chunk being read ahead into buf from pos.
 type inFlight struct {
 	buf  *[]byte
+	pos  int64
 	done chan block
 }
 
@@ -148,10 +149,11 @@ func (d *Reader) fill() error {
 		d.free, d.cur = append(d.free, d.cur), nil
 	}
 	var c block
+	at := d.next
 	if len(d.pending) > 0 {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
-		c, d.cur = <-p.done, p.buf
+		c, d.cur, at = <-p.done, p.buf, p.pos
 	} else {
 		d.cur, d.free = d.free[len(d.free)-1], d.free[:len(d.free)-1]
 		if c = d.read(*d.cur, d.next, !d.started); errors.Is(c.err, errNoDirect) {
@@ -161,7 +163,9 @@ func (d *Reader) fill() error {
 	}
 	d.started = true
 	if c.err != nil {
+		// A Read after the error reads this chunk again.
 		d.drain()
+		d.next = at
 		return c.err
 	}
 	if !c.full {
@@ -189,8 +193,8 @@ func (d *Reader) readAhead() {
 	for len(d.free) > 0 && d.next < d.end {
 		buf := d.free[len(d.free)-1]
 		d.free = d.free[:len(d.free)-1]
-		p, pos := inFlight{buf: buf, done: make(chan block, 1)}, d.next
-		go func() { p.done <- d.read(*buf, pos, false) }()
+		p := inFlight{buf: buf, pos: d.next, done: make(chan block, 1)}
+		go func() { p.done <- d.read(*buf, p.pos, false) }()
 		d.pending = append(d.pending, p)
 		d.next += int64(len(*buf))
 	}

@@ -2,11 +2,13 @@ package directio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -155,6 +157,66 @@ func TestReaderFileGrowsWhileRead(t *testing.T) {
 		f.Close()
 		if err != nil || !bytes.Equal(rest, extra) {
 			t.Fatalf("size %d: after growing: %d bytes, %v; want the %d appended", size, len(rest), err, len(extra))
+		}
+	}
+}
+
+// failingOnce is a file whose read at one offset fails the first time.
+type failingOnce struct {
+	data   []byte
+	failAt int64
+	failed atomic.Bool
+}
+
+var errTransient = errors.New("transient read error")
+
+func (f *failingOnce) ReadAt(p []byte, off int64) (int, error) {
+	if off == f.failAt && !f.failed.Swap(true) {
+		return 0, errTransient
+	}
+	if off >= int64(len(f.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestReaderReadsAgainAfterError: a read that failed, ahead or not, is
+// reported, and the next Read reads that chunk again: the caller that
+// goes on gets every byte, in order.
+func TestReaderReadsAgainAfterError(t *testing.T) {
+	data := make([]byte, 5*chunk+Align)
+	for i := range data {
+		data[i] = byte(i/Align + i)
+	}
+	for _, ahead := range []int{1, 3} {
+		for _, failAt := range []int64{0, chunk, 3 * chunk, 5 * chunk} {
+			f := &failingOnce{data: data, failAt: failAt}
+			d := newReader(f, func() io.ReaderAt { return f }, nil, 0, -1, ahead)
+			var got []byte
+			buf := make([]byte, 100<<10)
+			errs := 0
+			for {
+				n, err := d.Read(buf)
+				got = append(got, buf[:n]...)
+				if errors.Is(err, errTransient) {
+					errs++
+					continue
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("ahead %d, failing at %d: %v", ahead, failAt, err)
+				}
+			}
+			d.Close()
+			if errs != 1 || !bytes.Equal(got, data) {
+				t.Errorf("ahead %d, failing at %d: %d errors, %d of %d bytes, equal %v", ahead, failAt, errs, len(got), len(data), bytes.Equal(got, data))
+			}
 		}
 	}
 }
