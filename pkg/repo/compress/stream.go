@@ -8,11 +8,17 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// maxStreamWindow is the largest zstd window DecodeStream accepts. Its
-// memory follows the frames' window, not what they decode to: drydock's
-// and restic's blobs use 512 KiB; a frame of one blob cannot need more
-// than the largest chunk.
-const maxStreamWindow = 8 << 20
+// maxStreamWindow is the largest zstd window DecodeStream accepts, and so
+// about the most history a pooled decoder keeps. drydock and restic write
+// every frame with a 512 KiB window; a frame with a larger one is refused
+// here (it is not wrong, only unusual) and goes to Decode, which every
+// frame DecodeStream accepts also passes: its memory limit is 1 MiB at
+// the least.
+const maxStreamWindow = 1 << 20
+
+// ErrWindowTooLarge is DecodeStream's refusal of a frame whose window is
+// above maxStreamWindow: Decode can read it.
+var ErrWindowTooLarge = errors.New("zstd: window too large to decode as a stream")
 
 // streamDecoders keeps idle stream decoders: one per pack check verifies
 // at once is what is ever in use.
@@ -22,7 +28,7 @@ var streamDecoders = make(chan *zstd.Decoder, 8)
 // from r, to its end, to w. It holds one window of history, however much
 // the frames decode to, and fails with ErrTooLarge once they decode to
 // more than limit bytes (limit <= 0: MaxDecodedSize) or use a window
-// above 8 MiB.
+// above 1 MiB.
 func DecodeStream(w io.Writer, r io.Reader, limit int64) (int64, error) {
 	if limit <= 0 || limit > MaxDecodedSize {
 		limit = MaxDecodedSize
@@ -48,7 +54,7 @@ func DecodeStream(w io.Writer, r io.Reader, limit int64) (int64, error) {
 	case lw.over:
 		return n, fmt.Errorf("%w (limit %d bytes)", ErrTooLarge, limit)
 	case errors.Is(err, zstd.ErrWindowSizeExceeded):
-		return n, fmt.Errorf("%w (window above %d bytes)", ErrTooLarge, maxStreamWindow)
+		return n, fmt.Errorf("%w (window above %d bytes)", ErrWindowTooLarge, maxStreamWindow)
 	case err != nil:
 		return n, fmt.Errorf("zstd: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"github.com/drydock-backup/drydock/pkg/repo/compress"
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestDecodeStream: DecodeStream gives what Decode gives, for one frame
@@ -51,6 +52,19 @@ func TestDecodeStream(t *testing.T) {
 				t.Errorf("%s, limit one byte short: %v, want ErrTooLarge", tc.name, err)
 			}
 		}
+	}
+	// A frame with a window above 1 MiB is refused, not misread; Decode
+	// reads it when its limit allows the window.
+	w, err := zstd.NewWriter(nil, zstd.WithWindowSize(4<<20), zstd.WithSingleSegment(false), zstd.WithEncoderCRC(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := w.EncodeAll(text, nil)
+	if _, err := compress.DecodeStream(&bytes.Buffer{}, bytes.NewReader(wide), int64(len(text))); !errors.Is(err, compress.ErrWindowTooLarge) {
+		t.Errorf("frame with a 4 MiB window: %v, want ErrWindowTooLarge", err)
+	}
+	if out, err := compress.Decode(nil, wide, int64(len(text))); err != nil || !bytes.Equal(out, text) {
+		t.Errorf("Decode of the frame with a 4 MiB window: %v", err)
 	}
 	for name, z := range map[string][]byte{
 		"garbage":        []byte("not zstd at all"),

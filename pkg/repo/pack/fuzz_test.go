@@ -47,8 +47,10 @@ func FuzzReadHeader(f *testing.F) {
 				t.Fatalf("blob %+v: %v, within %v", b, err, errWithin)
 			}
 			errVerify := pack.VerifyBlob(key, bytes.NewReader(file[b.Offset:b.Offset+b.Length]), b, nil)
-			if (err == nil) != (errVerify == nil) {
-				t.Fatalf("blob %+v: %v, verified as a stream %v", b, err, errVerify)
+			// A stream may refuse what it cannot judge (a wide window) and
+			// leave it to the full read; it must never pass what that refuses.
+			if errVerify == nil && err != nil {
+				t.Fatalf("blob %+v: %v, yet verified as a stream", b, err)
 			}
 		}
 	})

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
 
 	"github.com/drydock-backup/drydock/pkg/repo/format"
 	"github.com/drydock-backup/drydock/pkg/repo/pack"
+	"github.com/klauspost/compress/zstd"
 )
 
 // sealedBlob packs plain alone and returns its header entry and sealed
@@ -90,6 +92,44 @@ func TestVerifyBlob(t *testing.T) {
 		err := pack.VerifyBlob(key, bytes.NewReader(sealed[:len(sealed)-1]), b, nil)
 		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, new(*pack.BlobError)) {
 			t.Errorf("%s, one byte short: %v, want io.ErrUnexpectedEOF alone", tc.name, err)
+		}
+	}
+}
+
+// TestVerifyBlobWideWindows: a blob whose zstd frame declares a window
+// other writers would not use passes VerifyBlob only if OpenBlobWithin
+// opens it too: check may call clean only what restore can read.
+func TestVerifyBlobWideWindows(t *testing.T) {
+	key := specKey(t)
+	plain := bytes.Repeat([]byte("twelve thousand bytes "), 546)[:12000]
+	var frame bytes.Buffer
+	enc, err := zstd.NewWriter(&frame, zstd.WithWindowSize(8<<20), zstd.WithSingleSegment(false), zstd.WithEncoderCRC(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enc.Write(plain); err != nil || enc.Close() != nil {
+		t.Fatal(err)
+	}
+	z := frame.Bytes()
+	if z[4]&0x20 != 0 {
+		t.Fatal("the encoder wrote a single-segment frame: no window descriptor to set")
+	}
+	for _, window := range []int{512 << 10, 1 << 20, 2 << 20, 4 << 20, 8 << 20} {
+		// The frame header's window descriptor (RFC 8878 3.1.1.1.2): the
+		// exponent above 1 KiB, no mantissa. The blocks fit any of them.
+		z[5] = byte(bits.Len(uint(window))-1-10) << 3
+		sealed, err := key.SealBox(nil, z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := pack.Blob{Type: format.DataBlob, ID: format.Hash(plain), Length: uint32(len(sealed)), UncompressedLength: uint32(len(plain))}
+		verr := pack.VerifyBlob(key, bytes.NewReader(sealed), b, nil)
+		_, _, oerr := pack.OpenBlobWithin(key, nil, bytes.Clone(sealed), b)
+		if verr == nil && oerr != nil {
+			t.Errorf("window %d KiB: verified, but OpenBlobWithin says %v", window>>10, oerr)
+		}
+		if window <= 1<<20 && verr != nil {
+			t.Errorf("window %d KiB: %v", window>>10, verr)
 		}
 	}
 }
