@@ -9,7 +9,8 @@
 # BENCH_DATA_ONLY=1 builds drydock and the dataset and stops (bench/memory.sh
 # uses that).
 # Prints wall time, CPU time and peak RSS per step for both tools and the
-# ratio restic/drydock (higher means drydock is faster).
+# ratio restic/drydock (higher means drydock is faster); for the MinIO
+# steps, also the server's own CPU time during each.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$(mktemp -d /tmp/drydock-bench.XXXXXX)}"
@@ -122,13 +123,21 @@ if [ -x "$minio" ]; then
   minio_pid=$!
   trap 'kill $minio_pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/minio/health/live" >/dev/null 2>&1 && break; sleep 0.2; done
+  # The server shares the cores: its CPU time (user + sys) during each
+  # step says how much of the machine the step had.
+  minio_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$minio_pid/stat"; }
+  measure_s3() {
+    local before; before=$(minio_cpu)
+    measure "$@"
+    echo "MinIO CPU during $1 $2: $(awk -v a="$before" -v b="$(minio_cpu)" 'BEGIN{printf "%.2f", b - a}')s" >&2
+  }
   for tool in restic drydock; do
     bin="$restic_bin"; [ "$tool" = drydock ] && bin="$work/drydock"
     export RESTIC_REPOSITORY="s3:http://127.0.0.1:$port/bench-$tool"
     "$bin" init > /dev/null
-    measure "$tool" s3-first-backup "$bin" backup "$data"
+    measure_s3 "$tool" s3-first-backup "$bin" backup "$data"
     rm -rf "$work/s3-restore-$tool"
-    measure "$tool" s3-restore "$bin" restore latest --target "$work/s3-restore-$tool"
+    measure_s3 "$tool" s3-restore "$bin" restore latest --target "$work/s3-restore-$tool"
     rm -rf "$work/s3-restore-$tool"
   done
   kill $minio_pid; wait $minio_pid 2>/dev/null || true
