@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -35,6 +36,9 @@ type Backend struct {
 	sem    chan struct{} // upload slots
 	log    *slog.Logger
 	tr     *http.Transport // ours, nil if the caller supplied one
+
+	md5Once sync.Once
+	md5     bool // uploads carry Content-MD5 (contentMD5)
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -205,7 +209,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 	}
 	info, err := b.client.PutObject(ctx, b.cfg.Bucket, b.key(h), body, size, b.putOptions(h.Type, minio.PutObjectOptions{
 		ContentType:    "application/octet-stream",
-		SendContentMd5: true,
+		SendContentMd5: b.contentMD5(ctx),
 		PartSize:       partSize,
 	}))
 	if err != nil {
