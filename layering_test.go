@@ -28,7 +28,7 @@ var floors = []struct {
 	column string
 	pkgs   []string
 }{
-	{100, "", []string{"cmd/drydock", "bench/warmbackup", "bench/consolebench", "bench/probeeval", "bench/sha256walk", "bench"}},
+	{100, "", []string{"cmd/drydock", "bench/warmbackup", "bench/consolebench", "bench/probeeval", "bench/sha256walk", "bench/gatherprobe", "bench"}},
 	{90, "", []string{"pkg/orchestrate"}},
 	{88, "", []string{"pkg/console"}},
 	{85, "", []string{"pkg/orchestrate/config"}},
