@@ -30,11 +30,7 @@ func (b *Backend) checkObjectLock(ctx context.Context) error {
 	if b.cfg.ObjectLock.IsZero() {
 		return nil
 	}
-	enabled, mode, validity, unit, err := b.client.GetObjectLockConfig(ctx, b.cfg.Bucket)
-	var resp minio.ErrorResponse
-	if errors.As(err, &resp) && resp.Code == "ObjectLockConfigurationNotFoundError" {
-		enabled, err = "", nil
-	}
+	enabled, mode, validity, unit, err := b.objectLockConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("read the object lock configuration of bucket %q: %w", b.cfg.Bucket, b.translate(err))
 	}
@@ -63,14 +59,21 @@ func (b *Backend) contentMD5(ctx context.Context) bool {
 		return true
 	}
 	b.md5Once.Do(func() {
-		enabled, _, _, _, err := b.client.GetObjectLockConfig(ctx, b.cfg.Bucket)
-		var resp minio.ErrorResponse
-		if errors.As(err, &resp) && resp.Code == "ObjectLockConfigurationNotFoundError" {
-			return // b.md5 stays false: the bucket has no locking
-		}
+		enabled, _, _, _, err := b.objectLockConfig(ctx)
 		b.md5 = err != nil || enabled == "Enabled"
 	})
 	return b.md5
+}
+
+// objectLockConfig reads the bucket's Object Lock configuration; a bucket
+// that has none answers enabled "" and no error.
+func (b *Backend) objectLockConfig(ctx context.Context) (enabled string, mode *minio.RetentionMode, validity *uint, unit *minio.ValidityUnit, err error) {
+	enabled, mode, validity, unit, err = b.client.GetObjectLockConfig(ctx, b.cfg.Bucket)
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) && resp.Code == "ObjectLockConfigurationNotFoundError" {
+		return "", nil, nil, nil, nil
+	}
+	return enabled, mode, validity, unit, err
 }
 
 func deref[T any](p *T) T {
