@@ -26,9 +26,10 @@ type streamed struct {
 }
 
 // streamPack verifies a pack in one pass over its bytes, holding neither
-// the pack nor its blobs (they were most of what check held). It only proves a pack clean: a pack laid out other than its index
-// says (blobs contiguous from offset 0 in offset order, then exactly the
-// sealed header and its length) or failing any check is not clean, and
+// the pack nor its blobs (they were most of what check held). It only
+// proves a pack clean: a pack laid out other than its index says (blobs
+// contiguous from offset 0 in offset order, then exactly the sealed
+// header and its length) or failing any check is not clean, and
 // the caller verifies it again the slow way, which says what is wrong.
 // The returned error is the download's.
 func (c *checker) streamPack(ctx context.Context, id format.ID, indexed []format.IndexBlob) (streamed, error) {
